@@ -1,0 +1,136 @@
+package analyze
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Builder assembles an Inventory from what collectors report. Collectors add facts in any
+// order; Build derives the per-job view and sorts everything.
+type Builder struct {
+	collectedAt time.Time
+	sources     []Source
+	parts       map[Part]bool
+	configured  map[string]configuredJob
+	dropped     map[string]int
+	targets     []Target
+	groups      []RuleGroup
+	metricNames []string
+	metadata    map[string][]Metadata
+	build       BuildInfo
+}
+
+type configuredJob struct {
+	sdKinds      []string
+	relabelRules int
+}
+
+// NewBuilder starts an inventory collected at the given time.
+func NewBuilder(collectedAt time.Time) *Builder {
+	return &Builder{
+		collectedAt: collectedAt,
+		parts:       map[Part]bool{},
+		configured:  map[string]configuredJob{},
+		dropped:     map[string]int{},
+		metadata:    map[string][]Metadata{},
+	}
+}
+
+func (b *Builder) AddSource(s Source)            { b.sources = append(b.sources, s) }
+func (b *Builder) AddPart(p Part)                { b.parts[p] = true }
+func (b *Builder) AddTarget(t Target)            { b.targets = append(b.targets, t) }
+func (b *Builder) AddRuleGroup(g RuleGroup)      { b.groups = append(b.groups, g) }
+func (b *Builder) AddMetricNames(names []string) { b.metricNames = append(b.metricNames, names...) }
+func (b *Builder) SetBuildInfo(bi BuildInfo)     { b.build = bi }
+
+// AddConfiguredJob records a job from scrape_configs.
+func (b *Builder) AddConfiguredJob(name string, sdKinds []string, relabelRules int) {
+	b.configured[name] = configuredJob{sdKinds: slices.Clone(sdKinds), relabelRules: relabelRules}
+}
+
+// SetDropped records how many discovered targets relabeling dropped in a scrape pool.
+func (b *Builder) SetDropped(pool string, n int) { b.dropped[pool] = n }
+
+// AddMetadata records metadata for a metric.
+func (b *Builder) AddMetadata(metric string, m []Metadata) {
+	b.metadata[metric] = append(b.metadata[metric], m...)
+}
+
+// Build returns the finished inventory.
+func (b *Builder) Build() *Inventory {
+	inv := &Inventory{
+		CollectedAt: b.collectedAt,
+		Sources:     slices.Clone(b.sources),
+		Build:       b.build,
+		Metadata:    b.metadata,
+	}
+	for _, p := range AllPrometheusParts {
+		if b.parts[p] {
+			inv.Parts = append(inv.Parts, p)
+		}
+	}
+
+	inv.Targets = slices.Clone(b.targets)
+	slices.SortStableFunc(inv.Targets, func(a, c Target) int {
+		return cmp.Or(cmp.Compare(a.Job, c.Job), cmp.Compare(a.Instance, c.Instance), cmp.Compare(a.ScrapeURL, c.ScrapeURL))
+	})
+
+	jobs := map[string]*Job{}
+	job := func(name string) *Job {
+		j, ok := jobs[name]
+		if !ok {
+			j = &Job{Name: name}
+			jobs[name] = j
+		}
+		return j
+	}
+	for name, c := range b.configured {
+		j := job(name)
+		j.Configured = true
+		j.ScrapePool = name
+		j.SDKinds = c.sdKinds
+		j.RelabelRules = c.relabelRules
+	}
+	for _, t := range inv.Targets {
+		j := job(t.Job)
+		switch t.Health {
+		case HealthUp:
+			j.Up++
+		case HealthDown:
+			j.Down++
+		default:
+			j.Unknown++
+		}
+		if j.ScrapePool == "" {
+			j.ScrapePool = t.ScrapePool
+		}
+	}
+	// Targets are counted per pool as well: relabeling may give a pool's targets another job
+	// label, and a pool with such targets is not a pool without targets.
+	poolActive := map[string]int{}
+	for _, t := range inv.Targets {
+		poolActive[t.ScrapePool]++
+	}
+	for pool, n := range b.dropped {
+		job(pool).Dropped = n
+	}
+	for _, j := range jobs {
+		j.PoolActive = poolActive[j.ScrapePool]
+		if j.ScrapePool == "" {
+			j.PoolActive = poolActive[j.Name]
+		}
+		inv.Jobs = append(inv.Jobs, *j)
+	}
+	slices.SortFunc(inv.Jobs, func(a, c Job) int { return cmp.Compare(a.Name, c.Name) })
+
+	inv.RuleGroups = slices.Clone(b.groups)
+	slices.SortStableFunc(inv.RuleGroups, func(a, c RuleGroup) int {
+		return cmp.Or(cmp.Compare(a.File, c.File), cmp.Compare(a.Name, c.Name))
+	})
+
+	names := slices.Clone(b.metricNames)
+	slices.Sort(names)
+	inv.MetricNames = slices.Compact(names)
+	return inv
+}

@@ -1,0 +1,119 @@
+// Package collect runs the collectors a configuration asks for (a live server, a snapshot,
+// rule and scrape-config files) and assembles one inventory from what they read.
+package collect
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/analyze/collect/rulefiles"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+)
+
+// Options say where to read from. Prometheus and Snapshot are mutually exclusive; rule files
+// and a scrape configuration may be added to either, or used alone.
+type Options struct {
+	Prometheus *httpconfig.Options
+
+	Snapshot     fs.FS
+	SnapshotName string // how the user named the snapshot, for messages
+	SnapshotKind string // "snapshot" or "demo"
+
+	RuleFiles            []string
+	PrometheusConfigFile string
+
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Result is what was collected.
+type Result struct {
+	Inventory *analyze.Inventory
+	// Recorder holds the raw responses of a live Prometheus, for snapshots; nil otherwise.
+	Recorder *prometheus.Recorder
+	// Manifest is the snapshot that was read, if any.
+	Manifest *snapshot.Manifest
+}
+
+// Run collects. Its error is reserved for input that cannot be used at all (an unreadable
+// snapshot, a malformed rule file); a server that cannot be read is recorded in the inventory.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	res := &Result{}
+	var b *analyze.Builder
+
+	switch {
+	case o.Prometheus != nil && o.Snapshot != nil:
+		return nil, fmt.Errorf("a live Prometheus and a snapshot cannot be audited together")
+	case o.Prometheus != nil:
+		client, err := prometheus.NewClient(*o.Prometheus)
+		if err != nil {
+			return nil, fmt.Errorf("prometheus: %w", err)
+		}
+		b = analyze.NewBuilder(o.Now().UTC())
+		res.Recorder = prometheus.NewRecorder(client)
+		prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.BaseURL()}, b, o.Logger)
+	case o.Snapshot != nil:
+		snap, err := snapshot.Read(o.Snapshot, o.SnapshotName)
+		if err != nil {
+			return nil, err
+		}
+		res.Manifest = &snap.Manifest
+		b = analyze.NewBuilder(snap.Manifest.CreatedAt.UTC())
+		for _, src := range snap.Manifest.Sources {
+			rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
+			kind := o.SnapshotKind
+			if kind == "" {
+				kind = "snapshot"
+			}
+			prometheus.Collect(ctx, rec, analyze.Source{Name: src.Name, Kind: kind, URL: src.URL}, b, o.Logger)
+		}
+	default:
+		b = analyze.NewBuilder(o.Now().UTC())
+	}
+
+	if len(o.RuleFiles) > 0 {
+		loaded, err := rulefiles.Load(o.RuleFiles)
+		if err != nil {
+			return nil, err
+		}
+		src := analyze.Source{Name: "rules", Kind: "files", URL: strings.Join(o.RuleFiles, ",")}
+		for _, s := range loaded.Skipped {
+			src.Notes = append(src.Notes, fmt.Sprintf("skipped %s: %s", s.File, s.Reason))
+		}
+		for _, g := range loaded.Groups {
+			if g.Language != "promql" {
+				src.Notes = append(src.Notes, fmt.Sprintf("skipped group %q in %s: not PromQL (type %s)", g.Name, g.File, g.Language))
+			}
+			b.AddRuleGroup(g)
+		}
+		b.AddSource(src)
+		b.AddPart(analyze.PartRules)
+	}
+	if o.PrometheusConfigFile != "" {
+		cfg, err := promconfig.LoadFile(o.PrometheusConfigFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range cfg.Jobs {
+			b.AddConfiguredJob(j.Name, j.SDKinds, j.RelabelRules)
+		}
+		b.AddSource(analyze.Source{Name: "prometheus-config", Kind: "files", URL: o.PrometheusConfigFile})
+		b.AddPart(analyze.PartConfig)
+	}
+	res.Inventory = b.Build()
+	return res, nil
+}

@@ -1,0 +1,175 @@
+// Package httpconfig turns blindspot's per-source connection options into an HTTP transport
+// that authenticates, limits concurrency, bounds every request with a timeout and retries
+// transient failures. Every collector that talks HTTP builds its client here.
+package httpconfig
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	commoncfg "github.com/prometheus/common/config"
+)
+
+// Options are the connection settings of one source, as configured by the user.
+type Options struct {
+	URL     string
+	Headers map[string]string
+	// BearerToken is read from the environment or config; BearerTokenFile is preferred.
+	BearerToken     string
+	BearerTokenFile string
+	BasicAuth       BasicAuth
+	TLS             TLS
+	// Timeout bounds each HTTP request (each attempt, when retried). Zero means DefaultTimeout.
+	Timeout time.Duration
+	// MaxInFlight bounds concurrent requests to the source. Zero means DefaultMaxInFlight.
+	MaxInFlight int
+	// Attempts is the number of tries per request for retryable failures. Zero means DefaultAttempts.
+	Attempts int
+	// Backoff is the first wait between attempts; it doubles each time. Zero means DefaultBackoff.
+	Backoff time.Duration
+}
+
+// BasicAuth credentials; the password comes from a file or from the environment.
+type BasicAuth struct {
+	Username     string
+	Password     string
+	PasswordFile string
+}
+
+// TLS settings for https sources.
+type TLS struct {
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	InsecureSkipVerify bool
+}
+
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxInFlight = 4
+	DefaultAttempts    = 3
+	DefaultBackoff     = 250 * time.Millisecond
+	// maxBackoff caps the wait between attempts, including a server's Retry-After.
+	maxBackoff = 5 * time.Second
+)
+
+// WithDefaults returns o with zero values replaced by defaults.
+func (o Options) WithDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = DefaultAttempts
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = DefaultBackoff
+	}
+	return o
+}
+
+// Validate checks the URL and the combination of credentials.
+func (o Options) Validate() error {
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return fmt.Errorf("invalid url %q: %w", RedactURL(o.URL), errors.Unwrap(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("invalid url %q: scheme must be http or https", RedactURL(o.URL))
+	}
+	if u.Host == "" {
+		return fmt.Errorf("invalid url %q: no host", RedactURL(o.URL))
+	}
+	if o.BearerToken != "" && o.BearerTokenFile != "" {
+		return errors.New("bearer_token and bearer_token_file are mutually exclusive")
+	}
+	if (o.BearerToken != "" || o.BearerTokenFile != "") && (o.BasicAuth.Username != "" || u.User != nil) {
+		return errors.New("bearer token and basic_auth are mutually exclusive")
+	}
+	if o.BasicAuth.Password != "" && o.BasicAuth.PasswordFile != "" {
+		return errors.New("basic_auth.password and basic_auth.password_file are mutually exclusive")
+	}
+	return nil
+}
+
+// BaseURL is the URL without user info, which goes into the Authorization header instead.
+func (o Options) BaseURL() string { return RedactURL(o.URL) }
+
+// RoundTripper builds the transport for the source: authentication, headers and TLS from
+// prometheus/common/config, wrapped in concurrency limiting, per-request timeouts and retries.
+func (o Options) RoundTripper() (http.RoundTripper, error) {
+	o = o.WithDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	cfg := commoncfg.DefaultHTTPClientConfig
+	cfg.BearerToken = commoncfg.Secret(o.BearerToken)
+	cfg.BearerTokenFile = o.BearerTokenFile
+	user, pass := o.BasicAuth.Username, o.BasicAuth.Password
+	if u, _ := url.Parse(o.URL); u != nil && u.User != nil {
+		// Credentials in the URL become basic auth, so the URL itself can be logged safely.
+		user = u.User.Username()
+		pass, _ = u.User.Password()
+	}
+	if user != "" {
+		cfg.BasicAuth = &commoncfg.BasicAuth{
+			Username:     user,
+			Password:     commoncfg.Secret(pass),
+			PasswordFile: o.BasicAuth.PasswordFile,
+		}
+	}
+	cfg.TLSConfig = commoncfg.TLSConfig{
+		CAFile:             o.TLS.CAFile,
+		CertFile:           o.TLS.CertFile,
+		KeyFile:            o.TLS.KeyFile,
+		InsecureSkipVerify: o.TLS.InsecureSkipVerify,
+	}
+	if len(o.Headers) > 0 {
+		h := &commoncfg.Headers{Headers: map[string]commoncfg.Header{}}
+		for k, v := range o.Headers {
+			h.Headers[k] = commoncfg.Header{Values: []string{v}}
+		}
+		cfg.HTTPHeaders = h
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid http settings: %w", err)
+	}
+	rt, err := commoncfg.NewRoundTripperFromConfig(cfg, "blindspot")
+	if err != nil {
+		return nil, fmt.Errorf("building http client: %w", err)
+	}
+	return newResilient(rt, o), nil
+}
+
+// RedactURL returns u without user information (and without a trailing "?" or "#"), for
+// logging and reports. An unparseable URL is replaced by a placeholder rather than echoed,
+// since it might hold a password.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "<unparseable url>"
+	}
+	p.User = nil
+	return p.String()
+}
+
+// SensitiveHeader reports whether a header usually carries a credential.
+func SensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	if slices.Contains([]string{"authorization", "cookie", "proxy-authorization"}, n) {
+		return true
+	}
+	for _, s := range []string{"token", "key", "secret", "password", "auth"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,415 @@
+// Package promconfig reads the scrape_configs of a Prometheus configuration: a prometheus.yml,
+// or the YAML text that /api/v1/status/config returns (Prometheus 2.x and 3.x).
+//
+// It deliberately does not use github.com/prometheus/prometheus/config: that package needs
+// every service discovery implementation registered and would reject a configuration for an
+// SD mechanism this build does not know. An audit only needs the job names, which SD kinds a
+// job uses and its relabel rules, so the configuration is decoded leniently: unknown keys
+// and sections are ignored.
+package promconfig
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/prometheus/model/relabel"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the part of a Prometheus configuration blindspot uses.
+type Config struct {
+	// Jobs are the scrape configs written inline under scrape_configs, sorted by Name.
+	Jobs []ScrapeJob
+	// ScrapeConfigFiles are the scrape_config_files globs in file order. Their jobs are not
+	// read: the files live wherever the server runs. LoadFile makes relative globs relative
+	// to the configuration file's directory, as Prometheus does; Parse keeps them as written.
+	ScrapeConfigFiles []string
+}
+
+// ScrapeJob is one scrape config.
+type ScrapeJob struct {
+	Name string
+	// SDKinds are the target sources the job uses, sorted and without duplicates: the key
+	// prefix of every non-empty <kind>_sd_configs ("kubernetes", "file", "dns", …) and
+	// "static" for static_configs.
+	SDKinds []string
+	// RelabelRules is len(Relabel), the number of relabel_configs.
+	RelabelRules int
+	// Relabel are the job's relabel_configs as Prometheus decodes them (defaults filled in,
+	// not validated against a name validation scheme).
+	Relabel []*relabel.Config
+	// Line is the line of the scrape config in the parsed text.
+	Line int
+}
+
+// Parse reads the scrape configs of a configuration. A configuration without scrape_configs
+// yields no jobs and no error. Errors name the line ("line 12: …") where it is known.
+//
+// A saved /api/v1/status/config response ({"status":"success","data":{"yaml":"…"}}) is
+// accepted too and read from its data.yaml; lines then refer to that embedded text.
+func Parse(content []byte) (Config, error) {
+	return parse(content, "")
+}
+
+// LoadFile reads and parses the configuration file at path. Its errors start with the path
+// ("prometheus.yml:12: …").
+func LoadFile(path string) (Config, error) {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return Config{}, fmt.Errorf("%s: reading the Prometheus configuration: %w", path, err)
+	}
+	cfg, err := parse(content, path)
+	if err != nil {
+		return Config{}, err
+	}
+	dir := filepath.Dir(path)
+	for i, glob := range cfg.ScrapeConfigFiles {
+		if glob != "" && !filepath.IsAbs(glob) {
+			cfg.ScrapeConfigFiles[i] = filepath.Join(dir, glob)
+		}
+	}
+	return cfg, nil
+}
+
+// parseError is an error at a known place; file may be empty (Parse) and line 0 (unknown).
+type parseError struct {
+	file string
+	line int
+	msg  string
+}
+
+func (e *parseError) Error() string {
+	switch {
+	case e.file != "" && e.line > 0:
+		return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg)
+	case e.file != "":
+		return fmt.Sprintf("%s: %s", e.file, e.msg)
+	case e.line > 0:
+		return fmt.Sprintf("line %d: %s", e.line, e.msg)
+	}
+	return e.msg
+}
+
+// rawConfig is the lenient shape of a configuration: only the keys blindspot reads.
+type rawConfig struct {
+	ScrapeConfigs     yaml.Node `yaml:"scrape_configs"`
+	ScrapeConfigFiles []string  `yaml:"scrape_config_files"`
+}
+
+// rawJob holds the fields of a scrape config that are decoded into Go values; the SD keys are
+// read from the mapping itself.
+type rawJob struct {
+	JobName        yaml.Node `yaml:"job_name"`
+	RelabelConfigs yaml.Node `yaml:"relabel_configs"`
+}
+
+// apiResponse is the envelope of /api/v1/status/config.
+type apiResponse struct {
+	Status string `yaml:"status"`
+	Data   struct {
+		YAML *string `yaml:"yaml"`
+	} `yaml:"data"`
+}
+
+func parse(content []byte, file string) (cfg Config, err error) {
+	fail := func(line int, format string, args ...any) error {
+		return &parseError{file: file, line: line, msg: fmt.Sprintf(format, args...)}
+	}
+	// yaml.v3 has panicked on hostile input before; a configuration must never crash the audit.
+	defer func() {
+		if r := recover(); r != nil {
+			cfg, err = Config{}, fail(0, "reading the configuration: unexpected YAML decoder failure: %v", r)
+		}
+	}()
+
+	root, err := decodeDocument(content)
+	if err != nil {
+		line, msg := yamlErrorLine(err)
+		return Config{}, fail(line, "invalid YAML: %s", msg)
+	}
+	if root == nil {
+		return Config{}, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return Config{}, fail(root.Line, "a Prometheus configuration is a mapping, not a %s", kindName(root))
+	}
+
+	var envelope apiResponse
+	if err := root.Decode(&envelope); err == nil && envelope.Status != "" && envelope.Data.YAML != nil {
+		if lookup(root, "scrape_configs") == nil {
+			return parse([]byte(*envelope.Data.YAML), file)
+		}
+	}
+
+	var raw rawConfig
+	if err := root.Decode(&raw); err != nil {
+		line, msg := yamlErrorLine(err)
+		return Config{}, fail(line, "reading the configuration: %s", msg)
+	}
+	cfg.ScrapeConfigFiles = raw.ScrapeConfigFiles
+
+	list := resolve(&raw.ScrapeConfigs)
+	switch {
+	case list.Kind == 0 || isNull(list):
+		return cfg, nil
+	case list.Kind != yaml.SequenceNode:
+		return Config{}, fail(list.Line, "scrape_configs must be a list, not a %s", kindName(list))
+	}
+
+	firstLine := map[string]int{}
+	for i, item := range list.Content {
+		n := resolve(item)
+		if isNull(n) {
+			return Config{}, fail(n.Line, "scrape config %d is empty", i+1)
+		}
+		if n.Kind != yaml.MappingNode {
+			return Config{}, fail(n.Line, "scrape config %d must be a mapping, not a %s", i+1, kindName(n))
+		}
+		job, err := parseJob(n)
+		if err != nil {
+			var pe *parseError
+			if errors.As(err, &pe) {
+				pe.file = file
+				return Config{}, pe
+			}
+			return Config{}, fail(n.Line, "scrape config %d: %v", i+1, err)
+		}
+		if job.Name == "" {
+			return Config{}, fail(n.Line, "scrape config %d has no job_name", i+1)
+		}
+		if first, ok := firstLine[job.Name]; ok {
+			return Config{}, fail(n.Line, "job_name %q is used twice (first at line %d)", job.Name, first)
+		}
+		firstLine[job.Name] = n.Line
+		cfg.Jobs = append(cfg.Jobs, job)
+	}
+	slices.SortFunc(cfg.Jobs, func(a, b ScrapeJob) int { return cmp.Compare(a.Name, b.Name) })
+	return cfg, nil
+}
+
+// parseJob reads one scrape config mapping.
+func parseJob(n *yaml.Node) (ScrapeJob, error) {
+	job := ScrapeJob{Line: n.Line}
+	var raw rawJob
+	if err := n.Decode(&raw); err != nil {
+		line, msg := yamlErrorLine(err)
+		if line == 0 {
+			line = n.Line
+		}
+		return ScrapeJob{}, &parseError{line: line, msg: fmt.Sprintf("scrape config %s: %s", describeJob(n), msg)}
+	}
+	name := resolve(&raw.JobName)
+	if name.Kind != 0 && !isNull(name) {
+		if name.Kind != yaml.ScalarNode {
+			return ScrapeJob{}, &parseError{line: name.Line, msg: fmt.Sprintf("job_name must be a string, not a %s", kindName(name))}
+		}
+		job.Name = name.Value
+	}
+	relabels, err := parseRelabel(resolve(&raw.RelabelConfigs), describeJob(n))
+	if err != nil {
+		return ScrapeJob{}, err
+	}
+	job.Relabel = relabels
+	job.RelabelRules = len(relabels)
+
+	for key, value := range mappingPairs(n) {
+		kind, ok := sdKind(key)
+		if !ok || emptyList(value) {
+			continue
+		}
+		job.SDKinds = append(job.SDKinds, kind)
+	}
+	slices.Sort(job.SDKinds)
+	job.SDKinds = slices.Compact(job.SDKinds)
+	return job, nil
+}
+
+// parseRelabel decodes relabel_configs one rule at a time, so that an error names the rule's line.
+func parseRelabel(list *yaml.Node, job string) ([]*relabel.Config, error) {
+	if list.Kind == 0 || isNull(list) {
+		return nil, nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, &parseError{line: list.Line, msg: fmt.Sprintf("scrape config %s: relabel_configs must be a list, not a %s", job, kindName(list))}
+	}
+	rules := make([]*relabel.Config, 0, len(list.Content))
+	for i, item := range list.Content {
+		n := resolve(item)
+		if isNull(n) {
+			return nil, &parseError{line: n.Line, msg: fmt.Sprintf("scrape config %s: relabel rule %d is empty", job, i+1)}
+		}
+		var rule relabel.Config
+		if err := n.Decode(&rule); err != nil {
+			line, msg := yamlErrorLine(err)
+			if line == 0 {
+				line = n.Line
+			}
+			return nil, &parseError{line: line, msg: fmt.Sprintf("scrape config %s: relabel rule %d: %s", job, i+1, msg)}
+		}
+		rules = append(rules, &rule)
+	}
+	return rules, nil
+}
+
+// sdKind maps a scrape config key to the target source it configures.
+func sdKind(key string) (string, bool) {
+	if key == "static_configs" {
+		return "static", true
+	}
+	kind, ok := strings.CutSuffix(key, "_sd_configs")
+	return kind, ok && kind != ""
+}
+
+// describeJob names a scrape config in an error: by job_name when it has one.
+func describeJob(n *yaml.Node) string {
+	if v := lookup(n, "job_name"); v != nil && v.Kind == yaml.ScalarNode && v.Value != "" {
+		return strconv.Quote(v.Value)
+	}
+	return "at line " + strconv.Itoa(n.Line)
+}
+
+// decodeDocument returns the root node of the first YAML document, or nil when there is none
+// or it is empty.
+func decodeDocument(content []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(content)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := resolve(doc.Content[0])
+	if isNull(root) {
+		return nil, nil
+	}
+	return root, nil
+}
+
+// mappingPairs yields the keys and values of a mapping, following aliases and merge keys
+// ("<<: *defaults") the way a decoder would; a key set directly wins over a merged one.
+func mappingPairs(n *yaml.Node) func(yield func(string, *yaml.Node) bool) {
+	return func(yield func(string, *yaml.Node) bool) {
+		seen := map[string]bool{}
+		// Each mapping is walked once: aliases may merge the same mapping many times over,
+		// and walking it again could only repeat keys already seen.
+		walked := map[*yaml.Node]bool{}
+		var walk func(m *yaml.Node, depth int) bool
+		walk = func(m *yaml.Node, depth int) bool {
+			if m == nil || m.Kind != yaml.MappingNode || depth > 16 || walked[m] {
+				return true
+			}
+			walked[m] = true
+			var merges []*yaml.Node
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				k, v := resolve(m.Content[i]), m.Content[i+1]
+				if k.Kind != yaml.ScalarNode {
+					continue
+				}
+				if k.ShortTag() == "!!merge" {
+					merges = append(merges, resolve(v))
+					continue
+				}
+				if seen[k.Value] {
+					continue
+				}
+				seen[k.Value] = true
+				if !yield(k.Value, resolve(v)) {
+					return false
+				}
+			}
+			for _, src := range merges {
+				targets := []*yaml.Node{src}
+				if src.Kind == yaml.SequenceNode {
+					targets = src.Content
+				}
+				for _, t := range targets {
+					if !walk(resolve(t), depth+1) {
+						return false
+					}
+				}
+			}
+			return true
+		}
+		walk(n, 0)
+	}
+}
+
+// lookup returns the value of key in mapping n, or nil.
+func lookup(n *yaml.Node, key string) *yaml.Node {
+	for k, v := range mappingPairs(n) {
+		if k == key {
+			return v
+		}
+	}
+	return nil
+}
+
+// resolve follows an alias to the node it names.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 16; i++ {
+		n = n.Alias
+	}
+	if n == nil {
+		return &yaml.Node{}
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// emptyList reports whether an SD key configures nothing: null or [].
+func emptyList(n *yaml.Node) bool {
+	return isNull(n) || (n.Kind == yaml.SequenceNode && len(n.Content) == 0)
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "null"
+		}
+		return "scalar"
+	}
+	return "node"
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlErrorLine splits a yaml.v3 error into its line (0 if none) and the rest of the message.
+// Type errors may list several problems; the first one is reported.
+func yamlErrorLine(err error) (int, string) {
+	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if line, convErr := strconv.Atoi(m[1]); convErr == nil {
+			return line, m[2]
+		}
+	}
+	return 0, strings.TrimPrefix(msg, "yaml: ")
+}

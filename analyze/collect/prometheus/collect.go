@@ -1,0 +1,312 @@
+// Package prometheus reads a Prometheus-compatible server (or a snapshot of one) through
+// client_golang's api/prometheus/v1 and feeds what it finds into an analyze.Builder.
+package prometheus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
+)
+
+// NewClient returns an api.Client for a live server with blindspot's transport: auth, TLS,
+// headers, per-request timeouts, at most MaxInFlight requests and bounded retries.
+func NewClient(o httpconfig.Options) (api.Client, error) {
+	rt, err := o.RoundTripper()
+	if err != nil {
+		return nil, err
+	}
+	return api.NewClient(api.Config{Address: o.BaseURL(), RoundTripper: rt})
+}
+
+// Collect reads every endpoint through rec, adds what it could read to b and returns src with
+// the errors and missing parts filled in. It never fails as a whole: a part that could not be
+// read is recorded on the source and the rest of the audit goes on.
+func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.Builder, logger *slog.Logger) analyze.Source {
+	api := promv1.NewAPI(rec)
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		results = map[analyze.Part]func(){}
+		errs    = map[analyze.Part]error{}
+	)
+	// Each fetch returns a function that applies its result to the builder, so that the
+	// builder is only touched from this goroutine.
+	fetch := func(p analyze.Part, f func() (func(), error)) {
+		wg.Go(func() {
+			start := time.Now()
+			apply, err := f()
+			logger.Debug("fetched", "source", src.Name, "part", p, "duration", time.Since(start).Round(time.Millisecond), "err", err)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[p] = err
+				return
+			}
+			results[p] = apply
+		})
+	}
+
+	fetch(analyze.PartTargets, func() (func(), error) {
+		res, err := api.Targets(ctx)
+		if err != nil {
+			return nil, err
+		}
+		dropped, err := droppedCounts(rec)
+		if err != nil {
+			return nil, err
+		}
+		return func() { addTargets(b, res, dropped) }, nil
+	})
+	fetch(analyze.PartRules, func() (func(), error) {
+		res, err := api.Rules(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return func() { addRules(b, res) }, nil
+	})
+	fetch(analyze.PartConfig, func() (func(), error) {
+		res, err := api.Config(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := promconfig.Parse([]byte(res.YAML))
+		if err != nil {
+			return nil, fmt.Errorf("parsing the loaded configuration: %w", err)
+		}
+		return func() {
+			for _, j := range cfg.Jobs {
+				b.AddConfiguredJob(j.Name, j.SDKinds, j.RelabelRules)
+			}
+		}, nil
+	})
+	fetch(analyze.PartMetricNames, func() (func(), error) {
+		res, _, _, err := api.LabelValues(ctx, "__name__", nil, time.Time{}, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			names := make([]string, len(res))
+			for i, v := range res {
+				names[i] = string(v)
+			}
+			b.AddMetricNames(names)
+		}, nil
+	})
+	fetch(analyze.PartMetadata, func() (func(), error) {
+		res, err := api.Metadata(ctx, "", "")
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			for metric, ms := range res {
+				for _, m := range ms {
+					b.AddMetadata(metric, []analyze.Metadata{{Type: string(m.Type), Help: m.Help, Unit: m.Unit}})
+				}
+			}
+		}, nil
+	})
+	fetch(analyze.PartBuildInfo, func() (func(), error) {
+		res, err := api.Buildinfo(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			b.SetBuildInfo(analyze.BuildInfo{Version: res.Version, Revision: res.Revision, GoVersion: res.GoVersion})
+		}, nil
+	})
+	wg.Wait()
+
+	for _, e := range endpoints {
+		if apply, ok := results[e.Part]; ok {
+			apply()
+			b.AddPart(e.Part)
+			continue
+		}
+		err := errs[e.Part]
+		if resp, ok := rec.response(e.Part); ok && isMissing(resp.Status) {
+			src.Missing = append(src.Missing, analyze.MissingPart{
+				Part:   e.Part,
+				Reason: fmt.Sprintf("%s is not served (HTTP %d)", e.Path, resp.Status),
+			})
+			continue
+		}
+		src.Errors = append(src.Errors, analyze.SourceError{Part: e.Part, Err: describe(err)})
+	}
+	b.AddSource(src)
+	return src
+}
+
+// isMissing tells an endpoint the server does not have (Thanos and Mimir lack targets and
+// config) from a failure to read it.
+func isMissing(status int) bool {
+	return status == http.StatusNotFound || status == http.StatusMethodNotAllowed || status == http.StatusNotImplemented
+}
+
+// describe flattens an error to one line, adding the detail client_golang keeps apart.
+func describe(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	var apiErr *promv1.Error
+	if errors.As(err, &apiErr) {
+		msg := apiErr.Msg
+		if d := detail(apiErr.Detail); d != "" {
+			msg += ": " + d
+		}
+		return oneLine(msg)
+	}
+	// The request URL differs per endpoint; without it the same failure reads the same for
+	// every part, and the report can say it once.
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return oneLine(urlErr.Err.Error())
+	}
+	return oneLine(err.Error())
+}
+
+// detail extracts the server's message from an error body: the "error" field of a Prometheus
+// API error, or the body itself when it is short text.
+func detail(body string) string {
+	var apiBody struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal([]byte(body), &apiBody) == nil && apiBody.Error != "" {
+		return apiBody.Error
+	}
+	body = strings.TrimSpace(body)
+	if len(body) > 200 || strings.ContainsAny(body, "<{") {
+		return "" // HTML error pages and truncated JSON say nothing one line can hold
+	}
+	return body
+}
+
+func oneLine(s string) string {
+	const maxLen = 300
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '\n' || r == '\r' || r == '\t' {
+			r = ' '
+		}
+		out = append(out, r)
+	}
+	if len(out) > maxLen {
+		out = append(out[:maxLen], '…')
+	}
+	return string(out)
+}
+
+// droppedCounts reads droppedTargetCounts, which client_golang's TargetsResult does not
+// decode, from the recorded body. Servers that predate the field yield an empty map.
+func droppedCounts(rec *Recorder) (map[string]int, error) {
+	resp, ok := rec.response(analyze.PartTargets)
+	if !ok {
+		return nil, nil
+	}
+	var body struct {
+		Data struct {
+			DroppedTargetCounts map[string]int `json:"droppedTargetCounts"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		return nil, fmt.Errorf("decoding droppedTargetCounts: %w", err)
+	}
+	return body.Data.DroppedTargetCounts, nil
+}
+
+func addTargets(b *analyze.Builder, res promv1.TargetsResult, dropped map[string]int) {
+	for _, t := range res.Active {
+		labels := make(map[string]string, len(t.Labels))
+		for k, v := range t.Labels {
+			labels[string(k)] = string(v)
+		}
+		b.AddTarget(analyze.Target{
+			Job:                labels["job"],
+			ScrapePool:         t.ScrapePool,
+			Instance:           labels["instance"],
+			ScrapeURL:          t.ScrapeURL,
+			Labels:             labels,
+			Health:             analyze.Health(t.Health),
+			LastError:          t.LastError,
+			LastScrape:         t.LastScrape,
+			LastScrapeDuration: time.Duration(t.LastScrapeDuration * float64(time.Second)),
+		})
+	}
+	pools := map[string]int{}
+	for pool, n := range dropped {
+		pools[pool] = n
+	}
+	if len(dropped) == 0 {
+		// Servers without droppedTargetCounts list every dropped target instead.
+		for _, d := range res.Dropped {
+			pools[d.DiscoveredLabels["job"]]++
+		}
+	}
+	for pool, n := range pools {
+		b.SetDropped(pool, n)
+	}
+}
+
+func addRules(b *analyze.Builder, res promv1.RulesResult) {
+	for _, g := range res.Groups {
+		group := analyze.RuleGroup{
+			Name:     g.Name,
+			File:     g.File,
+			Interval: time.Duration(g.Interval * float64(time.Second)),
+			Language: "promql",
+		}
+		for _, r := range g.Rules {
+			switch r := r.(type) {
+			case promv1.AlertingRule:
+				group.Rules = append(group.Rules, analyze.NewRule(analyze.Rule{
+					Kind:        analyze.RuleAlerting,
+					Name:        r.Name,
+					Expr:        r.Query,
+					For:         time.Duration(r.Duration * float64(time.Second)),
+					Labels:      labelMap(r.Labels),
+					Annotations: labelMap(r.Annotations),
+					Health:      string(r.Health),
+					LastError:   r.LastError,
+					Group:       g.Name,
+					File:        g.File,
+				}))
+			case promv1.RecordingRule:
+				group.Rules = append(group.Rules, analyze.NewRule(analyze.Rule{
+					Kind:      analyze.RuleRecording,
+					Name:      r.Name,
+					Expr:      r.Query,
+					Labels:    labelMap(r.Labels),
+					Health:    string(r.Health),
+					LastError: r.LastError,
+					Group:     g.Name,
+					File:      g.File,
+				}))
+			}
+		}
+		b.AddRuleGroup(group)
+	}
+}
+
+func labelMap[M ~map[K]V, K, V ~string](m M) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[string(k)] = string(v)
+	}
+	return out
+}

@@ -1,0 +1,119 @@
+package analyze
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Severity orders findings. The zero value is Info.
+type Severity int
+
+const (
+	Info Severity = iota
+	Warning
+	Critical
+)
+
+var severityNames = []string{"info", "warning", "critical"}
+
+func (s Severity) String() string {
+	if s < 0 || int(s) >= len(severityNames) {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity parses "info", "warning" or "critical".
+func ParseSeverity(s string) (Severity, error) {
+	i := slices.Index(severityNames, strings.ToLower(strings.TrimSpace(s)))
+	if i < 0 {
+		return Info, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(severityNames, ", "))
+	}
+	return Severity(i), nil
+}
+
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Finding is one gap a check found. Check and Subject identify it across runs; ID is derived
+// from them (see FindingID) so that baselines can compare audits.
+type Finding struct {
+	ID       string            `json:"id"`
+	Check    string            `json:"check"`
+	Severity Severity          `json:"severity"`
+	Subject  map[string]string `json:"subject"`
+	Message  string            `json:"message"`
+	Details  map[string]string `json:"details,omitempty"`
+}
+
+// NewFinding builds a finding with its ID filled in.
+func NewFinding(check string, sev Severity, subject map[string]string, message string, details map[string]string) Finding {
+	return Finding{
+		ID:       FindingID(check, subject),
+		Check:    check,
+		Severity: sev,
+		Subject:  subject,
+		Message:  message,
+		Details:  details,
+	}
+}
+
+// FindingID is a stable fingerprint of a check and a subject: the first 16 hex digits of the
+// SHA-256 of the check name and the subject's keys and values in key order, each
+// length-prefixed so that no two different subjects can share an encoding.
+func FindingID(check string, subject map[string]string) string {
+	h := sha256.New()
+	write := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	write(check)
+	keys := make([]string, 0, len(subject))
+	for k := range subject {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		write(k)
+		write(subject[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// SortFindings orders findings by job, check, then the rest of the subject, so every output
+// is deterministic.
+func SortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if c := strings.Compare(a.Subject["job"], b.Subject["job"]); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Check, b.Check); c != 0 {
+			return c
+		}
+		if c := strings.Compare(subjectKey(a.Subject), subjectKey(b.Subject)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+func subjectKey(s map[string]string) string {
+	keys := make([]string, 0, len(s))
+	for k := range s {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s\x00%s\x00", k, s[k])
+	}
+	return b.String()
+}

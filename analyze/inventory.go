@@ -1,0 +1,210 @@
+// Package analyze holds blindspot's source-independent model of a monitoring setup (the
+// Inventory) and the findings that checks derive from it.
+//
+// An Inventory is built once by the collectors and then only read: checks, report renderers
+// and generators must treat every field as read-only.
+package analyze
+
+import (
+	"slices"
+	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// Part names a piece of information an Inventory may or may not hold. A check that needs a
+// part the inventory lacks does not run, so "unknown" is never reported as "missing".
+type Part string
+
+const (
+	PartTargets     Part = "targets"
+	PartRules       Part = "rules"
+	PartConfig      Part = "config"
+	PartMetricNames Part = "metric_names"
+	PartMetadata    Part = "metadata"
+	PartBuildInfo   Part = "buildinfo"
+)
+
+// AllPrometheusParts lists the parts a fully readable Prometheus server provides.
+var AllPrometheusParts = []Part{PartTargets, PartRules, PartConfig, PartMetricNames, PartMetadata, PartBuildInfo}
+
+// Inventory is a read-only snapshot of what the sources reported.
+type Inventory struct {
+	CollectedAt time.Time
+	Sources     []Source
+	// Parts lists the parts that were read successfully from some source.
+	Parts []Part
+
+	Jobs        []Job    // sorted by Name
+	Targets     []Target // sorted by Job, Instance
+	RuleGroups  []RuleGroup
+	MetricNames []string // sorted
+	Metadata    map[string][]Metadata
+	Build       BuildInfo
+}
+
+// Has reports whether the inventory holds part p.
+func (inv *Inventory) Has(p Part) bool { return slices.Contains(inv.Parts, p) }
+
+// Job returns the job with the given name, or nil.
+func (inv *Inventory) Job(name string) *Job {
+	i, ok := slices.BinarySearchFunc(inv.Jobs, name, func(j Job, n string) int {
+		switch {
+		case j.Name < n:
+			return -1
+		case j.Name > n:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return nil
+	}
+	return &inv.Jobs[i]
+}
+
+// TargetsOf returns the active targets of a job.
+func (inv *Inventory) TargetsOf(job string) []Target {
+	var out []Target
+	for _, t := range inv.Targets {
+		if t.Job == job {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Rules returns every rule of every group, in group order.
+func (inv *Inventory) Rules() []Rule {
+	var out []Rule
+	for _, g := range inv.RuleGroups {
+		out = append(out, g.Rules...)
+	}
+	return out
+}
+
+// Source describes one place the inventory was read from and what went wrong there.
+type Source struct {
+	Name string // "prometheus", "rules", …
+	Kind string // "live", "snapshot", "files", "demo"
+	// URL is the address without credentials, or a path for files and snapshots.
+	URL string
+	// Errors are failures to read (connection refused, HTTP 5xx, timeouts, invalid responses).
+	Errors []SourceError
+	// Missing lists parts the source does not provide (for example a Thanos Query without the
+	// config endpoint). Unlike Errors, a missing part is not a failure to read.
+	Missing []MissingPart
+	// Notes are facts worth telling that are neither errors nor gaps (a skipped file, say).
+	Notes []string
+}
+
+// OK reports whether everything asked of the source was read.
+func (s Source) OK() bool { return len(s.Errors) == 0 }
+
+// SourceError is a failure to read one part of a source.
+type SourceError struct {
+	Part Part
+	Err  string
+}
+
+// MissingPart is a part a source does not offer, with the reason.
+type MissingPart struct {
+	Part   Part
+	Reason string
+}
+
+// Job is a scrape job, known from the configuration, from targets, or both.
+type Job struct {
+	Name string
+	// Configured is true when the job appears in the loaded scrape_configs.
+	Configured bool
+	// ScrapePool is the pool name in the targets API (equal to Name for Prometheus itself).
+	ScrapePool string
+	// Up, Down and Unknown count the active targets whose job label is Name.
+	Up, Down, Unknown int
+	// PoolActive counts the active targets of the scrape pool, whatever their job label.
+	PoolActive int
+	// Dropped is the number of discovered targets that relabeling dropped.
+	Dropped int
+	// SDKinds are the service discovery mechanisms configured ("static", "file", "kubernetes", …).
+	SDKinds []string
+	// RelabelRules is the number of relabel_configs of the job.
+	RelabelRules int
+}
+
+// Active is the number of active targets.
+func (j Job) Active() int { return j.Up + j.Down + j.Unknown }
+
+// Health of a target as reported by Prometheus.
+type Health string
+
+const (
+	HealthUp      Health = "up"
+	HealthDown    Health = "down"
+	HealthUnknown Health = "unknown"
+)
+
+// Target is one active scrape target.
+type Target struct {
+	Job                string
+	ScrapePool         string
+	Instance           string
+	ScrapeURL          string
+	Labels             map[string]string
+	Health             Health
+	LastError          string
+	LastScrape         time.Time
+	LastScrapeDuration time.Duration
+}
+
+// RuleKind tells alerting from recording rules.
+type RuleKind string
+
+const (
+	RuleAlerting  RuleKind = "alerting"
+	RuleRecording RuleKind = "recording"
+)
+
+// RuleGroup is a group of rules as loaded by a server or read from a file.
+type RuleGroup struct {
+	Name     string
+	File     string
+	Interval time.Duration
+	// Language is "promql" or, for groups such as vmalert's `type: vlogs`, the declared type.
+	Language string
+	Rules    []Rule
+}
+
+// Rule is one alerting or recording rule. Expr is parsed exactly once, when the inventory is
+// built: Parsed is nil when ParseError is set or when the rule is not PromQL.
+type Rule struct {
+	Kind        RuleKind
+	Name        string // alert name or recorded metric name
+	Expr        string
+	Parsed      parser.Expr
+	ParseError  string
+	For         time.Duration
+	Labels      map[string]string
+	Annotations map[string]string
+	Health      string // "ok", "err", "unknown"; empty for rules read from files
+	LastError   string
+	Group       string
+	File        string
+	// Line is the rule's line in File when it was read from a file, else 0.
+	Line int
+}
+
+// Metadata describes a metric as reported by the metadata API.
+type Metadata struct {
+	Type string
+	Help string
+	Unit string
+}
+
+// BuildInfo is the server's self-description. Version may be empty (Prometheus 3 built from the
+// Go module reports none), so nothing may depend on it.
+type BuildInfo struct {
+	Version   string
+	Revision  string
+	GoVersion string
+}

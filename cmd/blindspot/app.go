@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+const exitCodesHelp = `Exit codes:
+  0  the command completed (an audit with findings completes too)
+  2  usage or configuration error
+  3  a source could not be read completely; the report was still written with what was read`
+
+// app holds what every command shares: output streams, global flags and the loaded config.
+type app struct {
+	stdout, stderr io.Writer
+	root           *cobra.Command
+
+	configFile string
+	verbose    bool
+	logger     *slog.Logger
+	cfg        Config
+	cfgFile    string // the file actually read, "" for none
+}
+
+// flagKeys maps config keys to the global flags that override them.
+var flagKeys = map[string]string{
+	"prometheus.url": "prometheus-url",
+	"loki.url":       "loki-url",
+	"grafana.url":    "grafana-url",
+}
+
+func newApp(stdout, stderr io.Writer) *app {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "blindspot",
+		Short: "Find the blind spots in a Prometheus + Loki + Grafana setup",
+		Long: `blindspot queries a live monitoring setup (or a snapshot of one, or rule files) and reports
+its blind spots: targets that are down, jobs without targets, and more.
+
+` + exitCodesHelp,
+		Example: `  blindspot audit --prometheus-url http://localhost:9090
+  BLINDSPOT_PROMETHEUS_URL=http://prometheus:9090 blindspot audit --format json`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.setup(cmd) },
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configFile, "config", "", "configuration file (default ./"+defaultConfigFile+" when present)")
+	pf.String("prometheus-url", "", "Prometheus (or compatible) server URL; overrides prometheus.url")
+	pf.String("loki-url", "", "Loki URL; overrides loki.url")
+	pf.String("grafana-url", "", "Grafana URL; overrides grafana.url")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what blindspot does to stderr (credentials are redacted)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+
+	root.AddCommand(a.auditCommand(), a.snapshotCommand(), a.versionCommand())
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = "  source <(blindspot completion bash)\n  blindspot completion zsh > \"${fpath[1]}/_blindspot\""
+		}
+	}
+	a.root = root
+	return a
+}
+
+func (a *app) execute(ctx context.Context, args []string) int {
+	a.root.SetArgs(args)
+	err := a.root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code := exitUsage
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	fmt.Fprintf(a.stderr, "blindspot: %s\n", msg)
+	return code
+}
+
+// setup loads the configuration and the logger before any command runs.
+func (a *app) setup(cmd *cobra.Command) error {
+	level := slog.LevelWarn
+	if a.verbose {
+		level = slog.LevelDebug
+	}
+	a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+
+	path, explicit := a.configFile, a.configFile != ""
+	if !explicit {
+		path = defaultConfigFile
+	}
+	cfg, file, err := loadConfig(path, explicit, cmd.Flags(), flagKeys)
+	if err != nil {
+		return usageError(err)
+	}
+	a.cfg, a.cfgFile = cfg, file
+	logConfig(a.logger, file, cfg)
+	return nil
+}
+
+// isTerminal reports whether w is a terminal, for color.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/blindspot-dev/blindspot"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/report"
+	"github.com/blindspot-dev/blindspot/internal/fsutil"
+)
+
+// sourceFlags are the ways in shared by audit (and later generate and check).
+type sourceFlags struct {
+	from             string
+	rules            []string
+	prometheusConfig string
+}
+
+func (s *sourceFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&s.from, "from", "", "audit a snapshot directory written by `blindspot snapshot` instead of a live server")
+	f.StringSliceVar(&s.rules, "rules", nil, "rule files or directories to audit (plain groups files, PrometheusRule CRDs); repeatable")
+	f.StringVar(&s.prometheusConfig, "prometheus-config", "", "a prometheus.yml whose scrape_configs name the jobs")
+}
+
+// collectOptions turns flags and config into collector options. With no source at all it
+// selects the embedded demo snapshot and says so on stderr.
+func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
+	o := collect.Options{
+		RuleFiles:            s.rules,
+		PrometheusConfigFile: s.prometheusConfig,
+		Logger:               a.logger,
+	}
+	promURL := a.cfg.Prometheus.URL
+	switch {
+	case s.from != "" && promURL != "":
+		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
+	case s.from != "":
+		o.Snapshot, o.SnapshotName, o.SnapshotKind = os.DirFS(s.from), s.from, "snapshot"
+	case promURL != "":
+		opts := a.cfg.Prometheus.HTTPOptions()
+		if err := opts.Validate(); err != nil {
+			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
+		}
+		o.Prometheus = &opts
+	case len(s.rules) == 0 && s.prometheusConfig == "":
+		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
+			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
+		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"
+	}
+	return o, nil
+}
+
+func (a *app) auditCommand() *cobra.Command {
+	var (
+		src    sourceFlags
+		format string
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Report the blind spots of a live server, a snapshot or rule files",
+		Long: `audit reads the configured sources and reports what is not watched: targets that are down,
+jobs whose discovery or relabeling left them without targets, and more.
+
+Sources: a live Prometheus (--prometheus-url, BLINDSPOT_PROMETHEUS_URL or prometheus.url),
+a snapshot (--from DIR), or files (--rules, --prometheus-config). With none of them, audit
+reads the embedded demo snapshot.
+
+` + exitCodesHelp,
+		Example: `  blindspot audit --prometheus-url http://localhost:9090
+  blindspot audit --from ./snap --format json --output report.json
+  blindspot audit --rules ./rules --prometheus-config prometheus.yml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !slices.Contains([]string{"text", "json"}, format) {
+				return usageError(fmt.Errorf("--format %q: want text or json", format))
+			}
+			opts, err := a.collectOptions(src)
+			if err != nil {
+				return err
+			}
+			res, err := collect.Run(cmd.Context(), opts)
+			if err != nil {
+				return usageError(err)
+			}
+			all := checks.All()
+			rep := report.Build(res.Inventory, checks.Run(res.Inventory, all), all, time.Now())
+
+			var buf bytes.Buffer
+			switch format {
+			case "json":
+				err = report.WriteJSON(&buf, rep)
+			default:
+				err = report.WriteText(&buf, rep, report.TextOptions{Color: output == "" && isTerminal(a.stdout)})
+			}
+			if err != nil {
+				return fmt.Errorf("rendering the report: %w", err)
+			}
+			if output != "" {
+				if err := fsutil.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
+					return usageError(err)
+				}
+			} else if _, err := a.stdout.Write(buf.Bytes()); err != nil {
+				return err
+			}
+			return partialError(rep)
+		},
+	}
+	src.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&format, "format", "text", "report format: text or json")
+	f.StringVarP(&output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
+	return cmd
+}
+
+// partialError turns source errors into exit code 3 after the report was written.
+func partialError(rep report.Report) error {
+	var failed []string
+	for _, s := range rep.Sources {
+		if !s.OK {
+			failed = append(failed, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Error))
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return sourceError(fmt.Errorf("partial report: could not read %s", strings.Join(failed, "; ")))
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+)
+
+// defaultConfigFile is read when present and --config is not given.
+const defaultConfigFile = "blindspot.yaml"
+
+// envPrefix prefixes every environment override: prometheus.url is BLINDSPOT_PROMETHEUS_URL.
+const envPrefix = "BLINDSPOT"
+
+// Config is the configuration file's schema (documented key by key in config.example.yaml).
+// It exists only in cmd: the packages below get typed options built from it.
+type Config struct {
+	Prometheus SourceConfig `mapstructure:"prometheus"`
+	Loki       SourceConfig `mapstructure:"loki"`
+	Grafana    SourceConfig `mapstructure:"grafana"`
+}
+
+// SourceConfig is how to reach one server.
+type SourceConfig struct {
+	URL     string            `mapstructure:"url"`
+	Headers map[string]string `mapstructure:"headers"`
+	// BearerToken may only come from the environment; see secretKeys.
+	BearerToken     string          `mapstructure:"bearer_token"`
+	BearerTokenFile string          `mapstructure:"bearer_token_file"`
+	BasicAuth       BasicAuthConfig `mapstructure:"basic_auth"`
+	TLS             TLSConfig       `mapstructure:"tls"`
+	Timeout         time.Duration   `mapstructure:"timeout"`
+}
+
+type BasicAuthConfig struct {
+	Username     string `mapstructure:"username"`
+	Password     string `mapstructure:"password"`
+	PasswordFile string `mapstructure:"password_file"`
+}
+
+type TLSConfig struct {
+	CAFile             string `mapstructure:"ca_file"`
+	CertFile           string `mapstructure:"cert_file"`
+	KeyFile            string `mapstructure:"key_file"`
+	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify"`
+}
+
+// secretKeys are accepted from the environment only: a credential written into a config file
+// ends up in git, so the file must name a file holding it instead.
+var secretKeys = []string{"bearer_token", "basic_auth.password"}
+
+// HTTPOptions converts the section to the collectors' options.
+func (s SourceConfig) HTTPOptions() httpconfig.Options {
+	return httpconfig.Options{
+		URL:             s.URL,
+		Headers:         s.Headers,
+		BearerToken:     s.BearerToken,
+		BearerTokenFile: s.BearerTokenFile,
+		BasicAuth: httpconfig.BasicAuth{
+			Username:     s.BasicAuth.Username,
+			Password:     s.BasicAuth.Password,
+			PasswordFile: s.BasicAuth.PasswordFile,
+		},
+		TLS: httpconfig.TLS{
+			CAFile:             s.TLS.CAFile,
+			CertFile:           s.TLS.CertFile,
+			KeyFile:            s.TLS.KeyFile,
+			InsecureSkipVerify: s.TLS.InsecureSkipVerify,
+		},
+		Timeout: s.Timeout,
+	}
+}
+
+// configKeys lists the leaf keys of the schema ("prometheus.tls.ca_file") and the keys whose
+// values are free-form maps ("prometheus.headers").
+func configKeys() (leaves, maps []string) {
+	var walk func(prefix string, t reflect.Type)
+	walk = func(prefix string, t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			key := prefix + f.Tag.Get("mapstructure")
+			switch {
+			case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]():
+				walk(key+".", f.Type)
+			case f.Type.Kind() == reflect.Map:
+				maps = append(maps, key)
+			default:
+				leaves = append(leaves, key)
+			}
+		}
+	}
+	walk("", reflect.TypeFor[Config]())
+	return leaves, maps
+}
+
+// loadConfig reads the configuration: the file (explicit, or ./blindspot.yaml when present),
+// then BLINDSPOT_* environment variables, then the flags that were set, each overriding the
+// one before. It returns the file actually read ("" for none).
+func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[string]string) (Config, string, error) {
+	var cfg Config
+	v := viper.New()
+	v.SetConfigType("yaml")
+	leaves, maps := configKeys()
+	for _, k := range leaves {
+		v.SetDefault(k, nil)
+	}
+	v.SetEnvPrefix(envPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := checkKeys(path, data, leaves, maps); err != nil {
+			return cfg, path, err
+		}
+		if err := v.ReadConfig(strings.NewReader(string(data))); err != nil {
+			return cfg, path, fmt.Errorf("%s: %w", path, err)
+		}
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		path = ""
+	case errors.Is(err, fs.ErrNotExist):
+		return cfg, path, fmt.Errorf("config file %s does not exist", path)
+	default:
+		return cfg, path, fmt.Errorf("reading config file %s: %w", path, err)
+	}
+
+	for key, flag := range flagKeys {
+		if err := v.BindPFlag(key, flags.Lookup(flag)); err != nil {
+			return cfg, path, fmt.Errorf("binding --%s: %w", flag, err)
+		}
+	}
+	decode := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		mapstructure.StringToTimeDurationHookFunc(),
+		mapstructure.StringToSliceHookFunc(","),
+	))
+	if err := v.Unmarshal(&cfg, decode); err != nil {
+		where := "configuration"
+		if path != "" {
+			where = path
+		}
+		return cfg, path, fmt.Errorf("%s: %s", where, oneLine(err.Error()))
+	}
+	return cfg, path, nil
+}
+
+// checkKeys rejects unknown keys and credentials written into the file, naming the key and
+// its line. viper itself would ignore a misspelt key silently.
+func checkKeys(path string, data []byte, leaves, maps []string) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return fmt.Errorf("%s: %s", path, oneLine(err.Error()))
+	}
+	if len(root.Content) == 0 {
+		return nil // an empty file configures nothing
+	}
+	var walk func(prefix string, n *yaml.Node) error
+	walk = func(prefix string, n *yaml.Node) error {
+		if n.Kind != yaml.MappingNode {
+			if prefix == "" {
+				return fmt.Errorf("%s:%d: the configuration must be a mapping of sections", path, n.Line)
+			}
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			key := prefix + k.Value
+			section := strings.SplitN(key, ".", 2)
+			switch {
+			case slices.Contains(maps, key):
+				continue
+			case slices.Contains(leaves, key):
+				if len(section) == 2 && slices.Contains(secretKeys, section[1]) {
+					return fmt.Errorf("%s:%d: %s: credentials are not read from the config file; use %s_file or the environment variable %s",
+						path, k.Line, key, strings.TrimSuffix(section[1], "_file"), envName(key))
+				}
+				if val.Kind == yaml.MappingNode || val.Kind == yaml.SequenceNode {
+					return fmt.Errorf("%s:%d: %s must be a single value", path, k.Line, key)
+				}
+			case slices.ContainsFunc(leaves, func(l string) bool { return strings.HasPrefix(l, key+".") }):
+				if err := walk(key+".", val); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("%s:%d: unknown key %q", path, k.Line, key)
+			}
+		}
+		return nil
+	}
+	return walk("", root.Content[0])
+}
+
+func envName(key string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// logConfig shows the effective configuration at debug level with every credential replaced
+// by <redacted> and URLs without user info.
+func logConfig(logger *slog.Logger, file string, cfg Config) {
+	logger.Debug("configuration", "file", file)
+	for _, s := range []struct {
+		name string
+		cfg  SourceConfig
+	}{{"prometheus", cfg.Prometheus}, {"loki", cfg.Loki}, {"grafana", cfg.Grafana}} {
+		if s.cfg.URL == "" {
+			continue
+		}
+		attrs := []any{"url", httpconfig.RedactURL(s.cfg.URL), "timeout", s.cfg.Timeout}
+		if s.cfg.BearerToken != "" {
+			attrs = append(attrs, "bearer_token", "<redacted>")
+		}
+		if s.cfg.BearerTokenFile != "" {
+			attrs = append(attrs, "bearer_token_file", s.cfg.BearerTokenFile)
+		}
+		if s.cfg.BasicAuth.Username != "" {
+			attrs = append(attrs, "basic_auth.username", s.cfg.BasicAuth.Username)
+		}
+		if s.cfg.BasicAuth.Password != "" {
+			attrs = append(attrs, "basic_auth.password", "<redacted>")
+		}
+		if s.cfg.BasicAuth.PasswordFile != "" {
+			attrs = append(attrs, "basic_auth.password_file", s.cfg.BasicAuth.PasswordFile)
+		}
+		for _, h := range sortedKeys(s.cfg.Headers) {
+			val := s.cfg.Headers[h]
+			if httpconfig.SensitiveHeader(h) {
+				val = "<redacted>"
+			}
+			attrs = append(attrs, "headers."+h, val)
+		}
+		if s.cfg.TLS != (TLSConfig{}) {
+			attrs = append(attrs, "tls.ca_file", s.cfg.TLS.CAFile, "tls.cert_file", s.cfg.TLS.CertFile,
+				"tls.key_file", s.cfg.TLS.KeyFile, "tls.insecure_skip_verify", s.cfg.TLS.InsecureSkipVerify)
+		}
+		logger.Debug("source "+s.name, attrs...)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/blindspot-dev/blindspot/analyze/report"
+	"github.com/blindspot-dev/blindspot/internal/servers"
+)
+
+var recordDemo = flag.Bool("record-demo", false, "re-record testdata/demo from the Prometheus 3 scenario (review the diff!)")
+
+// cli runs blindspot in-process and returns its exit code, stdout and stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func decodeReport(t *testing.T, data []byte) report.Report {
+	t.Helper()
+	var r report.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatalf("decoding the JSON report: %v\n%s", err, data)
+	}
+	return r
+}
+
+type findingKey struct{ check, job, instance string }
+
+func keys(r report.Report) map[findingKey]string {
+	out := map[findingKey]string{}
+	for _, f := range r.Findings {
+		out[findingKey{f.Check, f.Subject["job"], f.Subject["instance"]}] = f.ID
+	}
+	return out
+}
+
+// TestIntegration audits a real Prometheus of each major with a scenario of typical gaps:
+// live, through a snapshot, and offline from that snapshot.
+func TestIntegration(t *testing.T) {
+	bins := servers.Find(t)
+	for _, tc := range []struct {
+		name, binary string
+	}{
+		{"prometheus2", bins.Prometheus2},
+		{"prometheus3", bins.Prometheus3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := servers.StartScenario(t, tc.binary, servers.WithHostileJob())
+
+			code, out, stderr := cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
+			if code != exitOK {
+				t.Fatalf("live audit exited %d: %s", code, stderr)
+			}
+			live := decodeReport(t, []byte(out))
+
+			if len(live.Sources) != 1 || !live.Sources[0].OK || live.Sources[0].Kind != "live" {
+				t.Errorf("sources = %+v, want one live source read completely", live.Sources)
+			}
+			got := keys(live)
+			want := []findingKey{
+				{"targets/down", servers.JobPaymentsAPI, sc.DownInstance},
+				{"targets/down", servers.HostileJob, sc.Instances[servers.HostileJob]},
+				{"jobs/no-targets", servers.JobBatchJobs, ""},
+				{"jobs/no-targets", servers.JobLegacyApp, ""},
+			}
+			for _, k := range want {
+				if _, ok := got[k]; !ok {
+					t.Errorf("missing finding %+v; got %v", k, got)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("got %d findings, want %d: %v", len(got), len(want), got)
+			}
+			for _, f := range live.Findings {
+				if f.Check != "jobs/no-targets" {
+					continue
+				}
+				wantCause := map[string]string{servers.JobBatchJobs: "discovery", servers.JobLegacyApp: "relabeling"}[f.Subject["job"]]
+				if f.Details["cause"] != wantCause {
+					t.Errorf("%s: cause %q, want %q (%s)", f.Subject["job"], f.Details["cause"], wantCause, f.Message)
+				}
+			}
+			if live.Summary.Targets.Up != len(sc.UpJobs) || live.Summary.Targets.Down != len(sc.DownJobs) {
+				t.Errorf("targets summary %+v, want %d up and %d down", live.Summary.Targets, len(sc.UpJobs), len(sc.DownJobs))
+			}
+			if live.Summary.Rules.Alerting != len(sc.Alerts) || live.Summary.Rules.Recording != len(sc.RecordingRules) {
+				t.Errorf("rules summary %+v, want %d alerting and %d recording", live.Summary.Rules, len(sc.Alerts), len(sc.RecordingRules))
+			}
+			if live.Summary.MetricNames == 0 || !slices.Equal(live.Summary.ChecksRun, []string{"targets/down", "jobs/no-targets"}) {
+				t.Errorf("summary %+v: want metric names and both checks run", live.Summary)
+			}
+
+			// Snapshot, then audit offline: same findings, same ids.
+			snap := filepath.Join(t.TempDir(), "snap")
+			if code, _, stderr := cli(t, "snapshot", "--prometheus-url", sc.PrometheusURL, "--out", snap); code != exitOK {
+				t.Fatalf("snapshot exited %d: %s", code, stderr)
+			}
+			code, out, stderr = cli(t, "audit", "--from", snap, "--format", "json")
+			if code != exitOK {
+				t.Fatalf("offline audit exited %d: %s", code, stderr)
+			}
+			offline := decodeReport(t, []byte(out))
+			if g, w := keys(offline), got; !mapsEqual(g, w) {
+				t.Errorf("offline findings differ from live ones:\n offline %v\n live    %v", g, w)
+			}
+			if offline.Sources[0].Kind != "snapshot" || offline.Sources[0].URL != live.Sources[0].URL {
+				t.Errorf("offline source %+v, want kind snapshot and the live URL", offline.Sources[0])
+			}
+
+			// The text report shows hostile names as quoted text on one line.
+			code, text, _ := cli(t, "audit", "--from", snap)
+			if code != exitOK || !bytes.Contains([]byte(text), []byte(`job "evil\"} # <script>alert(1)</script>"`)) {
+				t.Errorf("text report (exit %d) does not show the hostile job quoted:\n%s", code, text)
+			}
+
+			// A server that goes away mid-life yields a partial report and exit code 3.
+			sc.Prometheus.Stop()
+			code, out, _ = cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
+			if code != exitSource {
+				t.Errorf("audit of a stopped server exited %d, want %d", code, exitSource)
+			}
+			if r := decodeReport(t, []byte(out)); r.Sources[0].OK || r.Sources[0].Error == "" {
+				t.Errorf("stopped server: source %+v, want ok=false with an error", r.Sources[0])
+			}
+
+			if *recordDemo && tc.name == "prometheus3" {
+				recordDemoSnapshot(t, bins.Prometheus3)
+			}
+		})
+	}
+}
+
+func mapsEqual[K comparable, V comparable](a, b map[K]V) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// recordDemoSnapshot replaces testdata/demo (keeping its README) with a snapshot of the
+// scenario without the hostile job, which belongs in tests rather than in the demo.
+func recordDemoSnapshot(t *testing.T, prometheus string) {
+	sc := servers.StartScenario(t, prometheus)
+	snap := filepath.Join(t.TempDir(), "demo")
+	if code, _, stderr := cli(t, "snapshot", "--prometheus-url", sc.PrometheusURL, "--out", snap); code != exitOK {
+		t.Fatalf("snapshot exited %d: %s", code, stderr)
+	}
+	demo := filepath.Join("..", "..", "testdata", "demo")
+	for _, p := range []string{"manifest.json", "prometheus"} {
+		if err := os.RemoveAll(filepath.Join(demo, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := filepath.WalkDir(snap, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(snap, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(demo, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded the demo snapshot into %s", demo)
+}

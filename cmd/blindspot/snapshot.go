@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+)
+
+func (a *app) snapshotCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "snapshot",
+		Short: "Record what a live server answers, for offline audits",
+		Long: `snapshot reads the configured Prometheus once and writes its API responses (one file per
+endpoint) and a manifest (time, server URL without credentials, blindspot version) to a
+directory. ` + "`blindspot audit --from DIR`" + ` audits it offline with the same findings.
+
+` + exitCodesHelp,
+		Example: `  blindspot snapshot --prometheus-url http://localhost:9090 --out ./snap
+  blindspot audit --from ./snap`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usageError(errors.New("--out DIR is required"))
+			}
+			if a.cfg.Prometheus.URL == "" {
+				return usageError(errors.New("no Prometheus to snapshot: set --prometheus-url, BLINDSPOT_PROMETHEUS_URL or prometheus.url"))
+			}
+			opts, err := a.collectOptions(sourceFlags{})
+			if err != nil {
+				return err
+			}
+			res, err := collect.Run(cmd.Context(), opts)
+			if err != nil {
+				return usageError(err)
+			}
+			src := res.Inventory.Sources[0]
+			m := snapshot.Manifest{
+				ToolVersion: toolVersion(),
+				CreatedAt:   res.Inventory.CollectedAt,
+				Sources: []snapshot.Source{{
+					Name: src.Name,
+					Kind: "prometheus",
+					URL:  src.URL,
+				}},
+			}
+			for _, r := range res.Recorder.Responses() {
+				m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
+			}
+			if err := snapshot.Write(out, m); err != nil {
+				return usageError(err)
+			}
+			fmt.Fprintf(a.stdout, "wrote snapshot of %s to %s (%d endpoints, %d errors)\n", src.URL, out, len(m.Sources[0].Responses), len(src.Errors))
+			if !src.OK() {
+				return sourceError(fmt.Errorf("snapshot is partial: %s", src.Errors[0].Err))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "directory to write the snapshot to (created if missing)")
+	return cmd
+}
