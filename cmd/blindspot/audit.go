@@ -28,7 +28,7 @@ type sourceFlags struct {
 func (s *sourceFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&s.from, "from", "", "audit a snapshot directory written by `blindspot snapshot` instead of a live server")
-	f.StringSliceVar(&s.rules, "rules", nil, "rule files or directories to audit (plain groups files, PrometheusRule CRDs); repeatable")
+	f.StringArrayVar(&s.rules, "rules", nil, "rule file or directory to audit (plain groups files, PrometheusRule CRDs, multi-document YAML); repeat for more")
 	f.StringVar(&s.prometheusConfig, "prometheus-config", "", "a prometheus.yml whose scrape_configs name the jobs")
 }
 

@@ -2,9 +2,11 @@ package promconfig
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -250,6 +252,28 @@ scrape_configs:
 		derived := jobByName(t, cfg, "derived")
 		if !slices.Equal(derived.SDKinds, []string{"file", "static"}) || derived.RelabelRules != 1 {
 			t.Errorf("derived = %+v", derived)
+		}
+	})
+
+	t.Run("Merge keys that name the same mapping many times over are walked once.", func(t *testing.T) {
+		// yaml.v3 refuses such text when decoding into structs, but the keys of a scrape config
+		// are read from its nodes: 40 merges on each of five levels would be 40⁵ mappings.
+		var b strings.Builder
+		b.WriteString("- &m0 {dns_sd_configs: [{names: [x]}]}\n")
+		for i := 1; i <= 5; i++ {
+			refs := strings.TrimSuffix(strings.Repeat("*m"+strconv.Itoa(i-1)+", ", 40), ", ")
+			fmt.Fprintf(&b, "- &m%d {k%d: v, <<: [%s]}\n", i, i, refs)
+		}
+		root, err := decodeDocument([]byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for k := range mappingPairs(root.Content[5]) {
+			keys = append(keys, k)
+		}
+		if want := []string{"k5", "k4", "k3", "k2", "k1", "dns_sd_configs"}; !slices.Equal(keys, want) {
+			t.Errorf("keys = %v, want %v", keys, want)
 		}
 	})
 

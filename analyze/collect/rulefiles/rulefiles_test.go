@@ -338,6 +338,20 @@ groups:
 		}
 	})
 
+	t.Run("A List naming the same documents many times over through aliases reads each once.", func(t *testing.T) {
+		// Without that, 40 aliases on each of four levels would be 40⁴ documents.
+		refs := func(anchor string) string { return strings.TrimSuffix(strings.Repeat("*"+anchor+", ", 40), ", ") }
+		content := "kind: List\nitems:\n" +
+			"  - &l0 {kind: PrometheusRule, spec: {groups: [{name: g, rules: [{alert: A, expr: up == 0}]}]}}\n" +
+			"  - &l1 {kind: List, items: [" + refs("l0") + "]}\n" +
+			"  - &l2 {kind: List, items: [" + refs("l1") + "]}\n" +
+			"  - {kind: List, items: [" + refs("l2") + "]}\n"
+		res := mustLoad(t, writeFile(t, t.TempDir(), "aliases.yml", content))
+		if len(res.Groups) != 1 {
+			t.Errorf("%d groups, want 1", len(res.Groups))
+		}
+	})
+
 	t.Run("type: prometheus is PromQL, and anchors and aliases are followed.", func(t *testing.T) {
 		res := mustLoad(t, writeFile(t, t.TempDir(), "anchors.yml", `
 groups:
@@ -375,6 +389,20 @@ func TestLoadPaths(t *testing.T) {
 		want := []string{"a.yml", "b.yaml", filepath.Join("sub", "c.rules"), filepath.Join("sub", "d.RULES")}
 		if !slices.Equal(files, want) {
 			t.Errorf("files = %v, want %v", files, want)
+		}
+	})
+
+	t.Run("A directory mounted from a Kubernetes ConfigMap is read once, through its symbolic links.", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir, "..2024_01_01_00_00_00.000000001/alerts.yml", "groups:\n  - name: g\n    rules: []\n")
+		for link, target := range map[string]string{"..data": "..2024_01_01_00_00_00.000000001", "alerts.yml": "..data/alerts.yml"} {
+			if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+				t.Skip("no symbolic links here:", err)
+			}
+		}
+		res := mustLoad(t, dir)
+		if len(res.Groups) != 1 || res.Groups[0].File != filepath.Join(dir, "alerts.yml") {
+			t.Errorf("groups = %+v", res.Groups)
 		}
 	})
 
