@@ -17,13 +17,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/relabel"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/blindspot-dev/blindspot/internal/yamlnode"
 )
 
 // Config is the part of a Prometheus configuration blindspot uses.
@@ -138,14 +139,14 @@ func parse(content []byte, file string) (cfg Config, err error) {
 
 	root, err := decodeDocument(content)
 	if err != nil {
-		line, msg := yamlErrorLine(err)
+		line, msg := yamlnode.ErrorLine(err)
 		return Config{}, fail(line, "invalid YAML: %s", msg)
 	}
 	if root == nil {
 		return Config{}, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return Config{}, fail(root.Line, "a Prometheus configuration is a mapping, not a %s", kindName(root))
+		return Config{}, fail(root.Line, "a Prometheus configuration is a mapping, not a %s", yamlnode.KindName(root))
 	}
 
 	var envelope apiResponse
@@ -157,27 +158,27 @@ func parse(content []byte, file string) (cfg Config, err error) {
 
 	var raw rawConfig
 	if err := root.Decode(&raw); err != nil {
-		line, msg := yamlErrorLine(err)
+		line, msg := yamlnode.ErrorLine(err)
 		return Config{}, fail(line, "reading the configuration: %s", msg)
 	}
 	cfg.ScrapeConfigFiles = raw.ScrapeConfigFiles
 
-	list := resolve(&raw.ScrapeConfigs)
+	list := yamlnode.Resolve(&raw.ScrapeConfigs)
 	switch {
-	case list.Kind == 0 || isNull(list):
+	case list.Kind == 0 || yamlnode.IsNull(list):
 		return cfg, nil
 	case list.Kind != yaml.SequenceNode:
-		return Config{}, fail(list.Line, "scrape_configs must be a list, not a %s", kindName(list))
+		return Config{}, fail(list.Line, "scrape_configs must be a list, not a %s", yamlnode.KindName(list))
 	}
 
 	firstLine := map[string]int{}
 	for i, item := range list.Content {
-		n := resolve(item)
-		if isNull(n) {
+		n := yamlnode.Resolve(item)
+		if yamlnode.IsNull(n) {
 			return Config{}, fail(n.Line, "scrape config %d is empty", i+1)
 		}
 		if n.Kind != yaml.MappingNode {
-			return Config{}, fail(n.Line, "scrape config %d must be a mapping, not a %s", i+1, kindName(n))
+			return Config{}, fail(n.Line, "scrape config %d must be a mapping, not a %s", i+1, yamlnode.KindName(n))
 		}
 		job, err := parseJob(n)
 		if err != nil {
@@ -206,20 +207,20 @@ func parseJob(n *yaml.Node) (ScrapeJob, error) {
 	job := ScrapeJob{Line: n.Line}
 	var raw rawJob
 	if err := n.Decode(&raw); err != nil {
-		line, msg := yamlErrorLine(err)
+		line, msg := yamlnode.ErrorLine(err)
 		if line == 0 {
 			line = n.Line
 		}
 		return ScrapeJob{}, &parseError{line: line, msg: fmt.Sprintf("scrape config %s: %s", describeJob(n), msg)}
 	}
-	name := resolve(&raw.JobName)
-	if name.Kind != 0 && !isNull(name) {
+	name := yamlnode.Resolve(&raw.JobName)
+	if name.Kind != 0 && !yamlnode.IsNull(name) {
 		if name.Kind != yaml.ScalarNode {
-			return ScrapeJob{}, &parseError{line: name.Line, msg: fmt.Sprintf("job_name must be a string, not a %s", kindName(name))}
+			return ScrapeJob{}, &parseError{line: name.Line, msg: fmt.Sprintf("job_name must be a string, not a %s", yamlnode.KindName(name))}
 		}
 		job.Name = name.Value
 	}
-	relabels, err := parseRelabel(resolve(&raw.RelabelConfigs), describeJob(n))
+	relabels, err := parseRelabel(yamlnode.Resolve(&raw.RelabelConfigs), describeJob(n))
 	if err != nil {
 		return ScrapeJob{}, err
 	}
@@ -240,21 +241,21 @@ func parseJob(n *yaml.Node) (ScrapeJob, error) {
 
 // parseRelabel decodes relabel_configs one rule at a time, so that an error names the rule's line.
 func parseRelabel(list *yaml.Node, job string) ([]*relabel.Config, error) {
-	if list.Kind == 0 || isNull(list) {
+	if list.Kind == 0 || yamlnode.IsNull(list) {
 		return nil, nil
 	}
 	if list.Kind != yaml.SequenceNode {
-		return nil, &parseError{line: list.Line, msg: fmt.Sprintf("scrape config %s: relabel_configs must be a list, not a %s", job, kindName(list))}
+		return nil, &parseError{line: list.Line, msg: fmt.Sprintf("scrape config %s: relabel_configs must be a list, not a %s", job, yamlnode.KindName(list))}
 	}
 	rules := make([]*relabel.Config, 0, len(list.Content))
 	for i, item := range list.Content {
-		n := resolve(item)
-		if isNull(n) {
+		n := yamlnode.Resolve(item)
+		if yamlnode.IsNull(n) {
 			return nil, &parseError{line: n.Line, msg: fmt.Sprintf("scrape config %s: relabel rule %d is empty", job, i+1)}
 		}
 		var rule relabel.Config
 		if err := n.Decode(&rule); err != nil {
-			line, msg := yamlErrorLine(err)
+			line, msg := yamlnode.ErrorLine(err)
 			if line == 0 {
 				line = n.Line
 			}
@@ -295,8 +296,8 @@ func decodeDocument(content []byte) (*yaml.Node, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, nil
 	}
-	root := resolve(doc.Content[0])
-	if isNull(root) {
+	root := yamlnode.Resolve(doc.Content[0])
+	if yamlnode.IsNull(root) {
 		return nil, nil
 	}
 	return root, nil
@@ -318,19 +319,19 @@ func mappingPairs(n *yaml.Node) func(yield func(string, *yaml.Node) bool) {
 			walked[m] = true
 			var merges []*yaml.Node
 			for i := 0; i+1 < len(m.Content); i += 2 {
-				k, v := resolve(m.Content[i]), m.Content[i+1]
+				k, v := yamlnode.Resolve(m.Content[i]), m.Content[i+1]
 				if k.Kind != yaml.ScalarNode {
 					continue
 				}
 				if k.ShortTag() == "!!merge" {
-					merges = append(merges, resolve(v))
+					merges = append(merges, yamlnode.Resolve(v))
 					continue
 				}
 				if seen[k.Value] {
 					continue
 				}
 				seen[k.Value] = true
-				if !yield(k.Value, resolve(v)) {
+				if !yield(k.Value, yamlnode.Resolve(v)) {
 					return false
 				}
 			}
@@ -340,7 +341,7 @@ func mappingPairs(n *yaml.Node) func(yield func(string, *yaml.Node) bool) {
 					targets = src.Content
 				}
 				for _, t := range targets {
-					if !walk(resolve(t), depth+1) {
+					if !walk(yamlnode.Resolve(t), depth+1) {
 						return false
 					}
 				}
@@ -361,55 +362,7 @@ func lookup(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 16; i++ {
-		n = n.Alias
-	}
-	if n == nil {
-		return &yaml.Node{}
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
 // emptyList reports whether an SD key configures nothing: null or [].
 func emptyList(n *yaml.Node) bool {
-	return isNull(n) || (n.Kind == yaml.SequenceNode && len(n.Content) == 0)
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	case yaml.ScalarNode:
-		if isNull(n) {
-			return "null"
-		}
-		return "scalar"
-	}
-	return "node"
-}
-
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// yamlErrorLine splits a yaml.v3 error into its line (0 if none) and the rest of the message.
-// Type errors may list several problems; the first one is reported.
-func yamlErrorLine(err error) (int, string) {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		if line, convErr := strconv.Atoi(m[1]); convErr == nil {
-			return line, m[2]
-		}
-	}
-	return 0, strings.TrimPrefix(msg, "yaml: ")
+	return yamlnode.IsNull(n) || (n.Kind == yaml.SequenceNode && len(n.Content) == 0)
 }

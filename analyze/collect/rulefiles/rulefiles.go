@@ -17,13 +17,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/blindspot-dev/blindspot/internal/yamlnode"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 )
@@ -207,14 +207,14 @@ func Parse(file string, content []byte) (res Result, err error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			line, msg := yamlErrorLine(err)
+			line, msg := yamlnode.ErrorLine(err)
 			return Result{}, p.fail(line, "invalid YAML: %s", msg)
 		}
-		if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || isNull(resolve(doc.Content[0])) {
+		if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || yamlnode.IsNull(yamlnode.Resolve(doc.Content[0])) {
 			continue
 		}
 		documents++
-		if err := p.document(resolve(doc.Content[0]), 0); err != nil {
+		if err := p.document(yamlnode.Resolve(doc.Content[0]), 0); err != nil {
 			return Result{}, err
 		}
 	}
@@ -244,7 +244,7 @@ func (p *parser) document(n *yaml.Node, depth int) error {
 	}
 	p.read[n] = true
 	if n.Kind != yaml.MappingNode {
-		p.skip(n.Line, fmt.Sprintf("not a rule file: the document is a %s, not a mapping", kindName(n)))
+		p.skip(n.Line, fmt.Sprintf("not a rule file: the document is a %s, not a mapping", yamlnode.KindName(n)))
 		return nil
 	}
 	var doc document
@@ -252,17 +252,17 @@ func (p *parser) document(n *yaml.Node, depth int) error {
 		return p.decodeError(n, "", err)
 	}
 	kind := ""
-	if k := resolve(&doc.Kind); k.Kind == yaml.ScalarNode {
+	if k := yamlnode.Resolve(&doc.Kind); k.Kind == yaml.ScalarNode {
 		kind = k.Value
 	}
 	switch {
 	case kind == "PrometheusRule":
-		spec := resolve(&doc.Spec)
-		if spec.Kind == 0 || isNull(spec) {
+		spec := yamlnode.Resolve(&doc.Spec)
+		if spec.Kind == 0 || yamlnode.IsNull(spec) {
 			return nil
 		}
 		if spec.Kind != yaml.MappingNode {
-			return p.fail(spec.Line, "PrometheusRule spec must be a mapping, not a %s", kindName(spec))
+			return p.fail(spec.Line, "PrometheusRule spec must be a mapping, not a %s", yamlnode.KindName(spec))
 		}
 		var s struct {
 			Groups yaml.Node `yaml:"groups"`
@@ -270,20 +270,20 @@ func (p *parser) document(n *yaml.Node, depth int) error {
 		if err := spec.Decode(&s); err != nil {
 			return p.decodeError(spec, "", err)
 		}
-		return p.groups(resolve(&s.Groups), "spec.groups")
+		return p.groups(yamlnode.Resolve(&s.Groups), "spec.groups")
 	case kind == "List" || strings.HasSuffix(kind, "List"):
-		items := resolve(&doc.Items)
-		if items.Kind == 0 || isNull(items) {
+		items := yamlnode.Resolve(&doc.Items)
+		if items.Kind == 0 || yamlnode.IsNull(items) {
 			return nil
 		}
 		if items.Kind != yaml.SequenceNode {
-			return p.fail(items.Line, "%s items must be a list, not a %s", kind, kindName(items))
+			return p.fail(items.Line, "%s items must be a list, not a %s", kind, yamlnode.KindName(items))
 		}
 		if depth >= maxListDepth {
 			return p.fail(items.Line, "%s nested more than %d deep", kind, maxListDepth)
 		}
 		for _, item := range items.Content {
-			if err := p.document(resolve(item), depth+1); err != nil {
+			if err := p.document(yamlnode.Resolve(item), depth+1); err != nil {
 				return err
 			}
 		}
@@ -292,7 +292,7 @@ func (p *parser) document(n *yaml.Node, depth int) error {
 		p.skip(n.Line, fmt.Sprintf("Kubernetes %s, not a PrometheusRule", kind))
 		return nil
 	case doc.Groups.Kind != 0:
-		return p.groups(resolve(&doc.Groups), "groups")
+		return p.groups(yamlnode.Resolve(&doc.Groups), "groups")
 	case doc.RuleFiles.Kind != 0 || doc.Tests.Kind != 0:
 		p.skip(n.Line, ReasonUnitTest)
 		return nil
@@ -324,17 +324,17 @@ type ruleYAML struct {
 // groups reads a list of rule groups; key names it in errors. Group names are unique within
 // the list, as Prometheus requires within a file (and the Operator within a PrometheusRule).
 func (p *parser) groups(list *yaml.Node, key string) error {
-	if isNull(list) {
+	if yamlnode.IsNull(list) {
 		return nil
 	}
 	if list.Kind != yaml.SequenceNode {
-		return p.fail(list.Line, "%s must be a list of rule groups, not a %s", key, kindName(list))
+		return p.fail(list.Line, "%s must be a list of rule groups, not a %s", key, yamlnode.KindName(list))
 	}
 	firstLine := map[string]int{}
 	for i, item := range list.Content {
-		n := resolve(item)
+		n := yamlnode.Resolve(item)
 		if n.Kind != yaml.MappingNode {
-			return p.fail(n.Line, "group %d must be a mapping, not a %s", i+1, kindName(n))
+			return p.fail(n.Line, "group %d must be a mapping, not a %s", i+1, yamlnode.KindName(n))
 		}
 		var g groupYAML
 		if err := n.Decode(&g); err != nil {
@@ -374,15 +374,15 @@ func (p *parser) group(n *yaml.Node, name string, g groupYAML) (analyze.RuleGrou
 		return group, err
 	}
 
-	rules := resolve(&g.Rules)
-	if rules.Kind == 0 || isNull(rules) {
+	rules := yamlnode.Resolve(&g.Rules)
+	if rules.Kind == 0 || yamlnode.IsNull(rules) {
 		return group, nil
 	}
 	if rules.Kind != yaml.SequenceNode {
-		return group, p.fail(rules.Line, "%s: rules must be a list, not a %s", where, kindName(rules))
+		return group, p.fail(rules.Line, "%s: rules must be a list, not a %s", where, yamlnode.KindName(rules))
 	}
 	for i, item := range rules.Content {
-		r, err := p.rule(resolve(item), fmt.Sprintf("%s, rule %d", where, i+1))
+		r, err := p.rule(yamlnode.Resolve(item), fmt.Sprintf("%s, rule %d", where, i+1))
 		if err != nil {
 			return group, err
 		}
@@ -403,7 +403,7 @@ func (p *parser) group(n *yaml.Node, name string, g groupYAML) (analyze.RuleGrou
 
 func (p *parser) rule(n *yaml.Node, where string) (analyze.Rule, error) {
 	if n.Kind != yaml.MappingNode {
-		return analyze.Rule{}, p.fail(n.Line, "%s must be a mapping, not a %s", where, kindName(n))
+		return analyze.Rule{}, p.fail(n.Line, "%s must be a mapping, not a %s", where, yamlnode.KindName(n))
 	}
 	var r ruleYAML
 	if err := n.Decode(&r); err != nil {
@@ -450,12 +450,12 @@ func (p *parser) rule(n *yaml.Node, where string) (analyze.Rule, error) {
 
 // scalar returns the text of a scalar field, "" when it is absent or null.
 func (p *parser) scalar(n *yaml.Node, format string, args ...any) (string, error) {
-	n = resolve(n)
+	n = yamlnode.Resolve(n)
 	switch {
-	case n.Kind == 0 || isNull(n):
+	case n.Kind == 0 || yamlnode.IsNull(n):
 		return "", nil
 	case n.Kind != yaml.ScalarNode:
-		return "", p.fail(n.Line, "%s must be a string, not a %s", fmt.Sprintf(format, args...), kindName(n))
+		return "", p.fail(n.Line, "%s must be a string, not a %s", fmt.Sprintf(format, args...), yamlnode.KindName(n))
 	}
 	return n.Value, nil
 }
@@ -468,64 +468,16 @@ func (p *parser) duration(n *yaml.Node, format string, args ...any) (time.Durati
 	}
 	d, err := model.ParseDuration(s)
 	if err != nil {
-		return 0, p.fail(resolve(n).Line, "%s: %v", fmt.Sprintf(format, args...), err)
+		return 0, p.fail(yamlnode.Resolve(n).Line, "%s: %v", fmt.Sprintf(format, args...), err)
 	}
 	return time.Duration(d), nil
 }
 
 // decodeError reports a failure to decode n into a struct at the line yaml.v3 names, or at n.
 func (p *parser) decodeError(n *yaml.Node, prefix string, err error) error {
-	line, msg := yamlErrorLine(err)
+	line, msg := yamlnode.ErrorLine(err)
 	if line == 0 {
 		line = n.Line
 	}
 	return p.fail(line, "%s%s", prefix, msg)
-}
-
-// resolve follows an alias to the node it names; a nil node reads as absent.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 16; i++ {
-		n = n.Alias
-	}
-	if n == nil {
-		return &yaml.Node{}
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	case yaml.ScalarNode:
-		if isNull(n) {
-			return "null"
-		}
-		return "scalar"
-	}
-	return "node"
-}
-
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// yamlErrorLine splits a yaml.v3 error into its line (0 if none) and the rest of the message.
-// Type errors may list several problems; the first one is reported.
-func yamlErrorLine(err error) (int, string) {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		if line, convErr := strconv.Atoi(m[1]); convErr == nil {
-			return line, m[2]
-		}
-	}
-	return 0, strings.TrimPrefix(msg, "yaml: ")
 }
