@@ -93,6 +93,7 @@ func Build(inv *analyze.Inventory, res checks.Result, ran []checks.Check, now ti
 		GeneratedAt: now.UTC(),
 		CollectedAt: inv.CollectedAt.UTC(),
 		Findings:    slices.Clone(res.Findings),
+		Sources:     []Source{},
 	}
 	if r.Findings == nil {
 		r.Findings = []analyze.Finding{}

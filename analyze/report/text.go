@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 )
@@ -135,9 +136,10 @@ func groupErrors(errs []SourceError) []errorGroup {
 }
 
 // clean makes a value from a monitored system safe to print on one terminal line: control
-// characters (escape sequences, newlines) are shown escaped.
+// characters (escape sequences, newlines) are shown escaped. Invalid UTF-8 takes the slow path
+// too, where each bad byte becomes U+FFFD: a lone 0x9b byte is CSI to a terminal in 8-bit mode.
 func clean(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
 		return s
 	}
 	var b strings.Builder

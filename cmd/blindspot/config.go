@@ -191,6 +191,9 @@ func checkKeys(path string, data []byte, leaves, maps []string) error {
 					return fmt.Errorf("%s:%d: %s must be a single value", path, k.Line, key)
 				}
 			case slices.ContainsFunc(leaves, func(l string) bool { return strings.HasPrefix(l, key+".") }):
+				if val.Kind != yaml.MappingNode && !(val.Kind == yaml.ScalarNode && val.Tag == "!!null") {
+					return fmt.Errorf("%s:%d: %s must be a section (a mapping of keys), not a single value", path, k.Line, key)
+				}
 				if err := walk(key+".", val); err != nil {
 					return err
 				}

@@ -79,6 +79,11 @@ func (o Options) WithDefaults() Options {
 func (o Options) Validate() error {
 	u, err := url.Parse(o.URL)
 	if err != nil {
+		// The parser quotes the piece it failed on, and with an unescaped "/" in a password
+		// that piece is the start of the password (`invalid port ":s3cr3t" after host`).
+		if strings.Contains(o.URL, "@") {
+			return fmt.Errorf("invalid url %q: cannot be parsed (user name and password must be percent-encoded)", RedactURL(o.URL))
+		}
 		return fmt.Errorf("invalid url %q: %w", RedactURL(o.URL), errors.Unwrap(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -116,7 +121,10 @@ func (o Options) RoundTripper() (http.RoundTripper, error) {
 	if u, _ := url.Parse(o.URL); u != nil && u.User != nil {
 		// Credentials in the URL become basic auth, so the URL itself can be logged safely.
 		user = u.User.Username()
-		pass, _ = u.User.Password()
+		// A URL without a password keeps the configured one (from the environment, say).
+		if p, ok := u.User.Password(); ok {
+			pass = p
+		}
 	}
 	if user != "" {
 		cfg.BasicAuth = &commoncfg.BasicAuth{
@@ -157,6 +165,7 @@ func RedactURL(u string) string {
 		return "<unparseable url>"
 	}
 	p.User = nil
+	p.ForceQuery = false
 	return p.String()
 }
 

@@ -2,6 +2,9 @@ package httpconfig
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -44,7 +47,7 @@ func (r *resilient) RoundTrip(req *http.Request) (*http.Response, error) {
 	wait := r.backoff
 	for attempt := 1; ; attempt++ {
 		resp, err := r.try(req)
-		last := attempt >= r.attempts || ctx.Err() != nil || (req.Body != nil && req.GetBody == nil)
+		last := attempt >= r.attempts || ctx.Err() != nil || (req.Body != nil && req.GetBody == nil) || permanent(err)
 		if err == nil && !retryable(resp.StatusCode) || last {
 			if err != nil {
 				release()
@@ -89,6 +92,15 @@ func (r *resilient) try(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = &releaseOnClose{ReadCloser: resp.Body, release: cancel}
 	return resp, nil
+}
+
+// permanent reports transport errors that another attempt cannot cure: a certificate that does
+// not verify stays unverifiable.
+func permanent(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	return errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr)
 }
 
 func retryAfter(v string) time.Duration {

@@ -1,0 +1,280 @@
+package checks_test
+
+import (
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+)
+
+var collectedAt = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+
+// newBuilder starts an inventory that holds the given parts; checks see inventories only as
+// the Builder makes them, so the tests build them the same way.
+func newBuilder(parts ...analyze.Part) *analyze.Builder {
+	b := analyze.NewBuilder(collectedAt)
+	for _, p := range parts {
+		b.AddPart(p)
+	}
+	return b
+}
+
+func target(job, pool, instance string, health analyze.Health, lastError string) analyze.Target {
+	return analyze.Target{
+		Job: job, ScrapePool: pool, Instance: instance, Health: health, LastError: lastError,
+		ScrapeURL: "http://" + instance + "/metrics",
+		Labels:    map[string]string{"job": job, "instance": instance},
+	}
+}
+
+func only(t *testing.T, fs []analyze.Finding) analyze.Finding {
+	t.Helper()
+	if len(fs) != 1 {
+		t.Fatalf("got %d findings, want 1: %+v", len(fs), fs)
+	}
+	return fs[0]
+}
+
+func TestTargetsDown(t *testing.T) {
+	t.Run("A target whose last scrape failed is reported with its error.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets)
+		down := target("payments-api", "kubernetes-pods", "10.0.0.7:8080", analyze.HealthDown, "connection refused")
+		down.LastScrape = time.Date(2026, 11, 26, 2, 59, 30, 0, time.FixedZone("CET", 3600))
+		down.LastScrapeDuration = 1500 * time.Millisecond
+		b.AddTarget(down)
+		f := only(t, checks.TargetsDown{}.Run(b.Build()))
+
+		if checks.TargetsDownName != "targets/down" || f.Check != checks.TargetsDownName || f.Severity != analyze.Critical {
+			t.Errorf("check %q severity %v", f.Check, f.Severity)
+		}
+		wantSubject := map[string]string{"job": "payments-api", "instance": "10.0.0.7:8080"}
+		if !maps.Equal(f.Subject, wantSubject) {
+			t.Errorf("subject = %v, want %v", f.Subject, wantSubject)
+		}
+		if f.ID != analyze.FindingID("targets/down", wantSubject) {
+			t.Errorf("ID %s is not the fingerprint of check and subject", f.ID)
+		}
+		if want := `target 10.0.0.7:8080 of job "payments-api" is down: connection refused`; f.Message != want {
+			t.Errorf("message = %q, want %q", f.Message, want)
+		}
+		wantDetails := map[string]string{
+			"scrape_pool":                  "kubernetes-pods",
+			"scrape_url":                   "http://10.0.0.7:8080/metrics",
+			"last_error":                   "connection refused",
+			"last_scrape":                  "2026-11-26T01:59:30Z",
+			"last_scrape_duration_seconds": "1.5",
+		}
+		if !maps.Equal(f.Details, wantDetails) {
+			t.Errorf("details = %v, want %v", f.Details, wantDetails)
+		}
+	})
+
+	t.Run("A down target without an error says so instead of ending the message on a colon.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets)
+		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, ""))
+		f := only(t, checks.TargetsDown{}.Run(b.Build()))
+		if want := `target 10.0.0.1:9100 of job "node" is down: no error reported`; f.Message != want {
+			t.Errorf("message = %q, want %q", f.Message, want)
+		}
+		if v, ok := f.Details["last_error"]; !ok || v != "" {
+			t.Errorf("last_error detail = %q (present %v), want the empty error as reported", v, ok)
+		}
+		if _, ok := f.Details["last_scrape"]; ok {
+			t.Errorf("a target never scraped has a last_scrape detail: %v", f.Details)
+		}
+	})
+
+	t.Run("Only down targets are reported: up and unknown ones are not.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets)
+		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthUp, ""))
+		b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUnknown, ""))
+		b.AddTarget(target("node", "node", "10.0.0.3:9100", analyze.HealthDown, "context deadline exceeded"))
+		b.AddTarget(target("api", "api", "10.0.0.9:80", analyze.HealthUp, "stale error from an earlier scrape"))
+		f := only(t, checks.TargetsDown{}.Run(b.Build()))
+		if f.Subject["instance"] != "10.0.0.3:9100" {
+			t.Errorf("reported %v", f.Subject)
+		}
+	})
+
+	t.Run("Two down targets of one job are two findings with different IDs.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets)
+		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "x"))
+		b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthDown, "x"))
+		fs := checks.TargetsDown{}.Run(b.Build())
+		if len(fs) != 2 || fs[0].ID == fs[1].ID {
+			t.Errorf("findings = %+v", fs)
+		}
+	})
+}
+
+func TestJobsNoTargets(t *testing.T) {
+	run := func(b *analyze.Builder) []analyze.Finding { return checks.JobsNoTargets{}.Run(b.Build()) }
+
+	t.Run("A configured job whose service discovery found nothing is reported with cause discovery.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddConfiguredJob("blackbox", []string{"file", "dns"}, 1)
+		f := only(t, run(b))
+		if checks.JobsNoTargetsName != "jobs/no-targets" || f.Check != checks.JobsNoTargetsName || f.Severity != analyze.Warning {
+			t.Errorf("check %q severity %v", f.Check, f.Severity)
+		}
+		if !maps.Equal(f.Subject, map[string]string{"job": "blackbox"}) {
+			t.Errorf("subject = %v", f.Subject)
+		}
+		if want := `job "blackbox" has no targets: service discovery (file, dns) returned nothing`; f.Message != want {
+			t.Errorf("message = %q, want %q", f.Message, want)
+		}
+		want := map[string]string{"cause": "discovery", "sd": "file,dns", "dropped": "0", "relabel_rules": "1"}
+		if !maps.Equal(f.Details, want) {
+			t.Errorf("details = %v, want %v", f.Details, want)
+		}
+	})
+
+	t.Run("A configured job without any service discovery says none is configured.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddConfiguredJob("empty", nil, 0)
+		f := only(t, run(b))
+		if want := `job "empty" has no targets: service discovery (none configured) returned nothing`; f.Message != want {
+			t.Errorf("message = %q, want %q", f.Message, want)
+		}
+	})
+
+	t.Run("A configured job whose discovered targets relabeling dropped is reported with cause relabeling.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddConfiguredJob("kubernetes-pods", []string{"kubernetes"}, 3)
+		b.SetDropped("kubernetes-pods", 12)
+		f := only(t, run(b))
+		if want := `job "kubernetes-pods" has no targets: relabeling dropped all 12 discovered targets`; f.Message != want {
+			t.Errorf("message = %q, want %q", f.Message, want)
+		}
+		want := map[string]string{"cause": "relabeling", "sd": "kubernetes", "dropped": "12", "relabel_rules": "3"}
+		if !maps.Equal(f.Details, want) {
+			t.Errorf("details = %v, want %v", f.Details, want)
+		}
+	})
+
+	t.Run("A single dropped target is named in the singular.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddConfiguredJob("node", []string{"static"}, 1)
+		b.SetDropped("node", 1)
+		f := only(t, run(b))
+		if want := `job "node" has no targets: relabeling dropped the only discovered target`; f.Message != want {
+			t.Errorf("message = %q, want %q", f.Message, want)
+		}
+	})
+
+	t.Run("A configured job with targets is not reported, even when they are all down.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddConfiguredJob("node", []string{"static"}, 0)
+		b.SetDropped("node", 7)
+		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "connection refused"))
+		if fs := run(b); len(fs) != 0 {
+			t.Errorf("findings = %+v", fs)
+		}
+	})
+
+	t.Run("A job seen only in targets is not reported.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddTarget(target("federate", "federate", "prom-b:9090", analyze.HealthUp, ""))
+		b.SetDropped("orphan-pool", 3)
+		if fs := run(b); len(fs) != 0 {
+			t.Errorf("findings = %+v", fs)
+		}
+	})
+
+	t.Run("A pool whose targets relabeling gave another job label is not reported.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddConfiguredJob("kubernetes-pods", []string{"kubernetes"}, 3)
+		b.SetDropped("kubernetes-pods", 40)
+		b.AddTarget(target("payments-api", "kubernetes-pods", "10.1.0.7:8080", analyze.HealthUp, ""))
+		if fs := run(b); len(fs) != 0 {
+			t.Errorf("findings = %+v", fs)
+		}
+	})
+}
+
+// needsMetadata stands for any check that needs a part the test inventories lack.
+type needsMetadata struct{}
+
+func (needsMetadata) Name() string                             { return "test/needs-metadata" }
+func (needsMetadata) Severity() analyze.Severity               { return analyze.Info }
+func (needsMetadata) Requires() []analyze.Part                 { return []analyze.Part{analyze.PartMetadata} }
+func (needsMetadata) Run(*analyze.Inventory) []analyze.Finding { panic("ran without its part") }
+
+func TestRun(t *testing.T) {
+	t.Run("The registry lists targets/down, then jobs/no-targets.", func(t *testing.T) {
+		if got, want := checks.Names(checks.All()), []string{"targets/down", "jobs/no-targets"}; !slices.Equal(got, want) {
+			t.Errorf("Names(All()) = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("A check whose parts are missing does not run and is listed as skipped with what it lacked.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets)
+		b.AddConfiguredJob("blackbox", nil, 0) // would be a finding if the config part counted
+		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "connection refused"))
+		res := checks.Run(b.Build(), append(checks.All(), needsMetadata{}))
+
+		if f := only(t, res.Findings); f.Check != "targets/down" {
+			t.Errorf("finding from %s", f.Check)
+		}
+		want := []checks.Skipped{
+			{Check: "jobs/no-targets", Missing: []analyze.Part{analyze.PartConfig}},
+			{Check: "test/needs-metadata", Missing: []analyze.Part{analyze.PartMetadata}},
+		}
+		if !slices.EqualFunc(res.Skipped, want, func(a, b checks.Skipped) bool {
+			return a.Check == b.Check && slices.Equal(a.Missing, b.Missing)
+		}) {
+			t.Errorf("skipped = %+v, want %+v", res.Skipped, want)
+		}
+	})
+
+	t.Run("Without any part every check is skipped, each listing all the parts it lacked.", func(t *testing.T) {
+		res := checks.Run(newBuilder().Build(), checks.All())
+		if len(res.Findings) != 0 {
+			t.Errorf("findings = %+v", res.Findings)
+		}
+		if len(res.Skipped) != 2 || !slices.Equal(res.Skipped[1].Missing, []analyze.Part{analyze.PartTargets, analyze.PartConfig}) {
+			t.Errorf("skipped = %+v", res.Skipped)
+		}
+	})
+
+	t.Run("A healthy inventory has no findings and skips nothing.", func(t *testing.T) {
+		b := newBuilder(analyze.AllPrometheusParts...)
+		b.AddConfiguredJob("node", []string{"static"}, 0)
+		b.AddConfiguredJob("kubernetes-pods", []string{"kubernetes"}, 3)
+		b.SetDropped("kubernetes-pods", 9)
+		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthUp, ""))
+		b.AddTarget(target("payments-api", "kubernetes-pods", "10.1.0.7:8080", analyze.HealthUp, ""))
+		res := checks.Run(b.Build(), checks.All())
+		if len(res.Findings) != 0 || len(res.Skipped) != 0 {
+			t.Errorf("result = %+v", res)
+		}
+	})
+
+	t.Run("Findings of all checks come out sorted by job, then check.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddConfiguredJob("zeta", nil, 0)
+		b.AddConfiguredJob("alpha", nil, 0)
+		b.AddConfiguredJob("node", []string{"static"}, 0)
+		b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthDown, "x"))
+		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "x"))
+		b.AddTarget(target("beta", "beta", "10.0.0.5:80", analyze.HealthDown, "x"))
+		res := checks.Run(b.Build(), checks.All())
+		var got []string
+		for _, f := range res.Findings {
+			got = append(got, f.Subject["job"]+" "+f.Check+" "+f.Subject["instance"])
+		}
+		want := []string{
+			"alpha jobs/no-targets ",
+			"beta targets/down 10.0.0.5:80",
+			"node targets/down 10.0.0.1:9100",
+			"node targets/down 10.0.0.2:9100",
+			"zeta jobs/no-targets ",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("order = %q, want %q", got, want)
+		}
+	})
+}

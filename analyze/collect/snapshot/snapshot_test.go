@@ -1,0 +1,239 @@
+package snapshot_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+)
+
+var createdAt = time.Date(2026, 11, 26, 3, 28, 13, 541180650, time.UTC)
+
+// manifest is a one-source snapshot: buildinfo and rules answered, metadata failed before any
+// body arrived.
+func manifest(version string) snapshot.Manifest {
+	return snapshot.Manifest{
+		ToolVersion: "test",
+		CreatedAt:   createdAt,
+		Sources: []snapshot.Source{{
+			Name: "prometheus",
+			Kind: "prometheus",
+			URL:  "http://prom:9090",
+			Responses: []snapshot.Response{
+				{Response: prometheus.Response{
+					Part: analyze.PartBuildInfo, Path: "/api/v1/status/buildinfo", Status: 200, ContentType: "application/json",
+					Body: []byte(`{"status":"success","data":{"version":"` + version + `","revision":"","branch":"","buildUser":"","buildDate":"","goVersion":"go1.26.8"}}`),
+				}},
+				{Response: prometheus.Response{
+					Part: analyze.PartRules, Path: "/api/v1/rules", Status: 500, ContentType: "application/json",
+					Body: []byte(`{"status":"error","errorType":"internal","error":"rule manager is not ready"}`),
+				}},
+				{Response: prometheus.Response{
+					Part: analyze.PartMetadata, Path: "/api/v1/metadata",
+					Error: `Get "http://prom:9090/api/v1/metadata": dial tcp 10.0.0.1:9090: connect: connection refused`,
+				}},
+			},
+		}},
+	}
+}
+
+func write(t *testing.T, dir string, m snapshot.Manifest) {
+	t.Helper()
+	if err := snapshot.Write(dir, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, dir string) *snapshot.Snapshot {
+	t.Helper()
+	snap, err := snapshot.Read(os.DirFS(dir), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+func TestWrite(t *testing.T) {
+	t.Parallel()
+
+	t.Run("A snapshot read back holds the manifest and every body as written.", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "new", "snap")
+		want := manifest("3.5.0")
+		write(t, dir, want)
+
+		got := read(t, dir).Manifest
+		if got.Version != snapshot.FormatVersion || got.ToolVersion != "test" || !got.CreatedAt.Equal(createdAt) || len(got.Sources) != 1 {
+			t.Fatalf("manifest %+v", got)
+		}
+		src := got.Sources[0]
+		if src.Name != "prometheus" || src.Kind != "prometheus" || src.URL != "http://prom:9090" {
+			t.Errorf("source %+v", src)
+		}
+		responses := snapshot.Responses(src)
+		if len(responses) != 3 {
+			t.Fatalf("%d responses, want 3", len(responses))
+		}
+		for i, r := range responses {
+			w := want.Sources[0].Responses[i].Response
+			if r.Part != w.Part || r.Path != w.Path || r.Status != w.Status || r.ContentType != w.ContentType || r.Error != w.Error || !bytes.Equal(r.Body, w.Body) {
+				t.Errorf("response %d: got %+v, want %+v", i, r, w)
+			}
+		}
+		if f := src.Responses[0].File; f != "prometheus/buildinfo.json" {
+			t.Errorf("buildinfo body in %q", f)
+		}
+	})
+
+	t.Run("A response recorded as an error has no file and keeps its error text.", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		write(t, dir, manifest("3.5.0"))
+
+		r := read(t, dir).Manifest.Sources[0].Responses[2]
+		if r.File != "" || r.Body != nil || r.Status != 0 {
+			t.Errorf("error response has file %q, %d bytes, status %d", r.File, len(r.Body), r.Status)
+		}
+		if want := manifest("").Sources[0].Responses[2].Error; r.Error != want {
+			t.Errorf("error %q, want %q", r.Error, want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "prometheus", "metadata.json")); !os.IsNotExist(err) {
+			t.Errorf("a body file was written for a failed request: %v", err)
+		}
+	})
+
+	t.Run("Writing over an existing snapshot replaces it.", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		write(t, dir, manifest("2.55.1"))
+		write(t, dir, manifest("3.5.0"))
+
+		body := read(t, dir).Manifest.Sources[0].Responses[0].Body
+		if !bytes.Contains(body, []byte(`"3.5.0"`)) {
+			t.Errorf("buildinfo after overwrite: %s", body)
+		}
+	})
+
+	t.Run("An empty existing directory is written to.", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		write(t, dir, manifest("3.5.0"))
+		read(t, dir)
+	})
+
+	t.Run("A non-empty directory without a manifest is refused and left as it was.", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+
+		err := snapshot.Write(dir, manifest("3.5.0"))
+		if err == nil || !strings.Contains(err.Error(), "not empty") || !strings.Contains(err.Error(), dir) {
+			t.Fatalf("error %v, want one saying %s is not empty", err, dir)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Errorf("the directory now holds %d entries", len(entries))
+		}
+	})
+
+	t.Run("A file where the directory should be is refused.", func(t *testing.T) {
+		t.Parallel()
+		file := filepath.Join(t.TempDir(), "snap")
+		if err := os.WriteFile(file, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := snapshot.Write(file, manifest("3.5.0")); err == nil {
+			t.Error("no error")
+		}
+	})
+}
+
+func TestRead(t *testing.T) {
+	t.Parallel()
+
+	// valid is the manifest of a snapshot whose one response is in prometheus/buildinfo.json.
+	const valid = `{"version": 1, "sources": [{"name": "prometheus", "kind": "prometheus", "responses": [
+		{"part": "buildinfo", "path": "/api/v1/status/buildinfo", "status": 200, "file": "prometheus/buildinfo.json"}]}]}`
+	body := &fstest.MapFile{Data: []byte(`{"status":"success","data":{"version":"3.5.0"}}`)}
+
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+		want string
+	}{
+		{"A directory without manifest.json is not a snapshot.",
+			fstest.MapFS{"prometheus/buildinfo.json": body}, "snap: no manifest.json"},
+		{"A manifest that is not JSON is reported as invalid.",
+			fstest.MapFS{"manifest.json": {Data: []byte("version: 1\n")}}, "snap: invalid manifest.json"},
+		{"A manifest of another format version is refused with both versions named.",
+			fstest.MapFS{"manifest.json": {Data: []byte(strings.Replace(valid, `"version": 1`, `"version": 2`, 1))}, "prometheus/buildinfo.json": body},
+			"unsupported format version 2 (this blindspot reads version 1)"},
+		{"A manifest without a version is refused.",
+			fstest.MapFS{"manifest.json": {Data: []byte(strings.Replace(valid, `"version": 1,`, ``, 1))}, "prometheus/buildinfo.json": body},
+			"unsupported format version 0"},
+		{"A missing body file is named.",
+			fstest.MapFS{"manifest.json": {Data: []byte(valid)}}, "snap is incomplete: prometheus/buildinfo.json: file does not exist"},
+		{"A manifest without sources is refused.",
+			fstest.MapFS{"manifest.json": {Data: []byte(`{"version": 1, "sources": []}`)}}, "lists no sources"},
+		{"A source of an unknown kind is refused.",
+			fstest.MapFS{"manifest.json": {Data: []byte(strings.Replace(valid, `"kind": "prometheus"`, `"kind": "thanos"`, 1))}, "prometheus/buildinfo.json": body},
+			`source "prometheus" has unsupported kind "thanos"`},
+		{"A response with neither a file nor an error is refused.",
+			fstest.MapFS{"manifest.json": {Data: []byte(strings.Replace(valid, `, "file": "prometheus/buildinfo.json"`, ``, 1))}},
+			"response for buildinfo has neither a file nor an error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := snapshot.Read(tc.fsys, "snap")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+
+	t.Run("A directory that does not exist is reported as such.", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "nowhere")
+		_, err := snapshot.Read(os.DirFS(dir), dir)
+		if err == nil || !strings.Contains(err.Error(), dir+": directory does not exist") {
+			t.Errorf("error %v", err)
+		}
+	})
+
+	t.Run("A snapshot is read from any file system, such as an embedded one.", func(t *testing.T) {
+		t.Parallel()
+		snap, err := snapshot.Read(fstest.MapFS{"manifest.json": {Data: []byte(valid)}, "prometheus/buildinfo.json": body}, "embedded")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := snapshot.Responses(snap.Manifest.Sources[0]); len(r) != 1 || !bytes.Equal(r[0].Body, body.Data) {
+			t.Errorf("responses %+v", r)
+		}
+	})
+
+	t.Run("The demo snapshot reads, with a body for each of the six endpoints.", func(t *testing.T) {
+		t.Parallel()
+		snap, err := snapshot.Read(os.DirFS("../../../testdata/demo"), "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		responses := snapshot.Responses(snap.Manifest.Sources[0])
+		if len(responses) != len(analyze.AllPrometheusParts) {
+			t.Fatalf("%d responses", len(responses))
+		}
+		for i, r := range responses {
+			if r.Part != analyze.AllPrometheusParts[i] || r.Status != 200 || len(r.Body) == 0 {
+				t.Errorf("%s: status %d, %d bytes", r.Part, r.Status, len(r.Body))
+			}
+		}
+	})
+}

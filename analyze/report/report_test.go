@@ -1,0 +1,469 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata (review the diff!)")
+
+var (
+	collectedAt = time.Date(2026, 11, 26, 2, 59, 58, 0, time.UTC)
+	// generatedAt is in another zone on purpose: reports are always written in UTC.
+	generatedAt = time.Date(2026, 11, 26, 4, 0, 0, 0, time.FixedZone("CET", 3600))
+)
+
+// hostileJob carries everything a job name must not be able to do to a report: close a JSON
+// string or object, start a comment, inject HTML.
+const hostileJob = `evil"}# <script>alert(1)</script>`
+
+// hostileError tries to fake a line of its own and to paint the terminal.
+const hostileError = "dial tcp 10.0.0.66:80: connect: connection refused\n\x1b[31mCRITICAL everything is fine"
+
+// auditInventory is a small setup with one of everything the report shows: a partly readable
+// source, a rule-files source with a note, down targets, jobs without targets for both causes,
+// rules of every kind, and hostile values from the monitored systems.
+func auditInventory() *analyze.Inventory {
+	b := analyze.NewBuilder(collectedAt)
+	b.AddSource(analyze.Source{
+		Name: "prometheus", Kind: "live", URL: "http://prometheus:9090",
+		Errors: []analyze.SourceError{
+			{Part: analyze.PartMetricNames, Err: "read tcp 10.0.0.1:41234->10.0.0.2:9090: connection reset by peer"},
+			{Part: analyze.PartMetadata, Err: "read tcp 10.0.0.1:41234->10.0.0.2:9090: connection reset by peer"},
+		},
+		Missing: []analyze.MissingPart{{Part: analyze.PartBuildInfo, Reason: "/api/v1/status/buildinfo is not served (HTTP 404)"}},
+	})
+	b.AddSource(analyze.Source{
+		Name: "rules", Kind: "files", URL: "rules/a.yml,rules/b.yml",
+		Notes: []string{"skipped group \"logs\" in rules/b.yml: not PromQL (type vlogs)\x1b]0;pwned\x07"},
+	})
+	for _, p := range []analyze.Part{analyze.PartTargets, analyze.PartConfig, analyze.PartRules} {
+		b.AddPart(p)
+	}
+
+	b.AddConfiguredJob(hostileJob, []string{"static"}, 0)
+	b.AddConfiguredJob("node", []string{"static"}, 1)
+	b.AddConfiguredJob("kubernetes-pods", []string{"kubernetes"}, 3)
+	b.AddConfiguredJob("blackbox", []string{"file"}, 2)
+	b.SetDropped("kubernetes-pods", 4)
+	b.AddTarget(analyze.Target{
+		Job: hostileJob, ScrapePool: hostileJob, Instance: "10.0.0.66:80", ScrapeURL: "http://10.0.0.66:80/metrics",
+		Health: analyze.HealthDown, LastError: hostileError,
+		LastScrape: collectedAt.Add(-10 * time.Second), LastScrapeDuration: 2500 * time.Microsecond,
+	})
+	b.AddTarget(analyze.Target{
+		Job: "node", ScrapePool: "node", Instance: "10.0.0.1:9100", ScrapeURL: "http://10.0.0.1:9100/metrics",
+		Health: analyze.HealthUp, LastScrape: collectedAt.Add(-5 * time.Second),
+	})
+	b.AddTarget(analyze.Target{
+		Job: "node", ScrapePool: "node", Instance: "10.0.0.2:9100", ScrapeURL: "http://10.0.0.2:9100/metrics",
+		Health: analyze.HealthDown,
+	})
+	b.AddTarget(analyze.Target{
+		Job: "pushgateway", ScrapePool: "pushgateway", Instance: "pgw:9091", ScrapeURL: "http://pgw:9091/metrics",
+		Health: analyze.HealthUnknown,
+	})
+
+	b.AddRuleGroup(analyze.RuleGroup{Name: "node.rules", File: "rules/a.yml", Language: "promql", Rules: []analyze.Rule{
+		analyze.NewRule(analyze.Rule{Kind: analyze.RuleAlerting, Name: "NodeDown", Expr: `up{job="node"} == 0`}),
+		analyze.NewRule(analyze.Rule{Kind: analyze.RuleRecording, Name: "job:up:sum", Expr: `sum by (job) (up)`}),
+		analyze.NewRule(analyze.Rule{Kind: analyze.RuleAlerting, Name: "Broken", Expr: `rate(x[5m]`}),
+	}})
+	b.AddRuleGroup(analyze.RuleGroup{Name: "logs", File: "rules/b.yml", Language: "vlogs", Rules: []analyze.Rule{
+		{Kind: analyze.RuleAlerting, Name: "ErrorLogs", Expr: `error | stats count()`},
+	}})
+	b.AddMetricNames([]string{"up", "node_load1", "go_goroutines"})
+	return b.Build()
+}
+
+func buildReport(inv *analyze.Inventory) report.Report {
+	return report.Build(inv, checks.Run(inv, checks.All()), checks.All(), generatedAt)
+}
+
+func renderJSON(t *testing.T, r report.Report) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := report.WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func renderText(t *testing.T, r report.Report, color bool) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := report.WriteText(&buf, r, report.TextOptions{Color: color}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// golden compares got with testdata/name, or rewrites the file with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	rep := buildReport(auditInventory())
+
+	t.Run("The JSON report of a small audit matches testdata/report.json.", func(t *testing.T) {
+		got := renderJSON(t, rep)
+		if !json.Valid(got) {
+			t.Fatalf("invalid JSON:\n%s", got)
+		}
+		golden(t, "report.json", got)
+	})
+
+	t.Run("The text report of a small audit matches testdata/report.txt.", func(t *testing.T) {
+		golden(t, "report.txt", renderText(t, rep, false))
+	})
+}
+
+func TestJSON(t *testing.T) {
+	t.Run("Hostile values cannot break out of their JSON strings or inject HTML.", func(t *testing.T) {
+		data := renderJSON(t, buildReport(auditInventory()))
+		if !json.Valid(data) {
+			t.Fatalf("invalid JSON:\n%s", data)
+		}
+		for _, raw := range []string{"<script>", "\x1b", "\x07"} {
+			if bytes.Contains(data, []byte(raw)) {
+				t.Errorf("JSON contains %q unescaped", raw)
+			}
+		}
+		var back struct {
+			Findings []struct {
+				Subject map[string]string `json:"subject"`
+				Details map[string]string `json:"details"`
+			} `json:"findings"`
+		}
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range back.Findings {
+			if f.Subject["job"] == hostileJob {
+				found = true
+				if f.Details["last_error"] != hostileError {
+					t.Errorf("last_error = %q, want %q", f.Details["last_error"], hostileError)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no finding with the hostile job name survived the round trip")
+		}
+	})
+
+	t.Run("The JSON report decodes back into the same report.", func(t *testing.T) {
+		rep := buildReport(auditInventory())
+		var back report.Report
+		if err := json.Unmarshal(renderJSON(t, rep), &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back.Findings, rep.Findings) {
+			t.Errorf("findings after a round trip:\n%+v\nwant\n%+v", back.Findings, rep.Findings)
+		}
+		if !back.GeneratedAt.Equal(generatedAt) || !back.CollectedAt.Equal(collectedAt) {
+			t.Errorf("times after a round trip: %v, %v", back.GeneratedAt, back.CollectedAt)
+		}
+		back.GeneratedAt, back.CollectedAt = rep.GeneratedAt, rep.CollectedAt
+		if !reflect.DeepEqual(back, rep) {
+			t.Errorf("report after a round trip:\n%+v\nwant\n%+v", back, rep)
+		}
+	})
+
+	t.Run("Without findings, findings and checks_run are empty lists, not null.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddSource(analyze.Source{Name: "prometheus", Kind: "live", URL: "http://prometheus:9090"})
+		inv := b.Build() // no parts: every check is skipped
+		data := renderJSON(t, buildReport(inv))
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if fs, ok := doc["findings"].([]any); !ok || len(fs) != 0 {
+			t.Errorf("findings = %#v, want []", doc["findings"])
+		}
+		summary := doc["summary"].(map[string]any)
+		if run, ok := summary["checks_run"].([]any); !ok || len(run) != 0 {
+			t.Errorf("checks_run = %#v, want []", summary["checks_run"])
+		}
+		if !bytes.Contains(data, []byte(`"findings": []`)) {
+			t.Errorf("JSON does not spell findings as []:\n%s", data)
+		}
+	})
+
+	t.Run("Every field the JSON report writes is documented in docs/report.md, and every documented field is written.", func(t *testing.T) {
+		documented := docFields(t)
+		// A report with a skipped check writes the optional fields the golden one does not.
+		partial := analyze.NewBuilder(collectedAt)
+		partial.AddPart(analyze.PartTargets)
+		written := map[string]bool{}
+		for _, r := range []report.Report{buildReport(auditInventory()), buildReport(partial.Build())} {
+			var doc any
+			if err := json.Unmarshal(renderJSON(t, r), &doc); err != nil {
+				t.Fatal(err)
+			}
+			fieldPaths("", doc, written)
+		}
+		for p := range written {
+			if !documented[p] {
+				t.Errorf("field %s is written but not documented in docs/report.md", p)
+			}
+		}
+		for p := range documented {
+			if !written[p] {
+				t.Errorf("field %s is documented in docs/report.md but never written", p)
+			}
+		}
+	})
+}
+
+// docFields reads the field paths of the example in docs/report.md.
+func docFields(t *testing.T) map[string]bool {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```json\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/report.md has no json example")
+	}
+	var example any
+	if err := json.Unmarshal(m[1], &example); err != nil {
+		t.Fatalf("the example in docs/report.md is not valid JSON: %v", err)
+	}
+	fields := map[string]bool{}
+	fieldPaths("", example, fields)
+	return fields
+}
+
+// fieldPaths collects the paths of object keys ("summary.targets.up", "findings[].id"). The
+// keys of subject and details are data, not schema, so the walk stops there.
+func fieldPaths(prefix string, v any, out map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, child := range v {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			out[p] = true
+			if k == "subject" || k == "details" {
+				continue
+			}
+			fieldPaths(p, child, out)
+		}
+	case []any:
+		for _, child := range v {
+			fieldPaths(prefix+"[]", child, out)
+		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	t.Run("The summary counts jobs, targets by health, rules by kind and the findings by severity.", func(t *testing.T) {
+		got := buildReport(auditInventory()).Summary
+		want := report.Summary{
+			Jobs:        5,
+			Targets:     report.TargetSummary{Up: 1, Down: 2, Unknown: 1},
+			Rules:       report.RuleSummary{Groups: 2, Alerting: 3, Recording: 1, Unparseable: 1, NotPromQL: 1},
+			MetricNames: 3,
+			Findings:    report.FindingSummary{Critical: 2, Warning: 2, Info: 0, Total: 4},
+			ChecksRun:   []string{"targets/down", "jobs/no-targets"},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("summary = %+v\nwant      %+v", got, want)
+		}
+	})
+
+	t.Run("A check that did not run is listed as skipped with its missing parts, not as run.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddPart(analyze.PartTargets)
+		sum := buildReport(b.Build()).Summary
+		if !slices.Equal(sum.ChecksRun, []string{"targets/down"}) {
+			t.Errorf("checks_run = %v", sum.ChecksRun)
+		}
+		want := []report.SkippedCheck{{Check: "jobs/no-targets", Missing: []string{"config"}}}
+		if !reflect.DeepEqual(sum.ChecksSkipped, want) {
+			t.Errorf("checks_skipped = %+v, want %+v", sum.ChecksSkipped, want)
+		}
+	})
+
+	t.Run("Reports are written in UTC whatever the zone of the clock.", func(t *testing.T) {
+		rep := buildReport(auditInventory())
+		if rep.GeneratedAt.Location() != time.UTC || rep.GeneratedAt.Hour() != 3 {
+			t.Errorf("generated_at = %v", rep.GeneratedAt)
+		}
+	})
+}
+
+func TestSources(t *testing.T) {
+	t.Run("A report is partial when some source could not be read completely.", func(t *testing.T) {
+		if !buildReport(auditInventory()).Partial() {
+			t.Error("a report with a failed part is not partial")
+		}
+		b := analyze.NewBuilder(collectedAt)
+		b.AddSource(analyze.Source{Name: "prometheus", Kind: "live", URL: "http://thanos:9090",
+			Missing: []analyze.MissingPart{{Part: analyze.PartConfig, Reason: "not served"}}})
+		b.AddSource(analyze.Source{Name: "rules", Kind: "files", URL: "rules.yml"})
+		if buildReport(b.Build()).Partial() {
+			t.Error("a report whose sources only lack parts is partial")
+		}
+		if (report.Report{}).Partial() {
+			t.Error("a report without sources is partial")
+		}
+	})
+
+	t.Run("A source's error field joins its distinct errors, each once.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddSource(analyze.Source{Name: "prometheus", Kind: "live", URL: "http://prometheus:9090", Errors: []analyze.SourceError{
+			{Part: analyze.PartTargets, Err: "connection refused"},
+			{Part: analyze.PartRules, Err: "connection refused"},
+			{Part: analyze.PartConfig, Err: "HTTP 500: storage is on fire"},
+		}})
+		src := buildReport(b.Build()).Sources[0]
+		if src.OK || src.Error != "connection refused; HTTP 500: storage is on fire" || len(src.Errors) != 3 {
+			t.Errorf("source = %+v", src)
+		}
+	})
+
+	t.Run("Parts that failed with the same error share one line of the text report.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddSource(analyze.Source{Name: "prometheus", Kind: "live", URL: "http://prometheus:9090", Errors: []analyze.SourceError{
+			{Part: analyze.PartTargets, Err: "connection refused"},
+			{Part: analyze.PartRules, Err: "HTTP 500: storage is on fire"},
+			{Part: analyze.PartConfig, Err: "connection refused"},
+		}})
+		text := string(renderText(t, buildReport(b.Build()), false))
+		for _, want := range []string{
+			"    could not read targets, config: connection refused\n",
+			"    could not read rules: HTTP 500: storage is on fire\n",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("text lacks %q:\n%s", want, text)
+			}
+		}
+		if n := strings.Count(text, "connection refused"); n != 1 {
+			t.Errorf("the shared error is printed %d times:\n%s", n, text)
+		}
+	})
+}
+
+func TestText(t *testing.T) {
+	rep := buildReport(auditInventory())
+
+	t.Run("Every finding is on one line of its own, with control characters shown escaped.", func(t *testing.T) {
+		text := renderText(t, rep, false)
+		for i, c := range text {
+			if c < 0x20 && c != '\n' || c == 0x7f {
+				t.Fatalf("byte %d is the control character %q:\n%s", i, c, text)
+			}
+		}
+		lines := strings.Split(string(text), "\n")
+		findingLine := regexp.MustCompile(`^  (CRITICAL|WARNING|INFO) \S+  `)
+		var findings []string
+		for _, l := range lines {
+			if findingLine.MatchString(l) {
+				findings = append(findings, l)
+			}
+		}
+		if len(findings) != len(rep.Findings) {
+			t.Fatalf("%d finding lines for %d findings:\n%s", len(findings), len(rep.Findings), text)
+		}
+		for i, f := range rep.Findings {
+			if !strings.Contains(findings[i], f.Check) {
+				t.Errorf("line %q is not about finding %d (%s)", findings[i], i, f.Check)
+			}
+		}
+		if want := `is down: dial tcp 10.0.0.66:80: connect: connection refused\n\x1b[31mCRITICAL everything is fine`; !strings.Contains(string(text), want) {
+			t.Errorf("the hostile error is not shown escaped as %q:\n%s", want, text)
+		}
+	})
+
+	t.Run("A raw C1 byte that is not valid UTF-8 does not reach the terminal either.", func(t *testing.T) {
+		// 0x9b alone is CSI to a terminal in 8-bit mode: "\x9b31m" paints like "\x1b[31m".
+		b := analyze.NewBuilder(collectedAt)
+		b.AddPart(analyze.PartTargets)
+		b.AddTarget(analyze.Target{Job: "node", Instance: "10.0.0.1:9100", Health: analyze.HealthDown, LastError: "bad \x9b31mred"})
+		text := renderText(t, buildReport(b.Build()), false)
+		if bytes.IndexByte(text, 0x9b) >= 0 || !utf8.Valid(text) {
+			t.Errorf("raw 0x9b byte in the text report: %q", text)
+		}
+	})
+
+	t.Run("With color the text has ANSI codes, without none at all.", func(t *testing.T) {
+		if !bytes.Contains(renderText(t, rep, true), []byte("\x1b[")) {
+			t.Error("no ANSI code with Color true")
+		}
+		if bytes.Contains(renderText(t, rep, false), []byte("\x1b")) {
+			t.Error("an escape character with Color false")
+		}
+	})
+
+	t.Run("Color paints the severities.", func(t *testing.T) {
+		text := string(renderText(t, rep, true))
+		for _, want := range []string{"\x1b[31mCRITICAL\x1b[0m", "\x1b[33mWARNING\x1b[0m", "\x1b[31mPARTIAL\x1b[0m"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("colored text lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("A report without findings says so.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddPart(analyze.PartTargets)
+		text := string(renderText(t, buildReport(b.Build()), false))
+		for _, want := range []string{"No findings.\n", "  check jobs/no-targets did not run: no config\n", "Findings: 0 critical, 0 warning, 0 info\n"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("text lacks %q:\n%s", want, text)
+			}
+		}
+	})
+
+	t.Run("A failing writer fails the rendering.", func(t *testing.T) {
+		errFull := errors.New("disk full")
+		if err := report.WriteText(failingWriter{errFull}, rep, report.TextOptions{}); !errors.Is(err, errFull) {
+			t.Errorf("WriteText = %v, want %v", err, errFull)
+		}
+		if err := report.WriteJSON(failingWriter{errFull}, rep); !errors.Is(err, errFull) {
+			t.Errorf("WriteJSON = %v, want %v", err, errFull)
+		}
+	})
+}
+
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
