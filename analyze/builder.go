@@ -18,6 +18,7 @@ type Builder struct {
 	groups      []RuleGroup
 	metricNames []string
 	metadata    map[string][]Metadata
+	jobMetrics  map[string][]string
 	build       BuildInfo
 }
 
@@ -34,7 +35,13 @@ func NewBuilder(collectedAt time.Time) *Builder {
 		configured:  map[string]configuredJob{},
 		dropped:     map[string]int{},
 		metadata:    map[string][]Metadata{},
+		jobMetrics:  map[string][]string{},
 	}
+}
+
+// AddJobMetric records that series of job carry metric.
+func (b *Builder) AddJobMetric(job, metric string) {
+	b.jobMetrics[job] = append(b.jobMetrics[job], metric)
 }
 
 func (b *Builder) AddSource(s Source)            { b.sources = append(b.sources, s) }
@@ -128,6 +135,13 @@ func (b *Builder) Build() *Inventory {
 	slices.SortStableFunc(inv.RuleGroups, func(a, c RuleGroup) int {
 		return cmp.Or(cmp.Compare(a.File, c.File), cmp.Compare(a.Name, c.Name))
 	})
+
+	inv.JobMetrics = make(map[string][]string, len(b.jobMetrics))
+	for job, ms := range b.jobMetrics {
+		ms = slices.Clone(ms)
+		slices.Sort(ms)
+		inv.JobMetrics[job] = slices.Compact(ms)
+	}
 
 	names := slices.Clone(b.metricNames)
 	slices.Sort(names)

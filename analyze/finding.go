@@ -55,6 +55,13 @@ type Finding struct {
 	Subject  map[string]string `json:"subject"`
 	Message  string            `json:"message"`
 	Details  map[string]string `json:"details,omitempty"`
+	// Fix says what `blindspot generate` writes to close the gap, when it can.
+	Fix string `json:"fix,omitempty"`
+	// Help is the path of the check's documentation page (docs/checks/…).
+	Help string `json:"help,omitempty"`
+	// File and Group locate the rule the finding is about, when there is one.
+	File  string `json:"file,omitempty"`
+	Group string `json:"group,omitempty"`
 }
 
 // NewFinding builds a finding with its ID filled in.

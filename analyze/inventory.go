@@ -7,6 +7,7 @@ package analyze
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -23,10 +24,13 @@ const (
 	PartMetricNames Part = "metric_names"
 	PartMetadata    Part = "metadata"
 	PartBuildInfo   Part = "buildinfo"
+	// PartJobMetrics is which job exposes which candidate business metric (counters and
+	// last-success gauges), read with a few batched queries.
+	PartJobMetrics Part = "job_metrics"
 )
 
 // AllPrometheusParts lists the parts a fully readable Prometheus server provides.
-var AllPrometheusParts = []Part{PartTargets, PartRules, PartConfig, PartMetricNames, PartMetadata, PartBuildInfo}
+var AllPrometheusParts = []Part{PartTargets, PartRules, PartConfig, PartMetricNames, PartMetadata, PartBuildInfo, PartJobMetrics}
 
 // Inventory is a read-only snapshot of what the sources reported.
 type Inventory struct {
@@ -40,7 +44,10 @@ type Inventory struct {
 	RuleGroups  []RuleGroup
 	MetricNames []string // sorted
 	Metadata    map[string][]Metadata
-	Build       BuildInfo
+	// JobMetrics maps a job label value to the sorted names of the candidate business metrics
+	// its series carry (PartJobMetrics).
+	JobMetrics map[string][]string
+	Build      BuildInfo
 }
 
 // Has reports whether the inventory holds part p.
@@ -63,15 +70,14 @@ func (inv *Inventory) Job(name string) *Job {
 	return &inv.Jobs[i]
 }
 
-// TargetsOf returns the active targets of a job.
+// TargetsOf returns the active targets of a job (Targets is sorted by job).
 func (inv *Inventory) TargetsOf(job string) []Target {
-	var out []Target
-	for _, t := range inv.Targets {
-		if t.Job == job {
-			out = append(out, t)
-		}
+	lo, _ := slices.BinarySearchFunc(inv.Targets, job, func(t Target, j string) int { return strings.Compare(t.Job, j) })
+	hi := lo
+	for hi < len(inv.Targets) && inv.Targets[hi].Job == job {
+		hi++
 	}
-	return out
+	return inv.Targets[lo:hi:hi]
 }
 
 // Rules returns every rule of every group, in group order.

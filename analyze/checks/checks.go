@@ -3,9 +3,14 @@
 package checks
 
 import (
+	"path"
 	"slices"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
 )
 
 // Check finds one kind of gap.
@@ -20,19 +25,136 @@ type Check interface {
 	Run(inv *analyze.Inventory) []analyze.Finding
 }
 
+// Options configure the checks.
+type Options struct {
+	// RunbookAnnotation is the annotation holding an alert's runbook (default runbook_url).
+	RunbookAnnotation string
+	// SeverityLabel is the label holding an alert's severity (default severity).
+	SeverityLabel string
+	Business      coverage.BusinessOptions
+}
+
+func (o Options) withDefaults() Options {
+	if o.RunbookAnnotation == "" {
+		o.RunbookAnnotation = coverage.DefaultRunbookAnnotation
+	}
+	if o.SeverityLabel == "" {
+		o.SeverityLabel = "severity"
+	}
+	return o
+}
+
 // All returns every check in registry order.
-func All() []Check {
+func All(o Options) []Check {
+	o = o.withDefaults()
+	cov := newLazyCoverage(o)
 	return []Check{
 		TargetsDown{},
 		JobsNoTargets{},
+		AlertsMissingUp{cov: cov},
+		AlertsMissingAbsent{cov: cov},
+		AlertsMissingBusiness{cov: cov},
+		RulesUnknownMetric{},
+		RulesBroken{},
+		NewAlertsNoRunbook(o),
+		NewAlertsNoSeverity(o),
 	}
+}
+
+// newLazyCoverage prepares the coverage analysis the options ask for.
+func newLazyCoverage(o Options) *lazyCoverage {
+	o = o.withDefaults()
+	return &lazyCoverage{opts: coverage.Options{RunbookAnnotation: o.RunbookAnnotation, Business: o.Business}}
+}
+
+// coverageUser is a check that reads the shared coverage analysis.
+type coverageUser interface {
+	coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis
+}
+
+// Matrix returns the coverage matrix of inv, reusing the analysis the checks built (or
+// building one with default options when no coverage check is in the list).
+func Matrix(inv *analyze.Inventory, list []Check) []coverage.JobCoverage {
+	for _, c := range list {
+		if u, ok := c.(coverageUser); ok {
+			return u.coverageAnalysis(inv).Matrix()
+		}
+	}
+	return coverage.Analyze(inv, coverage.Options{}).Matrix()
+}
+
+// lazyCoverage builds the coverage analysis once per inventory, for the checks that share it.
+type lazyCoverage struct {
+	opts coverage.Options
+	mu   sync.Mutex
+	inv  *analyze.Inventory
+	a    *coverage.Analysis
+}
+
+func (l *lazyCoverage) get(inv *analyze.Inventory) *coverage.Analysis {
+	if l == nil {
+		// A check built as a zero value analyses with the defaults.
+		return coverage.Analyze(inv, coverage.Options{})
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inv != inv {
+		l.inv, l.a = inv, coverage.Analyze(inv, l.opts)
+	}
+	return l.a
+}
+
+// Policy is what the user decided about checks: which are off, which severities differ from
+// the defaults, and which findings are accepted.
+type Policy struct {
+	Disabled []string
+	Severity map[string]analyze.Severity
+	Ignore   []Ignore
+	// Now decides whether an exception has expired; zero means time.Now.
+	Now time.Time
+}
+
+// Ignore suppresses the findings of a check whose subject matches, for a stated reason.
+type Ignore struct {
+	Check string
+	// Subject maps subject keys to globs (path.Match syntax) the values must match.
+	Subject map[string]string
+	Reason  string
+	// Expires is the first day the exception no longer applies; zero means never.
+	Expires time.Time
+}
+
+func (ig Ignore) matches(f analyze.Finding) bool {
+	if ig.Check != f.Check {
+		return false
+	}
+	for k, pattern := range ig.Subject {
+		v, ok := f.Subject[k]
+		if !ok {
+			return false
+		}
+		if matched, err := path.Match(pattern, v); err != nil || !matched {
+			return false
+		}
+	}
+	return true
 }
 
 // Result is the outcome of running checks over an inventory.
 type Result struct {
 	Findings []analyze.Finding
+	// Suppressed are findings an ignore entry accepted.
+	Suppressed []Suppressed
 	// Skipped lists checks that did not run, with the parts they lacked.
 	Skipped []Skipped
+	// Disabled lists checks turned off by configuration.
+	Disabled []string
+}
+
+// Suppressed is a finding accepted by an ignore entry.
+type Suppressed struct {
+	Finding analyze.Finding
+	Reason  string
 }
 
 // Skipped is a check that did not run for lack of information.
@@ -41,21 +163,53 @@ type Skipped struct {
 	Missing []analyze.Part
 }
 
-// Run runs checks over inv and returns their findings sorted.
-func Run(inv *analyze.Inventory, checks []Check) Result {
+// HelpPath is the documentation page of a check, relative to the repository root.
+func HelpPath(check string) string {
+	return "docs/checks/" + strings.ReplaceAll(check, "/", "-") + ".md"
+}
+
+// Run runs checks over inv under a policy and returns their findings sorted.
+func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
 	var res Result
+	now := p.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	for _, c := range checks {
+		if slices.Contains(p.Disabled, c.Name()) {
+			res.Disabled = append(res.Disabled, c.Name())
+			continue
+		}
 		var missing []analyze.Part
-		for _, p := range c.Requires() {
-			if !inv.Has(p) {
-				missing = append(missing, p)
+		for _, part := range c.Requires() {
+			if !inv.Has(part) {
+				missing = append(missing, part)
 			}
 		}
 		if len(missing) > 0 {
 			res.Skipped = append(res.Skipped, Skipped{Check: c.Name(), Missing: missing})
 			continue
 		}
-		res.Findings = append(res.Findings, c.Run(inv)...)
+		seen := map[string]bool{}
+	findings:
+		for _, f := range c.Run(inv) {
+			// Two rules of one name (a warning and a critical variant, say) are one subject.
+			if seen[f.ID] {
+				continue
+			}
+			seen[f.ID] = true
+			if sev, ok := p.Severity[c.Name()]; ok {
+				f.Severity = sev
+			}
+			f.Help = HelpPath(f.Check)
+			for _, ig := range p.Ignore {
+				if ig.matches(f) && (ig.Expires.IsZero() || now.Before(ig.Expires)) {
+					res.Suppressed = append(res.Suppressed, Suppressed{Finding: f, Reason: ig.Reason})
+					continue findings
+				}
+			}
+			res.Findings = append(res.Findings, f)
+		}
 	}
 	analyze.SortFindings(res.Findings)
 	return res

@@ -204,8 +204,13 @@ func (needsMetadata) Requires() []analyze.Part                 { return []analyz
 func (needsMetadata) Run(*analyze.Inventory) []analyze.Finding { panic("ran without its part") }
 
 func TestRun(t *testing.T) {
-	t.Run("The registry lists targets/down, then jobs/no-targets.", func(t *testing.T) {
-		if got, want := checks.Names(checks.All()), []string{"targets/down", "jobs/no-targets"}; !slices.Equal(got, want) {
+	t.Run("The registry lists every check in report order.", func(t *testing.T) {
+		want := []string{
+			"targets/down", "jobs/no-targets",
+			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business",
+			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
+		}
+		if got := checks.Names(checks.All(checks.Options{})); !slices.Equal(got, want) {
 			t.Errorf("Names(All()) = %v, want %v", got, want)
 		}
 	})
@@ -214,7 +219,7 @@ func TestRun(t *testing.T) {
 		b := newBuilder(analyze.PartTargets)
 		b.AddConfiguredJob("blackbox", nil, 0) // would be a finding if the config part counted
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "connection refused"))
-		res := checks.Run(b.Build(), append(checks.All(), needsMetadata{}))
+		res := checks.Run(b.Build(), []checks.Check{checks.TargetsDown{}, checks.JobsNoTargets{}, needsMetadata{}}, checks.Policy{})
 
 		if f := only(t, res.Findings); f.Check != "targets/down" {
 			t.Errorf("finding from %s", f.Check)
@@ -231,12 +236,18 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("Without any part every check is skipped, each listing all the parts it lacked.", func(t *testing.T) {
-		res := checks.Run(newBuilder().Build(), checks.All())
+		all := checks.All(checks.Options{})
+		res := checks.Run(newBuilder().Build(), all, checks.Policy{})
 		if len(res.Findings) != 0 {
 			t.Errorf("findings = %+v", res.Findings)
 		}
-		if len(res.Skipped) != 2 || !slices.Equal(res.Skipped[1].Missing, []analyze.Part{analyze.PartTargets, analyze.PartConfig}) {
-			t.Errorf("skipped = %+v", res.Skipped)
+		if len(res.Skipped) != len(all) {
+			t.Fatalf("skipped = %+v, want every check", res.Skipped)
+		}
+		for i, c := range all {
+			if res.Skipped[i].Check != c.Name() || !slices.Equal(res.Skipped[i].Missing, c.Requires()) {
+				t.Errorf("skipped[%d] = %+v, want %s lacking %v", i, res.Skipped[i], c.Name(), c.Requires())
+			}
 		}
 	})
 
@@ -247,7 +258,21 @@ func TestRun(t *testing.T) {
 		b.SetDropped("kubernetes-pods", 9)
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthUp, ""))
 		b.AddTarget(target("payments-api", "kubernetes-pods", "10.1.0.7:8080", analyze.HealthUp, ""))
-		res := checks.Run(b.Build(), checks.All())
+		b.AddMetricNames([]string{"up"})
+		alert := func(name, expr string) analyze.Rule {
+			return analyze.NewRule(analyze.Rule{
+				Kind: analyze.RuleAlerting, Name: name, Expr: expr, Group: "availability", Health: "ok",
+				Labels:      map[string]string{"severity": "critical"},
+				Annotations: map[string]string{"runbook_url": "https://runbooks.example.com/" + name},
+			})
+		}
+		b.AddRuleGroup(analyze.RuleGroup{Name: "availability", Language: "promql", Rules: []analyze.Rule{
+			alert("TargetDown", "up == 0"),
+			alert("NodeAbsent", `absent(up{job="node"})`),
+			alert("PaymentsAbsent", `absent(up{job="payments-api"})`),
+			alert("PodsAbsent", `absent_over_time(up{job="kubernetes-pods"}[10m])`),
+		}})
+		res := checks.Run(b.Build(), checks.All(checks.Options{}), checks.Policy{})
 		if len(res.Findings) != 0 || len(res.Skipped) != 0 {
 			t.Errorf("result = %+v", res)
 		}
@@ -261,7 +286,7 @@ func TestRun(t *testing.T) {
 		b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthDown, "x"))
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "x"))
 		b.AddTarget(target("beta", "beta", "10.0.0.5:80", analyze.HealthDown, "x"))
-		res := checks.Run(b.Build(), checks.All())
+		res := checks.Run(b.Build(), []checks.Check{checks.TargetsDown{}, checks.JobsNoTargets{}}, checks.Policy{})
 		var got []string
 		for _, f := range res.Findings {
 			got = append(got, f.Subject["job"]+" "+f.Check+" "+f.Subject["instance"])

@@ -1,5 +1,6 @@
-// Package report renders an audit: a stable JSON document (schema in docs/report.md) and a
-// human-readable text form. Renderers write to an io.Writer and never print on their own.
+// Package report renders an audit: a stable JSON document (schema in docs/report.md), a
+// human-readable text form and Markdown for wiki pages and pull-request comments. Renderers
+// write to an io.Writer and never print on their own.
 package report
 
 import (
@@ -9,6 +10,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
 )
 
 // SchemaVersion is the version of the JSON report schema.
@@ -16,12 +18,14 @@ const SchemaVersion = 1
 
 // Report is the document every renderer starts from.
 type Report struct {
-	Version     int               `json:"version"`
-	GeneratedAt time.Time         `json:"generated_at"`
-	CollectedAt time.Time         `json:"collected_at"`
-	Sources     []Source          `json:"sources"`
-	Summary     Summary           `json:"summary"`
-	Findings    []analyze.Finding `json:"findings"`
+	Version     int                 `json:"version"`
+	GeneratedAt time.Time           `json:"generated_at"`
+	CollectedAt time.Time           `json:"collected_at"`
+	Sources     []Source            `json:"sources"`
+	Summary     Summary             `json:"summary"`
+	Coverage    []CoverageRow       `json:"coverage"`
+	Findings    []analyze.Finding   `json:"findings"`
+	Suppressed  []SuppressedFinding `json:"suppressed"`
 }
 
 // Source is one audited source and what went wrong with it.
@@ -50,13 +54,14 @@ type Missing struct {
 
 // Summary counts what was audited and found.
 type Summary struct {
-	Jobs          int            `json:"jobs"`
-	Targets       TargetSummary  `json:"targets"`
-	Rules         RuleSummary    `json:"rules"`
-	MetricNames   int            `json:"metric_names"`
-	Findings      FindingSummary `json:"findings"`
-	ChecksRun     []string       `json:"checks_run"`
-	ChecksSkipped []SkippedCheck `json:"checks_skipped,omitempty"`
+	Jobs           int            `json:"jobs"`
+	Targets        TargetSummary  `json:"targets"`
+	Rules          RuleSummary    `json:"rules"`
+	MetricNames    int            `json:"metric_names"`
+	Findings       FindingSummary `json:"findings"`
+	ChecksRun      []string       `json:"checks_run"`
+	ChecksSkipped  []SkippedCheck `json:"checks_skipped,omitempty"`
+	ChecksDisabled []string       `json:"checks_disabled,omitempty"`
 }
 
 type TargetSummary struct {
@@ -73,11 +78,13 @@ type RuleSummary struct {
 	NotPromQL   int `json:"not_promql"`
 }
 
+// FindingSummary counts the reported findings by severity; Total leaves out the suppressed.
 type FindingSummary struct {
-	Critical int `json:"critical"`
-	Warning  int `json:"warning"`
-	Info     int `json:"info"`
-	Total    int `json:"total"`
+	Critical   int `json:"critical"`
+	Warning    int `json:"warning"`
+	Info       int `json:"info"`
+	Total      int `json:"total"`
+	Suppressed int `json:"suppressed"`
 }
 
 // SkippedCheck is a check that did not run for lack of information.
@@ -86,14 +93,86 @@ type SkippedCheck struct {
 	Missing []string `json:"missing"`
 }
 
+// SuppressedFinding is a finding an ignore entry accepted, with the entry's reason.
+type SuppressedFinding struct {
+	Finding analyze.Finding `json:"finding"`
+	Reason  string          `json:"reason"`
+}
+
+// CoverageRow is one job of the coverage matrix: would anyone be paged if it broke?
+type CoverageRow struct {
+	Job string `json:"job"`
+	// Targets counts the job's active targets, Up those whose last scrape succeeded.
+	Targets int `json:"targets"`
+	Up      int `json:"up"`
+	// UpAlerts and AbsenceAlerts name the alerts that fire when the targets are down or when
+	// the job vanishes.
+	UpAlerts      []string `json:"up_alerts"`
+	AbsenceAlerts []string `json:"absence_alerts"`
+	// BusinessCovered of BusinessTotal business metrics have an alert watching them.
+	BusinessCovered int              `json:"business_covered"`
+	BusinessTotal   int              `json:"business_total"`
+	Business        []BusinessMetric `json:"business"`
+	// Alerts counts the distinct alerts covering the job, AlertsWithRunbook those that link a
+	// runbook; AlertsWithoutRunbook names the others.
+	Alerts               int      `json:"alerts"`
+	AlertsWithRunbook    int      `json:"alerts_with_runbook"`
+	AlertsWithoutRunbook []string `json:"alerts_without_runbook"`
+	// Unknown names the columns the audit could not decide because a part was missing
+	// (Unknown* constants); their values above mean nothing.
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// BusinessMetric is a metric of a job that looks like business output, and the alerts on it.
+type BusinessMetric struct {
+	Metric    string   `json:"metric"`
+	Kind      string   `json:"kind"`
+	CoveredBy []string `json:"covered_by"`
+}
+
+// The names of the coverage columns in CoverageRow.Unknown.
+const (
+	UnknownTargets       = "targets"        // targets and up
+	UnknownUpAlerts      = "up_alerts"      // up_alerts
+	UnknownAbsenceAlerts = "absence_alerts" // absence_alerts
+	UnknownBusiness      = "business"       // business_covered, business_total and business
+	UnknownAlerts        = "alerts"         // alerts, alerts_with_runbook and alerts_without_runbook
+)
+
+// columnChecks maps each coverage column to the check that judges it. A column is known when
+// that check could run on the inventory, so the matrix and the findings never disagree about
+// what was seen. The coverage checks are named, not imported, because a column outlives a
+// registry that does not (yet) hold its check: it is then unknown.
+var columnChecks = []struct{ column, check string }{
+	{UnknownTargets, checks.TargetsDownName},
+	{UnknownUpAlerts, "alerts/missing-up"},
+	{UnknownAbsenceAlerts, "alerts/missing-absent"},
+	{UnknownBusiness, checks.AlertsMissingBusinessName},
+	{UnknownAlerts, checks.AlertsNoRunbookName},
+}
+
+// Input is everything an audit produced.
+type Input struct {
+	Inventory *analyze.Inventory
+	Result    checks.Result
+	// Checks are the checks the audit was run with, disabled ones included.
+	Checks []checks.Check
+	// Matrix is the coverage of every job (coverage.Analysis.Matrix).
+	Matrix []coverage.JobCoverage
+	Now    time.Time
+}
+
 // Build assembles the report of an audit.
-func Build(inv *analyze.Inventory, res checks.Result, ran []checks.Check, now time.Time) Report {
+func Build(in Input) Report {
+	inv, res := in.Inventory, in.Result
 	r := Report{
 		Version:     SchemaVersion,
-		GeneratedAt: now.UTC(),
+		GeneratedAt: in.Now.UTC(),
 		CollectedAt: inv.CollectedAt.UTC(),
-		Findings:    slices.Clone(res.Findings),
 		Sources:     []Source{},
+		Coverage:    []CoverageRow{},
+		Findings:    slices.Clone(res.Findings),
+		Suppressed:  suppressed(res.Suppressed),
 	}
 	if r.Findings == nil {
 		r.Findings = []analyze.Finding{}
@@ -112,6 +191,16 @@ func Build(inv *analyze.Inventory, res checks.Result, ran []checks.Check, now ti
 			src.Missing = append(src.Missing, Missing{Part: string(m.Part), Reason: m.Reason})
 		}
 		r.Sources = append(r.Sources, src)
+	}
+
+	var unknown []string
+	for _, cc := range columnChecks {
+		if !canRun(inv, in.Checks, cc.check) {
+			unknown = append(unknown, cc.column)
+		}
+	}
+	for _, jc := range in.Matrix {
+		r.Coverage = append(r.Coverage, coverageRow(jc, unknown))
 	}
 
 	sum := &r.Summary
@@ -154,9 +243,11 @@ func Build(inv *analyze.Inventory, res checks.Result, ran []checks.Check, now ti
 		}
 	}
 	sum.Findings.Total = len(r.Findings)
+	sum.Findings.Suppressed = len(r.Suppressed)
 	sum.ChecksRun = []string{}
-	for _, c := range ran {
-		if !slices.ContainsFunc(res.Skipped, func(s checks.Skipped) bool { return s.Check == c.Name() }) {
+	for _, c := range in.Checks {
+		skipped := slices.ContainsFunc(res.Skipped, func(s checks.Skipped) bool { return s.Check == c.Name() })
+		if !skipped && !slices.Contains(res.Disabled, c.Name()) {
 			sum.ChecksRun = append(sum.ChecksRun, c.Name())
 		}
 	}
@@ -167,8 +258,86 @@ func Build(inv *analyze.Inventory, res checks.Result, ran []checks.Check, now ti
 		}
 		sum.ChecksSkipped = append(sum.ChecksSkipped, sk)
 	}
+	sum.ChecksDisabled = slices.Clone(res.Disabled)
 	return r
 }
+
+// canRun reports whether the named check is among cs and the inventory holds every part it
+// needs, whether or not the configuration turned it off.
+func canRun(inv *analyze.Inventory, cs []checks.Check, name string) bool {
+	i := slices.IndexFunc(cs, func(c checks.Check) bool { return c.Name() == name })
+	if i < 0 {
+		return false
+	}
+	for _, p := range cs[i].Requires() {
+		if !inv.Has(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// suppressed orders the suppressed findings like the reported ones.
+func suppressed(in []checks.Suppressed) []SuppressedFinding {
+	fs := make([]analyze.Finding, len(in))
+	reasons := make(map[string]string, len(in))
+	for i, s := range in {
+		fs[i] = s.Finding
+		reasons[s.Finding.ID] = s.Reason
+	}
+	analyze.SortFindings(fs)
+	out := make([]SuppressedFinding, len(fs))
+	for i, f := range fs {
+		out[i] = SuppressedFinding{Finding: f, Reason: reasons[f.ID]}
+	}
+	return out
+}
+
+func coverageRow(jc coverage.JobCoverage, unknown []string) CoverageRow {
+	row := CoverageRow{
+		Job:                  jc.Job,
+		Targets:              jc.Targets,
+		Up:                   jc.Up,
+		UpAlerts:             alertNames(jc.UpAlerts),
+		AbsenceAlerts:        alertNames(jc.AbsentAlerts),
+		Business:             []BusinessMetric{},
+		BusinessTotal:        len(jc.Business),
+		AlertsWithoutRunbook: []string{},
+		Unknown:              slices.Clone(unknown),
+	}
+	for _, b := range jc.Business {
+		if len(b.CoveredBy) > 0 {
+			row.BusinessCovered++
+		}
+		row.Business = append(row.Business, BusinessMetric{Metric: b.Metric, Kind: b.Kind, CoveredBy: alertNames(b.CoveredBy)})
+	}
+	// Rules are counted by name, as the checks report them: an alert with a warning and a
+	// critical variant is one alert, and it lacks a runbook when either variant does.
+	all := alertNames(jc.Alerts())
+	for _, ref := range jc.Alerts() {
+		if strings.TrimSpace(ref.Runbook) == "" {
+			row.AlertsWithoutRunbook = append(row.AlertsWithoutRunbook, ref.Name)
+		}
+	}
+	slices.Sort(row.AlertsWithoutRunbook)
+	row.AlertsWithoutRunbook = slices.Compact(row.AlertsWithoutRunbook)
+	row.Alerts = len(all)
+	row.AlertsWithRunbook = row.Alerts - len(row.AlertsWithoutRunbook)
+	return row
+}
+
+// alertNames returns the sorted distinct names of refs, never nil.
+func alertNames(refs []coverage.RuleRef) []string {
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, r.Name)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// known reports whether the row's column could be decided.
+func (row CoverageRow) known(column string) bool { return !slices.Contains(row.Unknown, column) }
 
 // Partial reports whether some source could not be read completely.
 func (r Report) Partial() bool {

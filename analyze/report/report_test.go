@@ -17,6 +17,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 )
 
@@ -37,7 +38,8 @@ const hostileError = "dial tcp 10.0.0.66:80: connect: connection refused\n\x1b[3
 
 // auditInventory is a small setup with one of everything the report shows: a partly readable
 // source, a rule-files source with a note, down targets, jobs without targets for both causes,
-// rules of every kind, and hostile values from the monitored systems.
+// rules of every kind (one failing, some without runbook or severity), business metrics, and
+// hostile values from the monitored systems.
 func auditInventory() *analyze.Inventory {
 	b := analyze.NewBuilder(collectedAt)
 	b.AddSource(analyze.Source{
@@ -52,7 +54,7 @@ func auditInventory() *analyze.Inventory {
 		Name: "rules", Kind: "files", URL: "rules/a.yml,rules/b.yml",
 		Notes: []string{"skipped group \"logs\" in rules/b.yml: not PromQL (type vlogs)\x1b]0;pwned\x07"},
 	})
-	for _, p := range []analyze.Part{analyze.PartTargets, analyze.PartConfig, analyze.PartRules} {
+	for _, p := range []analyze.Part{analyze.PartTargets, analyze.PartConfig, analyze.PartRules, analyze.PartJobMetrics} {
 		b.AddPart(p)
 	}
 
@@ -78,21 +80,95 @@ func auditInventory() *analyze.Inventory {
 		Job: "pushgateway", ScrapePool: "pushgateway", Instance: "pgw:9091", ScrapeURL: "http://pgw:9091/metrics",
 		Health: analyze.HealthUnknown,
 	})
+	b.AddJobMetric("pushgateway", "jobs_processed_total")
+	b.AddJobMetric("pushgateway", "batch_last_success_timestamp_seconds")
 
+	rule := func(group, file string, r analyze.Rule) analyze.Rule {
+		r.Group, r.File = group, file
+		return analyze.NewRule(r)
+	}
 	b.AddRuleGroup(analyze.RuleGroup{Name: "node.rules", File: "rules/a.yml", Language: "promql", Rules: []analyze.Rule{
-		analyze.NewRule(analyze.Rule{Kind: analyze.RuleAlerting, Name: "NodeDown", Expr: `up{job="node"} == 0`}),
-		analyze.NewRule(analyze.Rule{Kind: analyze.RuleRecording, Name: "job:up:sum", Expr: `sum by (job) (up)`}),
-		analyze.NewRule(analyze.Rule{Kind: analyze.RuleAlerting, Name: "Broken", Expr: `rate(x[5m]`}),
+		rule("node.rules", "rules/a.yml", analyze.Rule{
+			Kind: analyze.RuleAlerting, Name: "NodeDown", Expr: `up{job="node"} == 0`, Health: "ok",
+			Labels:      map[string]string{"severity": "critical"},
+			Annotations: map[string]string{"runbook_url": "https://runbooks.example/NodeDown"},
+		}),
+		rule("node.rules", "rules/a.yml", analyze.Rule{Kind: analyze.RuleRecording, Name: "job:up:sum", Expr: `sum by (job) (up)`, Health: "ok"}),
+		rule("node.rules", "rules/a.yml", analyze.Rule{Kind: analyze.RuleAlerting, Name: "Broken", Expr: `rate(x[5m]`}),
+	}})
+	b.AddRuleGroup(analyze.RuleGroup{Name: "batch.rules", File: "rules/batch.yml", Language: "promql", Rules: []analyze.Rule{
+		rule("batch.rules", "rules/batch.yml", analyze.Rule{
+			Kind: analyze.RuleAlerting, Name: "BatchStalled", Expr: `rate(jobs_processed_total{job="pushgateway"}[30m]) == 0`, Health: "ok",
+			Labels: map[string]string{"severity": "warning"},
+		}),
+		rule("batch.rules", "rules/batch.yml", analyze.Rule{
+			Kind: analyze.RuleAlerting, Name: "PaymentsErrors", Health: "err", LastError: failingRuleError,
+			Expr:        `sum by (job) (rate(http_requests_total{code=~"5.."}[5m])) / on (job) rate(http_requests_total[5m]) > 0.05`,
+			Labels:      map[string]string{"severity": "critical"},
+			Annotations: map[string]string{"runbook_url": "https://runbooks.example/PaymentsErrors"},
+		}),
 	}})
 	b.AddRuleGroup(analyze.RuleGroup{Name: "logs", File: "rules/b.yml", Language: "vlogs", Rules: []analyze.Rule{
-		{Kind: analyze.RuleAlerting, Name: "ErrorLogs", Expr: `error | stats count()`},
+		{Kind: analyze.RuleAlerting, Name: "ErrorLogs", Expr: `error | stats count()`, Group: "logs", File: "rules/b.yml", Line: 7},
 	}})
 	b.AddMetricNames([]string{"up", "node_load1", "go_goroutines"})
 	return b.Build()
 }
 
+// failingRuleError is a real evaluation error, full of what Markdown reads as syntax.
+const failingRuleError = `found duplicate series for the match group {job="payments"} on the right hand-side of the operation: ` +
+	`[{__name__="http_requests_total", code="200", job="payments"}, {__name__="http_requests_total", code="500", job="payments"}];` +
+	`many-to-many matching not allowed: matching labels must be unique on one side`
+
+// auditMatrix is the coverage of auditInventory, written out: the report renders what the
+// coverage analysis decided and is tested apart from how it decided.
+func auditMatrix() []coverage.JobCoverage {
+	nodeDown := coverage.RuleRef{Name: "NodeDown", Group: "node.rules", File: "rules/a.yml", Runbook: "https://runbooks.example/NodeDown"}
+	batchStalled := coverage.RuleRef{Name: "BatchStalled", Group: "batch.rules", File: "rules/batch.yml"}
+	return []coverage.JobCoverage{
+		{Job: "blackbox"},
+		{Job: hostileJob, Targets: 1},
+		{Job: "kubernetes-pods"},
+		{Job: "node", Targets: 2, Up: 1, UpAlerts: []coverage.RuleRef{nodeDown}},
+		{Job: "pushgateway", Targets: 1, Business: []coverage.BusinessMetric{
+			{Metric: "batch_last_success_timestamp_seconds", Kind: "staleness"},
+			{Metric: "jobs_processed_total", Kind: "counter", CoveredBy: []coverage.RuleRef{batchStalled}},
+		}},
+	}
+}
+
+// auditPolicy turns one check off and accepts one finding, so that the report shows both.
+func auditPolicy() checks.Policy {
+	return checks.Policy{
+		Now:      generatedAt,
+		Disabled: []string{"alerts/missing-absent"},
+		Ignore: []checks.Ignore{{
+			Check: checks.AlertsNoSeverityName, Subject: map[string]string{"rule": "Error*"},
+			Reason: "vmalert sets the severity of log alerts", Expires: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC),
+		}},
+	}
+}
+
+// auditChecks is the registry the audits run with: every check, in registry order.
+func auditChecks() []checks.Check { return checks.All(checks.Options{}) }
+
+func audit(inv *analyze.Inventory, p checks.Policy, matrix []coverage.JobCoverage) report.Report {
+	all := auditChecks()
+	return report.Build(report.Input{
+		Inventory: inv,
+		Result:    checks.Run(inv, all, p),
+		Checks:    all,
+		Matrix:    matrix,
+		Now:       generatedAt,
+	})
+}
+
+// goldenReport is the report of the golden files.
+func goldenReport() report.Report { return audit(auditInventory(), auditPolicy(), auditMatrix()) }
+
+// buildReport audits inv without policy, with the coverage analysis's own matrix.
 func buildReport(inv *analyze.Inventory) report.Report {
-	return report.Build(inv, checks.Run(inv, checks.All()), checks.All(), generatedAt)
+	return audit(inv, checks.Policy{Now: generatedAt}, coverage.Analyze(inv, coverage.Options{}).Matrix())
 }
 
 func renderJSON(t *testing.T, r report.Report) []byte {
@@ -108,6 +184,15 @@ func renderText(t *testing.T, r report.Report, color bool) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := report.WriteText(&buf, r, report.TextOptions{Color: color}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func renderMarkdown(t *testing.T, r report.Report) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := report.WriteMarkdown(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -136,7 +221,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestGolden(t *testing.T) {
-	rep := buildReport(auditInventory())
+	rep := goldenReport()
 
 	t.Run("The JSON report of a small audit matches testdata/report.json.", func(t *testing.T) {
 		got := renderJSON(t, rep)
@@ -149,11 +234,15 @@ func TestGolden(t *testing.T) {
 	t.Run("The text report of a small audit matches testdata/report.txt.", func(t *testing.T) {
 		golden(t, "report.txt", renderText(t, rep, false))
 	})
+
+	t.Run("The Markdown report of a small audit matches testdata/report.md.", func(t *testing.T) {
+		golden(t, "report.md", renderMarkdown(t, rep))
+	})
 }
 
 func TestJSON(t *testing.T) {
 	t.Run("Hostile values cannot break out of their JSON strings or inject HTML.", func(t *testing.T) {
-		data := renderJSON(t, buildReport(auditInventory()))
+		data := renderJSON(t, goldenReport())
 		if !json.Valid(data) {
 			t.Fatalf("invalid JSON:\n%s", data)
 		}
@@ -164,6 +253,7 @@ func TestJSON(t *testing.T) {
 		}
 		var back struct {
 			Findings []struct {
+				Check   string            `json:"check"`
 				Subject map[string]string `json:"subject"`
 				Details map[string]string `json:"details"`
 			} `json:"findings"`
@@ -171,22 +261,33 @@ func TestJSON(t *testing.T) {
 		if err := json.Unmarshal(data, &back); err != nil {
 			t.Fatal(err)
 		}
-		found := false
-		for _, f := range back.Findings {
-			if f.Subject["job"] == hostileJob {
-				found = true
-				if f.Details["last_error"] != hostileError {
-					t.Errorf("last_error = %q, want %q", f.Details["last_error"], hostileError)
-				}
+		// The hostile job has two findings: its missing up alert and its down target, which
+		// carries the hostile scrape error.
+		var checksOfJob []string
+		down := -1
+		for i, f := range back.Findings {
+			if f.Subject["job"] != hostileJob {
+				continue
+			}
+			checksOfJob = append(checksOfJob, f.Check)
+			if f.Check == checks.TargetsDownName && f.Subject["instance"] == "10.0.0.66:80" {
+				down = i
 			}
 		}
-		if !found {
-			t.Errorf("no finding with the hostile job name survived the round trip")
+		slices.Sort(checksOfJob)
+		if want := []string{checks.AlertsMissingUpName, checks.TargetsDownName}; !slices.Equal(checksOfJob, want) {
+			t.Errorf("findings with the hostile job name after the round trip: %q, want %q", checksOfJob, want)
+		}
+		if down < 0 {
+			t.Fatalf("the down target of the hostile job did not survive the round trip")
+		}
+		if got := back.Findings[down].Details["last_error"]; got != hostileError {
+			t.Errorf("last_error = %q, want %q", got, hostileError)
 		}
 	})
 
 	t.Run("The JSON report decodes back into the same report.", func(t *testing.T) {
-		rep := buildReport(auditInventory())
+		rep := goldenReport()
 		var back report.Report
 		if err := json.Unmarshal(renderJSON(t, rep), &back); err != nil {
 			t.Fatal(err)
@@ -226,11 +327,13 @@ func TestJSON(t *testing.T) {
 
 	t.Run("Every field the JSON report writes is documented in docs/report.md, and every documented field is written.", func(t *testing.T) {
 		documented := docFields(t)
-		// A report with a skipped check writes the optional fields the golden one does not.
+		// A report with skipped checks writes the optional fields the golden one does not:
+		// checks_skipped, and the unknown columns of the coverage row of its one job.
 		partial := analyze.NewBuilder(collectedAt)
 		partial.AddPart(analyze.PartTargets)
+		partial.AddTarget(analyze.Target{Job: "node", ScrapePool: "node", Instance: "10.0.0.1:9100", Health: analyze.HealthUp})
 		written := map[string]bool{}
-		for _, r := range []report.Report{buildReport(auditInventory()), buildReport(partial.Build())} {
+		for _, r := range []report.Report{goldenReport(), buildReport(partial.Build())} {
 			var doc any
 			if err := json.Unmarshal(renderJSON(t, r), &doc); err != nil {
 				t.Fatal(err)
@@ -294,15 +397,29 @@ func fieldPaths(prefix string, v any, out map[string]bool) {
 }
 
 func TestSummary(t *testing.T) {
-	t.Run("The summary counts jobs, targets by health, rules by kind and the findings by severity.", func(t *testing.T) {
-		got := buildReport(auditInventory()).Summary
+	t.Run("The summary counts jobs, targets by health, rules by kind and the findings by severity, the suppressed apart.", func(t *testing.T) {
+		got := goldenReport().Summary
 		want := report.Summary{
 			Jobs:        5,
 			Targets:     report.TargetSummary{Up: 1, Down: 2, Unknown: 1},
-			Rules:       report.RuleSummary{Groups: 2, Alerting: 3, Recording: 1, Unparseable: 1, NotPromQL: 1},
+			Rules:       report.RuleSummary{Groups: 3, Alerting: 5, Recording: 1, Unparseable: 1, NotPromQL: 1},
 			MetricNames: 3,
-			Findings:    report.FindingSummary{Critical: 2, Warning: 2, Info: 0, Total: 4},
-			ChecksRun:   []string{"targets/down", "jobs/no-targets"},
+			// critical: targets/down 2 (the hostile job's target, node's 10.0.0.2), alerts/missing-up
+			// 4 (every job but node, whose NodeDown reads up), rules/broken 1 (PaymentsErrors);
+			// warning: jobs/no-targets 2 (blackbox, kubernetes-pods), alerts/missing-business 1
+			// (pushgateway's last-success gauge; BatchStalled watches its counter), alerts/no-runbook
+			// 3 (BatchStalled, Broken, ErrorLogs); info: alerts/no-severity 1 (Broken; ErrorLogs's
+			// is suppressed).
+			Findings: report.FindingSummary{Critical: 7, Warning: 6, Info: 1, Total: 14, Suppressed: 1},
+			// In registry order, without the disabled alerts/missing-absent and the skipped
+			// rules/unknown-metric.
+			ChecksRun: []string{
+				"targets/down", "jobs/no-targets", "alerts/missing-up", "alerts/missing-business",
+				"rules/broken", "alerts/no-runbook", "alerts/no-severity",
+			},
+			// The prometheus source could not read the metric names.
+			ChecksSkipped:  []report.SkippedCheck{{Check: "rules/unknown-metric", Missing: []string{"metric_names"}}},
+			ChecksDisabled: []string{"alerts/missing-absent"},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("summary = %+v\nwant      %+v", got, want)
@@ -316,14 +433,43 @@ func TestSummary(t *testing.T) {
 		if !slices.Equal(sum.ChecksRun, []string{"targets/down"}) {
 			t.Errorf("checks_run = %v", sum.ChecksRun)
 		}
-		want := []report.SkippedCheck{{Check: "jobs/no-targets", Missing: []string{"config"}}}
-		if !reflect.DeepEqual(sum.ChecksSkipped, want) {
-			t.Errorf("checks_skipped = %+v, want %+v", sum.ChecksSkipped, want)
+		for _, want := range []report.SkippedCheck{
+			{Check: "jobs/no-targets", Missing: []string{"config"}},
+			{Check: "rules/broken", Missing: []string{"rules"}},
+		} {
+			if !slices.ContainsFunc(sum.ChecksSkipped, func(s report.SkippedCheck) bool { return reflect.DeepEqual(s, want) }) {
+				t.Errorf("checks_skipped = %+v lacks %+v", sum.ChecksSkipped, want)
+			}
+		}
+		if len(sum.ChecksSkipped) != len(auditChecks())-1 || sum.ChecksDisabled != nil {
+			t.Errorf("checks_skipped = %+v, checks_disabled = %v", sum.ChecksSkipped, sum.ChecksDisabled)
+		}
+	})
+
+	t.Run("A disabled check is listed as disabled, neither as run nor as skipped.", func(t *testing.T) {
+		inv := auditInventory()
+		all := auditChecks()
+		rep := report.Build(report.Input{
+			Inventory: inv, Checks: all, Now: generatedAt,
+			Result: checks.Run(inv, all, checks.Policy{Disabled: []string{"targets/down"}}),
+		})
+		sum := rep.Summary
+		// rules/unknown-metric is skipped for lack of metric names, whatever the policy.
+		wantSkipped := []report.SkippedCheck{{Check: "rules/unknown-metric", Missing: []string{"metric_names"}}}
+		if slices.Contains(sum.ChecksRun, "targets/down") || !reflect.DeepEqual(sum.ChecksSkipped, wantSkipped) || !slices.Equal(sum.ChecksDisabled, []string{"targets/down"}) {
+			t.Errorf("run %v, skipped %v, disabled %v", sum.ChecksRun, sum.ChecksSkipped, sum.ChecksDisabled)
+		}
+		// Without targets/down's two findings: critical are alerts/missing-up 4 and rules/broken 1;
+		// warning now include alerts/missing-absent's 5 (no job has an absence alert), and info
+		// both alerts without severity, as nothing is ignored.
+		if want := (report.FindingSummary{Critical: 5, Warning: 11, Info: 2, Total: 18}); sum.Findings != want ||
+			slices.ContainsFunc(rep.Findings, func(f analyze.Finding) bool { return f.Check == "targets/down" }) {
+			t.Errorf("findings of the disabled check remain: %+v, want %+v", sum.Findings, want)
 		}
 	})
 
 	t.Run("Reports are written in UTC whatever the zone of the clock.", func(t *testing.T) {
-		rep := buildReport(auditInventory())
+		rep := goldenReport()
 		if rep.GeneratedAt.Location() != time.UTC || rep.GeneratedAt.Hour() != 3 {
 			t.Errorf("generated_at = %v", rep.GeneratedAt)
 		}
@@ -332,7 +478,7 @@ func TestSummary(t *testing.T) {
 
 func TestSources(t *testing.T) {
 	t.Run("A report is partial when some source could not be read completely.", func(t *testing.T) {
-		if !buildReport(auditInventory()).Partial() {
+		if !goldenReport().Partial() {
 			t.Error("a report with a failed part is not partial")
 		}
 		b := analyze.NewBuilder(collectedAt)
@@ -383,7 +529,7 @@ func TestSources(t *testing.T) {
 }
 
 func TestText(t *testing.T) {
-	rep := buildReport(auditInventory())
+	rep := goldenReport()
 
 	t.Run("Every finding is on one line of its own, with control characters shown escaped.", func(t *testing.T) {
 		text := renderText(t, rep, false)
@@ -410,6 +556,22 @@ func TestText(t *testing.T) {
 		}
 		if want := `is down: dial tcp 10.0.0.66:80: connect: connection refused\n\x1b[31mCRITICAL everything is fine`; !strings.Contains(string(text), want) {
 			t.Errorf("the hostile error is not shown escaped as %q:\n%s", want, text)
+		}
+	})
+
+	t.Run("Each finding shows its rule's location, its fix and its help page under its line.", func(t *testing.T) {
+		text := string(renderText(t, rep, false))
+		want := `  WARNING alerts/no-runbook  alert "ErrorLogs" has no runbook_url annotation
+      line: 7
+      in: rules/b.yml, group "logs"
+      fix: blindspot generate writes runbooks/ErrorLogs.md and a runbook_url annotation in the generated rules
+      help: docs/checks/alerts-no-runbook.md
+`
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks\n%s\nin\n%s", want, text)
+		}
+		if n := strings.Count(text, "      help: docs/checks/"); n != len(rep.Findings) {
+			t.Errorf("%d help lines for %d findings", n, len(rep.Findings))
 		}
 	})
 
@@ -446,7 +608,7 @@ func TestText(t *testing.T) {
 		b := analyze.NewBuilder(collectedAt)
 		b.AddPart(analyze.PartTargets)
 		text := string(renderText(t, buildReport(b.Build()), false))
-		for _, want := range []string{"No findings.\n", "  check jobs/no-targets did not run: no config\n", "Findings: 0 critical, 0 warning, 0 info\n"} {
+		for _, want := range []string{"No findings.\n", "  check jobs/no-targets did not run: no config\n", "Findings: 0 critical, 0 warning, 0 info; 0 suppressed\n"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("text lacks %q:\n%s", want, text)
 			}

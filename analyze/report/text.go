@@ -25,9 +25,10 @@ const (
 	ansiCyan   = "\x1b[36m"
 )
 
-// WriteText writes the human-readable report: sources, inventory summary, then the findings
-// grouped by job. Every value from the monitored systems goes through clean, so a label value
-// cannot inject terminal escapes or fake lines.
+// WriteText writes the human-readable report: sources, inventory summary, the coverage matrix,
+// the findings grouped by job, then the suppressed ones. Every value from the monitored systems
+// goes through clean (or strconv.Quote, which escapes even more), so a label value cannot inject
+// terminal escapes or fake lines.
 func WriteText(w io.Writer, r Report, o TextOptions) error {
 	p := &printer{w: w, color: o.Color}
 	p.line("blindspot audit, collected %s", r.CollectedAt.Format("2006-01-02 15:04:05 UTC"))
@@ -49,16 +50,22 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 	}
 	sum := r.Summary
 	p.line("")
-	p.line("Inventory: %d jobs, %d targets (%d up, %d down, %d unknown), %d rule groups (%d alerting, %d recording rules), %d metric names",
-		sum.Jobs, sum.Targets.Up+sum.Targets.Down+sum.Targets.Unknown, sum.Targets.Up, sum.Targets.Down, sum.Targets.Unknown,
-		sum.Rules.Groups, sum.Rules.Alerting, sum.Rules.Recording, sum.MetricNames)
-	if sum.Rules.Unparseable > 0 || sum.Rules.NotPromQL > 0 {
-		p.line("  %d rules do not parse as PromQL, %d are not PromQL rules and were skipped", sum.Rules.Unparseable, sum.Rules.NotPromQL)
+	p.line("Inventory: %s", inventoryLine(sum))
+	if l := unparsedLine(sum); l != "" {
+		p.line("  %s", l)
 	}
 	for _, s := range sum.ChecksSkipped {
 		p.line("  check %s did not run: no %s", s.Check, strings.Join(s.Missing, ", "))
 	}
+	for _, c := range sum.ChecksDisabled {
+		p.line("  check %s is disabled in the configuration", c)
+	}
 	p.line("")
+
+	if len(r.Coverage) > 0 {
+		p.coverage(r.Coverage)
+		p.line("")
+	}
 
 	if len(r.Findings) == 0 {
 		p.line("No findings.")
@@ -80,10 +87,69 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 				p.line("      %s: %s", k, clean(v))
 			}
 		}
+		if loc := location(f); loc != "" {
+			p.line("      in: %s", clean(loc))
+		}
+		if f.Fix != "" {
+			p.line("      fix: %s", clean(f.Fix))
+		}
+		p.line("      help: %s", helpPath(f))
+	}
+
+	if len(r.Suppressed) > 0 {
+		p.line("")
+		p.line("Suppressed by ignore entries:")
+		for _, s := range r.Suppressed {
+			p.line("  %s %s: %s", s.Finding.Check, clean(subjectString(s.Finding.Subject)), clean(s.Reason))
+		}
 	}
 	p.line("")
-	p.line("Findings: %d critical, %d warning, %d info", sum.Findings.Critical, sum.Findings.Warning, sum.Findings.Info)
+	p.line("Findings: %d critical, %d warning, %d info; %d suppressed",
+		sum.Findings.Critical, sum.Findings.Warning, sum.Findings.Info, sum.Findings.Suppressed)
 	return p.err
+}
+
+// coverage prints the matrix, one line per job, the columns padded to their widest cell.
+func (p *printer) coverage(rows []CoverageRow) {
+	header := append([]string{"job"}, coverageColumns...)
+	lines := make([][]cell, len(rows))
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = utf8.RuneCountInString(h)
+	}
+	for i, row := range rows {
+		lines[i] = append([]cell{{text: strconv.Quote(row.Job)}}, coverageCells(row)...)
+		for c, cl := range lines[i] {
+			widths[c] = max(widths[c], utf8.RuneCountInString(cl.text))
+		}
+	}
+	pad := func(s string, c int) string {
+		if c == len(widths)-1 {
+			return s
+		}
+		return s + strings.Repeat(" ", widths[c]-utf8.RuneCountInString(s)+2)
+	}
+	p.line("%s", p.paint(ansiBold, "Coverage: would anyone be paged if the job broke?"))
+	var b strings.Builder
+	for c, h := range header {
+		b.WriteString(pad(h, c))
+	}
+	p.line("  %s", b.String())
+	for _, l := range lines {
+		b.Reset()
+		for c, cl := range l {
+			s := pad(cl.text, c)
+			if cl.alarm {
+				// Paint the word, not its padding, so columns stay aligned.
+				s = p.paint(ansiRed, cl.text) + s[len(cl.text):]
+			}
+			b.WriteString(s)
+		}
+		p.line("  %s", b.String())
+	}
+	if anyUnknown(rows) {
+		p.line("  %s", unknownLegend)
+	}
 }
 
 type printer struct {

@@ -82,8 +82,17 @@ reads the embedded demo snapshot.
   blindspot audit --rules ./rules --prometheus-config prometheus.yml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !slices.Contains([]string{"text", "json"}, format) {
-				return usageError(fmt.Errorf("--format %q: want text or json", format))
+			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
+				return usageError(fmt.Errorf("--format %q: want text, json or markdown", format))
+			}
+			copts, err := a.cfg.checkOptions()
+			if err != nil {
+				return usageError(err)
+			}
+			all := checks.All(copts)
+			policy, err := a.cfg.policy(checks.Names(all))
+			if err != nil {
+				return usageError(err)
 			}
 			opts, err := a.collectOptions(src)
 			if err != nil {
@@ -93,13 +102,20 @@ reads the embedded demo snapshot.
 			if err != nil {
 				return usageError(err)
 			}
-			all := checks.All()
-			rep := report.Build(res.Inventory, checks.Run(res.Inventory, all), all, time.Now())
+			rep := report.Build(report.Input{
+				Inventory: res.Inventory,
+				Result:    checks.Run(res.Inventory, all, policy),
+				Checks:    all,
+				Matrix:    checks.Matrix(res.Inventory, all),
+				Now:       time.Now(),
+			})
 
 			var buf bytes.Buffer
 			switch format {
 			case "json":
 				err = report.WriteJSON(&buf, rep)
+			case "markdown":
+				err = report.WriteMarkdown(&buf, rep)
 			default:
 				err = report.WriteText(&buf, rep, report.TextOptions{Color: output == "" && isTerminal(a.stdout)})
 			}
@@ -118,7 +134,7 @@ reads the embedded demo snapshot.
 	}
 	src.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "text", "report format: text or json")
+	f.StringVar(&format, "format", "text", "report format: text, json or markdown")
 	f.StringVarP(&output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
 	return cmd
 }

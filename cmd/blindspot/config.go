@@ -28,9 +28,39 @@ const envPrefix = "BLINDSPOT"
 // Config is the configuration file's schema (documented key by key in config.example.yaml).
 // It exists only in cmd: the packages below get typed options built from it.
 type Config struct {
-	Prometheus SourceConfig `mapstructure:"prometheus"`
-	Loki       SourceConfig `mapstructure:"loki"`
-	Grafana    SourceConfig `mapstructure:"grafana"`
+	Prometheus      SourceConfig   `mapstructure:"prometheus"`
+	Loki            SourceConfig   `mapstructure:"loki"`
+	Grafana         SourceConfig   `mapstructure:"grafana"`
+	Checks          ChecksConfig   `mapstructure:"checks"`
+	BusinessMetrics BusinessConfig `mapstructure:"business_metrics"`
+	Ignore          []IgnoreConfig `mapstructure:"ignore"`
+}
+
+// ChecksConfig turns checks off, changes their severities and names the annotation and label
+// some of them read.
+type ChecksConfig struct {
+	Disabled          []string          `mapstructure:"disabled"`
+	Severity          map[string]string `mapstructure:"severity"`
+	RunbookAnnotation string            `mapstructure:"runbook_annotation"`
+	SeverityLabel     string            `mapstructure:"severity_label"`
+}
+
+// BusinessConfig selects the metrics alerts/missing-business looks at.
+type BusinessConfig struct {
+	Include     []string `mapstructure:"include"`
+	Exclude     []string `mapstructure:"exclude"`
+	Jobs        []string `mapstructure:"jobs"`
+	ExcludeJobs []string `mapstructure:"exclude_jobs"`
+	Staleness   []string `mapstructure:"staleness"`
+}
+
+// IgnoreConfig accepts the findings of a check whose subject matches.
+type IgnoreConfig struct {
+	Check   string            `mapstructure:"check"`
+	Subject map[string]string `mapstructure:"subject"`
+	Reason  string            `mapstructure:"reason"`
+	// Expires is a date (YYYY-MM-DD); YAML reads an unquoted date as a timestamp already.
+	Expires time.Time `mapstructure:"expires"`
 }
 
 // SourceConfig is how to reach one server.
@@ -62,6 +92,9 @@ type TLSConfig struct {
 // ends up in git, so the file must name a file holding it instead.
 var secretKeys = []string{"bearer_token", "basic_auth.password"}
 
+// sourceSections are the sections that describe a server to read.
+var sourceSections = []string{"prometheus", "loki", "grafana"}
+
 // HTTPOptions converts the section to the collectors' options.
 func (s SourceConfig) HTTPOptions() httpconfig.Options {
 	return httpconfig.Options{
@@ -84,8 +117,9 @@ func (s SourceConfig) HTTPOptions() httpconfig.Options {
 	}
 }
 
-// configKeys lists the leaf keys of the schema ("prometheus.tls.ca_file") and the keys whose
-// values are free-form maps ("prometheus.headers").
+// configKeys lists the leaf keys of the schema ("prometheus.tls.ca_file"), which can also be
+// set from the environment, and the keys whose values are maps or lists of sections
+// ("prometheus.headers", "ignore"), which come from the file only.
 func configKeys() (leaves, maps []string) {
 	var walk func(prefix string, t reflect.Type)
 	walk = func(prefix string, t reflect.Type) {
@@ -96,6 +130,9 @@ func configKeys() (leaves, maps []string) {
 			case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]():
 				walk(key+".", f.Type)
 			case f.Type.Kind() == reflect.Map:
+				maps = append(maps, key)
+			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+				// Lists of sections (ignore:) come from the file only, like maps.
 				maps = append(maps, key)
 			default:
 				leaves = append(leaves, key)
@@ -113,7 +150,7 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 	var cfg Config
 	v := viper.New()
 	v.SetConfigType("yaml")
-	leaves, maps := configKeys()
+	leaves, _ := configKeys()
 	for _, k := range leaves {
 		v.SetDefault(k, nil)
 	}
@@ -124,7 +161,7 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		if err := checkKeys(path, data, leaves, maps); err != nil {
+		if err := checkKeys(path, data); err != nil {
 			return cfg, path, err
 		}
 		if err := v.ReadConfig(strings.NewReader(string(data))); err != nil {
@@ -145,6 +182,7 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 	}
 	decode := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
 		mapstructure.StringToTimeDurationHookFunc(),
+		mapstructure.StringToTimeHookFunc(time.DateOnly),
 		mapstructure.StringToSliceHookFunc(","),
 	))
 	if err := v.Unmarshal(&cfg, decode); err != nil {
@@ -157,9 +195,9 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 	return cfg, path, nil
 }
 
-// checkKeys rejects unknown keys and credentials written into the file, naming the key and
-// its line. viper itself would ignore a misspelt key silently.
-func checkKeys(path string, data []byte, leaves, maps []string) error {
+// checkKeys rejects unknown keys, values of the wrong shape and credentials written into the
+// file, naming the key and its line. viper itself would ignore a misspelt key silently.
+func checkKeys(path string, data []byte) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return fmt.Errorf("%s: %s", path, oneLine(err.Error()))
@@ -167,43 +205,86 @@ func checkKeys(path string, data []byte, leaves, maps []string) error {
 	if len(root.Content) == 0 {
 		return nil // an empty file configures nothing
 	}
-	var walk func(prefix string, n *yaml.Node) error
-	walk = func(prefix string, n *yaml.Node) error {
-		if n.Kind != yaml.MappingNode {
-			if prefix == "" {
-				return fmt.Errorf("%s:%d: the configuration must be a mapping of sections", path, n.Line)
-			}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		if doc.Kind == yaml.ScalarNode && doc.Tag == "!!null" {
 			return nil
+		}
+		return fmt.Errorf("%s:%d: the configuration must be a mapping of sections", path, doc.Line)
+	}
+	return checkNode(path, "", doc.Line, doc, reflect.TypeFor[Config]())
+}
+
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	timeType     = reflect.TypeFor[time.Time]()
+)
+
+// checkNode checks node n, found under key on line, against the Go type t it will be decoded
+// into.
+func checkNode(path, key string, line int, n *yaml.Node, t reflect.Type) error {
+	isNull := n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+	switch {
+	case t.Kind() == reflect.Struct && t != durationType && t != timeType:
+		if isNull {
+			return nil
+		}
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("%s:%d: %s must be a section (a mapping of keys), not a single value", path, line, key)
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
-			key := prefix + k.Value
-			section := strings.SplitN(key, ".", 2)
-			switch {
-			case slices.Contains(maps, key):
-				continue
-			case slices.Contains(leaves, key):
-				if len(section) == 2 && slices.Contains(secretKeys, section[1]) {
-					return fmt.Errorf("%s:%d: %s: credentials are not read from the config file; use %s_file or the environment variable %s",
-						path, k.Line, key, strings.TrimSuffix(section[1], "_file"), envName(key))
-				}
-				if val.Kind == yaml.MappingNode || val.Kind == yaml.SequenceNode {
-					return fmt.Errorf("%s:%d: %s must be a single value", path, k.Line, key)
-				}
-			case slices.ContainsFunc(leaves, func(l string) bool { return strings.HasPrefix(l, key+".") }):
-				if val.Kind != yaml.MappingNode && !(val.Kind == yaml.ScalarNode && val.Tag == "!!null") {
-					return fmt.Errorf("%s:%d: %s must be a section (a mapping of keys), not a single value", path, k.Line, key)
-				}
-				if err := walk(key+".", val); err != nil {
-					return err
-				}
-			default:
-				return fmt.Errorf("%s:%d: unknown key %q", path, k.Line, key)
+			full := k.Value
+			if key != "" {
+				full = key + "." + k.Value
+			}
+			f, ok := fieldByTag(t, k.Value)
+			if !ok {
+				return fmt.Errorf("%s:%d: unknown key %q", path, k.Line, full)
+			}
+			if section, name, _ := strings.Cut(full, "."); slices.Contains(secretKeys, name) && slices.Contains(sourceSections, section) {
+				return fmt.Errorf("%s:%d: %s: credentials are not read from the config file; use %s_file or the environment variable %s",
+					path, k.Line, full, strings.TrimSuffix(name, "_file"), envName(full))
+			}
+			if err := checkNode(path, full, k.Line, val, f.Type); err != nil {
+				return err
 			}
 		}
-		return nil
+	case t.Kind() == reflect.Map:
+		if !isNull && n.Kind != yaml.MappingNode {
+			return fmt.Errorf("%s:%d: %s must be a mapping", path, line, key)
+		}
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+		if isNull {
+			return nil
+		}
+		if n.Kind != yaml.SequenceNode {
+			return fmt.Errorf("%s:%d: %s must be a list", path, line, key)
+		}
+		for i, item := range n.Content {
+			if err := checkNode(path, fmt.Sprintf("%s[%d]", key, i), item.Line, item, t.Elem()); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Slice:
+		if n.Kind == yaml.MappingNode {
+			return fmt.Errorf("%s:%d: %s must be a list of values", path, line, key)
+		}
+	default:
+		if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+			return fmt.Errorf("%s:%d: %s must be a single value", path, line, key)
+		}
 	}
-	return walk("", root.Content[0])
+	return nil
+}
+
+func fieldByTag(t reflect.Type, tag string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Tag.Get("mapstructure") == tag {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func envName(key string) string {

@@ -46,6 +46,23 @@ const (
 	RunbookPrometheusDown   = "https://runbooks.example.com/prometheus-down"
 	// RecordJobUp is avg by (job) (up).
 	RecordJobUp = "job:up:avg"
+
+	// GroupCoverage holds alerts that cover some jobs in the ways the coverage checks must
+	// understand, and rules with the gaps the rule checks must find.
+	GroupCoverage = "coverage"
+	// AlertPushgatewayDown covers the pushgateway job through a regex matcher.
+	AlertPushgatewayDown = "PushgatewayDown"
+	// AlertJobsMostlyDown covers legacy-app and batch-jobs through an aggregation by job.
+	AlertJobsMostlyDown = "JobsMostlyDown"
+	// AlertNodeVanished is an absence alert for the node job, without a severity label.
+	AlertNodeVanished = "NodeVanished"
+	// AlertOrdersStopped watches checkout's orders_placed_total (a covered business counter).
+	AlertOrdersStopped = "OrdersStopped"
+	// AlertInvoicesStalled reads a misspelt metric that no target exposes: it can never fire.
+	AlertInvoicesStalled = "InvoicesStalled"
+	MisspeltMetric       = "invoices_created_totl"
+	// RecordBroken fails at every evaluation (all up series collapse into one label set).
+	RecordBroken = "broken:up:collapsed"
 )
 
 // Scrape and evaluation interval of the scenario: short, so the first scrapes and rule
@@ -120,6 +137,8 @@ type Scenario struct {
 	Alerts               []string
 	AlertsWithoutRunbook []string
 	RecordingRules       []string
+	// BrokenRules fail at every evaluation (health "err").
+	BrokenRules []string
 }
 
 // Option changes the scenario StartScenario builds.
@@ -270,7 +289,45 @@ func (s *Scenario) rules() ruleFile {
 		{Name: GroupRecording, Rules: []rule{
 			{Record: RecordJobUp, Expr: "avg by (job) (up)"},
 		}},
+		{Name: GroupCoverage, Rules: []rule{
+			{
+				Alert:       AlertPushgatewayDown,
+				Expr:        `up{job=~"push.*"} == 0`,
+				For:         "2m",
+				Labels:      map[string]string{"severity": "warning"},
+				Annotations: map[string]string{"runbook_url": "https://runbooks.example.com/pushgateway-down"},
+			},
+			{
+				Alert:       AlertJobsMostlyDown,
+				Expr:        `avg by (job) (up{job=~"legacy-app|batch-jobs"}) < 0.5`,
+				For:         "5m",
+				Labels:      map[string]string{"severity": "critical"},
+				Annotations: map[string]string{"runbook_url": "https://runbooks.example.com/jobs-down"},
+			},
+			{
+				Alert: AlertNodeVanished,
+				Expr:  `absent(up{job="node"})`,
+				For:   "5m",
+			},
+			{
+				Alert:  AlertOrdersStopped,
+				Expr:   `rate(orders_placed_total{job="checkout"}[10m]) == 0`,
+				For:    "15m",
+				Labels: map[string]string{"severity": "critical"},
+			},
+			{
+				Alert:  AlertInvoicesStalled,
+				Expr:   `rate(` + MisspeltMetric + `[10m]) == 0`,
+				For:    "15m",
+				Labels: map[string]string{"severity": "critical"},
+			},
+			{
+				Record: RecordBroken,
+				Expr:   `label_replace(label_replace(up, "job", "same", "", ""), "instance", "same", "", "")`,
+			},
+		}},
 	}}
+	s.BrokenRules = []string{RecordBroken}
 	for _, g := range f.Groups {
 		s.RuleGroups = append(s.RuleGroups, g.Name)
 		for _, r := range g.Rules {
@@ -377,6 +434,11 @@ func (s *Scenario) pending(client *http.Client) ([]string, error) {
 		for _, r := range g.Rules {
 			if r.LastEvaluation.IsZero() {
 				pending = append(pending, fmt.Sprintf("rule %q in group %q not evaluated yet", r.Name, g.Name))
+			}
+			// A rule meant to fail only fails once every target has been scraped; until then
+			// it may still evaluate cleanly over the few up series there are.
+			if slices.Contains(s.BrokenRules, r.Name) && r.Health != "err" {
+				pending = append(pending, fmt.Sprintf("rule %q has not failed yet (health %q)", r.Name, r.Health))
 			}
 		}
 	}

@@ -93,24 +93,34 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 			}
 		}, nil
 	})
+	// job_metrics chooses what to query from the metric names and their metadata, so it
+	// starts once both have arrived, while slower endpoints may still be downloading.
+	var (
+		names             []string
+		namesErr          error
+		metadata          map[string][]promv1.Metadata
+		namesDone, mdDone = make(chan struct{}), make(chan struct{})
+	)
 	fetch(analyze.PartMetricNames, func() (func(), error) {
+		defer close(namesDone)
 		res, _, _, err := api.LabelValues(ctx, "__name__", nil, time.Time{}, time.Time{})
 		if err != nil {
+			namesErr = err
 			return nil, err
 		}
-		return func() {
-			names := make([]string, len(res))
-			for i, v := range res {
-				names[i] = string(v)
-			}
-			b.AddMetricNames(names)
-		}, nil
+		names = make([]string, len(res))
+		for i, v := range res {
+			names[i] = string(v)
+		}
+		return func() { b.AddMetricNames(names) }, nil
 	})
 	fetch(analyze.PartMetadata, func() (func(), error) {
+		defer close(mdDone)
 		res, err := api.Metadata(ctx, "", "")
 		if err != nil {
 			return nil, err
 		}
+		metadata = res
 		return func() {
 			for metric, ms := range res {
 				for _, m := range ms {
@@ -126,6 +136,23 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 		}
 		return func() {
 			b.SetBuildInfo(analyze.BuildInfo{Version: res.Version, Revision: res.Revision, GoVersion: res.GoVersion})
+		}, nil
+	})
+	fetch(analyze.PartJobMetrics, func() (func(), error) {
+		<-namesDone
+		<-mdDone
+		if namesErr != nil {
+			return nil, fmt.Errorf("reading the metric names to query: %w", namesErr)
+		}
+		// Without metadata (nil), _total names are taken for counters.
+		found, err := collectJobMetrics(ctx, api, names, metadata)
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			for _, jm := range found {
+				b.AddJobMetric(jm.job, jm.metric)
+			}
 		}, nil
 	})
 	wg.Wait()

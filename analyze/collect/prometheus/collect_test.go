@@ -16,7 +16,7 @@ func TestCollect(t *testing.T) {
 	t.Parallel()
 
 	for jobs, name := range map[int]string{1: "one job", 200: "200 jobs"} {
-		t.Run("Reading a server with "+name+" takes six requests, one per endpoint.", func(t *testing.T) {
+		t.Run("Reading a server with "+name+" takes seven requests: one per endpoint, the query one for the demo's three business metrics.", func(t *testing.T) {
 			t.Parallel()
 			fake := newFakePrometheus(t)
 			var data targetsData
@@ -30,8 +30,8 @@ func TestCollect(t *testing.T) {
 			fake.set(apiPath[analyze.PartTargets], success(t, data))
 
 			inv, _ := collectLive(t, options(fake.start(t)))
-			if n := fake.total(); n != 6 {
-				t.Errorf("%d requests, want 6", n)
+			if n := fake.total(); n != 7 {
+				t.Errorf("%d requests, want 7", n)
 			}
 			for part, p := range apiPath {
 				if n := fake.count(p); n != 1 {
@@ -81,8 +81,8 @@ func TestCollect(t *testing.T) {
 				t.Errorf("inventory lacks %s", part)
 			}
 		}
-		if len(inv.Rules()) != 3 || len(inv.MetricNames) == 0 || len(inv.Targets) != 0 {
-			t.Errorf("%d rules, %d metric names, %d targets; want 3, some, 0", len(inv.Rules()), len(inv.MetricNames), len(inv.Targets))
+		if len(inv.Rules()) != 9 || len(inv.MetricNames) == 0 || len(inv.Targets) != 0 {
+			t.Errorf("%d rules, %d metric names, %d targets; want the demo's 9, some, 0", len(inv.Rules()), len(inv.MetricNames), len(inv.Targets))
 		}
 	})
 
@@ -115,22 +115,31 @@ func TestCollect(t *testing.T) {
 	})
 
 	for _, part := range analyze.AllPrometheusParts {
-		t.Run(fmt.Sprintf("A truncated JSON answer on %s is an error for that part only.", part), func(t *testing.T) {
+		t.Run(fmt.Sprintf("A truncated JSON answer on %s is an error for that part only, and for job_metrics, which queries the metric names.", part), func(t *testing.T) {
 			t.Parallel()
 			fake := newFakePrometheus(t)
 			fake.set(apiPath[part], jsonBody(200, []byte(`{"status":"success","data":{"`)))
+			failed := []analyze.Part{part}
+			if part == analyze.PartMetricNames {
+				failed = append(failed, analyze.PartJobMetrics)
+			}
 
 			inv, _ := collectLive(t, options(fake.start(t)))
 			src := inv.Sources[0]
 			errs := partErrors(src)
-			if len(errs) != 1 || errs[part] == "" {
-				t.Fatalf("errors %+v, want one for %s", src.Errors, part)
+			if len(errs) != len(failed) {
+				t.Fatalf("errors %+v, want one for each of %v", src.Errors, failed)
+			}
+			for _, p := range failed {
+				if errs[p] == "" || inv.Has(p) {
+					t.Errorf("%s: error %q, parts %v", p, errs[p], inv.Parts)
+				}
 			}
 			if len(src.Missing) != 0 {
 				t.Errorf("missing %+v", src.Missing)
 			}
-			if inv.Has(part) || len(inv.Parts) != len(analyze.AllPrometheusParts)-1 {
-				t.Errorf("parts %v, want all but %s", inv.Parts, part)
+			if len(inv.Parts) != len(analyze.AllPrometheusParts)-len(failed) {
+				t.Errorf("parts %v, want all but %v", inv.Parts, failed)
 			}
 		})
 	}

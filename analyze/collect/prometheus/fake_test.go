@@ -23,7 +23,7 @@ import (
 const demoDir = "../../../testdata/demo"
 
 // apiPath is the documented path of each part; the demo snapshot stores its body as
-// prometheus/<part>.json.
+// prometheus/<part>.json, and the one job_metrics query of the demo as job_metrics-1.json.
 var apiPath = map[analyze.Part]string{
 	analyze.PartTargets:     "/api/v1/targets",
 	analyze.PartRules:       "/api/v1/rules",
@@ -31,6 +31,7 @@ var apiPath = map[analyze.Part]string{
 	analyze.PartMetricNames: "/api/v1/label/__name__/values",
 	analyze.PartMetadata:    "/api/v1/metadata",
 	analyze.PartBuildInfo:   "/api/v1/status/buildinfo",
+	analyze.PartJobMetrics:  "/api/v1/query",
 }
 
 // fakePrometheus answers the API paths blindspot reads with recorded bodies, or with what a
@@ -45,7 +46,11 @@ func newFakePrometheus(t *testing.T) *fakePrometheus {
 	t.Helper()
 	f := &fakePrometheus{answers: map[string]http.HandlerFunc{}, requests: map[string]int{}}
 	for part, p := range apiPath {
-		body, err := os.ReadFile(filepath.Join(demoDir, "prometheus", string(part)+".json"))
+		file := string(part) + ".json"
+		if part == analyze.PartJobMetrics {
+			file = string(part) + "-1.json"
+		}
+		body, err := os.ReadFile(filepath.Join(demoDir, "prometheus", file))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,11 +1,15 @@
 package prometheus
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,7 +19,8 @@ import (
 )
 
 // endpoint is one API path blindspot reads, and the part of the inventory it provides. The
-// list is fixed: the number of requests never grows with the number of jobs.
+// list is fixed: the number of requests never grows with the number of jobs, and only the
+// job_metrics queries grow with the number of metric names, by one per JobMetricsBatch.
 type endpoint struct {
 	Part analyze.Part
 	Path string // relative to the API prefix, as client_golang builds it
@@ -28,6 +33,7 @@ var endpoints = []endpoint{
 	{analyze.PartMetricNames, "/api/v1/label/__name__/values"},
 	{analyze.PartMetadata, "/api/v1/metadata"},
 	{analyze.PartBuildInfo, "/api/v1/status/buildinfo"},
+	{analyze.PartJobMetrics, "/api/v1/query"},
 }
 
 func partOf(path string) (analyze.Part, bool) {
@@ -42,35 +48,78 @@ func partOf(path string) (analyze.Part, bool) {
 // Response is what one endpoint answered: a status and body, or a transport error. These are
 // what a snapshot stores, so an offline audit sees exactly what the live one saw.
 type Response struct {
-	Part        analyze.Part `json:"part"`
-	Path        string       `json:"path"`
-	Status      int          `json:"status,omitempty"`
-	ContentType string       `json:"content_type,omitempty"`
-	Error       string       `json:"error,omitempty"`
-	Body        []byte       `json:"-"`
+	Part analyze.Part `json:"part"`
+	Path string       `json:"path"`
+	// Query is the PromQL expression of a request to the query endpoint, which is read
+	// several times with different expressions; empty for every other endpoint.
+	Query       string `json:"query,omitempty"`
+	Status      int    `json:"status,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Error       string `json:"error,omitempty"`
+	Body        []byte `json:"-"`
 }
 
-// Recorder is an api.Client that remembers the raw response of every endpoint it serves.
+// request identifies what a response answered: the endpoint, and for the query endpoint the
+// expression.
+type request struct {
+	part  analyze.Part
+	query string
+}
+
+// requestOf names the request req makes, reading the expression of a query from the URL or,
+// for the POST client_golang sends first, from a copy of the form body.
+func requestOf(req *http.Request) (request, bool) {
+	part, ok := partOf(req.URL.Path)
+	if !ok {
+		return request{}, false
+	}
+	if part != analyze.PartJobMetrics {
+		return request{part: part}, true
+	}
+	form := req.URL.Query()
+	if req.Method == http.MethodPost && req.Body != nil && req.Body != http.NoBody {
+		var body []byte
+		if req.GetBody != nil {
+			if rc, err := req.GetBody(); err == nil {
+				body, _ = io.ReadAll(rc)
+				rc.Close()
+			}
+		} else {
+			// Without GetBody the body can only be read once: read it and put a copy back.
+			body, _ = io.ReadAll(req.Body)
+			req.Body.Close()
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		if posted, err := url.ParseQuery(string(body)); err == nil && posted.Has("query") {
+			form = posted
+		}
+	}
+	return request{part: part, query: form.Get("query")}, true
+}
+
+// Recorder is an api.Client that remembers the raw response of every request it serves: one
+// per endpoint, and one per expression for the query endpoint. A request made again (the GET
+// client_golang falls back to when POST is refused) replaces the earlier answer.
 type Recorder struct {
 	next api.Client
 	mu   sync.Mutex
-	resp map[analyze.Part]Response
+	resp map[request]Response
 }
 
 // NewRecorder wraps a client.
 func NewRecorder(next api.Client) *Recorder {
-	return &Recorder{next: next, resp: map[analyze.Part]Response{}}
+	return &Recorder{next: next, resp: map[request]Response{}}
 }
 
 func (r *Recorder) URL(ep string, args map[string]string) *url.URL { return r.next.URL(ep, args) }
 
 func (r *Recorder) Do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
+	key, ok := requestOf(req)
 	resp, body, err := r.next.Do(ctx, req)
-	part, ok := partOf(req.URL.Path)
 	if !ok {
 		return resp, body, err
 	}
-	rec := Response{Part: part, Path: req.URL.Path}
+	rec := Response{Part: key.part, Path: req.URL.Path, Query: key.query}
 	if err != nil {
 		rec.Error = err.Error()
 	} else {
@@ -79,44 +128,63 @@ func (r *Recorder) Do(ctx context.Context, req *http.Request) (*http.Response, [
 		rec.Body = body
 	}
 	r.mu.Lock()
-	r.resp[part] = rec
+	r.resp[key] = rec
 	r.mu.Unlock()
 	return resp, body, err
 }
 
-// Responses returns the recorded responses in endpoint order.
+// Responses returns the recorded responses in endpoint order, the queries of one endpoint
+// sorted by expression so that snapshots do not depend on the order concurrent requests took.
 func (r *Recorder) Responses() []Response {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []Response
 	for _, e := range endpoints {
-		if resp, ok := r.resp[e.Part]; ok {
-			out = append(out, resp)
+		start := len(out)
+		for key, resp := range r.resp {
+			if key.part == e.Part {
+				out = append(out, resp)
+			}
 		}
+		slices.SortFunc(out[start:], func(a, b Response) int { return cmp.Compare(a.Query, b.Query) })
 	}
 	return out
 }
 
+// response returns the recorded response of a part; for a part read with several queries,
+// the first that failed, or else the first.
 func (r *Recorder) response(p analyze.Part) (Response, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	resp, ok := r.resp[p]
-	return resp, ok
+	var first *Response
+	for _, resp := range r.Responses() {
+		if resp.Part != p {
+			continue
+		}
+		if resp.Error != "" || resp.Status >= 300 {
+			return resp, true
+		}
+		if first == nil {
+			first = &resp
+		}
+	}
+	if first == nil {
+		return Response{}, false
+	}
+	return *first, true
 }
 
 // Replay is an api.Client that answers from recorded responses, so that a snapshot goes
 // through the same client_golang decoding as a live server.
 type Replay struct {
-	byPart map[analyze.Part]Response
+	byRequest map[request]Response
 }
 
 // NewReplay serves the given responses.
 func NewReplay(responses []Response) *Replay {
-	m := map[analyze.Part]Response{}
+	m := map[request]Response{}
 	for _, r := range responses {
-		m[r.Part] = r
+		m[request{part: r.Part, query: r.Query}] = r
 	}
-	return &Replay{byPart: m}
+	return &Replay{byRequest: m}
 }
 
 func (r *Replay) URL(ep string, args map[string]string) *url.URL {
@@ -127,16 +195,16 @@ func (r *Replay) URL(ep string, args map[string]string) *url.URL {
 	return &url.URL{Scheme: "snapshot", Host: "recorded", Path: p}
 }
 
-// errNotRecorded means the snapshot has no answer for an endpoint (it was taken by a version
-// of blindspot that did not read it).
+// errNotRecorded means the snapshot has no answer for an endpoint or a query (it was taken by
+// a version of blindspot that did not read it, or that chose other metrics to query).
 var errNotRecorded = errors.New("not recorded in the snapshot")
 
 func (r *Replay) Do(_ context.Context, req *http.Request) (*http.Response, []byte, error) {
-	part, ok := partOf(req.URL.Path)
+	key, ok := requestOf(req)
 	if !ok {
 		return nil, nil, fmt.Errorf("%s: %w", req.URL.Path, errNotRecorded)
 	}
-	rec, ok := r.byPart[part]
+	rec, ok := r.byRequest[key]
 	if !ok {
 		return nil, nil, fmt.Errorf("%s: %w", req.URL.Path, errNotRecorded)
 	}

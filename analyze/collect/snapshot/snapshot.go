@@ -26,7 +26,10 @@ const FormatVersion = 1
 // Manifest describes a snapshot. It is the documented entry point of the layout:
 //
 //	DIR/manifest.json
-//	DIR/<source name>/<part>.json   raw response body of one endpoint
+//	DIR/<source name>/<part>.json     raw response body of one endpoint
+//	DIR/<source name>/<part>-<n>.json raw response body of the n-th query of a part read
+//	                                  with several queries (job_metrics), whose
+//	                                  expression the manifest gives as "query"
 type Manifest struct {
 	Version     int       `json:"version"`
 	ToolVersion string    `json:"tool_version"`
@@ -84,13 +87,19 @@ func Write(dir string, m Manifest) error {
 		if err := os.MkdirAll(filepath.Join(dir, src.Name), 0o755); err != nil {
 			return fmt.Errorf("writing snapshot to %s: %w", dir, err)
 		}
+		numbered := map[string]int{}
 		for j := range src.Responses {
 			r := &src.Responses[j]
 			r.File = ""
 			if r.Error != "" {
 				continue
 			}
-			r.File = path.Join(src.Name, string(r.Part)+".json")
+			name := string(r.Part)
+			if r.Query != "" {
+				numbered[name]++
+				name = fmt.Sprintf("%s-%d", name, numbered[name])
+			}
+			r.File = path.Join(src.Name, name+".json")
 			if err := fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(r.File)), r.Body, 0o644); err != nil {
 				return err
 			}

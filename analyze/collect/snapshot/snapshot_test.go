@@ -220,7 +220,7 @@ func TestRead(t *testing.T) {
 		}
 	})
 
-	t.Run("The demo snapshot reads, with a body for each of the six endpoints.", func(t *testing.T) {
+	t.Run("The demo snapshot reads, with a body for each endpoint and for the one job_metrics query.", func(t *testing.T) {
 		t.Parallel()
 		snap, err := snapshot.Read(os.DirFS("../../../testdata/demo"), "demo")
 		if err != nil {

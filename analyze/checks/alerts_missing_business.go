@@ -1,0 +1,115 @@
+package checks
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
+)
+
+// AlertsMissingBusinessName is the ID of the AlertsMissingBusiness check.
+const AlertsMissingBusinessName = "alerts/missing-business"
+
+// The alerts `blindspot generate` writes for a business metric: a counter that has not
+// increased over businessRateWindow, a last-success time older than businessStaleAfter (a
+// daily batch that missed one run, with an hour's slack).
+const (
+	businessRateWindow = 10 * time.Minute
+	businessStaleAfter = 25 * time.Hour
+)
+
+// AlertsMissingBusiness reports the business metrics of a job (counters that look like
+// application output, last-success gauges of batch jobs) that no alerting rule reads, directly
+// or through recording rules: when the work stops, nothing pages.
+type AlertsMissingBusiness struct {
+	cov *lazyCoverage
+}
+
+// NewAlertsMissingBusiness returns the check with its own coverage analysis; the registry
+// shares one analysis between the coverage checks instead.
+func NewAlertsMissingBusiness(o Options) Check {
+	return AlertsMissingBusiness{cov: newLazyCoverage(o)}
+}
+
+func (AlertsMissingBusiness) Name() string               { return AlertsMissingBusinessName }
+func (AlertsMissingBusiness) Severity() analyze.Severity { return analyze.Warning }
+func (AlertsMissingBusiness) Requires() []analyze.Part {
+	return []analyze.Part{analyze.PartJobMetrics, analyze.PartRules}
+}
+
+func (c AlertsMissingBusiness) coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis {
+	return c.cov.get(inv)
+}
+
+func (c AlertsMissingBusiness) Run(inv *analyze.Inventory) []analyze.Finding {
+	a := c.cov.get(inv)
+	var out []analyze.Finding
+	for _, job := range a.BusinessJobs() {
+		for _, m := range a.Business(job) {
+			if len(m.CoveredBy) > 0 {
+				continue
+			}
+			var msg, fix string
+			switch m.Kind {
+			case coverage.KindStaleness:
+				msg = fmt.Sprintf("job %s records the time of its last success in %s, but no alert reads it: nothing pages when the job stops succeeding",
+					strconv.Quote(job), strconv.Quote(m.Metric))
+				fix = fmt.Sprintf("blindspot generate writes an alert on %s (%s without a success)",
+					staleExpr(m.Metric, job), model.Duration(businessStaleAfter))
+			default:
+				msg = fmt.Sprintf("job %s exposes the counter %s, but no alert reads it: nothing pages when it stops increasing",
+					strconv.Quote(job), strconv.Quote(m.Metric))
+				fix = fmt.Sprintf("blindspot generate writes an alert on %s", rateDropExpr(m.Metric, job))
+			}
+			f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": job, "metric": m.Metric}, msg,
+				map[string]string{"kind": m.Kind})
+			f.Fix = fix
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// rateDropExpr is `rate(metric{job="…"}[10m]) == 0`.
+func rateDropExpr(metric, job string) parser.Expr {
+	return &parser.BinaryExpr{
+		Op: parser.EQLC,
+		LHS: &parser.Call{
+			Func: parser.Functions["rate"],
+			Args: parser.Expressions{&parser.MatrixSelector{VectorSelector: jobSelector(metric, job), Range: businessRateWindow}},
+		},
+		RHS: &parser.NumberLiteral{Val: 0},
+	}
+}
+
+// staleExpr is `time() - metric{job="…"} > 90000`.
+func staleExpr(metric, job string) parser.Expr {
+	return &parser.BinaryExpr{
+		Op: parser.GTR,
+		LHS: &parser.BinaryExpr{
+			Op:  parser.SUB,
+			LHS: &parser.Call{Func: parser.Functions["time"], Args: parser.Expressions{}},
+			RHS: jobSelector(metric, job),
+		},
+		RHS: &parser.NumberLiteral{Val: businessStaleAfter.Seconds()},
+	}
+}
+
+// jobSelector selects metric{job="…"}. A name outside the classic character set (UTF-8 names
+// of Prometheus 3) is given as a __name__ matcher only, which the printer quotes correctly.
+func jobSelector(metric, job string) *parser.VectorSelector {
+	vs := &parser.VectorSelector{LabelMatchers: []*labels.Matcher{
+		{Type: labels.MatchEqual, Name: model.MetricNameLabel, Value: metric},
+		{Type: labels.MatchEqual, Name: "job", Value: job},
+	}}
+	if model.IsValidLegacyMetricName(metric) {
+		vs.Name = metric
+	}
+	return vs
+}

@@ -1,0 +1,116 @@
+package checks
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+)
+
+// AlertsMissingUpName is the ID of the AlertsMissingUp check.
+const AlertsMissingUpName = "alerts/missing-up"
+
+// AlertsMissingUp reports jobs for which no loaded alerting rule fires when their targets are
+// down. Coverage is decided on the rules' syntax trees (see docs/coverage.md).
+type AlertsMissingUp struct{ cov *lazyCoverage }
+
+// NewAlertsMissingUp returns the check with its own coverage analysis; All shares one
+// analysis between the coverage checks instead.
+func NewAlertsMissingUp(o Options) Check { return AlertsMissingUp{cov: newLazyCoverage(o)} }
+
+func (AlertsMissingUp) Name() string               { return AlertsMissingUpName }
+func (AlertsMissingUp) Severity() analyze.Severity { return analyze.Critical }
+func (AlertsMissingUp) Requires() []analyze.Part {
+	return []analyze.Part{analyze.PartTargets, analyze.PartRules}
+}
+
+func (c AlertsMissingUp) Run(inv *analyze.Inventory) []analyze.Finding {
+	cov := c.cov
+	if cov == nil {
+		cov = newLazyCoverage(Options{})
+	}
+	a := cov.get(inv)
+	var out []analyze.Finding
+	for _, j := range inv.Jobs {
+		if len(a.Job(j.Name).UpAlerts) > 0 {
+			continue
+		}
+		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name},
+			fmt.Sprintf("no alert fires when the targets of job %s are down", strconv.Quote(j.Name)),
+			map[string]string{"targets": strconv.Itoa(j.Active())})
+		down := &parser.BinaryExpr{Op: parser.EQLC, LHS: upSelector(j.Name), RHS: &parser.NumberLiteral{Val: 0}}
+		f.Fix = generatedAlert(j.Name, "TargetDown", down, "2m")
+		out = append(out, f)
+	}
+	return out
+}
+
+// upSelector is up{job="<job>"}, built as a syntax tree so that any job name prints quoted
+// and escaped correctly.
+func upSelector(job string) *parser.VectorSelector {
+	return &parser.VectorSelector{
+		Name: "up",
+		LabelMatchers: []*labels.Matcher{
+			labels.MustNewMatcher(labels.MatchEqual, "job", job),
+			labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, "up"),
+		},
+	}
+}
+
+// generatedAlert describes the rule `blindspot generate` writes for a job.
+func generatedAlert(job, suffix string, expr parser.Expr, forDuration string) string {
+	return fmt.Sprintf("blindspot generate writes rules/%s.yaml with alert %s%s: %s for %s",
+		ruleFileStem(job), alertPrefix(job), suffix, expr.String(), forDuration)
+}
+
+// alertPrefix turns a job name into the CamelCase start of an alert name:
+// "kube-state-metrics" → "KubeStateMetrics". Alert names must be valid label values only, but
+// tools and people expect identifiers.
+func alertPrefix(job string) string {
+	var b strings.Builder
+	upper := true
+	for _, r := range job {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) || r > unicode.MaxASCII {
+			upper = true
+			continue
+		}
+		if upper {
+			r = unicode.ToUpper(r)
+			upper = false
+		}
+		b.WriteRune(r)
+	}
+	s := b.String()
+	if s == "" || unicode.IsDigit(rune(s[0])) {
+		s = "Job" + s
+	}
+	return s
+}
+
+// ruleFileStem turns a job name into a file name without directories or odd characters:
+// "monitoring/node-exporter" → "monitoring-node-exporter".
+func ruleFileStem(job string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(job) {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	s := strings.TrimLeft(b.String(), ".")
+	if s == "" {
+		return "job"
+	}
+	return s
+}

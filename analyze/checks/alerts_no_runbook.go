@@ -1,0 +1,43 @@
+package checks
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+)
+
+// AlertsNoRunbookName is the ID of the AlertsNoRunbook check.
+const AlertsNoRunbookName = "alerts/no-runbook"
+
+// AlertsNoRunbook reports alerting rules without a runbook link: whoever is paged at night has
+// to guess what the alert means and what to do.
+type AlertsNoRunbook struct {
+	// Annotation holds the runbook link; empty means runbook_url.
+	Annotation string
+}
+
+// NewAlertsNoRunbook returns the check reading the runbook annotation named in o.
+func NewAlertsNoRunbook(o Options) Check {
+	return AlertsNoRunbook{Annotation: o.withDefaults().RunbookAnnotation}
+}
+
+func (AlertsNoRunbook) Name() string               { return AlertsNoRunbookName }
+func (AlertsNoRunbook) Severity() analyze.Severity { return analyze.Warning }
+func (AlertsNoRunbook) Requires() []analyze.Part   { return []analyze.Part{analyze.PartRules} }
+
+func (c AlertsNoRunbook) Run(inv *analyze.Inventory) []analyze.Finding {
+	annotation := Options{RunbookAnnotation: c.Annotation}.withDefaults().RunbookAnnotation
+	var out []analyze.Finding
+	for g, r := range eachAlertingRule(inv) {
+		what := missingValue(r.Annotations, annotation, "annotation")
+		if what == "" {
+			continue
+		}
+		out = append(out, findingAboutRule(c, g, r,
+			fmt.Sprintf("alert %s has %s", strconv.Quote(r.Name), what),
+			fmt.Sprintf("blindspot generate writes runbooks/%s.md and a %s annotation in the generated rules", r.Name, annotation),
+			nil))
+	}
+	return out
+}

@@ -1,0 +1,43 @@
+package checks
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+)
+
+// AlertsNoSeverityName is the ID of the AlertsNoSeverity check.
+const AlertsNoSeverityName = "alerts/no-severity"
+
+// AlertsNoSeverity reports alerting rules without a severity label: Alertmanager routes on it,
+// so such an alert lands on the default route, which pages for everything or for nothing.
+type AlertsNoSeverity struct {
+	// Label holds the severity; empty means severity.
+	Label string
+}
+
+// NewAlertsNoSeverity returns the check reading the severity label named in o.
+func NewAlertsNoSeverity(o Options) Check {
+	return AlertsNoSeverity{Label: o.withDefaults().SeverityLabel}
+}
+
+func (AlertsNoSeverity) Name() string               { return AlertsNoSeverityName }
+func (AlertsNoSeverity) Severity() analyze.Severity { return analyze.Info }
+func (AlertsNoSeverity) Requires() []analyze.Part   { return []analyze.Part{analyze.PartRules} }
+
+func (c AlertsNoSeverity) Run(inv *analyze.Inventory) []analyze.Finding {
+	label := Options{SeverityLabel: c.Label}.withDefaults().SeverityLabel
+	var out []analyze.Finding
+	for g, r := range eachAlertingRule(inv) {
+		what := missingValue(r.Labels, label, "label")
+		if what == "" {
+			continue
+		}
+		out = append(out, findingAboutRule(c, g, r,
+			fmt.Sprintf("alert %s has %s", strconv.Quote(r.Name), what),
+			fmt.Sprintf("blindspot generate writes a %s label in the generated rules; on this rule, add %s: critical (pages) or warning (tickets) to its labels", label, label),
+			nil))
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
+)
+
+// RulesUnknownMetricName is the ID of the RulesUnknownMetric check.
+const RulesUnknownMetricName = "rules/unknown-metric"
+
+// RulesUnknownMetric reports rules that read a metric no target exposes and no recording rule
+// produces: a typo, a renamed metric or a decommissioned service, and an alert that can never
+// fire.
+type RulesUnknownMetric struct{}
+
+func (RulesUnknownMetric) Name() string               { return RulesUnknownMetricName }
+func (RulesUnknownMetric) Severity() analyze.Severity { return analyze.Warning }
+func (RulesUnknownMetric) Requires() []analyze.Part {
+	return []analyze.Part{analyze.PartRules, analyze.PartMetricNames}
+}
+
+// alertSeries are the series Prometheus writes for alerts; they only exist while an alert is
+// pending or firing, so their absence from the metric names says nothing.
+var alertSeries = []string{"ALERTS", "ALERTS_FOR_STATE"}
+
+func (c RulesUnknownMetric) Run(inv *analyze.Inventory) []analyze.Finding {
+	recorded := map[string]bool{}
+	for _, g := range inv.RuleGroups {
+		for _, r := range g.Rules {
+			if r.Kind == analyze.RuleRecording {
+				recorded[r.Name] = true
+			}
+		}
+	}
+	known := func(name string) bool {
+		_, ok := slices.BinarySearch(inv.MetricNames, name)
+		return ok || recorded[name] || slices.Contains(alertSeries, name)
+	}
+
+	var out []analyze.Finding
+	for _, g := range inv.RuleGroups {
+		if g.Language != "promql" {
+			continue
+		}
+		for _, r := range g.Rules {
+			if r.Parsed == nil {
+				continue
+			}
+			seen := map[string]bool{}
+			parser.Inspect(r.Parsed, func(n parser.Node, path []parser.Node) error {
+				vs, ok := n.(*parser.VectorSelector)
+				if !ok {
+					return nil
+				}
+				name := coverage.MetricName(vs)
+				if name == "" || known(name) || insideAbsent(path) {
+					return nil
+				}
+				subject := map[string]string{"rule": r.Name, "metric": name}
+				if job := jobOf(vs); job != "" {
+					subject["job"] = job
+				}
+				f := analyze.NewFinding(c.Name(), c.Severity(), subject, unknownMetricMessage(r, name),
+					map[string]string{"rule_kind": string(r.Kind), "selector": vs.String()})
+				if seen[f.ID] {
+					return nil
+				}
+				seen[f.ID] = true
+				f.File, f.Group = r.File, r.Group
+				f.Fix = "blindspot generate does not rewrite existing rules: correct the metric name, or delete the rule if what it watched is gone"
+				out = append(out, f)
+				return nil
+			})
+		}
+	}
+	return out
+}
+
+func unknownMetricMessage(r analyze.Rule, metric string) string {
+	consequence := "it can never fire"
+	if r.Kind == analyze.RuleRecording {
+		consequence = "it records nothing from it"
+	}
+	return fmt.Sprintf("rule %s reads metric %s, which no target exposes and no recording rule records: %s",
+		strconv.Quote(r.Name), strconv.Quote(metric), consequence)
+}
+
+// insideAbsent reports whether a node under path is an argument of absent() or
+// absent_over_time(), where a missing metric is what the rule is waiting for.
+func insideAbsent(path []parser.Node) bool {
+	return slices.ContainsFunc(path, func(n parser.Node) bool {
+		call, ok := n.(*parser.Call)
+		return ok && call.Func != nil && (call.Func.Name == "absent" || call.Func.Name == "absent_over_time")
+	})
+}
+
+// jobOf returns the job a selector names with an equality matcher, or "".
+func jobOf(vs *parser.VectorSelector) string {
+	for _, m := range vs.LabelMatchers {
+		if m.Name == "job" && m.Type == labels.MatchEqual {
+			return m.Value
+		}
+	}
+	return ""
+}

@@ -1,0 +1,157 @@
+package prometheus
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/blindspot-dev/blindspot/rulesets"
+)
+
+// JobMetricsBatch is the most metric names one job_metrics query asks about. Each query is
+// `group by (job, __name__) ({__name__=~"a|b|…"})`: Prometheus turns an alternation of
+// literals into a set lookup in the index, so a query costs about what the series it
+// matches cost, and the answer is one small sample per (job, name) pair. 400 names keep a
+// query's form body (and the URL of the GET client_golang falls back to) around 10-20 KiB.
+const JobMetricsBatch = 400
+
+// jobMetricsParallel bounds the job_metrics queries in flight; the transport's MaxInFlight
+// bounds all requests to the server on top of this.
+const jobMetricsParallel = 4
+
+// jobMetric is one (job, metric) pair a query found.
+type jobMetric struct{ job, metric string }
+
+// collectJobMetrics finds which job exposes which candidate business metric. The candidates
+// are chosen with the embedded defaults only, never the user's business_metrics settings, so
+// that a snapshot holds the same queries whatever configuration replays it; the coverage
+// analysis applies include and exclude to what was found. Leaving the excluded families
+// (node_, go_, process_, …) out of the query is what keeps it cheap: they are most of the
+// series of a large server.
+func collectJobMetrics(ctx context.Context, api promv1.API, names []string, metadata map[string][]promv1.Metadata) ([]jobMetric, error) {
+	defaults, err := rulesets.DefaultBusiness()
+	if err != nil {
+		return nil, err
+	}
+	queries, err := jobMetricQueries(jobMetricCandidates(names, metadata, defaults))
+	if err != nil {
+		return nil, err
+	}
+	vectors := make([]model.Vector, len(queries))
+	errs := make([]error, len(queries))
+	sem := make(chan struct{}, jobMetricsParallel)
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			// The zero time lets the server evaluate at its own now: blindspot's clock may be
+			// off by more than the lookback window.
+			v, _, _, err := api.Query(ctx, q, time.Time{})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			vec, ok := v.(model.Vector)
+			if !ok {
+				errs[i] = fmt.Errorf("query answered with a %s, not a vector", v.Type())
+				return
+			}
+			vectors[i] = vec
+		})
+	}
+	wg.Wait()
+	var out []jobMetric
+	for i, vec := range vectors {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("querying which jobs expose the candidate business metrics (query %d of %d): %w", i+1, len(queries), errs[i])
+		}
+		for _, s := range vec {
+			job, name := string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])
+			if job == "" || name == "" {
+				continue // a series without a job label belongs to no job to report
+			}
+			out = append(out, jobMetric{job: job, metric: name})
+		}
+	}
+	return out, nil
+}
+
+// jobMetricCandidates picks, from the metric names the server knows, the counters and the
+// last-success gauges that the defaults do not exclude, in the order of names.
+func jobMetricCandidates(names []string, metadata map[string][]promv1.Metadata, defaults rulesets.Business) []string {
+	exclude := rulesets.NewGlobs(defaults.Exclude)
+	staleness := rulesets.NewGlobs(defaults.Staleness)
+	var out []string
+	for _, n := range names {
+		if exclude.Match(n) {
+			continue
+		}
+		if staleness.Match(n) || isCounter(n, metadata) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// isCounter reports whether a series name is a counter. Metadata decides when it knows the
+// metric, under the series name (text format) or, for name_total, under the family name the
+// OpenMetrics format uses. Without metadata (pushed without # TYPE, federated, remote-written,
+// or a server whose metadata could not be read) the _total suffix decides, by convention.
+func isCounter(name string, metadata map[string][]promv1.Metadata) bool {
+	family, total := strings.CutSuffix(name, "_total")
+	known := false
+	check := func(ms []promv1.Metadata) bool {
+		for _, m := range ms {
+			switch m.Type {
+			case promv1.MetricTypeCounter:
+				return true
+			case promv1.MetricTypeUnknown, "":
+			default:
+				known = true
+			}
+		}
+		return false
+	}
+	if check(metadata[name]) || (total && check(metadata[family])) {
+		return true
+	}
+	return total && !known
+}
+
+// jobMetricQueries builds one `group by (job, __name__) ({__name__=~"…"})` per batch of
+// JobMetricsBatch names, each name quoted so that it matches only itself.
+func jobMetricQueries(candidates []string) ([]string, error) {
+	var out []string
+	for start := 0; start < len(candidates); start += JobMetricsBatch {
+		batch := candidates[start:min(start+JobMetricsBatch, len(candidates))]
+		quoted := make([]string, len(batch))
+		for i, n := range batch {
+			quoted[i] = regexp.QuoteMeta(n)
+		}
+		m, err := labels.NewMatcher(labels.MatchRegexp, model.MetricNameLabel, strings.Join(quoted, "|"))
+		if err != nil {
+			return nil, fmt.Errorf("building the job_metrics query: %w", err)
+		}
+		expr := &parser.AggregateExpr{
+			Op:       parser.GROUP,
+			Grouping: []string{"job", model.MetricNameLabel},
+			Expr:     &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}},
+		}
+		out = append(out, expr.String())
+	}
+	return out, nil
+}

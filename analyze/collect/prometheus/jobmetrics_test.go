@@ -1,0 +1,591 @@
+package prometheus_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+	"github.com/blindspot-dev/blindspot/internal/servers"
+)
+
+const queryPath = "/api/v1/query"
+
+// metadataEntry is one element of /api/v1/metadata's lists, as documented.
+type metadataEntry struct {
+	Type string `json:"type"`
+	Help string `json:"help"`
+	Unit string `json:"unit"`
+}
+
+// seriesServer is a fake server's TSDB reduced to what job_metrics asks: which job carries
+// which metric name. It answers /api/v1/query the way Prometheus does, after checking that
+// the query is the batched group by blindspot promises.
+type seriesServer struct {
+	t      *testing.T
+	series map[string][]string // metric name → jobs
+
+	mu      sync.Mutex
+	queries []string
+	methods []string
+}
+
+func (s *seriesServer) names() []string { return slices.Sorted(maps.Keys(s.series)) }
+
+func (s *seriesServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.t.Errorf("query form: %v", err)
+	}
+	q := r.Form.Get("query")
+	s.mu.Lock()
+	s.queries = append(s.queries, q)
+	s.methods = append(s.methods, r.Method)
+	s.mu.Unlock()
+	m, err := batchMatcher(q)
+	if err != nil {
+		s.t.Error(err)
+		apiError(s.t, http.StatusBadRequest, "bad_data", err.Error())(w, r)
+		return
+	}
+	// The documented vector result: one sample per group.
+	type sample struct {
+		Metric map[string]string `json:"metric"`
+		Value  [2]any            `json:"value"`
+	}
+	result := []sample{}
+	for _, name := range s.names() {
+		if !m.Matches(name) {
+			continue
+		}
+		for _, job := range s.series[name] {
+			result = append(result, sample{Metric: map[string]string{"__name__": name, "job": job}, Value: [2]any{1764127693.123, "1"}})
+		}
+	}
+	success(s.t, map[string]any{"resultType": "vector", "result": result})(w, r)
+}
+
+// batchMatcher checks that q is `group by (job, __name__) ({__name__=~"…"})` and returns its
+// name matcher.
+func batchMatcher(q string) (*labels.Matcher, error) {
+	expr, err := parser.NewParser(parser.Options{}).ParseExpr(q)
+	if err != nil {
+		return nil, fmt.Errorf("query %q does not parse: %w", q, err)
+	}
+	agg, ok := expr.(*parser.AggregateExpr)
+	if !ok || agg.Op != parser.GROUP || agg.Without || !slices.Equal(agg.Grouping, []string{"job", "__name__"}) {
+		return nil, fmt.Errorf("query %q is not group by (job, __name__)", q)
+	}
+	vs, ok := agg.Expr.(*parser.VectorSelector)
+	if !ok || vs.Name != "" || len(vs.LabelMatchers) != 1 || vs.LabelMatchers[0].Name != "__name__" || vs.LabelMatchers[0].Type != labels.MatchRegexp {
+		return nil, fmt.Errorf("query %q does not select by one __name__ regexp", q)
+	}
+	return vs.LabelMatchers[0], nil
+}
+
+func (s *seriesServer) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queries)
+}
+
+// serve puts the series' names, the given metadata and the query endpoint on a fake server.
+func (s *seriesServer) serve(fake *fakePrometheus, metadata map[string][]metadataEntry) {
+	fake.set(apiPath[analyze.PartMetricNames], success(s.t, s.names()))
+	fake.set(apiPath[analyze.PartMetadata], success(s.t, metadata))
+	fake.set(queryPath, s.ServeHTTP)
+}
+
+// largeServer has 1,000 candidate business metrics, some recognised by metadata and some by
+// their names, next to names that must not be queried; several names hold regexp
+// metacharacters that would match other names if they were not quoted.
+func largeServer(t *testing.T) (*seriesServer, map[string][]metadataEntry, map[string][]string) {
+	s := &seriesServer{t: t, series: map[string][]string{}}
+	metadata := map[string][]metadataEntry{}
+	want := map[string][]string{}
+	add := func(name string, candidate bool, jobs ...string) {
+		s.series[name] = jobs
+		if candidate {
+			for _, j := range jobs {
+				want[j] = append(want[j], name)
+			}
+		}
+	}
+	typed := func(name, typ string) { metadata[name] = []metadataEntry{{Type: typ}} }
+
+	// Candidates: 991 _total names without metadata, spread over 7 jobs …
+	for i := range 991 {
+		add(fmt.Sprintf("service_events_%04d_total", i), true, fmt.Sprintf("job-%d", i%7))
+	}
+	// … a counter without the suffix, an OpenMetrics counter family, a pushed untyped
+	// counter, a last-success gauge, and UTF-8 names with regexp metacharacters.
+	add("orders_processed", true, "shop")
+	typed("orders_processed", "counter")
+	add("payments_total", true, "shop", "shop-canary")
+	typed("payments", "counter")
+	add("refunds_total", true, "shop")
+	typed("refunds_total", "unknown")
+	add("billing_last_success_timestamp_seconds", true, "billing")
+	typed("billing_last_success_timestamp_seconds", "gauge")
+	add("orders.v2_total", true, "shop")
+	add("a|b_total", true, "shop")
+	add("price(eur)_total", true, "shop")
+	add("x.*_total", true, "shop")
+
+	// Not candidates: what the quoted names above would match unquoted, gauges, runtime
+	// and exporter internals, and a series without a job label.
+	add("ordersXv2_total", false, "shop")
+	typed("ordersXv2_total", "gauge")
+	add("a", false, "shop")
+	add("b_total", false, "shop")
+	typed("b_total", "gauge")
+	add("x.y_total", false, "shop")
+	typed("x.y_total", "gauge")
+	add("queue_length", false, "shop")
+	typed("queue_length", "gauge")
+	add("go_gc_cycles_total_gc_cycles_total", false, "shop")
+	add("process_cpu_seconds_total", false, "shop")
+	typed("process_cpu_seconds_total", "counter")
+	add("node_network_receive_bytes_total", false, "node")
+	add("federated_orders_total", true) // the 1,000th candidate, which no series with a job carries
+
+	for job := range want {
+		slices.Sort(want[job])
+	}
+	return s, metadata, want
+}
+
+func TestJobMetrics(t *testing.T) {
+	t.Parallel()
+
+	t.Run(fmt.Sprintf("A thousand candidate names are asked about in ceil(1000/%d) batched queries, metacharacters quoted.", prometheus.JobMetricsBatch), func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s, metadata, want := largeServer(t)
+		s.serve(fake, metadata)
+
+		inv, _ := collectLive(t, options(fake.start(t)))
+		if errs := inv.Sources[0].Errors; len(errs) != 0 {
+			t.Fatalf("errors %+v", errs)
+		}
+		wantQueries := (1000 + prometheus.JobMetricsBatch - 1) / prometheus.JobMetricsBatch
+		if n := s.count(); n != wantQueries {
+			t.Errorf("%d queries, want %d", n, wantQueries)
+		}
+		if !inv.Has(analyze.PartJobMetrics) {
+			t.Errorf("parts %v lack job_metrics", inv.Parts)
+		}
+		for _, job := range slices.Sorted(maps.Keys(want)) {
+			got := inv.JobMetrics[job]
+			extra := slices.DeleteFunc(slices.Clone(got), func(m string) bool { return slices.Contains(want[job], m) })
+			missing := slices.DeleteFunc(slices.Clone(want[job]), func(m string) bool { return slices.Contains(got, m) })
+			if len(extra) > 0 || len(missing) > 0 {
+				t.Errorf("%s: %d metrics, want %d; unexpected %q, missing %q", job, len(got), len(want[job]), extra, missing)
+			}
+		}
+		for job, got := range inv.JobMetrics {
+			if _, ok := want[job]; !ok {
+				t.Errorf("unexpected job %s: %q", job, got)
+			}
+		}
+		for _, q := range s.queries {
+			if strings.Contains(q, "go_") || strings.Contains(q, "node_") || strings.Contains(q, "queue_length") {
+				t.Errorf("query names an excluded metric or a gauge: %.200s…", q)
+			}
+		}
+	})
+
+	t.Run("Without candidate names no query is made and job_metrics is read, empty.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s := &seriesServer{t: t, series: map[string][]string{"up": {"node"}, "go_goroutines": {"node"}, "node_load1": {"node"}}}
+		s.serve(fake, map[string][]metadataEntry{"go_goroutines": {{Type: "gauge"}}})
+
+		inv, _ := collectLive(t, options(fake.start(t)))
+		if n := fake.count(queryPath); n != 0 {
+			t.Errorf("%d queries", n)
+		}
+		if !inv.Has(analyze.PartJobMetrics) || len(inv.JobMetrics) != 0 || len(inv.Sources[0].Errors) != 0 {
+			t.Errorf("parts %v, job metrics %v, errors %+v", inv.Parts, inv.JobMetrics, inv.Sources[0].Errors)
+		}
+	})
+
+	t.Run("Without metadata, _total names are taken for counters and job_metrics is still read.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s := &seriesServer{t: t, series: map[string][]string{"orders_total": {"shop"}, "queue_length": {"shop"}, "orders_processed": {"shop"}}}
+		s.serve(fake, nil)
+		fake.set(apiPath[analyze.PartMetadata], apiError(t, http.StatusServiceUnavailable, "unavailable", "metadata is warming up"))
+
+		inv, _ := collectLive(t, options(fake.start(t)))
+		if !inv.Has(analyze.PartJobMetrics) || !slices.Equal(inv.JobMetrics["shop"], []string{"orders_total"}) {
+			t.Errorf("parts %v, job metrics %v", inv.Parts, inv.JobMetrics)
+		}
+		if errs := partErrors(inv.Sources[0]); len(errs) != 1 || errs[analyze.PartMetadata] == "" {
+			t.Errorf("errors %+v, want one for metadata", inv.Sources[0].Errors)
+		}
+	})
+
+	t.Run("A failed query is an error for job_metrics only, with the server's message.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s, metadata, _ := largeServer(t)
+		s.serve(fake, metadata)
+		fake.set(queryPath, apiError(t, http.StatusUnprocessableEntity, "execution", "query processing would load too many samples into memory"))
+
+		inv, _ := collectLive(t, options(fake.start(t)))
+		errs := partErrors(inv.Sources[0])
+		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "too many samples") {
+			t.Errorf("errors %+v, want one for job_metrics with the server's message", inv.Sources[0].Errors)
+		}
+		if inv.Has(analyze.PartJobMetrics) || len(inv.JobMetrics) != 0 || !inv.Has(analyze.PartMetricNames) {
+			t.Errorf("parts %v, job metrics %d", inv.Parts, len(inv.JobMetrics))
+		}
+	})
+
+	t.Run("Without metric names there is nothing to query, and job_metrics fails the same way.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s, metadata, _ := largeServer(t)
+		s.serve(fake, metadata)
+		fake.set(apiPath[analyze.PartMetricNames], apiError(t, http.StatusInternalServerError, "internal", "label values failed"))
+
+		inv, _ := collectLive(t, options(fake.start(t)))
+		errs := partErrors(inv.Sources[0])
+		if len(errs) != 2 || errs[analyze.PartJobMetrics] != errs[analyze.PartMetricNames] || s.count() != 0 {
+			t.Errorf("errors %+v after %d queries, want the same one for metric_names and job_metrics", inv.Sources[0].Errors, s.count())
+		}
+	})
+}
+
+func TestJobMetricsSnapshot(t *testing.T) {
+	t.Parallel()
+
+	// roundTrip collects from fake, writes a snapshot, reads it back and replays it.
+	roundTrip := func(t *testing.T, fake *fakePrometheus) (live, offline *analyze.Inventory, m snapshot.Manifest) {
+		t.Helper()
+		o := options(fake.start(t))
+		live, rec := collectLive(t, o)
+		m = snapshot.Manifest{
+			ToolVersion: "test",
+			CreatedAt:   collectedAt,
+			Sources:     []snapshot.Source{{Name: "prometheus", Kind: "prometheus", URL: o.BaseURL()}},
+		}
+		for _, r := range rec.Responses() {
+			m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
+		}
+		dir := t.TempDir()
+		if err := snapshot.Write(dir, m); err != nil {
+			t.Fatal(err)
+		}
+		snap, err := snapshot.Read(os.DirFS(dir), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return live, replay(t, snap), snap.Manifest
+	}
+
+	t.Run("Several queries are recorded, stored as numbered files with their expressions, and replayed to the same job metrics.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s, metadata, want := largeServer(t)
+		s.serve(fake, metadata)
+		live, offline, m := roundTrip(t, fake)
+
+		var files []string
+		for _, r := range m.Sources[0].Responses {
+			if r.Part != analyze.PartJobMetrics {
+				if r.Query != "" || r.File != path.Join("prometheus", string(r.Part)+".json") {
+					t.Errorf("%s: query %q, file %q", r.Part, r.Query, r.File)
+				}
+				continue
+			}
+			if _, err := batchMatcher(r.Query); err != nil || r.Path != queryPath || r.Status != 200 {
+				t.Errorf("job_metrics response %s %d: %v", r.Path, r.Status, err)
+			}
+			files = append(files, r.File)
+		}
+		if want := []string{"prometheus/job_metrics-1.json", "prometheus/job_metrics-2.json", "prometheus/job_metrics-3.json"}; !slices.Equal(files, want) {
+			t.Errorf("files %q, want %q", files, want)
+		}
+		if !maps.EqualFunc(offline.JobMetrics, live.JobMetrics, slices.Equal) || !maps.EqualFunc(live.JobMetrics, want, slices.Equal) {
+			t.Errorf("job metrics: live %d jobs, offline %d jobs, want %d", len(live.JobMetrics), len(offline.JobMetrics), len(want))
+		}
+		if !slices.Equal(offline.Parts, live.Parts) || !inv0OK(offline) {
+			t.Errorf("parts %v / %v, offline errors %+v", live.Parts, offline.Parts, offline.Sources[0].Errors)
+		}
+	})
+
+	t.Run("A server refusing POST is asked again with GET, and the snapshot keeps the answer.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s := &seriesServer{t: t, series: map[string][]string{"orders_total": {"shop"}}}
+		s.serve(fake, nil)
+		fake.set(queryPath, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost {
+				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+				return
+			}
+			s.ServeHTTP(w, r)
+		})
+		live, offline, m := roundTrip(t, fake)
+
+		if !slices.Equal(live.JobMetrics["shop"], []string{"orders_total"}) || !slices.Equal(offline.JobMetrics["shop"], []string{"orders_total"}) {
+			t.Errorf("job metrics: live %v, offline %v", live.JobMetrics, offline.JobMetrics)
+		}
+		var n int
+		for _, r := range m.Sources[0].Responses {
+			if r.Part == analyze.PartJobMetrics {
+				n++
+				if r.Status != 200 {
+					t.Errorf("recorded status %d, want the GET's 200", r.Status)
+				}
+			}
+		}
+		if n != 1 || !inv0OK(offline) {
+			t.Errorf("%d job_metrics responses, offline errors %+v", n, offline.Sources[0].Errors)
+		}
+	})
+
+	t.Run("A snapshot queried for other names answers not recorded for job_metrics only.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s := &seriesServer{t: t, series: map[string][]string{"orders_total": {"shop"}}}
+		s.serve(fake, nil)
+		_, rec := collectLive(t, options(fake.start(t)))
+		var responses []prometheus.Response
+		for _, r := range rec.Responses() {
+			if r.Part == analyze.PartJobMetrics {
+				r.Query = `group by (job, __name__) ({__name__=~"other_total"})`
+			}
+			responses = append(responses, r)
+		}
+		inv := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(responses)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
+		errs := partErrors(inv.Sources[0])
+		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "not recorded in the snapshot") {
+			t.Errorf("errors %+v", inv.Sources[0].Errors)
+		}
+	})
+}
+
+func inv0OK(inv *analyze.Inventory) bool { return len(inv.Sources[0].Errors) == 0 }
+
+// TestJobMetricsLive reads the integration scenario from real Prometheus 2 and 3: the
+// Pushgateway carries the business metrics of the batch jobs billing and checkout.
+func TestJobMetricsLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	bins := servers.Find(t)
+	for name, binary := range map[string]string{"Prometheus 2": bins.Prometheus2, "Prometheus 3": bins.Prometheus3} {
+		t.Run(name+" tells which job exposes which business metric, in one query.", func(t *testing.T) {
+			t.Parallel()
+			s := servers.StartScenario(t, binary)
+			start := time.Now()
+			inv, rec := collectLive(t, options(s.PrometheusURL))
+			t.Logf("%s: collected in %s", name, time.Since(start).Round(time.Millisecond))
+			t.Logf("job metrics: %v", inv.JobMetrics)
+
+			if errs := inv.Sources[0].Errors; len(errs) != 0 {
+				t.Fatalf("errors %+v", errs)
+			}
+			want := map[string][]string{}
+			for _, g := range s.Pushed {
+				want[g.Job] = g.Metrics
+			}
+			for job, metrics := range want {
+				if !slices.Equal(inv.JobMetrics[job], metrics) {
+					t.Errorf("%s: %q, want %q", job, inv.JobMetrics[job], metrics)
+				}
+			}
+			for job, metrics := range inv.JobMetrics {
+				if _, ok := want[job]; !ok && slices.ContainsFunc(metrics, isInternal) {
+					t.Errorf("%s: an excluded internal is a candidate: %q", job, metrics)
+				}
+			}
+			var queries int
+			for _, r := range rec.Responses() {
+				if r.Part == analyze.PartJobMetrics {
+					queries++
+				}
+			}
+			if queries != 1 {
+				t.Errorf("%d job_metrics queries, want 1", queries)
+			}
+
+			// What the checks make of it: billing's metrics are watched by no alert,
+			// checkout's counter by OrdersStopped, and InvoicesStalled reads a misspelt name.
+			res := checks.Run(inv, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{}), checks.RulesUnknownMetric{}}, checks.Policy{})
+			var got []string
+			for _, f := range res.Findings {
+				got = append(got, fmt.Sprintf("%s %s %s %s", f.Check, f.Subject["job"], f.Subject["rule"], f.Subject["metric"]))
+			}
+			slices.Sort(got)
+			if want := []string{
+				"alerts/missing-business billing  billing_last_success_timestamp_seconds",
+				"alerts/missing-business billing  invoices_created_total",
+				"rules/unknown-metric  " + servers.AlertInvoicesStalled + " " + servers.MisspeltMetric,
+			}; !slices.Equal(got, want) || len(res.Skipped) != 0 {
+				t.Errorf("findings\n%s\nwant\n%s\nskipped %+v", strings.Join(got, "\n"), strings.Join(want, "\n"), res.Skipped)
+			}
+		})
+	}
+}
+
+func isInternal(metric string) bool {
+	for _, p := range []string{"go_", "process_", "prometheus_", "node_", "pushgateway_", "promhttp_", "net_conntrack_"} {
+		if strings.HasPrefix(metric, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestJobMetricsLoad measures a live collection from a Prometheus 3 scraping a thousand jobs,
+// each exposing ten counters of its own, ten shared ones and thirty runtime internals, against
+// the time it takes merely to download the responses the collection reads. It is slow and
+// timing-dependent, so it runs only when BLINDSPOT_TEST_LOAD is set.
+func TestJobMetricsLoad(t *testing.T) {
+	if os.Getenv("BLINDSPOT_TEST_LOAD") == "" {
+		t.Skip("set BLINDSPOT_TEST_LOAD=1 to load a Prometheus with a thousand jobs")
+	}
+	const jobs, own, shared, internal = 1000, 10, 10, 30
+	bins := servers.Find(t)
+
+	// One exporter serves every job, on a path of its own.
+	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		job := path.Base(r.URL.Path)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		for i := range shared {
+			fmt.Fprintf(w, "# TYPE shared_operations_%02d_total counter\nshared_operations_%02d_total 42\n", i, i)
+		}
+		for i := range own {
+			name := fmt.Sprintf("%s_events_%02d_total", strings.ReplaceAll(job, "-", "_"), i)
+			fmt.Fprintf(w, "# TYPE %s counter\n%s 7\n", name, name)
+		}
+		for i := range internal {
+			fmt.Fprintf(w, "# TYPE go_internal_%02d_total counter\ngo_internal_%02d_total 1\n", i, i)
+		}
+	}))
+	t.Cleanup(exporter.Close)
+
+	type staticConfig struct {
+		Targets []string `yaml:"targets"`
+	}
+	type scrapeConfig struct {
+		JobName       string         `yaml:"job_name"`
+		MetricsPath   string         `yaml:"metrics_path"`
+		StaticConfigs []staticConfig `yaml:"static_configs"`
+	}
+	cfg := struct {
+		Global        map[string]string `yaml:"global"`
+		ScrapeConfigs []scrapeConfig    `yaml:"scrape_configs"`
+	}{Global: map[string]string{"scrape_interval": "5s", "scrape_timeout": "5s"}}
+	target := strings.TrimPrefix(exporter.URL, "http://")
+	for i := range jobs {
+		job := fmt.Sprintf("job-%04d", i)
+		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, scrapeConfig{JobName: job, MetricsPath: "/metrics/" + job, StaticConfigs: []staticConfig{{Targets: []string{target}}}})
+	}
+	dir := t.TempDir()
+	data, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := servers.FreeAddress(t)
+	prom := servers.StartProcess(t, "prometheus", bins.Prometheus3,
+		"--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+		"--scrape.discovery-reload-interval=100ms")
+	base := "http://" + addr
+	prom.WaitReady(t, base+"/-/ready")
+
+	// Wait until every job has been scraped once.
+	client := &http.Client{Timeout: 30 * time.Second}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := client.PostForm(base+queryPath, url.Values{"query": {"count(group by (job) (shared_operations_00_total))"}})
+		if err == nil {
+			var body struct {
+				Data struct {
+					Result []struct {
+						Value [2]any `json:"value"`
+					} `json:"result"`
+				} `json:"data"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if err == nil && len(body.Data.Result) == 1 && body.Data.Result[0].Value[1] == fmt.Sprint(jobs) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the %d jobs were not all scraped within two minutes", jobs)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	o := options(base)
+	o.Timeout = 60 * time.Second
+	start := time.Now()
+	inv, rec := collectLive(t, o)
+	collect := time.Since(start)
+	if errs := inv.Sources[0].Errors; len(errs) != 0 {
+		t.Fatalf("errors %+v", errs)
+	}
+	if len(inv.JobMetrics) != jobs || len(inv.JobMetrics["job-0042"]) != own+shared {
+		t.Errorf("%d jobs with business metrics, job-0042 has %d", len(inv.JobMetrics), len(inv.JobMetrics["job-0042"]))
+	}
+
+	// The same requests, one after the other, reading the bodies and nothing else.
+	var queries, bytes int
+	perPart := map[analyze.Part]time.Duration{}
+	start = time.Now()
+	for _, r := range rec.Responses() {
+		began := time.Now()
+		var resp *http.Response
+		if r.Query != "" {
+			queries++
+			resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
+		} else {
+			resp, err = client.Get(base + r.Path)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		bytes += int(n)
+		perPart[r.Part] += time.Since(began)
+	}
+	download := time.Since(start)
+	t.Logf("%d jobs, %d metric names, %d job_metrics queries, %d KiB read: collection %s, sequential download %s (ratio %.2f); per part %v",
+		jobs, len(inv.MetricNames), queries, bytes>>10, collect.Round(time.Millisecond), download.Round(time.Millisecond), collect.Seconds()/download.Seconds(), perPart)
+	if collect > 2*download {
+		t.Errorf("the collection took %s, more than twice the %s the downloads take", collect, download)
+	}
+}

@@ -1,0 +1,264 @@
+package coverage
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/rulesets"
+)
+
+// Kinds of business metric (BusinessMetric.Kind).
+const (
+	// KindCounter is a counter that should not stop increasing.
+	KindCounter = "counter"
+	// KindStaleness is a gauge holding the time of a batch job's last success, which should
+	// not grow old.
+	KindStaleness = "staleness"
+)
+
+// businessIndex finds the business metrics of each job and the alerts that watch them. The
+// candidates are what the collector found per job (inventory part job_metrics: counters and
+// last-success gauges outside the embedded exclusions); the user's options narrow or widen
+// that choice here, so that one snapshot can be replayed under any configuration.
+type businessIndex struct {
+	byJob      map[string][]businessMetric
+	sortedJobs []string
+}
+
+type businessMetric struct {
+	metric, kind string
+	coveredBy    []*analyze.Rule
+}
+
+func newBusinessIndex(inv *analyze.Inventory, rules *ruleIndex, o BusinessOptions) *businessIndex {
+	idx := &businessIndex{byJob: map[string][]businessMetric{}}
+	if !inv.Has(analyze.PartJobMetrics) {
+		return idx
+	}
+	defaults, err := rulesets.DefaultBusiness()
+	if err != nil {
+		// The embedded list is tested at build time; were it unreadable, reporting every
+		// go_ and process_ counter of every job would bury the real findings.
+		return idx
+	}
+	sel := newBusinessSelector(defaults, o)
+	watch := newWatchIndex(rules)
+	for job, metrics := range inv.JobMetrics {
+		if !sel.acceptsJob(job) {
+			continue
+		}
+		var ms []businessMetric
+		for _, m := range metrics {
+			kind := sel.kindOf(m)
+			if kind == "" {
+				continue
+			}
+			ms = append(ms, businessMetric{metric: m, kind: kind, coveredBy: watch.alertsFor(m, job)})
+		}
+		if len(ms) > 0 {
+			idx.byJob[job] = ms
+			idx.sortedJobs = append(idx.sortedJobs, job)
+		}
+	}
+	slices.Sort(idx.sortedJobs)
+	return idx
+}
+
+// metricsFor returns the business metrics of job, sorted by name.
+func (idx *businessIndex) metricsFor(job string) []businessMetric { return idx.byJob[job] }
+
+// jobs returns the jobs with at least one business metric, sorted.
+func (idx *businessIndex) jobs() []string { return idx.sortedJobs }
+
+// Business returns the business metrics of a job with the alerts that watch them, sorted by
+// metric.
+func (a *Analysis) Business(job string) []BusinessMetric {
+	var out []BusinessMetric
+	for _, m := range a.biz.metricsFor(job) {
+		bm := BusinessMetric{Metric: m.metric, Kind: m.kind}
+		for _, r := range m.coveredBy {
+			bm.CoveredBy = append(bm.CoveredBy, refOf(r, a.opts.RunbookAnnotation))
+		}
+		out = append(out, bm)
+	}
+	return out
+}
+
+// BusinessJobs returns the jobs that expose at least one business metric, sorted; it includes
+// job labels that are no scrape job (batch jobs pushed through a Pushgateway).
+func (a *Analysis) BusinessJobs() []string { return slices.Clone(a.biz.jobs()) }
+
+// businessSelector applies the embedded defaults and the user's options to metric and job
+// names.
+type businessSelector struct {
+	defaultExclude, include, exclude, staleness rulesets.Globs
+	jobs, excludeJobs                           rulesets.Globs
+	// kinds memoises kindOf: a thousand jobs expose the same few hundred names.
+	kinds map[string]string
+}
+
+func newBusinessSelector(defaults rulesets.Business, o BusinessOptions) *businessSelector {
+	return &businessSelector{
+		defaultExclude: rulesets.NewGlobs(defaults.Exclude),
+		include:        rulesets.NewGlobs(o.Include),
+		exclude:        rulesets.NewGlobs(o.Exclude),
+		staleness:      rulesets.NewGlobs(defaults.Staleness, o.Staleness),
+		jobs:           rulesets.NewGlobs(o.Jobs),
+		excludeJobs:    rulesets.NewGlobs(o.ExcludeJobs),
+		kinds:          map[string]string{},
+	}
+}
+
+// acceptsJob: the business check covers the jobs Jobs names (every job when empty), less
+// those ExcludeJobs names.
+func (s *businessSelector) acceptsJob(job string) bool {
+	return (s.jobs.Empty() || s.jobs.Match(job)) && !s.excludeJobs.Match(job)
+}
+
+// kindOf returns the kind of a candidate metric, or "" when it is not a business metric:
+// the user's Exclude wins over everything, their Include over the default exclusions.
+func (s *businessSelector) kindOf(metric string) string {
+	if kind, ok := s.kinds[metric]; ok {
+		return kind
+	}
+	var kind string
+	switch {
+	case s.exclude.Match(metric):
+	case s.defaultExclude.Match(metric) && !s.include.Match(metric):
+	case s.staleness.Match(metric):
+		kind = KindStaleness
+	default:
+		kind = KindCounter
+	}
+	s.kinds[metric] = kind
+	return kind
+}
+
+// watchIndex decides which alerting rules watch a metric of a given job: an alert that reads
+// x{job="a"} watches job a's x, not job b's. ruleIndex.alertsByMetric knows which alerts read
+// a metric at all; this index adds the job matchers on the way from the alert to the metric.
+type watchIndex struct {
+	rules *ruleIndex
+	// alerts and recorded memoise the selector paths of an alert and of a recorded metric.
+	alerts   map[*analyze.Rule]selectorPaths
+	recorded map[string]selectorPaths
+	// expanding marks the recorded metrics being expanded, to stop at recording cycles.
+	expanding map[string]bool
+}
+
+// selectorPaths maps a metric name to the ways an expression reaches it. Each way is the list
+// of job matchers found on it: the selector's own, plus those of every selector of a recorded
+// metric that leads to it. No job matchers at all means the way reaches every job.
+type selectorPaths map[string][]jobMatchers
+
+type jobMatchers []*labels.Matcher
+
+func newWatchIndex(rules *ruleIndex) *watchIndex {
+	return &watchIndex{
+		rules:     rules,
+		alerts:    map[*analyze.Rule]selectorPaths{},
+		recorded:  map[string]selectorPaths{},
+		expanding: map[string]bool{},
+	}
+}
+
+// alertsFor returns the alerting rules that read metric through a way whose job matchers
+// accept job.
+func (w *watchIndex) alertsFor(metric, job string) []*analyze.Rule {
+	var out []*analyze.Rule
+	for _, a := range w.rules.alertsByMetric[metric] {
+		paths, ok := w.alerts[a]
+		if !ok {
+			paths = w.paths(a.Parsed)
+			w.alerts[a] = paths
+		}
+		if slices.ContainsFunc(paths[metric], func(ms jobMatchers) bool { return ms.accept(job) }) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (ms jobMatchers) accept(job string) bool {
+	for _, m := range ms {
+		if !m.Matches(job) {
+			return false
+		}
+	}
+	return true
+}
+
+// paths returns the selector paths of expr, following recording rules.
+func (w *watchIndex) paths(expr parser.Expr) selectorPaths {
+	out := selectorPaths{}
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		name := MetricName(vs)
+		if name == "" {
+			return nil
+		}
+		var own jobMatchers
+		for _, m := range vs.LabelMatchers {
+			if m.Name == "job" {
+				own = append(own, m)
+			}
+		}
+		out.add(name, own)
+		for metric, ways := range w.recordedPaths(name) {
+			for _, way := range ways {
+				out.add(metric, append(slices.Clip(own), way...))
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// recordedPaths returns the selector paths of the recording rules that produce name.
+func (w *watchIndex) recordedPaths(name string) selectorPaths {
+	if p, ok := w.recorded[name]; ok {
+		return p
+	}
+	recs := w.rules.recordings[name]
+	if len(recs) == 0 || w.expanding[name] {
+		return nil
+	}
+	w.expanding[name] = true
+	out := selectorPaths{}
+	for _, rec := range recs {
+		for metric, ways := range w.paths(rec.Parsed) {
+			for _, way := range ways {
+				out.add(metric, way)
+			}
+		}
+	}
+	delete(w.expanding, name)
+	w.recorded[name] = out
+	return out
+}
+
+// add records a way to metric unless an equal one is known: most ways carry no job matcher,
+// and an expression that reads a metric ten times reaches it one way.
+func (p selectorPaths) add(metric string, way jobMatchers) {
+	key := way.key()
+	if slices.ContainsFunc(p[metric], func(known jobMatchers) bool { return known.key() == key }) {
+		return
+	}
+	p[metric] = append(p[metric], way)
+}
+
+func (ms jobMatchers) key() string {
+	var b strings.Builder
+	for _, m := range ms {
+		b.WriteString(m.String())
+		b.WriteByte(0)
+	}
+	return b.String()
+}

@@ -1,0 +1,88 @@
+package coverage
+
+import (
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+)
+
+// ruleIndex indexes the parsed PromQL rules of an inventory.
+type ruleIndex struct {
+	// alerts are the alerting rules whose expression parsed.
+	alerts []*analyze.Rule
+	// recordings maps a recorded metric name to the rules that produce it.
+	recordings map[string][]*analyze.Rule
+	// alertsByMetric maps a metric name to the alerting rules whose selectors name it, directly
+	// or through the recording rules they read (expanded transitively).
+	alertsByMetric map[string][]*analyze.Rule
+}
+
+// maxRecordingDepth bounds the expansion of recording rules that read recording rules.
+const maxRecordingDepth = 8
+
+func newRuleIndex(inv *analyze.Inventory) *ruleIndex {
+	idx := &ruleIndex{recordings: map[string][]*analyze.Rule{}, alertsByMetric: map[string][]*analyze.Rule{}}
+	for gi := range inv.RuleGroups {
+		g := &inv.RuleGroups[gi]
+		if g.Language != "promql" {
+			continue
+		}
+		for ri := range g.Rules {
+			r := &g.Rules[ri]
+			if r.Parsed == nil {
+				continue
+			}
+			switch r.Kind {
+			case analyze.RuleAlerting:
+				idx.alerts = append(idx.alerts, r)
+			case analyze.RuleRecording:
+				idx.recordings[r.Name] = append(idx.recordings[r.Name], r)
+			}
+		}
+	}
+	for _, a := range idx.alerts {
+		seen := map[string]bool{}
+		idx.walkMetrics(a.Parsed, 0, func(name string) {
+			if !seen[name] {
+				seen[name] = true
+				idx.alertsByMetric[name] = append(idx.alertsByMetric[name], a)
+			}
+		})
+	}
+	return idx
+}
+
+// walkMetrics calls f with every metric name expr selects, following recording rules.
+func (idx *ruleIndex) walkMetrics(expr parser.Expr, depth int, f func(string)) {
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		name := MetricName(vs)
+		if name == "" {
+			return nil
+		}
+		f(name)
+		if depth < maxRecordingDepth {
+			for _, rec := range idx.recordings[name] {
+				idx.walkMetrics(rec.Parsed, depth+1, f)
+			}
+		}
+		return nil
+	})
+}
+
+// MetricName is the metric a selector names with an equality matcher, or "".
+func MetricName(vs *parser.VectorSelector) string {
+	if vs.Name != "" {
+		return vs.Name
+	}
+	for _, m := range vs.LabelMatchers {
+		if m.Name == "__name__" && m.Type == labels.MatchEqual {
+			return m.Value
+		}
+	}
+	return ""
+}

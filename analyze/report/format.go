@@ -1,0 +1,161 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+)
+
+// The pieces of wording the text and Markdown renderers share. They return plain text: each
+// renderer makes it safe for its medium.
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// subjectString shows a subject as key="value" pairs in key order, the values quoted so that a
+// value holding ", " or "=" cannot pass for another pair.
+func subjectString(subject map[string]string) string {
+	parts := make([]string, 0, len(subject))
+	for _, k := range sortedKeys(subject) {
+		parts = append(parts, k+"="+strconv.Quote(subject[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// location says where the rule a finding is about lives, or "".
+func location(f analyze.Finding) string {
+	group := ""
+	if f.Group != "" {
+		group = "group " + strconv.Quote(f.Group)
+	}
+	switch {
+	case f.File != "" && group != "":
+		return f.File + ", " + group
+	case f.File != "":
+		return f.File
+	}
+	return group
+}
+
+func inventoryLine(sum Summary) string {
+	return fmt.Sprintf("%d jobs, %d targets (%d up, %d down, %d unknown), %d rule groups (%d alerting, %d recording rules), %d metric names",
+		sum.Jobs, sum.Targets.Up+sum.Targets.Down+sum.Targets.Unknown, sum.Targets.Up, sum.Targets.Down, sum.Targets.Unknown,
+		sum.Rules.Groups, sum.Rules.Alerting, sum.Rules.Recording, sum.MetricNames)
+}
+
+// unparsedLine says how many rules no check could read, or "".
+func unparsedLine(sum Summary) string {
+	if sum.Rules.Unparseable == 0 && sum.Rules.NotPromQL == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d rules do not parse as PromQL, %d are not PromQL rules and were skipped", sum.Rules.Unparseable, sum.Rules.NotPromQL)
+}
+
+// coverageColumns are the headings of the coverage matrix after the job.
+var coverageColumns = []string{"scraped", "up alert", "absence alert", "business", "runbooks"}
+
+// unknownCell marks a column the audit could not decide.
+const unknownCell = "—"
+
+// cell is one coverage matrix value; alarm marks a gap worth a reader's eye.
+type cell struct {
+	text  string
+	alarm bool
+}
+
+// coverageCells renders a row's columns (coverageColumns) as short words.
+func coverageCells(row CoverageRow) []cell {
+	ratio := func(column string, n, total int) cell {
+		switch {
+		case !row.known(column):
+			return cell{text: unknownCell}
+		case total == 0:
+			return cell{text: "none"}
+		}
+		return cell{text: fmt.Sprintf("%d/%d", n, total), alarm: n < total}
+	}
+	yesNo := func(column string, alerts []string) cell {
+		switch {
+		case !row.known(column):
+			return cell{text: unknownCell}
+		case len(alerts) == 0:
+			return cell{text: "NO", alarm: true}
+		}
+		return cell{text: "yes"}
+	}
+	scraped := cell{text: unknownCell}
+	if row.known(UnknownTargets) {
+		scraped = cell{text: "none", alarm: true}
+		if row.Targets > 0 {
+			scraped = cell{text: fmt.Sprintf("%d/%d up", row.Up, row.Targets), alarm: row.Up < row.Targets}
+		}
+	}
+	return []cell{
+		scraped,
+		yesNo(UnknownUpAlerts, row.UpAlerts),
+		yesNo(UnknownAbsenceAlerts, row.AbsenceAlerts),
+		ratio(UnknownBusiness, row.BusinessCovered, row.BusinessTotal),
+		ratio(UnknownAlerts, row.AlertsWithRunbook, row.Alerts),
+	}
+}
+
+// anyUnknown reports whether some cell of the matrix shows unknownCell.
+func anyUnknown(rows []CoverageRow) bool {
+	return slices.ContainsFunc(rows, func(row CoverageRow) bool { return len(row.Unknown) > 0 })
+}
+
+const unknownLegend = unknownCell + " not known: the audit lacked what the column needs (see the checks that did not run)"
+
+// severitiesDesc lists the severities from the worst.
+var severitiesDesc = []analyze.Severity{analyze.Critical, analyze.Warning, analyze.Info}
+
+// byCheck groups findings of one severity by check, the checks in registry order (as in
+// checks_run) and any other after them by name; findings keep their order.
+func byCheck(r Report, sev analyze.Severity) [][]analyze.Finding {
+	groups := map[string][]analyze.Finding{}
+	var names []string
+	for _, f := range r.Findings {
+		if f.Severity != sev {
+			continue
+		}
+		if _, ok := groups[f.Check]; !ok {
+			names = append(names, f.Check)
+		}
+		groups[f.Check] = append(groups[f.Check], f)
+	}
+	rank := func(name string) int {
+		if i := slices.Index(r.Summary.ChecksRun, name); i >= 0 {
+			return i
+		}
+		return len(r.Summary.ChecksRun)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if c := rank(a) - rank(b); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	out := make([][]analyze.Finding, len(names))
+	for i, n := range names {
+		out[i] = groups[n]
+	}
+	return out
+}
+
+// helpPath is the documentation page of a finding's check.
+func helpPath(f analyze.Finding) string {
+	if f.Help != "" {
+		return f.Help
+	}
+	return checks.HelpPath(f.Check)
+}
