@@ -95,12 +95,15 @@ func FindingID(check string, subject map[string]string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// SortFindings orders findings by job, check, then the rest of the subject, so every output
-// is deterministic.
+// SortFindings orders findings by job, worst severity first, then check and the rest of the
+// subject, so every output is deterministic and each job's worst gaps lead.
 func SortFindings(fs []Finding) {
 	slices.SortStableFunc(fs, func(a, b Finding) int {
 		if c := strings.Compare(a.Subject["job"], b.Subject["job"]); c != 0 {
 			return c
+		}
+		if a.Severity != b.Severity {
+			return int(b.Severity) - int(a.Severity)
 		}
 		if c := strings.Compare(a.Check, b.Check); c != 0 {
 			return c
