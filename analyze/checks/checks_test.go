@@ -8,6 +8,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/internal/invgen"
 )
 
 var collectedAt = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
@@ -302,4 +303,18 @@ func TestRun(t *testing.T) {
 			t.Errorf("order = %q, want %q", got, want)
 		}
 	})
+}
+
+// BenchmarkAudit runs every check over a large setup: 1,000 jobs, 10,000 targets, 5,000 rules
+// and 100,000 metric names, the coverage matrix included.
+func BenchmarkAudit(b *testing.B) {
+	inv := invgen.Inventory(1000, 10, 5000, 100_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		all := checks.All(checks.Options{})
+		res := checks.Run(inv, all, checks.Policy{})
+		if len(checks.Matrix(inv, all)) != 1000 || len(res.Findings) == 0 {
+			b.Fatal("the audit saw nothing")
+		}
+	}
 }
