@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -81,7 +82,14 @@ func NewFinding(check string, sev Severity, subject map[string]string, message s
 // length-prefixed so that no two different subjects can share an encoding.
 func FindingID(check string, subject map[string]string) string {
 	h := sha256.New()
-	write := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	var buf []byte
+	write := func(s string) {
+		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, s...)
+		buf = append(buf, ';')
+		h.Write(buf)
+	}
 	write(check)
 	keys := make([]string, 0, len(subject))
 	for k := range subject {
@@ -98,7 +106,15 @@ func FindingID(check string, subject map[string]string) string {
 // SortFindings orders findings by job, worst severity first, then check and the rest of the
 // subject, so every output is deterministic and each job's worst gaps lead.
 func SortFindings(fs []Finding) {
-	slices.SortStableFunc(fs, func(a, b Finding) int {
+	// The subject keys are built once, not at every comparison: a large audit has tens of
+	// thousands of findings.
+	keys := make(map[*Finding]string, len(fs))
+	ptrs := make([]*Finding, len(fs))
+	for i := range fs {
+		ptrs[i] = &fs[i]
+		keys[ptrs[i]] = subjectKey(fs[i].Subject)
+	}
+	slices.SortStableFunc(ptrs, func(a, b *Finding) int {
 		if c := strings.Compare(a.Subject["job"], b.Subject["job"]); c != 0 {
 			return c
 		}
@@ -108,11 +124,16 @@ func SortFindings(fs []Finding) {
 		if c := strings.Compare(a.Check, b.Check); c != 0 {
 			return c
 		}
-		if c := strings.Compare(subjectKey(a.Subject), subjectKey(b.Subject)); c != 0 {
+		if c := strings.Compare(keys[a], keys[b]); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+	sorted := make([]Finding, len(fs))
+	for i, p := range ptrs {
+		sorted[i] = *p
+	}
+	copy(fs, sorted)
 }
 
 func subjectKey(s map[string]string) string {

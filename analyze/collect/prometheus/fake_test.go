@@ -193,7 +193,7 @@ func options(url string) httpconfig.Options {
 var collectedAt = time.Date(2026, 11, 26, 3, 28, 13, 0, time.UTC)
 
 // collectLive reads a live server the way `blindspot audit` does.
-func collectLive(t *testing.T, o httpconfig.Options) (*analyze.Inventory, *prometheus.Recorder) {
+func collectLive(t testing.TB, o httpconfig.Options) (*analyze.Inventory, *prometheus.Recorder) {
 	t.Helper()
 	client, err := prometheus.NewClient(o)
 	if err != nil {
@@ -203,7 +203,7 @@ func collectLive(t *testing.T, o httpconfig.Options) (*analyze.Inventory, *prome
 	return collectWith(t, rec, analyze.Source{Name: "prometheus", Kind: "live", URL: o.BaseURL()}), rec
 }
 
-func collectWith(t *testing.T, rec *prometheus.Recorder, src analyze.Source) *analyze.Inventory {
+func collectWith(t testing.TB, rec *prometheus.Recorder, src analyze.Source) *analyze.Inventory {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

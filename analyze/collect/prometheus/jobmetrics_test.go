@@ -459,15 +459,16 @@ func isInternal(metric string) bool {
 	return false
 }
 
-// TestJobMetricsLoad measures a live collection from a Prometheus 3 scraping a thousand jobs,
-// each exposing ten counters of its own, ten shared ones and thirty runtime internals, against
-// the time it takes merely to download the responses the collection reads. It is slow and
-// timing-dependent, so it runs only when BLINDSPOT_TEST_LOAD is set.
-func TestJobMetricsLoad(t *testing.T) {
-	if os.Getenv("BLINDSPOT_TEST_LOAD") == "" {
-		t.Skip("set BLINDSPOT_TEST_LOAD=1 to load a Prometheus with a thousand jobs")
-	}
-	const jobs, own, shared, internal = 1000, 10, 10, 30
+// BenchmarkLiveAudit measures a live audit (collection and every check) of a Prometheus 3
+// scraping a thousand jobs, each exposing ten counters of its own, ten shared ones and thirty
+// runtime internals, with two thousand rules loaded, against the time it takes merely to
+// download the responses the collection reads, one after the other. It reports
+// download-ms/op and the ratio audit/download (the goal is at most about 2):
+//
+//	go test -run XXX -bench LiveAudit ./analyze/collect/prometheus/
+func BenchmarkLiveAudit(b *testing.B) {
+	t := b
+	const jobs, own, shared, internal, rules = 1000, 10, 10, 30, 2000
 	bins := servers.Find(t)
 
 	// One exporter serves every job, on a path of its own.
@@ -495,16 +496,41 @@ func TestJobMetricsLoad(t *testing.T) {
 		MetricsPath   string         `yaml:"metrics_path"`
 		StaticConfigs []staticConfig `yaml:"static_configs"`
 	}
+	dir := t.TempDir()
 	cfg := struct {
 		Global        map[string]string `yaml:"global"`
+		RuleFiles     []string          `yaml:"rule_files"`
 		ScrapeConfigs []scrapeConfig    `yaml:"scrape_configs"`
-	}{Global: map[string]string{"scrape_interval": "5s", "scrape_timeout": "5s"}}
+	}{
+		Global:    map[string]string{"scrape_interval": "5s", "scrape_timeout": "5s", "evaluation_interval": "1m"},
+		RuleFiles: []string{filepath.Join(dir, "rules.yml")},
+	}
+	// Rules as a large setup has them: per job an alert on one of its counters and a recording
+	// rule of another, the alerts reading half of the recordings.
+	type rule struct {
+		Alert  string `yaml:"alert,omitempty"`
+		Record string `yaml:"record,omitempty"`
+		Expr   string `yaml:"expr"`
+	}
+	var ruleList []rule
+	for i := range rules / 2 {
+		job := strings.ReplaceAll(fmt.Sprintf("job-%04d", i%jobs), "-", "_")
+		ruleList = append(ruleList,
+			rule{Record: fmt.Sprintf("%s:events_01:rate5m", job), Expr: fmt.Sprintf("sum(rate(%s_events_01_total[5m]))", job)},
+			rule{Alert: fmt.Sprintf("Stopped%d", i), Expr: fmt.Sprintf("rate(%s_events_00_total[10m]) == 0", job)})
+	}
+	ruleData, err := yaml.Marshal(map[string]any{"groups": []any{map[string]any{"name": "load", "rules": ruleList}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), ruleData, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	target := strings.TrimPrefix(exporter.URL, "http://")
 	for i := range jobs {
 		job := fmt.Sprintf("job-%04d", i)
 		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, scrapeConfig{JobName: job, MetricsPath: "/metrics/" + job, StaticConfigs: []staticConfig{{Targets: []string{target}}}})
 	}
-	dir := t.TempDir()
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -548,44 +574,55 @@ func TestJobMetricsLoad(t *testing.T) {
 
 	o := options(base)
 	o.Timeout = 60 * time.Second
-	start := time.Now()
-	inv, rec := collectLive(t, o)
-	collect := time.Since(start)
-	if errs := inv.Sources[0].Errors; len(errs) != 0 {
-		t.Fatalf("errors %+v", errs)
+	var audit, collection time.Duration
+	var rec *prometheus.Recorder
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		inv, r := collectLive(t, o)
+		collection += time.Since(start)
+		all := checks.All(checks.Options{})
+		res := checks.Run(inv, all, checks.Policy{})
+		checks.Matrix(inv, all)
+		audit += time.Since(start)
+		rec = r
+		if errs := inv.Sources[0].Errors; len(errs) != 0 {
+			b.Fatalf("errors %+v", errs)
+		}
+		if len(inv.JobMetrics) != jobs || len(inv.JobMetrics["job-0042"]) != own+shared || len(inv.Rules()) != rules || len(res.Findings) == 0 {
+			b.Fatalf("%d jobs with business metrics, job-0042 has %d, %d rules, %d findings", len(inv.JobMetrics), len(inv.JobMetrics["job-0042"]), len(inv.Rules()), len(res.Findings))
+		}
 	}
-	if len(inv.JobMetrics) != jobs || len(inv.JobMetrics["job-0042"]) != own+shared {
-		t.Errorf("%d jobs with business metrics, job-0042 has %d", len(inv.JobMetrics), len(inv.JobMetrics["job-0042"]))
-	}
+	b.StopTimer()
 
 	// The same requests, one after the other, reading the bodies and nothing else.
+	var download time.Duration
 	var queries, bytes int
-	perPart := map[analyze.Part]time.Duration{}
-	start = time.Now()
-	for _, r := range rec.Responses() {
-		began := time.Now()
-		var resp *http.Response
-		if r.Query != "" {
-			queries++
-			resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
-		} else {
-			resp, err = client.Get(base + r.Path)
+	for range b.N {
+		queries, bytes = 0, 0
+		start := time.Now()
+		for _, r := range rec.Responses() {
+			var resp *http.Response
+			if r.Query != "" {
+				queries++
+				resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
+			} else {
+				resp, err = client.Get(base + r.Path)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			bytes += int(n)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bytes += int(n)
-		perPart[r.Part] += time.Since(began)
+		download += time.Since(start)
 	}
-	download := time.Since(start)
-	t.Logf("%d jobs, %d metric names, %d job_metrics queries, %d KiB read: collection %s, sequential download %s (ratio %.2f); per part %v",
-		jobs, len(inv.MetricNames), queries, bytes>>10, collect.Round(time.Millisecond), download.Round(time.Millisecond), collect.Seconds()/download.Seconds(), perPart)
-	if collect > 2*download {
-		t.Errorf("the collection took %s, more than twice the %s the downloads take", collect, download)
-	}
+	b.Logf("%d jobs, %d rules, %d job_metrics queries, %d KiB read", jobs, rules, queries, bytes>>10)
+	b.ReportMetric(float64(download.Milliseconds())/float64(b.N), "download-ms/op")
+	b.ReportMetric(float64(collection.Milliseconds())/float64(b.N), "collect-ms/op")
+	b.ReportMetric(audit.Seconds()/download.Seconds(), "audit/download")
 }
