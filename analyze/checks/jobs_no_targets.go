@@ -43,7 +43,13 @@ func (c JobsNoTargets) Run(inv *analyze.Inventory) []analyze.Finding {
 			details["cause"] = "discovery"
 			msg = fmt.Sprintf("job %s has no targets: service discovery (%s) returned nothing", strconv.Quote(j.Name), sdList(j.SDKinds))
 		}
-		out = append(out, analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name}, msg, details))
+		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name}, msg, details)
+		if j.Dropped > 0 {
+			f.Fix = "blindspot generate cannot change scrape configs: check the job's relabel_configs (Status > Service Discovery in the Prometheus UI shows what was dropped); an absence alert (alerts/missing-absent) pages when this happens"
+		} else {
+			f.Fix = "blindspot generate cannot change scrape configs: check the job's service discovery; an absence alert (alerts/missing-absent) pages when a job loses all its targets"
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -37,10 +37,13 @@ func (c TargetsDown) Run(inv *analyze.Inventory) []analyze.Finding {
 			details["last_scrape"] = t.LastScrape.UTC().Format(time.RFC3339)
 			details["last_scrape_duration_seconds"] = strconv.FormatFloat(t.LastScrapeDuration.Seconds(), 'f', -1, 64)
 		}
-		out = append(out, analyze.NewFinding(c.Name(), c.Severity(),
+		f := analyze.NewFinding(c.Name(), c.Severity(),
 			map[string]string{"job": t.Job, "instance": t.Instance},
 			fmt.Sprintf("target %s of job %s is down: %s", t.Instance, strconv.Quote(t.Job), lastError),
-			details))
+			details)
+		f.Fix = "blindspot generate cannot repair a target: fix the scrape error above (is the process running and listening at " +
+			t.ScrapeURL + "?); alerts/missing-up makes sure the next outage pages"
+		out = append(out, f)
 	}
 	return out
 }
