@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
 )
 
 // AlertsMissingAbsentName is the ID of the AlertsMissingAbsent check.
@@ -27,12 +28,12 @@ func (AlertsMissingAbsent) Requires() []analyze.Part {
 	return []analyze.Part{analyze.PartTargets, analyze.PartRules}
 }
 
+func (c AlertsMissingAbsent) coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis {
+	return c.cov.get(inv)
+}
+
 func (c AlertsMissingAbsent) Run(inv *analyze.Inventory) []analyze.Finding {
-	cov := c.cov
-	if cov == nil {
-		cov = newLazyCoverage(Options{})
-	}
-	a := cov.get(inv)
+	a := c.cov.get(inv)
 	var out []analyze.Finding
 	for _, j := range inv.Jobs {
 		if len(a.Job(j.Name).AbsentAlerts) > 0 {

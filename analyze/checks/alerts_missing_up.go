@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
 )
 
 // AlertsMissingUpName is the ID of the AlertsMissingUp check.
@@ -29,12 +30,12 @@ func (AlertsMissingUp) Requires() []analyze.Part {
 	return []analyze.Part{analyze.PartTargets, analyze.PartRules}
 }
 
+func (c AlertsMissingUp) coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis {
+	return c.cov.get(inv)
+}
+
 func (c AlertsMissingUp) Run(inv *analyze.Inventory) []analyze.Finding {
-	cov := c.cov
-	if cov == nil {
-		cov = newLazyCoverage(Options{})
-	}
-	a := cov.get(inv)
+	a := c.cov.get(inv)
 	var out []analyze.Finding
 	for _, j := range inv.Jobs {
 		if len(a.Job(j.Name).UpAlerts) > 0 {
