@@ -1,6 +1,7 @@
 // Package rulesets holds the data blindspot ships with, embedded so that the binary is
-// self-contained: which metrics count as business output, and (later) the rule templates
-// `blindspot generate` instantiates. The data is YAML a reviewer can read without Go.
+// self-contained: which metrics count as business output (business_exclude.yaml), and the
+// rule packs `blindspot generate` instantiates (packs/, packs.go). The data is YAML a
+// reviewer can read without Go.
 package rulesets
 
 import (

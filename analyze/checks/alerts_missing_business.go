@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
+	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
 
 // AlertsMissingBusinessName is the ID of the AlertsMissingBusiness check.
@@ -82,7 +82,7 @@ func rateDropExpr(metric, job string) parser.Expr {
 		Op: parser.EQLC,
 		LHS: &parser.Call{
 			Func: parser.Functions["rate"],
-			Args: parser.Expressions{&parser.MatrixSelector{VectorSelector: jobSelector(metric, job), Range: businessRateWindow}},
+			Args: parser.Expressions{&parser.MatrixSelector{VectorSelector: promqlbuild.Selector(metric, job), Range: businessRateWindow}},
 		},
 		RHS: &parser.NumberLiteral{Val: 0},
 	}
@@ -95,21 +95,8 @@ func staleExpr(metric, job string) parser.Expr {
 		LHS: &parser.BinaryExpr{
 			Op:  parser.SUB,
 			LHS: &parser.Call{Func: parser.Functions["time"], Args: parser.Expressions{}},
-			RHS: jobSelector(metric, job),
+			RHS: promqlbuild.Selector(metric, job),
 		},
 		RHS: &parser.NumberLiteral{Val: businessStaleAfter.Seconds()},
 	}
-}
-
-// jobSelector selects metric{job="…"}. A name outside the classic character set (UTF-8 names
-// of Prometheus 3) is given as a __name__ matcher only, which the printer quotes correctly.
-func jobSelector(metric, job string) *parser.VectorSelector {
-	vs := &parser.VectorSelector{LabelMatchers: []*labels.Matcher{
-		{Type: labels.MatchEqual, Name: model.MetricNameLabel, Value: metric},
-		{Type: labels.MatchEqual, Name: "job", Value: job},
-	}}
-	if model.IsValidLegacyMetricName(metric) {
-		vs.Name = metric
-	}
-	return vs
 }

@@ -3,14 +3,12 @@ package checks
 import (
 	"fmt"
 	"strconv"
-	"strings"
-	"unicode"
 
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
+	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
 
 // AlertsMissingUpName is the ID of the AlertsMissingUp check.
@@ -53,65 +51,10 @@ func (c AlertsMissingUp) Run(inv *analyze.Inventory) []analyze.Finding {
 
 // upSelector is up{job="<job>"}, built as a syntax tree so that any job name prints quoted
 // and escaped correctly.
-func upSelector(job string) *parser.VectorSelector {
-	return &parser.VectorSelector{
-		Name: "up",
-		LabelMatchers: []*labels.Matcher{
-			labels.MustNewMatcher(labels.MatchEqual, "job", job),
-			labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, "up"),
-		},
-	}
-}
+func upSelector(job string) *parser.VectorSelector { return promqlbuild.Selector("up", job) }
 
 // generatedAlert describes the rule `blindspot generate` writes for a job.
 func generatedAlert(job, suffix string, expr parser.Expr, forDuration string) string {
 	return fmt.Sprintf("blindspot generate writes rules/%s.yaml with alert %s%s: %s for %s",
-		ruleFileStem(job), alertPrefix(job), suffix, expr.String(), forDuration)
-}
-
-// alertPrefix turns a job name into the CamelCase start of an alert name:
-// "kube-state-metrics" → "KubeStateMetrics". Alert names must be valid label values only, but
-// tools and people expect identifiers.
-func alertPrefix(job string) string {
-	var b strings.Builder
-	upper := true
-	for _, r := range job {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) || r > unicode.MaxASCII {
-			upper = true
-			continue
-		}
-		if upper {
-			r = unicode.ToUpper(r)
-			upper = false
-		}
-		b.WriteRune(r)
-	}
-	s := b.String()
-	if s == "" || unicode.IsDigit(rune(s[0])) {
-		s = "Job" + s
-	}
-	return s
-}
-
-// ruleFileStem turns a job name into a file name without directories or odd characters:
-// "monitoring/node-exporter" → "monitoring-node-exporter".
-func ruleFileStem(job string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(job) {
-		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '.') {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-			continue
-		}
-		dash = true
-	}
-	s := strings.TrimLeft(b.String(), ".")
-	if s == "" {
-		return "job"
-	}
-	return s
+		promqlbuild.FileStem(job), promqlbuild.AlertPrefix(job), suffix, expr.String(), forDuration)
 }

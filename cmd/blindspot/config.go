@@ -34,6 +34,42 @@ type Config struct {
 	Checks          ChecksConfig   `mapstructure:"checks"`
 	BusinessMetrics BusinessConfig `mapstructure:"business_metrics"`
 	Ignore          []IgnoreConfig `mapstructure:"ignore"`
+	Generate        GenerateConfig `mapstructure:"generate"`
+}
+
+// GenerateConfig tunes what `blindspot generate` writes.
+type GenerateConfig struct {
+	UpFor          time.Duration          `mapstructure:"up_for"`
+	AbsentFor      time.Duration          `mapstructure:"absent_for"`
+	OwnerLabel     string                 `mapstructure:"owner_label"`
+	Owners         []OwnerConfig          `mapstructure:"owners"`
+	RunbookBaseURL string                 `mapstructure:"runbook_base_url"`
+	RulesFormat    string                 `mapstructure:"rules_format"`
+	Operator       OperatorConfig         `mapstructure:"operator"`
+	Business       GenerateBusinessConfig `mapstructure:"business"`
+}
+
+// OwnerConfig maps jobs (a glob) to the team that owns them.
+type OwnerConfig struct {
+	Jobs string `mapstructure:"jobs"`
+	Team string `mapstructure:"team"`
+}
+
+// OperatorConfig names and labels PrometheusRule resources.
+type OperatorConfig struct {
+	NamePrefix string            `mapstructure:"name_prefix"`
+	Namespace  string            `mapstructure:"namespace"`
+	Labels     map[string]string `mapstructure:"labels"`
+}
+
+// GenerateBusinessConfig configures the alerts on business metrics.
+type GenerateBusinessConfig struct {
+	Mode       string        `mapstructure:"mode"`
+	Window     time.Duration `mapstructure:"window"`
+	Threshold  float64       `mapstructure:"threshold"`
+	Ratio      float64       `mapstructure:"ratio"`
+	For        time.Duration `mapstructure:"for"`
+	StaleAfter time.Duration `mapstructure:"stale_after"`
 }
 
 // ChecksConfig turns checks off, changes their severities and names the annotation and label

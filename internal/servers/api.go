@@ -32,6 +32,7 @@ type droppedTarget struct {
 type rulesData struct {
 	Groups []struct {
 		Name  string `json:"name"`
+		File  string `json:"file"`
 		Rules []struct {
 			Name           string            `json:"name"`
 			Type           string            `json:"type"`

@@ -16,7 +16,7 @@ func TestCollect(t *testing.T) {
 	t.Parallel()
 
 	for jobs, name := range map[int]string{1: "one job", 200: "200 jobs"} {
-		t.Run("Reading a server with "+name+" takes seven requests: one per endpoint, the query one for the demo's three business metrics.", func(t *testing.T) {
+		t.Run("Reading a server with "+name+" takes eight requests: one per endpoint, and two queries, one for the demo's three business metrics and one for the names that recognise a ruleset.", func(t *testing.T) {
 			t.Parallel()
 			fake := newFakePrometheus(t)
 			var data targetsData
@@ -30,12 +30,16 @@ func TestCollect(t *testing.T) {
 			fake.set(apiPath[analyze.PartTargets], success(t, data))
 
 			inv, _ := collectLive(t, options(fake.start(t)))
-			if n := fake.total(); n != 7 {
-				t.Errorf("%d requests, want 7", n)
+			if n := fake.total(); n != 8 {
+				t.Errorf("%d requests, want 8", n)
 			}
 			for part, p := range apiPath {
-				if n := fake.count(p); n != 1 {
-					t.Errorf("%s (%s) requested %d times", p, part, n)
+				want := 1
+				if part == analyze.PartJobMetrics {
+					want = 2
+				}
+				if n := fake.count(p); n != want {
+					t.Errorf("%s (%s) requested %d times, want %d", p, part, n, want)
 				}
 			}
 			if len(inv.Targets) != jobs {
@@ -276,18 +280,21 @@ func TestRules(t *testing.T) {
 func TestRecorder(t *testing.T) {
 	t.Parallel()
 
-	t.Run("The recorder keeps one response per endpoint, in endpoint order, with status and content type.", func(t *testing.T) {
+	t.Run("The recorder keeps one response per endpoint and query, in endpoint order, with status and content type.", func(t *testing.T) {
 		t.Parallel()
 		fake := newFakePrometheus(t)
 		fake.set(apiPath[analyze.PartConfig], notFound)
 
 		_, rec := collectLive(t, options(fake.start(t)))
 		got := rec.Responses()
-		if len(got) != len(analyze.AllPrometheusParts) {
-			t.Fatalf("%d responses, want %d", len(got), len(analyze.AllPrometheusParts))
+		// job_metrics, the last endpoint, is queried twice: business candidates and ruleset
+		// signatures.
+		parts := append(slices.Clone(analyze.AllPrometheusParts), analyze.PartJobMetrics)
+		if len(got) != len(parts) {
+			t.Fatalf("%d responses, want %d", len(got), len(parts))
 		}
 		for i, r := range got {
-			part := analyze.AllPrometheusParts[i]
+			part := parts[i]
 			if r.Part != part || r.Path != apiPath[part] || r.Error != "" || len(r.Body) == 0 {
 				t.Errorf("response %d: %s %s error %q, %d bytes", i, r.Part, r.Path, r.Error, len(r.Body))
 			}

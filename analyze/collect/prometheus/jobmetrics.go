@@ -2,8 +2,10 @@ package prometheus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,14 +32,25 @@ const jobMetricsParallel = 4
 // jobMetric is one (job, metric) pair a query found.
 type jobMetric struct{ job, metric string }
 
-// collectJobMetrics finds which job exposes which candidate business metric. The candidates
-// are chosen with the embedded defaults only, never the user's business_metrics settings, so
-// that a snapshot holds the same queries whatever configuration replays it; the coverage
-// analysis applies include and exclude to what was found. Leaving the excluded families
-// (node_, go_, process_, …) out of the query is what keeps it cheap: they are most of the
-// series of a large server.
+// collectJobMetrics finds which job exposes which candidate business metric, and which job
+// exposes which signature metric of a built-in ruleset (rulesets/packs, detect: what
+// generate recognises a node exporter or a Prometheus by). The candidates are chosen with
+// the embedded defaults only, never the user's business_metrics settings, so that a snapshot
+// holds the same queries whatever configuration replays it; the coverage analysis applies
+// include and exclude to what was found, which also keeps the signatures (node_, probe_,
+// prometheus_ …, excluded families) out of the business metrics. Leaving the excluded
+// families out of the query is what keeps it cheap: they are most of the series of a large
+// server, while the signatures are a handful of names.
+//
+// The signatures are asked about in queries of their own, so that the candidate queries read
+// exactly as before: a snapshot recorded before the packs existed (or before a pack was
+// added) still replays its business metrics, and only recognises no pack.
 func collectJobMetrics(ctx context.Context, api promv1.API, names []string, metadata map[string][]promv1.Metadata) ([]jobMetric, error) {
 	defaults, err := rulesets.DefaultBusiness()
+	if err != nil {
+		return nil, err
+	}
+	detect, err := rulesets.DetectNames()
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +58,12 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 	if err != nil {
 		return nil, err
 	}
+	candidateQueries := len(queries)
+	signatureQueries, err := jobMetricQueries(packSignatures(names, detect))
+	if err != nil {
+		return nil, err
+	}
+	queries = append(queries, signatureQueries...)
 	vectors := make([]model.Vector, len(queries))
 	errs := make([]error, len(queries))
 	sem := make(chan struct{}, jobMetricsParallel)
@@ -76,8 +95,14 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 	wg.Wait()
 	var out []jobMetric
 	for i, vec := range vectors {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("querying which jobs expose the candidate business metrics (query %d of %d): %w", i+1, len(queries), errs[i])
+		switch {
+		case errs[i] == nil:
+		case i < candidateQueries:
+			return nil, fmt.Errorf("querying which jobs expose the candidate business metrics (query %d of %d): %w", i+1, candidateQueries, errs[i])
+		case errors.Is(errs[i], errNotRecorded):
+			continue // a snapshot from before the pack: no pack is recognised
+		default:
+			return nil, fmt.Errorf("querying which jobs expose the metrics that recognise a ruleset (query %d of %d): %w", i-candidateQueries+1, len(signatureQueries), errs[i])
 		}
 		for _, s := range vec {
 			job, name := string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])
@@ -88,6 +113,19 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 		}
 	}
 	return out, nil
+}
+
+// packSignatures picks, from the metric names the server knows, the detect names of the
+// packs, in the order of names. A detect name that is a business candidate as well is asked
+// about twice, which costs nothing: the inventory keeps each (job, metric) pair once.
+func packSignatures(names, detect []string) []string {
+	var out []string
+	for _, n := range names {
+		if _, ok := slices.BinarySearch(detect, n); ok {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // jobMetricCandidates picks, from the metric names the server knows, the counters and the

@@ -26,6 +26,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/internal/servers"
+	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
 const queryPath = "/api/v1/query"
@@ -261,6 +262,79 @@ func TestJobMetrics(t *testing.T) {
 		}
 	})
 
+	t.Run("Names that recognise a ruleset are asked about in a query of their own and land in job_metrics without becoming business metrics.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s := &seriesServer{t: t, series: map[string][]string{
+			"node_exporter_build_info": {"node"}, "node_load1": {"node"}, "probe_success": {"blackbox"},
+			"push_time_seconds": {"billing"}, "orders_total": {"shop"},
+		}}
+		s.serve(fake, nil)
+
+		inv, rec := collectLive(t, options(fake.start(t)))
+		if n := s.count(); n != 2 {
+			t.Errorf("%d queries, want 2", n)
+		}
+		want := map[string][]string{
+			"billing": {"push_time_seconds"}, "blackbox": {"probe_success"}, "node": {"node_exporter_build_info"}, "shop": {"orders_total"},
+		}
+		if !maps.EqualFunc(inv.JobMetrics, want, slices.Equal) || !inv0OK(inv) {
+			t.Errorf("job metrics %v, want %v; errors %+v", inv.JobMetrics, want, inv.Sources[0].Errors)
+		}
+		var signatureQuery string
+		for _, q := range s.queries {
+			m, err := batchMatcher(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Matches("node_exporter_build_info") {
+				signatureQuery = q
+				if !m.Matches("probe_success") || !m.Matches("push_time_seconds") || m.Matches("node_load1") || m.Matches("orders_total") {
+					t.Errorf("the ruleset query asks about other names: %s", q)
+				}
+			}
+		}
+		if signatureQuery == "" {
+			t.Fatalf("no query asks about node_exporter_build_info: %q", s.queries)
+		}
+
+		res := checks.Run(inv, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{})}, checks.Policy{})
+		var got []string
+		for _, f := range res.Findings {
+			got = append(got, f.Subject["job"]+" "+f.Subject["metric"])
+		}
+		if !slices.Equal(got, []string{"shop orders_total"}) {
+			t.Errorf("business findings %q, want only shop's counter", got)
+		}
+
+		// A snapshot recorded before the packs existed lacks the ruleset query: its
+		// business metrics still replay, and no pack is recognised.
+		var older []prometheus.Response
+		for _, r := range rec.Responses() {
+			if r.Query != signatureQuery {
+				older = append(older, r)
+			}
+		}
+		offline := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(older)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
+		if !inv0OK(offline) || !maps.EqualFunc(offline.JobMetrics, map[string][]string{"shop": {"orders_total"}}, slices.Equal) {
+			t.Errorf("replayed without the ruleset query: job metrics %v, errors %+v", offline.JobMetrics, offline.Sources[0].Errors)
+		}
+	})
+
+	t.Run("A failed ruleset query is an error for job_metrics, with the server's message.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		s := &seriesServer{t: t, series: map[string][]string{"probe_success": {"blackbox"}}}
+		s.serve(fake, nil)
+		fake.set(queryPath, apiError(t, http.StatusServiceUnavailable, "unavailable", "too many queries"))
+
+		inv, _ := collectLive(t, options(fake.start(t)))
+		errs := partErrors(inv.Sources[0])
+		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "too many queries") {
+			t.Errorf("errors %+v", inv.Sources[0].Errors)
+		}
+	})
+
 	t.Run("Without metric names there is nothing to query, and job_metrics fails the same way.", func(t *testing.T) {
 		t.Parallel()
 		fake := newFakePrometheus(t)
@@ -396,7 +470,7 @@ func TestJobMetricsLive(t *testing.T) {
 	}
 	bins := servers.Find(t)
 	for name, binary := range map[string]string{"Prometheus 2": bins.Prometheus2, "Prometheus 3": bins.Prometheus3} {
-		t.Run(name+" tells which job exposes which business metric, in one query.", func(t *testing.T) {
+		t.Run(name+" tells which job exposes which business metric and which ruleset signature, in two queries.", func(t *testing.T) {
 			t.Parallel()
 			s := servers.StartScenario(t, binary)
 			start := time.Now()
@@ -411,14 +485,28 @@ func TestJobMetricsLive(t *testing.T) {
 			for _, g := range s.Pushed {
 				want[g.Job] = g.Metrics
 			}
+			// The names that recognise a ruleset (push_time_seconds of the pushed jobs,
+			// node_exporter_build_info, prometheus_build_info) are queried on purpose.
+			detect, err := rulesets.DetectNames()
+			if err != nil {
+				t.Fatal(err)
+			}
+			candidates := func(ms []string) []string {
+				return slices.DeleteFunc(slices.Clone(ms), func(m string) bool { return slices.Contains(detect, m) })
+			}
 			for job, metrics := range want {
-				if !slices.Equal(inv.JobMetrics[job], metrics) {
-					t.Errorf("%s: %q, want %q", job, inv.JobMetrics[job], metrics)
+				if got := candidates(inv.JobMetrics[job]); !slices.Equal(got, metrics) {
+					t.Errorf("%s: %q, want %q", job, got, metrics)
 				}
 			}
 			for job, metrics := range inv.JobMetrics {
-				if _, ok := want[job]; !ok && slices.ContainsFunc(metrics, isInternal) {
+				if _, ok := want[job]; !ok && slices.ContainsFunc(candidates(metrics), isInternal) {
 					t.Errorf("%s: an excluded internal is a candidate: %q", job, metrics)
+				}
+			}
+			for job, name := range map[string]string{servers.JobNode: "node_exporter_build_info", servers.JobPrometheus: "prometheus_build_info"} {
+				if !slices.Contains(inv.JobMetrics[job], name) {
+					t.Errorf("%s: %q lacks %s, which recognises its ruleset", job, inv.JobMetrics[job], name)
 				}
 			}
 			var queries int
@@ -427,8 +515,8 @@ func TestJobMetricsLive(t *testing.T) {
 					queries++
 				}
 			}
-			if queries != 1 {
-				t.Errorf("%d job_metrics queries, want 1", queries)
+			if queries != 2 {
+				t.Errorf("%d job_metrics queries, want 2 (business candidates, ruleset signatures)", queries)
 			}
 
 			// What the checks make of it: billing's metrics are watched by no alert,

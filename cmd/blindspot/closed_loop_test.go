@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/internal/servers"
+)
+
+// TestClosedLoop is the acceptance test of generate: audit a real Prometheus of each major,
+// generate, load the generated rules into that Prometheus, audit again, and the coverage gaps
+// are gone; the generated up alerts fire for exactly the down targets.
+func TestClosedLoop(t *testing.T) {
+	bins := servers.Find(t)
+	for _, tc := range []struct{ name, binary string }{
+		{"prometheus2", bins.Prometheus2},
+		{"prometheus3", bins.Prometheus3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := servers.StartScenario(t, tc.binary, servers.WithHostileJob())
+			coverageChecks := []string{"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business"}
+
+			code, out, stderr := cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
+			if code != exitOK {
+				t.Fatalf("audit exited %d: %s", code, stderr)
+			}
+			var before []findingKey
+			for _, f := range decodeReport(t, []byte(out)).Findings {
+				if slices.Contains(coverageChecks, f.Check) {
+					before = append(before, keyOf(f.Check, f.Subject))
+				}
+			}
+			if len(before) == 0 {
+				t.Fatal("the scenario has no coverage gap to close")
+			}
+
+			dir := t.TempDir()
+			if code, out, stderr := cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir); code != exitOK {
+				t.Fatalf("generate exited %d: %s%s", code, out, stderr)
+			}
+			if code, out, stderr := cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir, "--check"); code != exitOK {
+				t.Errorf("generate --check right after generate exited %d: %s%s", code, out, stderr)
+			}
+			files, err := filepath.Glob(filepath.Join(dir, "rules", "*.yaml"))
+			if err != nil || len(files) == 0 {
+				t.Fatalf("no rule files generated (%v)", err)
+			}
+			sc.AddRuleFiles(t, files...)
+
+			code, out, stderr = cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
+			if code != exitOK {
+				t.Fatalf("second audit exited %d: %s", code, stderr)
+			}
+			for _, f := range decodeReport(t, []byte(out)).Findings {
+				if k := keyOf(f.Check, f.Subject); slices.Contains(before, k) {
+					t.Errorf("still reported after loading the generated rules: %s", k)
+				}
+				if f.Check == "rules/broken" && f.Subject["rule"] != servers.RecordBroken {
+					t.Errorf("a generated rule fails: %s", f.Message)
+				}
+			}
+
+			// The generated up alerts are pending or firing for exactly the down targets.
+			want := []string{servers.HostileJob, servers.JobPaymentsAPI}
+			slices.Sort(want)
+			var got []string
+			deadline := time.Now().Add(servers.ReadyTimeout)
+			for {
+				got = generatedUpAlertJobs(t, sc.PrometheusURL)
+				if slices.Equal(got, want) || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("generated up alerts active for jobs %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// generatedUpAlertJobs lists the jobs of active generated up alerts (their names end in
+// TargetDown and they carry generated_by: blindspot).
+func generatedUpAlertJobs(t *testing.T, base string) []string {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Alerts []struct {
+				Labels map[string]string `json:"labels"`
+				State  string            `json:"state"`
+			} `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	var jobs []string
+	for _, a := range body.Data.Alerts {
+		if a.Labels["generated_by"] == "blindspot" && strings.HasSuffix(a.Labels["alertname"], "TargetDown") &&
+			(a.State == "pending" || a.State == "firing") {
+			jobs = append(jobs, a.Labels["job"])
+		}
+	}
+	slices.Sort(jobs)
+	return jobs
+}

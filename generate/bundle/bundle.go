@@ -1,0 +1,76 @@
+// Package bundle runs every generator over an audit and returns the files of the output
+// directory, validated and sorted; generate/output writes them.
+package bundle
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/generate/rules"
+	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
+	"github.com/blindspot-dev/blindspot/generate/runbooks"
+	"github.com/blindspot-dev/blindspot/generate/unittests"
+)
+
+// Managed are the directories of the output directory that blindspot owns: generated files
+// there that are no longer generated are removed.
+var Managed = []string{"rules", "rules/tests", "runbooks"}
+
+// Files generates the rule files (one per job with gaps, one per ruleset instance), their
+// promtool unit tests and a runbook per alert.
+func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Options) ([]generate.File, error) {
+	o = generate.DefaultOptions(o)
+	ruleFiles, err := rules.Plan(findings, o)
+	if err != nil {
+		return nil, err
+	}
+	instances, err := packs.Instantiate(inv, o)
+	if err != nil {
+		return nil, err
+	}
+	ruleFiles = append(ruleFiles, instances...)
+
+	var files []generate.File
+	seen := map[string]bool{}
+	add := func(f generate.File) error {
+		if seen[f.Path] {
+			return fmt.Errorf("generating %s: two generators want the same file", f.Path)
+		}
+		seen[f.Path] = true
+		files = append(files, f)
+		return nil
+	}
+	for _, rf := range ruleFiles {
+		content, err := rules.Render(rf, o)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(generate.File{Path: "rules/" + rf.Name + ".yaml", Content: content}); err != nil {
+			return nil, err
+		}
+		// promtool cannot load PrometheusRule resources, so they get no unit tests.
+		if o.RulesFormat != rules.FormatOperator {
+			tests, err := unittests.Render(rf, o)
+			if err != nil {
+				return nil, err
+			}
+			if err := add(generate.File{Path: "rules/tests/" + rf.Name + ".test.yaml", Content: tests}); err != nil {
+				return nil, err
+			}
+		}
+		for _, a := range rf.Alerts {
+			rb, err := runbooks.Render(a, o)
+			if err != nil {
+				return nil, err
+			}
+			if err := add(rb); err != nil {
+				return nil, err
+			}
+		}
+	}
+	slices.SortFunc(files, func(a, b generate.File) int { return strings.Compare(a.Path, b.Path) })
+	return files, nil
+}

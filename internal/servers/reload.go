@@ -1,0 +1,88 @@
+package servers
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// AddRuleFiles adds rule files to the scenario's Prometheus, reloads it and waits until every
+// group of those files has been evaluated once.
+func (s *Scenario) AddRuleFiles(t testing.TB, files ...string) {
+	t.Helper()
+	data, err := os.ReadFile(s.ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	ruleFiles, _ := cfg["rule_files"].([]any)
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ruleFiles = append(ruleFiles, abs)
+	}
+	cfg["rule_files"] = ruleFiles
+	writeYAML(t, s.ConfigFile, cfg)
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Post(s.PrometheusURL+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatalf("reloading Prometheus: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reloading Prometheus: HTTP %d (see its log)", resp.StatusCode)
+	}
+
+	deadline := time.Now().Add(ReadyTimeout)
+	for {
+		pending, err := s.pendingFiles(client, files)
+		if err == nil && len(pending) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the added rule files were not loaded and evaluated within %s: %v %v", ReadyTimeout, err, pending)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// pendingFiles lists what is missing before every group of files has been evaluated.
+func (s *Scenario) pendingFiles(client *http.Client, files []string) ([]string, error) {
+	var rules rulesData
+	if err := getAPI(client, s.PrometheusURL, "/api/v1/rules", &rules); err != nil {
+		return nil, err
+	}
+	loaded := map[string]bool{}
+	var pending []string
+	for _, g := range rules.Groups {
+		abs := g.File
+		for _, f := range files {
+			if a, _ := filepath.Abs(f); a == abs {
+				loaded[f] = true
+				for _, r := range g.Rules {
+					if r.LastEvaluation.IsZero() {
+						pending = append(pending, fmt.Sprintf("rule %q not evaluated yet", r.Name))
+					}
+				}
+			}
+		}
+	}
+	for _, f := range files {
+		if !loaded[f] && !slices.Contains(pending, f) {
+			pending = append(pending, fmt.Sprintf("no group of %s loaded", f))
+		}
+	}
+	return pending, nil
+}
