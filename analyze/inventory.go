@@ -25,7 +25,8 @@ const (
 	PartMetadata    Part = "metadata"
 	PartBuildInfo   Part = "buildinfo"
 	// PartJobMetrics is which job exposes which candidate business metric (counters and
-	// last-success gauges), read with a few batched queries.
+	// last-success gauges) and which ruleset detection metric, read with a few batched
+	// queries.
 	PartJobMetrics Part = "job_metrics"
 )
 
@@ -45,7 +46,8 @@ type Inventory struct {
 	MetricNames []string // sorted
 	Metadata    map[string][]Metadata
 	// JobMetrics maps a job label value to the sorted names of the candidate business metrics
-	// its series carry (PartJobMetrics).
+	// and ruleset detection metrics its series carry (PartJobMetrics). Other metric names were
+	// not asked about.
 	JobMetrics map[string][]string
 	Build      BuildInfo
 }

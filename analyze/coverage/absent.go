@@ -22,6 +22,7 @@ type absentIndex struct {
 func newAbsentIndex(inv *analyze.Inventory, rules *ruleIndex) *absentIndex {
 	idx := &absentIndex{byJob: map[string][]*analyze.Rule{}}
 	known := knownJobs(inv)
+	queried := queriedMetrics(inv)
 	for _, a := range rules.alerts {
 		covered := map[string]bool{}
 		parser.Inspect(a.Parsed, func(node parser.Node, _ []parser.Node) error {
@@ -39,7 +40,7 @@ func newAbsentIndex(inv *analyze.Inventory, rules *ruleIndex) *absentIndex {
 					return nil
 				}
 				job, ok := soleJob(vs.LabelMatchers, known)
-				if ok && (name == "up" || exposes(inv, job, name)) {
+				if ok && (name == "up" || exposes(inv, queried, job, name)) {
 					covered[job] = true
 				}
 				return nil
@@ -99,13 +100,32 @@ func soleJob(ms []*labels.Matcher, known []string) (string, bool) {
 	return sole, n == 1
 }
 
-// exposes says whether job is known to expose metric; a job whose metrics were not read is
-// given the benefit of the doubt.
-func exposes(inv *analyze.Inventory, job, metric string) bool {
+// exposes says whether job is known to expose metric. A metric the server does not have at
+// all is exposed by no job. JobMetrics holds only the names that were asked about (business
+// candidates, ruleset detection names): for any other metric, and for a job whose metrics were
+// not read at all, the job is given the benefit of the doubt.
+func exposes(inv *analyze.Inventory, queried map[string]bool, job, metric string) bool {
+	if inv.Has(analyze.PartMetricNames) {
+		if _, ok := slices.BinarySearch(inv.MetricNames, metric); !ok {
+			return false // no target exposes it at all
+		}
+	}
 	ms, ok := inv.JobMetrics[job]
-	if !ok {
+	if !ok || !queried[metric] {
 		return true
 	}
 	_, found := slices.BinarySearch(ms, metric)
 	return found
+}
+
+// queriedMetrics are the metric names some job was found to expose: the names JobMetrics
+// can answer for.
+func queriedMetrics(inv *analyze.Inventory) map[string]bool {
+	out := map[string]bool{}
+	for _, ms := range inv.JobMetrics {
+		for _, m := range ms {
+			out[m] = true
+		}
+	}
+	return out
 }

@@ -34,9 +34,14 @@ func TestAbsentCoverage(t *testing.T) {
 		}, []string{"a"}},
 		{"An absent() on a metric the job does not expose does not cover it.", world{
 			targets:    twoJobs,
-			jobMetrics: map[string][]string{"a": {"orders_total"}, "b": {"jobs_total"}},
+			jobMetrics: map[string][]string{"a": {"orders_total"}, "b": {"jobs_total", "payments_total"}},
 			rules:      []analyze.Rule{alert("PaymentsMissing", `absent(payments_total{job="a"})`)},
 		}, []string{}},
+		{"An absent() on a metric no job was asked about covers the job, even when other metrics of it were read.", world{
+			targets:    twoJobs,
+			jobMetrics: map[string][]string{"a": {"node_exporter_build_info"}, "b": {"jobs_total"}},
+			rules:      []analyze.Rule{alert("NodeLoadMissing", `absent(node_load1{job="a"})`)},
+		}, []string{"a"}},
 		{"An absent() on any metric covers a job whose metrics were not read.", world{
 			targets:    twoJobs,
 			jobMetrics: map[string][]string{"b": {"jobs_total"}},

@@ -63,6 +63,10 @@ func TestClosedLoop(t *testing.T) {
 				if f.Check == "rules/broken" && f.Subject["rule"] != servers.RecordBroken {
 					t.Errorf("a generated rule fails: %s", f.Message)
 				}
+				// Generated rules (ruleset packs included) read only metrics that exist.
+				if f.Check == "rules/unknown-metric" && strings.HasPrefix(f.File, dir) {
+					t.Errorf("a generated rule can never fire: %s", f.Message)
+				}
 			}
 
 			// The generated up alerts are pending or firing for exactly the down targets.

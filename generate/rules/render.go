@@ -92,6 +92,12 @@ func render(f generate.RuleFile, o generate.Options) ([]byte, error) {
 
 	var buf bytes.Buffer
 	buf.WriteString("# " + generate.Header + "\n")
+	// Rules adapted from public work carry their licence notice (CC BY 4.0 requires it).
+	for _, a := range f.Attribution {
+		for _, line := range strings.Split(a, "\n") {
+			buf.WriteString(strings.TrimRight("# "+line, " ") + "\n")
+		}
+	}
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {

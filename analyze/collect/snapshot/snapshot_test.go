@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -220,20 +221,32 @@ func TestRead(t *testing.T) {
 		}
 	})
 
-	t.Run("The demo snapshot reads, with a body for each endpoint and for the one job_metrics query.", func(t *testing.T) {
+	t.Run("The demo snapshot reads, with a body for each endpoint and for each job_metrics query.", func(t *testing.T) {
 		t.Parallel()
 		snap, err := snapshot.Read(os.DirFS("../../../testdata/demo"), "demo")
 		if err != nil {
 			t.Fatal(err)
 		}
 		responses := snapshot.Responses(snap.Manifest.Sources[0])
-		if len(responses) != len(analyze.AllPrometheusParts) {
-			t.Fatalf("%d responses", len(responses))
-		}
-		for i, r := range responses {
-			if r.Part != analyze.AllPrometheusParts[i] || r.Status != 200 || len(r.Body) == 0 {
+		var parts []analyze.Part
+		queries := 0
+		for _, r := range responses {
+			if r.Status != 200 || len(r.Body) == 0 {
 				t.Errorf("%s: status %d, %d bytes", r.Part, r.Status, len(r.Body))
 			}
+			if r.Part == analyze.PartJobMetrics && r.Query == "" {
+				t.Errorf("a job_metrics response without its query")
+			}
+			if r.Query != "" {
+				queries++
+			}
+			if !slices.Contains(parts, r.Part) {
+				parts = append(parts, r.Part)
+			}
+		}
+		// One query for the business candidates, one for the ruleset detection names.
+		if !slices.Equal(parts, analyze.AllPrometheusParts) || queries != 2 {
+			t.Errorf("parts %v with %d queries, want every part in order and 2 job_metrics queries", parts, queries)
 		}
 	})
 }
