@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,6 +12,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/bundle"
 	"github.com/blindspot-dev/blindspot/generate/output"
+	"github.com/blindspot-dev/blindspot/generate/rules"
 )
 
 // generateOptions converts the generate section (and grafana.url) to the generators' options.
@@ -45,8 +45,17 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 	for _, ow := range g.Owners {
 		o.Owners = append(o.Owners, generate.Owner{Jobs: ow.Jobs, Team: ow.Team})
 	}
-	if math.IsNaN(o.Business.Threshold) || math.IsInf(o.Business.Threshold, 0) {
-		return o, fmt.Errorf("generate.business.threshold: %v is not a number", o.Business.Threshold)
+	if err := rules.ValidateOptions(o); err != nil {
+		var oe *rules.OptionError
+		if errors.As(err, &oe) {
+			// The generator names options relative to the generate section.
+			key := "generate." + oe.Option
+			if oe.Option == "grafana_url" {
+				key = "grafana.url"
+			}
+			return o, fmt.Errorf("%s: %s", key, oe.Problem)
+		}
+		return o, err
 	}
 	return o, nil
 }

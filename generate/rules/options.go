@@ -51,6 +51,10 @@ var reservedLabels = []string{"alertname", "generated_by", "instance", "job", "s
 
 // validateOptions checks options that DefaultOptions has filled in. It reports the first
 // problem only: one clear line for the user.
+// ValidateOptions checks the options Plan and Render would use (after DefaultOptions), so a
+// caller can reject a bad configuration before it collects anything.
+func ValidateOptions(o generate.Options) error { return validateOptions(generate.DefaultOptions(o)) }
+
 func validateOptions(o generate.Options) error {
 	bad := func(option, format string, args ...any) error {
 		return &OptionError{Option: option, Problem: fmt.Sprintf(format, args...)}
