@@ -85,12 +85,7 @@ reads the embedded demo snapshot.
 			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
 				return usageError(fmt.Errorf("--format %q: want text, json or markdown", format))
 			}
-			copts, err := a.cfg.checkOptions()
-			if err != nil {
-				return usageError(err)
-			}
-			all := checks.All(copts)
-			policy, err := a.cfg.policy(checks.Names(all))
+			all, policy, err := a.cfg.checkSuite()
 			if err != nil {
 				return usageError(err)
 			}

@@ -100,12 +100,7 @@ Exit codes:
 			if err != nil {
 				return usageError(err)
 			}
-			copts, err := a.cfg.checkOptions()
-			if err != nil {
-				return usageError(err)
-			}
-			all := checks.All(copts)
-			policy, err := a.cfg.policy(checks.Names(all))
+			all, policy, err := a.cfg.checkSuite()
 			if err != nil {
 				return usageError(err)
 			}

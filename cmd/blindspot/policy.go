@@ -96,3 +96,17 @@ func (c Config) policy(known []string) (checks.Policy, error) {
 	}
 	return p, nil
 }
+
+// checkSuite builds the configured checks and policy; audit and generate judge alike.
+func (c Config) checkSuite() ([]checks.Check, checks.Policy, error) {
+	copts, err := c.checkOptions()
+	if err != nil {
+		return nil, checks.Policy{}, err
+	}
+	all := checks.All(copts)
+	policy, err := c.policy(checks.Names(all))
+	if err != nil {
+		return nil, checks.Policy{}, err
+	}
+	return all, policy, nil
+}

@@ -7,46 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blindspot-dev/blindspot/internal/servers"
+
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/blindspot-dev/blindspot/generate"
 )
-
-// promtools are the real promtool binaries, by the variable scripts/test-deps.sh prints for
-// each: eval "$(scripts/test-deps.sh)".
-var promtools = []struct{ name, env string }{
-	{"Prometheus 3", "BLINDSPOT_TEST_PROMTOOL3"},
-	{"Prometheus 2", "BLINDSPOT_TEST_PROMTOOL2"},
-}
-
-// forEachPromtool runs fn as a subtest with each promtool. A missing binary skips its
-// subtest, or fails it in CI, where a test must not pass because nothing was installed.
-func forEachPromtool(t *testing.T, fn func(t *testing.T, promtool string)) {
-	t.Helper()
-	for _, p := range promtools {
-		t.Run(p.name, func(t *testing.T) {
-			path := os.Getenv(p.env)
-			if path == "" {
-				missingPromtool(t, p.env+" is not set")
-			}
-			if _, err := exec.LookPath(path); err != nil {
-				missingPromtool(t, p.env+": "+err.Error())
-			}
-			fn(t, path)
-		})
-	}
-}
-
-func missingPromtool(t *testing.T, why string) {
-	t.Helper()
-	msg := why + `; run eval "$(scripts/test-deps.sh)"`
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
 
 // runPromtool runs promtool in dir and fails the test when it does not exit with 0.
 func runPromtool(t *testing.T, bin, dir string, args ...string) string {
@@ -61,7 +29,7 @@ func runPromtool(t *testing.T, bin, dir string, args ...string) string {
 }
 
 func TestPromtoolChecksTheGoldenFiles(t *testing.T) {
-	forEachPromtool(t, func(t *testing.T, bin string) {
+	servers.ForEachPromtool(t, func(t *testing.T, bin string) {
 		for _, mode := range modes {
 			files, err := filepath.Glob(filepath.Join(goldenDir(FormatPrometheus, mode), "*.yaml"))
 			if err != nil || len(files) == 0 {
@@ -111,7 +79,7 @@ func TestPromtoolRunsTheTestCases(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the relative worlds span a week of evaluations")
 	}
-	forEachPromtool(t, func(t *testing.T, bin string) {
+	servers.ForEachPromtool(t, func(t *testing.T, bin string) {
 		for _, mode := range modes {
 			files, err := Plan(fixtureFindings(), fixtureOptions(FormatPrometheus, mode))
 			if err != nil {

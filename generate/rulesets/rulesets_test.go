@@ -20,6 +20,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -265,48 +266,46 @@ func filePrefix(f generate.RuleFile) string {
 // `promtool check rules`, and each alert fires with exactly its test case's labels and
 // annotations on the failing series and stays silent on the healthy ones.
 func TestPromtool(t *testing.T) {
-	promtool := os.Getenv("BLINDSPOT_TEST_PROMTOOL3")
-	if promtool == "" {
-		t.Skip(`BLINDSPOT_TEST_PROMTOOL3 is not set (eval "$(scripts/test-deps.sh)")`)
-	}
 	t.Parallel()
+	servers.ForEachPromtool(t, func(t *testing.T, promtool string) {
 
-	all, err := rulesets.Packs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobMetrics := map[string][]string{}
-	for _, p := range all {
-		jobMetrics[hostileJob+" "+p.Name] = []string{p.Detect[0]}
-	}
-	files := instantiate(t, &analyze.Inventory{Parts: []analyze.Part{analyze.PartJobMetrics}, JobMetrics: jobMetrics}, options)
-	if len(files) != len(all) {
-		t.Fatalf("%d files for %d packs", len(files), len(all))
-	}
+		all, err := rulesets.Packs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobMetrics := map[string][]string{}
+		for _, p := range all {
+			jobMetrics[hostileJob+" "+p.Name] = []string{p.Detect[0]}
+		}
+		files := instantiate(t, &analyze.Inventory{Parts: []analyze.Part{analyze.PartJobMetrics}, JobMetrics: jobMetrics}, options)
+		if len(files) != len(all) {
+			t.Fatalf("%d files for %d packs", len(files), len(all))
+		}
 
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "tests"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var ruleFiles, testFiles []string
-	for _, f := range files {
-		content, tests := render(t, f)
-		rulePath := filepath.Join(dir, f.Name+".yaml")
-		testPath := filepath.Join(dir, "tests", f.Name+".test.yaml")
-		for path, data := range map[string][]byte{rulePath: content, testPath: tests} {
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, "tests"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var ruleFiles, testFiles []string
+		for _, f := range files {
+			content, tests := render(t, f)
+			rulePath := filepath.Join(dir, f.Name+".yaml")
+			testPath := filepath.Join(dir, "tests", f.Name+".test.yaml")
+			for path, data := range map[string][]byte{rulePath: content, testPath: tests} {
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ruleFiles = append(ruleFiles, rulePath)
+			testFiles = append(testFiles, testPath)
+		}
+		for _, args := range [][]string{append([]string{"check", "rules"}, ruleFiles...), append([]string{"test", "rules"}, testFiles...)} {
+			out, err := exec.Command(promtool, args...).CombinedOutput()
+			if err != nil {
+				t.Errorf("promtool %s: %v\n%s", args[0]+" "+args[1], err, out)
 			}
 		}
-		ruleFiles = append(ruleFiles, rulePath)
-		testFiles = append(testFiles, testPath)
-	}
-	for _, args := range [][]string{append([]string{"check", "rules"}, ruleFiles...), append([]string{"test", "rules"}, testFiles...)} {
-		out, err := exec.Command(promtool, args...).CombinedOutput()
-		if err != nil {
-			t.Errorf("promtool %s: %v\n%s", args[0]+" "+args[1], err, out)
-		}
-	}
+	})
 }
 
 // render is what generate writes for a rule file: the rules and their promtool tests.

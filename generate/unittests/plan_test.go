@@ -9,6 +9,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 // hostileJob is a job name that breaks any PromQL or YAML built by concatenation.
@@ -85,7 +86,7 @@ func TestGeneratedRuleFilesPassPromtool(t *testing.T) {
 			if testing.Short() && tc.options.Business.Mode == rules.ModeRelative {
 				t.Skip("promtool evaluates the relative alerts' tests over a week, minute by minute")
 			}
-			forEachPromtool(t, func(t *testing.T, bin string) { checkAndTest(t, bin, dir) })
+			servers.ForEachPromtool(t, func(t *testing.T, bin string) { checkAndTest(t, bin, dir) })
 		})
 	}
 }

@@ -1,46 +1,11 @@
 package unittests_test
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// promtools are the promtool binaries every generated test file must pass, by the variable
-// scripts/test-deps.sh prints for each.
-var promtools = []struct{ name, env string }{
-	{"Prometheus 3", "BLINDSPOT_TEST_PROMTOOL3"},
-	{"Prometheus 2", "BLINDSPOT_TEST_PROMTOOL2"},
-}
-
-// forEachPromtool runs fn as a subtest with each promtool. A missing binary skips its
-// subtest, or fails it in CI, where a test must not pass because nothing was installed.
-func forEachPromtool(t *testing.T, fn func(t *testing.T, promtool string)) {
-	t.Helper()
-	for _, p := range promtools {
-		t.Run(p.name, func(t *testing.T) {
-			path := os.Getenv(p.env)
-			if path == "" {
-				missing(t, p.env+" is not set")
-			}
-			if _, err := exec.LookPath(path); err != nil {
-				missing(t, p.env+": "+err.Error())
-			}
-			fn(t, path)
-		})
-	}
-}
-
-func missing(t *testing.T, why string) {
-	t.Helper()
-	msg := why + `; run eval "$(scripts/test-deps.sh)"`
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
 
 // promtool runs the binary with args from a working directory of its own, so that paths in
 // the files can only resolve relative to the files themselves. It returns the combined output

@@ -15,6 +15,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata (review the diff!)")
@@ -187,7 +188,7 @@ func TestRenderHandBuiltRuleFile(t *testing.T) {
 	}
 
 	t.Run("promtool passes the tests of a rule file with every kind of alert", func(t *testing.T) {
-		forEachPromtool(t, func(t *testing.T, bin string) {
+		servers.ForEachPromtool(t, func(t *testing.T, bin string) {
 			dir := t.TempDir()
 			writeRuleFile(t, dir, f)
 			write(t, filepath.Join(dir, "rules", "tests", f.Name+".test.yaml"), got)
@@ -280,7 +281,7 @@ func TestPromtoolFailsAWrongExpectation(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	forEachPromtool(t, func(t *testing.T, bin string) {
+	servers.ForEachPromtool(t, func(t *testing.T, bin string) {
 		dir := t.TempDir()
 		writeRuleFile(t, dir, f)
 		path := filepath.Join(dir, "rules", "tests", f.Name+".test.yaml")
