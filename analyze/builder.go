@@ -20,6 +20,7 @@ type Builder struct {
 	metadata    map[string][]Metadata
 	jobMetrics  map[string][]string
 	build       BuildInfo
+	logs        Logs
 }
 
 type configuredJob struct {
@@ -38,6 +39,9 @@ func NewBuilder(collectedAt time.Time) *Builder {
 		jobMetrics:  map[string][]string{},
 	}
 }
+
+// SetLogs records what was read from Loki.
+func (b *Builder) SetLogs(l Logs) { b.logs = l }
 
 // AddJobMetric records that series of job carry metric.
 func (b *Builder) AddJobMetric(job, metric string) {
@@ -72,11 +76,18 @@ func (b *Builder) Build() *Inventory {
 		Build:       b.build,
 		Metadata:    b.metadata,
 	}
-	for _, p := range AllPrometheusParts {
+	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts) {
 		if b.parts[p] {
 			inv.Parts = append(inv.Parts, p)
 		}
 	}
+	inv.Logs = b.logs
+	inv.Logs.Streams = slices.Clone(b.logs.Streams)
+	slices.SortFunc(inv.Logs.Streams, func(a, c LogStream) int { return cmp.Compare(a.Selector, c.Selector) })
+	inv.Logs.Secrets = slices.Clone(b.logs.Secrets)
+	slices.SortFunc(inv.Logs.Secrets, func(a, c SecretHit) int {
+		return cmp.Or(cmp.Compare(a.Stream, c.Stream), cmp.Compare(a.Pattern, c.Pattern))
+	})
 
 	inv.Targets = slices.Clone(b.targets)
 	slices.SortStableFunc(inv.Targets, func(a, c Target) int {

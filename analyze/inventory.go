@@ -28,7 +28,14 @@ const (
 	// last-success gauges) and which ruleset detection metric, read with a few batched
 	// queries.
 	PartJobMetrics Part = "job_metrics"
+	// PartLogStreams is the set of Loki streams seen in the log window.
+	PartLogStreams Part = "log_streams"
+	// PartLogSecrets is the result of scanning the window's log lines for secret patterns.
+	PartLogSecrets Part = "log_secrets"
 )
+
+// AllLokiParts lists the parts a fully readable Loki provides.
+var AllLokiParts = []Part{PartLogStreams, PartLogSecrets}
 
 // AllPrometheusParts lists the parts a fully readable Prometheus server provides.
 var AllPrometheusParts = []Part{PartTargets, PartRules, PartConfig, PartMetricNames, PartMetadata, PartBuildInfo, PartJobMetrics}
@@ -49,6 +56,9 @@ type Inventory struct {
 	// and ruleset detection metrics its series carry (PartJobMetrics). Other metric names were
 	// not asked about.
 	JobMetrics map[string][]string
+
+	// Logs is what Loki held in the log window (PartLogStreams, PartLogSecrets).
+	Logs Logs
 	Build      BuildInfo
 }
 
@@ -215,4 +225,38 @@ type BuildInfo struct {
 	Version   string
 	Revision  string
 	GoVersion string
+}
+
+// Logs is what was read from Loki.
+type Logs struct {
+	// Window is how far back the streams and lines were read.
+	Window time.Duration
+	// Streams are the label sets of the streams that had entries in the window, sorted by
+	// their selector.
+	Streams []LogStream
+	// Secrets are the secret patterns found, per stream and pattern, sorted.
+	Secrets []SecretHit
+}
+
+// LogStream is one Loki stream.
+type LogStream struct {
+	Labels map[string]string
+	// Selector is the stream's LogQL selector, e.g. {env="prod", job="api"}.
+	Selector string
+	// Entries is the number of log lines in the window when known (Loki >= 2.9 volume
+	// endpoint or a count query), else -1.
+	Entries int64
+}
+
+// SecretHit is a secret pattern found in a stream's lines. It never holds the secret: Example
+// is a masked line.
+type SecretHit struct {
+	Stream  string // the stream's selector
+	Labels  map[string]string
+	Pattern string // pattern id from rulesets/secrets.yaml
+	// Count is the number of lines in the window that match the pattern's keywords and
+	// regular expression (from a metric query; the regular expression is checked on samples).
+	Count int64
+	// Example is one matching line with every secret masked.
+	Example string
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
+	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 )
 
 // Check finds one kind of gap.
@@ -32,6 +33,8 @@ type Options struct {
 	// SeverityLabel is the label holding an alert's severity (default severity).
 	SeverityLabel string
 	Business      coverage.BusinessOptions
+	// LogPairs map jobs to Loki streams; empty means logmatch.DefaultPairs.
+	LogPairs []logmatch.Pair
 }
 
 func (o Options) withDefaults() Options {
@@ -58,6 +61,8 @@ func All(o Options) []Check {
 		RulesBroken{},
 		NewAlertsNoRunbook(o),
 		NewAlertsNoSeverity(o),
+		LogsUnaggregated{Pairs: o.LogPairs},
+		LogsSecrets{Pairs: o.LogPairs},
 	}
 }
 

@@ -210,6 +210,7 @@ func TestRun(t *testing.T) {
 			"targets/down", "jobs/no-targets",
 			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business",
 			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
+			"logs/unaggregated", "logs/secrets",
 		}
 		if got := checks.Names(checks.All(checks.Options{})); !slices.Equal(got, want) {
 			t.Errorf("Names(All()) = %v, want %v", got, want)
@@ -260,6 +261,13 @@ func TestRun(t *testing.T) {
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthUp, ""))
 		b.AddTarget(target("payments-api", "kubernetes-pods", "10.1.0.7:8080", analyze.HealthUp, ""))
 		b.AddMetricNames([]string{"up"})
+		for _, p := range analyze.AllLokiParts {
+			b.AddPart(p)
+		}
+		b.SetLogs(analyze.Logs{Window: time.Hour, Streams: []analyze.LogStream{
+			{Labels: map[string]string{"job": "node"}, Selector: `{job="node"}`, Entries: -1},
+			{Labels: map[string]string{"job": "payments-api"}, Selector: `{job="payments-api"}`, Entries: -1},
+		}})
 		alert := func(name, expr string) analyze.Rule {
 			return analyze.NewRule(analyze.Rule{
 				Kind: analyze.RuleAlerting, Name: name, Expr: expr, Group: "availability", Health: "ok",

@@ -418,7 +418,11 @@ func TestSummary(t *testing.T) {
 				"rules/broken", "alerts/no-runbook", "alerts/no-severity",
 			},
 			// The prometheus source could not read the metric names.
-			ChecksSkipped:  []report.SkippedCheck{{Check: "rules/unknown-metric", Missing: []string{"metric_names"}}},
+			ChecksSkipped: []report.SkippedCheck{
+				{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
+				{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
+				{Check: "logs/secrets", Missing: []string{"log_secrets"}},
+			},
 			ChecksDisabled: []string{"alerts/missing-absent"},
 		}
 		if !reflect.DeepEqual(got, want) {
@@ -454,8 +458,13 @@ func TestSummary(t *testing.T) {
 			Result: checks.Run(inv, all, checks.Policy{Disabled: []string{"targets/down"}}),
 		})
 		sum := rep.Summary
-		// rules/unknown-metric is skipped for lack of metric names, whatever the policy.
-		wantSkipped := []report.SkippedCheck{{Check: "rules/unknown-metric", Missing: []string{"metric_names"}}}
+		// rules/unknown-metric is skipped for lack of metric names, the log checks for lack of
+		// Loki, whatever the policy.
+		wantSkipped := []report.SkippedCheck{
+			{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
+			{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
+			{Check: "logs/secrets", Missing: []string{"log_secrets"}},
+		}
 		if slices.Contains(sum.ChecksRun, "targets/down") || !reflect.DeepEqual(sum.ChecksSkipped, wantSkipped) || !slices.Equal(sum.ChecksDisabled, []string{"targets/down"}) {
 			t.Errorf("run %v, skipped %v, disabled %v", sum.ChecksRun, sum.ChecksSkipped, sum.ChecksDisabled)
 		}
