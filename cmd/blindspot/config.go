@@ -35,6 +35,21 @@ type Config struct {
 	BusinessMetrics BusinessConfig `mapstructure:"business_metrics"`
 	Ignore          []IgnoreConfig `mapstructure:"ignore"`
 	Generate        GenerateConfig `mapstructure:"generate"`
+	Logs            LogsConfig     `mapstructure:"logs"`
+}
+
+// LogsConfig bounds what is read from Loki and relates jobs to streams.
+type LogsConfig struct {
+	Window      time.Duration    `mapstructure:"window"`
+	SampleLines int              `mapstructure:"sample_lines"`
+	MaxQueries  int              `mapstructure:"max_queries"`
+	Match       []LogMatchConfig `mapstructure:"match"`
+}
+
+// LogMatchConfig is one pair of target labels and stream labels.
+type LogMatchConfig struct {
+	Targets []string `mapstructure:"targets"`
+	Streams []string `mapstructure:"streams"`
 }
 
 // GenerateConfig tunes what `blindspot generate` writes.

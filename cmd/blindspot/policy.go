@@ -8,6 +8,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
+	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 )
 
 // checkOptions converts the checks and business_metrics sections.
@@ -28,7 +29,15 @@ func (c Config) checkOptions() (checks.Options, error) {
 			}
 		}
 	}
+	var pairs []logmatch.Pair
+	for i, m := range c.Logs.Match {
+		if len(m.Targets) == 0 || len(m.Targets) != len(m.Streams) {
+			return checks.Options{}, fmt.Errorf("logs.match[%d]: targets and streams must name the same number of labels (at least one)", i)
+		}
+		pairs = append(pairs, logmatch.Pair{Target: m.Targets, Stream: m.Streams})
+	}
 	return checks.Options{
+		LogPairs:          pairs,
 		RunbookAnnotation: c.Checks.RunbookAnnotation,
 		SeverityLabel:     c.Checks.SeverityLabel,
 		Business: coverage.BusinessOptions{
