@@ -58,8 +58,8 @@ type Inventory struct {
 	JobMetrics map[string][]string
 
 	// Logs is what Loki held in the log window (PartLogStreams, PartLogSecrets).
-	Logs Logs
-	Build      BuildInfo
+	Logs  Logs
+	Build BuildInfo
 }
 
 // Has reports whether the inventory holds part p.
