@@ -2,6 +2,7 @@
 # Installs the real servers the integration tests run against, when they are missing:
 #   - Prometheus 3.x and promtool built from the pinned module version, cached outside the repo
 #     under $BLINDSPOT_CACHE (default ~/.cache/blindspot), keyed by version;
+#   - Loki v1.6.1 (the last Apache-2.0 release), built the same way into $BLINDSPOT_CACHE;
 #   - Debian's prometheus (2.x), prometheus-node-exporter and prometheus-pushgateway.
 # Prints the environment the tests read (BLINDSPOT_TEST_*) as export statements for eval.
 set -euo pipefail
@@ -22,6 +23,46 @@ if [ ! -x "$prom3_dir/prometheus" ] || [ ! -x "$prom3_dir/promtool" ]; then
     "github.com/prometheus/prometheus/cmd/promtool@$prom_version")
 fi
 
+loki_version=v1.6.1
+loki_dir="$cache/loki-$loki_version"
+if [ ! -x "$loki_dir/loki" ]; then
+  log "building Loki $loki_version into $loki_dir (cold: several minutes)"
+  mkdir -p "$loki_dir"
+  started=$(date +%s)
+  build=$(mktemp -d "$cache/loki-build.XXXXXX")
+  trap 'rm -rf "$build"' EXIT
+  # `go install …@v1.6.1` is refused because loki's go.mod has replace directives, so a
+  # throwaway module requires loki and repeats them. reflect2 1.0.1 (loki's pin) breaks map
+  # iteration on Go >= 1.18, which turns /series and /query_range into HTTP 500s.
+  # A go.mod of its own keeps the download out of any module the cache directory lies in.
+  echo "module blindspot.invalid/loki-build" >"$build/go.mod"
+  loki_gomod=$(cd "$build" && go mod download -json "github.com/grafana/loki@$loki_version" |
+    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  {
+    echo "module blindspot.invalid/loki-build"
+    echo
+    echo "go 1.14"
+    echo
+    echo "require ("
+    echo "	github.com/grafana/loki $loki_version"
+    echo "	github.com/modern-go/reflect2 v1.0.2"
+    echo "	github.com/json-iterator/go v1.1.12"
+    echo ")"
+    echo
+    # Single-line replaces and replace blocks alike, comments dropped.
+    awk '/^replace \($/ { block = 1; next }
+         block && /^\)/ { block = 0; next }
+         block && NF { sub(/\/\/.*/, ""); print "replace " $0; next }
+         /^replace / { sub(/\/\/.*/, ""); print }' "$loki_gomod"
+  } >"$build/go.mod"
+  (cd "$build" && GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" go build -trimpath -ldflags='-s -w' \
+    -o "$build/loki" github.com/grafana/loki/cmd/loki)
+  mv "$build/loki" "$loki_dir/loki"
+  rm -rf "$build"
+  trap - EXIT
+  log "built Loki $loki_version in $(($(date +%s) - started)) s"
+fi
+
 need=()
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
 [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
@@ -38,5 +79,6 @@ printf 'export BLINDSPOT_TEST_PROMETHEUS3=%q\n' "$prom3_dir/prometheus"
 printf 'export BLINDSPOT_TEST_PROMTOOL3=%q\n' "$prom3_dir/promtool"
 printf 'export BLINDSPOT_TEST_PROMETHEUS2=%q\n' /usr/bin/prometheus
 printf 'export BLINDSPOT_TEST_PROMTOOL2=%q\n' /usr/bin/promtool
+printf 'export BLINDSPOT_TEST_LOKI=%q\n' "$loki_dir/loki"
 printf 'export BLINDSPOT_TEST_NODE_EXPORTER=%q\n' /usr/bin/prometheus-node-exporter
 printf 'export BLINDSPOT_TEST_PUSHGATEWAY=%q\n' /usr/bin/prometheus-pushgateway

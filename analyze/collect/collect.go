@@ -1,5 +1,5 @@
-// Package collect runs the collectors a configuration asks for (a live server, a snapshot,
-// rule and scrape-config files) and assembles one inventory from what they read.
+// Package collect runs the collectors a configuration asks for (a live Prometheus and Loki, a
+// snapshot, rule and scrape-config files) and assembles one inventory from what they read.
 package collect
 
 import (
@@ -10,18 +10,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/api"
+
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/analyze/collect/rulefiles"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
-// Options say where to read from. Prometheus and Snapshot are mutually exclusive; rule files
-// and a scrape configuration may be added to either, or used alone.
+// Options say where to read from. A snapshot excludes the live servers (Prometheus, Loki);
+// rule files and a scrape configuration may be added to either, or used alone.
 type Options struct {
 	Prometheus *httpconfig.Options
+	// Loki is read concurrently with Prometheus, within the bounds of LokiOptions.
+	Loki        *httpconfig.Options
+	LokiOptions loki.Options
 
 	Snapshot     fs.FS
 	SnapshotName string // how the user named the snapshot, for messages
@@ -39,6 +46,8 @@ type Result struct {
 	Inventory *analyze.Inventory
 	// Recorder holds the raw responses of a live Prometheus, for snapshots; nil otherwise.
 	Recorder *prometheus.Recorder
+	// Loki is what was read from a live Loki, for snapshots; nil otherwise.
+	Loki *loki.Result
 	// Manifest is the snapshot that was read, if any.
 	Manifest *snapshot.Manifest
 }
@@ -54,17 +63,48 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{}
 	var b *analyze.Builder
+	now := o.Now().UTC()
 
 	switch {
 	case o.Prometheus != nil && o.Snapshot != nil:
 		return nil, fmt.Errorf("a live Prometheus and a snapshot cannot be audited together")
-	case o.Prometheus != nil:
-		client, err := prometheus.NewClient(*o.Prometheus)
-		if err != nil {
+	case o.Loki != nil && o.Snapshot != nil:
+		return nil, fmt.Errorf("a live Loki and a snapshot cannot be audited together")
+	}
+	var promClient api.Client
+	if o.Prometheus != nil {
+		var err error
+		if promClient, err = prometheus.NewClient(*o.Prometheus); err != nil {
 			return nil, fmt.Errorf("prometheus: %w", err)
 		}
-		b = analyze.NewBuilder(o.Now().UTC())
-		res.Recorder = prometheus.NewRecorder(client)
+	}
+	// Loki is read while Prometheus is; the builder is only touched once both are done.
+	lokiDone := func() {}
+	if o.Loki != nil {
+		client, err := loki.NewClient(*o.Loki)
+		if err != nil {
+			return nil, fmt.Errorf("loki: %w", err)
+		}
+		patterns, err := rulesets.SecretPatterns()
+		if err != nil {
+			return nil, fmt.Errorf("loki: %w", err)
+		}
+		lokiOpts := o.LokiOptions
+		if lokiOpts.End.IsZero() {
+			lokiOpts.End = now
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			res.Loki = loki.Read(ctx, client, lokiOpts, patterns, o.Logger)
+		}()
+		lokiDone = func() { <-done }
+	}
+
+	switch {
+	case o.Prometheus != nil:
+		b = analyze.NewBuilder(now)
+		res.Recorder = prometheus.NewRecorder(promClient)
 		prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.BaseURL()}, b, o.Logger)
 	case o.Snapshot != nil:
 		snap, err := snapshot.Read(o.Snapshot, o.SnapshotName)
@@ -73,16 +113,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		res.Manifest = &snap.Manifest
 		b = analyze.NewBuilder(snap.Manifest.CreatedAt.UTC())
+		kind := o.SnapshotKind
+		if kind == "" {
+			kind = "snapshot"
+		}
 		for _, src := range snap.Manifest.Sources {
-			rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
-			kind := o.SnapshotKind
-			if kind == "" {
-				kind = "snapshot"
+			as := analyze.Source{Name: src.Name, Kind: kind, URL: src.URL}
+			if src.Kind == snapshot.KindLoki {
+				src.Loki.AddTo(b, as)
+				continue
 			}
-			prometheus.Collect(ctx, rec, analyze.Source{Name: src.Name, Kind: kind, URL: src.URL}, b, o.Logger)
+			rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
+			prometheus.Collect(ctx, rec, as, b, o.Logger)
 		}
 	default:
-		b = analyze.NewBuilder(o.Now().UTC())
+		b = analyze.NewBuilder(now)
+	}
+	lokiDone()
+	if res.Loki != nil {
+		res.Loki.AddTo(b, analyze.Source{Name: "loki", Kind: "live", URL: o.Loki.BaseURL()})
 	}
 
 	if len(o.RuleFiles) > 0 {

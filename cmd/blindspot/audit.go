@@ -14,6 +14,7 @@ import (
 	"github.com/blindspot-dev/blindspot"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
 )
@@ -40,7 +41,18 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 		PrometheusConfigFile: s.prometheusConfig,
 		Logger:               a.logger,
 	}
-	promURL := a.cfg.Prometheus.URL
+	promURL, lokiURL := a.cfg.Prometheus.URL, a.cfg.Loki.URL
+	if lokiURL != "" {
+		if s.from != "" {
+			return o, usageError(errors.New("--from and a Loki URL are mutually exclusive: the snapshot holds what was read from Loki"))
+		}
+		opts := a.cfg.Loki.HTTPOptions()
+		if err := opts.Validate(); err != nil {
+			return o, usageError(fmt.Errorf("loki.url: %w", err))
+		}
+		o.Loki = &opts
+		o.LokiOptions = loki.Options{Window: a.cfg.Logs.Window, Limit: a.cfg.Logs.SampleLines, MaxQueries: a.cfg.Logs.MaxQueries}
+	}
 	switch {
 	case s.from != "" && promURL != "":
 		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
@@ -52,7 +64,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
 		}
 		o.Prometheus = &opts
-	case len(s.rules) == 0 && s.prometheusConfig == "":
+	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "":
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"

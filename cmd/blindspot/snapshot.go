@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 )
@@ -17,7 +19,8 @@ func (a *app) snapshotCommand() *cobra.Command {
 		Short: "Record what a live server answers, for offline audits",
 		Long: `snapshot reads the configured Prometheus once and writes its API responses (one file per
 endpoint) and a manifest (time, server URL without credentials, blindspot version) to a
-directory. ` + "`blindspot audit --from DIR`" + ` audits it offline with the same findings.
+directory. With a Loki configured, it also writes the streams and the secret hits found (masked
+examples only: raw log lines are never stored). ` + "`blindspot audit --from DIR`" + ` audits it offline with the same findings.
 
 ` + exitCodesHelp,
 		Example: `  blindspot snapshot --prometheus-url http://localhost:9090 --out ./snap
@@ -44,19 +47,29 @@ directory. ` + "`blindspot audit --from DIR`" + ` audits it offline with the sam
 				CreatedAt:   res.Inventory.CollectedAt,
 				Sources: []snapshot.Source{{
 					Name: src.Name,
-					Kind: "prometheus",
+					Kind: snapshot.KindPrometheus,
 					URL:  src.URL,
 				}},
 			}
 			for _, r := range res.Recorder.Responses() {
 				m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
 			}
+			// Loki is stored as what was collected (masked), never as raw answers.
+			failed := slices.DeleteFunc(slices.Clone(res.Inventory.Sources), analyze.Source.OK)
+			if res.Loki != nil {
+				lokiSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "loki" })]
+				m.Sources = append(m.Sources, snapshot.Source{Name: lokiSrc.Name, Kind: snapshot.KindLoki, URL: lokiSrc.URL, Loki: res.Loki})
+			}
 			if err := snapshot.Write(out, m); err != nil {
 				return usageError(err)
 			}
 			fmt.Fprintf(a.stdout, "wrote snapshot of %s to %s (%d endpoints, %d errors)\n", src.URL, out, len(m.Sources[0].Responses), len(src.Errors))
-			if !src.OK() {
-				return sourceError(fmt.Errorf("snapshot is partial: %s", src.Errors[0].Err))
+			if res.Loki != nil {
+				fmt.Fprintf(a.stdout, "with Loki %s (%d streams, %d secret hits, %d errors)\n",
+					m.Sources[1].URL, len(res.Loki.Logs.Streams), len(res.Loki.Logs.Secrets), len(res.Loki.Errors))
+			}
+			if len(failed) > 0 {
+				return sourceError(fmt.Errorf("snapshot is partial: %s: %s", failed[0].Name, failed[0].Errors[0].Err))
 			}
 			return nil
 		},

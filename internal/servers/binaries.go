@@ -1,4 +1,4 @@
-// Package servers starts real Prometheus, node exporter and Pushgateway processes on
+// Package servers starts real Prometheus, node exporter, Pushgateway and Loki processes on
 // 127.0.0.1 for integration tests, and stops them when the test ends.
 //
 // The binaries are found through the BLINDSPOT_TEST_* variables that scripts/test-deps.sh
@@ -22,7 +22,11 @@ const (
 	EnvPrometheus3  = "BLINDSPOT_TEST_PROMETHEUS3"
 	EnvNodeExporter = "BLINDSPOT_TEST_NODE_EXPORTER"
 	EnvPushgateway  = "BLINDSPOT_TEST_PUSHGATEWAY"
+	EnvLoki         = "BLINDSPOT_TEST_LOKI"
 )
+
+// LokiVersion is the Loki test-deps.sh builds: the last release under Apache-2.0.
+const LokiVersion = "v1.6.1"
 
 // prometheusModule is the module whose pinned version names the Prometheus 3 build directory.
 const prometheusModule = "github.com/prometheus/prometheus"
@@ -33,6 +37,7 @@ type Binaries struct {
 	Prometheus3  string
 	NodeExporter string
 	Pushgateway  string
+	Loki         string
 }
 
 // Find resolves every binary from its environment variable, or from the default location
@@ -57,6 +62,7 @@ func (b *Binaries) lookups() []lookup {
 		{EnvPrometheus3, defaultPrometheus3(), &b.Prometheus3},
 		{EnvNodeExporter, "/usr/bin/prometheus-node-exporter", &b.NodeExporter},
 		{EnvPushgateway, "/usr/bin/prometheus-pushgateway", &b.Pushgateway},
+		{EnvLoki, defaultLoki(), &b.Loki},
 	}
 }
 
@@ -70,7 +76,7 @@ func require(t testing.TB, lookups []lookup) {
 			name = l.fallback
 		}
 		if name == "" {
-			missing = append(missing, l.env+": not set, and no default could be derived from go.mod")
+			missing = append(missing, l.env+": not set, and no default location could be derived (go.mod, cache directory)")
 			continue
 		}
 		path, err := exec.LookPath(name)
@@ -95,19 +101,38 @@ func require(t testing.TB, lookups []lookup) {
 // is unset: $BLINDSPOT_CACHE/prometheus-<version pinned in go.mod>/prometheus. It returns ""
 // when the version or the cache directory cannot be determined.
 func defaultPrometheus3() string {
-	cache := os.Getenv("BLINDSPOT_CACHE")
+	cache := cacheDir()
 	if cache == "" {
-		userCache, err := os.UserCacheDir()
-		if err != nil {
-			return ""
-		}
-		cache = filepath.Join(userCache, "blindspot")
+		return ""
 	}
 	version, err := pinnedVersion(prometheusModule)
 	if err != nil {
 		return ""
 	}
 	return filepath.Join(cache, "prometheus-"+version, "prometheus")
+}
+
+// defaultLoki is where test-deps.sh builds Loki when BLINDSPOT_TEST_LOKI is unset:
+// $BLINDSPOT_CACHE/loki-<LokiVersion>/loki, or "" when there is no cache directory.
+func defaultLoki() string {
+	cache := cacheDir()
+	if cache == "" {
+		return ""
+	}
+	return filepath.Join(cache, "loki-"+LokiVersion, "loki")
+}
+
+// cacheDir is $BLINDSPOT_CACHE, by default the user cache directory's blindspot folder, as in
+// test-deps.sh; "" when neither is known.
+func cacheDir() string {
+	if cache := os.Getenv("BLINDSPOT_CACHE"); cache != "" {
+		return cache
+	}
+	userCache, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(userCache, "blindspot")
 }
 
 // pinnedVersion reads the version of module from the go.mod above the working directory (go

@@ -1,6 +1,7 @@
-// Package snapshot stores what the collectors read (the raw API responses per endpoint and a
-// manifest) so that an audit can be repeated offline with the same findings, and reads such
-// snapshots back from a directory or an embedded file system.
+// Package snapshot stores what the collectors read (the raw API responses of a Prometheus per
+// endpoint, what was collected from a Loki, and a manifest) so that an audit can be repeated
+// offline with the same findings, and reads such snapshots back from a directory or an
+// embedded file system.
 package snapshot
 
 import (
@@ -11,8 +12,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
 )
@@ -30,6 +34,11 @@ const FormatVersion = 1
 //	DIR/<source name>/<part>-<n>.json raw response body of the n-th query of a part read
 //	                                  with several queries (job_metrics), whose
 //	                                  expression the manifest gives as "query"
+//	DIR/<source name>/logs.json       what was collected from a Loki (LokiFile), whose
+//	                                  manifest entry has kind "loki" and names it as "file"
+//
+// A Loki's raw answers are not stored: they hold log lines, and log lines may hold secrets.
+// Its file holds the streams and the secret hits with masked examples only.
 type Manifest struct {
 	Version     int       `json:"version"`
 	ToolVersion string    `json:"tool_version"`
@@ -37,13 +46,102 @@ type Manifest struct {
 	Sources     []Source  `json:"sources"`
 }
 
+// Source kinds.
+const (
+	KindPrometheus = "prometheus"
+	KindLoki       = "loki"
+)
+
 // Source is one server whose responses the snapshot holds.
 type Source struct {
 	Name string `json:"name"`
-	Kind string `json:"kind"` // "prometheus"
+	Kind string `json:"kind"` // KindPrometheus or KindLoki
 	// URL of the server, without credentials.
-	URL       string     `json:"url"`
-	Responses []Response `json:"responses"`
+	URL string `json:"url"`
+	// Responses are the raw answers of a Prometheus.
+	Responses []Response `json:"responses,omitempty"`
+	// File is where a Loki's collected data is, relative to the snapshot directory.
+	File string `json:"file,omitempty"`
+	// Loki is what was collected from a Loki: written to File, and read back from it.
+	Loki *loki.Result `json:"-"`
+}
+
+// LokiFile is the content of a Loki source's file.
+type LokiFile struct {
+	// Window is a Go duration ("1h0m0s").
+	Window  string         `json:"window"`
+	Parts   []analyze.Part `json:"parts"`
+	Errors  []LokiError    `json:"errors,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
+	Streams []LokiStream   `json:"streams"`
+	Secrets []LokiSecret   `json:"secrets"`
+}
+
+// LokiError is a part that could not be read.
+type LokiError struct {
+	Part  analyze.Part `json:"part"`
+	Error string       `json:"error"`
+}
+
+// LokiStream is a stream of the window; Entries is -1 when the line count is unknown.
+type LokiStream struct {
+	Selector string            `json:"selector"`
+	Labels   map[string]string `json:"labels"`
+	Entries  int64             `json:"entries"`
+}
+
+// LokiSecret is a secret pattern found in a stream; Example is masked.
+type LokiSecret struct {
+	Stream  string            `json:"stream"`
+	Labels  map[string]string `json:"labels"`
+	Pattern string            `json:"pattern"`
+	Count   int64             `json:"count"`
+	Example string            `json:"example"`
+}
+
+// NewLokiFile converts what was collected to the file's form.
+func NewLokiFile(r *loki.Result) LokiFile {
+	f := LokiFile{
+		Window:  r.Logs.Window.String(),
+		Parts:   r.Parts,
+		Notes:   r.Notes,
+		Streams: []LokiStream{},
+		Secrets: []LokiSecret{},
+	}
+	for _, e := range r.Errors {
+		f.Errors = append(f.Errors, LokiError{Part: e.Part, Error: e.Err})
+	}
+	for _, s := range r.Logs.Streams {
+		f.Streams = append(f.Streams, LokiStream{Selector: s.Selector, Labels: s.Labels, Entries: s.Entries})
+	}
+	for _, h := range r.Logs.Secrets {
+		f.Secrets = append(f.Secrets, LokiSecret{Stream: h.Stream, Labels: h.Labels, Pattern: h.Pattern, Count: h.Count, Example: h.Example})
+	}
+	return f
+}
+
+// Result converts the file back to what a collector returns.
+func (f LokiFile) Result() (*loki.Result, error) {
+	window, err := time.ParseDuration(f.Window)
+	if err != nil {
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	r := &loki.Result{Logs: analyze.Logs{Window: window}, Parts: f.Parts, Notes: f.Notes}
+	for _, p := range f.Parts {
+		if !slices.Contains(analyze.AllLokiParts, p) {
+			return nil, fmt.Errorf("part %q is not a Loki part", p)
+		}
+	}
+	for _, e := range f.Errors {
+		r.Errors = append(r.Errors, analyze.SourceError{Part: e.Part, Err: e.Error})
+	}
+	for _, s := range f.Streams {
+		r.Logs.Streams = append(r.Logs.Streams, analyze.LogStream{Selector: s.Selector, Labels: s.Labels, Entries: s.Entries})
+	}
+	for _, h := range f.Secrets {
+		r.Logs.Secrets = append(r.Logs.Secrets, analyze.SecretHit{Stream: h.Stream, Labels: h.Labels, Pattern: h.Pattern, Count: h.Count, Example: h.Example})
+	}
+	return r, nil
 }
 
 // Response is a recorded endpoint response; File is relative to the snapshot directory and
@@ -87,6 +185,12 @@ func Write(dir string, m Manifest) error {
 		if err := os.MkdirAll(filepath.Join(dir, src.Name), 0o755); err != nil {
 			return fmt.Errorf("writing snapshot to %s: %w", dir, err)
 		}
+		if src.Kind == KindLoki {
+			if err := writeLoki(dir, src); err != nil {
+				return err
+			}
+			continue
+		}
 		numbered := map[string]int{}
 		for j := range src.Responses {
 			r := &src.Responses[j]
@@ -110,6 +214,19 @@ func Write(dir string, m Manifest) error {
 		return fmt.Errorf("encoding snapshot manifest: %w", err)
 	}
 	return fsutil.WriteFileAtomic(filepath.Join(dir, ManifestFile), append(data, '\n'), 0o644)
+}
+
+func writeLoki(dir string, src *Source) error {
+	if src.Loki == nil {
+		return fmt.Errorf("writing snapshot to %s: Loki source %q has no data", dir, src.Name)
+	}
+	data, err := json.MarshalIndent(NewLokiFile(src.Loki), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the Loki data of the snapshot: %w", err)
+	}
+	src.Responses = nil
+	src.File = path.Join(src.Name, "logs.json")
+	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.File)), append(data, '\n'), 0o644)
 }
 
 // Read loads a snapshot from fsys; name is how the user named it (for error messages).
@@ -136,7 +253,14 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 	}
 	for i := range m.Sources {
 		src := &m.Sources[i]
-		if src.Kind != "prometheus" {
+		switch src.Kind {
+		case KindPrometheus:
+		case KindLoki:
+			if err := readLoki(fsys, name, src); err != nil {
+				return nil, err
+			}
+			continue
+		default:
 			return nil, fmt.Errorf("snapshot %s: source %q has unsupported kind %q", name, src.Name, src.Kind)
 		}
 		for j := range src.Responses {
@@ -155,6 +279,24 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 		}
 	}
 	return &Snapshot{Manifest: m}, nil
+}
+
+func readLoki(fsys fs.FS, name string, src *Source) error {
+	if src.File == "" {
+		return fmt.Errorf("snapshot %s: Loki source %q names no file", name, src.Name)
+	}
+	data, err := fs.ReadFile(fsys, src.File)
+	if err != nil {
+		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.File, unwrapPathError(err))
+	}
+	var f LokiFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
+	}
+	if src.Loki, err = f.Result(); err != nil {
+		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {

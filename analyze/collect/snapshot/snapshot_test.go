@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 )
@@ -156,6 +158,93 @@ func TestWrite(t *testing.T) {
 			t.Error("no error")
 		}
 	})
+}
+
+// lokiResult is what a Loki collector returns: two streams, one masked secret hit, and an
+// error on the secret part.
+func lokiResult() *loki.Result {
+	api := map[string]string{"job": "api", "env": "prod"}
+	return &loki.Result{
+		Logs: analyze.Logs{
+			Window: 90 * time.Minute,
+			Streams: []analyze.LogStream{
+				{Labels: api, Selector: `{env="prod", job="api"}`, Entries: 12},
+				{Labels: map[string]string{"job": "worker"}, Selector: `{job="worker"}`, Entries: -1},
+			},
+			Secrets: []analyze.SecretHit{
+				{Stream: `{env="prod", job="api"}`, Labels: api, Pattern: "aws-access-key-id", Count: 3, Example: "key AKIA**************** used"},
+			},
+		},
+		Parts:  []analyze.Part{analyze.PartLogStreams, analyze.PartLogSecrets},
+		Errors: []analyze.SourceError{{Part: analyze.PartLogSecrets, Err: "sampling 1 of 2 streams with secret keywords failed: HTTP 500"}},
+		Notes:  []string{"line counts per stream are unknown: timeout"},
+	}
+}
+
+func TestLoki(t *testing.T) {
+	t.Parallel()
+
+	t.Run("A Loki source is stored as what was collected, in its own file, and reads back equal.", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		m := manifest("3.5.0")
+		m.Sources = append(m.Sources, snapshot.Source{Name: "loki", Kind: snapshot.KindLoki, URL: "http://loki:3100", Loki: lokiResult()})
+		write(t, dir, m)
+
+		got := read(t, dir).Manifest.Sources
+		if len(got) != 2 {
+			t.Fatalf("%d sources, want 2", len(got))
+		}
+		src := got[1]
+		if src.Name != "loki" || src.Kind != "loki" || src.URL != "http://loki:3100" || src.File != "loki/logs.json" || len(src.Responses) != 0 {
+			t.Errorf("source %+v", src)
+		}
+		if !reflect.DeepEqual(src.Loki, lokiResult()) {
+			t.Errorf("read back\n %+v\nwant\n %+v", src.Loki, lokiResult())
+		}
+		manifestJSON, err := os.ReadFile(filepath.Join(dir, snapshot.ManifestFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(manifestJSON, []byte(`"file": "loki/logs.json"`)) {
+			t.Errorf("the manifest does not name the Loki file:\n%s", manifestJSON)
+		}
+	})
+
+	t.Run("A Loki source without data is refused.", func(t *testing.T) {
+		t.Parallel()
+		m := manifest("3.5.0")
+		m.Sources = append(m.Sources, snapshot.Source{Name: "loki", Kind: snapshot.KindLoki})
+		if err := snapshot.Write(t.TempDir(), m); err == nil || !strings.Contains(err.Error(), `Loki source "loki" has no data`) {
+			t.Errorf("error %v", err)
+		}
+	})
+
+	const withLoki = `{"version": 1, "sources": [{"name": "loki", "kind": "loki", "url": "http://loki:3100", "file": "loki/logs.json"}]}`
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+		want string
+	}{
+		{"A missing Loki file is named.",
+			fstest.MapFS{"manifest.json": {Data: []byte(withLoki)}}, "snap is incomplete: loki/logs.json: file does not exist"},
+		{"A Loki source without a file is refused.",
+			fstest.MapFS{"manifest.json": {Data: []byte(strings.Replace(withLoki, `, "file": "loki/logs.json"`, ``, 1))}}, `Loki source "loki" names no file`},
+		{"A Loki file with a window that is not a duration is refused.",
+			fstest.MapFS{"manifest.json": {Data: []byte(withLoki)}, "loki/logs.json": {Data: []byte(`{"window": "an hour", "parts": []}`)}},
+			"invalid loki/logs.json: window"},
+		{"A Loki file claiming a Prometheus part is refused.",
+			fstest.MapFS{"manifest.json": {Data: []byte(withLoki)}, "loki/logs.json": {Data: []byte(`{"window": "1h0m0s", "parts": ["targets"]}`)}},
+			`part "targets" is not a Loki part`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := snapshot.Read(tc.fsys, "snap")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
 }
 
 func TestRead(t *testing.T) {

@@ -1,0 +1,236 @@
+package loki_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
+	"github.com/blindspot-dev/blindspot/internal/servers"
+)
+
+func newClient(t testing.TB, url string) *loki.Client {
+	t.Helper()
+	c, err := loki.NewClient(httpconfig.Options{URL: url, Timeout: 10 * time.Second, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestClientAgainstLoki1(t *testing.T) {
+	t.Parallel()
+	l := servers.StartLoki(t, servers.Find(t).Loki)
+	now := time.Now()
+	l.Push(t,
+		servers.LogStream{Labels: map[string]string{"job": "api", "env": "prod"}, Entries: []servers.LogEntry{
+			{Time: now.Add(-3 * time.Minute), Line: "GET /orders 200"},
+			{Time: now.Add(-2 * time.Minute), Line: "GET /orders 500"},
+			{Time: now.Add(-1 * time.Minute), Line: "POST /orders 201"},
+		}},
+		servers.LogStream{Labels: map[string]string{"job": "worker"}, Entries: []servers.LogEntry{
+			{Time: now.Add(-2 * time.Minute), Line: "job done"},
+		}},
+	)
+	c := newClient(t, l.URL)
+	ctx := context.Background()
+	start, end := now.Add(-time.Hour), now.Add(time.Second)
+
+	t.Run("Labels lists the stream label names (and Loki 1's internal __name__).", func(t *testing.T) {
+		got, err := c.Labels(ctx, start, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"__name__", "env", "job"}; !slices.Equal(got, want) {
+			t.Errorf("labels %q, want %q", got, want)
+		}
+	})
+
+	t.Run("LabelValues lists a label's values.", func(t *testing.T) {
+		got, err := c.LabelValues(ctx, "job", start, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"api", "worker"}; !slices.Equal(got, want) {
+			t.Errorf("values %q, want %q", got, want)
+		}
+	})
+
+	t.Run("Series returns the union of the streams matching any selector.", func(t *testing.T) {
+		got, err := c.Series(ctx, []string{`{env=~".+"}`, `{job="worker"}`}, start, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sels []string
+		for _, ls := range got {
+			sel, err := loki.StreamSelector(ls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sels = append(sels, sel)
+		}
+		slices.Sort(sels)
+		if want := []string{`{env="prod", job="api"}`, `{job="worker"}`}; !slices.Equal(sels, want) {
+			t.Errorf("series %q, want %q", sels, want)
+		}
+	})
+
+	t.Run("A log query returns lines newest first, no more than the limit.", func(t *testing.T) {
+		res, err := c.QueryRange(ctx, loki.RangeQuery{Query: `{job="api"} |~ "orders"`, Start: start, End: end, Limit: 2, Direction: loki.Backward})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Type != loki.ResultStreams || len(res.Streams) != 1 {
+			t.Fatalf("result %+v", res)
+		}
+		var lines []string
+		for _, e := range res.Streams[0].Entries {
+			lines = append(lines, e.Line)
+		}
+		if want := []string{"POST /orders 201", "GET /orders 500"}; !slices.Equal(lines, want) {
+			t.Errorf("lines %q, want %q", lines, want)
+		}
+		if got := res.Streams[0].Entries[0].Time; got.Sub(now.Add(-time.Minute)).Abs() > time.Millisecond {
+			t.Errorf("newest line at %s, pushed at %s", got, now.Add(-time.Minute))
+		}
+	})
+
+	t.Run("A metric query evaluated once at the end of the window counts per stream.", func(t *testing.T) {
+		res, err := c.QueryRange(ctx, loki.RangeQuery{
+			Query: `sum by (env, job) (count_over_time({job=~".+"} |~ "orders" [3600s]))`,
+			Start: end, End: end.Add(time.Millisecond), Step: time.Hour,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Type != loki.ResultMatrix || len(res.Matrix) != 1 {
+			t.Fatalf("result %+v", res)
+		}
+		s := res.Matrix[0]
+		if s.Labels["job"] != "api" || s.Labels["env"] != "prod" || len(s.Samples) != 1 || s.Samples[0].Value != 3 {
+			t.Errorf("series %+v, want one sample of 3 for the api stream", s)
+		}
+	})
+
+	t.Run("Loki 1 has no volume endpoint: ErrNotSupported.", func(t *testing.T) {
+		_, err := c.Volume(ctx, `{job=~".+"}`, start, end, 100)
+		if !errors.Is(err, loki.ErrNotSupported) {
+			t.Errorf("error %v, want ErrNotSupported", err)
+		}
+	})
+
+	t.Run("A refused query is one line with the endpoint, the status and Loki's message.", func(t *testing.T) {
+		_, err := c.QueryRange(ctx, loki.RangeQuery{Query: `sum by (job) (count_over_time({job="api"}))`, Start: start, End: end})
+		var apiErr *loki.APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+			t.Fatalf("error %v, want an HTTP 400", err)
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "/loki/api/v1/query_range: HTTP 400: ") || !strings.Contains(msg, "parse error at line 1") || strings.Contains(msg, "\n") {
+			t.Errorf("error %q", msg)
+		}
+	})
+}
+
+func TestClientAgainstLoki3Shapes(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	_, srv := newFakeLoki3(t,
+		fakeStream{labels: map[string]string{"service_name": "api", "namespace": "prod"}, entries: []fakeEntry{
+			{now.Add(-2 * time.Minute), "GET /orders 200"}, {now.Add(-time.Minute), "GET /orders 200"},
+		}},
+		fakeStream{labels: map[string]string{"service_name": "worker", "namespace": "prod"}, entries: []fakeEntry{
+			{now.Add(-time.Minute), "job done"},
+		}},
+	)
+	c := newClient(t, srv.URL)
+	ctx := context.Background()
+	start, end := now.Add(-time.Hour), now
+
+	t.Run("Streams carry Loki 3's service_name label.", func(t *testing.T) {
+		got, err := c.Series(ctx, []string{`{service_name=~".+"}`}, start, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0]["service_name"] != "api" || got[1]["service_name"] != "worker" {
+			t.Errorf("series %v", got)
+		}
+	})
+
+	t.Run("Volume returns bytes per label set of the selector's labels.", func(t *testing.T) {
+		got, err := c.Volume(ctx, `{service_name=~".+"}`, start, end, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("volumes %+v", got)
+		}
+		api := got[0]
+		if api.Labels["service_name"] != "api" || len(api.Labels) != 1 || api.Bytes != float64(2*len("GET /orders 200")) {
+			t.Errorf("api volume %+v", api)
+		}
+	})
+}
+
+func TestClientCredentialsAndTenant(t *testing.T) {
+	t.Parallel()
+	var got *http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("rpc error: code = Unavailable desc = all ingesters down\n"))
+	}))
+	t.Cleanup(srv.Close)
+	url := strings.Replace(srv.URL, "http://", "http://loki-user:pa55w0rd@", 1)
+	c, err := loki.NewClient(httpconfig.Options{URL: url, Headers: map[string]string{"X-Scope-OrgID": "team-a"}, Attempts: 2, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = c.Labels(context.Background(), time.Now().Add(-time.Hour), time.Now())
+	if err == nil {
+		t.Fatal("no error from an HTTP 500")
+	}
+	if user, pass, ok := got.BasicAuth(); !ok || user != "loki-user" || pass != "pa55w0rd" {
+		t.Errorf("basic auth %q %q %v", user, pass, ok)
+	}
+	if tenant := got.Header.Get("X-Scope-OrgID"); tenant != "team-a" {
+		t.Errorf("X-Scope-OrgID %q", tenant)
+	}
+	if want := "/loki/api/v1/labels: HTTP 500: rpc error: code = Unavailable desc = all ingesters down"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	if strings.Contains(c.URL(), "pa55w0rd") || strings.Contains(err.Error(), "pa55w0rd") {
+		t.Errorf("the password leaked: url %q, error %q", c.URL(), err)
+	}
+}
+
+func TestStreamSelector(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"Labels are sorted by name.", map[string]string{"job": "api", "env": "prod"}, `{env="prod", job="api"}`},
+		{"Values are quoted as LogQL (Go) string literals.", map[string]string{"job": `evil"} |= "x` + "\n"}, `{job="evil\"} |= \"x\n"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := loki.StreamSelector(tc.labels)
+			if err != nil || got != tc.want {
+				t.Errorf("StreamSelector = %s, %v; want %s", got, err, tc.want)
+			}
+		})
+	}
+	t.Run("A label name LogQL cannot hold is refused.", func(t *testing.T) {
+		if _, err := loki.StreamSelector(map[string]string{`job"}`: "x"}); err == nil {
+			t.Error("no error")
+		}
+	})
+}
