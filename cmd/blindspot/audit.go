@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/logmatch"
+
 	"github.com/spf13/cobra"
 
 	"github.com/blindspot-dev/blindspot"
@@ -109,6 +112,7 @@ reads the embedded demo snapshot.
 			if err != nil {
 				return usageError(err)
 			}
+			a.logStreamMatches(res.Inventory)
 			rep := report.Build(report.Input{
 				Inventory: res.Inventory,
 				Result:    checks.Run(res.Inventory, all, policy),
@@ -158,4 +162,24 @@ func partialError(rep report.Report) error {
 		return nil
 	}
 	return sourceError(fmt.Errorf("partial report: could not read %s", strings.Join(failed, "; ")))
+}
+
+// logStreamMatches shows at debug level (--verbose) which label pair related each job to its
+// Loki streams, so that a surprising logs/unaggregated finding can be explained.
+func (a *app) logStreamMatches(inv *analyze.Inventory) {
+	if !inv.Has(analyze.PartLogStreams) {
+		return
+	}
+	pairs, err := a.cfg.logPairs()
+	if err != nil {
+		return // reported by checkSuite already
+	}
+	for _, j := range inv.Jobs {
+		m := logmatch.Job(inv, j.Name, pairs)
+		if !m.Matched() {
+			a.logger.Debug("no Loki stream for job", "job", j.Name)
+			continue
+		}
+		a.logger.Debug("Loki streams of job", "job", j.Name, "pair", m.Pair.String(), "streams", len(m.Streams))
+	}
 }

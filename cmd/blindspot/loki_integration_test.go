@@ -36,6 +36,11 @@ func TestIntegrationLoki(t *testing.T) {
 	}
 	assertNoLeak(t, secret, "the report", out)
 	assertNoLeak(t, secret, "the verbose log", stderr)
+	// --verbose tells which label pair related each job to its streams.
+	if !strings.Contains(stderr, `msg="Loki streams of job" job=node pair=job→job streams=1`) ||
+		!strings.Contains(stderr, `msg="no Loki stream for job" job=pushgateway`) {
+		t.Errorf("the verbose log does not show the job-to-stream matches:\n%s", stderr)
+	}
 	live := decodeReport(t, []byte(out))
 	if len(live.Sources) != 2 || !live.Sources[0].OK || live.Sources[1].Name != "loki" || !live.Sources[1].OK || live.Sources[1].Kind != "live" {
 		t.Errorf("sources %+v, want prometheus and loki read completely", live.Sources)

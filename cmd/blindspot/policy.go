@@ -29,12 +29,9 @@ func (c Config) checkOptions() (checks.Options, error) {
 			}
 		}
 	}
-	var pairs []logmatch.Pair
-	for i, m := range c.Logs.Match {
-		if len(m.Targets) == 0 || len(m.Targets) != len(m.Streams) {
-			return checks.Options{}, fmt.Errorf("logs.match[%d]: targets and streams must name the same number of labels (at least one)", i)
-		}
-		pairs = append(pairs, logmatch.Pair{Target: m.Targets, Stream: m.Streams})
+	pairs, err := c.logPairs()
+	if err != nil {
+		return checks.Options{}, err
 	}
 	return checks.Options{
 		LogPairs:          pairs,
@@ -118,4 +115,16 @@ func (c Config) checkSuite() ([]checks.Check, checks.Policy, error) {
 		return nil, checks.Policy{}, err
 	}
 	return all, policy, nil
+}
+
+// logPairs converts logs.match; empty means the defaults.
+func (c Config) logPairs() ([]logmatch.Pair, error) {
+	var pairs []logmatch.Pair
+	for i, m := range c.Logs.Match {
+		if len(m.Targets) == 0 || len(m.Targets) != len(m.Streams) {
+			return nil, fmt.Errorf("logs.match[%d]: targets and streams must name the same number of labels (at least one)", i)
+		}
+		pairs = append(pairs, logmatch.Pair{Target: m.Targets, Stream: m.Streams})
+	}
+	return pairs, nil
 }
