@@ -1,0 +1,111 @@
+package fluentbit
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/rulesets"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func secretPatterns(t *testing.T) []rulesets.SecretPattern {
+	t.Helper()
+	ps, err := rulesets.SecretPatterns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+func TestGoldenFiles(t *testing.T) {
+	t.Run("The files generated from the built-in patterns match testdata.", func(t *testing.T) {
+		files, err := Files(secretPatterns(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) != 2 || files[0].Path != ConfigPath || files[1].Path != ScriptPath {
+			t.Fatalf("files: %v", paths(files))
+		}
+		for _, f := range files {
+			golden := filepath.Join("testdata", path.Base(f.Path))
+			if *update {
+				if err := os.WriteFile(golden, f.Content, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(f.Content, want) {
+				t.Errorf("%s differs from %s (run go test -update and review the diff)", f.Path, golden)
+			}
+		}
+	})
+}
+
+func paths(files []generate.File) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, f.Path)
+	}
+	return out
+}
+
+func TestFiles(t *testing.T) {
+	files, err := Files(secretPatterns(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, script := files[0].Content, files[1].Content
+
+	t.Run("Both files start with the generated-code header.", func(t *testing.T) {
+		if first, _, _ := strings.Cut(string(config), "\n"); first != "# "+generate.Header {
+			t.Errorf("masking.yaml starts with %q", first)
+		}
+		if first, _, _ := strings.Cut(string(script), "\n"); first != "-- "+generate.Header {
+			t.Errorf("masking.lua starts with %q", first)
+		}
+	})
+
+	t.Run("The configuration is one lua filter on every tag calling the script's function.", func(t *testing.T) {
+		var c pipelineConfig
+		dec := yaml.NewDecoder(bytes.NewReader(config))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			t.Fatal(err)
+		}
+		want := []luaFilter{{Name: "lua", Match: "*", Script: "masking.lua", Call: "blindspot_mask"}}
+		if len(c.Pipeline.Filters) != 1 || c.Pipeline.Filters[0] != want[0] {
+			t.Errorf("filters: %+v, want %+v", c.Pipeline.Filters, want)
+		}
+	})
+
+	t.Run("Every pattern is either in the script or listed as not translated, with a reason.", func(t *testing.T) {
+		for _, tr := range Translate(secretPatterns(t)) {
+			id := luaQuote(tr.ID)
+			switch {
+			case tr.Translated() && !strings.Contains(string(script), "id = "+id+",\n"):
+				t.Errorf("%s is translated but not in the script", tr.ID)
+			case !tr.Translated() && !strings.Contains(string(script), "--   "+tr.ID+": "+luaComment(tr.NotTranslated)+"\n"):
+				t.Errorf("%s is not translated (%s) and not listed as such", tr.ID, tr.NotTranslated)
+			}
+		}
+	})
+
+	t.Run("No patterns is an error, not an empty filter.", func(t *testing.T) {
+		if _, err := Files(nil); err == nil {
+			t.Error("no error")
+		}
+	})
+}
