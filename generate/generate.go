@@ -119,6 +119,9 @@ type Options struct {
 	RulesFormat string
 	// Operator names and labels the PrometheusRule resources.
 	Operator OperatorOptions
+	// MaskingScope is "leaking" (default: mask the secret patterns found, in the streams they
+	// were found in) or "all" (mask every pattern everywhere).
+	MaskingScope string
 }
 
 // Owner maps jobs to a team.

@@ -168,6 +168,12 @@ type Skipped struct {
 	Missing []analyze.Part
 }
 
+// HelpBaseURL is where the documentation pages of the checks are published.
+const HelpBaseURL = "https://github.com/blindspot-dev/blindspot/blob/main/"
+
+// HelpURL is the published documentation page of a check.
+func HelpURL(check string) string { return HelpBaseURL + HelpPath(check) }
+
 // HelpPath is the documentation page of a check, relative to the repository root.
 func HelpPath(check string) string {
 	return "docs/checks/" + strings.ReplaceAll(check, "/", "-") + ".md"

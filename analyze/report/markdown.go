@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
 )
 
 // HelpBaseURL is where the Markdown report links the documentation pages of the checks: a
 // wiki page or a pull-request comment has no repository to resolve relative paths against.
-const HelpBaseURL = "https://github.com/blindspot-dev/blindspot/blob/main/"
+const HelpBaseURL = checks.HelpBaseURL
 
 // WriteMarkdown writes the report as GitHub-flavoured Markdown for a wiki page or a
 // pull-request comment: sources, summary, the coverage matrix, the findings under a heading per

@@ -36,6 +36,12 @@ type Config struct {
 	Ignore          []IgnoreConfig `mapstructure:"ignore"`
 	Generate        GenerateConfig `mapstructure:"generate"`
 	Logs            LogsConfig     `mapstructure:"logs"`
+	Masking         MaskingConfig  `mapstructure:"masking"`
+}
+
+// MaskingConfig scopes the generated log-masking pipelines.
+type MaskingConfig struct {
+	Scope string `mapstructure:"scope"`
 }
 
 // LogsConfig bounds what is read from Loki and relates jobs to streams.

@@ -25,6 +25,7 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 		RunbookBaseURL: g.RunbookBaseURL,
 		GrafanaURL:     strings.TrimSuffix(c.Grafana.URL, "/"),
 		RulesFormat:    g.RulesFormat,
+		MaskingScope:   c.Masking.Scope,
 		Operator: generate.OperatorOptions{
 			NamePrefix: g.Operator.NamePrefix,
 			Namespace:  g.Operator.Namespace,
@@ -41,6 +42,9 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 	}
 	if rulesFormat != "" {
 		o.RulesFormat = rulesFormat
+	}
+	if o.MaskingScope != "" && o.MaskingScope != "leaking" && o.MaskingScope != "all" {
+		return o, fmt.Errorf("masking.scope: %q: want leaking or all", o.MaskingScope)
 	}
 	for _, ow := range g.Owners {
 		o.Owners = append(o.Owners, generate.Owner{Jobs: ow.Jobs, Team: ow.Team})

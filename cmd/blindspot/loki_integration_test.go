@@ -57,6 +57,28 @@ func TestIntegrationLoki(t *testing.T) {
 		t.Error("node ships its logs but is reported as unaggregated")
 	}
 
+	// generate writes the masking pipelines for every agent and the Loki ruler alerts, for the
+	// leaking stream, without the secret in any of them.
+	gen := filepath.Join(t.TempDir(), "generated")
+	if code, out, stderr := cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--loki-url", l.URL, "--out", gen); code != exitOK {
+		t.Fatalf("generate exited %d: %s%s", code, out, stderr)
+	}
+	for _, f := range []string{
+		"pipelines/alloy/masking.alloy", "pipelines/promtail/masking.yaml", "pipelines/fluent-bit/masking.yaml",
+		"pipelines/fluent-bit/masking.lua", "pipelines/vector/masking.yaml", "pipelines/otelcol/masking.yaml",
+		"loki-rules/secrets.yaml",
+	} {
+		data, err := os.ReadFile(filepath.Join(gen, f))
+		if err != nil {
+			t.Errorf("generate did not write %s: %v", f, err)
+			continue
+		}
+		assertNoLeak(t, secret, f, string(data))
+	}
+	if data, _ := os.ReadFile(filepath.Join(gen, "pipelines/alloy/masking.alloy")); !strings.Contains(string(data), `{job=\"prometheus\"}`) {
+		t.Errorf("the Alloy pipeline is not scoped to the leaking stream:\n%s", data)
+	}
+
 	snap := filepath.Join(t.TempDir(), "snap")
 	if code, _, stderr := cli(t, "snapshot", "--prometheus-url", sc.PrometheusURL, "--loki-url", l.URL, "--out", snap); code != exitOK {
 		t.Fatalf("snapshot exited %d: %s", code, stderr)

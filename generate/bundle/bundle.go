@@ -9,6 +9,9 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/generate/fluentbit"
+	"github.com/blindspot-dev/blindspot/generate/pipelines"
+	"github.com/blindspot-dev/blindspot/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/runbooks"
@@ -17,7 +20,11 @@ import (
 
 // Managed are the directories of the output directory that blindspot owns: generated files
 // there that are no longer generated are removed.
-var Managed = []string{"rules", "rules/tests", "runbooks"}
+var Managed = []string{
+	"rules", "rules/tests", "runbooks",
+	"pipelines/alloy", "pipelines/promtail", "pipelines/fluent-bit", "pipelines/vector", "pipelines/otelcol",
+	"loki-rules",
+}
 
 // Files generates the rule files (one per job with gaps, one per ruleset instance), their
 // promtool unit tests and a runbook per alert.
@@ -71,6 +78,37 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 			}
 		}
 	}
+	logFiles, err := logPipelines(inv, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range logFiles {
+		if err := add(f); err != nil {
+			return nil, err
+		}
+	}
 	slices.SortFunc(files, func(a, b generate.File) int { return strings.Compare(a.Path, b.Path) })
 	return files, nil
+}
+
+// logPipelines are the masking pipelines for every log agent and the Loki ruler alerts: for
+// the secrets the audit found, or for every pattern with masking scope "all".
+func logPipelines(inv *analyze.Inventory, o generate.Options) ([]generate.File, error) {
+	if o.MaskingScope != pipelines.ScopeAll && len(inv.Logs.Secrets) == 0 {
+		return nil, nil
+	}
+	patterns, err := rulesets.SecretPatterns()
+	if err != nil {
+		return nil, err
+	}
+	files, err := pipelines.Files(inv, patterns, pipelines.Options{Scope: o.MaskingScope, RunbookBaseURL: o.RunbookBaseURL})
+	if err != nil {
+		return nil, err
+	}
+	// Fluent Bit's Lua filter masks every string field of every record, whatever the stream.
+	fb, err := fluentbit.Files(patterns)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, fb...), nil
 }

@@ -79,10 +79,12 @@ const headerLines = 5
 // kind of generated file adds its extension here; a file whose extension is not listed is
 // never taken for a generated one.
 var headerChecks = map[string]func(content []byte) bool{
-	".yaml": commentHeader("# ", ""),
-	".yml":  commentHeader("# ", ""),
-	".md":   commentHeader("<!-- ", " -->"),
-	".json": jsonGeneratedBy,
+	".yaml":  commentHeader("# ", ""),
+	".yml":   commentHeader("# ", ""),
+	".md":    commentHeader("<!-- ", " -->"),
+	".json":  jsonGeneratedBy,
+	".alloy": commentHeader("// ", ""),
+	".lua":   commentHeader("-- ", ""),
 }
 
 // Generated reports whether content, stored at name (a path with forward slashes), carries

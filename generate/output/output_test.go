@@ -482,6 +482,10 @@ func TestGenerated(t *testing.T) {
 		{"A file that is not JSON is hand-written even with a .json name.", "dashboards/a.json", "# " + h + "\n", false},
 		{"A file of a kind blindspot does not write is never taken for a generated one.", "rules/a.txt", "# " + h + "\n", false},
 		{"Extensions are compared without regard to case.", "rules/A.YAML", "# " + h + "\n", true},
+		{"An Alloy file with the header as a // comment is generated.", "pipelines/alloy/a.alloy", "// " + h + "\nloki.process \"x\" {}\n", true},
+		{"An Alloy file with a YAML-style header is hand-written.", "pipelines/alloy/a.alloy", "# " + h + "\n", false},
+		{"A Lua file with the header as a -- comment is generated.", "pipelines/fluentbit/a.lua", "-- " + h + "\nreturn {}\n", true},
+		{"A Lua file without the header is hand-written.", "pipelines/fluentbit/a.lua", "return {}\n", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
