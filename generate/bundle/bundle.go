@@ -11,11 +11,11 @@ import (
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/fluentbit"
 	"github.com/blindspot-dev/blindspot/generate/pipelines"
-	"github.com/blindspot-dev/blindspot/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/runbooks"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
+	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
 // Managed are the directories of the output directory that blindspot owns: generated files
