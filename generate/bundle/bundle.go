@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/fluentbit"
 	"github.com/blindspot-dev/blindspot/generate/pipelines"
@@ -82,6 +83,17 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 	if err != nil {
 		return nil, err
 	}
+	var unshipped []string
+	for _, f := range findings {
+		if f.Check == checks.LogsUnaggregatedName {
+			unshipped = append(unshipped, f.Subject["job"])
+		}
+	}
+	ship, err := pipelines.ShipFiles(inv, unshipped)
+	if err != nil {
+		return nil, err
+	}
+	logFiles = append(logFiles, ship...)
 	for _, f := range logFiles {
 		if err := add(f); err != nil {
 			return nil, err
