@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -55,6 +56,9 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 		}
 		o.Loki = &opts
 		o.LokiOptions = loki.Options{Window: a.cfg.Logs.Window, Limit: a.cfg.Logs.SampleLines, MaxQueries: a.cfg.Logs.MaxQueries}
+		if isTerminal(a.stderr) {
+			o.LokiOptions.Progress = a.progress("sampling Loki streams with secret keywords")
+		}
 	}
 	switch {
 	case s.from != "" && promURL != "":
@@ -104,15 +108,10 @@ reads the embedded demo snapshot.
 			if err != nil {
 				return usageError(err)
 			}
-			opts, err := a.collectOptions(src)
+			res, err := a.collect(cmd.Context(), src)
 			if err != nil {
 				return err
 			}
-			res, err := collect.Run(cmd.Context(), opts)
-			if err != nil {
-				return usageError(err)
-			}
-			a.logStreamMatches(res.Inventory)
 			rep := report.Build(report.Input{
 				Inventory: res.Inventory,
 				Result:    checks.Run(res.Inventory, all, policy),
@@ -164,6 +163,20 @@ func partialError(rep report.Report) error {
 	return sourceError(fmt.Errorf("partial report: could not read %s", strings.Join(failed, "; ")))
 }
 
+// collect reads the sources the flags and configuration name (the demo snapshot when none).
+func (a *app) collect(ctx context.Context, src sourceFlags) (*collect.Result, error) {
+	opts, err := a.collectOptions(src)
+	if err != nil {
+		return nil, err
+	}
+	res, err := collect.Run(ctx, opts)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	a.logStreamMatches(res.Inventory)
+	return res, nil
+}
+
 // logStreamMatches shows at debug level (--verbose) which label pair related each job to its
 // Loki streams, so that a surprising logs/unaggregated finding can be explained.
 func (a *app) logStreamMatches(inv *analyze.Inventory) {
@@ -181,5 +194,16 @@ func (a *app) logStreamMatches(inv *analyze.Inventory) {
 			continue
 		}
 		a.logger.Debug("Loki streams of job", "job", j.Name, "pair", m.Pair.String(), "streams", len(m.Streams))
+	}
+}
+
+// progress returns a callback that keeps one line on the terminal up to date and ends it
+// when the work is done. Only used when stderr is a terminal.
+func (a *app) progress(what string) func(done, total int) {
+	return func(done, total int) {
+		fmt.Fprintf(a.stderr, "\r%s: %d/%d", what, done, total)
+		if done == total {
+			fmt.Fprintln(a.stderr)
+		}
 	}
 }

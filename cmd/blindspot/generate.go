@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/bundle"
 	"github.com/blindspot-dev/blindspot/generate/output"
@@ -108,13 +107,9 @@ Exit codes:
 			if err != nil {
 				return usageError(err)
 			}
-			opts, err := a.collectOptions(src)
+			res, err := a.collect(cmd.Context(), src)
 			if err != nil {
 				return err
-			}
-			res, err := collect.Run(cmd.Context(), opts)
-			if err != nil {
-				return usageError(err)
 			}
 			for _, s := range res.Inventory.Sources {
 				if !s.OK() {

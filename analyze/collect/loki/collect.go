@@ -39,6 +39,9 @@ type Options struct {
 	MaxQueries int
 	// End is the end of the window; zero means now. Tests pin it.
 	End time.Time
+	// Progress, when set, is called as sampled streams complete (done of total), so that a
+	// long scan can show progress on a terminal.
+	Progress func(done, total int)
 }
 
 // WithDefaults returns o with zero values replaced by the defaults.
@@ -337,6 +340,7 @@ func (q *reader) sample(ctx context.Context, r *Result, hits map[string]counted,
 		wg     sync.WaitGroup
 		found  []analyze.SecretHit
 		failed []string
+		done   int
 	)
 	for _, cand := range candidates {
 		// The transport keeps at most MaxInFlight of these on the wire.
@@ -344,6 +348,10 @@ func (q *reader) sample(ctx context.Context, r *Result, hits map[string]counted,
 			hitsOf, err := q.classify(ctx, cand.selector, filter, cand.hits, patterns)
 			mu.Lock()
 			defer mu.Unlock()
+			done++
+			if q.o.Progress != nil {
+				q.o.Progress(done, len(candidates))
+			}
 			if err != nil {
 				failed = append(failed, oneLine(err.Error()))
 				return

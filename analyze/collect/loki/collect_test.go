@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -306,8 +307,18 @@ func TestCollectAgainstLoki3Shapes(t *testing.T) {
 		t.Parallel()
 		fake, srv := newFakeLoki3(t, loki3Streams(now)...)
 		b := analyze.NewBuilder(now)
-		src := loki.Collect(context.Background(), newClient(t, srv.URL), loki.Options{End: now, MaxQueries: 2}, patterns(t), b,
+		var progress []string
+		var mu sync.Mutex
+		o := loki.Options{End: now, MaxQueries: 2, Progress: func(done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			progress = append(progress, fmt.Sprintf("%d/%d", done, total))
+		}}
+		src := loki.Collect(context.Background(), newClient(t, srv.URL), o, patterns(t), b,
 			analyze.Source{Name: "loki", Kind: "live", URL: srv.URL}, nil)
+		if want := []string{"1/2", "2/2"}; !slices.Equal(progress, want) {
+			t.Errorf("progress %q, want %q", progress, want)
+		}
 		var sampled []string
 		for _, h := range b.Build().Logs.Secrets {
 			sampled = append(sampled, h.Stream)
