@@ -118,7 +118,7 @@ Exit codes:
 				}
 			}
 			result := checks.Run(res.Inventory, all, policy)
-			files, err := bundle.Files(res.Inventory, result.Findings, gopts)
+			files, err := bundle.Files(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
 			if err != nil {
 				return usageError(fmt.Errorf("generate: %w", err))
 			}

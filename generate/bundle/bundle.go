@@ -9,7 +9,10 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
+	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/generate/dashboards"
 	"github.com/blindspot-dev/blindspot/generate/fluentbit"
 	"github.com/blindspot-dev/blindspot/generate/pipelines"
 	"github.com/blindspot-dev/blindspot/generate/rules"
@@ -24,12 +27,13 @@ import (
 var Managed = []string{
 	"rules", "rules/tests", "runbooks",
 	"pipelines/alloy", "pipelines/promtail", "pipelines/fluent-bit", "pipelines/vector", "pipelines/otelcol",
-	"loki-rules",
+	"loki-rules", "dashboards",
 }
 
 // Files generates the rule files (one per job with gaps, one per ruleset instance), their
-// promtool unit tests and a runbook per alert.
-func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Options) ([]generate.File, error) {
+// promtool unit tests, a runbook per alert, a dashboard per job of the coverage matrix (and an
+// overview), and, with Loki, the log pipelines.
+func Files(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage.JobCoverage, o generate.Options) ([]generate.File, error) {
 	o = generate.DefaultOptions(o)
 	ruleFiles, err := rules.Plan(findings, o)
 	if err != nil {
@@ -83,6 +87,11 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 	if err != nil {
 		return nil, err
 	}
+	boards, err := dashboards.Files(matrix, jobStreams(inv), o)
+	if err != nil {
+		return nil, err
+	}
+	logFiles = append(logFiles, boards...)
 	var unshipped []string
 	for _, f := range findings {
 		if f.Check == checks.LogsUnaggregatedName {
@@ -123,4 +132,18 @@ func logPipelines(inv *analyze.Inventory, o generate.Options) ([]generate.File, 
 		return nil, err
 	}
 	return append(files, fb...), nil
+}
+
+// jobStreams maps every job to the selectors of its Loki streams, when Loki was read.
+func jobStreams(inv *analyze.Inventory) map[string][]string {
+	if !inv.Has(analyze.PartLogStreams) {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, j := range inv.Jobs {
+		if m := logmatch.Job(inv, j.Name, nil); m.Matched() {
+			out[j.Name] = m.Streams
+		}
+	}
+	return out
 }
