@@ -76,7 +76,7 @@ func (b *Builder) Build() *Inventory {
 		Build:       b.build,
 		Metadata:    b.metadata,
 	}
-	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts) {
+	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}) {
 		if b.parts[p] {
 			inv.Parts = append(inv.Parts, p)
 		}

@@ -34,6 +34,9 @@ const (
 	PartLogSecrets Part = "log_secrets"
 )
 
+// PartDashboards is the set of Grafana dashboards read with --dashboards.
+const PartDashboards Part = "dashboards"
+
 // AllLokiParts lists the parts a fully readable Loki provides.
 var AllLokiParts = []Part{PartLogStreams, PartLogSecrets}
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 )
@@ -35,6 +36,9 @@ type Options struct {
 	Business      coverage.BusinessOptions
 	// LogPairs map jobs to Loki streams; empty means logmatch.DefaultPairs.
 	LogPairs []logmatch.Pair
+	// Dashboards are the dashboards read with --dashboards (the inventory then holds
+	// PartDashboards); nil when none were read.
+	Dashboards []dashboards.Dashboard
 }
 
 func (o Options) withDefaults() Options {
@@ -63,6 +67,7 @@ func All(o Options) []Check {
 		NewAlertsNoSeverity(o),
 		LogsUnaggregated{Pairs: o.LogPairs},
 		LogsSecrets{Pairs: o.LogPairs},
+		DashboardsMissing{Dashboards: o.Dashboards},
 	}
 }
 

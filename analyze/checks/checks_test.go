@@ -8,6 +8,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/internal/invgen"
 )
 
@@ -210,7 +211,7 @@ func TestRun(t *testing.T) {
 			"targets/down", "jobs/no-targets",
 			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business",
 			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
-			"logs/unaggregated", "logs/secrets",
+			"logs/unaggregated", "logs/secrets", "dashboards/missing",
 		}
 		if got := checks.Names(checks.All(checks.Options{})); !slices.Equal(got, want) {
 			t.Errorf("Names(All()) = %v, want %v", got, want)
@@ -281,7 +282,9 @@ func TestRun(t *testing.T) {
 			alert("PaymentsAbsent", `absent(up{job="payments-api"})`),
 			alert("PodsAbsent", `absent_over_time(up{job="kubernetes-pods"}[10m])`),
 		}})
-		res := checks.Run(b.Build(), checks.All(checks.Options{}), checks.Policy{})
+		b.AddPart(analyze.PartDashboards)
+		board := dashboards.Dashboard{UID: "all", Queries: []dashboards.Query{dashboards.NewQuery("Up", `up{job=~"node|payments-api"}`)}}
+		res := checks.Run(b.Build(), checks.All(checks.Options{Dashboards: []dashboards.Dashboard{board}}), checks.Policy{})
 		if len(res.Findings) != 0 || len(res.Skipped) != 0 {
 			t.Errorf("result = %+v", res)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
@@ -36,6 +37,8 @@ type Options struct {
 
 	RuleFiles            []string
 	PrometheusConfigFile string
+	// DashboardFiles are Grafana dashboard files or directories (--dashboards).
+	DashboardFiles []string
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -48,6 +51,8 @@ type Result struct {
 	Recorder *prometheus.Recorder
 	// Loki is what was read from a live Loki, for snapshots; nil otherwise.
 	Loki *loki.Result
+	// Dashboards are the dashboards read from DashboardFiles (nil when none were given).
+	Dashboards []dashboards.Dashboard
 	// Manifest is the snapshot that was read, if any.
 	Manifest *snapshot.Manifest
 }
@@ -162,6 +167,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		b.AddSource(analyze.Source{Name: "prometheus-config", Kind: "files", URL: o.PrometheusConfigFile})
 		b.AddPart(analyze.PartConfig)
+	}
+	if len(o.DashboardFiles) > 0 {
+		ds, skipped, err := dashboards.Load(o.DashboardFiles)
+		if err != nil {
+			return nil, err
+		}
+		src := analyze.Source{Name: "dashboards", Kind: "files", URL: strings.Join(o.DashboardFiles, ",")}
+		for _, s := range skipped {
+			src.Notes = append(src.Notes, fmt.Sprintf("skipped %s: %s", s.File, s.Reason))
+		}
+		b.AddSource(src)
+		b.AddPart(analyze.PartDashboards)
+		res.Dashboards = ds
+		if res.Dashboards == nil {
+			res.Dashboards = []dashboards.Dashboard{}
+		}
 	}
 	res.Inventory = b.Build()
 	return res, nil

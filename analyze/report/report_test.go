@@ -422,6 +422,7 @@ func TestSummary(t *testing.T) {
 				{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
 				{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
 				{Check: "logs/secrets", Missing: []string{"log_secrets"}},
+				{Check: "dashboards/missing", Missing: []string{"dashboards"}},
 			},
 			ChecksDisabled: []string{"alerts/missing-absent"},
 		}
@@ -464,6 +465,7 @@ func TestSummary(t *testing.T) {
 			{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
 			{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
 			{Check: "logs/secrets", Missing: []string{"log_secrets"}},
+			{Check: "dashboards/missing", Missing: []string{"dashboards"}},
 		}
 		if slices.Contains(sum.ChecksRun, "targets/down") || !reflect.DeepEqual(sum.ChecksSkipped, wantSkipped) || !slices.Equal(sum.ChecksDisabled, []string{"targets/down"}) {
 			t.Errorf("run %v, skipped %v, disabled %v", sum.ChecksRun, sum.ChecksSkipped, sum.ChecksDisabled)

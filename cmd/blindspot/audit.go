@@ -28,6 +28,7 @@ type sourceFlags struct {
 	from             string
 	rules            []string
 	prometheusConfig string
+	dashboards       []string
 }
 
 func (s *sourceFlags) register(cmd *cobra.Command) {
@@ -35,6 +36,7 @@ func (s *sourceFlags) register(cmd *cobra.Command) {
 	f.StringVar(&s.from, "from", "", "audit a snapshot directory written by `blindspot snapshot` instead of a live server")
 	f.StringArrayVar(&s.rules, "rules", nil, "rule file or directory to audit (plain groups files, PrometheusRule CRDs, multi-document YAML); repeat for more")
 	f.StringVar(&s.prometheusConfig, "prometheus-config", "", "a prometheus.yml whose scrape_configs name the jobs")
+	f.StringArrayVar(&s.dashboards, "dashboards", nil, "Grafana dashboard JSON files, export wrappers or ConfigMaps, or directories of them; repeat for more")
 }
 
 // collectOptions turns flags and config into collector options. With no source at all it
@@ -43,6 +45,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 	o := collect.Options{
 		RuleFiles:            s.rules,
 		PrometheusConfigFile: s.prometheusConfig,
+		DashboardFiles:       s.dashboards,
 		Logger:               a.logger,
 	}
 	promURL, lokiURL := a.cfg.Prometheus.URL, a.cfg.Loki.URL
@@ -71,7 +74,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
 		}
 		o.Prometheus = &opts
-	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "":
+	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0:
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"
@@ -104,13 +107,19 @@ reads the embedded demo snapshot.
 			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
 				return usageError(fmt.Errorf("--format %q: want text, json or markdown", format))
 			}
-			all, policy, err := a.cfg.checkSuite()
+			all, policy, err := a.cfg.checkSuite(nil)
 			if err != nil {
 				return usageError(err)
 			}
 			res, err := a.collect(cmd.Context(), src)
 			if err != nil {
 				return err
+			}
+			if res.Dashboards != nil {
+				// The dashboard check judges the dashboards that were read.
+				if all, policy, err = a.cfg.checkSuite(res.Dashboards); err != nil {
+					return usageError(err)
+				}
 			}
 			rep := report.Build(report.Input{
 				Inventory: res.Inventory,

@@ -132,12 +132,13 @@ func TestIntegration(t *testing.T) {
 			if live.Summary.Rules.Alerting != len(sc.Alerts) || live.Summary.Rules.Recording != len(sc.RecordingRules) {
 				t.Errorf("rules summary %+v, want %d alerting and %d recording", live.Summary.Rules, len(sc.Alerts), len(sc.RecordingRules))
 			}
-			// Every Prometheus check runs; without a Loki, only the log checks are skipped.
+			// Every Prometheus check runs; without a Loki and dashboards, only the log and
+			// dashboard checks are skipped.
 			var skipped []string
 			for _, s := range live.Summary.ChecksSkipped {
 				skipped = append(skipped, s.Check)
 			}
-			if live.Summary.MetricNames == 0 || !slices.Equal(skipped, []string{"logs/unaggregated", "logs/secrets"}) {
+			if live.Summary.MetricNames == 0 || !slices.Equal(skipped, []string{"logs/unaggregated", "logs/secrets", "dashboards/missing"}) {
 				t.Errorf("summary %+v: want metric names and every Prometheus check run", live.Summary)
 			}
 

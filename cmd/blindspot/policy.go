@@ -7,6 +7,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 )
@@ -103,12 +104,14 @@ func (c Config) policy(known []string) (checks.Policy, error) {
 	return p, nil
 }
 
-// checkSuite builds the configured checks and policy; audit and generate judge alike.
-func (c Config) checkSuite() ([]checks.Check, checks.Policy, error) {
+// checkSuite builds the configured checks and policy; audit and generate judge alike. ds are
+// the dashboards read with --dashboards, nil when none were.
+func (c Config) checkSuite(ds []dashboards.Dashboard) ([]checks.Check, checks.Policy, error) {
 	copts, err := c.checkOptions()
 	if err != nil {
 		return nil, checks.Policy{}, err
 	}
+	copts.Dashboards = ds
 	all := checks.All(copts)
 	policy, err := c.policy(checks.Names(all))
 	if err != nil {
