@@ -107,19 +107,9 @@ reads the embedded demo snapshot.
 			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
 				return usageError(fmt.Errorf("--format %q: want text, json or markdown", format))
 			}
-			all, policy, err := a.cfg.checkSuite(nil)
-			if err != nil {
-				return usageError(err)
-			}
-			res, err := a.collect(cmd.Context(), src)
+			res, all, policy, err := a.collect(cmd.Context(), src)
 			if err != nil {
 				return err
-			}
-			if res.Dashboards != nil {
-				// The dashboard check judges the dashboards that were read.
-				if all, policy, err = a.cfg.checkSuite(res.Dashboards); err != nil {
-					return usageError(err)
-				}
 			}
 			rep := report.Build(report.Input{
 				Inventory: res.Inventory,
@@ -172,18 +162,28 @@ func partialError(rep report.Report) error {
 	return sourceError(fmt.Errorf("partial report: could not read %s", strings.Join(failed, "; ")))
 }
 
-// collect reads the sources the flags and configuration name (the demo snapshot when none).
-func (a *app) collect(ctx context.Context, src sourceFlags) (*collect.Result, error) {
+// collect checks the check configuration (so that a mistake there fails before any
+// network traffic), reads the sources the flags and configuration name (the demo snapshot when
+// none), and returns the checks and policy to judge them with.
+func (a *app) collect(ctx context.Context, src sourceFlags) (*collect.Result, []checks.Check, checks.Policy, error) {
+	if _, _, err := a.cfg.checkSuite(nil); err != nil {
+		return nil, nil, checks.Policy{}, usageError(err)
+	}
 	opts, err := a.collectOptions(src)
 	if err != nil {
-		return nil, err
+		return nil, nil, checks.Policy{}, err
 	}
 	res, err := collect.Run(ctx, opts)
 	if err != nil {
-		return nil, usageError(err)
+		return nil, nil, checks.Policy{}, usageError(err)
 	}
 	a.logStreamMatches(res.Inventory)
-	return res, nil
+	// The dashboard check judges the dashboards that were read (nil when none were).
+	all, policy, err := a.cfg.checkSuite(res.Dashboards)
+	if err != nil {
+		return nil, nil, checks.Policy{}, usageError(err)
+	}
+	return res, all, policy, nil
 }
 
 // logStreamMatches shows at debug level (--verbose) which label pair related each job to its

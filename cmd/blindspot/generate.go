@@ -103,19 +103,9 @@ Exit codes:
 			if err != nil {
 				return usageError(err)
 			}
-			all, policy, err := a.cfg.checkSuite(nil)
-			if err != nil {
-				return usageError(err)
-			}
-			res, err := a.collect(cmd.Context(), src)
+			res, all, policy, err := a.collect(cmd.Context(), src)
 			if err != nil {
 				return err
-			}
-			if res.Dashboards != nil {
-				// The dashboard check judges the dashboards that were read.
-				if all, policy, err = a.cfg.checkSuite(res.Dashboards); err != nil {
-					return usageError(err)
-				}
 			}
 			for _, s := range res.Inventory.Sources {
 				if !s.OK() {

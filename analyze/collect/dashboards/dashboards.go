@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/blindspot-dev/blindspot/internal/fsutil"
+
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
@@ -92,7 +94,7 @@ func Load(paths []string) ([]Dashboard, []Skipped, error) {
 		}
 		files := []string{path}
 		if info.IsDir() {
-			if files, err = filesUnder(path); err != nil {
+			if files, err = fsutil.FilesUnder(path, fileExt, ioError); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -103,39 +105,6 @@ func Load(paths []string) ([]Dashboard, []Skipped, error) {
 		}
 	}
 	return out, skipped, nil
-}
-
-// filesUnder lists the dashboard files below dir in lexical order.
-func filesUnder(dir string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return ioError(path, err)
-		}
-		if d.IsDir() {
-			if path != dir && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !slices.Contains(fileExt, strings.ToLower(filepath.Ext(d.Name()))) {
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			info, err := os.Stat(path)
-			if err != nil {
-				return ioError(path, err)
-			}
-			if info.IsDir() {
-				return nil
-			}
-		} else if !d.Type().IsRegular() {
-			return nil
-		}
-		files = append(files, path)
-		return nil
-	})
-	return files, err
 }
 
 // ioError keeps the path once: os errors repeat it in their own text.

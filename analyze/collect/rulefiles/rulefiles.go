@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/internal/fsutil"
+
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
@@ -93,7 +95,7 @@ func Load(paths []string) (Result, error) {
 			}
 			continue
 		}
-		files, err := ruleFilesUnder(path)
+		files, err := fsutil.FilesUnder(path, ruleFileExt, ioError)
 		if err != nil {
 			return Result{}, err
 		}
@@ -104,49 +106,6 @@ func Load(paths []string) (Result, error) {
 		}
 	}
 	return res, nil
-}
-
-// ruleFilesUnder lists the rule files below dir in lexical order.
-func ruleFilesUnder(dir string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return ioError(path, err)
-		}
-		if d.IsDir() {
-			if path != dir && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !hasRuleFileExt(d.Name()) {
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			info, err := os.Stat(path)
-			if err != nil {
-				return ioError(path, err)
-			}
-			if info.IsDir() {
-				return nil
-			}
-		} else if !d.Type().IsRegular() {
-			return nil
-		}
-		files = append(files, path)
-		return nil
-	})
-	return files, err
-}
-
-func hasRuleFileExt(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	for _, e := range ruleFileExt {
-		if ext == e {
-			return true
-		}
-	}
-	return false
 }
 
 // ioError keeps the path once: os errors repeat it in their own text.
