@@ -3,7 +3,10 @@
 package yamlnode
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -62,4 +65,38 @@ func ErrorLine(err error) (int, string) {
 		}
 	}
 	return 0, strings.TrimPrefix(msg, "yaml: ")
+}
+
+// SyntaxError is a YAML document that does not decode, at Line (0 when unknown).
+type SyntaxError struct {
+	Line int
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string { return "invalid YAML: " + e.Msg }
+
+// Documents decodes every document of a multi-document YAML stream and returns the root node
+// of each one that is not empty or null. A decoding failure is a *SyntaxError; a panic in the
+// decoder (yaml.v3 has panicked on hostile input before) becomes an error as well.
+func Documents(content []byte) (docs []*yaml.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			docs, err = nil, &SyntaxError{Msg: fmt.Sprintf("unexpected YAML decoder failure: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(content))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return docs, nil
+			}
+			line, msg := ErrorLine(err)
+			return nil, &SyntaxError{Line: line, Msg: msg}
+		}
+		if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || IsNull(Resolve(doc.Content[0])) {
+			continue
+		}
+		docs = append(docs, doc.Content[0])
+	}
 }

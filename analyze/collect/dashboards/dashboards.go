@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,7 +21,6 @@ import (
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
 
 	"github.com/prometheus/prometheus/promql/parser"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/blindspot-dev/blindspot/internal/yamlnode"
 )
@@ -165,30 +163,16 @@ func (p *fileParser) skip(where, reason string) {
 // maxListDepth bounds Lists nested in Lists.
 const maxListDepth = 4
 
-func (p *fileParser) yamlFile(content []byte) (err error) {
-	// yaml.v3 has panicked on hostile input before; a dashboard file must never crash the audit.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%s: unexpected YAML decoder failure: %v", p.file, r)
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(content))
-	documents := 0
-	for {
-		var doc yaml.Node
-		if err := dec.Decode(&doc); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			line, msg := yamlnode.ErrorLine(err)
-			return fmt.Errorf("%s:%d: invalid YAML: %s", p.file, line, msg)
-		}
-		if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || yamlnode.IsNull(yamlnode.Resolve(doc.Content[0])) {
-			continue
-		}
-		documents++
+func (p *fileParser) yamlFile(content []byte) error {
+	docs, err := yamlnode.Documents(content)
+	if err != nil {
+		var se *yamlnode.SyntaxError
+		errors.As(err, &se)
+		return fmt.Errorf("%s:%d: %s", p.file, se.Line, se.Error())
+	}
+	for _, doc := range docs {
 		var v any
-		if err := doc.Content[0].Decode(&v); err != nil {
+		if err := doc.Decode(&v); err != nil {
 			line, msg := yamlnode.ErrorLine(err)
 			return fmt.Errorf("%s:%d: invalid YAML: %s", p.file, line, msg)
 		}
@@ -196,7 +180,7 @@ func (p *fileParser) yamlFile(content []byte) (err error) {
 			return err
 		}
 	}
-	if documents == 0 {
+	if len(docs) == 0 {
 		p.skip("", "empty file")
 	}
 	return nil

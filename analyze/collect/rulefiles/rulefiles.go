@@ -9,10 +9,8 @@
 package rulefiles
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -149,35 +147,20 @@ func (p *parser) skip(line int, reason string) {
 }
 
 // Parse reads the rule groups of one file's content; file names it in errors and results.
-func Parse(file string, content []byte) (res Result, err error) {
+func Parse(file string, content []byte) (Result, error) {
 	p := &parser{file: file, read: map[*yaml.Node]bool{}}
-	// yaml.v3 has panicked on hostile input before; a rule file must never crash the audit.
-	defer func() {
-		if r := recover(); r != nil {
-			res, err = Result{}, p.fail(0, "unexpected YAML decoder failure: %v", r)
-		}
-	}()
-
-	dec := yaml.NewDecoder(bytes.NewReader(content))
-	documents := 0
-	for {
-		var doc yaml.Node
-		if err := dec.Decode(&doc); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			line, msg := yamlnode.ErrorLine(err)
-			return Result{}, p.fail(line, "invalid YAML: %s", msg)
-		}
-		if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || yamlnode.IsNull(yamlnode.Resolve(doc.Content[0])) {
-			continue
-		}
-		documents++
-		if err := p.document(yamlnode.Resolve(doc.Content[0]), 0); err != nil {
+	docs, err := yamlnode.Documents(content)
+	if err != nil {
+		var se *yamlnode.SyntaxError
+		errors.As(err, &se)
+		return Result{}, p.fail(se.Line, "%s", se.Error())
+	}
+	for _, doc := range docs {
+		if err := p.document(yamlnode.Resolve(doc), 0); err != nil {
 			return Result{}, err
 		}
 	}
-	if documents == 0 {
+	if len(docs) == 0 {
 		p.skip(0, ReasonEmpty)
 	}
 	return p.res, nil
