@@ -61,61 +61,6 @@ func unparsedLine(sum Summary) string {
 	return fmt.Sprintf("%d rules do not parse as PromQL, %d are not PromQL rules and were skipped", sum.Rules.Unparseable, sum.Rules.NotPromQL)
 }
 
-// coverageColumns are the headings of the coverage matrix after the job.
-var coverageColumns = []string{"scraped", "up alert", "absence alert", "business", "runbooks"}
-
-// unknownCell marks a column the audit could not decide.
-const unknownCell = "—"
-
-// cell is one coverage matrix value; alarm marks a gap worth a reader's eye.
-type cell struct {
-	text  string
-	alarm bool
-}
-
-// coverageCells renders a row's columns (coverageColumns) as short words.
-func coverageCells(row CoverageRow) []cell {
-	ratio := func(column string, n, total int) cell {
-		switch {
-		case !row.known(column):
-			return cell{text: unknownCell}
-		case total == 0:
-			return cell{text: "none"}
-		}
-		return cell{text: fmt.Sprintf("%d/%d", n, total), alarm: n < total}
-	}
-	yesNo := func(column string, alerts []string) cell {
-		switch {
-		case !row.known(column):
-			return cell{text: unknownCell}
-		case len(alerts) == 0:
-			return cell{text: "NO", alarm: true}
-		}
-		return cell{text: "yes"}
-	}
-	scraped := cell{text: unknownCell}
-	if row.known(UnknownTargets) {
-		scraped = cell{text: "none", alarm: true}
-		if row.Targets > 0 {
-			scraped = cell{text: fmt.Sprintf("%d/%d up", row.Up, row.Targets), alarm: row.Up < row.Targets}
-		}
-	}
-	return []cell{
-		scraped,
-		yesNo(UnknownUpAlerts, row.UpAlerts),
-		yesNo(UnknownAbsenceAlerts, row.AbsenceAlerts),
-		ratio(UnknownBusiness, row.BusinessCovered, row.BusinessTotal),
-		ratio(UnknownAlerts, row.AlertsWithRunbook, row.Alerts),
-	}
-}
-
-// anyUnknown reports whether some cell of the matrix shows unknownCell.
-func anyUnknown(rows []CoverageRow) bool {
-	return slices.ContainsFunc(rows, func(row CoverageRow) bool { return len(row.Unknown) > 0 })
-}
-
-const unknownLegend = unknownCell + " not known: the audit lacked what the column needs (see the checks that did not run)"
-
 // severitiesDesc lists the severities from the worst.
 var severitiesDesc = []analyze.Severity{analyze.Critical, analyze.Warning, analyze.Info}
 

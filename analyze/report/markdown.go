@@ -57,15 +57,20 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		p.line("")
 		p.line("Would anyone be paged if the job broke?")
 		p.line("")
-		p.table(append([]string{"job"}, coverageColumns...)...)
-		for _, row := range r.Coverage {
+		header := []string{"job"}
+		for _, c := range matrixColumns {
+			header = append(header, c.Heading)
+		}
+		p.table(header...)
+		rows := matrix(r)
+		for _, row := range rows {
 			cells := []string{mdEscape(row.Job)}
-			for _, c := range coverageCells(row) {
-				cells = append(cells, mdAlarm(c.text, c.alarm))
+			for _, c := range row.Cells {
+				cells = append(cells, mdAlarm(c.Text, c.State == stateGap))
 			}
 			p.row(cells...)
 		}
-		if anyUnknown(r.Coverage) {
+		if anyState(rows, stateUnknown) {
 			p.line("")
 			p.line("%s", unknownLegend)
 		}

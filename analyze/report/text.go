@@ -63,7 +63,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 	p.line("")
 
 	if len(r.Coverage) > 0 {
-		p.coverage(r.Coverage)
+		p.coverage(r)
 		p.line("")
 	}
 
@@ -109,16 +109,32 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 	return p.err
 }
 
-// coverage prints the matrix, one line per job, the columns padded to their widest cell.
-func (p *printer) coverage(rows []CoverageRow) {
-	header := append([]string{"job"}, coverageColumns...)
-	lines := make([][]cell, len(rows))
+// coverage prints the compact matrix: one line per job, a symbol per column (with the ratio
+// where there is one), the columns padded to their widest cell, then the legend.
+func (p *printer) coverage(r Report) {
+	rows := matrix(r)
+	header := []string{"job"}
+	for _, c := range matrixColumns {
+		header = append(header, c.Heading)
+	}
+	type textCell struct {
+		text  string
+		alarm bool
+	}
+	lines := make([][]textCell, len(rows))
 	widths := make([]int, len(header))
 	for i, h := range header {
 		widths[i] = utf8.RuneCountInString(h)
 	}
 	for i, row := range rows {
-		lines[i] = append([]cell{{text: strconv.Quote(row.Job)}}, coverageCells(row)...)
+		lines[i] = []textCell{{text: strconv.Quote(row.Job)}}
+		for _, c := range row.Cells {
+			text := stateSymbols[c.State]
+			if c.Short != "" {
+				text += " " + c.Short
+			}
+			lines[i] = append(lines[i], textCell{text: text, alarm: c.State == stateGap})
+		}
 		for c, cl := range lines[i] {
 			widths[c] = max(widths[c], utf8.RuneCountInString(cl.text))
 		}
@@ -140,16 +156,14 @@ func (p *printer) coverage(rows []CoverageRow) {
 		for c, cl := range l {
 			s := pad(cl.text, c)
 			if cl.alarm {
-				// Paint the word, not its padding, so columns stay aligned.
+				// Paint the cell, not its padding, so columns stay aligned.
 				s = p.paint(ansiRed, cl.text) + s[len(cl.text):]
 			}
 			b.WriteString(s)
 		}
 		p.line("  %s", b.String())
 	}
-	if anyUnknown(rows) {
-		p.line("  %s", unknownLegend)
-	}
+	p.line("  %s", matrixLegend)
 }
 
 type printer struct {
