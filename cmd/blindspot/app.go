@@ -25,6 +25,7 @@ type app struct {
 
 	configFile string
 	verbose    bool
+	quiet      bool
 	logger     *slog.Logger
 	cfg        Config
 	cfgFile    string // the file actually read, "" for none
@@ -60,6 +61,7 @@ its blind spots: targets that are down, jobs without targets, and more.
 	pf.String("loki-url", "", "Loki URL; overrides loki.url")
 	pf.String("grafana-url", "", "Grafana URL; overrides grafana.url")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what blindspot does to stderr (credentials are redacted)")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress line on stderr during long collections (there is none when stderr is not a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 
 	root.AddCommand(a.auditCommand(), a.generateCommand(), a.snapshotCommand(), a.versionCommand())
@@ -112,8 +114,13 @@ func (a *app) setup(cmd *cobra.Command) error {
 
 // isTerminal reports whether w is a terminal, for color.
 func isTerminal(w io.Writer) bool {
+	return os.Getenv("NO_COLOR") == "" && isCharDevice(w)
+}
+
+// isCharDevice reports whether w is a character device (a terminal), whatever NO_COLOR says.
+func isCharDevice(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok || os.Getenv("NO_COLOR") != "" {
+	if !ok {
 		return false
 	}
 	fi, err := f.Stat()

@@ -59,9 +59,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 		}
 		o.Loki = &opts
 		o.LokiOptions = loki.Options{Window: a.cfg.Logs.Window, Limit: a.cfg.Logs.SampleLines, MaxQueries: a.cfg.Logs.MaxQueries}
-		if isTerminal(a.stderr) {
-			o.LokiOptions.Progress = a.progress("sampling Loki streams with secret keywords")
-		}
+		o.LokiOptions.Progress = a.progress("sampling Loki streams with secret keywords")
 	}
 	switch {
 	case s.from != "" && promURL != "":
@@ -101,11 +99,12 @@ reads the embedded demo snapshot.
 ` + exitCodesHelp,
 		Example: `  blindspot audit --prometheus-url http://localhost:9090
   blindspot audit --from ./snap --format json --output report.json
+  blindspot audit --format html --output report.html
   blindspot audit --rules ./rules --prometheus-config prometheus.yml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
-				return usageError(fmt.Errorf("--format %q: want text, json or markdown", format))
+			if !slices.Contains([]string{"text", "json", "markdown", "html"}, format) {
+				return usageError(fmt.Errorf("--format %q: want text, json, markdown or html", format))
 			}
 			res, all, policy, err := a.collect(cmd.Context(), src)
 			if err != nil {
@@ -125,6 +124,8 @@ reads the embedded demo snapshot.
 				err = report.WriteJSON(&buf, rep)
 			case "markdown":
 				err = report.WriteMarkdown(&buf, rep)
+			case "html":
+				err = report.WriteHTML(&buf, rep, report.HTMLOptions{Version: toolVersion()})
 			default:
 				err = report.WriteText(&buf, rep, report.TextOptions{Color: output == "" && isTerminal(a.stdout)})
 			}
@@ -143,7 +144,7 @@ reads the embedded demo snapshot.
 	}
 	src.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "text", "report format: text, json or markdown")
+	f.StringVar(&format, "format", "text", "report format: text, json, markdown or html (one self-contained page)")
 	f.StringVarP(&output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
 	return cmd
 }
@@ -207,8 +208,12 @@ func (a *app) logStreamMatches(inv *analyze.Inventory) {
 }
 
 // progress returns a callback that keeps one line on the terminal up to date and ends it
-// when the work is done. Only used when stderr is a terminal.
+// when the work is done, or nil (no progress) when stderr is not a terminal or with --quiet:
+// a log file or a CI job must not fill with carriage returns.
 func (a *app) progress(what string) func(done, total int) {
+	if a.quiet || !isCharDevice(a.stderr) {
+		return nil
+	}
 	return func(done, total int) {
 		fmt.Fprintf(a.stderr, "\r%s: %d/%d", what, done, total)
 		if done == total {

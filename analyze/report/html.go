@@ -1,0 +1,199 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/templates"
+)
+
+// HTMLOptions control the HTML renderer.
+type HTMLOptions struct {
+	// Version is blindspot's version, shown in the header.
+	Version string
+}
+
+// WriteHTML writes the report as one self-contained page (templates/report.html.tmpl): the
+// sources, the totals, the coverage matrix with each cell linking to the findings behind it,
+// and a findings table that can be filtered, searched and sorted. CSS and JavaScript are
+// inlined, so the page works offline. Every value from the monitored systems is escaped by
+// html/template; only http and https values become links.
+func WriteHTML(w io.Writer, r Report, o HTMLOptions) error {
+	t, err := htmlTemplate()
+	if err != nil {
+		return err
+	}
+	return t.Execute(w, newHTMLPage(r, o))
+}
+
+var htmlTemplate = sync.OnceValues(func() (*template.Template, error) {
+	t, err := template.New(templates.ReportHTML).Option("missingkey=error").Funcs(template.FuncMap{
+		"symbol": func(s cellState) string { return stateSymbols[s] },
+	}).ParseFS(templates.FS, templates.ReportHTML, templates.ReportCSS, templates.ReportJS)
+	if err != nil {
+		return nil, fmt.Errorf("parsing templates/%s: %w", templates.ReportHTML, err)
+	}
+	return t, nil
+})
+
+// htmlPage is what the template renders.
+type htmlPage struct {
+	Report  Report
+	Version string
+	// Inventory and Unparsed are the summary lines the other renderers print too.
+	Inventory, Unparsed string
+	Columns             []matrixColumn
+	Matrix              []htmlMatrixRow
+	Legend              []htmlLegend
+	Findings            []htmlFinding
+	Suppressed          []htmlFinding
+	// Checks and Jobs fill the filters: the checks in report order, the jobs sorted.
+	Checks []string
+	Jobs   []htmlJob
+	// NoJob is set when some finding has no job (a rule's, say).
+	NoJob bool
+}
+
+type htmlMatrixRow struct {
+	Job   string
+	Cells []htmlCell
+}
+
+type htmlCell struct {
+	matrixCell
+	Column string
+	// Target is the anchor of the first finding behind the cell ("" when none), IDs all
+	// their IDs separated by spaces, for the script that filters the table down to them.
+	Target string
+	IDs    string
+	Label  string
+}
+
+type htmlLegend struct {
+	State cellState
+	Text  string
+}
+
+type htmlJob struct {
+	Key, Name string
+}
+
+type htmlFinding struct {
+	analyze.Finding
+	Rank     int
+	Job      string
+	HasJob   bool
+	JobKey   string
+	Subject  string
+	Location string
+	Details  []htmlDetail
+	HelpURL  string
+	Reason   string
+}
+
+// htmlDetail is one detail of a finding; URL is set only for an http or https value.
+type htmlDetail struct {
+	Key, Value, URL string
+}
+
+func newHTMLPage(r Report, o HTMLOptions) htmlPage {
+	p := htmlPage{
+		Report:    r,
+		Version:   o.Version,
+		Inventory: inventoryLine(r.Summary),
+		Unparsed:  unparsedLine(r.Summary),
+		Columns:   matrixColumns,
+	}
+	rows := matrix(r)
+	for _, row := range rows {
+		hr := htmlMatrixRow{Job: row.Job}
+		for c, cell := range row.Cells {
+			hc := htmlCell{matrixCell: cell, Column: matrixColumns[c].Heading, Label: "job " + strconv.Quote(row.Job) + ", " + matrixColumns[c].Heading}
+			if len(cell.Findings) > 0 {
+				hc.Target = "f-" + cell.Findings[0]
+				for i, id := range cell.Findings {
+					if i > 0 {
+						hc.IDs += " "
+					}
+					hc.IDs += id
+				}
+			}
+			hr.Cells = append(hr.Cells, hc)
+		}
+		p.Matrix = append(p.Matrix, hr)
+	}
+	for _, s := range []cellState{stateCovered, stateGap, stateNone, stateUnknown} {
+		p.Legend = append(p.Legend, htmlLegend{State: s, Text: legendTexts[s]})
+	}
+
+	var jobs []string
+	for _, f := range r.Findings {
+		if !slices.Contains(p.Checks, f.Check) {
+			p.Checks = append(p.Checks, f.Check)
+		}
+		if j, ok := f.Subject["job"]; ok {
+			jobs = append(jobs, j)
+		} else {
+			p.NoJob = true
+		}
+	}
+	slices.Sort(jobs)
+	jobs = slices.Compact(jobs)
+	keys := map[string]string{}
+	for i, j := range jobs {
+		keys[j] = "j" + strconv.Itoa(i)
+		p.Jobs = append(p.Jobs, htmlJob{Key: keys[j], Name: j})
+	}
+	for _, f := range r.Findings {
+		p.Findings = append(p.Findings, newHTMLFinding(f, keys))
+	}
+	for _, s := range r.Suppressed {
+		hf := newHTMLFinding(s.Finding, keys)
+		hf.Reason = s.Reason
+		p.Suppressed = append(p.Suppressed, hf)
+	}
+	return p
+}
+
+var legendTexts = map[cellState]string{
+	stateCovered: "covered",
+	stateGap:     "gap",
+	stateNone:    "nothing to judge",
+	stateUnknown: "not known: the audit lacked what the column needs (see the checks that did not run)",
+}
+
+func newHTMLFinding(f analyze.Finding, jobKeys map[string]string) htmlFinding {
+	hf := htmlFinding{
+		Finding:  f,
+		Rank:     int(analyze.Critical - f.Severity),
+		JobKey:   "none",
+		Subject:  subjectString(f.Subject),
+		Location: location(f),
+		HelpURL:  HelpBaseURL + helpPath(f),
+	}
+	if j, ok := f.Subject["job"]; ok {
+		hf.Job, hf.HasJob, hf.JobKey = j, true, jobKeys[j]
+	}
+	for _, k := range sortedKeys(f.Details) {
+		if v := f.Details[k]; v != "" {
+			hf.Details = append(hf.Details, htmlDetail{Key: k, Value: v, URL: webURL(v)})
+		}
+	}
+	return hf
+}
+
+// webURL returns s when it is an absolute http or https URL, else "": a value from a
+// monitored system becomes a link only then (never javascript: or data:).
+func webURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return s
+}
