@@ -32,6 +32,7 @@ func demoReport(t testing.TB) report.Report {
 // The payloads of hostileReport. Each sets window.__pwned if it ever runs.
 const (
 	scriptJob    = `<script>window.__pwned="job"</script>`
+	alertJob     = `<script>alert(1)</script>`
 	imgJob       = `"quoted' </td></tr><img src=x onerror="window.__pwned='img'">`
 	jsURL        = `javascript:window.__pwned='url'`
 	hostileLine  = `</code></td><script>window.__pwned="error"</script>`
@@ -48,6 +49,7 @@ func hostileReport() report.Report {
 	for _, p := range []analyze.Part{analyze.PartTargets, analyze.PartConfig, analyze.PartRules, analyze.PartJobMetrics, analyze.PartLogStreams, analyze.PartLogSecrets} {
 		b.AddPart(p)
 	}
+	b.AddConfiguredJob(alertJob, []string{"static"}, 0)
 	b.AddTarget(analyze.Target{Job: scriptJob, ScrapePool: scriptJob, Instance: "10.0.0.66:80", ScrapeURL: jsURL,
 		Health: analyze.HealthDown, LastError: hostileLine})
 	b.AddTarget(analyze.Target{Job: imgJob, ScrapePool: imgJob, Instance: "10.0.0.67:80", ScrapeURL: "http://10.0.0.67:80/metrics",
