@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -283,11 +284,59 @@ func TestHTMLInBrowser(t *testing.T) {
 			t.Errorf("%d findings shown after clearing, want %d", len(got), all)
 		}
 
-		// Keyboard: Tab reaches the filters, which are real form controls.
+		// Keyboard: the filters are labelled form controls; a cell link and a sort button
+		// work with Enter.
 		if got := eval[[]string](t, b, `Array.from(document.querySelectorAll(".filters select, .filters input"), e => e.labels.length ? e.labels[0].textContent : "unlabelled")`); !slices.Equal(got, []string{"Severity", "Check", "Job", "Search"}) {
 			t.Errorf("filter labels = %q", got)
 		}
+		last := `Array.from(document.querySelectorAll("#matrix a.cell-link")).pop()`
+		b.do(t, chromedp.Evaluate[chromedp.Void](last+`.focus()`), chromedp.KeyEvent("\r"))
+		cellIDs = eval[[]string](t, b, last+`.dataset.findings.split(" ").map(id => "f-" + id)`)
+		got = eval[[]string](t, b, jsVisibleIDs)
+		slices.Sort(got)
+		slices.Sort(cellIDs)
+		if !slices.Equal(got, cellIDs) || len(got) == 0 {
+			t.Errorf("Enter on the last cell link shows %q, want %q", got, cellIDs)
+		}
+		b.do(t, chromedp.Focus(chromedp.CSS(`th[data-sort="rank"] button`)), chromedp.KeyEvent("\r"))
+		if got := eval[string](t, b, `document.querySelector('th[data-sort="rank"]').getAttribute("aria-sort")`); got != "ascending" {
+			t.Errorf("Enter on the severity heading: aria-sort = %q", got)
+		}
+		b.do(t, chromedp.Click(chromedp.ID("cell-filter-clear")))
 		b.screenshot(t, "demo.png")
+
+		// Printed, the page drops the controls and keeps the cell colors.
+		b.do(t, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+			return err
+		}))
+		if got := eval[string](t, b, `getComputedStyle(document.querySelector(".filters")).display`); got != "none" {
+			t.Errorf("printed, the filters show (display %q)", got)
+		}
+		if got := eval[string](t, b, `getComputedStyle(document.querySelector("#matrix td.gap")).printColorAdjust`); got != "exact" {
+			t.Errorf("printed, the gap cells may lose their color (print-color-adjust %q)", got)
+		}
+		if n := eval[int](t, b, `document.querySelectorAll("#findings-table tbody tr[hidden]").length`); n != 0 {
+			t.Errorf("%d findings hidden when printing an unfiltered page", n)
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+		defer cancel()
+		pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(pdf), "%PDF-") || len(pdf) < 10000 {
+			t.Errorf("printing gave %d bytes starting %q", len(pdf), pdf[:min(len(pdf), 8)])
+		}
+		path := filepath.Join(t.TempDir(), "demo.pdf")
+		if err := os.WriteFile(path, pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("printed: %s", path)
+		b.do(t, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+			return err
+		}))
 	})
 
 	t.Run("Hostile label values show as text in Chromium, and none of their scripts runs.", func(t *testing.T) {
