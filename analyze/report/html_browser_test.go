@@ -154,11 +154,11 @@ func (b *browser) screenshot(t *testing.T, name string) {
 
 // The page's state as read through the DOM.
 const (
-	jsMatrixJobs   = `Array.from(document.querySelectorAll("#matrix tbody th.job"), th => th.textContent)`
-	jsVisibleIDs   = `Array.from(document.querySelectorAll("#findings-table tbody tr"), tr => tr.hidden ? null : tr.id).filter(id => id !== null)`
-	jsCount        = `document.getElementById("findings-count").textContent`
-	jsJobSortKeys  = `Array.from(document.querySelectorAll("#findings-table tbody tr td.job"), td => td.dataset.key)`
-	jsCellState    = `(function (job, column) {
+	jsMatrixJobs  = `Array.from(document.querySelectorAll("#matrix tbody th.job"), th => th.textContent)`
+	jsVisibleIDs  = `Array.from(document.querySelectorAll("#findings-table tbody tr"), tr => tr.hidden ? null : tr.id).filter(id => id !== null)`
+	jsCount       = `document.getElementById("findings-count").textContent`
+	jsJobSortKeys = `Array.from(document.querySelectorAll("#findings-table tbody tr td.job"), td => td.dataset.key)`
+	jsCellState   = `(function (job, column) {
 		const heads = Array.from(document.querySelectorAll("#matrix thead th"), th => th.textContent);
 		const row = Array.from(document.querySelectorAll("#matrix tbody tr")).find(tr => tr.querySelector("th").textContent === job);
 		return row ? row.children[heads.indexOf(column)].dataset.state : "no row";
@@ -242,7 +242,9 @@ func TestHTMLInBrowser(t *testing.T) {
 
 		// Search, typed with real key events.
 		b.do(t, chromedp.SendKeys(chromedp.ID("filter-search"), "InvoicesStalled"))
-		want = idsWhere(func(f analyze.Finding) bool { return strings.Contains(strings.ToLower(findingText(f)), "invoicesstalled") })
+		want = idsWhere(func(f analyze.Finding) bool {
+			return strings.Contains(strings.ToLower(findingText(f)), "invoicesstalled")
+		})
 		if got := eval[[]string](t, b, jsVisibleIDs); !slices.Equal(got, want) || len(want) == 0 {
 			t.Errorf("search InvoicesStalled shows %q, want %q", got, want)
 		}

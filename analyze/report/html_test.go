@@ -212,6 +212,30 @@ func TestHTML(t *testing.T) {
 		}
 	})
 
+	t.Run("A source that could not be read completely is flagged, with what failed and what is missing.", func(t *testing.T) {
+		doc := parseHTML(t, renderHTML(t, goldenReport()))
+		var state, alarm string
+		walk(doc, func(n *html.Node) {
+			if class, _ := attr(n, "class"); n.Data == "tr" && class == "partial" {
+				state = text(n)
+			}
+			if class, _ := attr(n, "class"); class == "alarm" {
+				alarm = text(n)
+			}
+		})
+		for _, want := range []string{
+			"could not read metric_names: read tcp 10.0.0.1:41234->10.0.0.2:9090: connection reset by peer",
+			"not available: buildinfo (/api/v1/status/buildinfo is not served (HTTP 404))",
+		} {
+			if !strings.Contains(state, want) {
+				t.Errorf("the partial source's row lacks %q:\n%s", want, state)
+			}
+		}
+		if !strings.Contains(alarm, "could not be read completely") {
+			t.Errorf("no warning that the report is partial (got %q)", alarm)
+		}
+	})
+
 	t.Run("Each gap cell links to the findings behind it.", func(t *testing.T) {
 		rep := demoReport(t)
 		ids := map[string]string{}
