@@ -46,6 +46,7 @@ var htmlTemplate = sync.OnceValues(func() (*template.Template, error) {
 type htmlPage struct {
 	Report  Report
 	Version string
+	Sources []htmlSource
 	// Inventory and Unparsed are the summary lines the other renderers print too.
 	Inventory, Unparsed string
 	Columns             []matrixColumn
@@ -59,6 +60,14 @@ type htmlPage struct {
 	// NoJob is set when some finding has no job (a rule's, say).
 	NoJob bool
 }
+
+// htmlSource is a source with the parts that failed the same way merged, as in the text report.
+type htmlSource struct {
+	Source
+	Failed []htmlFailure
+}
+
+type htmlFailure struct{ Parts, Error string }
 
 type htmlMatrixRow struct {
 	Job   string
@@ -109,6 +118,13 @@ func newHTMLPage(r Report, o HTMLOptions) htmlPage {
 		Inventory: inventoryLine(r.Summary),
 		Unparsed:  unparsedLine(r.Summary),
 		Columns:   matrixColumns,
+	}
+	for _, src := range r.Sources {
+		hs := htmlSource{Source: src}
+		for _, g := range groupErrors(src.Errors) {
+			hs.Failed = append(hs.Failed, htmlFailure{Parts: g.parts, Error: g.err})
+		}
+		p.Sources = append(p.Sources, hs)
 	}
 	rows := matrix(r)
 	for _, row := range rows {

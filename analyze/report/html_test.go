@@ -224,7 +224,7 @@ func TestHTML(t *testing.T) {
 			}
 		})
 		for _, want := range []string{
-			"could not read metric_names: read tcp 10.0.0.1:41234->10.0.0.2:9090: connection reset by peer",
+			"could not read metric_names, metadata: read tcp 10.0.0.1:41234->10.0.0.2:9090: connection reset by peer",
 			"not available: buildinfo (/api/v1/status/buildinfo is not served (HTTP 404))",
 		} {
 			if !strings.Contains(state, want) {
