@@ -57,11 +57,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		p.line("")
 		p.line("Would anyone be paged if the job broke?")
 		p.line("")
-		header := []string{"job"}
-		for _, c := range matrixColumns {
-			header = append(header, c.Heading)
-		}
-		p.table(header...)
+		p.table(matrixHeader()...)
 		rows := matrix(r)
 		for _, row := range rows {
 			cells := []string{mdEscape(row.Job)}

@@ -75,6 +75,15 @@ var matrixColumns = []matrixColumn{
 	{"runbooks", "runbooks", runbooksCell},
 }
 
+// matrixHeader is the heading row of the text and Markdown matrices.
+func matrixHeader() []string {
+	out := []string{"job"}
+	for _, c := range matrixColumns {
+		out = append(out, c.Heading)
+	}
+	return out
+}
+
 // matrixRow is one job of the matrix with its cells in matrixColumns order.
 type matrixRow struct {
 	Job   string

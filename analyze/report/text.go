@@ -113,10 +113,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 // where there is one), the columns padded to their widest cell, then the legend.
 func (p *printer) coverage(r Report) {
 	rows := matrix(r)
-	header := []string{"job"}
-	for _, c := range matrixColumns {
-		header = append(header, c.Heading)
-	}
+	header := matrixHeader()
 	type textCell struct {
 		text  string
 		alarm bool
