@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -76,7 +77,6 @@ type htmlMatrixRow struct {
 
 type htmlCell struct {
 	matrixCell
-	Column string
 	// Target is the anchor of the first finding behind the cell ("" when none), IDs all
 	// their IDs separated by spaces, for the script that filters the table down to them.
 	Target string
@@ -130,15 +130,9 @@ func newHTMLPage(r Report, o HTMLOptions) htmlPage {
 	for _, row := range rows {
 		hr := htmlMatrixRow{Job: row.Job}
 		for c, cell := range row.Cells {
-			hc := htmlCell{matrixCell: cell, Column: matrixColumns[c].Heading, Label: "job " + strconv.Quote(row.Job) + ", " + matrixColumns[c].Heading}
+			hc := htmlCell{matrixCell: cell, Label: "job " + strconv.Quote(row.Job) + ", " + matrixColumns[c].Heading}
 			if len(cell.Findings) > 0 {
-				hc.Target = "f-" + cell.Findings[0]
-				for i, id := range cell.Findings {
-					if i > 0 {
-						hc.IDs += " "
-					}
-					hc.IDs += id
-				}
+				hc.Target, hc.IDs = "f-"+cell.Findings[0], strings.Join(cell.Findings, " ")
 			}
 			hr.Cells = append(hr.Cells, hc)
 		}
