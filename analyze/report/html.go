@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
@@ -30,8 +33,33 @@ func WriteHTML(w io.Writer, r Report, o HTMLOptions) error {
 	if err != nil {
 		return err
 	}
-	return t.Execute(w, newHTMLPage(r, o))
+	p := newHTMLPage(r, o)
+	if p.ScriptHash, err = scriptHash(); err != nil {
+		return err
+	}
+	return t.Execute(w, p)
 }
+
+// scriptHash is the Content-Security-Policy source that allows the page's own script and no
+// other: should a value ever slip past the escaping, the browser would still refuse to run it.
+// The script takes no values, so its text is the same on every page and is hashed once.
+var scriptHash = sync.OnceValues(func() (string, error) {
+	t, err := htmlTemplate()
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, htmlPage{}); err != nil {
+		return "", fmt.Errorf("rendering templates/%s: %w", templates.ReportHTML, err)
+	}
+	page := buf.String()
+	start, end := strings.Index(page, "<script>"), strings.LastIndex(page, "</script>")
+	if start < 0 || end < start {
+		return "", fmt.Errorf("templates/%s has no <script> element", templates.ReportHTML)
+	}
+	sum := sha256.Sum256([]byte(page[start+len("<script>") : end]))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'", nil
+})
 
 var htmlTemplate = sync.OnceValues(func() (*template.Template, error) {
 	t, err := template.New(templates.ReportHTML).Option("missingkey=error").Funcs(template.FuncMap{
@@ -47,7 +75,9 @@ var htmlTemplate = sync.OnceValues(func() (*template.Template, error) {
 type htmlPage struct {
 	Report  Report
 	Version string
-	Sources []htmlSource
+	// ScriptHash is the CSP source of the page's script (scriptHash).
+	ScriptHash string
+	Sources    []htmlSource
 	// Inventory and Unparsed are the summary lines the other renderers print too.
 	Inventory, Unparsed string
 	Columns             []matrixColumn

@@ -240,8 +240,11 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 		eval[string](t, b, jsSelect+`("filter-job", "")`)
 
-		// Search, typed with real key events.
-		b.do(t, chromedp.SendKeys(chromedp.ID("filter-search"), "InvoicesStalled"))
+		// Search, typed with real key events; Enter does not submit (reload) the page.
+		b.do(t, chromedp.SendKeys(chromedp.ID("filter-search"), "InvoicesStalled\r"))
+		if got := eval[string](t, b, `location.search + document.getElementById("filter-search").value`); got != "InvoicesStalled" {
+			t.Errorf("after Enter in the search box: %q (the page reloaded?)", got)
+		}
 		want = idsWhere(func(f analyze.Finding) bool {
 			return strings.Contains(strings.ToLower(findingText(f)), "invoicesstalled")
 		})
@@ -360,6 +363,17 @@ func TestHTMLInBrowser(t *testing.T) {
 			if !slices.Contains(jobs, j) {
 				t.Errorf("no matrix row reads %q; rows: %q", j, jobs)
 			}
+		}
+		// Should a value slip past the escaping, the page's Content-Security-Policy (its own
+		// script's hash only) still keeps an inline script from running.
+		if got := eval[string](t, b, `(function () {
+			const s = document.createElement("script");
+			s.textContent = "window.__csp = 1";
+			document.body.appendChild(s);
+			s.remove();
+			return typeof window.__csp;
+		})()`); got != "undefined" {
+			t.Errorf("an inline script added to the page ran (window.__csp is %s): the CSP does not hold", got)
 		}
 		if n := eval[int](t, b, `document.scripts.length`); n != 1 {
 			t.Errorf("%d script elements, want the page's own", n)
