@@ -63,6 +63,15 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			o.LokiOptions.Progress = a.progress("sampling Loki streams with secret keywords")
 		}
 	}
+	// With a snapshot, grafana.url only makes the links of generated rules; the snapshot holds
+	// the dashboards that were read when it was taken.
+	if grafanaURL := a.cfg.Grafana.URL; grafanaURL != "" && s.from == "" {
+		opts := a.cfg.Grafana.HTTPOptions()
+		if err := opts.Validate(); err != nil {
+			return o, usageError(fmt.Errorf("grafana.url: %w", err))
+		}
+		o.Grafana = &opts
+	}
 	switch {
 	case s.from != "" && promURL != "":
 		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
@@ -74,7 +83,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
 		}
 		o.Prometheus = &opts
-	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0:
+	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && o.Grafana == nil:
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"

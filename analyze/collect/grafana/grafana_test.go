@@ -441,8 +441,11 @@ func TestPush(t *testing.T) {
 				want:  `creating folder "Generated": Grafana answered HTTP 403: You'll need additional permissions to perform this action. Permissions needed: folders:create (the service account or user lacks the permission: it needs folders:read and folders:create, and dashboards:create and dashboards:write on the folder, e.g. the Editor role)`,
 			},
 			"no dashboard permission in the folder": {
-				setup: func(f *fakegrafana.Server) { f.AddFolder("gen", "Generated"); f.Deny = []string{"dashboards:write:gen"} },
-				want:  "saving dashboard bs-14c2529eb4498c5d (" + filepath.Join(generated, "api.json") + `): Grafana answered HTTP 403: Access denied to save dashboard (the service account or user lacks the permission: it needs folders:read and folders:create, and dashboards:create and dashboards:write on the folder, e.g. the Editor role)`,
+				setup: func(f *fakegrafana.Server) {
+					f.AddFolder("gen", "Generated")
+					f.Deny = []string{"dashboards:write:gen"}
+				},
+				want: "saving dashboard bs-14c2529eb4498c5d (" + filepath.Join(generated, "api.json") + `): Grafana answered HTTP 403: Access denied to save dashboard (the service account or user lacks the permission: it needs folders:read and folders:create, and dashboards:create and dashboards:write on the folder, e.g. the Editor role)`,
 			},
 			"title taken in the folder": {
 				setup: func(f *fakegrafana.Server) {

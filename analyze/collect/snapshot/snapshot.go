@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
@@ -36,6 +37,8 @@ const FormatVersion = 1
 //	                                  expression the manifest gives as "query"
 //	DIR/<source name>/logs.json       what was collected from a Loki (LokiFile), whose
 //	                                  manifest entry has kind "loki" and names it as "file"
+//	DIR/<source name>/dashboards.json the dashboards read from a Grafana (GrafanaFile), whose
+//	                                  manifest entry has kind "grafana" and names it as "file"
 //
 // A Loki's raw answers are not stored: they hold log lines, and log lines may hold secrets.
 // Its file holds the streams and the secret hits with masked examples only.
@@ -50,6 +53,7 @@ type Manifest struct {
 const (
 	KindPrometheus = "prometheus"
 	KindLoki       = "loki"
+	KindGrafana    = "grafana"
 )
 
 // Source is one server whose responses the snapshot holds.
@@ -64,6 +68,17 @@ type Source struct {
 	File string `json:"file,omitempty"`
 	// Loki is what was collected from a Loki: written to File, and read back from it.
 	Loki *loki.Result `json:"-"`
+	// Grafana is what was read from a Grafana: written to File, and read back from it.
+	Grafana *grafana.Result `json:"-"`
+}
+
+// GrafanaFile is the content of a Grafana source's file: every dashboard as Grafana answered
+// it, so that an offline audit extracts their queries exactly as a live one does.
+type GrafanaFile struct {
+	Dashboards []grafana.Dashboard `json:"dashboards"`
+	Notes      []string            `json:"notes,omitempty"`
+	// Error is why the dashboards could not all be read ("" when they were).
+	Error string `json:"error,omitempty"`
 }
 
 // LokiFile is the content of a Loki source's file.
@@ -191,6 +206,12 @@ func Write(dir string, m Manifest) error {
 			}
 			continue
 		}
+		if src.Kind == KindGrafana {
+			if err := writeGrafana(dir, src); err != nil {
+				return err
+			}
+			continue
+		}
 		numbered := map[string]int{}
 		for j := range src.Responses {
 			r := &src.Responses[j]
@@ -229,6 +250,26 @@ func writeLoki(dir string, src *Source) error {
 	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.File)), append(data, '\n'), 0o644)
 }
 
+func writeGrafana(dir string, src *Source) error {
+	if src.Grafana == nil {
+		return fmt.Errorf("writing snapshot to %s: Grafana source %q has no data", dir, src.Name)
+	}
+	f := GrafanaFile{Dashboards: src.Grafana.Dashboards, Notes: src.Grafana.Notes}
+	if f.Dashboards == nil {
+		f.Dashboards = []grafana.Dashboard{}
+	}
+	if src.Grafana.Err != nil {
+		f.Error = src.Grafana.Err.Error()
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the Grafana dashboards of the snapshot: %w", err)
+	}
+	src.Responses = nil
+	src.File = path.Join(src.Name, "dashboards.json")
+	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.File)), append(data, '\n'), 0o644)
+}
+
 // Read loads a snapshot from fsys; name is how the user named it (for error messages).
 func Read(fsys fs.FS, name string) (*Snapshot, error) {
 	data, err := fs.ReadFile(fsys, ManifestFile)
@@ -257,6 +298,11 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 		case KindPrometheus:
 		case KindLoki:
 			if err := readLoki(fsys, name, src); err != nil {
+				return nil, err
+			}
+			continue
+		case KindGrafana:
+			if err := readGrafana(fsys, name, src); err != nil {
 				return nil, err
 			}
 			continue
@@ -295,6 +341,25 @@ func readLoki(fsys fs.FS, name string, src *Source) error {
 	}
 	if src.Loki, err = f.Result(); err != nil {
 		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
+	}
+	return nil
+}
+
+func readGrafana(fsys fs.FS, name string, src *Source) error {
+	if src.File == "" {
+		return fmt.Errorf("snapshot %s: Grafana source %q names no file", name, src.Name)
+	}
+	data, err := fs.ReadFile(fsys, src.File)
+	if err != nil {
+		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.File, unwrapPathError(err))
+	}
+	var f GrafanaFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
+	}
+	src.Grafana = &grafana.Result{Dashboards: f.Dashboards, Notes: f.Notes}
+	if f.Error != "" {
+		src.Grafana.Err = errors.New(f.Error)
 	}
 	return nil
 }
