@@ -8,10 +8,12 @@
 package grafana
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,7 +52,7 @@ func NewClient(o httpconfig.Options) (*Client, error) {
 		BasePath: strings.TrimSuffix(base.Path, "/") + goapi.DefaultBasePath,
 		Schemes:  []string{base.Scheme},
 	}
-	tr := httptransport.NewWithClient(cfg.Host, cfg.BasePath, cfg.Schemes, &http.Client{Transport: rt})
+	tr := httptransport.NewWithClient(cfg.Host, cfg.BasePath, cfg.Schemes, &http.Client{Transport: jsonOnly{rt}})
 	// As the library does: plain float64 numbers rather than json.Number.
 	tr.Consumers[runtime.JSONMime] = runtime.ConsumerFunc(func(r io.Reader, v any) error {
 		return json.NewDecoder(r).Decode(v)
@@ -83,6 +85,29 @@ func (e *APIError) Unauthorized() bool {
 	return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
 }
 
+// jsonOnly turns an answer that is not JSON (a proxy's login page or error page, another
+// server at the URL) into an APIError with the start of its text: the library would otherwise
+// fail to decode it into the expected type and say only that.
+type jsonOnly struct{ next http.RoundTripper }
+
+func (j jsonOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := j.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt == runtime.JSONMime {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+	msg := oneLine(string(text))
+	if resp.StatusCode < 300 {
+		msg = fmt.Sprintf("the answer is %s, not JSON: is this Grafana's address? (%s)", cmp.Or(mt, "untyped"), msg)
+	}
+	return nil, &APIError{Status: resp.StatusCode, Message: msg}
+}
+
 // apiError converts the library's per-status error types, which all carry the status code
 // and Grafana's error body, to an APIError. Other errors (connection refused, timeouts, a body
 // that is not JSON) are returned as they are.
@@ -90,15 +115,26 @@ func apiError(err error) error {
 	if err == nil {
 		return nil
 	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae
+	}
 	var generic *runtime.APIError
 	if errors.As(err, &generic) {
 		return &APIError{Status: generic.Code}
+	}
+	var (
+		syntax    *json.SyntaxError
+		wrongType *json.UnmarshalTypeError
+	)
+	if errors.As(err, &syntax) || errors.As(err, &wrongType) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	coded, ok := err.(interface{ Code() int })
 	if !ok {
 		return err
 	}
-	ae := &APIError{Status: coded.Code()}
+	ae = &APIError{Status: coded.Code()}
 	if p, ok := err.(interface {
 		GetPayload() *models.ErrorResponseBody
 	}); ok && p.GetPayload() != nil {

@@ -263,6 +263,32 @@ func TestRead(t *testing.T) {
 		}
 	})
 
+	t.Run("An answer that is not Grafana's JSON is one line with its status and start.", func(t *testing.T) {
+		for _, tc := range []struct {
+			status      int
+			contentType string
+			body        string
+			want        string
+		}{
+			{401, "text/html", "<html>401 Authorization Required</html>", "listing dashboards: HTTP 401: <html>401 Authorization Required</html>"},
+			{200, "text/html; charset=utf-8", "<html>\n  login\n</html>", "listing dashboards: HTTP 200: the answer is text/html, not JSON: is this Grafana's address? (<html> login </html>)"},
+			{200, "application/json", "[{", "listing dashboards: invalid JSON: unexpected EOF"},
+			{200, "application/json", `{"message":"not a list"}`, "listing dashboards: invalid JSON: json: cannot unmarshal object into Go value of type models.HitList"},
+		} {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.contentType)
+				w.WriteHeader(tc.status)
+				w.Write([]byte(tc.body))
+			}))
+			c := client(t, httpconfig.Options{URL: srv.URL})
+			res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
+			srv.Close()
+			if res.Err == nil || res.Err.Error() != tc.want {
+				t.Errorf("%d %s: err %v\nwant %s", tc.status, tc.contentType, res.Err, tc.want)
+			}
+		}
+	})
+
 	t.Run("A Grafana served under a sub path is asked under it.", func(t *testing.T) {
 		fake, _ := newFake(t)
 		mux := http.NewServeMux()
