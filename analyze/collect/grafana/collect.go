@@ -136,11 +136,10 @@ func (c *Client) searchDashboards(ctx context.Context, pageSize int) ([]*models.
 		typ  = "dash-db"
 		lim  = int64(pageSize)
 	)
-	for page := int64(1); page <= maxPages; page++ {
-		p := search.NewSearchParamsWithContext(ctx).WithType(&typ).WithLimit(&lim).WithPage(&page)
-		resp, err := c.api.Search.Search(p)
+	err := eachPage(pageSize, func(page int64) (int, bool, error) {
+		resp, err := c.api.Search.Search(search.NewSearchParamsWithContext(ctx).WithType(&typ).WithLimit(&lim).WithPage(&page))
 		if err != nil {
-			return nil, apiError(err)
+			return 0, false, apiError(err)
 		}
 		added := 0
 		for _, h := range resp.GetPayload() {
@@ -151,11 +150,22 @@ func (c *Client) searchDashboards(ctx context.Context, pageSize int) ([]*models.
 			out = append(out, h)
 			added++
 		}
-		if len(resp.GetPayload()) < pageSize || added == 0 {
-			return out, nil
+		// A page that adds nothing new is a server ignoring the page parameter.
+		return len(resp.GetPayload()), added == 0, nil
+	})
+	return out, err
+}
+
+// eachPage calls fetch with pages 1, 2, … until a page holds fewer than pageSize items or
+// fetch says to stop.
+func eachPage(pageSize int, fetch func(page int64) (n int, stop bool, err error)) error {
+	for page := int64(1); page <= maxPages; page++ {
+		n, stop, err := fetch(page)
+		if err != nil || stop || n < pageSize {
+			return err
 		}
 	}
-	return nil, fmt.Errorf("more than %d pages of %d dashboards: the search does not end", maxPages, pageSize)
+	return fmt.Errorf("more than %d pages of %d: the listing does not end", maxPages, pageSize)
 }
 
 // dashboard fetches one dashboard by uid.

@@ -135,6 +135,26 @@ func TestRead(t *testing.T) {
 		}
 	})
 
+	t.Run("A server that ignores the page parameter is not paged through forever.", func(t *testing.T) {
+		fake, _ := newFake(t)
+		requests := 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/search" {
+				requests++
+				q := r.URL.Query()
+				q.Del("page")
+				r.URL.RawQuery = q.Encode()
+			}
+			fake.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: 2}, slog.New(slog.DiscardHandler))
+		if res.Err != nil || len(res.Dashboards) != 2 || requests != 2 {
+			t.Errorf("err %v, %d dashboards, %d search requests", res.Err, len(res.Dashboards), requests)
+		}
+	})
+
 	t.Run("Folders, URLs and the PromQL of panels, rows and variables come through.", func(t *testing.T) {
 		_, srv := newFake(t)
 		c := client(t, httpconfig.Options{URL: srv.URL + "/", BearerToken: token})

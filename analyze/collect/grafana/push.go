@@ -210,23 +210,21 @@ func (c *Client) save(ctx context.Context, p planned, message string) (string, e
 
 // findFolder returns the folder with the title, or nil. Folders are listed page by page.
 func (c *Client) findFolder(ctx context.Context, title string) (*models.FolderSearchHit, error) {
+	var found *models.FolderSearchHit
 	limit := int64(DefaultPageSize)
-	for page := int64(1); page <= maxPages; page++ {
+	err := eachPage(DefaultPageSize, func(page int64) (int, bool, error) {
 		resp, err := c.api.Folders.GetFolders(folders.NewGetFoldersParamsWithContext(ctx).WithLimit(&limit).WithPage(&page))
 		if err != nil {
-			return nil, apiError(err)
+			return 0, false, apiError(err)
 		}
-		hits := resp.GetPayload()
-		for _, f := range hits {
-			if f != nil && f.Title == title {
-				return f, nil
+		for _, f := range resp.GetPayload() {
+			if f != nil && f.Title == title && found == nil {
+				found = f
 			}
 		}
-		if int64(len(hits)) < limit {
-			return nil, nil
-		}
-	}
-	return nil, fmt.Errorf("more than %d pages of folders", maxPages)
+		return len(resp.GetPayload()), found != nil, nil
+	})
+	return found, err
 }
 
 func (c *Client) createFolder(ctx context.Context, title string) (*models.Folder, error) {

@@ -241,13 +241,7 @@ func writeLoki(dir string, src *Source) error {
 	if src.Loki == nil {
 		return fmt.Errorf("writing snapshot to %s: Loki source %q has no data", dir, src.Name)
 	}
-	data, err := json.MarshalIndent(NewLokiFile(src.Loki), "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding the Loki data of the snapshot: %w", err)
-	}
-	src.Responses = nil
-	src.File = path.Join(src.Name, "logs.json")
-	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.File)), append(data, '\n'), 0o644)
+	return writeCollected(dir, src, "Loki", "logs.json", NewLokiFile(src.Loki))
 }
 
 func writeGrafana(dir string, src *Source) error {
@@ -261,12 +255,18 @@ func writeGrafana(dir string, src *Source) error {
 	if src.Grafana.Err != nil {
 		f.Error = src.Grafana.Err.Error()
 	}
-	data, err := json.MarshalIndent(f, "", "  ")
+	return writeCollected(dir, src, "Grafana", "dashboards.json", f)
+}
+
+// writeCollected stores what was collected from a source whose raw answers are not kept, as
+// DIR/<source name>/<file>, and names the file in the manifest.
+func writeCollected(dir string, src *Source, kind, file string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding the Grafana dashboards of the snapshot: %w", err)
+		return fmt.Errorf("encoding the %s data of the snapshot: %w", kind, err)
 	}
 	src.Responses = nil
-	src.File = path.Join(src.Name, "dashboards.json")
+	src.File = path.Join(src.Name, file)
 	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.File)), append(data, '\n'), 0o644)
 }
 
@@ -328,17 +328,11 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 }
 
 func readLoki(fsys fs.FS, name string, src *Source) error {
-	if src.File == "" {
-		return fmt.Errorf("snapshot %s: Loki source %q names no file", name, src.Name)
-	}
-	data, err := fs.ReadFile(fsys, src.File)
-	if err != nil {
-		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.File, unwrapPathError(err))
-	}
 	var f LokiFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
+	if err := readCollected(fsys, name, src, "Loki", &f); err != nil {
+		return err
 	}
+	var err error
 	if src.Loki, err = f.Result(); err != nil {
 		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
 	}
@@ -346,20 +340,28 @@ func readLoki(fsys fs.FS, name string, src *Source) error {
 }
 
 func readGrafana(fsys fs.FS, name string, src *Source) error {
+	var f GrafanaFile
+	if err := readCollected(fsys, name, src, "Grafana", &f); err != nil {
+		return err
+	}
+	src.Grafana = &grafana.Result{Dashboards: f.Dashboards, Notes: f.Notes}
+	if f.Error != "" {
+		src.Grafana.Err = errors.New(f.Error)
+	}
+	return nil
+}
+
+// readCollected decodes the file of a source written by writeCollected into v.
+func readCollected(fsys fs.FS, name string, src *Source, kind string, v any) error {
 	if src.File == "" {
-		return fmt.Errorf("snapshot %s: Grafana source %q names no file", name, src.Name)
+		return fmt.Errorf("snapshot %s: %s source %q names no file", name, kind, src.Name)
 	}
 	data, err := fs.ReadFile(fsys, src.File)
 	if err != nil {
 		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.File, unwrapPathError(err))
 	}
-	var f GrafanaFile
-	if err := json.Unmarshal(data, &f); err != nil {
+	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
-	}
-	src.Grafana = &grafana.Result{Dashboards: f.Dashboards, Notes: f.Notes}
-	if f.Error != "" {
-		src.Grafana.Err = errors.New(f.Error)
 	}
 	return nil
 }
