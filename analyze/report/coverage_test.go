@@ -46,6 +46,7 @@ func TestCoverage(t *testing.T) {
 				{Metric: "jobs_processed_total", Kind: "counter", CoveredBy: []string{"BatchStalled"}},
 			},
 			Alerts: 1, AlertsWithRunbook: 0, AlertsWithoutRunbook: []string{"BatchStalled"},
+			Dashboards: []string{},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("row = %+v\nwant  %+v", got, want)

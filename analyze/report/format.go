@@ -109,6 +109,26 @@ func coverageCells(row CoverageRow) []cell {
 	}
 }
 
+// dashboardsColumn heads the column of the dashboards querying each job, shown when the
+// dashboards were read (dashboards/missing ran).
+const dashboardsColumn = "dashboards"
+
+func showDashboards(r Report) bool {
+	return slices.Contains(r.Summary.ChecksRun, checks.DashboardsMissingName)
+}
+
+// dashboardsCell counts the dashboards querying the job; none is a gap for a job with up
+// targets, as dashboards/missing judges.
+func dashboardsCell(row CoverageRow) cell {
+	switch {
+	case len(row.Dashboards) > 0:
+		return cell{text: strconv.Itoa(len(row.Dashboards))}
+	case row.Up > 0:
+		return cell{text: "NO", alarm: true}
+	}
+	return cell{text: "none"}
+}
+
 // anyUnknown reports whether some cell of the matrix shows unknownCell.
 func anyUnknown(rows []CoverageRow) bool {
 	return slices.ContainsFunc(rows, func(row CoverageRow) bool { return len(row.Unknown) > 0 })

@@ -57,10 +57,18 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		p.line("")
 		p.line("Would anyone be paged if the job broke?")
 		p.line("")
-		p.table(append([]string{"job"}, coverageColumns...)...)
+		header := append([]string{"job"}, coverageColumns...)
+		if showDashboards(r) {
+			header = append(header, dashboardsColumn)
+		}
+		p.table(header...)
 		for _, row := range r.Coverage {
 			cells := []string{mdEscape(row.Job)}
-			for _, c := range coverageCells(row) {
+			rowCells := coverageCells(row)
+			if showDashboards(r) {
+				rowCells = append(rowCells, dashboardsCell(row))
+			}
+			for _, c := range rowCells {
 				cells = append(cells, mdAlarm(c.text, c.alarm))
 			}
 			p.row(cells...)

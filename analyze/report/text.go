@@ -63,7 +63,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 	p.line("")
 
 	if len(r.Coverage) > 0 {
-		p.coverage(r.Coverage)
+		p.coverage(r.Coverage, showDashboards(r))
 		p.line("")
 	}
 
@@ -110,8 +110,11 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 }
 
 // coverage prints the matrix, one line per job, the columns padded to their widest cell.
-func (p *printer) coverage(rows []CoverageRow) {
+func (p *printer) coverage(rows []CoverageRow, dashboards bool) {
 	header := append([]string{"job"}, coverageColumns...)
+	if dashboards {
+		header = append(header, dashboardsColumn)
+	}
 	lines := make([][]cell, len(rows))
 	widths := make([]int, len(header))
 	for i, h := range header {
@@ -119,6 +122,9 @@ func (p *printer) coverage(rows []CoverageRow) {
 	}
 	for i, row := range rows {
 		lines[i] = append([]cell{{text: strconv.Quote(row.Job)}}, coverageCells(row)...)
+		if dashboards {
+			lines[i] = append(lines[i], dashboardsCell(row))
+		}
 		for c, cl := range lines[i] {
 			widths[c] = max(widths[c], utf8.RuneCountInString(cl.text))
 		}

@@ -126,6 +126,8 @@ reads the embedded demo snapshot.
 				Checks:    all,
 				Matrix:    checks.Matrix(res.Inventory, all),
 				Now:       time.Now(),
+				// Only the dashboards the check judged: none when the source failed.
+				Dashboards: checks.DashboardsOfJobs(res.Inventory, res.Dashboards),
 			})
 
 			var buf bytes.Buffer
