@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -119,6 +121,32 @@ func TestRead(t *testing.T) {
 		}
 		if !slices.Equal(uids, readUIDs) || !slices.IsSorted(readUIDs) {
 			t.Errorf("fetched %v, read %v", uids, readUIDs)
+		}
+	})
+
+	t.Run("At most Concurrency dashboards are fetched at once.", func(t *testing.T) {
+		fake, _ := newFake(t)
+		var mu sync.Mutex
+		inFlight, most := 0, 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/dashboards/uid/") {
+				mu.Lock()
+				inFlight++
+				most = max(most, inFlight)
+				mu.Unlock()
+				time.Sleep(50 * time.Millisecond)
+				defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+			}
+			fake.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token, MaxInFlight: 10})
+		res := grafana.Read(context.Background(), c, grafana.Options{Concurrency: 2}, slog.New(slog.DiscardHandler))
+		if res.Err != nil || len(res.Dashboards) != len(corpusFiles(t)) {
+			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
+		}
+		if most != 2 {
+			t.Errorf("at most %d fetches in flight, want 2", most)
 		}
 	})
 
@@ -450,6 +478,21 @@ func TestPush(t *testing.T) {
 			if r.Method != http.MethodGet {
 				t.Errorf("%s %s sent although the push was refused", r.Method, r.Path)
 			}
+		}
+	})
+
+	t.Run("Two files with one uid stop the push before any change.", func(t *testing.T) {
+		fake, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		ups := generatedUploads(t)
+		ups = append(ups, grafana.Upload{File: "copy.json", Model: ups[0].Model})
+		_, err := grafana.Push(ctx, c, ups, opts)
+		want := filepath.Join(generated, "api.json") + " and copy.json both hold dashboard bs-14c2529eb4498c5d"
+		if err == nil || err.Error() != want {
+			t.Errorf("err %v", err)
+		}
+		if n := len(requestsTo(fake, http.MethodPost, "/api/dashboards/db")); n != 0 {
+			t.Errorf("%d saves", n)
 		}
 	})
 

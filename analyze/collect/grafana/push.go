@@ -100,11 +100,16 @@ func Push(ctx context.Context, c *Client, ups []Upload, o PushOptions) (PushResu
 	}
 
 	plan := make([]planned, 0, len(ups))
+	files := map[string]string{} // uid → file
 	for _, up := range ups {
 		p, err := c.planOne(ctx, up, o, folderUID, folderExists)
 		if err != nil {
 			return res, err
 		}
+		if other, dup := files[p.uid]; dup {
+			return res, &PushError{msg: fmt.Sprintf("%s and %s both hold dashboard %s", other, up.File, p.uid)}
+		}
+		files[p.uid] = up.File
 		plan = append(plan, p)
 	}
 
