@@ -105,7 +105,8 @@ jobs whose discovery or relabeling left them without targets, and more.
 
 Sources: a live Prometheus (--prometheus-url, BLINDSPOT_PROMETHEUS_URL or prometheus.url),
 a snapshot (--from DIR), or files (--rules, --prometheus-config). With none of them, audit
-reads the embedded demo snapshot.
+reads the embedded demo snapshot. A Loki (--loki-url) and a Grafana (--grafana-url: every
+dashboard, or --dashboards files) are read alongside a live Prometheus.
 
 ` + exitCodesHelp,
 		Example: `  blindspot audit --prometheus-url http://localhost:9090
