@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -36,10 +37,10 @@ func (c DashboardsMissing) Run(inv *analyze.Inventory) []analyze.Finding {
 	if c.Dashboards == nil {
 		return nil
 	}
-	sels := dashboardSelectors(c.Dashboards)
+	byJob := DashboardsOfJobs(inv, c.Dashboards)
 	var out []analyze.Finding
 	for _, j := range inv.Jobs {
-		if j.Up == 0 || slices.ContainsFunc(sels, func(s *parser.VectorSelector) bool { return selectsJob(inv, s, j) }) {
+		if j.Up == 0 || len(byJob[j.Name]) > 0 {
 			continue
 		}
 		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name},
@@ -51,21 +52,44 @@ func (c DashboardsMissing) Run(inv *analyze.Inventory) []analyze.Finding {
 	return out
 }
 
-// dashboardSelectors returns the vector selectors of every parsed dashboard query.
-func dashboardSelectors(ds []dashboards.Dashboard) []*parser.VectorSelector {
-	var out []*parser.VectorSelector
-	for _, d := range ds {
-		for _, q := range d.Queries {
-			if q.Parsed == nil {
-				continue
+// DashboardsOfJobs returns, for every job of the inventory, the titles of the dashboards
+// with a query that may return its series (sorted, distinct; empty for a job none queries).
+// It is nil when ds is: no dashboards were read.
+func DashboardsOfJobs(inv *analyze.Inventory, ds []dashboards.Dashboard) map[string][]string {
+	if ds == nil {
+		return nil
+	}
+	sels := make([][]*parser.VectorSelector, len(ds))
+	for i, d := range ds {
+		sels[i] = dashboardSelectors(d)
+	}
+	out := make(map[string][]string, len(inv.Jobs))
+	for _, j := range inv.Jobs {
+		titles := []string{}
+		for i, d := range ds {
+			if slices.ContainsFunc(sels[i], func(s *parser.VectorSelector) bool { return selectsJob(inv, s, j) }) {
+				titles = append(titles, cmp.Or(d.Title, d.UID, d.File))
 			}
-			parser.Inspect(q.Parsed, func(n parser.Node, _ []parser.Node) error {
-				if vs, ok := n.(*parser.VectorSelector); ok {
-					out = append(out, vs)
-				}
-				return nil
-			})
 		}
+		slices.Sort(titles)
+		out[j.Name] = slices.Compact(titles)
+	}
+	return out
+}
+
+// dashboardSelectors returns the vector selectors of the parsed queries of a dashboard.
+func dashboardSelectors(d dashboards.Dashboard) []*parser.VectorSelector {
+	var out []*parser.VectorSelector
+	for _, q := range d.Queries {
+		if q.Parsed == nil {
+			continue
+		}
+		parser.Inspect(q.Parsed, func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok {
+				out = append(out, vs)
+			}
+			return nil
+		})
 	}
 	return out
 }

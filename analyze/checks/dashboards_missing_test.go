@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -93,6 +94,42 @@ func TestDashboardsMissing(t *testing.T) {
 	t.Run("Without dashboards the check reports nothing.", func(t *testing.T) {
 		if fs := (checks.DashboardsMissing{}).Run(inv); len(fs) != 0 {
 			t.Errorf("findings %+v", fs)
+		}
+	})
+}
+
+func TestDashboardsOfJobs(t *testing.T) {
+	b := newBuilder(analyze.PartTargets, analyze.PartJobMetrics)
+	b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
+	b.AddTarget(target("worker", "worker", "10.0.0.2:8080", analyze.HealthUp, ""))
+	b.AddJobMetric("worker", "jobs_processed_total")
+	inv := b.Build()
+	api := dashboardWith(`sum(rate(http_requests_total{job="api"}[5m]))`)[0]
+	api.Title = "API"
+	workers := dashboardWith(`rate(jobs_processed_total[5m])`, `up{job=~"$job"}`)[0]
+	workers.Title = ""
+	workers.UID = "workers-uid"
+
+	t.Run("Each job lists the titles of the dashboards querying it, sorted.", func(t *testing.T) {
+		got := checks.DashboardsOfJobs(inv, []dashboards.Dashboard{workers, api})
+		want := map[string][]string{"api": {"API", "workers-uid"}, "worker": {"workers-uid"}}
+		if len(got) != len(want) {
+			t.Fatalf("got %v", got)
+		}
+		for job, titles := range want {
+			if !slices.Equal(got[job], titles) {
+				t.Errorf("%s: %v, want %v", job, got[job], titles)
+			}
+		}
+	})
+
+	t.Run("With dashboards but none for a job, its list is empty; without dashboards there is no map.", func(t *testing.T) {
+		got := checks.DashboardsOfJobs(inv, []dashboards.Dashboard{api})
+		if titles, ok := got["worker"]; !ok || titles == nil || len(titles) != 0 {
+			t.Errorf("worker: %v (present %v)", titles, ok)
+		}
+		if checks.DashboardsOfJobs(inv, nil) != nil {
+			t.Error("a map without dashboards")
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
@@ -30,6 +31,10 @@ type Options struct {
 	// Loki is read concurrently with Prometheus, within the bounds of LokiOptions.
 	Loki        *httpconfig.Options
 	LokiOptions loki.Options
+	// Grafana is read concurrently with Prometheus and Loki: its dashboards are judged as
+	// DashboardFiles are.
+	Grafana        *httpconfig.Options
+	GrafanaOptions grafana.Options
 
 	Snapshot     fs.FS
 	SnapshotName string // how the user named the snapshot, for messages
@@ -51,7 +56,10 @@ type Result struct {
 	Recorder *prometheus.Recorder
 	// Loki is what was read from a live Loki, for snapshots; nil otherwise.
 	Loki *loki.Result
-	// Dashboards are the dashboards read from DashboardFiles (nil when none were given).
+	// Grafana is what was read from a live Grafana, for snapshots; nil otherwise.
+	Grafana *grafana.Result
+	// Dashboards are the dashboards read from DashboardFiles, a Grafana or a snapshot of one
+	// (nil when there were none to read, or a Grafana could not be read).
 	Dashboards []dashboards.Dashboard
 	// Manifest is the snapshot that was read, if any.
 	Manifest *snapshot.Manifest
@@ -75,6 +83,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("a live Prometheus and a snapshot cannot be audited together")
 	case o.Loki != nil && o.Snapshot != nil:
 		return nil, fmt.Errorf("a live Loki and a snapshot cannot be audited together")
+	case o.Grafana != nil && o.Snapshot != nil:
+		return nil, fmt.Errorf("a live Grafana and a snapshot cannot be audited together")
 	}
 	var promClient api.Client
 	if o.Prometheus != nil {
@@ -106,6 +116,21 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		lokiDone = func() { <-done }
 	}
 
+	grafanaDone := func() {}
+	if o.Grafana != nil {
+		client, err := grafana.NewClient(*o.Grafana)
+		if err != nil {
+			return nil, fmt.Errorf("grafana: %w", err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			r := grafana.Read(ctx, client, o.GrafanaOptions, o.Logger)
+			res.Grafana = &r
+		}()
+		grafanaDone = func() { <-done }
+	}
+
 	switch {
 	case o.Prometheus != nil:
 		b = analyze.NewBuilder(now)
@@ -128,6 +153,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				src.Loki.AddTo(b, as)
 				continue
 			}
+			if src.Kind == snapshot.KindGrafana {
+				if err := addGrafana(b, res, as, src.Grafana); err != nil {
+					return nil, fmt.Errorf("snapshot %s: %w", o.SnapshotName, err)
+				}
+				continue
+			}
 			rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
 			prometheus.Collect(ctx, rec, as, b, o.Logger)
 		}
@@ -137,6 +168,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	lokiDone()
 	if res.Loki != nil {
 		res.Loki.AddTo(b, analyze.Source{Name: "loki", Kind: "live", URL: o.Loki.BaseURL()})
+	}
+	grafanaDone()
+	if res.Grafana != nil {
+		if err := addGrafana(b, res, analyze.Source{Name: "grafana", Kind: "live", URL: o.Grafana.BaseURL()}, res.Grafana); err != nil {
+			return nil, fmt.Errorf("grafana %s: %w", o.Grafana.BaseURL(), err)
+		}
 	}
 
 	if len(o.RuleFiles) > 0 {
@@ -179,11 +216,36 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		b.AddSource(src)
 		b.AddPart(analyze.PartDashboards)
-		res.Dashboards = ds
+		res.Dashboards = append(res.Dashboards, ds...)
 		if res.Dashboards == nil {
 			res.Dashboards = []dashboards.Dashboard{}
 		}
 	}
 	res.Inventory = b.Build()
 	return res, nil
+}
+
+// addGrafana adds what was read from a Grafana (live or from a snapshot). A Grafana that could
+// not be read completely is a source error and its dashboards are not judged: a coverage
+// verdict on part of them would report jobs their missing dashboards watch.
+func addGrafana(b *analyze.Builder, res *Result, src analyze.Source, r *grafana.Result) error {
+	src.Notes = append(src.Notes, r.Notes...)
+	if r.Err != nil {
+		src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartDashboards, Err: r.Err.Error()})
+		b.AddSource(src)
+		return nil
+	}
+	ds, notes, err := grafana.Parse(r.Dashboards)
+	if err != nil {
+		return err
+	}
+	src.Notes = append(src.Notes, notes...)
+	src.Notes = append(src.Notes, fmt.Sprintf("%d dashboards read", len(r.Dashboards)))
+	b.AddSource(src)
+	b.AddPart(analyze.PartDashboards)
+	res.Dashboards = append(res.Dashboards, ds...)
+	if res.Dashboards == nil {
+		res.Dashboards = []dashboards.Dashboard{}
+	}
+	return nil
 }

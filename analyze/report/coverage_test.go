@@ -46,6 +46,7 @@ func TestCoverage(t *testing.T) {
 				{Metric: "jobs_processed_total", Kind: "counter", CoveredBy: []string{"BatchStalled"}},
 			},
 			Alerts: 1, AlertsWithRunbook: 0, AlertsWithoutRunbook: []string{"BatchStalled"},
+			Dashboards: []string{},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("row = %+v\nwant  %+v", got, want)
@@ -90,13 +91,13 @@ func TestCoverage(t *testing.T) {
 			t.Errorf("unknown = %q, want %q", got.Unknown, want)
 		}
 		text := string(renderText(t, rep, false))
-		if line := strings.Fields(matrixLine(t, text, `"node"`)); !slices.Equal(line, []string{`"node"`, "✓", "1/1", "—", "—", "—", "—", "—", "—"}) {
+		if line := strings.Fields(matrixLine(t, text, `"node"`)); !slices.Equal(line, []string{`"node"`, "✓", "1/1", "—", "—", "—", "—", "—", "—", "—"}) {
 			t.Errorf("matrix line = %q", line)
 		}
 		if !strings.Contains(text, "  ✓ covered  ✗ gap  · nothing to judge  — not known: ") {
 			t.Errorf("no legend for —:\n%s", text)
 		}
-		if md := string(renderMarkdown(t, rep)); !strings.Contains(md, "| node | 1/1 up | — | — | — | — | — | — |\n") || !strings.Contains(md, "\n— not known: ") {
+		if md := string(renderMarkdown(t, rep)); !strings.Contains(md, "| node | 1/1 up | — | — | — | — | — | — | — |\n") || !strings.Contains(md, "\n— not known: ") {
 			t.Errorf("Markdown row or legend missing:\n%s", md)
 		}
 	})
@@ -149,7 +150,7 @@ func TestCoverage(t *testing.T) {
 		}
 		header := lines[h]
 		for _, l := range lines[h+1 : h+6] {
-			for _, col := range []string{"scraped", "up alert", "absence alert", "business", "logs", "secrets", "runbooks"} {
+			for _, col := range []string{"scraped", "up alert", "absence alert", "business", "logs", "secrets", "runbooks", "dashboards"} {
 				at := utf8.RuneCountInString(header[:strings.Index(header, col)])
 				runes := []rune(l)
 				if at >= len(runes) || runes[at-1] != ' ' || runes[at] == ' ' {
@@ -157,7 +158,7 @@ func TestCoverage(t *testing.T) {
 				}
 			}
 		}
-		if want := `  "pushgateway"                         ✗ 0/1    ✗         ✗              ✗ 1/2     —     —        ✗ 0/1`; !slices.Contains(lines, want) {
+		if want := `  "pushgateway"                         ✗ 0/1    ✗         ✗              ✗ 1/2     —     —        ✗ 0/1     —`; !slices.Contains(lines, want) {
 			t.Errorf("no line %q:\n%s", want, text)
 		}
 	})
@@ -165,7 +166,7 @@ func TestCoverage(t *testing.T) {
 	t.Run("With color only the gap cells are painted, so the columns stay aligned.", func(t *testing.T) {
 		text := string(renderText(t, goldenReport(), true))
 		line := matrixLine(t, text, `"node"`)
-		if want := `  "node"                                ` + "\x1b[31m✗ 1/2\x1b[0m    ✓         \x1b[31m✗\x1b[0m              ·         —     —        ✓ 1/1"; line != want {
+		if want := `  "node"                                ` + "\x1b[31m✗ 1/2\x1b[0m    ✓         \x1b[31m✗\x1b[0m              ·         —     —        ✓ 1/1     —"; line != want {
 			t.Errorf("line = %q\nwant   %q", line, want)
 		}
 	})

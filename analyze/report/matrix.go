@@ -73,6 +73,7 @@ var matrixColumns = []matrixColumn{
 	{"logs", "logs", logsCell},
 	{"secrets", "secrets", secretsCell},
 	{"runbooks", "runbooks", runbooksCell},
+	{"dashboards", "dashboards", dashboardsCell},
 }
 
 // matrixHeader is the heading row of the text and Markdown matrices.
@@ -279,4 +280,21 @@ func secretsCell(x *matrixIndex, row CoverageRow) matrixCell {
 		return matrixCell{State: stateNone, Text: "none", Title: "no log lines of the job were read"}
 	}
 	return matrixCell{State: stateCovered, Text: "no", Title: "no secret pattern in the sampled log lines"}
+}
+
+// dashboardsCell counts the dashboards querying the job; a job dashboards/missing reported is a
+// gap. Unknown when no dashboards were read.
+func dashboardsCell(x *matrixIndex, row CoverageRow) matrixCell {
+	check := checks.DashboardsMissingName
+	if !x.ran[check] {
+		return x.unknown(check)
+	}
+	if fs := x.jobFindings(row.Job, check); len(fs) > 0 {
+		return matrixCell{State: stateGap, Text: "NO", Title: "no dashboard queries the job", Findings: fs}
+	}
+	if len(row.Dashboards) == 0 {
+		return matrixCell{State: stateNone, Text: "none", Title: "no healthy target to watch"}
+	}
+	n := strconv.Itoa(len(row.Dashboards))
+	return matrixCell{State: stateCovered, Text: n, Short: n, Title: "dashboards: " + strings.Join(row.Dashboards, ", ")}
 }

@@ -118,6 +118,9 @@ type CoverageRow struct {
 	Alerts               int      `json:"alerts"`
 	AlertsWithRunbook    int      `json:"alerts_with_runbook"`
 	AlertsWithoutRunbook []string `json:"alerts_without_runbook"`
+	// Dashboards are the titles of the dashboards with a query on the job (empty when none
+	// does, or when no dashboards were read: then dashboards/missing did not run).
+	Dashboards []string `json:"dashboards"`
 	// Unknown names the columns the audit could not decide because a part was missing
 	// (Unknown* constants); their values above mean nothing.
 	Unknown []string `json:"unknown,omitempty"`
@@ -160,6 +163,9 @@ type Input struct {
 	// Matrix is the coverage of every job (coverage.Analysis.Matrix).
 	Matrix []coverage.JobCoverage
 	Now    time.Time
+	// Dashboards maps each job to the titles of the dashboards querying it
+	// (checks.DashboardsOfJobs); nil when no dashboards were read.
+	Dashboards map[string][]string
 }
 
 // Build assembles the report of an audit.
@@ -200,7 +206,9 @@ func Build(in Input) Report {
 		}
 	}
 	for _, jc := range in.Matrix {
-		r.Coverage = append(r.Coverage, coverageRow(jc, unknown))
+		row := coverageRow(jc, unknown)
+		row.Dashboards = append([]string{}, in.Dashboards[jc.Job]...)
+		r.Coverage = append(r.Coverage, row)
 	}
 
 	sum := &r.Summary

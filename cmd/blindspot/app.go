@@ -65,6 +65,7 @@ its blind spots: targets that are down, jobs without targets, and more.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 
 	root.AddCommand(a.auditCommand(), a.generateCommand(), a.snapshotCommand(), a.versionCommand())
+	root.AddCommand(a.pushCommand())
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

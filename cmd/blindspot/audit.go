@@ -61,6 +61,15 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 		o.LokiOptions = loki.Options{Window: a.cfg.Logs.Window, Limit: a.cfg.Logs.SampleLines, MaxQueries: a.cfg.Logs.MaxQueries}
 		o.LokiOptions.Progress = a.progress("sampling Loki streams with secret keywords")
 	}
+	// With a snapshot, grafana.url only makes the links of generated rules; the snapshot holds
+	// the dashboards that were read when it was taken.
+	if grafanaURL := a.cfg.Grafana.URL; grafanaURL != "" && s.from == "" {
+		opts := a.cfg.Grafana.HTTPOptions()
+		if err := opts.Validate(); err != nil {
+			return o, usageError(fmt.Errorf("grafana.url: %w", err))
+		}
+		o.Grafana = &opts
+	}
 	switch {
 	case s.from != "" && promURL != "":
 		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
@@ -72,7 +81,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
 		}
 		o.Prometheus = &opts
-	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0:
+	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && o.Grafana == nil:
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"
@@ -94,7 +103,8 @@ jobs whose discovery or relabeling left them without targets, and more.
 
 Sources: a live Prometheus (--prometheus-url, BLINDSPOT_PROMETHEUS_URL or prometheus.url),
 a snapshot (--from DIR), or files (--rules, --prometheus-config). With none of them, audit
-reads the embedded demo snapshot.
+reads the embedded demo snapshot. A Loki (--loki-url) and a Grafana (--grafana-url: every
+dashboard, or --dashboards files) are read alongside a live Prometheus.
 
 ` + exitCodesHelp,
 		Example: `  blindspot audit --prometheus-url http://localhost:9090
@@ -116,6 +126,8 @@ reads the embedded demo snapshot.
 				Checks:    all,
 				Matrix:    checks.Matrix(res.Inventory, all),
 				Now:       time.Now(),
+				// Only the dashboards the check judged: none when the source failed.
+				Dashboards: checks.DashboardsOfJobs(res.Inventory, res.Dashboards),
 			})
 
 			var buf bytes.Buffer

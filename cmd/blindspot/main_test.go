@@ -48,6 +48,9 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":    cmdExits,
 			"fakeprom": cmdFakeProm,
+			// Grafana: a fake answering like its HTTP API, and the requests it received.
+			"fakegrafana":     cmdFakeGrafana,
+			"grafanarequests": cmdGrafanaRequests,
 		},
 	})
 }
@@ -91,7 +94,7 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 // scriptEnv rebuilds the script's environment: testscript keeps it private, so the variables
 // scripts use are listed here.
 func scriptEnv(ts *testscript.TestScript) []string {
-	keys := []string{"PATH", "HOME", "TMPDIR", "WORK", "NO_COLOR", "PROM", "CORPUS", "REPO"}
+	keys := []string{"PATH", "HOME", "TMPDIR", "WORK", "NO_COLOR", "PROM", "CORPUS", "REPO", "GRAFANA"}
 	leaves, _ := configKeys()
 	for _, k := range leaves {
 		keys = append(keys, envName(k))
@@ -111,12 +114,21 @@ func fileExists(p string) bool {
 }
 
 // cmdFakeProm starts an HTTP server that misbehaves in one documented way and sets $PROM to
-// its URL: `fakeprom 500|429|slow|badjson|thanos`.
+// its URL: `fakeprom 500|429|slow|badjson|thanos`; `fakeprom demo` answers as the Prometheus
+// the demo snapshot was recorded from.
 func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: fakeprom 500|429|slow|badjson|thanos")
+		ts.Fatalf("usage: fakeprom 500|429|slow|badjson|thanos|demo")
 	}
-	h, err := fakeHandler(args[0], ts.Getenv("CORPUS"))
+	var (
+		h   http.Handler
+		err error
+	)
+	if args[0] == "demo" {
+		h, err = demoHandler(ts.Getenv("REPO"))
+	} else {
+		h, err = fakeHandler(args[0], ts.Getenv("CORPUS"))
+	}
 	ts.Check(err)
 	srv := httptest.NewServer(h)
 	ts.Defer(srv.Close)

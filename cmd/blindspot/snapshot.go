@@ -20,7 +20,8 @@ func (a *app) snapshotCommand() *cobra.Command {
 		Long: `snapshot reads the configured Prometheus once and writes its API responses (one file per
 endpoint) and a manifest (time, server URL without credentials, blindspot version) to a
 directory. With a Loki configured, it also writes the streams and the secret hits found (masked
-examples only: raw log lines are never stored). ` + "`blindspot audit --from DIR`" + ` audits it offline with the same findings.
+examples only: raw log lines are never stored); with a Grafana configured, every dashboard as
+Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline with the same findings.
 
 ` + exitCodesHelp,
 		Example: `  blindspot snapshot --prometheus-url http://localhost:9090 --out ./snap
@@ -60,6 +61,10 @@ examples only: raw log lines are never stored). ` + "`blindspot audit --from DIR
 				lokiSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "loki" })]
 				m.Sources = append(m.Sources, snapshot.Source{Name: lokiSrc.Name, Kind: snapshot.KindLoki, URL: lokiSrc.URL, Loki: res.Loki})
 			}
+			if res.Grafana != nil {
+				grafanaSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "grafana" })]
+				m.Sources = append(m.Sources, snapshot.Source{Name: grafanaSrc.Name, Kind: snapshot.KindGrafana, URL: grafanaSrc.URL, Grafana: res.Grafana})
+			}
 			if err := snapshot.Write(out, m); err != nil {
 				return usageError(err)
 			}
@@ -67,6 +72,13 @@ examples only: raw log lines are never stored). ` + "`blindspot audit --from DIR
 			if res.Loki != nil {
 				fmt.Fprintf(a.stdout, "with Loki %s (%d streams, %d secret hits, %d errors)\n",
 					m.Sources[1].URL, len(res.Loki.Logs.Streams), len(res.Loki.Logs.Secrets), len(res.Loki.Errors))
+			}
+			if res.Grafana != nil {
+				errs := 0
+				if res.Grafana.Err != nil {
+					errs = 1
+				}
+				fmt.Fprintf(a.stdout, "with Grafana %s (%d dashboards, %d errors)\n", m.Sources[len(m.Sources)-1].URL, len(res.Grafana.Dashboards), errs)
 			}
 			if len(failed) > 0 {
 				return sourceError(fmt.Errorf("snapshot is partial: %s: %s", failed[0].Name, failed[0].Errors[0].Err))

@@ -247,6 +247,8 @@ func alertsPanel(job string, alerts []coverage.RuleRef) *table.PanelBuilder {
 		Description("Pending and firing alerts of the job, generated and existing.").
 		Datasource(prometheusDatasource()).
 		NoValue("No alert pending or firing").
+		// The SDK's default footer has a null reducer, which its own strict decoder refuses.
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{})).
 		Span(24).
 		Height(8).
 		Links(runbookLinks(alerts))

@@ -117,18 +117,26 @@ func ioError(path string, err error) error {
 // Parse reads the dashboards of one file's content; file names it in errors and results.
 // Content is JSON when file ends in .json, YAML otherwise.
 func Parse(file string, content []byte) ([]Dashboard, []Skipped, error) {
-	p := &fileParser{file: file}
 	if strings.EqualFold(filepath.Ext(file), ".json") {
-		v, err := decodeJSON(content)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", file, err)
-		}
-		p.document(v, "")
-		return p.dashboards, p.skipped, nil
+		return ParseJSON(file, content)
 	}
+	p := &fileParser{file: file}
 	if err := p.yamlFile(content); err != nil {
 		return nil, nil, err
 	}
+	return p.dashboards, p.skipped, nil
+}
+
+// ParseJSON reads one dashboard, or its export wrapper (the answer of Grafana's
+// /api/dashboards/uid/:uid), from JSON; file names it in errors and results (a path, or the
+// dashboard's URL when it was read from a live Grafana).
+func ParseJSON(file string, content []byte) ([]Dashboard, []Skipped, error) {
+	p := &fileParser{file: file}
+	v, err := decodeJSON(content)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	p.document(v, "")
 	return p.dashboards, p.skipped, nil
 }
 

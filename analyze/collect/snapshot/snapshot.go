@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
@@ -36,6 +37,8 @@ const FormatVersion = 1
 //	                                  expression the manifest gives as "query"
 //	DIR/<source name>/logs.json       what was collected from a Loki (LokiFile), whose
 //	                                  manifest entry has kind "loki" and names it as "file"
+//	DIR/<source name>/dashboards.json the dashboards read from a Grafana (GrafanaFile), whose
+//	                                  manifest entry has kind "grafana" and names it as "file"
 //
 // A Loki's raw answers are not stored: they hold log lines, and log lines may hold secrets.
 // Its file holds the streams and the secret hits with masked examples only.
@@ -50,6 +53,7 @@ type Manifest struct {
 const (
 	KindPrometheus = "prometheus"
 	KindLoki       = "loki"
+	KindGrafana    = "grafana"
 )
 
 // Source is one server whose responses the snapshot holds.
@@ -64,6 +68,17 @@ type Source struct {
 	File string `json:"file,omitempty"`
 	// Loki is what was collected from a Loki: written to File, and read back from it.
 	Loki *loki.Result `json:"-"`
+	// Grafana is what was read from a Grafana: written to File, and read back from it.
+	Grafana *grafana.Result `json:"-"`
+}
+
+// GrafanaFile is the content of a Grafana source's file: every dashboard as Grafana answered
+// it, so that an offline audit extracts their queries exactly as a live one does.
+type GrafanaFile struct {
+	Dashboards []grafana.Dashboard `json:"dashboards"`
+	Notes      []string            `json:"notes,omitempty"`
+	// Error is why the dashboards could not all be read ("" when they were).
+	Error string `json:"error,omitempty"`
 }
 
 // LokiFile is the content of a Loki source's file.
@@ -191,6 +206,12 @@ func Write(dir string, m Manifest) error {
 			}
 			continue
 		}
+		if src.Kind == KindGrafana {
+			if err := writeGrafana(dir, src); err != nil {
+				return err
+			}
+			continue
+		}
 		numbered := map[string]int{}
 		for j := range src.Responses {
 			r := &src.Responses[j]
@@ -220,12 +241,32 @@ func writeLoki(dir string, src *Source) error {
 	if src.Loki == nil {
 		return fmt.Errorf("writing snapshot to %s: Loki source %q has no data", dir, src.Name)
 	}
-	data, err := json.MarshalIndent(NewLokiFile(src.Loki), "", "  ")
+	return writeCollected(dir, src, "Loki", "logs.json", NewLokiFile(src.Loki))
+}
+
+func writeGrafana(dir string, src *Source) error {
+	if src.Grafana == nil {
+		return fmt.Errorf("writing snapshot to %s: Grafana source %q has no data", dir, src.Name)
+	}
+	f := GrafanaFile{Dashboards: src.Grafana.Dashboards, Notes: src.Grafana.Notes}
+	if f.Dashboards == nil {
+		f.Dashboards = []grafana.Dashboard{}
+	}
+	if src.Grafana.Err != nil {
+		f.Error = src.Grafana.Err.Error()
+	}
+	return writeCollected(dir, src, "Grafana", "dashboards.json", f)
+}
+
+// writeCollected stores what was collected from a source whose raw answers are not kept, as
+// DIR/<source name>/<file>, and names the file in the manifest.
+func writeCollected(dir string, src *Source, kind, file string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding the Loki data of the snapshot: %w", err)
+		return fmt.Errorf("encoding the %s data of the snapshot: %w", kind, err)
 	}
 	src.Responses = nil
-	src.File = path.Join(src.Name, "logs.json")
+	src.File = path.Join(src.Name, file)
 	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.File)), append(data, '\n'), 0o644)
 }
 
@@ -260,6 +301,11 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 				return nil, err
 			}
 			continue
+		case KindGrafana:
+			if err := readGrafana(fsys, name, src); err != nil {
+				return nil, err
+			}
+			continue
 		default:
 			return nil, fmt.Errorf("snapshot %s: source %q has unsupported kind %q", name, src.Name, src.Kind)
 		}
@@ -282,18 +328,39 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 }
 
 func readLoki(fsys fs.FS, name string, src *Source) error {
+	var f LokiFile
+	if err := readCollected(fsys, name, src, "Loki", &f); err != nil {
+		return err
+	}
+	var err error
+	if src.Loki, err = f.Result(); err != nil {
+		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
+	}
+	return nil
+}
+
+func readGrafana(fsys fs.FS, name string, src *Source) error {
+	var f GrafanaFile
+	if err := readCollected(fsys, name, src, "Grafana", &f); err != nil {
+		return err
+	}
+	src.Grafana = &grafana.Result{Dashboards: f.Dashboards, Notes: f.Notes}
+	if f.Error != "" {
+		src.Grafana.Err = errors.New(f.Error)
+	}
+	return nil
+}
+
+// readCollected decodes the file of a source written by writeCollected into v.
+func readCollected(fsys fs.FS, name string, src *Source, kind string, v any) error {
 	if src.File == "" {
-		return fmt.Errorf("snapshot %s: Loki source %q names no file", name, src.Name)
+		return fmt.Errorf("snapshot %s: %s source %q names no file", name, kind, src.Name)
 	}
 	data, err := fs.ReadFile(fsys, src.File)
 	if err != nil {
 		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.File, unwrapPathError(err))
 	}
-	var f LokiFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
-	}
-	if src.Loki, err = f.Result(); err != nil {
+	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
 	}
 	return nil

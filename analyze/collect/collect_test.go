@@ -1,0 +1,73 @@
+package collect_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
+)
+
+const corpus = "../../../shared/corpus/dashboards"
+
+func titles(res *collect.Result) []string {
+	var out []string
+	for _, d := range res.Dashboards {
+		out = append(out, d.Title)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestRunGrafana(t *testing.T) {
+	fake := fakegrafana.New()
+	fake.Token = "t"
+	if err := fake.AddDashboardFiles("", filepath.Join(corpus, "node-exporter-full.json")); err != nil {
+		t.Fatal(err)
+	}
+	srv := fake.Start()
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "team.json")
+	os.WriteFile(file, []byte(`{"uid": "team", "title": "Team", "panels": [{"targets": [{"expr": "up{job=\"team\"}"}]}]}`), 0o644)
+
+	t.Run("A Grafana's dashboards and dashboard files are judged together.", func(t *testing.T) {
+		res, err := collect.Run(context.Background(), collect.Options{
+			Grafana:        &httpconfig.Options{URL: srv.URL, BearerToken: "t"},
+			DashboardFiles: []string{file},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := titles(res); !slices.Equal(got, []string{"Node Exporter Full", "Team"}) {
+			t.Errorf("dashboards %q", got)
+		}
+		if !res.Inventory.Has(analyze.PartDashboards) || res.Grafana == nil || len(res.Grafana.Dashboards) != 1 {
+			t.Errorf("part %v, grafana result %v", res.Inventory.Has(analyze.PartDashboards), res.Grafana)
+		}
+		src := res.Inventory.Sources[0]
+		if src.Name != "grafana" || src.Kind != "live" || src.URL != srv.URL || !src.OK() {
+			t.Errorf("source %+v", src)
+		}
+	})
+
+	t.Run("A Grafana refusing the token is a source error and its dashboards are not judged.", func(t *testing.T) {
+		res, err := collect.Run(context.Background(), collect.Options{
+			Grafana: &httpconfig.Options{URL: srv.URL, BearerToken: "wrong", Attempts: 1},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := res.Inventory.Sources[0]
+		if src.OK() || src.Errors[0].Part != analyze.PartDashboards || src.Errors[0].Err != "listing dashboards: HTTP 401: Unauthorized" {
+			t.Errorf("source %+v", src)
+		}
+		if res.Inventory.Has(analyze.PartDashboards) || res.Dashboards != nil {
+			t.Errorf("part %v, %d dashboards", res.Inventory.Has(analyze.PartDashboards), len(res.Dashboards))
+		}
+	})
+}

@@ -1,0 +1,597 @@
+package grafana_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
+)
+
+const (
+	corpus = "../../../../shared/corpus/dashboards"
+	// generated are dashboards written by blindspot generate (the reviewed goldens).
+	generated = "../../../generate/dashboards/testdata/dashboards"
+	ownerTag  = "generated_by:blindspot"
+	token     = "glsa_test_token"
+)
+
+// corpusFiles are the plain dashboard JSON files of the corpus.
+func corpusFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(corpus, "*.json"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("corpus dashboards: %v (%d files)", err, len(files))
+	}
+	return files
+}
+
+// newFake serves the corpus dashboards: the Kubernetes ones in a folder, the rest in General.
+func newFake(t *testing.T) (*fakegrafana.Server, *httptest.Server) {
+	t.Helper()
+	fake := fakegrafana.New()
+	fake.Token = token
+	fake.AddFolder("k8s", "Kubernetes")
+	for _, f := range corpusFiles(t) {
+		folder := ""
+		if strings.HasPrefix(filepath.Base(f), "k8s-") {
+			folder = "k8s"
+		}
+		if err := fake.AddDashboardFiles(folder, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := fake.Start()
+	t.Cleanup(srv.Close)
+	return fake, srv
+}
+
+func client(t *testing.T, o httpconfig.Options) *grafana.Client {
+	t.Helper()
+	o.Attempts, o.Backoff = 1, 1
+	c, err := grafana.NewClient(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func requestsTo(fake *fakegrafana.Server, method, path string) []fakegrafana.Request {
+	var out []fakegrafana.Request
+	for _, r := range fake.Requests() {
+		if r.Method == method && (r.Path == path || strings.HasSuffix(path, "*") && strings.HasPrefix(r.Path, strings.TrimSuffix(path, "*"))) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestRead(t *testing.T) {
+	t.Run("Every dashboard is listed page by page with the token and fetched once by uid.", func(t *testing.T) {
+		fake, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: 3, Concurrency: 2}, slog.New(slog.DiscardHandler))
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		files := corpusFiles(t)
+		if len(res.Dashboards) != len(files) {
+			t.Fatalf("read %d dashboards, the fake holds %d", len(res.Dashboards), len(files))
+		}
+		searches := requestsTo(fake, http.MethodGet, "/api/search")
+		// 7 dashboards in pages of 3: 3, 3, 1 (a short page ends the listing).
+		wantPages := (len(files) + 2) / 3
+		if len(searches) != wantPages {
+			t.Fatalf("%d search requests, want %d", len(searches), wantPages)
+		}
+		for i, r := range searches {
+			if got := r.Query.Encode(); got != "limit=3&page="+string(rune('1'+i))+"&type=dash-db" {
+				t.Errorf("search %d query %q", i+1, got)
+			}
+		}
+		for _, r := range fake.Requests() {
+			if r.Authorization != "Bearer "+token {
+				t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, r.Authorization)
+			}
+		}
+		gets := requestsTo(fake, http.MethodGet, "/api/dashboards/uid/*")
+		var uids []string
+		for _, r := range gets {
+			uids = append(uids, strings.TrimPrefix(r.Path, "/api/dashboards/uid/"))
+		}
+		slices.Sort(uids)
+		var readUIDs []string
+		for _, d := range res.Dashboards {
+			readUIDs = append(readUIDs, d.UID)
+		}
+		if !slices.Equal(uids, readUIDs) || !slices.IsSorted(readUIDs) {
+			t.Errorf("fetched %v, read %v", uids, readUIDs)
+		}
+	})
+
+	t.Run("At most Concurrency dashboards are fetched at once.", func(t *testing.T) {
+		fake, _ := newFake(t)
+		var mu sync.Mutex
+		inFlight, most := 0, 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/dashboards/uid/") {
+				mu.Lock()
+				inFlight++
+				most = max(most, inFlight)
+				mu.Unlock()
+				time.Sleep(50 * time.Millisecond)
+				defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+			}
+			fake.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token, MaxInFlight: 10})
+		res := grafana.Read(context.Background(), c, grafana.Options{Concurrency: 2}, slog.New(slog.DiscardHandler))
+		if res.Err != nil || len(res.Dashboards) != len(corpusFiles(t)) {
+			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
+		}
+		if most != 2 {
+			t.Errorf("at most %d fetches in flight, want 2", most)
+		}
+	})
+
+	t.Run("A full last page is followed by one more request that comes back empty.", func(t *testing.T) {
+		fake, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		n := len(corpusFiles(t))
+		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: n}, slog.New(slog.DiscardHandler))
+		if res.Err != nil || len(res.Dashboards) != n {
+			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
+		}
+		if got := len(requestsTo(fake, http.MethodGet, "/api/search")); got != 2 {
+			t.Errorf("%d search requests, want 2", got)
+		}
+	})
+
+	t.Run("A server that ignores the page parameter is not paged through forever.", func(t *testing.T) {
+		fake, _ := newFake(t)
+		requests := 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/search" {
+				requests++
+				q := r.URL.Query()
+				q.Del("page")
+				r.URL.RawQuery = q.Encode()
+			}
+			fake.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: 2}, slog.New(slog.DiscardHandler))
+		if res.Err != nil || len(res.Dashboards) != 2 || requests != 2 {
+			t.Errorf("err %v, %d dashboards, %d search requests", res.Err, len(res.Dashboards), requests)
+		}
+	})
+
+	t.Run("Folders, URLs and the PromQL of panels, rows and variables come through.", func(t *testing.T) {
+		_, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL + "/", BearerToken: token})
+		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		byUID := map[string]grafana.Dashboard{}
+		for _, d := range res.Dashboards {
+			byUID[d.UID] = d
+		}
+		k8s := byUID["k8s_views_nodes"]
+		if k8s.FolderTitle != "Kubernetes" || k8s.FolderUID != "k8s" || k8s.Version != 40 {
+			t.Errorf("k8s_views_nodes: folder %q/%q version %d", k8s.FolderUID, k8s.FolderTitle, k8s.Version)
+		}
+		node := byUID["rYdddlPWk"]
+		if node.URL != srv.URL+"/d/rYdddlPWk/node-exporter-full" || node.FolderTitle != "" || !slices.Equal(node.Tags, []string{"linux"}) {
+			t.Errorf("node exporter full: url %q folder %q tags %v", node.URL, node.FolderTitle, node.Tags)
+		}
+		parsed, _, err := grafana.Parse(res.Dashboards)
+		if err != nil {
+			t.Fatal(err)
+		}
+		metrics := map[string]map[string]bool{}
+		for _, d := range parsed {
+			metrics[d.UID] = map[string]bool{}
+			for _, q := range d.Queries {
+				if q.Parsed == nil {
+					continue
+				}
+				for _, sel := range parser.ExtractSelectors(q.Parsed) {
+					for _, m := range sel {
+						if m.Name == "__name__" {
+							metrics[d.UID][m.Value] = true
+						}
+					}
+				}
+			}
+		}
+		for uid, metric := range map[string]string{
+			"rYdddlPWk":                        "node_cpu_seconds_total",
+			"k8s_system_apisrv":                "apiserver_request_total",
+			"af36c91291a603f1d9fbdabdd127ac4a": "http_requests_total", // rows of the old format
+			"node-exporter-full-old":           "node_load1",          // no uid in the file: the fake gave one
+		} {
+			if !metrics[uid][metric] {
+				t.Errorf("%s: no query reads %s (reads %d metrics)", uid, metric, len(metrics[uid]))
+			}
+		}
+		for _, d := range parsed {
+			if !strings.HasPrefix(d.File, srv.URL+"/d/"+d.UID+"/") {
+				t.Errorf("dashboard %s is named %q, want its URL", d.UID, d.File)
+			}
+		}
+	})
+
+	t.Run("Basic auth is sent when configured instead of a token.", func(t *testing.T) {
+		fake := fakegrafana.New()
+		fake.User, fake.Password = "auditor", "s3cret"
+		srv := fake.Start()
+		defer srv.Close()
+		pw := filepath.Join(t.TempDir(), "pw")
+		os.WriteFile(pw, []byte("s3cret\n"), 0o600)
+		c := client(t, httpconfig.Options{URL: srv.URL, BasicAuth: httpconfig.BasicAuth{Username: "auditor", PasswordFile: pw}})
+		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		want := "Basic " + base64.StdEncoding.EncodeToString([]byte("auditor:s3cret"))
+		if got := fake.Requests()[0].Authorization; got != want {
+			t.Errorf("Authorization %q, want %q", got, want)
+		}
+	})
+
+	t.Run("A refused token is an error naming the status and Grafana's message.", func(t *testing.T) {
+		_, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: "wrong"})
+		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
+		if res.Err == nil || res.Err.Error() != "listing dashboards: HTTP 401: Unauthorized" {
+			t.Fatalf("err %v", res.Err)
+		}
+		if len(res.Dashboards) != 0 {
+			t.Errorf("read %d dashboards", len(res.Dashboards))
+		}
+	})
+
+	t.Run("A dashboard that cannot be fetched makes the read fail, one that is gone is a note.", func(t *testing.T) {
+		fake, _ := newFake(t)
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/api/dashboards/uid/rYdddlPWk":
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusNotFound)
+				w.Write([]byte(`{"message":"Dashboard not found"}`))
+			case "/api/dashboards/uid/k8s_views_global":
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				w.Write([]byte(`{"message":"Access denied to this dashboard"}`))
+			default:
+				fake.ServeHTTP(w, r)
+			}
+		})
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
+		if res.Err == nil || res.Err.Error() != "reading dashboard k8s_views_global: HTTP 403: Access denied to this dashboard" {
+			t.Errorf("err %v", res.Err)
+		}
+		if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "rYdddlPWk") {
+			t.Errorf("notes %q", res.Notes)
+		}
+		if got, want := len(res.Dashboards), len(corpusFiles(t))-2; got != want {
+			t.Errorf("%d dashboards read, want %d", got, want)
+		}
+	})
+
+	t.Run("A Grafana that is down is an error, not a panic.", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		url := srv.URL
+		srv.Close()
+		c := client(t, httpconfig.Options{URL: url})
+		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "connection refused") {
+			t.Errorf("err %v", res.Err)
+		}
+	})
+
+	t.Run("An answer that is not Grafana's JSON is one line with its status and start.", func(t *testing.T) {
+		for _, tc := range []struct {
+			status      int
+			contentType string
+			body        string
+			want        string
+		}{
+			{401, "text/html", "<html>401 Authorization Required</html>", "listing dashboards: HTTP 401: <html>401 Authorization Required</html>"},
+			{200, "text/html; charset=utf-8", "<html>\n  login\n</html>", "listing dashboards: HTTP 200: the answer is text/html, not JSON: is this Grafana's address? (<html> login </html>)"},
+			{200, "application/json", "[{", "listing dashboards: invalid JSON: unexpected EOF"},
+			{200, "application/json", `{"message":"not a list"}`, "listing dashboards: invalid JSON: json: cannot unmarshal object into Go value of type models.HitList"},
+		} {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.contentType)
+				w.WriteHeader(tc.status)
+				w.Write([]byte(tc.body))
+			}))
+			c := client(t, httpconfig.Options{URL: srv.URL})
+			res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
+			srv.Close()
+			if res.Err == nil || res.Err.Error() != tc.want {
+				t.Errorf("%d %s: err %v\nwant %s", tc.status, tc.contentType, res.Err, tc.want)
+			}
+		}
+	})
+
+	t.Run("A Grafana served under a sub path is asked under it.", func(t *testing.T) {
+		fake, _ := newFake(t)
+		mux := http.NewServeMux()
+		mux.Handle("/grafana/", http.StripPrefix("/grafana", fake))
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		c := client(t, httpconfig.Options{URL: srv.URL + "/grafana", BearerToken: token})
+		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
+		if res.Err != nil || len(res.Dashboards) != len(corpusFiles(t)) {
+			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
+		}
+	})
+}
+
+// generatedUploads reads the generated golden dashboards as push uploads.
+func generatedUploads(t *testing.T) []grafana.Upload {
+	t.Helper()
+	var ups []grafana.Upload
+	for _, name := range []string{"api.json", "overview.json"} {
+		path := filepath.Join(generated, name)
+		content, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(content, &m); err != nil {
+			t.Fatal(err)
+		}
+		ups = append(ups, grafana.Upload{File: path, Model: m})
+	}
+	return ups
+}
+
+func actions(res grafana.PushResult) []string {
+	var out []string
+	for _, d := range res.Dashboards {
+		out = append(out, string(d.Action)+" "+d.UID)
+	}
+	return out
+}
+
+func TestPush(t *testing.T) {
+	opts := grafana.PushOptions{Folder: "Generated", OwnerTag: ownerTag, Message: "blindspot push"}
+	ctx := context.Background()
+
+	t.Run("A first push creates the folder and the dashboards, a second changes nothing.", func(t *testing.T) {
+		fake, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		ups := generatedUploads(t)
+		res, err := grafana.Push(ctx, c, ups, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.FolderCreated || !slices.Equal(actions(res), []string{"created bs-14c2529eb4498c5d", "created bs-overview"}) {
+			t.Fatalf("folder created %v, %v", res.FolderCreated, actions(res))
+		}
+		folders := fake.Folders()
+		folder := folders[len(folders)-1]
+		if folder.Title != "Generated" || res.FolderUID != folder.UID {
+			t.Errorf("folders %+v, pushed into %q", folders, res.FolderUID)
+		}
+		creates := requestsTo(fake, http.MethodPost, "/api/folders")
+		if len(creates) != 1 || strings.TrimSpace(string(creates[0].Body)) != `{"title":"Generated"}` {
+			t.Errorf("folder creation requests %+v", creates)
+		}
+		posts := requestsTo(fake, http.MethodPost, "/api/dashboards/db")
+		if len(posts) != 2 {
+			t.Fatalf("%d dashboard saves", len(posts))
+		}
+		var body struct {
+			Dashboard map[string]any `json:"dashboard"`
+			FolderUID string         `json:"folderUid"`
+			Overwrite *bool          `json:"overwrite"`
+			Message   string         `json:"message"`
+		}
+		if err := json.Unmarshal(posts[0].Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		if body.FolderUID != folder.UID || body.Overwrite != nil || body.Message != "blindspot push" ||
+			body.Dashboard["uid"] != "bs-14c2529eb4498c5d" || body.Dashboard["version"] != float64(0) {
+			t.Errorf("save body: folder %q overwrite %v message %q uid %v version %v", body.FolderUID, body.Overwrite, body.Message, body.Dashboard["uid"], body.Dashboard["version"])
+		}
+		if posts[0].Authorization != "Bearer "+token {
+			t.Errorf("Authorization %q", posts[0].Authorization)
+		}
+		if res.Dashboards[0].URL != srv.URL+"/d/bs-14c2529eb4498c5d/blindspot-api" {
+			t.Errorf("url %q", res.Dashboards[0].URL)
+		}
+
+		again, err := grafana.Push(ctx, c, ups, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.FolderCreated || !slices.Equal(actions(again), []string{"unchanged bs-14c2529eb4498c5d", "unchanged bs-overview"}) {
+			t.Errorf("second push: folder created %v, %v", again.FolderCreated, actions(again))
+		}
+		if n := len(requestsTo(fake, http.MethodPost, "/api/dashboards/db")); n != 2 {
+			t.Errorf("the second push saved: %d saves in all", n)
+		}
+	})
+
+	t.Run("A changed dashboard is updated with the version Grafana holds, never with overwrite.", func(t *testing.T) {
+		fake, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		ups := generatedUploads(t)
+		if _, err := grafana.Push(ctx, c, ups, opts); err != nil {
+			t.Fatal(err)
+		}
+		ups[0].Model["refresh"] = "5m"
+		res, err := grafana.Push(ctx, c, ups, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(actions(res), []string{"updated bs-14c2529eb4498c5d", "unchanged bs-overview"}) {
+			t.Fatalf("%v", actions(res))
+		}
+		posts := requestsTo(fake, http.MethodPost, "/api/dashboards/db")
+		last := posts[len(posts)-1]
+		if !strings.Contains(string(last.Body), `"version":1`) || strings.Contains(string(last.Body), "overwrite") {
+			t.Errorf("update body %s", last.Body[:min(len(last.Body), 200)])
+		}
+		model, _, _ := fake.Dashboard("bs-14c2529eb4498c5d")
+		if model["refresh"] != "5m" || model["version"] != int64(2) {
+			t.Errorf("stored refresh %v version %v", model["refresh"], model["version"])
+		}
+	})
+
+	t.Run("A dashboard with the same uid that blindspot does not own stops the push before any change.", func(t *testing.T) {
+		fake, srv := newFake(t)
+		ups := generatedUploads(t)
+		theirs, _ := json.Marshal(map[string]any{"uid": "bs-overview", "title": "Hand made", "panels": []any{}, "tags": []any{"team"}})
+		fake.AddDashboard("", theirs)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		_, err := grafana.Push(ctx, c, ups, opts)
+		if err == nil || err.Error() != `dashboard bs-overview ("Hand made") in Grafana is not blindspot's (no tag generated_by:blindspot): not changing it; remove it or give the generated dashboard another uid` {
+			t.Fatalf("err %v", err)
+		}
+		for _, r := range fake.Requests() {
+			if r.Method != http.MethodGet {
+				t.Errorf("%s %s sent although the push was refused", r.Method, r.Path)
+			}
+		}
+	})
+
+	t.Run("Two files with one uid stop the push before any change.", func(t *testing.T) {
+		fake, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		ups := generatedUploads(t)
+		ups = append(ups, grafana.Upload{File: "copy.json", Model: ups[0].Model})
+		_, err := grafana.Push(ctx, c, ups, opts)
+		want := filepath.Join(generated, "api.json") + " and copy.json both hold dashboard bs-14c2529eb4498c5d"
+		if err == nil || err.Error() != want {
+			t.Errorf("err %v", err)
+		}
+		if n := len(requestsTo(fake, http.MethodPost, "/api/dashboards/db")); n != 0 {
+			t.Errorf("%d saves", n)
+		}
+	})
+
+	t.Run("A dry run reads and reports but changes nothing.", func(t *testing.T) {
+		fake, srv := newFake(t)
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		dry := opts
+		dry.DryRun = true
+		res, err := grafana.Push(ctx, c, generatedUploads(t), dry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.FolderCreated || !slices.Equal(actions(res), []string{"created bs-14c2529eb4498c5d", "created bs-overview"}) {
+			t.Errorf("folder %v, %v", res.FolderCreated, actions(res))
+		}
+		for _, r := range fake.Requests() {
+			if r.Method != http.MethodGet {
+				t.Errorf("dry run sent %s %s", r.Method, r.Path)
+			}
+		}
+	})
+
+	t.Run("Grafana's refusals become one line with what to do.", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			setup func(*fakegrafana.Server)
+			token string
+			want  string
+		}{
+			"unauthorized": {
+				token: "wrong",
+				want:  `looking up folder "Generated": Grafana answered HTTP 401: Unauthorized (check grafana.bearer_token_file or grafana.basic_auth)`,
+			},
+			"no folder permission": {
+				setup: func(f *fakegrafana.Server) { f.Deny = []string{"folders:create"} },
+				want:  `creating folder "Generated": Grafana answered HTTP 403: You'll need additional permissions to perform this action. Permissions needed: folders:create (the service account or user lacks the permission: it needs folders:read and folders:create, and dashboards:create and dashboards:write on the folder, e.g. the Editor role)`,
+			},
+			"no dashboard permission in the folder": {
+				setup: func(f *fakegrafana.Server) {
+					f.AddFolder("gen", "Generated")
+					f.Deny = []string{"dashboards:write:gen"}
+				},
+				want: "saving dashboard bs-14c2529eb4498c5d (" + filepath.Join(generated, "api.json") + `): Grafana answered HTTP 403: Access denied to save dashboard (the service account or user lacks the permission: it needs folders:read and folders:create, and dashboards:create and dashboards:write on the folder, e.g. the Editor role)`,
+			},
+			"title taken in the folder": {
+				setup: func(f *fakegrafana.Server) {
+					f.AddFolder("gen", "Generated")
+					theirs, _ := json.Marshal(map[string]any{"uid": "theirs", "title": "blindspot / api", "panels": []any{}})
+					f.AddDashboard("gen", theirs)
+				},
+				want: "saving dashboard bs-14c2529eb4498c5d (" + filepath.Join(generated, "api.json") + `): Grafana answered HTTP 412: A dashboard with the same name in the folder already exists (another dashboard in the folder has this title: rename or move it)`,
+			},
+		} {
+			t.Run(name, func(t *testing.T) {
+				fake, srv := newFake(t)
+				if tc.setup != nil {
+					tc.setup(fake)
+				}
+				tok := token
+				if tc.token != "" {
+					tok = tc.token
+				}
+				c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: tok})
+				_, err := grafana.Push(ctx, c, generatedUploads(t), opts)
+				var pe *grafana.PushError
+				if !errors.As(err, &pe) || err.Error() != tc.want {
+					t.Errorf("err %v\nwant %s", err, tc.want)
+				}
+				if _, _, ok := fake.Dashboard("theirs"); tc.setup != nil && strings.Contains(name, "title") && !ok {
+					t.Error("the dashboard holding the title was replaced")
+				}
+			})
+		}
+	})
+
+	t.Run("A dashboard saved by someone else between reading and saving is a version conflict.", func(t *testing.T) {
+		fake, _ := newFake(t)
+		ups := generatedUploads(t)
+		first, _ := json.Marshal(ups[0].Model)
+		fake.AddDashboard("", first)
+		saved := false
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && r.URL.Path == "/api/dashboards/db" && !saved {
+				// Someone saves the dashboard in the UI just before blindspot does.
+				saved = true
+				m, _, _ := fake.Dashboard("bs-14c2529eb4498c5d")
+				m["version"] = float64(7)
+				edited, _ := json.Marshal(m)
+				fake.AddDashboard("", edited)
+			}
+			fake.ServeHTTP(w, r)
+		})
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		ups[0].Model["refresh"] = "5m"
+		_, err := grafana.Push(ctx, c, ups[:1], grafana.PushOptions{OwnerTag: ownerTag})
+		want := "saving dashboard bs-14c2529eb4498c5d (" + filepath.Join(generated, "api.json") + "): Grafana answered HTTP 412: The dashboard has been changed by someone else (someone saved it while blindspot pushed: run the push again)"
+		if err == nil || err.Error() != want {
+			t.Errorf("err %v", err)
+		}
+	})
+}
