@@ -37,6 +37,7 @@ type Config struct {
 	Generate        GenerateConfig `mapstructure:"generate"`
 	Logs            LogsConfig     `mapstructure:"logs"`
 	Masking         MaskingConfig  `mapstructure:"masking"`
+	Pushgateway     SourceConfig   `mapstructure:"pushgateway"`
 }
 
 // MaskingConfig scopes the generated log-masking pipelines.
@@ -150,7 +151,7 @@ type TLSConfig struct {
 var secretKeys = []string{"bearer_token", "basic_auth.password"}
 
 // sourceSections are the sections that describe a server to read.
-var sourceSections = []string{"prometheus", "loki", "grafana"}
+var sourceSections = []string{"prometheus", "loki", "grafana", "pushgateway"}
 
 // HTTPOptions converts the section to the collectors' options.
 func (s SourceConfig) HTTPOptions() httpconfig.Options {
