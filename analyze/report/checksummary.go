@@ -42,15 +42,7 @@ func WriteCheckMarkdown(w io.Writer, g GapCheck) error {
 		}
 		p.line("")
 	}
-	if len(g.Report.Expired) > 0 {
-		p.line("### Expired exceptions")
-		p.line("")
-		p.table("check", "subject", "reason", "expired after", "findings it matches")
-		for _, e := range g.Report.Expired {
-			p.row("`"+strings.ReplaceAll(e.Check, "`", "")+"`", mdEscape(subjectString(e.Subject)), mdEscape(e.Reason), e.Expires, fmt.Sprint(len(e.Findings)))
-		}
-		p.line("")
-	}
+	p.expiredTable(g.Report.Expired)
 	if g.Report.Partial() {
 		p.line("### Sources not read completely")
 		p.line("")
@@ -85,13 +77,7 @@ func WriteCheckText(w io.Writer, g GapCheck) error {
 			p.line("  %s %s (first seen %s)", e.Check, clean(subjectString(e.Subject)), e.FirstSeen.UTC().Format("2006-01-02"))
 		}
 	}
-	if len(g.Report.Expired) > 0 {
-		p.line("")
-		p.line("Expired exceptions (renew or remove them):")
-		for _, e := range g.Report.Expired {
-			p.line("  %s %s expired after %s (%s); matches %d findings", e.Check, clean(subjectString(e.Subject)), e.Expires, clean(e.Reason), len(e.Findings))
-		}
-	}
+	p.expired(g.Report.Expired)
 	for _, s := range g.Report.Sources {
 		if !s.OK {
 			p.line("")

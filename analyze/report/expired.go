@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze/checks"
@@ -36,4 +38,30 @@ func expiredExceptions(in []checks.Expired) []ExpiredException {
 		})
 	}
 	return out
+}
+
+// expired writes the text section of expired exceptions, nothing when there are none.
+func (p *printer) expired(es []ExpiredException) {
+	if len(es) == 0 {
+		return
+	}
+	p.line("")
+	p.line("Expired exceptions (renew or remove them):")
+	for _, e := range es {
+		p.line("  %s %s expired after %s (%s); matches %d findings", e.Check, clean(subjectString(e.Subject)), e.Expires, clean(e.Reason), len(e.Findings))
+	}
+}
+
+// expiredTable writes the Markdown section of expired exceptions, nothing when there are none.
+func (p *printer) expiredTable(es []ExpiredException) {
+	if len(es) == 0 {
+		return
+	}
+	p.line("### Expired exceptions")
+	p.line("")
+	p.table("check", "subject", "reason", "expired after", "findings it matches")
+	for _, e := range es {
+		p.row("`"+strings.ReplaceAll(e.Check, "`", "")+"`", mdEscape(subjectString(e.Subject)), mdEscape(e.Reason), e.Expires, fmt.Sprint(len(e.Findings)))
+	}
+	p.line("")
 }
