@@ -91,8 +91,12 @@ type jenkinsSuites struct {
 				Type    string `xml:"type,attr"`
 				Text    string `xml:",chardata"`
 			} `xml:"failure"`
-			Error   *struct{ Message string `xml:"message,attr"` } `xml:"error"`
-			Skipped *struct{ Message string `xml:"message,attr"` } `xml:"skipped"`
+			Error *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"error"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
 		} `xml:"testcase"`
 	} `xml:"testsuite"`
 }
@@ -252,8 +256,8 @@ func TestSARIF(t *testing.T) {
 			Tool struct {
 				Driver struct {
 					Rules []struct {
-						ID               string `json:"id"`
-						ShortDescription struct{ Text string } `json:"shortDescription"`
+						ID               string                    `json:"id"`
+						ShortDescription struct{ Text string }     `json:"shortDescription"`
 						Help             struct{ Markdown string } `json:"help"`
 					} `json:"rules"`
 				} `json:"driver"`
@@ -270,8 +274,8 @@ func TestSARIF(t *testing.T) {
 					} `json:"physicalLocation"`
 					LogicalLocations []struct{ Name, Kind string } `json:"logicalLocations"`
 				} `json:"locations"`
-				PartialFingerprints map[string]string `json:"partialFingerprints"`
-				BaselineState       string            `json:"baselineState"`
+				PartialFingerprints map[string]string                `json:"partialFingerprints"`
+				BaselineState       string                           `json:"baselineState"`
 				Suppressions        []struct{ Justification string } `json:"suppressions"`
 			} `json:"results"`
 		} `json:"runs"`
