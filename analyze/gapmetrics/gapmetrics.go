@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/push"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
@@ -136,7 +137,7 @@ func PreviousSuccess(path string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("reading %s: %w", path, err)
 	}
-	var parser expfmt.TextParser
+	parser := expfmt.NewTextParser(model.UTF8Validation)
 	mfs, err := parser.TextToMetricFamilies(bytes.NewReader(data))
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s: not in the text format: %w", path, err)
