@@ -69,6 +69,8 @@ type GenerateConfig struct {
 	RulesFormat    string                 `mapstructure:"rules_format"`
 	Operator       OperatorConfig         `mapstructure:"operator"`
 	Business       GenerateBusinessConfig `mapstructure:"business"`
+	// CheckStaleAfter is how long BlindspotCheckStale waits for a successful check.
+	CheckStaleAfter time.Duration `mapstructure:"check_stale_after"`
 }
 
 // OwnerConfig maps jobs (a glob) to the team that owns them.

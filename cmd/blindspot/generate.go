@@ -18,13 +18,14 @@ import (
 func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 	g := c.Generate
 	o := generate.Options{
-		UpFor:          g.UpFor,
-		AbsentFor:      g.AbsentFor,
-		OwnerLabel:     g.OwnerLabel,
-		RunbookBaseURL: g.RunbookBaseURL,
-		GrafanaURL:     strings.TrimSuffix(c.Grafana.URL, "/"),
-		RulesFormat:    g.RulesFormat,
-		MaskingScope:   c.Masking.Scope,
+		UpFor:           g.UpFor,
+		AbsentFor:       g.AbsentFor,
+		OwnerLabel:      g.OwnerLabel,
+		RunbookBaseURL:  g.RunbookBaseURL,
+		GrafanaURL:      strings.TrimSuffix(c.Grafana.URL, "/"),
+		RulesFormat:     g.RulesFormat,
+		MaskingScope:    c.Masking.Scope,
+		CheckStaleAfter: g.CheckStaleAfter,
 		Operator: generate.OperatorOptions{
 			NamePrefix: g.Operator.NamePrefix,
 			Namespace:  g.Operator.Namespace,
