@@ -30,17 +30,18 @@ const Job = "blindspot"
 
 // The metric names, a contract with the alerts `blindspot generate` writes.
 const (
-	Findings          = "blindspot_findings"
-	NewFindings       = "blindspot_new_findings"
-	SourceUp          = "blindspot_source_up"
-	LastRun           = "blindspot_last_run_timestamp_seconds"
-	LastSuccess       = "blindspot_last_success_timestamp_seconds"
-	RunDuration       = "blindspot_run_duration_seconds"
-	severityLabel     = "severity"
-	checkLabel        = "check"
-	sourceLabel       = "source"
-	severitiesInOrder = 3
+	Findings      = "blindspot_findings"
+	NewFindings   = "blindspot_new_findings"
+	SourceUp      = "blindspot_source_up"
+	LastRun       = "blindspot_last_run_timestamp_seconds"
+	LastSuccess   = "blindspot_last_success_timestamp_seconds"
+	RunDuration   = "blindspot_run_duration_seconds"
+	severityLabel = "severity"
+	checkLabel    = "check"
+	sourceLabel   = "source"
 )
+
+var severities = []analyze.Severity{analyze.Info, analyze.Warning, analyze.Critical}
 
 // Run is one check run.
 type Run struct {
@@ -76,7 +77,7 @@ func Registry(r Run) *prometheus.Registry {
 
 	rep := r.Check.Report
 	for _, check := range rep.Summary.ChecksRun {
-		for sev := range analyze.Severity(severitiesInOrder) {
+		for _, sev := range severities {
 			findings.WithLabelValues(check, sev.String())
 			newFindings.WithLabelValues(check, sev.String())
 		}

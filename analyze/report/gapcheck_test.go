@@ -4,19 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"os"
-	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/baseline"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/report"
+	"github.com/blindspot-dev/blindspot/internal/sariftest"
 )
 
 // gapCheck is the golden audit with one more exception, expired, checked against a baseline
@@ -194,32 +192,8 @@ func TestJUnit(t *testing.T) {
 	})
 }
 
-func sarifSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "sarif", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource(report.SARIFSchema, doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(report.SARIFSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestSARIF(t *testing.T) {
 	g := gapCheck(t)
-	schema := sarifSchema(t)
 	help := func(check string) string {
 		return "# `" + check + "`\n\n## What it finds\n\nSomething " + check + " finds.\n\n## The failure it prevents\n"
 	}
@@ -227,12 +201,9 @@ func TestSARIF(t *testing.T) {
 	if err := report.WriteSARIF(&buf, g, report.SARIFOptions{ToolVersion: "v0.1.0", Checks: auditChecks(), Help: help}); err != nil {
 		t.Fatal(err)
 	}
-	validate := func(data []byte) error {
-		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		if err != nil {
-			return err
-		}
-		return schema.Validate(v)
+	validate := sariftest.Validate
+	if report.SARIFSchema != sariftest.SchemaID {
+		t.Errorf("the log names schema %s, the schema is %s", report.SARIFSchema, sariftest.SchemaID)
 	}
 
 	t.Run("The SARIF log is valid against the SARIF 2.1.0 schema.", func(t *testing.T) {
@@ -271,6 +242,9 @@ func TestSARIF(t *testing.T) {
 				Locations []struct {
 					PhysicalLocation *struct {
 						ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+						Region           *struct {
+							StartLine int `json:"startLine"`
+						} `json:"region"`
 					} `json:"physicalLocation"`
 					LogicalLocations []struct{ Name, Kind string } `json:"logicalLocations"`
 				} `json:"locations"`
@@ -301,6 +275,7 @@ func TestSARIF(t *testing.T) {
 
 	t.Run("Results point at their rule, carry the finding ID, the baseline state and a location.", func(t *testing.T) {
 		states := map[string]int{}
+		lines := 0
 		byID := map[string]analyze.Finding{}
 		for _, f := range g.Report.Findings {
 			byID[f.ID] = f
@@ -326,6 +301,13 @@ func TestSARIF(t *testing.T) {
 			case f.File != "":
 				if loc.PhysicalLocation == nil || loc.PhysicalLocation.ArtifactLocation.URI != f.File {
 					t.Errorf("finding %s in %s located at %+v", f.ID, f.File, loc)
+					continue
+				}
+				if line := f.Details["line"]; line != "" {
+					lines++
+					if r := loc.PhysicalLocation.Region; r == nil || strconv.Itoa(r.StartLine) != line {
+						t.Errorf("finding %s on line %s located at region %+v", f.ID, line, r)
+					}
 				}
 			case f.Subject["job"] != "":
 				if len(loc.LogicalLocations) != 1 || loc.LogicalLocations[0].Kind != "job" || loc.LogicalLocations[0].Name != f.Subject["job"] {
@@ -335,6 +317,9 @@ func TestSARIF(t *testing.T) {
 		}
 		if states["new"] != len(g.Comparison.New) || states["unchanged"] != len(g.Comparison.Known) {
 			t.Errorf("baseline states %v, want %d new and %d unchanged", states, len(g.Comparison.New), len(g.Comparison.Known))
+		}
+		if lines == 0 {
+			t.Error("no finding of the golden audit carries a rule line to locate")
 		}
 		if len(run.Invocations) != 1 || run.Invocations[0].ExecutionSuccessful {
 			t.Errorf("invocations %+v: the golden audit read a source partly, so it did not succeed", run.Invocations)

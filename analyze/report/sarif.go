@@ -5,13 +5,14 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 )
 
-// SARIFSchema is the schema the SARIF log names; the file is kept under analyze/report/testdata.
+// SARIFSchema is the schema the SARIF log names (kept under internal/sariftest/testdata).
 const SARIFSchema = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
 // ExpiredExceptionRule is the SARIF rule of expired exceptions, which are no check's findings.
@@ -90,6 +91,10 @@ type (
 	}
 	sarifPhysical struct {
 		ArtifactLocation sarifArtifact `json:"artifactLocation"`
+		Region           *sarifRegion  `json:"region,omitempty"`
+	}
+	sarifRegion struct {
+		StartLine int `json:"startLine"`
 	}
 	sarifArtifact struct {
 		URI string `json:"uri"`
@@ -218,7 +223,12 @@ func WriteSARIF(w io.Writer, g GapCheck, o SARIFOptions) error {
 func findingLocation(f analyze.Finding) sarifLocation {
 	if f.File != "" {
 		u := url.URL{Path: filepath.ToSlash(f.File)}
-		return sarifLocation{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: u.String()}}}
+		loc := &sarifPhysical{ArtifactLocation: sarifArtifact{URI: u.String()}}
+		// Rules read from files carry their line.
+		if line, err := strconv.Atoi(f.Details["line"]); err == nil && line > 0 {
+			loc.Region = &sarifRegion{StartLine: line}
+		}
+		return sarifLocation{PhysicalLocation: loc}
 	}
 	if job, ok := f.Subject["job"]; ok {
 		return sarifLocation{LogicalLocations: []sarifLogical{{Name: clean(job), FullyQualifiedName: "job/" + clean(job), Kind: "job"}}}
