@@ -18,14 +18,13 @@ import (
 func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 	g := c.Generate
 	o := generate.Options{
-		UpFor:           g.UpFor,
-		AbsentFor:       g.AbsentFor,
-		OwnerLabel:      g.OwnerLabel,
-		RunbookBaseURL:  g.RunbookBaseURL,
-		GrafanaURL:      strings.TrimSuffix(c.Grafana.URL, "/"),
-		RulesFormat:     g.RulesFormat,
-		MaskingScope:    c.Masking.Scope,
-		CheckStaleAfter: g.CheckStaleAfter,
+		UpFor:          g.UpFor,
+		AbsentFor:      g.AbsentFor,
+		OwnerLabel:     g.OwnerLabel,
+		RunbookBaseURL: g.RunbookBaseURL,
+		GrafanaURL:     strings.TrimSuffix(c.Grafana.URL, "/"),
+		RulesFormat:    g.RulesFormat,
+		MaskingScope:   c.Masking.Scope,
 		Operator: generate.OperatorOptions{
 			NamePrefix: g.Operator.NamePrefix,
 			Namespace:  g.Operator.Namespace,
@@ -39,6 +38,10 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 			For:        g.Business.For,
 			StaleAfter: g.Business.StaleAfter,
 		},
+	}
+	o.CheckStaleAfter = g.CheckStaleAfter
+	if o.CheckStaleAfter < 0 {
+		return o, fmt.Errorf("generate.check_stale_after: %s: want a positive duration", o.CheckStaleAfter)
 	}
 	if rulesFormat != "" {
 		o.RulesFormat = rulesFormat
