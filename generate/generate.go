@@ -39,6 +39,7 @@ const (
 	KindRateDrop  Kind = "rate-drop" // a business counter stopped or dropped
 	KindStaleness Kind = "staleness" // a last-success gauge grew old
 	KindRuleset   Kind = "ruleset"   // from a built-in pack of rulesets/
+	KindSelf      Kind = "self"      // watches blindspot check itself (generate/selfwatch)
 )
 
 // Alert is one generated alerting rule. Expr is a syntax tree built with promql/parser's
@@ -61,6 +62,10 @@ type Alert struct {
 	PackAlert string
 	// Test describes the promtool cases of the alert.
 	Test TestCase
+	// Impact and Mitigation are Markdown for the runbook of an alert whose kind the runbook
+	// template has no text for (KindSelf).
+	Impact     string
+	Mitigation []string
 }
 
 // TestCase is what the promtool unit test of an alert feeds and expects: input series in
@@ -76,6 +81,9 @@ type TestCase struct {
 	// ExtraHealthy are further worlds in which the alert must stay silent at EvalTime, e.g.
 	// the relative rate-drop alert's "no traffic a week ago" world.
 	ExtraHealthy [][]Series
+	// ExtraFailing are further worlds in which the alert must fire at EvalTime with
+	// FiringLabels, e.g. the staleness alert of blindspot itself when the metric is absent.
+	ExtraFailing [][]Series
 	EvalTime     time.Duration
 	// FiringLabels are the labels of the alert the failing case expects, alert labels
 	// included (alertname is added by promtool and must not be listed).
@@ -122,6 +130,9 @@ type Options struct {
 	// MaskingScope is "leaking" (default: mask the secret patterns found, in the streams they
 	// were found in) or "all" (mask every pattern everywhere).
 	MaskingScope string
+	// CheckStaleAfter is how long BlindspotCheckStale waits for a successful blindspot check
+	// before it fires; default 36h (a nightly check and half a day of slack).
+	CheckStaleAfter time.Duration
 }
 
 // Owner maps jobs to a team.
@@ -217,6 +228,9 @@ func DefaultOptions(o Options) Options {
 	}
 	if b.StaleAfter == 0 {
 		b.StaleAfter = 25 * time.Hour
+	}
+	if o.CheckStaleAfter == 0 {
+		o.CheckStaleAfter = 36 * time.Hour
 	}
 	return o
 }

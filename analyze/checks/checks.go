@@ -159,6 +159,16 @@ type Result struct {
 	Skipped []Skipped
 	// Disabled lists checks turned off by configuration.
 	Disabled []string
+	// Expired are the ignore entries past their expiry, in configuration order: they no
+	// longer suppress anything and are reported so that they are renewed or removed.
+	Expired []Expired
+}
+
+// Expired is an ignore entry past its expiry and the reported findings it matches.
+type Expired struct {
+	Ignore Ignore
+	// Findings are the IDs of the reported findings the entry would suppress, sorted.
+	Findings []string
 }
 
 // Suppressed is a finding accepted by an ignore entry.
@@ -228,7 +238,27 @@ func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
 		}
 	}
 	analyze.SortFindings(res.Findings)
+	res.Expired = expired(p.Ignore, res.Findings, now)
 	return res
+}
+
+// expired lists the ignore entries that have expired by now, with the findings they match.
+func expired(ignores []Ignore, findings []analyze.Finding, now time.Time) []Expired {
+	var out []Expired
+	for _, ig := range ignores {
+		if ig.Expires.IsZero() || now.Before(ig.Expires) {
+			continue
+		}
+		e := Expired{Ignore: ig, Findings: []string{}}
+		for _, f := range findings {
+			if ig.matches(f) {
+				e.Findings = append(e.Findings, f.ID)
+			}
+		}
+		slices.Sort(e.Findings)
+		out = append(out, e)
+	}
+	return out
 }
 
 // Names returns the IDs of checks.

@@ -112,6 +112,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		}
 		p.line("")
 	}
+	p.expiredTable(r.Expired)
 	return p.err
 }
 

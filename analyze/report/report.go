@@ -26,6 +26,8 @@ type Report struct {
 	Coverage    []CoverageRow       `json:"coverage"`
 	Findings    []analyze.Finding   `json:"findings"`
 	Suppressed  []SuppressedFinding `json:"suppressed"`
+	// Expired lists the ignore entries past their expiry (see expired.go); absent when none.
+	Expired []ExpiredException `json:"expired_exceptions,omitempty"`
 }
 
 // Source is one audited source and what went wrong with it.
@@ -179,6 +181,7 @@ func Build(in Input) Report {
 		Coverage:    []CoverageRow{},
 		Findings:    slices.Clone(res.Findings),
 		Suppressed:  suppressed(res.Suppressed),
+		Expired:     expiredExceptions(res.Expired),
 	}
 	if r.Findings == nil {
 		r.Findings = []analyze.Finding{}

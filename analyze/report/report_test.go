@@ -333,7 +333,10 @@ func TestJSON(t *testing.T) {
 		partial.AddPart(analyze.PartTargets)
 		partial.AddTarget(analyze.Target{Job: "node", ScrapePool: "node", Instance: "10.0.0.1:9100", Health: analyze.HealthUp})
 		written := map[string]bool{}
-		for _, r := range []report.Report{goldenReport(), buildReport(partial.Build())} {
+		// An expired exception writes expired_exceptions.
+		expired := auditPolicy()
+		expired.Ignore[0].Expires = generatedAt.AddDate(0, 0, -1)
+		for _, r := range []report.Report{goldenReport(), buildReport(partial.Build()), audit(auditInventory(), expired, auditMatrix())} {
 			var doc any
 			if err := json.Unmarshal(renderJSON(t, r), &doc); err != nil {
 				t.Fatal(err)

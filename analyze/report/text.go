@@ -103,6 +103,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 			p.line("  %s %s: %s", s.Finding.Check, clean(subjectString(s.Finding.Subject)), clean(s.Reason))
 		}
 	}
+	p.expired(r.Expired)
 	p.line("")
 	p.line("Findings: %d critical, %d warning, %d info; %d suppressed",
 		sum.Findings.Critical, sum.Findings.Warning, sum.Findings.Info, sum.Findings.Suppressed)

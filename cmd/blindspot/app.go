@@ -14,7 +14,8 @@ import (
 
 const exitCodesHelp = `Exit codes:
   0  the command completed (an audit with findings completes too)
-  1  generate --check: the output directory is not what would be generated now
+  1  generate --check: the output directory is not what would be generated now;
+     check: new gaps at or above --fail-on, or an expired exception
   2  usage or configuration error
   3  a source could not be read completely; the report was still written with what was read`
 
@@ -66,6 +67,7 @@ its blind spots: targets that are down, jobs without targets, and more.
 
 	root.AddCommand(a.auditCommand(), a.generateCommand(), a.snapshotCommand(), a.versionCommand())
 	root.AddCommand(a.pushCommand())
+	root.AddCommand(a.checkCommand())
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

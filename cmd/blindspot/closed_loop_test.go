@@ -14,7 +14,8 @@ import (
 
 // TestClosedLoop is the acceptance test of generate: audit a real Prometheus of each major,
 // generate, load the generated rules into that Prometheus, audit again, and the coverage gaps
-// are gone; the generated up alerts fire for exactly the down targets.
+// are gone; the generated up alerts fire for exactly the down targets, and the alerts on
+// blindspot check itself fire on the gap metrics it pushes.
 func TestClosedLoop(t *testing.T) {
 	bins := servers.Find(t)
 	for _, tc := range []struct{ name, binary string }{
@@ -51,6 +52,13 @@ func TestClosedLoop(t *testing.T) {
 				t.Fatalf("no rule files generated (%v)", err)
 			}
 			sc.AddRuleFiles(t, files...)
+			// The generated self-watch rules read the gap metrics of blindspot check: push them
+			// to the scenario's Pushgateway (exit 1: the scenario has gaps and no baseline) and
+			// wait until Prometheus has scraped them.
+			if code, out, stderr := cli(t, "check", "--prometheus-url", sc.PrometheusURL, "--pushgateway", sc.PushgatewayURL); code != exitFindings {
+				t.Fatalf("check exited %d: %s%s", code, out, stderr)
+			}
+			waitForAlert(t, sc.PrometheusURL, "BlindspotNewGaps", "firing")
 
 			code, out, stderr = cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
 			if code != exitOK {
@@ -84,6 +92,12 @@ func TestClosedLoop(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("generated up alerts active for jobs %q, want %q", got, want)
 			}
+			// The check just succeeded: the staleness alert on it is silent.
+			for _, a := range activeAlerts(t, sc.PrometheusURL) {
+				if a.Labels["alertname"] == "BlindspotCheckStale" {
+					t.Errorf("BlindspotCheckStale is %s right after a successful check", a.State)
+				}
+			}
 		})
 	}
 }
@@ -92,24 +106,8 @@ func TestClosedLoop(t *testing.T) {
 // TargetDown and they carry generated_by: blindspot).
 func generatedUpAlertJobs(t *testing.T, base string) []string {
 	t.Helper()
-	resp, err := http.Get(base + "/api/v1/alerts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Data struct {
-			Alerts []struct {
-				Labels map[string]string `json:"labels"`
-				State  string            `json:"state"`
-			} `json:"alerts"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatal(err)
-	}
 	var jobs []string
-	for _, a := range body.Data.Alerts {
+	for _, a := range activeAlerts(t, base) {
 		if a.Labels["generated_by"] == "blindspot" && strings.HasSuffix(a.Labels["alertname"], "TargetDown") &&
 			(a.State == "pending" || a.State == "firing") {
 			jobs = append(jobs, a.Labels["job"])
@@ -117,4 +115,44 @@ func generatedUpAlertJobs(t *testing.T, base string) []string {
 	}
 	slices.Sort(jobs)
 	return jobs
+}
+
+// waitForAlert waits until Prometheus has an alert of the name in the state.
+func waitForAlert(t *testing.T, base, name, state string) {
+	t.Helper()
+	deadline := time.Now().Add(servers.ReadyTimeout)
+	for {
+		for _, a := range activeAlerts(t, base) {
+			if a.Labels["alertname"] == name && a.State == state {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s alert %s within %s", state, name, servers.ReadyTimeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+type activeAlert struct {
+	Labels map[string]string `json:"labels"`
+	State  string            `json:"state"`
+}
+
+func activeAlerts(t *testing.T, base string) []activeAlert {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Alerts []activeAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return body.Data.Alerts
 }

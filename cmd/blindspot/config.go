@@ -37,6 +37,7 @@ type Config struct {
 	Generate        GenerateConfig `mapstructure:"generate"`
 	Logs            LogsConfig     `mapstructure:"logs"`
 	Masking         MaskingConfig  `mapstructure:"masking"`
+	Pushgateway     SourceConfig   `mapstructure:"pushgateway"`
 }
 
 // MaskingConfig scopes the generated log-masking pipelines.
@@ -68,6 +69,8 @@ type GenerateConfig struct {
 	RulesFormat    string                 `mapstructure:"rules_format"`
 	Operator       OperatorConfig         `mapstructure:"operator"`
 	Business       GenerateBusinessConfig `mapstructure:"business"`
+	// CheckStaleAfter is how long BlindspotCheckStale waits for a successful check.
+	CheckStaleAfter time.Duration `mapstructure:"check_stale_after"`
 }
 
 // OwnerConfig maps jobs (a glob) to the team that owns them.
@@ -150,7 +153,7 @@ type TLSConfig struct {
 var secretKeys = []string{"bearer_token", "basic_auth.password"}
 
 // sourceSections are the sections that describe a server to read.
-var sourceSections = []string{"prometheus", "loki", "grafana"}
+var sourceSections = []string{"prometheus", "loki", "grafana", "pushgateway"}
 
 // HTTPOptions converts the section to the collectors' options.
 func (s SourceConfig) HTTPOptions() httpconfig.Options {

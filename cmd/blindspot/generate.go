@@ -39,6 +39,10 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 			StaleAfter: g.Business.StaleAfter,
 		},
 	}
+	o.CheckStaleAfter = g.CheckStaleAfter
+	if o.CheckStaleAfter < 0 {
+		return o, fmt.Errorf("generate.check_stale_after: %s: want a positive duration", o.CheckStaleAfter)
+	}
 	if rulesFormat != "" {
 		o.RulesFormat = rulesFormat
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/runbooks"
+	"github.com/blindspot-dev/blindspot/generate/selfwatch"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
@@ -44,6 +45,8 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage
 		return nil, err
 	}
 	ruleFiles = append(ruleFiles, instances...)
+	// The nightly check watches the setup; these alerts watch the check.
+	ruleFiles = append(ruleFiles, selfwatch.RuleFile(o))
 
 	var files []generate.File
 	seen := map[string]bool{}

@@ -74,7 +74,7 @@ func Render(a generate.Alert, o generate.Options) (generate.File, error) {
 	return generate.File{Path: a.Runbook, Content: buf.Bytes()}, nil
 }
 
-var kinds = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindRateDrop, generate.KindStaleness, generate.KindRuleset}
+var kinds = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindRateDrop, generate.KindStaleness, generate.KindRuleset, generate.KindSelf}
 
 // dataOf is what the template prints, every value ready for Markdown. It is a map so that
 // missingkey=error catches a template asking for something the data does not hold.
@@ -162,6 +162,15 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 		if err := rulesetData(d, a); err != nil {
 			return nil, err
 		}
+	case generate.KindSelf:
+		selectors, err := selectorsOf(a.Expr)
+		if err != nil {
+			return nil, err
+		}
+		d["Selectors"] = selectors
+		// Impact and mitigation are Markdown written with the alert, not values from outside.
+		d["Impact"] = a.Impact
+		d["Mitigation"] = a.Mitigation
 	}
 	return d, nil
 }
@@ -191,28 +200,9 @@ func metricQuery(a generate.Alert) parser.Expr {
 // mitigation, and where it comes from.
 func rulesetData(d map[string]any, a generate.Alert) error {
 	d["Pack"] = code(a.Pack)
-	var selectors []codeBlock
-	seen := map[string]bool{}
-	var bad error
-	parser.Inspect(a.Expr, func(n parser.Node, _ []parser.Node) error {
-		vs, ok := n.(*parser.VectorSelector)
-		if !ok || bad != nil {
-			return nil
-		}
-		// Only the selector: an offset or @ of the expression is not what to look at now.
-		s, err := printed(&parser.VectorSelector{Name: vs.Name, LabelMatchers: vs.LabelMatchers})
-		if err != nil {
-			bad = err
-			return nil
-		}
-		if !seen[s] {
-			seen[s] = true
-			selectors = append(selectors, codeBlock{Lang: "promql", Content: s})
-		}
-		return nil
-	})
-	if bad != nil {
-		return bad
+	selectors, err := selectorsOf(a.Expr)
+	if err != nil {
+		return err
 	}
 	d["Selectors"] = selectors
 
@@ -259,4 +249,29 @@ func printed(e parser.Expr) (string, error) {
 		return "", fmt.Errorf("the query %s does not parse again: %w", s, err)
 	}
 	return s, nil
+}
+
+// selectorsOf lists the distinct series selectors of an expression, printed without offset or
+// @ (what to look at now), in the order they appear.
+func selectorsOf(e parser.Expr) ([]codeBlock, error) {
+	var selectors []codeBlock
+	seen := map[string]bool{}
+	var bad error
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok || bad != nil {
+			return nil
+		}
+		s, err := printed(&parser.VectorSelector{Name: vs.Name, LabelMatchers: vs.LabelMatchers})
+		if err != nil {
+			bad = err
+			return nil
+		}
+		if !seen[s] {
+			seen[s] = true
+			selectors = append(selectors, codeBlock{Lang: "promql", Content: s})
+		}
+		return nil
+	})
+	return selectors, bad
 }

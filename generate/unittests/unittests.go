@@ -99,9 +99,18 @@ func alertTests(a generate.Alert) ([]testGroup, error) {
 		return nil, fmt.Errorf("the failing case is evaluated at %s, before the alert's for (%s) has passed", tc.EvalTime, a.For)
 	}
 
-	firing, err := expectFiring(a, tc)
-	if err != nil {
-		return nil, fmt.Errorf("failing case: %w", err)
+	firingWorlds := append([][]generate.Series{tc.FailingSeries}, tc.ExtraFailing...)
+	firing := make([]expAlert, len(firingWorlds))
+	for i, world := range firingWorlds {
+		wtc := tc
+		wtc.FailingSeries = world
+		var err error
+		if firing[i], err = expectFiring(a, wtc); err != nil {
+			if i == 0 {
+				return nil, fmt.Errorf("failing case: %w", err)
+			}
+			return nil, fmt.Errorf("failing world %d: %w", i+1, err)
+		}
 	}
 	group := func(name string, ss []generate.Series, exp []expAlert) testGroup {
 		return testGroup{
@@ -115,7 +124,10 @@ func alertTests(a generate.Alert) ([]testGroup, error) {
 			}},
 		}
 	}
-	groups := []testGroup{group(a.Name+" fires when its failure happens", tc.FailingSeries, []expAlert{firing})}
+	groups := []testGroup{group(a.Name+" fires when its failure happens", tc.FailingSeries, []expAlert{firing[0]})}
+	for i, world := range tc.ExtraFailing {
+		groups = append(groups, group(fmt.Sprintf("%s fires in failing world %d", a.Name, i+2), world, []expAlert{firing[i+1]}))
+	}
 	for i, healthy := range append([][]generate.Series{tc.HealthySeries}, tc.ExtraHealthy...) {
 		name := a.Name + " stays silent while healthy"
 		if i > 0 {

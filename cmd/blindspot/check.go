@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/blindspot-dev/blindspot"
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/baseline"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/gapmetrics"
+	"github.com/blindspot-dev/blindspot/analyze/report"
+	"github.com/blindspot-dev/blindspot/internal/fsutil"
+)
+
+const checkExitCodesHelp = `Exit codes:
+  0  nothing new at or above --fail-on, and no expired exception
+  1  new gaps at or above --fail-on, or an expired exception (with --update-baseline: never)
+  2  usage or configuration error (a bad flag, config key or baseline file)
+  3  a source could not be read completely, or the gap metrics could not be pushed; the
+     report is still written (--fail-on-source-error=false makes an unread source a warning)`
+
+// checkFlags are the flags of `blindspot check`.
+type checkFlags struct {
+	src               sourceFlags
+	baseline          string
+	updateBaseline    bool
+	failOn            string
+	format            string
+	output            string
+	failOnSourceError bool
+	metricsFile       string
+	pushgateway       string
+}
+
+func (a *app) checkCommand() *cobra.Command {
+	var fl checkFlags
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "The nightly gap check for CI: fail only on gaps the baseline does not hold",
+		Long: `check runs the same audit as audit (every source, live or --from) and compares its findings
+with a baseline, a JSON file kept in git: it fails only on new gaps at or above --fail-on, and
+reports the gaps fixed since the baseline as resolved. Without --baseline every finding is
+new. --update-baseline rewrites the baseline with the findings of this run (keeping first_seen
+for those still present).
+
+An ignore: entry past its expires date no longer suppresses its findings, and is itself
+reported (and fails the check) until it is renewed or removed.
+
+Formats: text (default), markdown (a short summary for $GITHUB_STEP_SUMMARY or a merge-request
+comment), junit (Jenkins' junit step, GitLab's reports: junit) and sarif (GitHub code scanning).
+--metrics-file writes the gap metrics for node_exporter's textfile collector, --pushgateway
+pushes them under job "blindspot".
+
+` + checkExitCodesHelp,
+		Example: `  blindspot check --prometheus-url http://prometheus:9090 --baseline blindspot-baseline.json
+  blindspot check --from ./snap --baseline blindspot-baseline.json --update-baseline
+  blindspot check --baseline blindspot-baseline.json --format sarif --output blindspot.sarif
+  blindspot check --baseline b.json --metrics-file /var/lib/node_exporter/textfile/blindspot.prom`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runCheck(cmd, fl) },
+	}
+	fl.src.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&fl.baseline, "baseline", "", "baseline file (JSON, meant for git); without it every finding is new")
+	f.BoolVar(&fl.updateBaseline, "update-baseline", false, "rewrite the baseline with this run's findings (creating it when missing)")
+	f.StringVar(&fl.failOn, "fail-on", "warning", "lowest severity of a new finding that fails the check: critical, warning or info")
+	f.StringVar(&fl.format, "format", "text", "output format: text, markdown, junit or sarif")
+	f.StringVarP(&fl.output, "output", "o", "", "write the output to this file (atomically) instead of stdout")
+	f.BoolVar(&fl.failOnSourceError, "fail-on-source-error", true, "exit 3 when a source could not be read completely; false makes it a warning")
+	f.StringVar(&fl.metricsFile, "metrics-file", "", "write the gap metrics to this file for node_exporter's textfile collector (atomically)")
+	f.StringVar(&fl.pushgateway, "pushgateway", "", "push the gap metrics to this Pushgateway under job \"blindspot\"; overrides pushgateway.url")
+	return cmd
+}
+
+func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
+	started := time.Now()
+	if !slices.Contains([]string{"text", "markdown", "junit", "sarif"}, fl.format) {
+		return usageError(fmt.Errorf("--format %q: want text, markdown, junit or sarif", fl.format))
+	}
+	failOn, err := analyze.ParseSeverity(fl.failOn)
+	if err != nil {
+		return usageError(fmt.Errorf("--fail-on: %w", err))
+	}
+	if fl.updateBaseline && fl.baseline == "" {
+		return usageError(errors.New("--update-baseline needs --baseline FILE"))
+	}
+	push := a.cfg.Pushgateway.HTTPOptions()
+	if fl.pushgateway != "" {
+		push.URL = fl.pushgateway
+	}
+	if push.URL != "" {
+		if err := push.Validate(); err != nil {
+			return usageError(fmt.Errorf("pushgateway.url: %w", err))
+		}
+	}
+	var base baseline.File
+	if fl.baseline != "" {
+		base, err = baseline.Read(fl.baseline)
+		switch {
+		case errors.Is(err, baseline.ErrNotExist) && fl.updateBaseline:
+			base = baseline.File{Version: baseline.Version}
+		case errors.Is(err, baseline.ErrNotExist):
+			return usageError(fmt.Errorf("baseline %s does not exist: create it with --update-baseline", fl.baseline))
+		case err != nil:
+			return usageError(err)
+		}
+	}
+
+	res, all, policy, err := a.collect(cmd.Context(), fl.src)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	rep := report.Build(report.Input{
+		Inventory: res.Inventory,
+		Result:    checks.Run(res.Inventory, all, policy),
+		Checks:    all,
+		Matrix:    checks.Matrix(res.Inventory, all),
+		Now:       now,
+	})
+	gc := report.NewGapCheck(rep, base, fl.baseline, failOn)
+
+	var buf bytes.Buffer
+	switch fl.format {
+	case "markdown":
+		err = report.WriteCheckMarkdown(&buf, gc)
+	case "junit":
+		err = report.WriteJUnit(&buf, gc)
+	case "sarif":
+		err = report.WriteSARIF(&buf, gc, report.SARIFOptions{ToolVersion: toolVersion(), Checks: all, Help: blindspot.CheckDoc})
+	default:
+		err = report.WriteCheckText(&buf, gc)
+	}
+	if err != nil {
+		return fmt.Errorf("rendering the check: %w", err)
+	}
+	if fl.output != "" {
+		if err := fsutil.WriteFileAtomic(fl.output, buf.Bytes(), 0o644); err != nil {
+			return usageError(err)
+		}
+	} else if _, err := a.stdout.Write(buf.Bytes()); err != nil {
+		return err
+	}
+
+	if fl.updateBaseline {
+		data, err := baseline.Update(base, rep.BaselineRun(), now).Marshal()
+		if err != nil {
+			return fmt.Errorf("encoding the baseline: %w", err)
+		}
+		if err := fsutil.WriteFileAtomic(fl.baseline, data, 0o644); err != nil {
+			return usageError(err)
+		}
+	}
+
+	if fl.metricsFile != "" || push.URL != "" {
+		run := gapmetrics.Run{Check: gc, Finished: time.Now(), Duration: time.Since(started)}
+		if fl.metricsFile != "" {
+			if run.PreviousSuccess, err = gapmetrics.PreviousSuccess(fl.metricsFile); err != nil {
+				a.logger.Warn("the last success time of the previous run is lost", "err", err)
+			}
+			if err := gapmetrics.WriteTextfile(fl.metricsFile, gapmetrics.Registry(run)); err != nil {
+				return usageError(err)
+			}
+		}
+		if push.URL != "" {
+			// The Pushgateway keeps the last success time of the previous push by itself.
+			run.PreviousSuccess = time.Time{}
+			if err := gapmetrics.Push(cmd.Context(), push, gapmetrics.Registry(run)); err != nil {
+				return sourceError(err)
+			}
+		}
+	}
+
+	if perr := partialError(rep); perr != nil {
+		if fl.failOnSourceError {
+			return perr
+		}
+		fmt.Fprintf(a.stderr, "blindspot: warning: %s\n", perr)
+	}
+	if gc.Failed() && !fl.updateBaseline {
+		return &exitError{code: exitFindings, err: errors.New(failureLine(gc))}
+	}
+	return nil
+}
+
+// failureLine says on stderr why the check failed.
+func failureLine(gc report.GapCheck) string {
+	n, e := len(gc.Failing()), len(gc.Report.Expired)
+	switch {
+	case n > 0 && e > 0:
+		return fmt.Sprintf("%d new gaps at or above %s and %d expired exceptions", n, gc.FailOn, e)
+	case e > 0:
+		return fmt.Sprintf("%d expired exceptions: renew or remove them", e)
+	}
+	return fmt.Sprintf("%d new gaps at or above %s", n, gc.FailOn)
+}
