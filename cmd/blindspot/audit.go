@@ -107,17 +107,23 @@ reads the embedded demo snapshot.
 			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
 				return usageError(fmt.Errorf("--format %q: want text, json or markdown", format))
 			}
-			res, all, policy, err := a.collect(cmd.Context(), src)
+			rep, fleet, err := a.auditFleet(cmd.Context(), src)
 			if err != nil {
 				return err
 			}
-			rep := report.Build(report.Input{
-				Inventory: res.Inventory,
-				Result:    checks.Run(res.Inventory, all, policy),
-				Checks:    all,
-				Matrix:    checks.Matrix(res.Inventory, all),
-				Now:       time.Now(),
-			})
+			if !fleet {
+				res, all, policy, err := a.collect(cmd.Context(), src)
+				if err != nil {
+					return err
+				}
+				rep = report.Build(report.Input{
+					Inventory: res.Inventory,
+					Result:    checks.Run(res.Inventory, all, policy),
+					Checks:    all,
+					Matrix:    checks.Matrix(res.Inventory, all),
+					Now:       time.Now(),
+				})
+			}
 
 			var buf bytes.Buffer
 			switch format {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/report"
+)
+
+// auditFleet audits the fleet the configuration names, one member at a time as the sources
+// are read, and merges the members' reports. It reports false when the configuration names
+// one plain server, which the single-server audit handles.
+func (a *app) auditFleet(ctx context.Context, src sourceFlags) (report.Report, bool, error) {
+	fo, err := a.cfg.fleetOptions()
+	if err != nil {
+		return report.Report{}, true, usageError(err)
+	}
+	if fo == nil {
+		return report.Report{}, false, nil
+	}
+	if err := fleetExclusive(src, a.cfg); err != nil {
+		return report.Report{}, true, usageError(err)
+	}
+	all, policy, err := a.cfg.checkSuite(nil)
+	if err != nil {
+		return report.Report{}, true, usageError(err)
+	}
+	fo.Logger = a.logger
+	now := time.Now()
+	var parts []report.Report
+	err = collect.RunFleet(ctx, *fo, func(m collect.Member) {
+		p := policy
+		p.Scope = m.Scope
+		parts = append(parts, report.BuildMember(report.Input{
+			Inventory: m.Inventory,
+			Result:    checks.Run(m.Inventory, all, p),
+			Checks:    all,
+			Matrix:    checks.Matrix(m.Inventory, all),
+			Now:       now,
+		}, m.Scope))
+	})
+	if err != nil {
+		return report.Report{}, true, usageError(err)
+	}
+	return report.Merge(parts), true, nil
+}
+
+// fleetExclusive rejects the sources a fleet audit does not combine with yet.
+func fleetExclusive(src sourceFlags, cfg Config) error {
+	switch {
+	case src.from != "":
+		return errors.New("--from and several Prometheus servers are mutually exclusive: audit either the snapshot or the fleet")
+	case len(src.rules) > 0 || src.prometheusConfig != "" || len(src.dashboards) > 0:
+		return errors.New("--rules, --prometheus-config and --dashboards cannot be combined with several Prometheus servers yet")
+	case cfg.Loki.URL != "":
+		return errors.New("a Loki URL cannot be combined with several Prometheus servers yet")
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/blindspot-dev/blindspot/analyze/report"
+	"github.com/blindspot-dev/blindspot/internal/servers"
+)
+
+// coverageOf returns the coverage row of job in the member whose key has value, or nil.
+func coverageOf(r report.Report, job, key, value string) *report.CoverageRow {
+	for i, row := range r.Coverage {
+		if row.Job == job && row.Member[key] == value {
+			return &r.Coverage[i]
+		}
+	}
+	return nil
+}
+
+func TestFleetOfPrometheusServers(t *testing.T) {
+	bins := servers.Find(t)
+	// Two servers scrape a job of the same name; only eu has an alert on it. A third has a
+	// job of its own. Every target is an address where nothing listens: down, and scraped.
+	start := func(jobs map[string][]string, alerts ...servers.Alert) *servers.Prometheus {
+		return servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{Jobs: jobs, Alerts: alerts})
+	}
+	eu := start(map[string][]string{"api": {servers.FreeAddress(t)}}, servers.Alert{Name: "ApiDown", Expr: `up{job="api"} == 0`})
+	us := start(map[string][]string{"api": {servers.FreeAddress(t)}})
+	ap := start(map[string][]string{"db": {servers.FreeAddress(t)}})
+	args := []string{"audit", "--format", "json",
+		"--prometheus-url", "eu=" + eu.URL, "--prometheus-url", "us=" + us.URL, "--prometheus-url", "ap=" + ap.URL}
+
+	t.Run("A job covered by a rule in one server and scraped without one by another is a gap only in the other.", func(t *testing.T) {
+		code, out, stderr := cli(t, args...)
+		if code != exitOK {
+			t.Fatalf("exit %d, stderr: %s", code, stderr)
+		}
+		rep := decodeReport(t, []byte(out))
+		got := keys(rep)
+		for _, want := range []findingKey{
+			keyOf("alerts/missing-up", map[string]string{"job": "api", "source": "us"}),
+			keyOf("alerts/missing-up", map[string]string{"job": "db", "source": "ap"}),
+		} {
+			if _, ok := got[want]; !ok {
+				t.Errorf("missing finding %s; have %v", want, slices.Sorted(maps.Keys(got)))
+			}
+		}
+		if instanceOf(rep, "eu", "api") == "" || instanceOf(rep, "us", "api") == "" {
+			t.Error("the down targets of api are not reported in both eu and us")
+		}
+		if _, ok := got[keyOf("alerts/missing-up", map[string]string{"job": "api", "source": "eu"})]; ok {
+			t.Error("eu's api job is reported without an up alert, but eu's ApiDown covers it")
+		}
+		for _, f := range rep.Findings {
+			if f.Subject["source"] == "" {
+				t.Errorf("finding %s %v carries no source", f.Check, f.Subject)
+			}
+		}
+		if row := coverageOf(rep, "api", "source", "eu"); row == nil || !slices.Equal(row.UpAlerts, []string{"ApiDown"}) {
+			t.Errorf("eu's api coverage row = %+v, want up_alerts [ApiDown]", row)
+		}
+		if row := coverageOf(rep, "api", "source", "us"); row == nil || len(row.UpAlerts) != 0 {
+			t.Errorf("us's api coverage row = %+v, want no up alert", row)
+		}
+		var names []string
+		for _, s := range rep.Sources {
+			names = append(names, s.Name)
+			if !s.OK {
+				t.Errorf("source %s is not ok: %s", s.Name, s.Error)
+			}
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"ap", "eu", "us"}) {
+			t.Errorf("sources = %v", names)
+		}
+		if rep.Summary.Jobs != 3 || rep.Summary.Targets.Down != 3 {
+			t.Errorf("summary = %+v, want 3 jobs and 3 targets down", rep.Summary)
+		}
+	})
+
+	t.Run("A server that does not answer makes the fleet audit partial, naming it, and keeps the gaps of the others.", func(t *testing.T) {
+		down := "http://" + servers.FreeAddress(t)
+		code, out, stderr := cli(t, append(slices.Clone(args), "--prometheus-url", "dead="+down)...)
+		if code != exitSource {
+			t.Fatalf("exit %d, want %d; stderr: %s", code, exitSource, stderr)
+		}
+		if !strings.Contains(stderr, "partial report") || !strings.Contains(stderr, "dead "+down) {
+			t.Errorf("stderr does not name the server that could not be read: %s", stderr)
+		}
+		rep := decodeReport(t, []byte(out))
+		if _, ok := keys(rep)[keyOf("alerts/missing-up", map[string]string{"job": "api", "source": "us"})]; !ok {
+			t.Error("the gaps of the servers that answered are missing from the partial report")
+		}
+	})
+
+	t.Run("One server named in a list is audited as before: no source key, the same finding IDs.", func(t *testing.T) {
+		path := writeConfig(t, "prometheus:\n  - name: us\n    url: "+us.URL+"\n")
+		_, listOut, stderr := cli(t, "--config", path, "audit", "--format", "json")
+		_, plainOut, _ := cli(t, "audit", "--format", "json", "--prometheus-url", us.URL)
+		list, plain := keys(decodeReport(t, []byte(listOut))), keys(decodeReport(t, []byte(plainOut)))
+		if len(list) == 0 || !mapsEqual(list, plain) {
+			t.Errorf("list form %v differs from --prometheus-url %v (stderr %s)", list, plain, stderr)
+		}
+	})
+}
+
+// instanceOf returns the instance of the one target of job in the member named source.
+func instanceOf(r report.Report, source, job string) string {
+	for _, f := range r.Findings {
+		if f.Check == "targets/down" && f.Subject["job"] == job && f.Subject["source"] == source {
+			return f.Subject["instance"]
+		}
+	}
+	return ""
+}
