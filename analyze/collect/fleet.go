@@ -71,6 +71,16 @@ type FleetOptions struct {
 type Member struct {
 	Scope     map[string]string
 	Inventory *analyze.Inventory
+	// borrowed are the rule groups (file, name) of ruler sources added to the inventory: they
+	// cover the member's jobs, but findings about the rules themselves belong to the ruler.
+	borrowed map[[2]string]bool
+}
+
+// Owns reports whether a finding of this member's checks is the member's to report: not a
+// finding about a rule the member only borrowed from a ruler source, which the ruler's own
+// member reports once.
+func (m Member) Owns(f analyze.Finding) bool {
+	return f.Group == "" || !m.borrowed[[2]string{f.File, f.Group}]
 }
 
 // Validate rejects a fleet that cannot be read: unnamed or duplicate sources, unknown kinds.
@@ -259,11 +269,15 @@ func split(inv *analyze.Inventory, s FleetSource, scoped bool, shared []analyze.
 	if scoped {
 		base["source"] = inv.Sources[0].Name
 	}
+	borrowed := map[[2]string]bool{}
+	for _, g := range shared {
+		borrowed[[2]string{g.File, g.Name}] = true
+	}
 	if s.Kind != KindThanos {
 		if len(shared) > 0 {
 			inv.RuleGroups = slices.Concat(inv.RuleGroups, shared)
 		}
-		return []Member{{Scope: base, Inventory: inv}}
+		return []Member{{Scope: base, Inventory: inv, borrowed: borrowed}}
 	}
 	labels := s.MemberLabels
 	if len(labels) == 0 {
@@ -366,7 +380,7 @@ func split(inv *analyze.Inventory, s FleetSource, scoped bool, shared []analyze.
 			}
 		}
 		b.SetBuildInfo(inv.Build)
-		out = append(out, Member{Scope: p.scope, Inventory: b.Build()})
+		out = append(out, Member{Scope: p.scope, Inventory: b.Build(), borrowed: borrowed})
 	}
 	return out
 }

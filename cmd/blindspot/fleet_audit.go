@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/report"
@@ -34,9 +36,12 @@ func (a *app) auditFleet(ctx context.Context, src sourceFlags) (report.Report, b
 	err = collect.RunFleet(ctx, *fo, func(m collect.Member) {
 		p := policy
 		p.Scope = m.Scope
+		res := checks.Run(m.Inventory, all, p)
+		res.Findings = slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !m.Owns(f) })
+		res.Suppressed = slices.DeleteFunc(res.Suppressed, func(s checks.Suppressed) bool { return !m.Owns(s.Finding) })
 		parts = append(parts, report.BuildMember(report.Input{
 			Inventory: m.Inventory,
-			Result:    checks.Run(m.Inventory, all, p),
+			Result:    res,
 			Checks:    all,
 			Matrix:    checks.Matrix(m.Inventory, all),
 			Now:       now,

@@ -48,7 +48,7 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 				t.Errorf("missing finding %s; have %v", want, slices.Sorted(maps.Keys(got)))
 			}
 		}
-		if instanceOf(rep, "eu", "api") == "" || instanceOf(rep, "us", "api") == "" {
+		if instanceIn(rep, "source", "eu") == "" || instanceIn(rep, "source", "us") == "" {
 			t.Error("the down targets of api are not reported in both eu and us")
 		}
 		if _, ok := got[keyOf("alerts/missing-up", map[string]string{"job": "api", "source": "eu"})]; ok {
@@ -107,10 +107,76 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 	})
 }
 
-// instanceOf returns the instance of the one target of job in the member named source.
-func instanceOf(r report.Report, source, job string) string {
+
+func TestFleetThroughThanos(t *testing.T) {
+	bins := servers.Find(t)
+	thanos := servers.FindThanos(t)
+	// Two clusters behind one Thanos Query, a job of the same name in both; only cluster a
+	// has an alert on it.
+	start := func(cluster string, alerts ...servers.Alert) *servers.Prometheus {
+		return servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{
+			ExternalLabels: map[string]string{"cluster": cluster, "replica": "0"},
+			Jobs:           map[string][]string{"api": {servers.FreeAddress(t)}},
+			Alerts:         alerts,
+			ForThanos:      true,
+		})
+	}
+	a := start("a", servers.Alert{Name: "ApiDown", Expr: `up{job="api"} == 0`})
+	b := start("b")
+	sidecarA, sidecarB := servers.StartSidecar(t, thanos, a), servers.StartSidecar(t, thanos, b)
+	q := servers.StartQuery(t, thanos, sidecarA.GRPCAddress, sidecarB.GRPCAddress)
+	config := writeConfig(t, "prometheus:\n  - name: global\n    kind: thanos\n    url: "+q.URL+"\n")
+
+	t.Run("Findings behind Thanos Query carry the cluster, and a rule of one cluster covers only that cluster's jobs.", func(t *testing.T) {
+		code, out, stderr := cli(t, "--config", config, "audit", "--format", "json")
+		if code != exitOK {
+			t.Fatalf("exit %d, stderr: %s\n%s", code, stderr, out)
+		}
+		rep := decodeReport(t, []byte(out))
+		got := keys(rep)
+		if _, ok := got[keyOf("alerts/missing-up", map[string]string{"job": "api", "cluster": "b"})]; !ok {
+			t.Errorf("cluster b's api job is not reported without an up alert; have %v", slices.Sorted(maps.Keys(got)))
+		}
+		if _, ok := got[keyOf("alerts/missing-up", map[string]string{"job": "api", "cluster": "a"})]; ok {
+			t.Error("cluster a's api job is reported without an up alert, but cluster a's ApiDown covers it")
+		}
+		for _, cluster := range []string{"a", "b"} {
+			if _, ok := got[keyOf("targets/down", map[string]string{"job": "api", "cluster": cluster, "instance": instanceIn(rep, "cluster", cluster)})]; !ok {
+				t.Errorf("the down api target of cluster %s is not reported", cluster)
+			}
+		}
+		if row := coverageOf(rep, "api", "cluster", "a"); row == nil || !slices.Equal(row.UpAlerts, []string{"ApiDown"}) {
+			t.Errorf("cluster a's api coverage row = %+v, want up_alerts [ApiDown]", row)
+		}
+		if len(rep.Sources) != 1 || !rep.Sources[0].OK || rep.Sources[0].Kind != "thanos" {
+			t.Fatalf("sources = %+v, want the one Thanos Query, ok", rep.Sources)
+		}
+		if !slices.ContainsFunc(rep.Sources[0].Missing, func(m report.Missing) bool { return m.Part == "config" }) {
+			t.Errorf("the Thanos source does not say that it has no config API: %+v", rep.Sources[0])
+		}
+	})
+
+	t.Run("A store that went down makes the audit partial, naming the store and its cluster, instead of dropping its gaps silently.", func(t *testing.T) {
+		sidecarB.Process.Stop()
+		q.WaitStores(t, 1, 1)
+		code, out, stderr := cli(t, "--config", config, "audit", "--format", "json")
+		if code != exitSource {
+			t.Fatalf("exit %d, want %d; stderr: %s", code, exitSource, stderr)
+		}
+		if !strings.Contains(stderr, sidecarB.GRPCAddress) || !strings.Contains(stderr, `cluster="b"`) {
+			t.Errorf("stderr does not name the unhealthy store and its cluster: %s", stderr)
+		}
+		rep := decodeReport(t, []byte(out))
+		if rep.Sources[0].OK || !slices.ContainsFunc(rep.Sources[0].Errors, func(e report.SourceError) bool { return e.Part == "stores" }) {
+			t.Errorf("source = %+v, want an error on part stores", rep.Sources[0])
+		}
+	})
+}
+
+// instanceIn returns the instance of the down target of the member whose key has value.
+func instanceIn(r report.Report, key, value string) string {
 	for _, f := range r.Findings {
-		if f.Check == "targets/down" && f.Subject["job"] == job && f.Subject["source"] == source {
+		if f.Check == "targets/down" && f.Subject[key] == value {
 			return f.Subject["instance"]
 		}
 	}

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
-	"slices"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
