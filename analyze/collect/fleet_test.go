@@ -236,4 +236,3 @@ func TestFleetOptions(t *testing.T) {
 		}
 	})
 }
-

@@ -107,7 +107,6 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 	})
 }
 
-
 func TestFleetThroughThanos(t *testing.T) {
 	bins := servers.Find(t)
 	thanos := servers.FindThanos(t)
