@@ -136,3 +136,38 @@ func Merge(rs []Report) Report {
 	sum.Findings.Suppressed = len(out.Suppressed)
 	return out
 }
+
+// memberKeys are the subject keys that name fleet members in r (those of its coverage rows),
+// sorted; none for one server.
+func memberKeys(r Report) []string {
+	var keys []string
+	for _, row := range r.Coverage {
+		for k := range row.Member {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// memberSuffix renders the member of a finding for the text report, " (cluster=b,source=x)",
+// from the member keys of its subject; "" for one server.
+func memberSuffix(subject map[string]string, keys []string) string {
+	scope := map[string]string{}
+	for _, k := range keys {
+		if v, ok := subject[k]; ok {
+			scope[k] = v
+		}
+	}
+	return rowMember(scope)
+}
+
+// rowMember renders the member of a coverage row: " (source=eu)", "" for one server.
+func rowMember(member map[string]string) string {
+	if len(member) == 0 {
+		return ""
+	}
+	return " (" + MemberName(member) + ")"
+}

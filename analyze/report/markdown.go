@@ -59,7 +59,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		p.line("")
 		p.table(append([]string{"job"}, coverageColumns...)...)
 		for _, row := range r.Coverage {
-			cells := []string{mdEscape(row.Job)}
+			cells := []string{mdEscape(row.Job + rowMember(row.Member))}
 			for _, c := range coverageCells(row) {
 				cells = append(cells, mdAlarm(c.text, c.alarm))
 			}
