@@ -99,8 +99,12 @@ func takeFleet(path string, data []byte) ([]FleetSourceConfig, []byte, error) {
 				switch name, val := item.Content[k].Value, item.Content[k+1]; {
 				case name == "bearer_token":
 					return nil, nil, fmt.Errorf("%s:%d: %s.bearer_token: credentials are not read from the config file; use bearer_token_file", path, item.Content[k].Line, key)
-				case name == "basic_auth" && val.Kind == yaml.MappingNode && slices.ContainsFunc(val.Content, func(n *yaml.Node) bool { return n.Value == "password" }):
-					return nil, nil, fmt.Errorf("%s:%d: %s.basic_auth.password: credentials are not read from the config file; use basic_auth.password_file", path, val.Line, key)
+				case name == "basic_auth" && val.Kind == yaml.MappingNode:
+					for m := 0; m+1 < len(val.Content); m += 2 {
+						if val.Content[m].Value == "password" {
+							return nil, nil, fmt.Errorf("%s:%d: %s.basic_auth.password: credentials are not read from the config file; use basic_auth.password_file", path, val.Content[m].Line, key)
+						}
+					}
 				}
 			}
 		}
@@ -108,23 +112,28 @@ func takeFleet(path string, data []byte) ([]FleetSourceConfig, []byte, error) {
 			return nil, nil, err
 		}
 	}
-	var raw []map[string]any
-	if err := list.Decode(&raw); err != nil {
-		return nil, nil, fmt.Errorf("%s:%d: prometheus: %s", path, list.Line, oneLine(err.Error()))
-	}
 	var out []FleetSourceConfig
-	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		Result: &out,
-		DecodeHook: mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
-			mapstructure.StringToSliceHookFunc(","),
-		),
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := dec.Decode(raw); err != nil {
-		return nil, nil, fmt.Errorf("%s:%d: prometheus: %s", path, list.Line, oneLine(err.Error()))
+	for j, item := range list.Content {
+		var raw map[string]any
+		var f FleetSourceConfig
+		err := item.Decode(&raw)
+		if err == nil {
+			var dec *mapstructure.Decoder
+			dec, err = mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+				Result: &f,
+				DecodeHook: mapstructure.ComposeDecodeHookFunc(
+					mapstructure.StringToTimeDurationHookFunc(),
+					mapstructure.StringToSliceHookFunc(","),
+				),
+			})
+			if err == nil {
+				err = dec.Decode(raw)
+			}
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: prometheus[%d]: %s", path, item.Line, j, oneLine(err.Error()))
+		}
+		out = append(out, f)
 	}
 	doc.Content = slices.Delete(doc.Content, i, i+2)
 	rest, err := yaml.Marshal(&root)
