@@ -2,6 +2,8 @@ package main
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -93,6 +95,28 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 		rep := decodeReport(t, []byte(out))
 		if _, ok := keys(rep)[keyOf("alerts/missing-up", map[string]string{"job": "api", "source": "us"})]; !ok {
 			t.Error("the gaps of the servers that answered are missing from the partial report")
+		}
+	})
+
+	t.Run("Generation writes one bundle per server, in a directory named after it, with the rules that server lacks.", func(t *testing.T) {
+		dir := t.TempDir()
+		gen := []string{"generate", "--out", dir,
+			"--prometheus-url", "eu=" + eu.URL, "--prometheus-url", "us=" + us.URL, "--prometheus-url", "ap=" + ap.URL}
+		if code, _, stderr := cli(t, gen...); code != exitOK {
+			t.Fatalf("exit %d, stderr: %s", code, stderr)
+		}
+		for _, f := range []string{"us/rules/api.yaml", "ap/rules/db.yaml", "eu/rules/api.yaml"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("%s was not generated: %v", f, err)
+			}
+		}
+		usRules, _ := os.ReadFile(filepath.Join(dir, "us/rules/api.yaml"))
+		euRules, _ := os.ReadFile(filepath.Join(dir, "eu/rules/api.yaml"))
+		if !strings.Contains(string(usRules), "up{job=\"api\"} == 0") || strings.Contains(string(euRules), "up{job=\"api\"} == 0") {
+			t.Errorf("us must get the up alert eu already has:\nus:\n%s\neu:\n%s", usRules, euRules)
+		}
+		if code, out, stderr := cli(t, append(gen, "--check")...); code != exitOK {
+			t.Errorf("--check right after generating: exit %d\n%s%s", code, out, stderr)
 		}
 	})
 

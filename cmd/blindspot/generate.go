@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/blindspot-dev/blindspot/analyze"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -103,22 +104,28 @@ Exit codes:
 			if err != nil {
 				return usageError(err)
 			}
-			res, all, policy, err := a.collect(cmd.Context(), src)
+			files, managed, fleet, err := a.fleetFiles(cmd.Context(), src, gopts)
 			if err != nil {
 				return err
 			}
-			for _, s := range res.Inventory.Sources {
-				if !s.OK() {
-					// A partial audit would drop the rules of every job it did not see.
-					return sourceError(fmt.Errorf("not generating from a partial audit: could not read %s %s: %s", s.Name, s.URL, s.Errors[0].Err))
+			if !fleet {
+				res, all, policy, err := a.collect(cmd.Context(), src)
+				if err != nil {
+					return err
 				}
+				for _, s := range res.Inventory.Sources {
+					if err := generatable(s); err != nil {
+						return err
+					}
+				}
+				result := checks.Run(res.Inventory, all, policy)
+				files, err = bundle.Files(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
+				if err != nil {
+					return usageError(fmt.Errorf("generate: %w", err))
+				}
+				managed = bundle.Managed
 			}
-			result := checks.Run(res.Inventory, all, policy)
-			files, err := bundle.Files(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
-			if err != nil {
-				return usageError(fmt.Errorf("generate: %w", err))
-			}
-			plan, err := output.Plan(out, files, bundle.Managed)
+			plan, err := output.Plan(out, files, managed)
 			if err != nil {
 				return usageError(err)
 			}
@@ -151,4 +158,13 @@ Exit codes:
 	f.BoolVar(&dryRun, "dry-run", false, "print what would be created, updated and removed, and write nothing")
 	f.StringVar(&rulesFormat, "rules-format", "", "prometheus (rule files, default) or prometheus-operator (PrometheusRule resources); overrides generate.rules_format")
 	return cmd
+}
+
+// generatable refuses to generate from a source that was not read completely: a partial
+// audit would drop the rules of every job it did not see.
+func generatable(s analyze.Source) error {
+	if s.OK() {
+		return nil
+	}
+	return sourceError(fmt.Errorf("not generating from a partial audit: could not read %s %s: %s", s.Name, s.URL, s.Errors[0].Err))
 }
