@@ -161,14 +161,10 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 			wg.Go(func() {
 				select {
 				case sem <- struct{}{}:
+					defer func() { <-sem }()
 				case <-ctx.Done():
+					// readSource records the cancellation on the source.
 				}
-				defer func() {
-					select {
-					case <-sem:
-					default:
-					}
-				}()
 				each(i, readSource(ctx, o.Sources[i], clients[i], now, o.Logger))
 			})
 		}
@@ -218,18 +214,34 @@ func readSource(ctx context.Context, s FleetSource, client api.Client, now time.
 	}
 	src = prometheus.Collect(ctx, rec, src, b, logger)
 	var derived bool
-	if s.Kind != KindPrometheus && s.Kind != "" && !slices.ContainsFunc(src.Errors, func(e analyze.SourceError) bool { return e.Part == analyze.PartTargets }) &&
-		slices.ContainsFunc(src.Missing, func(m analyze.MissingPart) bool { return m.Part == analyze.PartTargets }) {
-		// No targets API (Mimir): jobs and target health come from the up series.
+	targetsErr := slices.ContainsFunc(src.Errors, func(e analyze.SourceError) bool { return e.Part == analyze.PartTargets })
+	targetsMissing := slices.ContainsFunc(src.Missing, func(m analyze.MissingPart) bool { return m.Part == analyze.PartTargets })
+	switch {
+	case s.Kind == KindMimir && targetsMissing:
+		// No targets API: jobs and target health come from the up series.
 		targets, err := prometheus.TargetsFromUp(ctx, client)
 		if err != nil {
 			src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartTargets, Err: err.Error()})
-		} else {
-			for _, t := range targets {
-				b.AddTarget(t)
-			}
-			b.AddPart(analyze.PartTargets)
-			derived = true
+			break
+		}
+		for _, t := range targets {
+			b.AddTarget(t)
+		}
+		b.AddPart(analyze.PartTargets)
+		derived = true
+	case s.Kind == KindThanos && !targetsErr && !targetsMissing:
+		// Stores without a targets API (a receiver, a store gateway) still have up series:
+		// their jobs come from those.
+		extra, err := upOnly(ctx, client, b.Build().Targets, memberLabels(s))
+		if err != nil {
+			src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartTargets, Err: err.Error()})
+			break
+		}
+		for _, t := range extra {
+			b.AddTarget(t)
+		}
+		if len(extra) > 0 {
+			src.Notes = append(src.Notes, fmt.Sprintf("targets: %d known only from the up series (stores without a targets API)", len(extra)))
 		}
 	}
 	inv := b.Build()
@@ -247,6 +259,40 @@ func readSource(ctx context.Context, s FleetSource, client api.Client, now time.
 		last.Notes = append(last.Notes, notes...)
 	}
 	return inv
+}
+
+// upOnly returns the targets whose up series has no target in the targets API, told apart by
+// job, instance and the member labels.
+func upOnly(ctx context.Context, client api.Client, known []analyze.Target, labels []string) ([]analyze.Target, error) {
+	up, err := prometheus.TargetsFromUp(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	key := func(t analyze.Target) string {
+		parts := []string{t.Job, t.Instance}
+		for _, l := range labels {
+			parts = append(parts, t.Labels[l])
+		}
+		return strings.Join(parts, "\x00")
+	}
+	seen := make(map[string]bool, len(known))
+	for _, t := range known {
+		seen[key(t)] = true
+	}
+	var out []analyze.Target
+	for _, t := range up {
+		if !seen[key(t)] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func memberLabels(s FleetSource) []string {
+	if len(s.MemberLabels) == 0 {
+		return DefaultMemberLabels
+	}
+	return s.MemberLabels
 }
 
 // amend turns the missing targets part of a source whose targets were derived from the up
@@ -279,10 +325,7 @@ func split(inv *analyze.Inventory, s FleetSource, scoped bool, shared []analyze.
 		}
 		return []Member{{Scope: base, Inventory: inv, borrowed: borrowed}}
 	}
-	labels := s.MemberLabels
-	if len(labels) == 0 {
-		labels = DefaultMemberLabels
-	}
+	labels := memberLabels(s)
 	key := func(l map[string]string) (string, map[string]string, bool) {
 		vals := make(map[string]string, len(labels))
 		var parts []string
