@@ -35,7 +35,8 @@ func MemberName(scope map[string]string) string {
 	return strings.Join(parts, ",")
 }
 
-// Merge combines the reports of the members of a fleet into one: every source once, the
+// Merge combines the reports of the members of a fleet, in the order given (callers sort them
+// by member for a deterministic report), into one: every source once, the
 // coverage rows of every member, all findings in the usual order and the summary counts
 // added up. A check counts as run when it ran for some member; the members it was skipped
 // for are listed in checks_skipped, so no member's silence passes for "no gap".

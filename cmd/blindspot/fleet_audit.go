@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -32,25 +33,36 @@ func (a *app) auditFleet(ctx context.Context, src sourceFlags) (report.Report, b
 	}
 	fo.Logger = a.logger
 	now := time.Now()
-	var parts []report.Report
+	type part struct {
+		member string
+		rep    report.Report
+	}
+	var parts []part
 	err = collect.RunFleet(ctx, *fo, func(m collect.Member) {
 		p := policy
 		p.Scope = m.Scope
 		res := checks.Run(m.Inventory, all, p)
 		res.Findings = slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !m.Owns(f) })
 		res.Suppressed = slices.DeleteFunc(res.Suppressed, func(s checks.Suppressed) bool { return !m.Owns(s.Finding) })
-		parts = append(parts, report.BuildMember(report.Input{
+		parts = append(parts, part{report.MemberName(m.Scope), report.BuildMember(report.Input{
 			Inventory: m.Inventory,
 			Result:    res,
 			Checks:    all,
 			Matrix:    checks.Matrix(m.Inventory, all),
 			Now:       now,
-		}, m.Scope))
+		}, m.Scope)})
 	})
 	if err != nil {
 		return report.Report{}, true, usageError(err)
 	}
-	return report.Merge(parts), true, nil
+	// Members are judged in the order their servers answered: sorted, the report is the same
+	// in every run.
+	slices.SortFunc(parts, func(a, b part) int { return strings.Compare(a.member, b.member) })
+	reps := make([]report.Report, len(parts))
+	for i, p := range parts {
+		reps[i] = p.rep
+	}
+	return report.Merge(reps), true, nil
 }
 
 // fleetExclusive rejects the sources a fleet audit does not combine with yet.

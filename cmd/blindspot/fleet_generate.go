@@ -40,17 +40,16 @@ func (a *app) fleetFiles(ctx context.Context, src sourceFlags, gopts generate.Op
 		files    []generate.File
 		managed  []string
 		firstErr error
+		failed   []string
 		dirs     = map[string]string{}
 	)
 	err = collect.RunFleet(ctx, *fo, func(m collect.Member) {
 		if firstErr != nil {
 			return
 		}
-		for _, s := range m.Inventory.Sources {
-			if err := generatable(s); err != nil {
-				firstErr = err
-				return
-			}
+		if f := unreadable(m.Inventory.Sources); len(f) > 0 {
+			failed = append(failed, f...)
+			return
 		}
 		dir := memberDir(m.Scope)
 		if other, ok := dirs[dir]; ok {
@@ -81,6 +80,10 @@ func (a *app) fleetFiles(ctx context.Context, src sourceFlags, gopts generate.Op
 	})
 	if err != nil {
 		return nil, nil, true, usageError(err)
+	}
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		return nil, nil, true, notGenerating(failed)
 	}
 	if firstErr != nil {
 		return nil, nil, true, firstErr

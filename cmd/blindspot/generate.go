@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/blindspot-dev/blindspot/analyze"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/bundle"
@@ -113,10 +113,8 @@ Exit codes:
 				if err != nil {
 					return err
 				}
-				for _, s := range res.Inventory.Sources {
-					if err := generatable(s); err != nil {
-						return err
-					}
+				if failed := unreadable(res.Inventory.Sources); len(failed) > 0 {
+					return notGenerating(failed)
 				}
 				result := checks.Run(res.Inventory, all, policy)
 				files, err = bundle.Files(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
@@ -160,11 +158,19 @@ Exit codes:
 	return cmd
 }
 
-// generatable refuses to generate from a source that was not read completely: a partial
-// audit would drop the rules of every job it did not see.
-func generatable(s analyze.Source) error {
-	if s.OK() {
-		return nil
+// unreadable describes the sources that were not read completely: "name url: first error".
+func unreadable(srcs []analyze.Source) []string {
+	var out []string
+	for _, s := range srcs {
+		if !s.OK() {
+			out = append(out, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Errors[0].Err))
+		}
 	}
-	return sourceError(fmt.Errorf("not generating from a partial audit: could not read %s %s: %s", s.Name, s.URL, s.Errors[0].Err))
+	return out
+}
+
+// notGenerating refuses to generate from sources that were not read completely: a partial
+// audit would drop the rules of every job it did not see.
+func notGenerating(failed []string) error {
+	return sourceError(fmt.Errorf("not generating from a partial audit: could not read %s", strings.Join(failed, "; ")))
 }

@@ -30,6 +30,9 @@ examples only: raw log lines are never stored). ` + "`blindspot audit --from DIR
 			if out == "" {
 				return usageError(errors.New("--out DIR is required"))
 			}
+			if len(a.cfg.Fleet) > 0 && a.cfg.Prometheus.URL == "" {
+				return usageError(errors.New("snapshot reads one server, and several are configured: name one with --prometheus-url URL"))
+			}
 			if a.cfg.Prometheus.URL == "" {
 				return usageError(errors.New("no Prometheus to snapshot: set --prometheus-url, BLINDSPOT_PROMETHEUS_URL or prometheus.url"))
 			}
