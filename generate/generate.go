@@ -122,6 +122,10 @@ type Options struct {
 	// MaskingScope is "leaking" (default: mask the secret patterns found, in the streams they
 	// were found in) or "all" (mask every pattern everywhere).
 	MaskingScope string
+	// Scope are label matchers every selector of the generated gap rules (and every series of
+	// their tests) carries: the identifying labels of a fleet member whose rules a global
+	// ruler evaluates over the whole fleet ({"cluster": "b"}). Empty for one server.
+	Scope map[string]string
 }
 
 // Owner maps jobs to a team.

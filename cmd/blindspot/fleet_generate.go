@@ -17,7 +17,10 @@ import (
 
 // fleetFiles generates the files of every member of the fleet the configuration names, each
 // member's bundle in a directory of its own named after it (memberDir), so each can be
-// deployed to its own server and its links (runbooks, dashboards) stay within it. It returns
+// deployed to its own server and its links (runbooks, dashboards) stay within it. When the
+// fleet has a ruler, the rules of a Thanos cluster carry its labels in every selector: they
+// are for that ruler, which sees every cluster (on the cluster's own Prometheus, whose series
+// lack the external labels, they would never fire). It returns
 // the files, the directories blindspot manages under the output directory, and false when
 // the configuration names one plain server.
 func (a *app) fleetFiles(ctx context.Context, src sourceFlags, gopts generate.Options) ([]generate.File, []string, bool, error) {
@@ -36,6 +39,7 @@ func (a *app) fleetFiles(ctx context.Context, src sourceFlags, gopts generate.Op
 		return nil, nil, true, usageError(err)
 	}
 	fo.Logger = a.logger
+	ruler := slices.ContainsFunc(fo.Sources, func(s collect.FleetSource) bool { return s.Role == collect.RoleRuler })
 	var (
 		files    []generate.File
 		managed  []string
@@ -66,7 +70,13 @@ func (a *app) fleetFiles(ctx context.Context, src sourceFlags, gopts generate.Op
 		for i := range owned {
 			owned[i].Subject = withoutKeys(owned[i].Subject, m.Scope)
 		}
-		fs, err := bundle.Files(m.Inventory, owned, checks.Matrix(m.Inventory, all), gopts)
+		mo := gopts
+		if ruler {
+			// A global ruler evaluates every member's rules over the whole fleet: each rule
+			// selects its member by the member's identifying labels (a Thanos cluster).
+			mo.Scope = withoutKeys(m.Scope, map[string]string{"source": ""})
+		}
+		fs, err := bundle.Files(m.Inventory, owned, checks.Matrix(m.Inventory, all), mo)
 		if err != nil {
 			firstErr = usageError(fmt.Errorf("generate for %s: %w", report.MemberName(m.Scope), err))
 			return

@@ -3,6 +3,7 @@ package main
 import (
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -176,6 +177,47 @@ func TestFleetThroughThanos(t *testing.T) {
 		}
 		if !slices.ContainsFunc(rep.Sources[0].Missing, func(m report.Missing) bool { return m.Part == "config" }) {
 			t.Errorf("the Thanos source does not say that it has no config API: %+v", rep.Sources[0])
+		}
+	})
+
+	t.Run("With a Thanos Ruler in the fleet, each cluster's generated rules select that cluster, and loaded into the ruler they close that cluster's gaps.", func(t *testing.T) {
+		ruler := servers.StartRuler(t, thanos, q)
+		fleet := writeConfig(t, "prometheus:\n  - name: global\n    kind: thanos\n    url: "+q.URL+
+			"\n  - name: ruler\n    role: ruler\n    url: "+ruler.URL+"\n")
+		dir := t.TempDir()
+		if code, out, stderr := cli(t, "--config", fleet, "generate", "--out", dir); code != exitOK {
+			t.Fatalf("generate: exit %d\n%s%s", code, out, stderr)
+		}
+		bRules := filepath.Join(dir, "global_b", "rules", "api.yaml")
+		content, err := os.ReadFile(bRules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(content), `up{cluster="b",job="api"} == 0`) && !strings.Contains(string(content), `up{job="api",cluster="b"} == 0`) {
+			t.Errorf("cluster b's up alert does not select cluster b:\n%s", content)
+		}
+		servers.ForEachPromtool(t, func(t *testing.T, promtool string) {
+			cmd := exec.Command(promtool, "test", "rules", "api.test.yaml")
+			cmd.Dir = filepath.Join(dir, "global_b", "rules", "tests")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("promtool test rules on cluster b's scoped rules: %v\n%s", err, out)
+			}
+		})
+
+		before := func() []findingKey {
+			code, out, stderr := cli(t, "--config", fleet, "audit", "--format", "json")
+			if code != exitOK {
+				t.Fatalf("audit: exit %d, stderr: %s", code, stderr)
+			}
+			return slices.Collect(maps.Keys(keys(decodeReport(t, []byte(out)))))
+		}
+		bUp := keyOf("alerts/missing-up", map[string]string{"job": "api", "cluster": "b", "source": "global"})
+		if got := before(); !slices.Contains(got, bUp) {
+			t.Fatalf("before loading the generated rules, %s is not reported: %v", bUp, got)
+		}
+		ruler.AddRuleFiles(t, bRules)
+		if got := before(); slices.Contains(got, bUp) {
+			t.Errorf("cluster b's api job still lacks an up alert after the ruler loaded its generated rules: %v", got)
 		}
 	})
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -195,6 +196,70 @@ func (q *Query) WaitStores(t testing.TB, healthy, unhealthy int) {
 			raw, _ := json.Marshal(data)
 			t.Fatalf("thanos query: want %d healthy and %d unhealthy stores, have %d and %d after %s (last error: %v): %s",
 				healthy, unhealthy, h, u, ReadyTimeout, err, raw)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// Ruler is a running Thanos Ruler evaluating the rule files in RuleDir through a Query.
+type Ruler struct {
+	URL     string
+	RuleDir string
+	Process *Process
+}
+
+// StartRuler starts a Thanos Ruler that evaluates RuleDir/*.yaml (empty at first) every
+// second against the given Query; AddRuleFiles loads more.
+func StartRuler(t testing.TB, thanos string, q *Query) *Ruler {
+	t.Helper()
+	addr, dir := FreeAddress(t), t.TempDir()
+	r := &Ruler{URL: "http://" + addr, RuleDir: filepath.Join(dir, "rules")}
+	if err := os.MkdirAll(r.RuleDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.Process = StartProcess(t, "thanos-rule", thanos, "rule",
+		"--data-dir="+filepath.Join(dir, "data"),
+		"--rule-file="+filepath.Join(r.RuleDir, "*.yaml"),
+		"--query="+q.URL,
+		"--eval-interval=1s",
+		"--http-address="+addr,
+		"--grpc-address="+FreeAddress(t))
+	r.Process.WaitReady(t, r.URL+"/-/ready")
+	return r
+}
+
+// AddRuleFiles copies rule files into the ruler's directory, reloads it and returns once
+// /api/v1/rules lists as many groups as there are files in the directory.
+func (r *Ruler) AddRuleFiles(t testing.TB, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(r.RuleDir, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loaded, _ := filepath.Glob(filepath.Join(r.RuleDir, "*.yaml"))
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Post(r.URL+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatalf("reloading the ruler: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reloading the ruler: HTTP %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(ReadyTimeout)
+	for {
+		var data rulesData
+		err := getAPI(client, r.URL, "/api/v1/rules", &data)
+		if err == nil && len(data.Groups) >= len(loaded) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ruler lists %d rule groups after the reload, want %d (last error: %v)", len(data.Groups), len(loaded), err)
 		}
 		time.Sleep(pollInterval)
 	}
