@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/api"
+	"github.com/prometheus/common/model"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
@@ -99,6 +100,11 @@ func (o FleetOptions) Validate() error {
 		}
 		if s.Role != "" && s.Role != RoleRuler {
 			return fmt.Errorf("prometheus[%d] (%s): unknown role %q (want ruler)", i, s.Name, s.Role)
+		}
+		for _, l := range s.MemberLabels {
+			if l == "source" || !model.LabelName(l).IsValidLegacy() {
+				return fmt.Errorf("prometheus[%d] (%s): member label %q: want a label name other than source", i, s.Name, l)
+			}
 		}
 		if err := s.HTTP.Validate(); err != nil {
 			return fmt.Errorf("prometheus[%d] (%s): %w", i, s.Name, err)

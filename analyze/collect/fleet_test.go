@@ -228,6 +228,7 @@ func TestFleetOptions(t *testing.T) {
 			`prometheus[1]: the name "a" is used twice`:              {src("a", "", ""), src("a", "", "")},
 			`prometheus[0] (a): unknown kind "victoria"`:             {src("a", "victoria", "")},
 			`prometheus[0] (a): unknown role "querier" (want ruler)`: {src("a", "", "querier")},
+			`prometheus[0] (a): member label "source"`:               {{Name: "a", Kind: collect.KindThanos, MemberLabels: []string{"source"}, HTTP: httpconfig.Options{URL: "http://q:10902"}}},
 		} {
 			err := collect.FleetOptions{Sources: sources}.Validate()
 			if err == nil || !strings.HasPrefix(err.Error(), want) {
