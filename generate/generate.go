@@ -133,6 +133,10 @@ type Options struct {
 	// CheckStaleAfter is how long BlindspotCheckStale waits for a successful blindspot check
 	// before it fires; default 36h (a nightly check and half a day of slack).
 	CheckStaleAfter time.Duration
+	// Scope are label matchers every selector of the generated gap rules (and every series of
+	// their tests) carries: the identifying labels of a fleet member whose rules a global
+	// ruler evaluates over the whole fleet ({"cluster": "b"}). Empty for one server.
+	Scope map[string]string
 }
 
 // Owner maps jobs to a team.

@@ -6,6 +6,7 @@
 #   - Debian's prometheus (2.x), prometheus-node-exporter and prometheus-pushgateway;
 #   - Debian's luajit, the Lua Fluent Bit embeds, to run the generated masking filter;
 #   - Debian's chromium, driven headless by the browser tests of the HTML report.
+#   - Thanos v0.42.4 (sidecar + query), built like Loki into $BLINDSPOT_CACHE.
 # Prints the environment the tests read (BLINDSPOT_TEST_*) as export statements for eval.
 set -euo pipefail
 
@@ -15,6 +16,15 @@ prom_version=$(cd "$here" && go list -m -f '{{.Version}}' github.com/prometheus/
 prom3_dir="$cache/prometheus-$prom_version"
 
 log() { echo "test-deps: $*" >&2; }
+
+# Prints a go.mod's replace directives (single lines and blocks alike) as single lines,
+# comments and comment-only lines dropped, for a throwaway build module to repeat.
+replace_lines() {
+  awk '/^replace \($/ { block = 1; next }
+       block && /^\)/ { block = 0; next }
+       block { sub(/\/\/.*/, ""); if ($0 ~ /[^[:space:]]/) print "replace " $0; next }
+       /^replace / { sub(/\/\/.*/, ""); print }' "$1"
+}
 
 if [ ! -x "$prom3_dir/prometheus" ] || [ ! -x "$prom3_dir/promtool" ]; then
   log "building Prometheus $prom_version and promtool into $prom3_dir (cold: several minutes)"
@@ -51,11 +61,7 @@ if [ ! -x "$loki_dir/loki" ]; then
     echo "	github.com/json-iterator/go v1.1.12"
     echo ")"
     echo
-    # Single-line replaces and replace blocks alike, comments dropped.
-    awk '/^replace \($/ { block = 1; next }
-         block && /^\)/ { block = 0; next }
-         block && NF { sub(/\/\/.*/, ""); print "replace " $0; next }
-         /^replace / { sub(/\/\/.*/, ""); print }' "$loki_gomod"
+    replace_lines "$loki_gomod"
   } >"$build/go.mod"
   (cd "$build" && GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" go build -trimpath -ldflags='-s -w' \
     -o "$build/loki" github.com/grafana/loki/cmd/loki)
@@ -63,6 +69,36 @@ if [ ! -x "$loki_dir/loki" ]; then
   rm -rf "$build"
   trap - EXIT
   log "built Loki $loki_version in $(($(date +%s) - started)) s"
+fi
+
+thanos_version=v0.42.4
+thanos_dir="$cache/thanos-$thanos_version"
+if [ ! -x "$thanos_dir/thanos" ]; then
+  log "building Thanos $thanos_version into $thanos_dir (cold: several minutes)"
+  mkdir -p "$thanos_dir"
+  started=$(date +%s)
+  tbuild=$(mktemp -d "$cache/thanos-build.XXXXXX")
+  trap 'rm -rf "$tbuild"' EXIT
+  # Like Loki: thanos's go.mod has a replace block, so a throwaway module requires it and
+  # repeats the block. Without the slicelabels tag every sidecar panics on Query's first call.
+  echo "module blindspot.invalid/thanos-build" >"$tbuild/go.mod"
+  thanos_gomod=$(cd "$tbuild" && go mod download -json "github.com/thanos-io/thanos@$thanos_version" |
+    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  {
+    echo "module blindspot.invalid/thanos-build"
+    echo
+    echo "go 1.26"
+    echo
+    echo "require github.com/thanos-io/thanos $thanos_version"
+    echo
+    replace_lines "$thanos_gomod"
+  } >"$tbuild/go.mod"
+  (cd "$tbuild" && GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" CGO_ENABLED=0 go build -trimpath \
+    -ldflags='-s -w' -tags netgo,slicelabels -o "$tbuild/thanos" github.com/thanos-io/thanos/cmd/thanos)
+  mv "$tbuild/thanos" "$thanos_dir/thanos"
+  rm -rf "$tbuild"
+  trap - EXIT
+  log "built Thanos $thanos_version in $(($(date +%s) - started)) s"
 fi
 
 need=()
@@ -88,3 +124,4 @@ printf 'export BLINDSPOT_TEST_NODE_EXPORTER=%q\n' /usr/bin/prometheus-node-expor
 printf 'export BLINDSPOT_TEST_PUSHGATEWAY=%q\n' /usr/bin/prometheus-pushgateway
 printf 'export BLINDSPOT_TEST_LUAJIT=%q\n' /usr/bin/luajit
 printf 'export BLINDSPOT_TEST_CHROMIUM=%q\n' /usr/bin/chromium
+printf 'export BLINDSPOT_TEST_THANOS=%q\n' "$thanos_dir/thanos"

@@ -3,6 +3,7 @@
 package checks
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -122,6 +123,9 @@ type Policy struct {
 	Ignore   []Ignore
 	// Now decides whether an exception has expired; zero means time.Now.
 	Now time.Time
+	// Scope is added to the subject of every finding before its ID is computed: the member of
+	// a fleet the inventory is ({"source": "eu-1"}, {"cluster": "b"}). Empty for one server.
+	Scope map[string]string
 }
 
 // Ignore suppresses the findings of a check whose subject matches, for a stated reason.
@@ -219,6 +223,7 @@ func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
 		seen := map[string]bool{}
 	findings:
 		for _, f := range c.Run(inv) {
+			f = scoped(f, p.Scope)
 			// Two rules of one name (a warning and a critical variant, say) are one subject.
 			if seen[f.ID] {
 				continue
@@ -268,4 +273,19 @@ func Names(checks []Check) []string {
 		out[i] = c.Name()
 	}
 	return slices.Clip(out)
+}
+
+// scoped adds the keys of a fleet member to a finding's subject and derives its ID again.
+func scoped(f analyze.Finding, scope map[string]string) analyze.Finding {
+	if len(scope) == 0 {
+		return f
+	}
+	subject := maps.Clone(f.Subject)
+	if subject == nil {
+		subject = map[string]string{}
+	}
+	maps.Copy(subject, scope)
+	f.Subject = subject
+	f.ID = analyze.FindingID(f.Check, subject)
+	return f
 }

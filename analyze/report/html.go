@@ -158,7 +158,7 @@ func newHTMLPage(r Report, o HTMLOptions) htmlPage {
 	}
 	rows := matrix(r)
 	for _, row := range rows {
-		hr := htmlMatrixRow{Job: row.Job}
+		hr := htmlMatrixRow{Job: row.Job + rowMember(row.Member)}
 		for c, cell := range row.Cells {
 			hc := htmlCell{matrixCell: cell, Label: "job " + strconv.Quote(row.Job) + ", " + matrixColumns[c].Heading}
 			if len(cell.Findings) > 0 {

@@ -60,7 +60,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		p.table(matrixHeader()...)
 		rows := matrix(r)
 		for _, row := range rows {
-			cells := []string{mdEscape(row.Job)}
+			cells := []string{mdEscape(row.Job + rowMember(row.Member))}
 			for _, c := range row.Cells {
 				cells = append(cells, mdAlarm(c.Text, c.State == stateGap))
 			}

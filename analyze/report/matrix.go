@@ -87,8 +87,10 @@ func matrixHeader() []string {
 
 // matrixRow is one job of the matrix with its cells in matrixColumns order.
 type matrixRow struct {
-	Job   string
-	Cells []matrixCell
+	Job string
+	// Member is the fleet member the job was judged in (nil for one server).
+	Member map[string]string
+	Cells  []matrixCell
 }
 
 // matrix computes every cell of the report's coverage matrix.
@@ -96,7 +98,7 @@ func matrix(r Report) []matrixRow {
 	x := newMatrixIndex(r)
 	out := make([]matrixRow, len(r.Coverage))
 	for i, row := range r.Coverage {
-		out[i] = matrixRow{Job: row.Job, Cells: make([]matrixCell, len(matrixColumns))}
+		out[i] = matrixRow{Job: row.Job, Member: row.Member, Cells: make([]matrixCell, len(matrixColumns))}
 		for c, col := range matrixColumns {
 			out[i].Cells[c] = col.cell(x, row)
 		}

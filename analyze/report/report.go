@@ -93,6 +93,9 @@ type FindingSummary struct {
 type SkippedCheck struct {
 	Check   string   `json:"check"`
 	Missing []string `json:"missing"`
+	// Members names the fleet members the check was skipped for, in a fleet audit
+	// (MemberName); absent for one server.
+	Members []string `json:"members,omitempty"`
 }
 
 // SuppressedFinding is a finding an ignore entry accepted, with the entry's reason.
@@ -126,6 +129,9 @@ type CoverageRow struct {
 	// Unknown names the columns the audit could not decide because a part was missing
 	// (Unknown* constants); their values above mean nothing.
 	Unknown []string `json:"unknown,omitempty"`
+	// Member names the fleet member (source, cluster) the job was judged in, with the keys
+	// its findings carry in their subject; absent for one server.
+	Member map[string]string `json:"member,omitempty"`
 }
 
 // BusinessMetric is a metric of a job that looks like business output, and the alerts on it.

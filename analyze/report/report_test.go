@@ -333,10 +333,15 @@ func TestJSON(t *testing.T) {
 		partial.AddPart(analyze.PartTargets)
 		partial.AddTarget(analyze.Target{Job: "node", ScrapePool: "node", Instance: "10.0.0.1:9100", Health: analyze.HealthUp})
 		written := map[string]bool{}
+		fleet := report.Merge([]report.Report{report.BuildMember(report.Input{
+			Inventory: partial.Build(), Checks: checks.All(checks.Options{}), Now: collectedAt,
+			Result: checks.Result{Skipped: []checks.Skipped{{Check: "jobs/no-targets", Missing: []analyze.Part{analyze.PartConfig}}}},
+			Matrix: checks.Matrix(partial.Build(), checks.All(checks.Options{})),
+		}, map[string]string{"source": "eu"})})
 		// An expired exception writes expired_exceptions.
 		expired := auditPolicy()
 		expired.Ignore[0].Expires = generatedAt.AddDate(0, 0, -1)
-		for _, r := range []report.Report{goldenReport(), buildReport(partial.Build()), audit(auditInventory(), expired, auditMatrix())} {
+		for _, r := range []report.Report{goldenReport(), buildReport(partial.Build()), fleet, audit(auditInventory(), expired, auditMatrix())} {
 			var doc any
 			if err := json.Unmarshal(renderJSON(t, r), &doc); err != nil {
 				t.Fatal(err)

@@ -71,6 +71,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 		p.line("No findings.")
 	}
 	job, first := "", true
+	members := memberKeys(r)
 	for _, f := range r.Findings {
 		j, hasJob := f.Subject["job"]
 		if first || j != job {
@@ -81,7 +82,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 				p.line("%s", p.paint(ansiBold, "other"))
 			}
 		}
-		p.line("  %s %s  %s", p.severity(f.Severity), f.Check, clean(f.Message))
+		p.line("  %s %s  %s%s", p.severity(f.Severity), f.Check, clean(f.Message), memberSuffix(f.Subject, members))
 		for _, k := range sortedKeys(f.Details) {
 			if v := f.Details[k]; v != "" {
 				p.line("      %s: %s", k, clean(v))
@@ -125,7 +126,7 @@ func (p *printer) coverage(r Report) {
 		widths[i] = utf8.RuneCountInString(h)
 	}
 	for i, row := range rows {
-		lines[i] = []textCell{{text: strconv.Quote(row.Job)}}
+		lines[i] = []textCell{{text: strconv.Quote(row.Job) + rowMember(row.Member)}}
 		for _, c := range row.Cells {
 			text := stateSymbols[c.State]
 			if c.Short != "" {

@@ -30,6 +30,8 @@ type app struct {
 	logger     *slog.Logger
 	cfg        Config
 	cfgFile    string // the file actually read, "" for none
+	// promURLs is --prometheus-url, which may name several servers (name=URL).
+	promURLs prometheusURLs
 }
 
 // flagKeys maps config keys to the global flags that override them.
@@ -58,7 +60,7 @@ its blind spots: targets that are down, jobs without targets, and more.
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFile, "config", "", "configuration file (default ./"+defaultConfigFile+" when present)")
-	pf.String("prometheus-url", "", "Prometheus (or compatible) server URL; overrides prometheus.url")
+	pf.Var(&a.promURLs, "prometheus-url", "Prometheus (or compatible) server URL; overrides prometheus.url. Repeat as NAME=URL to audit a fleet")
 	pf.String("loki-url", "", "Loki URL; overrides loki.url")
 	pf.String("grafana-url", "", "Grafana URL; overrides grafana.url")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what blindspot does to stderr (credentials are redacted)")
@@ -109,6 +111,12 @@ func (a *app) setup(cmd *cobra.Command) error {
 	cfg, file, err := loadConfig(path, explicit, cmd.Flags(), flagKeys)
 	if err != nil {
 		return usageError(err)
+	}
+	if err := cfg.applyFleetFlags(&a.promURLs); err != nil {
+		return usageError(err)
+	}
+	if single, ok := cfg.singleFleetSource(); ok {
+		cfg.Prometheus, cfg.Fleet = single, nil
 	}
 	a.cfg, a.cfgFile = cfg, file
 	logConfig(a.logger, file, cfg)

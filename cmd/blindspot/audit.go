@@ -116,19 +116,10 @@ dashboard, or --dashboards files) are read alongside a live Prometheus.
 			if !slices.Contains([]string{"text", "json", "markdown", "html"}, format) {
 				return usageError(fmt.Errorf("--format %q: want text, json, markdown or html", format))
 			}
-			res, all, policy, err := a.collect(cmd.Context(), src)
+			rep, err := a.auditReport(cmd.Context(), src, time.Now())
 			if err != nil {
 				return err
 			}
-			rep := report.Build(report.Input{
-				Inventory: res.Inventory,
-				Result:    checks.Run(res.Inventory, all, policy),
-				Checks:    all,
-				Matrix:    checks.Matrix(res.Inventory, all),
-				Now:       time.Now(),
-				// Only the dashboards the check judged: none when the source failed.
-				Dashboards: checks.DashboardsOfJobs(res.Inventory, res.Dashboards),
-			})
 
 			var buf bytes.Buffer
 			switch format {
@@ -159,6 +150,28 @@ dashboard, or --dashboards files) are read alongside a live Prometheus.
 	f.StringVar(&format, "format", "text", "report format: text, json, markdown or html (one self-contained page)")
 	f.StringVarP(&output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
 	return cmd
+}
+
+// auditReport audits what the flags and configuration name, a fleet of servers or one
+// source, and judges it; audit and check report alike.
+func (a *app) auditReport(ctx context.Context, src sourceFlags, now time.Time) (report.Report, error) {
+	rep, fleet, err := a.auditFleet(ctx, src, now)
+	if err != nil || fleet {
+		return rep, err
+	}
+	res, all, policy, err := a.collect(ctx, src)
+	if err != nil {
+		return report.Report{}, err
+	}
+	return report.Build(report.Input{
+		Inventory: res.Inventory,
+		Result:    checks.Run(res.Inventory, all, policy),
+		Checks:    all,
+		Matrix:    checks.Matrix(res.Inventory, all),
+		Now:       now,
+		// Only the dashboards the check judged: none when the source failed.
+		Dashboards: checks.DashboardsOfJobs(res.Inventory, res.Dashboards),
+	}), nil
 }
 
 // partialError turns source errors into exit code 3 after the report was written.

@@ -12,7 +12,6 @@ import (
 	"github.com/blindspot-dev/blindspot"
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/baseline"
-	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/gapmetrics"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
@@ -112,19 +111,17 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 		}
 	}
 
-	res, all, policy, err := a.collect(cmd.Context(), fl.src)
+	now := time.Now()
+	rep, err := a.auditReport(cmd.Context(), fl.src, now)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	rep := report.Build(report.Input{
-		Inventory: res.Inventory,
-		Result:    checks.Run(res.Inventory, all, policy),
-		Checks:    all,
-		Matrix:    checks.Matrix(res.Inventory, all),
-		Now:       now,
-	})
 	gc := report.NewGapCheck(rep, base, fl.baseline, failOn)
+	// The rules SARIF describes: every configured check (checked already by the audit).
+	all, _, err := a.cfg.checkSuite(nil)
+	if err != nil {
+		return usageError(err)
+	}
 
 	var buf bytes.Buffer
 	switch fl.format {

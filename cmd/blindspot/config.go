@@ -38,6 +38,8 @@ type Config struct {
 	Logs            LogsConfig     `mapstructure:"logs"`
 	Masking         MaskingConfig  `mapstructure:"masking"`
 	Pushgateway     SourceConfig   `mapstructure:"pushgateway"`
+	// Fleet is the list form of `prometheus:` (several servers), read apart from viper.
+	Fleet []FleetSourceConfig `mapstructure:"-"`
 }
 
 // MaskingConfig scopes the generated log-masking pipelines.
@@ -187,6 +189,8 @@ func configKeys() (leaves, maps []string) {
 			f := t.Field(i)
 			key := prefix + f.Tag.Get("mapstructure")
 			switch {
+			case f.Tag.Get("mapstructure") == "-":
+				// Read apart (the fleet list), documented in config.example.yaml's comments.
 			case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]():
 				walk(key+".", f.Type)
 			case f.Type.Kind() == reflect.Map:
@@ -219,8 +223,12 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 	v.AutomaticEnv()
 
 	data, err := os.ReadFile(path)
+	var fleet []FleetSourceConfig
 	switch {
 	case err == nil:
+		if fleet, data, err = takeFleet(path, data); err != nil {
+			return cfg, path, err
+		}
 		if err := checkKeys(path, data); err != nil {
 			return cfg, path, err
 		}
@@ -252,6 +260,7 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 		}
 		return cfg, path, fmt.Errorf("%s: %s", where, oneLine(err.Error()))
 	}
+	cfg.Fleet = fleet
 	return cfg, path, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/bundle"
@@ -107,22 +108,26 @@ Exit codes:
 			if err != nil {
 				return usageError(err)
 			}
-			res, all, policy, err := a.collect(cmd.Context(), src)
+			files, managed, fleet, err := a.fleetFiles(cmd.Context(), src, gopts)
 			if err != nil {
 				return err
 			}
-			for _, s := range res.Inventory.Sources {
-				if !s.OK() {
-					// A partial audit would drop the rules of every job it did not see.
-					return sourceError(fmt.Errorf("not generating from a partial audit: could not read %s %s: %s", s.Name, s.URL, s.Errors[0].Err))
+			if !fleet {
+				res, all, policy, err := a.collect(cmd.Context(), src)
+				if err != nil {
+					return err
 				}
+				if failed := unreadable(res.Inventory.Sources); len(failed) > 0 {
+					return notGenerating(failed)
+				}
+				result := checks.Run(res.Inventory, all, policy)
+				files, err = bundle.Files(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
+				if err != nil {
+					return usageError(fmt.Errorf("generate: %w", err))
+				}
+				managed = bundle.Managed
 			}
-			result := checks.Run(res.Inventory, all, policy)
-			files, err := bundle.Files(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
-			if err != nil {
-				return usageError(fmt.Errorf("generate: %w", err))
-			}
-			plan, err := output.Plan(out, files, bundle.Managed)
+			plan, err := output.Plan(out, files, managed)
 			if err != nil {
 				return usageError(err)
 			}
@@ -155,4 +160,21 @@ Exit codes:
 	f.BoolVar(&dryRun, "dry-run", false, "print what would be created, updated and removed, and write nothing")
 	f.StringVar(&rulesFormat, "rules-format", "", "prometheus (rule files, default) or prometheus-operator (PrometheusRule resources); overrides generate.rules_format")
 	return cmd
+}
+
+// unreadable describes the sources that were not read completely: "name url: first error".
+func unreadable(srcs []analyze.Source) []string {
+	var out []string
+	for _, s := range srcs {
+		if !s.OK() {
+			out = append(out, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Errors[0].Err))
+		}
+	}
+	return out
+}
+
+// notGenerating refuses to generate from sources that were not read completely: a partial
+// audit would drop the rules of every job it did not see.
+func notGenerating(failed []string) error {
+	return sourceError(fmt.Errorf("not generating from a partial audit: could not read %s", strings.Join(failed, "; ")))
 }

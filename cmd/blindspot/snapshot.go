@@ -31,6 +31,9 @@ Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline wi
 			if out == "" {
 				return usageError(errors.New("--out DIR is required"))
 			}
+			if len(a.cfg.Fleet) > 0 && a.cfg.Prometheus.URL == "" {
+				return usageError(errors.New("snapshot reads one server, and several are configured: name one with --prometheus-url URL"))
+			}
 			if a.cfg.Prometheus.URL == "" {
 				return usageError(errors.New("no Prometheus to snapshot: set --prometheus-url, BLINDSPOT_PROMETHEUS_URL or prometheus.url"))
 			}

@@ -40,6 +40,10 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage
 	if err != nil {
 		return nil, err
 	}
+	// A fleet member's rules for a global ruler select that member only (o.Scope).
+	if ruleFiles, err = rules.Scoped(ruleFiles, o.Scope); err != nil {
+		return nil, err
+	}
 	instances, err := packs.Instantiate(inv, o)
 	if err != nil {
 		return nil, err

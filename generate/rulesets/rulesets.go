@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -177,12 +176,7 @@ func scopedExpr(text, job string) (parser.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
-			vs.LabelMatchers = append(vs.LabelMatchers, labels.MustNewMatcher(labels.MatchEqual, "job", job))
-		}
-		return nil
-	})
+	promqlbuild.AddMatchers(e, map[string]string{"job": job})
 	printed := e.String()
 	again, err := analyze.ParseExpr(printed)
 	if err != nil {
@@ -220,21 +214,10 @@ func checkScoped(e parser.Expr, job string) error {
 func scopedSeries(in []rulesets.PackSeries, job string) ([]generate.Series, error) {
 	out := make([]generate.Series, 0, len(in))
 	for _, s := range in {
-		lbls, err := seriesParser.ParseMetric(s.Series)
+		printed, lbls, err := promqlbuild.SeriesWith(s.Series, map[string]string{"job": job})
 		if err != nil {
-			return nil, fmt.Errorf("test series %s: %w", s.Series, err)
+			return nil, err
 		}
-		b := labels.NewBuilder(lbls)
-		b.Set("job", job)
-		lbls = b.Labels()
-		vs := &parser.VectorSelector{}
-		lbls.Range(func(l labels.Label) {
-			vs.LabelMatchers = append(vs.LabelMatchers, labels.MustNewMatcher(labels.MatchEqual, l.Name, l.Value))
-		})
-		if name := lbls.Get(model.MetricNameLabel); model.IsValidLegacyMetricName(name) {
-			vs.Name = name
-		}
-		printed := vs.String()
 		again, _, err := seriesParser.ParseSeriesDesc(printed + " " + s.Values)
 		if err != nil || !labels.Equal(again, lbls) {
 			return nil, fmt.Errorf("test series %s prints as %s, which reads back as %v (%v)", s.Series, printed, again, err)

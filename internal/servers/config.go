@@ -14,6 +14,8 @@ type globalConfig struct {
 	ScrapeInterval     string `yaml:"scrape_interval"`
 	ScrapeTimeout      string `yaml:"scrape_timeout"`
 	EvaluationInterval string `yaml:"evaluation_interval"`
+	// ExternalLabels identify the server in a fleet (Thanos adds them to what it serves).
+	ExternalLabels map[string]string `yaml:"external_labels,omitempty"`
 }
 
 type scrapeConfig struct {

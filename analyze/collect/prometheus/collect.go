@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -169,6 +170,11 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 				Part:   e.Part,
 				Reason: fmt.Sprintf("%s is not served (HTTP %d)", e.Path, resp.Status),
 			})
+			continue
+		}
+		if e.Part == analyze.PartJobMetrics && slices.ContainsFunc(src.Missing, func(m analyze.MissingPart) bool { return m.Part == analyze.PartMetricNames }) {
+			// The queries are built from the metric names (a Thanos Ruler serves neither).
+			src.Missing = append(src.Missing, analyze.MissingPart{Part: e.Part, Reason: "needs the metric names, which are not served"})
 			continue
 		}
 		src.Errors = append(src.Errors, analyze.SourceError{Part: e.Part, Err: describe(err)})

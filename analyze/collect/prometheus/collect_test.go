@@ -90,6 +90,25 @@ func TestCollect(t *testing.T) {
 		}
 	})
 
+	t.Run("A server with rules but no metric names, like Thanos Ruler, has the business queries missing too, not failed.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		for _, part := range []analyze.Part{analyze.PartTargets, analyze.PartConfig, analyze.PartMetricNames, analyze.PartMetadata, analyze.PartJobMetrics} {
+			fake.set(apiPath[part], notFound)
+		}
+		inv, _ := collectLive(t, options(fake.start(t)))
+		src := inv.Sources[0]
+		if len(src.Errors) != 0 {
+			t.Errorf("errors %+v, want none", src.Errors)
+		}
+		if got := missingParts(src)[analyze.PartJobMetrics]; got != "needs the metric names, which are not served" {
+			t.Errorf("job_metrics missing: %q", got)
+		}
+		if !inv.Has(analyze.PartRules) || inv.Has(analyze.PartJobMetrics) {
+			t.Errorf("parts %v, want rules and no job_metrics", inv.Parts)
+		}
+	})
+
 	t.Run("A 500 on rules is an error for rules only, with the server's message, after the retries.", func(t *testing.T) {
 		t.Parallel()
 		fake := newFakePrometheus(t)

@@ -1,0 +1,435 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	"github.com/prometheus/common/model"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+)
+
+// SourceKind says which API a fleet source speaks.
+type SourceKind string
+
+const (
+	// KindPrometheus is a Prometheus server (or anything answering its full API).
+	KindPrometheus SourceKind = "prometheus"
+	// KindThanos is a Thanos Query: merged targets and rules of many stores, their external
+	// labels added, no configuration endpoint, and a /api/v1/stores listing store health.
+	KindThanos SourceKind = "thanos"
+	// KindMimir is a Mimir or Cortex tenant: the Prometheus API under /prometheus, no targets
+	// or configuration endpoints; jobs and target health come from the up series.
+	KindMimir SourceKind = "mimir"
+)
+
+// SourceKinds lists the kinds a configuration may name.
+var SourceKinds = []SourceKind{KindPrometheus, KindThanos, KindMimir}
+
+// RoleRuler marks a source whose rules cover the jobs of every source (a Thanos Ruler or a
+// Mimir ruler evaluating rules over the whole fleet).
+const RoleRuler = "ruler"
+
+// DefaultMemberLabels identify the member of a Thanos source a target or rule belongs to.
+var DefaultMemberLabels = []string{"cluster"}
+
+// DefaultFleetConcurrency bounds how many sources are read at once.
+const DefaultFleetConcurrency = 4
+
+// FleetSource is one server of a fleet.
+type FleetSource struct {
+	Name string
+	Kind SourceKind
+	Role string
+	HTTP httpconfig.Options
+	// MemberLabels are the external labels that split a Thanos source into members
+	// (DefaultMemberLabels when empty).
+	MemberLabels []string
+}
+
+// FleetOptions say which servers make up the fleet.
+type FleetOptions struct {
+	Sources []FleetSource
+	// Concurrency bounds how many sources are read at once (DefaultFleetConcurrency when 0).
+	Concurrency int
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// Member is the part of a fleet that is judged on its own: a source, or one value of the
+// member labels of a Thanos source. Scope holds the subject keys that name it ("source",
+// "cluster"); it is empty for a fleet of one plain source, so that such an audit's findings
+// are those of a single-server audit.
+type Member struct {
+	Scope     map[string]string
+	Inventory *analyze.Inventory
+	// borrowed are the rule groups (file, name) of ruler sources added to the inventory: they
+	// cover the member's jobs, but findings about the rules themselves belong to the ruler.
+	borrowed map[[2]string]bool
+}
+
+// Owns reports whether a finding of this member's checks is the member's to report: not a
+// finding about a rule the member only borrowed from a ruler source, which the ruler's own
+// member reports once.
+func (m Member) Owns(f analyze.Finding) bool {
+	return f.Group == "" || !m.borrowed[[2]string{f.File, f.Group}]
+}
+
+// Validate rejects a fleet that cannot be read: unnamed or duplicate sources, unknown kinds.
+func (o FleetOptions) Validate() error {
+	seen := map[string]bool{}
+	for i, s := range o.Sources {
+		if s.Name == "" && len(o.Sources) > 1 {
+			return fmt.Errorf("prometheus[%d]: a source of a fleet needs a name", i)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("prometheus[%d]: the name %q is used twice", i, s.Name)
+		}
+		seen[s.Name] = true
+		if s.Kind != "" && !slices.Contains(SourceKinds, s.Kind) {
+			return fmt.Errorf("prometheus[%d] (%s): unknown kind %q (want prometheus, thanos or mimir)", i, s.Name, s.Kind)
+		}
+		if s.Role != "" && s.Role != RoleRuler {
+			return fmt.Errorf("prometheus[%d] (%s): unknown role %q (want ruler)", i, s.Name, s.Role)
+		}
+		for _, l := range s.MemberLabels {
+			if l == "source" || !model.LabelName(l).IsValidLegacy() {
+				return fmt.Errorf("prometheus[%d] (%s): member label %q: want a label name other than source", i, s.Name, l)
+			}
+		}
+		if err := s.HTTP.Validate(); err != nil {
+			return fmt.Errorf("prometheus[%d] (%s): %w", i, s.Name, err)
+		}
+	}
+	return nil
+}
+
+// RunFleet reads every source, at most Concurrency at once, splits each into its members and
+// calls judge for every member, one call at a time, in the order the members become ready.
+// A member's inventory is not kept after judge returns, so memory is bounded by the sources
+// being read at once, not by the whole fleet. The rule groups of ruler sources are read first
+// and added to every member. A source that cannot be read is recorded on its member's
+// inventory, as for a single server.
+func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultFleetConcurrency
+	}
+	clients := make([]api.Client, len(o.Sources))
+	for i, s := range o.Sources {
+		c, err := prometheus.NewClient(apiOptions(s))
+		if err != nil {
+			return fmt.Errorf("prometheus %s: %w", s.Name, err)
+		}
+		clients[i] = c
+	}
+	now := o.Now().UTC()
+	scoped := len(o.Sources) > 1
+
+	var rulers, others []int
+	for i, s := range o.Sources {
+		if s.Role == RoleRuler {
+			rulers = append(rulers, i)
+		} else {
+			others = append(others, i)
+		}
+	}
+	var mu sync.Mutex
+	var shared []analyze.RuleGroup
+	emit := func(ms []Member) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ms {
+			judge(m)
+		}
+	}
+	read := func(idx []int, each func(i int, inv *analyze.Inventory)) {
+		sem := make(chan struct{}, o.Concurrency)
+		var wg sync.WaitGroup
+		for _, i := range idx {
+			wg.Go(func() {
+				select {
+				case sem <- struct{}{}:
+					defer func() { <-sem }()
+				case <-ctx.Done():
+					// readSource records the cancellation on the source.
+				}
+				each(i, readSource(ctx, o.Sources[i], clients[i], now, o.Logger))
+			})
+		}
+		wg.Wait()
+	}
+	// Rulers first: their groups cover every member, so they must be known before any
+	// member is judged.
+	read(rulers, func(i int, inv *analyze.Inventory) {
+		mu.Lock()
+		shared = append(shared, inv.RuleGroups...)
+		mu.Unlock()
+		emit(split(inv, o.Sources[i], scoped, nil))
+	})
+	read(others, func(i int, inv *analyze.Inventory) {
+		emit(split(inv, o.Sources[i], scoped, shared))
+	})
+	return nil
+}
+
+// apiOptions points the client at the Prometheus-compatible API of a source.
+func apiOptions(s FleetSource) httpconfig.Options {
+	o := s.HTTP
+	if s.Kind == KindMimir {
+		o.URL = strings.TrimSuffix(o.URL, "/") + "/prometheus"
+	}
+	return o
+}
+
+// readSource reads one source into an inventory of its own.
+func readSource(ctx context.Context, s FleetSource, client api.Client, now time.Time, logger *slog.Logger) *analyze.Inventory {
+	b := analyze.NewBuilder(now)
+	rec := prometheus.NewRecorder(client)
+	src := analyze.Source{Name: s.Name, Kind: "live", URL: s.HTTP.BaseURL()}
+	if src.Name == "" {
+		src.Name = "prometheus"
+	}
+	switch s.Kind {
+	case KindThanos:
+		src.Kind = "thanos"
+	case KindMimir:
+		src.Kind = "mimir"
+	}
+	if ctx.Err() != nil {
+		src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartTargets, Err: ctx.Err().Error()})
+		b.AddSource(src)
+		return b.Build()
+	}
+	src = prometheus.Collect(ctx, rec, src, b, logger)
+	var derived bool
+	targetsErr := slices.ContainsFunc(src.Errors, func(e analyze.SourceError) bool { return e.Part == analyze.PartTargets })
+	targetsMissing := slices.ContainsFunc(src.Missing, func(m analyze.MissingPart) bool { return m.Part == analyze.PartTargets })
+	switch {
+	case s.Kind == KindMimir && targetsMissing:
+		// No targets API: jobs and target health come from the up series.
+		targets, err := prometheus.TargetsFromUp(ctx, client)
+		if err != nil {
+			src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartTargets, Err: err.Error()})
+			break
+		}
+		for _, t := range targets {
+			b.AddTarget(t)
+		}
+		b.AddPart(analyze.PartTargets)
+		derived = true
+	case s.Kind == KindThanos && !targetsErr && !targetsMissing:
+		// Stores without a targets API (a receiver, a store gateway) still have up series:
+		// their jobs come from those.
+		extra, err := upOnly(ctx, client, b.Build().Targets, memberLabels(s))
+		if err != nil {
+			src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartTargets, Err: err.Error()})
+			break
+		}
+		for _, t := range extra {
+			b.AddTarget(t)
+		}
+		if len(extra) > 0 {
+			src.Notes = append(src.Notes, fmt.Sprintf("targets: %d known only from the up series (stores without a targets API)", len(extra)))
+		}
+	}
+	inv := b.Build()
+	// Collect recorded the source before the amendments above.
+	inv.Sources[len(inv.Sources)-1] = amend(src, derived)
+	if s.Kind == KindThanos {
+		last := &inv.Sources[len(inv.Sources)-1]
+		errs, notes, err := prometheus.Stores(ctx, client)
+		if err != nil {
+			last.Errors = append(last.Errors, analyze.SourceError{Part: analyze.PartStores, Err: err.Error()})
+		}
+		for _, e := range errs {
+			last.Errors = append(last.Errors, analyze.SourceError{Part: analyze.PartStores, Err: e})
+		}
+		last.Notes = append(last.Notes, notes...)
+	}
+	return inv
+}
+
+// upOnly returns the targets whose up series has no target in the targets API, told apart by
+// job, instance and the member labels.
+func upOnly(ctx context.Context, client api.Client, known []analyze.Target, labels []string) ([]analyze.Target, error) {
+	up, err := prometheus.TargetsFromUp(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	key := func(t analyze.Target) string {
+		parts := []string{t.Job, t.Instance}
+		for _, l := range labels {
+			parts = append(parts, t.Labels[l])
+		}
+		return strings.Join(parts, "\x00")
+	}
+	seen := make(map[string]bool, len(known))
+	for _, t := range known {
+		seen[key(t)] = true
+	}
+	var out []analyze.Target
+	for _, t := range up {
+		if !seen[key(t)] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func memberLabels(s FleetSource) []string {
+	if len(s.MemberLabels) == 0 {
+		return DefaultMemberLabels
+	}
+	return s.MemberLabels
+}
+
+// amend turns the missing targets part of a source whose targets were derived from the up
+// series into a note saying what that leaves out.
+func amend(src analyze.Source, derived bool) analyze.Source {
+	if !derived {
+		return src
+	}
+	src.Missing = slices.DeleteFunc(slices.Clone(src.Missing), func(m analyze.MissingPart) bool { return m.Part == analyze.PartTargets })
+	src.Notes = append(src.Notes, "targets: derived from the up series (no targets API): no scrape URLs, "+
+		"last errors or dropped targets, and a job with no series at all is not seen")
+	return src
+}
+
+// split divides a source's inventory into its members: one for a Prometheus or Mimir source,
+// one per value of the member labels for a Thanos source. Rule groups of a ruler (shared) are
+// added to every member.
+func split(inv *analyze.Inventory, s FleetSource, scoped bool, shared []analyze.RuleGroup) []Member {
+	base := map[string]string{}
+	if scoped {
+		base["source"] = inv.Sources[0].Name
+	}
+	borrowed := map[[2]string]bool{}
+	for _, g := range shared {
+		borrowed[[2]string{g.File, g.Name}] = true
+	}
+	if s.Kind != KindThanos {
+		if len(shared) > 0 {
+			inv.RuleGroups = slices.Concat(inv.RuleGroups, shared)
+		}
+		return []Member{{Scope: base, Inventory: inv, borrowed: borrowed}}
+	}
+	labels := memberLabels(s)
+	key := func(l map[string]string) (string, map[string]string, bool) {
+		vals := make(map[string]string, len(labels))
+		var parts []string
+		for _, name := range labels {
+			v, ok := l[name]
+			if !ok {
+				return "", nil, false
+			}
+			vals[name] = v
+			parts = append(parts, name+"="+v)
+		}
+		return strings.Join(parts, ","), vals, true
+	}
+	type part struct {
+		scope   map[string]string
+		targets []analyze.Target
+		groups  []analyze.RuleGroup
+	}
+	parts := map[string]*part{}
+	get := func(k string, vals map[string]string) *part {
+		p, ok := parts[k]
+		if !ok {
+			scope := maps.Clone(base)
+			maps.Copy(scope, vals)
+			p = &part{scope: scope}
+			parts[k] = p
+		}
+		return p
+	}
+	const unlabeled = "\x00"
+	for _, t := range inv.Targets {
+		k, vals, ok := key(t.Labels)
+		if !ok {
+			k, vals = unlabeled, nil
+		}
+		p := get(k, vals)
+		p.targets = append(p.targets, t)
+	}
+	// Rules without the member labels (evaluated by a ruler that has none) cover every member.
+	global := slices.Clone(shared)
+	for _, g := range inv.RuleGroups {
+		byKey := map[string]*analyze.RuleGroup{}
+		for _, r := range g.Rules {
+			k, vals, ok := key(r.Labels)
+			if !ok {
+				k = unlabeled
+			} else {
+				get(k, vals)
+			}
+			mg, ok := byKey[k]
+			if !ok {
+				mg = &analyze.RuleGroup{Name: g.Name, File: g.File, Interval: g.Interval, Language: g.Language}
+				byKey[k] = mg
+			}
+			mg.Rules = append(mg.Rules, r)
+		}
+		for k, mg := range byKey {
+			if k == unlabeled {
+				global = append(global, *mg)
+				continue
+			}
+			parts[k].groups = append(parts[k].groups, *mg)
+		}
+	}
+	if len(parts) == 0 {
+		get(unlabeled, nil)
+	}
+	keys := slices.Sorted(maps.Keys(parts))
+	out := make([]Member, 0, len(keys))
+	for i, k := range keys {
+		p := parts[k]
+		b := analyze.NewBuilder(inv.CollectedAt)
+		// The source is listed once, with the first member.
+		if i == 0 {
+			for _, src := range inv.Sources {
+				b.AddSource(src)
+			}
+		}
+		for _, part := range inv.Parts {
+			b.AddPart(part)
+		}
+		for _, t := range p.targets {
+			b.AddTarget(t)
+		}
+		for _, g := range slices.Concat(p.groups, global) {
+			b.AddRuleGroup(g)
+		}
+		b.AddMetricNames(inv.MetricNames)
+		for m, md := range inv.Metadata {
+			b.AddMetadata(m, md)
+		}
+		for job, ms := range inv.JobMetrics {
+			for _, m := range ms {
+				b.AddJobMetric(job, m)
+			}
+		}
+		b.SetBuildInfo(inv.Build)
+		out = append(out, Member{Scope: p.scope, Inventory: b.Build(), borrowed: borrowed})
+	}
+	return out
+}

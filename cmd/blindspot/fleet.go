@@ -1,0 +1,238 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+)
+
+// FleetSourceConfig is one entry of the list form of `prometheus:` (documented in
+// config.example.yaml): a server of a fleet, with a name and the keys of a single source.
+// Credentials come from files only: an entry has no environment variable of its own.
+type FleetSourceConfig struct {
+	Name string `mapstructure:"name"`
+	// Kind is prometheus (default), thanos or mimir.
+	Kind string `mapstructure:"kind"`
+	// Role ruler: the source's rules cover the jobs of every source.
+	Role string `mapstructure:"role"`
+	// Tenant is sent as X-Scope-OrgID (Mimir, Cortex).
+	Tenant string `mapstructure:"tenant"`
+	// MemberLabels are the external labels that tell a Thanos source's members apart.
+	MemberLabels    []string          `mapstructure:"member_labels"`
+	URL             string            `mapstructure:"url"`
+	Headers         map[string]string `mapstructure:"headers"`
+	BearerTokenFile string            `mapstructure:"bearer_token_file"`
+	BasicAuth       struct {
+		Username     string `mapstructure:"username"`
+		PasswordFile string `mapstructure:"password_file"`
+	} `mapstructure:"basic_auth"`
+	TLS     TLSConfig     `mapstructure:"tls"`
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// source converts the entry to the collector's description of a fleet source.
+func (f FleetSourceConfig) source() collect.FleetSource {
+	o := httpconfig.Options{
+		URL:             f.URL,
+		Headers:         f.Headers,
+		BearerTokenFile: f.BearerTokenFile,
+		BasicAuth:       httpconfig.BasicAuth{Username: f.BasicAuth.Username, PasswordFile: f.BasicAuth.PasswordFile},
+		TLS: httpconfig.TLS{
+			CAFile:             f.TLS.CAFile,
+			CertFile:           f.TLS.CertFile,
+			KeyFile:            f.TLS.KeyFile,
+			InsecureSkipVerify: f.TLS.InsecureSkipVerify,
+		},
+		Timeout: f.Timeout,
+	}
+	if f.Tenant != "" {
+		o.Headers = map[string]string{}
+		for k, v := range f.Headers {
+			o.Headers[k] = v
+		}
+		o.Headers["X-Scope-OrgID"] = f.Tenant
+	}
+	kind := collect.SourceKind(f.Kind)
+	if kind == "" {
+		kind = collect.KindPrometheus
+	}
+	return collect.FleetSource{Name: f.Name, Kind: kind, Role: f.Role, HTTP: o, MemberLabels: f.MemberLabels}
+}
+
+// fleetConfig inherits every setting but the URL from a single `prometheus:` section, for
+// the sources named on the command line.
+func fleetConfig(name, u string, s SourceConfig) FleetSourceConfig {
+	f := FleetSourceConfig{Name: name, URL: u, Headers: s.Headers, BearerTokenFile: s.BearerTokenFile, TLS: s.TLS, Timeout: s.Timeout}
+	f.BasicAuth.Username, f.BasicAuth.PasswordFile = s.BasicAuth.Username, s.BasicAuth.PasswordFile
+	return f
+}
+
+// takeFleet removes the list form of `prometheus:` from a configuration file, checks its
+// entries key by key and decodes them. It returns the file without the list (for viper, which
+// reads `prometheus` as one section) and the entries; a file with a single section is
+// returned unchanged with no entries.
+func takeFleet(path string, data []byte) ([]FleetSourceConfig, []byte, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, data, nil // checkKeys reports what is wrong with such a file
+	}
+	doc := root.Content[0]
+	i := slices.IndexFunc(doc.Content, func(n *yaml.Node) bool { return n.Value == "prometheus" })
+	if i < 0 || i%2 != 0 || doc.Content[i+1].Kind != yaml.SequenceNode {
+		return nil, data, nil
+	}
+	list := doc.Content[i+1]
+	t := reflect.TypeFor[FleetSourceConfig]()
+	for j, item := range list.Content {
+		key := fmt.Sprintf("prometheus[%d]", j)
+		if item.Kind == yaml.MappingNode {
+			for k := 0; k+1 < len(item.Content); k += 2 {
+				switch name, val := item.Content[k].Value, item.Content[k+1]; {
+				case name == "bearer_token":
+					return nil, nil, fmt.Errorf("%s:%d: %s.bearer_token: credentials are not read from the config file; use bearer_token_file", path, item.Content[k].Line, key)
+				case name == "basic_auth" && val.Kind == yaml.MappingNode:
+					for m := 0; m+1 < len(val.Content); m += 2 {
+						if val.Content[m].Value == "password" {
+							return nil, nil, fmt.Errorf("%s:%d: %s.basic_auth.password: credentials are not read from the config file; use basic_auth.password_file", path, val.Content[m].Line, key)
+						}
+					}
+				}
+			}
+		}
+		if err := checkNode(path, key, item.Line, item, t); err != nil {
+			return nil, nil, err
+		}
+	}
+	var out []FleetSourceConfig
+	for j, item := range list.Content {
+		var raw map[string]any
+		var f FleetSourceConfig
+		err := item.Decode(&raw)
+		if err == nil {
+			var dec *mapstructure.Decoder
+			dec, err = mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+				Result: &f,
+				DecodeHook: mapstructure.ComposeDecodeHookFunc(
+					mapstructure.StringToTimeDurationHookFunc(),
+					mapstructure.StringToSliceHookFunc(","),
+				),
+			})
+			if err == nil {
+				err = dec.Decode(raw)
+			}
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: prometheus[%d]: %s", path, item.Line, j, oneLine(err.Error()))
+		}
+		out = append(out, f)
+	}
+	doc.Content = slices.Delete(doc.Content, i, i+2)
+	rest, err := yaml.Marshal(&root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, rest, nil
+}
+
+// prometheusURLs is --prometheus-url: a URL, or repeated name=URL for a fleet. As a viper
+// flag it reads as the single URL (empty for a fleet, which then overrides prometheus.url).
+type prometheusURLs struct{ values []string }
+
+func (p *prometheusURLs) String() string {
+	if len(p.values) == 1 {
+		if _, _, named := namedURL(p.values[0]); !named {
+			return p.values[0]
+		}
+	}
+	return ""
+}
+
+func (p *prometheusURLs) Set(v string) error { p.values = append(p.values, v); return nil }
+func (p *prometheusURLs) Type() string       { return "[name=]url" }
+
+// named reports whether the flag names a fleet: several values, or one name=URL.
+func (p *prometheusURLs) named() bool { return len(p.values) > 0 && p.String() == "" }
+
+// namedURL splits name=URL. A plain URL (which may hold '=' in its query) is not named: the
+// name must come before any ':' or '/'.
+func namedURL(v string) (name, u string, ok bool) {
+	name, u, ok = strings.Cut(v, "=")
+	if !ok || name == "" || strings.ContainsAny(name, ":/?") {
+		return "", v, false
+	}
+	return name, u, true
+}
+
+// applyFleetFlags replaces the fleet of the configuration by the sources named with
+// --prometheus-url name=URL. A name the configuration lists keeps that entry's other keys
+// (kind, role, auth); a new name inherits the keys of the single `prometheus:` section.
+func (c *Config) applyFleetFlags(p *prometheusURLs) error {
+	if !p.named() {
+		return nil
+	}
+	var fleet []FleetSourceConfig
+	for _, v := range p.values {
+		name, u, ok := namedURL(v)
+		if !ok {
+			return fmt.Errorf("--prometheus-url %s: with several servers each needs a name: --prometheus-url NAME=URL", httpconfig.RedactURL(v))
+		}
+		if _, err := url.Parse(u); err != nil {
+			return fmt.Errorf("--prometheus-url %s: %w", name, err)
+		}
+		if i := slices.IndexFunc(c.Fleet, func(f FleetSourceConfig) bool { return f.Name == name }); i >= 0 {
+			f := c.Fleet[i]
+			f.URL = u
+			fleet = append(fleet, f)
+			continue
+		}
+		fleet = append(fleet, fleetConfig(name, u, c.Prometheus))
+	}
+	c.Fleet = fleet
+	c.Prometheus.URL = ""
+	return nil
+}
+
+// fleetOptions describes the fleet the configuration names, or nil when it names one plain
+// server (audited as before, with no source key in its findings).
+func (c Config) fleetOptions() (*collect.FleetOptions, error) {
+	if c.Prometheus.URL != "" || len(c.Fleet) == 0 {
+		return nil, nil // a URL from the environment or a flag overrides the file's list
+	}
+	if _, single := c.singleFleetSource(); single {
+		return nil, nil
+	}
+	o := &collect.FleetOptions{}
+	for _, f := range c.Fleet {
+		o.Sources = append(o.Sources, f.source())
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// singleFleetSource is the one plain server of a list with one entry, as a single section.
+func (c Config) singleFleetSource() (SourceConfig, bool) {
+	if c.Prometheus.URL != "" || len(c.Fleet) != 1 {
+		return c.Prometheus, false
+	}
+	f := c.Fleet[0]
+	if (f.Kind != "" && f.Kind != string(collect.KindPrometheus)) || f.Role != "" {
+		return c.Prometheus, false
+	}
+	s := SourceConfig{URL: f.URL, Headers: f.Headers, BearerTokenFile: f.BearerTokenFile, TLS: f.TLS, Timeout: f.Timeout}
+	s.BasicAuth.Username, s.BasicAuth.PasswordFile = f.BasicAuth.Username, f.BasicAuth.PasswordFile
+	if f.Tenant != "" {
+		s.Headers = f.source().HTTP.Headers
+	}
+	return s, true
+}

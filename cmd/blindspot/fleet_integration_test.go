@@ -1,0 +1,249 @@
+package main
+
+import (
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/blindspot-dev/blindspot/analyze/report"
+	"github.com/blindspot-dev/blindspot/internal/servers"
+)
+
+// coverageOf returns the coverage row of job in the member whose key has value, or nil.
+func coverageOf(r report.Report, job, key, value string) *report.CoverageRow {
+	for i, row := range r.Coverage {
+		if row.Job == job && row.Member[key] == value {
+			return &r.Coverage[i]
+		}
+	}
+	return nil
+}
+
+func TestFleetOfPrometheusServers(t *testing.T) {
+	bins := servers.Find(t)
+	// Two servers scrape a job of the same name; only eu has an alert on it. A third has a
+	// job of its own. Every target is an address where nothing listens: down, and scraped.
+	start := func(jobs map[string][]string, alerts ...servers.Alert) *servers.Prometheus {
+		return servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{Jobs: jobs, Alerts: alerts})
+	}
+	eu := start(map[string][]string{"api": {servers.FreeAddress(t)}}, servers.Alert{Name: "ApiDown", Expr: `up{job="api"} == 0`})
+	us := start(map[string][]string{"api": {servers.FreeAddress(t)}})
+	ap := start(map[string][]string{"db": {servers.FreeAddress(t)}})
+	args := []string{"audit", "--format", "json",
+		"--prometheus-url", "eu=" + eu.URL, "--prometheus-url", "us=" + us.URL, "--prometheus-url", "ap=" + ap.URL}
+
+	t.Run("A job covered by a rule in one server and scraped without one by another is a gap only in the other.", func(t *testing.T) {
+		code, out, stderr := cli(t, args...)
+		if code != exitOK {
+			t.Fatalf("exit %d, stderr: %s", code, stderr)
+		}
+		rep := decodeReport(t, []byte(out))
+		got := keys(rep)
+		for _, want := range []findingKey{
+			keyOf("alerts/missing-up", map[string]string{"job": "api", "source": "us"}),
+			keyOf("alerts/missing-up", map[string]string{"job": "db", "source": "ap"}),
+		} {
+			if _, ok := got[want]; !ok {
+				t.Errorf("missing finding %s; have %v", want, slices.Sorted(maps.Keys(got)))
+			}
+		}
+		if instanceIn(rep, "source", "eu") == "" || instanceIn(rep, "source", "us") == "" {
+			t.Error("the down targets of api are not reported in both eu and us")
+		}
+		if _, ok := got[keyOf("alerts/missing-up", map[string]string{"job": "api", "source": "eu"})]; ok {
+			t.Error("eu's api job is reported without an up alert, but eu's ApiDown covers it")
+		}
+		for _, f := range rep.Findings {
+			if f.Subject["source"] == "" {
+				t.Errorf("finding %s %v carries no source", f.Check, f.Subject)
+			}
+		}
+		if row := coverageOf(rep, "api", "source", "eu"); row == nil || !slices.Equal(row.UpAlerts, []string{"ApiDown"}) {
+			t.Errorf("eu's api coverage row = %+v, want up_alerts [ApiDown]", row)
+		}
+		if row := coverageOf(rep, "api", "source", "us"); row == nil || len(row.UpAlerts) != 0 {
+			t.Errorf("us's api coverage row = %+v, want no up alert", row)
+		}
+		var names []string
+		for _, s := range rep.Sources {
+			names = append(names, s.Name)
+			if !s.OK {
+				t.Errorf("source %s is not ok: %s", s.Name, s.Error)
+			}
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"ap", "eu", "us"}) {
+			t.Errorf("sources = %v", names)
+		}
+		if rep.Summary.Jobs != 3 || rep.Summary.Targets.Down != 3 {
+			t.Errorf("summary = %+v, want 3 jobs and 3 targets down", rep.Summary)
+		}
+	})
+
+	t.Run("A server that does not answer makes the fleet audit partial, naming it, and keeps the gaps of the others.", func(t *testing.T) {
+		down := "http://" + servers.FreeAddress(t)
+		code, out, stderr := cli(t, append(slices.Clone(args), "--prometheus-url", "dead="+down)...)
+		if code != exitSource {
+			t.Fatalf("exit %d, want %d; stderr: %s", code, exitSource, stderr)
+		}
+		if !strings.Contains(stderr, "partial report") || !strings.Contains(stderr, "dead "+down) {
+			t.Errorf("stderr does not name the server that could not be read: %s", stderr)
+		}
+		rep := decodeReport(t, []byte(out))
+		if _, ok := keys(rep)[keyOf("alerts/missing-up", map[string]string{"job": "api", "source": "us"})]; !ok {
+			t.Error("the gaps of the servers that answered are missing from the partial report")
+		}
+	})
+
+	t.Run("Generation writes one bundle per server, in a directory named after it, with the rules that server lacks.", func(t *testing.T) {
+		dir := t.TempDir()
+		gen := []string{"generate", "--out", dir,
+			"--prometheus-url", "eu=" + eu.URL, "--prometheus-url", "us=" + us.URL, "--prometheus-url", "ap=" + ap.URL}
+		if code, _, stderr := cli(t, gen...); code != exitOK {
+			t.Fatalf("exit %d, stderr: %s", code, stderr)
+		}
+		for _, f := range []string{"us/rules/api.yaml", "ap/rules/db.yaml", "eu/rules/api.yaml"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("%s was not generated: %v", f, err)
+			}
+		}
+		usRules, _ := os.ReadFile(filepath.Join(dir, "us/rules/api.yaml"))
+		euRules, _ := os.ReadFile(filepath.Join(dir, "eu/rules/api.yaml"))
+		if !strings.Contains(string(usRules), "up{job=\"api\"} == 0") || strings.Contains(string(euRules), "up{job=\"api\"} == 0") {
+			t.Errorf("us must get the up alert eu already has:\nus:\n%s\neu:\n%s", usRules, euRules)
+		}
+		if code, out, stderr := cli(t, append(gen, "--check")...); code != exitOK {
+			t.Errorf("--check right after generating: exit %d\n%s%s", code, out, stderr)
+		}
+	})
+
+	t.Run("One server named in a list is audited as before: no source key, the same finding IDs.", func(t *testing.T) {
+		path := writeConfig(t, "prometheus:\n  - name: us\n    url: "+us.URL+"\n")
+		_, listOut, stderr := cli(t, "--config", path, "audit", "--format", "json")
+		_, plainOut, _ := cli(t, "audit", "--format", "json", "--prometheus-url", us.URL)
+		list, plain := keys(decodeReport(t, []byte(listOut))), keys(decodeReport(t, []byte(plainOut)))
+		if len(list) == 0 || !mapsEqual(list, plain) {
+			t.Errorf("list form %v differs from --prometheus-url %v (stderr %s)", list, plain, stderr)
+		}
+	})
+}
+
+func TestFleetThroughThanos(t *testing.T) {
+	bins := servers.Find(t)
+	thanos := servers.FindThanos(t)
+	// Two clusters behind one Thanos Query, a job of the same name in both; only cluster a
+	// has an alert on it.
+	start := func(cluster string, alerts ...servers.Alert) *servers.Prometheus {
+		return servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{
+			ExternalLabels: map[string]string{"cluster": cluster, "replica": "0"},
+			Jobs:           map[string][]string{"api": {servers.FreeAddress(t)}},
+			Alerts:         alerts,
+			ForThanos:      true,
+		})
+	}
+	a := start("a", servers.Alert{Name: "ApiDown", Expr: `up{job="api"} == 0`})
+	b := start("b")
+	sidecarA, sidecarB := servers.StartSidecar(t, thanos, a), servers.StartSidecar(t, thanos, b)
+	q := servers.StartQuery(t, thanos, sidecarA.GRPCAddress, sidecarB.GRPCAddress)
+	config := writeConfig(t, "prometheus:\n  - name: global\n    kind: thanos\n    url: "+q.URL+"\n")
+
+	t.Run("Findings behind Thanos Query carry the cluster, and a rule of one cluster covers only that cluster's jobs.", func(t *testing.T) {
+		code, out, stderr := cli(t, "--config", config, "audit", "--format", "json")
+		if code != exitOK {
+			t.Fatalf("exit %d, stderr: %s\n%s", code, stderr, out)
+		}
+		rep := decodeReport(t, []byte(out))
+		got := keys(rep)
+		if _, ok := got[keyOf("alerts/missing-up", map[string]string{"job": "api", "cluster": "b"})]; !ok {
+			t.Errorf("cluster b's api job is not reported without an up alert; have %v", slices.Sorted(maps.Keys(got)))
+		}
+		if _, ok := got[keyOf("alerts/missing-up", map[string]string{"job": "api", "cluster": "a"})]; ok {
+			t.Error("cluster a's api job is reported without an up alert, but cluster a's ApiDown covers it")
+		}
+		for _, cluster := range []string{"a", "b"} {
+			if _, ok := got[keyOf("targets/down", map[string]string{"job": "api", "cluster": cluster, "instance": instanceIn(rep, "cluster", cluster)})]; !ok {
+				t.Errorf("the down api target of cluster %s is not reported", cluster)
+			}
+		}
+		if row := coverageOf(rep, "api", "cluster", "a"); row == nil || !slices.Equal(row.UpAlerts, []string{"ApiDown"}) {
+			t.Errorf("cluster a's api coverage row = %+v, want up_alerts [ApiDown]", row)
+		}
+		if len(rep.Sources) != 1 || !rep.Sources[0].OK || rep.Sources[0].Kind != "thanos" {
+			t.Fatalf("sources = %+v, want the one Thanos Query, ok", rep.Sources)
+		}
+		if !slices.ContainsFunc(rep.Sources[0].Missing, func(m report.Missing) bool { return m.Part == "config" }) {
+			t.Errorf("the Thanos source does not say that it has no config API: %+v", rep.Sources[0])
+		}
+	})
+
+	t.Run("With a Thanos Ruler in the fleet, each cluster's generated rules select that cluster, and loaded into the ruler they close that cluster's gaps.", func(t *testing.T) {
+		ruler := servers.StartRuler(t, thanos, q)
+		fleet := writeConfig(t, "prometheus:\n  - name: global\n    kind: thanos\n    url: "+q.URL+
+			"\n  - name: ruler\n    role: ruler\n    url: "+ruler.URL+"\n")
+		dir := t.TempDir()
+		if code, out, stderr := cli(t, "--config", fleet, "generate", "--out", dir); code != exitOK {
+			t.Fatalf("generate: exit %d\n%s%s", code, out, stderr)
+		}
+		bRules := filepath.Join(dir, "global_b", "rules", "api.yaml")
+		content, err := os.ReadFile(bRules)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(content), `up{cluster="b",job="api"} == 0`) && !strings.Contains(string(content), `up{job="api",cluster="b"} == 0`) {
+			t.Errorf("cluster b's up alert does not select cluster b:\n%s", content)
+		}
+		servers.ForEachPromtool(t, func(t *testing.T, promtool string) {
+			cmd := exec.Command(promtool, "test", "rules", "api.test.yaml")
+			cmd.Dir = filepath.Join(dir, "global_b", "rules", "tests")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("promtool test rules on cluster b's scoped rules: %v\n%s", err, out)
+			}
+		})
+
+		before := func() []findingKey {
+			code, out, stderr := cli(t, "--config", fleet, "audit", "--format", "json")
+			if code != exitOK {
+				t.Fatalf("audit: exit %d, stderr: %s", code, stderr)
+			}
+			return slices.Collect(maps.Keys(keys(decodeReport(t, []byte(out)))))
+		}
+		bUp := keyOf("alerts/missing-up", map[string]string{"job": "api", "cluster": "b", "source": "global"})
+		if got := before(); !slices.Contains(got, bUp) {
+			t.Fatalf("before loading the generated rules, %s is not reported: %v", bUp, got)
+		}
+		ruler.AddRuleFiles(t, bRules)
+		if got := before(); slices.Contains(got, bUp) {
+			t.Errorf("cluster b's api job still lacks an up alert after the ruler loaded its generated rules: %v", got)
+		}
+	})
+
+	t.Run("A store that went down makes the audit partial, naming the store and its cluster, instead of dropping its gaps silently.", func(t *testing.T) {
+		sidecarB.Process.Stop()
+		q.WaitStores(t, 1, 1)
+		code, out, stderr := cli(t, "--config", config, "audit", "--format", "json")
+		if code != exitSource {
+			t.Fatalf("exit %d, want %d; stderr: %s", code, exitSource, stderr)
+		}
+		if !strings.Contains(stderr, sidecarB.GRPCAddress) || !strings.Contains(stderr, `cluster="b"`) {
+			t.Errorf("stderr does not name the unhealthy store and its cluster: %s", stderr)
+		}
+		rep := decodeReport(t, []byte(out))
+		if rep.Sources[0].OK || !slices.ContainsFunc(rep.Sources[0].Errors, func(e report.SourceError) bool { return e.Part == "stores" }) {
+			t.Errorf("source = %+v, want an error on part stores", rep.Sources[0])
+		}
+	})
+}
+
+// instanceIn returns the instance of the down target of the member whose key has value.
+func instanceIn(r report.Report, key, value string) string {
+	for _, f := range r.Findings {
+		if f.Check == "targets/down" && f.Subject[key] == value {
+			return f.Subject["instance"]
+		}
+	}
+	return ""
+}
