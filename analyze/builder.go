@@ -48,6 +48,18 @@ func (b *Builder) AddAlertmanager(t AlertmanagerTarget) {
 	b.alerting.Alertmanagers = append(b.alerting.Alertmanagers, t)
 }
 
+// ActiveAlertmanagers returns the URLs of the active Alertmanagers recorded so far, sorted.
+func (b *Builder) ActiveAlertmanagers() []string {
+	var out []string
+	for _, t := range b.alerting.Alertmanagers {
+		if t.Active {
+			out = append(out, t.URL)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // SetAlertmanagerStatus records what an Alertmanager has loaded.
 func (b *Builder) SetAlertmanagerStatus(cfg *amconfig.Config, url, version, cluster string) {
 	b.alerting.Config, b.alerting.ConfigURL = cfg, url

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/alertmanager"
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
@@ -30,6 +31,11 @@ type Options struct {
 	// Loki is read concurrently with Prometheus, within the bounds of LokiOptions.
 	Loki        *httpconfig.Options
 	LokiOptions loki.Options
+
+	// Alertmanager is how to reach the Alertmanager whose routing is audited. Its URL may be
+	// empty: the first active Alertmanager the live Prometheus reports is read then, with
+	// these connection settings. Nil reads no Alertmanager unless the Prometheus reports one.
+	Alertmanager *httpconfig.Options
 
 	Snapshot     fs.FS
 	SnapshotName string // how the user named the snapshot, for messages
@@ -51,6 +57,8 @@ type Result struct {
 	Recorder *prometheus.Recorder
 	// Loki is what was read from a live Loki, for snapshots; nil otherwise.
 	Loki *loki.Result
+	// Alertmanager holds the raw answers of a live Alertmanager, for snapshots; nil otherwise.
+	Alertmanager *AlertmanagerAnswers
 	// Dashboards are the dashboards read from DashboardFiles (nil when none were given).
 	Dashboards []dashboards.Dashboard
 	// Manifest is the snapshot that was read, if any.
@@ -75,6 +83,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("a live Prometheus and a snapshot cannot be audited together")
 	case o.Loki != nil && o.Snapshot != nil:
 		return nil, fmt.Errorf("a live Loki and a snapshot cannot be audited together")
+	case o.Alertmanager != nil && o.Alertmanager.URL != "" && o.Snapshot != nil:
+		return nil, fmt.Errorf("a live Alertmanager and a snapshot cannot be audited together")
 	}
 	var promClient api.Client
 	if o.Prometheus != nil {
@@ -111,6 +121,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		b = analyze.NewBuilder(now)
 		res.Recorder = prometheus.NewRecorder(promClient)
 		prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.BaseURL()}, b, o.Logger)
+		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), now, b)
+		if err != nil {
+			return nil, err
+		}
+		res.Alertmanager = am
 	case o.Snapshot != nil:
 		snap, err := snapshot.Read(o.Snapshot, o.SnapshotName)
 		if err != nil {
@@ -124,8 +139,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		for _, src := range snap.Manifest.Sources {
 			as := analyze.Source{Name: src.Name, Kind: kind, URL: src.URL}
-			if src.Kind == snapshot.KindLoki {
+			switch src.Kind {
+			case snapshot.KindLoki:
 				src.Loki.AddTo(b, as)
+				continue
+			case snapshot.KindAlertmanager:
+				alertmanager.Collect(snapshot.Responses(src), as, b, snap.Manifest.CreatedAt)
 				continue
 			}
 			rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
@@ -133,6 +152,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	default:
 		b = analyze.NewBuilder(now)
+		am, err := readAlertmanager(ctx, o, nil, now, b)
+		if err != nil {
+			return nil, err
+		}
+		res.Alertmanager = am
 	}
 	lokiDone()
 	if res.Loki != nil {
@@ -186,4 +210,37 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res.Inventory = b.Build()
 	return res, nil
+}
+
+// AlertmanagerAnswers are the raw answers of the Alertmanager that was read.
+type AlertmanagerAnswers struct {
+	URL       string
+	Responses []prometheus.Response
+}
+
+// readAlertmanager reads the configured Alertmanager or, without a configured URL, the first
+// of the active ones Prometheus reports. With neither it reads nothing.
+func readAlertmanager(ctx context.Context, o Options, discovered []string, now time.Time, b *analyze.Builder) (*AlertmanagerAnswers, error) {
+	var opts httpconfig.Options
+	if o.Alertmanager != nil {
+		opts = *o.Alertmanager
+	}
+	src := analyze.Source{Name: "alertmanager", Kind: "live"}
+	if opts.URL == "" {
+		if len(discovered) == 0 {
+			return nil, nil
+		}
+		opts.URL = alertmanager.BaseURL(discovered[0])
+		src.Notes = append(src.Notes, "the Alertmanager Prometheus sends to (alertmanager.url is not set)")
+		if len(discovered) > 1 {
+			src.Notes = append(src.Notes, fmt.Sprintf("Prometheus sends to %d Alertmanagers; the first was read", len(discovered)))
+		}
+	}
+	src.URL = opts.BaseURL()
+	responses, err := alertmanager.Fetch(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("alertmanager: %w", err)
+	}
+	alertmanager.Collect(responses, src, b, now)
+	return &AlertmanagerAnswers{URL: src.URL, Responses: responses}, nil
 }

@@ -32,9 +32,10 @@ type app struct {
 
 // flagKeys maps config keys to the global flags that override them.
 var flagKeys = map[string]string{
-	"prometheus.url": "prometheus-url",
-	"loki.url":       "loki-url",
-	"grafana.url":    "grafana-url",
+	"prometheus.url":   "prometheus-url",
+	"loki.url":         "loki-url",
+	"grafana.url":      "grafana-url",
+	"alertmanager.url": "alertmanager-url",
 }
 
 func newApp(stdout, stderr io.Writer) *app {
@@ -59,6 +60,7 @@ its blind spots: targets that are down, jobs without targets, and more.
 	pf.String("prometheus-url", "", "Prometheus (or compatible) server URL; overrides prometheus.url")
 	pf.String("loki-url", "", "Loki URL; overrides loki.url")
 	pf.String("grafana-url", "", "Grafana URL; overrides grafana.url")
+	pf.String("alertmanager-url", "", "Alertmanager URL; overrides alertmanager.url (default: the one Prometheus sends to)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what blindspot does to stderr (credentials are redacted)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 

@@ -63,6 +63,20 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			o.LokiOptions.Progress = a.progress("sampling Loki streams with secret keywords")
 		}
 	}
+	if amURL := a.cfg.Alertmanager.URL; amURL != "" {
+		if s.from != "" {
+			return o, usageError(errors.New("--from and an Alertmanager URL are mutually exclusive: the snapshot holds what was read from the Alertmanager"))
+		}
+		opts := a.cfg.Alertmanager.HTTPOptions()
+		if err := opts.Validate(); err != nil {
+			return o, usageError(fmt.Errorf("alertmanager.url: %w", err))
+		}
+		o.Alertmanager = &opts
+	} else {
+		// The Alertmanager Prometheus reports is read with these settings (auth, TLS, timeout).
+		opts := a.cfg.Alertmanager.HTTPOptions()
+		o.Alertmanager = &opts
+	}
 	switch {
 	case s.from != "" && promURL != "":
 		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))

@@ -37,6 +37,17 @@ type Config struct {
 	Generate        GenerateConfig `mapstructure:"generate"`
 	Logs            LogsConfig     `mapstructure:"logs"`
 	Masking         MaskingConfig  `mapstructure:"masking"`
+	Alertmanager    SourceConfig   `mapstructure:"alertmanager"`
+	Routing         RoutingConfig  `mapstructure:"routing"`
+}
+
+// RoutingConfig says which alerts are critical, which receivers page and who owns an alert,
+// for the checks that follow alerts through the Alertmanager.
+type RoutingConfig struct {
+	CriticalValues []string      `mapstructure:"critical_values"`
+	PagingKinds    []string      `mapstructure:"paging_kinds"`
+	OwnerLabels    []string      `mapstructure:"owner_labels"`
+	SilenceHorizon time.Duration `mapstructure:"silence_horizon"`
 }
 
 // MaskingConfig scopes the generated log-masking pipelines.
@@ -150,7 +161,7 @@ type TLSConfig struct {
 var secretKeys = []string{"bearer_token", "basic_auth.password"}
 
 // sourceSections are the sections that describe a server to read.
-var sourceSections = []string{"prometheus", "loki", "grafana"}
+var sourceSections = []string{"prometheus", "loki", "grafana", "alertmanager"}
 
 // HTTPOptions converts the section to the collectors' options.
 func (s SourceConfig) HTTPOptions() httpconfig.Options {
@@ -355,7 +366,7 @@ func logConfig(logger *slog.Logger, file string, cfg Config) {
 	for _, s := range []struct {
 		name string
 		cfg  SourceConfig
-	}{{"prometheus", cfg.Prometheus}, {"loki", cfg.Loki}, {"grafana", cfg.Grafana}} {
+	}{{"prometheus", cfg.Prometheus}, {"loki", cfg.Loki}, {"grafana", cfg.Grafana}, {"alertmanager", cfg.Alertmanager}} {
 		if s.cfg.URL == "" {
 			continue
 		}
