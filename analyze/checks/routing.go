@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/routing"
 )
 
@@ -74,4 +75,50 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// routingUser is a check that reads the shared routing decisions.
+type routingUser interface{ routing() *lazyRouting }
+
+func (c AlertsUnrouted) routing() *lazyRouting { return c.routes }
+
+// Pages returns, for every job of matrix, the receivers that page and that the job's alerts
+// reach with the job's labels, sorted. ok is false when the routing is unknown (no
+// Alertmanager configuration read, or alerts/unrouted not in list).
+func Pages(inv *analyze.Inventory, list []Check, matrix []coverage.JobCoverage) (pages map[string][]string, ok bool) {
+	var l *lazyRouting
+	for _, c := range list {
+		if u, is := c.(routingUser); is {
+			l = u.routing()
+			break
+		}
+	}
+	if l == nil || !inv.Has(analyze.PartAlertmanagerConfig) || !inv.Has(analyze.PartRules) {
+		return nil, false
+	}
+	r := l.get(inv)
+	pages = map[string][]string{}
+	for _, jc := range matrix {
+		out := []string{}
+		for _, ref := range jc.Alerts() {
+			for _, a := range r.alerts {
+				if a.Rule.Name != ref.Name || a.Rule.Group != ref.Group || a.Rule.File != ref.File {
+					continue
+				}
+				for _, ls := range a.LabelSets {
+					if ls.Job != jc.Job {
+						continue
+					}
+					for _, name := range r.tree.Paging(r.tree.Match(ls.Labels)) {
+						if !slices.Contains(out, name) {
+							out = append(out, name)
+						}
+					}
+				}
+			}
+		}
+		slices.Sort(out)
+		pages[jc.Job] = out
+	}
+	return pages, true
 }

@@ -46,6 +46,8 @@ func TestCoverage(t *testing.T) {
 				{Metric: "jobs_processed_total", Kind: "counter", CoveredBy: []string{"BatchStalled"}},
 			},
 			Alerts: 1, AlertsWithRunbook: 0, AlertsWithoutRunbook: []string{"BatchStalled"},
+			// The golden audit read no Alertmanager.
+			Pages: []string{}, Unknown: []string{report.UnknownPages},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("row = %+v\nwant  %+v", got, want)
@@ -86,17 +88,17 @@ func TestCoverage(t *testing.T) {
 		b.AddTarget(analyze.Target{Job: "node", ScrapePool: "node", Instance: "10.0.0.1:9100", Health: analyze.HealthUp})
 		rep := buildReport(b.Build())
 		got := row(t, rep, "node")
-		if want := []string{report.UnknownUpAlerts, report.UnknownAbsenceAlerts, report.UnknownBusiness, report.UnknownAlerts}; !slices.Equal(got.Unknown, want) {
+		if want := []string{report.UnknownUpAlerts, report.UnknownAbsenceAlerts, report.UnknownBusiness, report.UnknownAlerts, report.UnknownPages}; !slices.Equal(got.Unknown, want) {
 			t.Errorf("unknown = %q, want %q", got.Unknown, want)
 		}
 		text := string(renderText(t, rep, false))
-		if line := strings.Fields(matrixLine(t, text, `"node"`)); !slices.Equal(line, []string{`"node"`, "1/1", "up", "—", "—", "—", "—"}) {
+		if line := strings.Fields(matrixLine(t, text, `"node"`)); !slices.Equal(line, []string{`"node"`, "1/1", "up", "—", "—", "—", "—", "—"}) {
 			t.Errorf("matrix line = %q", line)
 		}
 		if !strings.Contains(text, "  — not known: ") {
 			t.Errorf("no legend for —:\n%s", text)
 		}
-		if md := string(renderMarkdown(t, rep)); !strings.Contains(md, "| node | 1/1 up | — | — | — | — |\n") || !strings.Contains(md, "\n— not known: ") {
+		if md := string(renderMarkdown(t, rep)); !strings.Contains(md, "| node | 1/1 up | — | — | — | — | — |\n") || !strings.Contains(md, "\n— not known: ") {
 			t.Errorf("Markdown row or legend missing:\n%s", md)
 		}
 	})
@@ -112,7 +114,8 @@ func TestCoverage(t *testing.T) {
 
 	t.Run("A disabled check whose parts were read leaves its column known.", func(t *testing.T) {
 		for _, r := range goldenReport().Coverage {
-			if len(r.Unknown) != 0 {
+			// Only the pages column is unknown: the golden audit read no Alertmanager.
+			if !slices.Equal(r.Unknown, []string{report.UnknownPages}) {
 				t.Errorf("row %q has unknown columns %q although alerts/missing-absent is only disabled", r.Job, r.Unknown)
 			}
 		}
@@ -123,7 +126,7 @@ func TestCoverage(t *testing.T) {
 		only := []checks.Check{checks.TargetsDown{}}
 		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, only, checks.Policy{}), Checks: only,
 			Matrix: []coverage.JobCoverage{{Job: "node"}}, Now: generatedAt})
-		if got, want := row(t, rep, "node").Unknown, []string{"up_alerts", "absence_alerts", "business", "alerts"}; !slices.Equal(got, want) {
+		if got, want := row(t, rep, "node").Unknown, []string{"up_alerts", "absence_alerts", "business", "alerts", "pages"}; !slices.Equal(got, want) {
 			t.Errorf("unknown = %q, want %q", got, want)
 		}
 	})
@@ -149,7 +152,7 @@ func TestCoverage(t *testing.T) {
 		}
 		header := lines[h]
 		for _, l := range lines[h+1 : h+6] {
-			for _, col := range []string{"scraped", "up alert", "absence alert", "business", "runbooks"} {
+			for _, col := range []string{"scraped", "up alert", "absence alert", "business", "runbooks", "pages someone"} {
 				at := utf8.RuneCountInString(header[:strings.Index(header, col)])
 				runes := []rune(l)
 				if at >= len(runes) || runes[at-1] != ' ' || runes[at] == ' ' {
@@ -157,7 +160,7 @@ func TestCoverage(t *testing.T) {
 				}
 			}
 		}
-		if want := `  "pushgateway"                         0/1 up   NO        NO             1/2       0/1`; !slices.Contains(lines, want) {
+		if want := `  "pushgateway"                         0/1 up   NO        NO             1/2       0/1       —`; !slices.Contains(lines, want) {
 			t.Errorf("no line %q:\n%s", want, text)
 		}
 	})
@@ -165,7 +168,7 @@ func TestCoverage(t *testing.T) {
 	t.Run("With color only the gap words are painted, so the columns stay aligned.", func(t *testing.T) {
 		text := string(renderText(t, goldenReport(), true))
 		line := matrixLine(t, text, `"node"`)
-		if want := `  "node"                                ` + "\x1b[31m1/2 up\x1b[0m   yes       \x1b[31mNO\x1b[0m             none      1/1"; line != want {
+		if want := `  "node"                                ` + "\x1b[31m1/2 up\x1b[0m   yes       \x1b[31mNO\x1b[0m             none      1/1       —"; line != want {
 			t.Errorf("line = %q\nwant   %q", line, want)
 		}
 	})

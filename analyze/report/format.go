@@ -62,7 +62,7 @@ func unparsedLine(sum Summary) string {
 }
 
 // coverageColumns are the headings of the coverage matrix after the job.
-var coverageColumns = []string{"scraped", "up alert", "absence alert", "business", "runbooks"}
+var coverageColumns = []string{"scraped", "up alert", "absence alert", "business", "runbooks", "pages someone"}
 
 // unknownCell marks a column the audit could not decide.
 const unknownCell = "—"
@@ -106,6 +106,7 @@ func coverageCells(row CoverageRow) []cell {
 		yesNo(UnknownAbsenceAlerts, row.AbsenceAlerts),
 		ratio(UnknownBusiness, row.BusinessCovered, row.BusinessTotal),
 		ratio(UnknownAlerts, row.AlertsWithRunbook, row.Alerts),
+		yesNo(UnknownPages, row.Pages),
 	}
 }
 

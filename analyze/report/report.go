@@ -118,6 +118,9 @@ type CoverageRow struct {
 	Alerts               int      `json:"alerts"`
 	AlertsWithRunbook    int      `json:"alerts_with_runbook"`
 	AlertsWithoutRunbook []string `json:"alerts_without_runbook"`
+	// Pages names the receivers with a paging integration that the job's alerts reach through
+	// the Alertmanager's routing tree; empty means they page nobody.
+	Pages []string `json:"pages"`
 	// Unknown names the columns the audit could not decide because a part was missing
 	// (Unknown* constants); their values above mean nothing.
 	Unknown []string `json:"unknown,omitempty"`
@@ -137,6 +140,7 @@ const (
 	UnknownAbsenceAlerts = "absence_alerts" // absence_alerts
 	UnknownBusiness      = "business"       // business_covered, business_total and business
 	UnknownAlerts        = "alerts"         // alerts, alerts_with_runbook and alerts_without_runbook
+	UnknownPages         = "pages"          // pages
 )
 
 // columnChecks maps each coverage column to the check that judges it. A column is known when
@@ -149,6 +153,7 @@ var columnChecks = []struct{ column, check string }{
 	{UnknownAbsenceAlerts, "alerts/missing-absent"},
 	{UnknownBusiness, checks.AlertsMissingBusinessName},
 	{UnknownAlerts, checks.AlertsNoRunbookName},
+	{UnknownPages, checks.AlertsUnroutedName},
 }
 
 // Input is everything an audit produced.
@@ -159,7 +164,10 @@ type Input struct {
 	Checks []checks.Check
 	// Matrix is the coverage of every job (coverage.Analysis.Matrix).
 	Matrix []coverage.JobCoverage
-	Now    time.Time
+	// Pages maps each job of Matrix to the paging receivers its alerts reach
+	// (checks.Pages); nil when the routing is unknown.
+	Pages map[string][]string
+	Now   time.Time
 }
 
 // Build assembles the report of an audit.
@@ -200,7 +208,15 @@ func Build(in Input) Report {
 		}
 	}
 	for _, jc := range in.Matrix {
-		r.Coverage = append(r.Coverage, coverageRow(jc, unknown))
+		row := coverageRow(jc, unknown)
+		row.Pages = slices.Clone(in.Pages[jc.Job])
+		if row.Pages == nil {
+			row.Pages = []string{}
+		}
+		if in.Pages == nil && row.known(UnknownPages) {
+			row.Unknown = append(row.Unknown, UnknownPages)
+		}
+		r.Coverage = append(r.Coverage, row)
 	}
 
 	sum := &r.Summary

@@ -125,11 +125,14 @@ reads the embedded demo snapshot.
 			if err != nil {
 				return err
 			}
+			matrix := checks.Matrix(res.Inventory, all)
+			pages, _ := checks.Pages(res.Inventory, all, matrix)
 			rep := report.Build(report.Input{
 				Inventory: res.Inventory,
 				Result:    checks.Run(res.Inventory, all, policy),
 				Checks:    all,
-				Matrix:    checks.Matrix(res.Inventory, all),
+				Matrix:    matrix,
+				Pages:     pages,
 				Now:       time.Now(),
 			})
 

@@ -72,6 +72,8 @@ func expectedFindings(sc *servers.Scenario) []findingKey {
 		keyOf("alerts/missing-business", map[string]string{"job": "billing", "metric": "invoices_created_total"}),
 		keyOf("alerts/missing-business", map[string]string{"job": "billing", "metric": "billing_last_success_timestamp_seconds"}),
 		keyOf("alerts/no-severity", rule(servers.AlertNodeVanished)),
+		// The scenario's Prometheus has no alerting section.
+		keyOf("alertmanager/not-connected", map[string]string{"prometheus": sc.PrometheusURL}),
 	}
 	// Only node has an absence alert.
 	for _, j := range []string{servers.JobPrometheus, servers.JobPushgateway, servers.JobPaymentsAPI, servers.JobBatchJobs, servers.JobLegacyApp, servers.HostileJob} {

@@ -60,6 +60,14 @@ examples only: raw log lines are never stored). ` + "`blindspot audit --from DIR
 				lokiSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "loki" })]
 				m.Sources = append(m.Sources, snapshot.Source{Name: lokiSrc.Name, Kind: snapshot.KindLoki, URL: lokiSrc.URL, Loki: res.Loki})
 			}
+			// An Alertmanager is stored as its raw answers, like the Prometheus.
+			if res.Alertmanager != nil {
+				amSrc := snapshot.Source{Name: "alertmanager", Kind: snapshot.KindAlertmanager, URL: res.Alertmanager.URL}
+				for _, r := range res.Alertmanager.Responses {
+					amSrc.Responses = append(amSrc.Responses, snapshot.Response{Response: r})
+				}
+				m.Sources = append(m.Sources, amSrc)
+			}
 			if err := snapshot.Write(out, m); err != nil {
 				return usageError(err)
 			}
@@ -67,6 +75,9 @@ examples only: raw log lines are never stored). ` + "`blindspot audit --from DIR
 			if res.Loki != nil {
 				fmt.Fprintf(a.stdout, "with Loki %s (%d streams, %d secret hits, %d errors)\n",
 					m.Sources[1].URL, len(res.Loki.Logs.Streams), len(res.Loki.Logs.Secrets), len(res.Loki.Errors))
+			}
+			if res.Alertmanager != nil {
+				fmt.Fprintf(a.stdout, "with Alertmanager %s (%d endpoints)\n", res.Alertmanager.URL, len(res.Alertmanager.Responses))
 			}
 			if len(failed) > 0 {
 				return sourceError(fmt.Errorf("snapshot is partial: %s: %s", failed[0].Name, failed[0].Errors[0].Err))
