@@ -4,7 +4,8 @@
 #     under $BLINDSPOT_CACHE (default ~/.cache/blindspot), keyed by version;
 #   - Loki v1.6.1 (the last Apache-2.0 release), built the same way into $BLINDSPOT_CACHE;
 #   - Debian's prometheus (2.x), prometheus-node-exporter and prometheus-pushgateway;
-#   - Debian's luajit, the Lua Fluent Bit embeds, to run the generated masking filter.
+#   - Debian's luajit, the Lua Fluent Bit embeds, to run the generated masking filter;
+#   - Debian's prometheus-alertmanager (with amtool), for the routing checks and routes.yaml.
 # Prints the environment the tests read (BLINDSPOT_TEST_*) as export statements for eval.
 set -euo pipefail
 
@@ -69,6 +70,7 @@ need=()
 [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
 [ -x /usr/bin/prometheus-pushgateway ] || need+=(prometheus-pushgateway)
 [ -x /usr/bin/luajit ] || need+=(luajit)
+[ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   sudo=""
@@ -85,3 +87,5 @@ printf 'export BLINDSPOT_TEST_LOKI=%q\n' "$loki_dir/loki"
 printf 'export BLINDSPOT_TEST_NODE_EXPORTER=%q\n' /usr/bin/prometheus-node-exporter
 printf 'export BLINDSPOT_TEST_PUSHGATEWAY=%q\n' /usr/bin/prometheus-pushgateway
 printf 'export BLINDSPOT_TEST_LUAJIT=%q\n' /usr/bin/luajit
+printf 'export BLINDSPOT_TEST_ALERTMANAGER=%q\n' /usr/bin/prometheus-alertmanager
+printf 'export BLINDSPOT_TEST_AMTOOL=%q\n' /usr/bin/amtool
