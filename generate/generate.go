@@ -39,6 +39,8 @@ const (
 	KindRateDrop  Kind = "rate-drop" // a business counter stopped or dropped
 	KindStaleness Kind = "staleness" // a last-success gauge grew old
 	KindRuleset   Kind = "ruleset"   // from a built-in pack of rulesets/
+	// KindWatchdog is the always-firing heartbeat vector(1); it watches no job.
+	KindWatchdog Kind = "watchdog"
 )
 
 // Alert is one generated alerting rule. Expr is a syntax tree built with promql/parser's

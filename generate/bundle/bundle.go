@@ -44,6 +44,7 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage
 		return nil, err
 	}
 	ruleFiles = append(ruleFiles, instances...)
+	ruleFiles = append(ruleFiles, rules.Watchdog(findings, o)...)
 
 	var files []generate.File
 	seen := map[string]bool{}
