@@ -121,7 +121,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		b = analyze.NewBuilder(now)
 		res.Recorder = prometheus.NewRecorder(promClient)
 		prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.BaseURL()}, b, o.Logger)
-		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), now, b)
+		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), b)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +144,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				src.Loki.AddTo(b, as)
 				continue
 			case snapshot.KindAlertmanager:
-				alertmanager.Collect(snapshot.Responses(src), as, b, snap.Manifest.CreatedAt)
+				alertmanager.Collect(snapshot.Responses(src), as, b)
 				continue
 			}
 			rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
@@ -152,7 +152,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	default:
 		b = analyze.NewBuilder(now)
-		am, err := readAlertmanager(ctx, o, nil, now, b)
+		am, err := readAlertmanager(ctx, o, nil, b)
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +220,7 @@ type AlertmanagerAnswers struct {
 
 // readAlertmanager reads the configured Alertmanager or, without a configured URL, the first
 // of the active ones Prometheus reports. With neither it reads nothing.
-func readAlertmanager(ctx context.Context, o Options, discovered []string, now time.Time, b *analyze.Builder) (*AlertmanagerAnswers, error) {
+func readAlertmanager(ctx context.Context, o Options, discovered []string, b *analyze.Builder) (*AlertmanagerAnswers, error) {
 	var opts httpconfig.Options
 	if o.Alertmanager != nil {
 		opts = *o.Alertmanager
@@ -241,6 +241,6 @@ func readAlertmanager(ctx context.Context, o Options, discovered []string, now t
 	if err != nil {
 		return nil, fmt.Errorf("alertmanager: %w", err)
 	}
-	alertmanager.Collect(responses, src, b, now)
+	alertmanager.Collect(responses, src, b)
 	return &AlertmanagerAnswers{URL: src.URL, Responses: responses}, nil
 }

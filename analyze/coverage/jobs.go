@@ -3,6 +3,8 @@ package coverage
 import (
 	"slices"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/blindspot-dev/blindspot/analyze"
 )
 
@@ -43,6 +45,13 @@ func (a *Analysis) indexRuleJobs() map[*analyze.Rule][]string {
 			for _, way := range ways {
 				if len(way) == 0 {
 					continue
+				}
+				// job="x" puts job x on the alert's series, known job or not (rules read
+				// from files come without targets).
+				for _, m := range way {
+					if m.Type == labels.MatchEqual && way.accept(m.Value) {
+						add(r, m.Value)
+					}
 				}
 				for _, job := range known {
 					if way.accept(job) {

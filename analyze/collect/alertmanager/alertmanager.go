@@ -98,7 +98,7 @@ func get(ctx context.Context, client *http.Client, u *url.URL, part analyze.Part
 
 // Collect decodes the answers of one Alertmanager (live or from a snapshot) into b and
 // returns src with the errors filled in. It never fails as a whole.
-func Collect(responses []prometheus.Response, src analyze.Source, b *analyze.Builder, now time.Time) analyze.Source {
+func Collect(responses []prometheus.Response, src analyze.Source, b *analyze.Builder) analyze.Source {
 	for _, e := range endpoints {
 		i := slices.IndexFunc(responses, func(r prometheus.Response) bool { return r.Part == e.Part })
 		if i < 0 {
@@ -115,7 +115,7 @@ func Collect(responses []prometheus.Response, src analyze.Source, b *analyze.Bui
 		case e.Part == analyze.PartAlertmanagerConfig:
 			err = addStatus(b, r.Body, src.URL)
 		case e.Part == analyze.PartSilences:
-			err = addSilences(b, r.Body, now)
+			err = addSilences(b, r.Body)
 		}
 		if err != nil {
 			src.Errors = append(src.Errors, analyze.SourceError{Part: e.Part, Err: oneLine(err.Error())})
@@ -150,7 +150,7 @@ func addStatus(b *analyze.Builder, body []byte, where string) error {
 	return nil
 }
 
-func addSilences(b *analyze.Builder, body []byte, now time.Time) error {
+func addSilences(b *analyze.Builder, body []byte) error {
 	var ss models.GettableSilences
 	if err := json.Unmarshal(body, &ss); err != nil {
 		return fmt.Errorf("decoding /api/v2/silences: %w", err)

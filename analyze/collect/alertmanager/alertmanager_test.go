@@ -49,7 +49,7 @@ func collect(t *testing.T, url string) (*analyze.Inventory, analyze.Source) {
 		t.Fatal(err)
 	}
 	b := analyze.NewBuilder(time.Date(2026, 11, 26, 6, 20, 0, 0, time.UTC))
-	src := alertmanager.Collect(responses, analyze.Source{Name: "alertmanager", Kind: "live", URL: url}, b, time.Time{})
+	src := alertmanager.Collect(responses, analyze.Source{Name: "alertmanager", Kind: "live", URL: url}, b)
 	return b.Build(), src
 }
 
