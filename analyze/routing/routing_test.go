@@ -124,7 +124,9 @@ func TestSilences(t *testing.T) {
 	silence := func(state string, ms ...analyze.SilenceMatcher) analyze.Silence {
 		return analyze.Silence{ID: "s", State: state, Matchers: ms}
 	}
-	eq := func(n, v string) analyze.SilenceMatcher { return analyze.SilenceMatcher{Name: n, Value: v, IsEqual: true} }
+	eq := func(n, v string) analyze.SilenceMatcher {
+		return analyze.SilenceMatcher{Name: n, Value: v, IsEqual: true}
+	}
 	re := func(n, v string) analyze.SilenceMatcher {
 		return analyze.SilenceMatcher{Name: n, Value: v, IsEqual: true, IsRegex: true}
 	}
