@@ -2,12 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 // recordedAlertmanager holds the answers of Debian's Alertmanager 0.25 recorded for the
@@ -42,15 +43,7 @@ func cmdFakeAlertmanager(ts *testscript.TestScript, neg bool, args []string) {
 		status, err = json.Marshal(st)
 		ts.Check(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := map[string][]byte{"/api/v2/status": status, "/api/v2/silences": silences}[r.URL.Path]
-		if body == nil {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
+	srv := httptest.NewServer(servers.AlertmanagerAPI(status, silences))
 	ts.Defer(srv.Close)
 	ts.Setenv("AM", srv.URL)
 }

@@ -207,3 +207,18 @@ func (r *WebhookRecorder) AlertNames(path string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// AlertmanagerAPI answers /api/v2/status and /api/v2/silences with the given bodies as
+// Alertmanager does (200, application/json), and every other path, or a nil body, with 404:
+// a fake made of recorded answers.
+func AlertmanagerAPI(status, silences []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := map[string][]byte{"/api/v2/status": status, "/api/v2/silences": silences}[r.URL.Path]
+		if body == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/alertmanager"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 // The testdata bodies were recorded from Debian's Alertmanager 0.25 of the closed-loop test.
@@ -29,15 +30,7 @@ func recorded(t *testing.T, name string) []byte {
 // body is a 404, as for a path the server does not have).
 func fakeAlertmanager(t *testing.T, status, silences []byte) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := map[string][]byte{"/api/v2/status": status, "/api/v2/silences": silences}[r.URL.Path]
-		if body == nil {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
+	srv := httptest.NewServer(servers.AlertmanagerAPI(status, silences))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
