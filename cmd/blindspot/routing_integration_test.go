@@ -28,7 +28,15 @@ func findingRules(r report.Report, check string) []string {
 func TestRoutingClosedLoop(t *testing.T) {
 	am := servers.FindAlertmanager(t)
 	bins := servers.Find(t)
-	sc := servers.StartAlertingScenario(t, bins.Prometheus2, am)
+	for _, tc := range []struct{ name, binary string }{
+		{"prometheus2", bins.Prometheus2},
+		{"prometheus3", bins.Prometheus3},
+	} {
+		t.Run(tc.name, func(t *testing.T) { closedLoop(t, servers.StartAlertingScenario(t, tc.binary, am)) })
+	}
+}
+
+func closedLoop(t *testing.T, sc *servers.AlertingScenario) {
 
 	// Every alert reaches the Alertmanager; then the routed ones reach their endpoints, and
 	// the heartbeat repeating twice more says Alertmanager flushed its groups after that.
