@@ -88,7 +88,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
 		}
 		o.Prometheus = &opts
-	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0:
+	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && a.cfg.Alertmanager.URL == "":
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"
