@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	amconfig "github.com/prometheus/alertmanager/config"
 )
 
 // Builder assembles an Inventory from what collectors report. Collectors add facts in any
@@ -21,6 +23,7 @@ type Builder struct {
 	jobMetrics  map[string][]string
 	build       BuildInfo
 	logs        Logs
+	alerting    Alerting
 }
 
 type configuredJob struct {
@@ -39,6 +42,32 @@ func NewBuilder(collectedAt time.Time) *Builder {
 		jobMetrics:  map[string][]string{},
 	}
 }
+
+// AddAlertmanager records an Alertmanager Prometheus reports.
+func (b *Builder) AddAlertmanager(t AlertmanagerTarget) {
+	b.alerting.Alertmanagers = append(b.alerting.Alertmanagers, t)
+}
+
+// ActiveAlertmanagers returns the URLs of the active Alertmanagers recorded so far, sorted.
+func (b *Builder) ActiveAlertmanagers() []string {
+	var out []string
+	for _, t := range b.alerting.Alertmanagers {
+		if t.Active {
+			out = append(out, t.URL)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// SetAlertmanagerStatus records what an Alertmanager has loaded.
+func (b *Builder) SetAlertmanagerStatus(cfg *amconfig.Config, url, version, cluster string) {
+	b.alerting.Config, b.alerting.ConfigURL = cfg, url
+	b.alerting.Version, b.alerting.Cluster = version, cluster
+}
+
+// AddSilences records an Alertmanager's silences.
+func (b *Builder) AddSilences(s []Silence) { b.alerting.Silences = append(b.alerting.Silences, s...) }
 
 // SetLogs records what was read from Loki.
 func (b *Builder) SetLogs(l Logs) { b.logs = l }
@@ -76,12 +105,19 @@ func (b *Builder) Build() *Inventory {
 		Build:       b.build,
 		Metadata:    b.metadata,
 	}
-	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}) {
+	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts) {
 		if b.parts[p] {
 			inv.Parts = append(inv.Parts, p)
 		}
 	}
 	inv.Logs = b.logs
+	inv.Alerting = b.alerting
+	inv.Alerting.Alertmanagers = slices.Clone(b.alerting.Alertmanagers)
+	slices.SortFunc(inv.Alerting.Alertmanagers, func(a, c AlertmanagerTarget) int {
+		return cmp.Or(cmp.Compare(a.URL, c.URL), cmp.Compare(boolRank(a.Active), boolRank(c.Active)))
+	})
+	inv.Alerting.Silences = slices.Clone(b.alerting.Silences)
+	slices.SortFunc(inv.Alerting.Silences, func(a, c Silence) int { return cmp.Compare(a.ID, c.ID) })
 	inv.Logs.Streams = slices.Clone(b.logs.Streams)
 	slices.SortFunc(inv.Logs.Streams, func(a, c LogStream) int { return cmp.Compare(a.Selector, c.Selector) })
 	inv.Logs.Secrets = slices.Clone(b.logs.Secrets)
@@ -158,4 +194,11 @@ func (b *Builder) Build() *Inventory {
 	slices.Sort(names)
 	inv.MetricNames = slices.Compact(names)
 	return inv
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

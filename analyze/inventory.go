@@ -41,7 +41,7 @@ const PartDashboards Part = "dashboards"
 var AllLokiParts = []Part{PartLogStreams, PartLogSecrets}
 
 // AllPrometheusParts lists the parts a fully readable Prometheus server provides.
-var AllPrometheusParts = []Part{PartTargets, PartRules, PartConfig, PartMetricNames, PartMetadata, PartBuildInfo, PartJobMetrics}
+var AllPrometheusParts = []Part{PartTargets, PartRules, PartConfig, PartMetricNames, PartMetadata, PartBuildInfo, PartJobMetrics, PartAlertmanagers}
 
 // Inventory is a read-only snapshot of what the sources reported.
 type Inventory struct {
@@ -63,6 +63,10 @@ type Inventory struct {
 	// Logs is what Loki held in the log window (PartLogStreams, PartLogSecrets).
 	Logs  Logs
 	Build BuildInfo
+
+	// Alerting is where alerts go: Prometheus's Alertmanagers and what one of them has
+	// loaded (PartAlertmanagers, PartAlertmanagerConfig, PartSilences).
+	Alerting Alerting
 }
 
 // Has reports whether the inventory holds part p.

@@ -40,6 +40,8 @@ const (
 	KindStaleness Kind = "staleness" // a last-success gauge grew old
 	KindRuleset   Kind = "ruleset"   // from a built-in pack of rulesets/
 	KindSelf      Kind = "self"      // watches blindspot check itself (generate/selfwatch)
+	// KindWatchdog is the always-firing heartbeat vector(1); it watches no job.
+	KindWatchdog Kind = "watchdog"
 )
 
 // Alert is one generated alerting rule. Expr is a syntax tree built with promql/parser's

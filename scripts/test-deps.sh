@@ -7,6 +7,7 @@
 #   - Debian's luajit, the Lua Fluent Bit embeds, to run the generated masking filter;
 #   - Debian's chromium, driven headless by the browser tests of the HTML report.
 #   - Thanos v0.42.4 (sidecar + query), built like Loki into $BLINDSPOT_CACHE.
+#   - Debian's prometheus-alertmanager (with amtool), for the routing checks and routes.yaml.
 # Prints the environment the tests read (BLINDSPOT_TEST_*) as export statements for eval.
 set -euo pipefail
 
@@ -107,6 +108,7 @@ need=()
 [ -x /usr/bin/prometheus-pushgateway ] || need+=(prometheus-pushgateway)
 [ -x /usr/bin/luajit ] || need+=(luajit)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   sudo=""
@@ -125,3 +127,5 @@ printf 'export BLINDSPOT_TEST_PUSHGATEWAY=%q\n' /usr/bin/prometheus-pushgateway
 printf 'export BLINDSPOT_TEST_LUAJIT=%q\n' /usr/bin/luajit
 printf 'export BLINDSPOT_TEST_CHROMIUM=%q\n' /usr/bin/chromium
 printf 'export BLINDSPOT_TEST_THANOS=%q\n' "$thanos_dir/thanos"
+printf 'export BLINDSPOT_TEST_ALERTMANAGER=%q\n' /usr/bin/prometheus-alertmanager
+printf 'export BLINDSPOT_TEST_AMTOOL=%q\n' /usr/bin/amtool

@@ -14,6 +14,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
+	"github.com/blindspot-dev/blindspot/analyze/routing"
 )
 
 // Check finds one kind of gap.
@@ -40,6 +41,9 @@ type Options struct {
 	// Dashboards are the dashboards read with --dashboards (the inventory then holds
 	// PartDashboards); nil when none were read.
 	Dashboards []dashboards.Dashboard
+	// Routing says which alerts are critical, which receivers page, which labels name an
+	// owner and how long a silence may last (SeverityLabel is taken from above when unset).
+	Routing routing.Options
 }
 
 func (o Options) withDefaults() Options {
@@ -56,6 +60,10 @@ func (o Options) withDefaults() Options {
 func All(o Options) []Check {
 	o = o.withDefaults()
 	cov := newLazyCoverage(o)
+	if o.Routing.SeverityLabel == "" {
+		o.Routing.SeverityLabel = o.SeverityLabel
+	}
+	routes := newLazyRouting(cov, o.Routing)
 	return []Check{
 		TargetsDown{},
 		JobsNoTargets{},
@@ -69,6 +77,11 @@ func All(o Options) []Check {
 		LogsUnaggregated{Pairs: o.LogPairs},
 		LogsSecrets{Pairs: o.LogPairs},
 		DashboardsMissing{Dashboards: o.Dashboards},
+		AlertmanagerNotConnected{},
+		AlertsUnrouted{routes: routes},
+		AlertsSilenced{routes: routes},
+		AlertmanagerNoWatchdog{routes: routes},
+		AlertsNoOwner{routes: routes},
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	amconfig "github.com/prometheus/alertmanager/config"
+
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
@@ -212,6 +214,7 @@ func TestRun(t *testing.T) {
 			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business",
 			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
 			"logs/unaggregated", "logs/secrets", "dashboards/missing",
+			"alertmanager/not-connected", "alerts/unrouted", "alerts/silenced", "alertmanager/no-watchdog", "alerts/no-owner",
 		}
 		if got := checks.Names(checks.All(checks.Options{})); !slices.Equal(got, want) {
 			t.Errorf("Names(All()) = %v, want %v", got, want)
@@ -281,8 +284,25 @@ func TestRun(t *testing.T) {
 			alert("NodeAbsent", `absent(up{job="node"})`),
 			alert("PaymentsAbsent", `absent(up{job="payments-api"})`),
 			alert("PodsAbsent", `absent_over_time(up{job="kubernetes-pods"}[10m])`),
+			alert("Watchdog", `vector(1)`),
 		}})
 		b.AddPart(analyze.PartDashboards)
+		cfg, err := amconfig.Load(`
+route:
+  receiver: pager
+  routes: [{matchers: ['alertname="Watchdog"'], receiver: heartbeat}, {matchers: ['severity="critical"'], receiver: pager}]
+receivers:
+  - {name: pager, pagerduty_configs: [{routing_key: "0123456789abcdef0123456789abcdef"}]}
+  - {name: heartbeat, webhook_configs: [{url: "http://deadmanssnitch.example/ping"}]}
+`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.AddAlertmanager(analyze.AlertmanagerTarget{URL: "http://am:9093/api/v2/alerts", Active: true})
+		b.SetAlertmanagerStatus(cfg, "http://am:9093", "", "")
+		for _, p := range analyze.AllAlertmanagerParts {
+			b.AddPart(p)
+		}
 		board := dashboards.Dashboard{UID: "all", Queries: []dashboards.Query{dashboards.NewQuery("Up", `up{job=~"node|payments-api"}`)}}
 		res := checks.Run(b.Build(), checks.All(checks.Options{Dashboards: []dashboards.Dashboard{board}}), checks.Policy{})
 		if len(res.Findings) != 0 || len(res.Skipped) != 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/alertmanager"
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
@@ -36,6 +37,11 @@ type Options struct {
 	Grafana        *httpconfig.Options
 	GrafanaOptions grafana.Options
 
+	// Alertmanager is how to reach the Alertmanager whose routing is audited. Its URL may be
+	// empty: the first active Alertmanager the live Prometheus reports is read then, with
+	// these connection settings. Nil reads no Alertmanager unless the Prometheus reports one.
+	Alertmanager *httpconfig.Options
+
 	Snapshot     fs.FS
 	SnapshotName string // how the user named the snapshot, for messages
 	SnapshotKind string // "snapshot" or "demo"
@@ -58,6 +64,8 @@ type Result struct {
 	Loki *loki.Result
 	// Grafana is what was read from a live Grafana, for snapshots; nil otherwise.
 	Grafana *grafana.Result
+	// Alertmanager holds the raw answers of a live Alertmanager, for snapshots; nil otherwise.
+	Alertmanager *AlertmanagerAnswers
 	// Dashboards are the dashboards read from DashboardFiles, a Grafana or a snapshot of one
 	// (nil when there were none to read, or a Grafana could not be read).
 	Dashboards []dashboards.Dashboard
@@ -85,6 +93,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("a live Loki and a snapshot cannot be audited together")
 	case o.Grafana != nil && o.Snapshot != nil:
 		return nil, fmt.Errorf("a live Grafana and a snapshot cannot be audited together")
+	case o.Alertmanager != nil && o.Alertmanager.URL != "" && o.Snapshot != nil:
+		return nil, fmt.Errorf("a live Alertmanager and a snapshot cannot be audited together")
 	}
 	var promClient api.Client
 	if o.Prometheus != nil {
@@ -136,6 +146,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		b = analyze.NewBuilder(now)
 		res.Recorder = prometheus.NewRecorder(promClient)
 		prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.BaseURL()}, b, o.Logger)
+		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), b)
+		if err != nil {
+			return nil, err
+		}
+		res.Alertmanager = am
 	case o.Snapshot != nil:
 		snap, err := snapshot.Read(o.Snapshot, o.SnapshotName)
 		if err != nil {
@@ -149,11 +164,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		for _, src := range snap.Manifest.Sources {
 			as := analyze.Source{Name: src.Name, Kind: kind, URL: src.URL}
-			if src.Kind == snapshot.KindLoki {
+			switch src.Kind {
+			case snapshot.KindLoki:
 				src.Loki.AddTo(b, as)
 				continue
-			}
-			if src.Kind == snapshot.KindGrafana {
+			case snapshot.KindAlertmanager:
+				alertmanager.Collect(snapshot.Responses(src), as, b)
+				continue
+			case snapshot.KindGrafana:
 				if err := addGrafana(b, res, as, src.Grafana); err != nil {
 					return nil, fmt.Errorf("snapshot %s: %w", o.SnapshotName, err)
 				}
@@ -164,6 +182,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	default:
 		b = analyze.NewBuilder(now)
+		am, err := readAlertmanager(ctx, o, nil, b)
+		if err != nil {
+			return nil, err
+		}
+		res.Alertmanager = am
 	}
 	lokiDone()
 	if res.Loki != nil {
@@ -248,4 +271,37 @@ func addGrafana(b *analyze.Builder, res *Result, src analyze.Source, r *grafana.
 		res.Dashboards = []dashboards.Dashboard{}
 	}
 	return nil
+}
+
+// AlertmanagerAnswers are the raw answers of the Alertmanager that was read.
+type AlertmanagerAnswers struct {
+	URL       string
+	Responses []prometheus.Response
+}
+
+// readAlertmanager reads the configured Alertmanager or, without a configured URL, the first
+// of the active ones Prometheus reports. With neither it reads nothing.
+func readAlertmanager(ctx context.Context, o Options, discovered []string, b *analyze.Builder) (*AlertmanagerAnswers, error) {
+	var opts httpconfig.Options
+	if o.Alertmanager != nil {
+		opts = *o.Alertmanager
+	}
+	src := analyze.Source{Name: "alertmanager", Kind: "live"}
+	if opts.URL == "" {
+		if len(discovered) == 0 {
+			return nil, nil
+		}
+		opts.URL = alertmanager.BaseURL(discovered[0])
+		src.Notes = append(src.Notes, "the Alertmanager Prometheus sends to (alertmanager.url is not set)")
+		if len(discovered) > 1 {
+			src.Notes = append(src.Notes, fmt.Sprintf("Prometheus sends to %d Alertmanagers; the first was read", len(discovered)))
+		}
+	}
+	src.URL = opts.BaseURL()
+	responses, err := alertmanager.Fetch(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("alertmanager: %w", err)
+	}
+	alertmanager.Collect(responses, src, b)
+	return &AlertmanagerAnswers{URL: src.URL, Responses: responses}, nil
 }

@@ -6,6 +6,7 @@ package coverage
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 )
@@ -94,6 +95,10 @@ type Analysis struct {
 	up   *upIndex
 	abs  *absentIndex
 	biz  *businessIndex
+
+	rules    *ruleIndex
+	jobsOnce sync.Once
+	ruleJobs map[*analyze.Rule][]string
 }
 
 // Analyze builds the indexes once; lookups per job are then cheap.
@@ -108,6 +113,8 @@ func Analyze(inv *analyze.Inventory, o Options) *Analysis {
 		up:   newUpIndex(inv, rules),
 		abs:  newAbsentIndex(inv, rules),
 		biz:  newBusinessIndex(inv, rules, o.Business),
+
+		rules: rules,
 	}
 }
 

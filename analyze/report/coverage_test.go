@@ -47,6 +47,8 @@ func TestCoverage(t *testing.T) {
 			},
 			Alerts: 1, AlertsWithRunbook: 0, AlertsWithoutRunbook: []string{"BatchStalled"},
 			Dashboards: []string{},
+			// The golden audit read no Alertmanager.
+			Pages: []string{}, Unknown: []string{report.UnknownPages},
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("row = %+v\nwant  %+v", got, want)
@@ -87,17 +89,17 @@ func TestCoverage(t *testing.T) {
 		b.AddTarget(analyze.Target{Job: "node", ScrapePool: "node", Instance: "10.0.0.1:9100", Health: analyze.HealthUp})
 		rep := buildReport(b.Build())
 		got := row(t, rep, "node")
-		if want := []string{report.UnknownUpAlerts, report.UnknownAbsenceAlerts, report.UnknownBusiness, report.UnknownAlerts}; !slices.Equal(got.Unknown, want) {
+		if want := []string{report.UnknownUpAlerts, report.UnknownAbsenceAlerts, report.UnknownBusiness, report.UnknownAlerts, report.UnknownPages}; !slices.Equal(got.Unknown, want) {
 			t.Errorf("unknown = %q, want %q", got.Unknown, want)
 		}
 		text := string(renderText(t, rep, false))
-		if line := strings.Fields(matrixLine(t, text, `"node"`)); !slices.Equal(line, []string{`"node"`, "✓", "1/1", "—", "—", "—", "—", "—", "—", "—"}) {
+		if line := strings.Fields(matrixLine(t, text, `"node"`)); !slices.Equal(line, []string{`"node"`, "✓", "1/1", "—", "—", "—", "—", "—", "—", "—", "—"}) {
 			t.Errorf("matrix line = %q", line)
 		}
 		if !strings.Contains(text, "  ✓ covered  ✗ gap  · nothing to judge  — not known: ") {
 			t.Errorf("no legend for —:\n%s", text)
 		}
-		if md := string(renderMarkdown(t, rep)); !strings.Contains(md, "| node | 1/1 up | — | — | — | — | — | — | — |\n") || !strings.Contains(md, "\n— not known: ") {
+		if md := string(renderMarkdown(t, rep)); !strings.Contains(md, "| node | 1/1 up | — | — | — | — | — | — | — | — |\n") || !strings.Contains(md, "\n— not known: ") {
 			t.Errorf("Markdown row or legend missing:\n%s", md)
 		}
 	})
@@ -113,7 +115,8 @@ func TestCoverage(t *testing.T) {
 
 	t.Run("A disabled check whose parts were read leaves its column known.", func(t *testing.T) {
 		for _, r := range goldenReport().Coverage {
-			if len(r.Unknown) != 0 {
+			// Only the pages column is unknown: the golden audit read no Alertmanager.
+			if !slices.Equal(r.Unknown, []string{report.UnknownPages}) {
 				t.Errorf("row %q has unknown columns %q although alerts/missing-absent is only disabled", r.Job, r.Unknown)
 			}
 		}
@@ -124,7 +127,7 @@ func TestCoverage(t *testing.T) {
 		only := []checks.Check{checks.TargetsDown{}}
 		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, only, checks.Policy{}), Checks: only,
 			Matrix: []coverage.JobCoverage{{Job: "node"}}, Now: generatedAt})
-		if got, want := row(t, rep, "node").Unknown, []string{"up_alerts", "absence_alerts", "business", "alerts"}; !slices.Equal(got, want) {
+		if got, want := row(t, rep, "node").Unknown, []string{"up_alerts", "absence_alerts", "business", "alerts", "pages"}; !slices.Equal(got, want) {
 			t.Errorf("unknown = %q, want %q", got, want)
 		}
 	})
@@ -150,7 +153,7 @@ func TestCoverage(t *testing.T) {
 		}
 		header := lines[h]
 		for _, l := range lines[h+1 : h+6] {
-			for _, col := range []string{"scraped", "up alert", "absence alert", "business", "logs", "secrets", "runbooks", "dashboards"} {
+			for _, col := range []string{"scraped", "up alert", "absence alert", "business", "logs", "secrets", "runbooks", "dashboards", "pages someone"} {
 				at := utf8.RuneCountInString(header[:strings.Index(header, col)])
 				runes := []rune(l)
 				if at >= len(runes) || runes[at-1] != ' ' || runes[at] == ' ' {
@@ -158,7 +161,7 @@ func TestCoverage(t *testing.T) {
 				}
 			}
 		}
-		if want := `  "pushgateway"                         ✗ 0/1    ✗         ✗              ✗ 1/2     —     —        ✗ 0/1     —`; !slices.Contains(lines, want) {
+		if want := `  "pushgateway"                         ✗ 0/1    ✗         ✗              ✗ 1/2     —     —        ✗ 0/1     —           —`; !slices.Contains(lines, want) {
 			t.Errorf("no line %q:\n%s", want, text)
 		}
 	})
@@ -166,7 +169,7 @@ func TestCoverage(t *testing.T) {
 	t.Run("With color only the gap cells are painted, so the columns stay aligned.", func(t *testing.T) {
 		text := string(renderText(t, goldenReport(), true))
 		line := matrixLine(t, text, `"node"`)
-		if want := `  "node"                                ` + "\x1b[31m✗ 1/2\x1b[0m    ✓         \x1b[31m✗\x1b[0m              ·         —     —        ✓ 1/1     —"; line != want {
+		if want := `  "node"                                ` + "\x1b[31m✗ 1/2\x1b[0m    ✓         \x1b[31m✗\x1b[0m              ·         —     —        ✓ 1/1     —           —"; line != want {
 			t.Errorf("line = %q\nwant   %q", line, want)
 		}
 	})

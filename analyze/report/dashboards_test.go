@@ -43,17 +43,17 @@ func TestDashboardsColumn(t *testing.T) {
 			t.Errorf("api: %#v, want an empty list", got)
 		}
 		text := string(renderText(t, rep, false))
-		if !strings.Contains(text, "  runbooks  dashboards\n") {
+		if !strings.Contains(text, "  runbooks  dashboards  pages someone\n") {
 			t.Errorf("no dashboards column:\n%s", text)
 		}
-		if l := matrixLine(t, text, `"node"`); !strings.HasSuffix(l, " 2") {
+		if l := matrixLine(t, text, `"node"`); !strings.HasSuffix(l, " ✓ 2         —") {
 			t.Errorf("node line %q", l)
 		}
-		if l := matrixLine(t, text, `"api"`); !strings.HasSuffix(l, " ✗") {
+		if l := matrixLine(t, text, `"api"`); !strings.HasSuffix(l, " ✗           —") {
 			t.Errorf("api line %q", l)
 		}
 		md := string(renderMarkdown(t, rep))
-		if !strings.Contains(md, "| runbooks | dashboards |\n") || !strings.Contains(md, "| api | 1/1 up | — | — | — | — | — | — | **NO** |\n") {
+		if !strings.Contains(md, "| runbooks | dashboards | pages someone |\n") || !strings.Contains(md, "| api | 1/1 up | — | — | — | — | — | — | **NO** | — |\n") {
 			t.Errorf("markdown matrix:\n%s", md)
 		}
 	})
@@ -61,12 +61,12 @@ func TestDashboardsColumn(t *testing.T) {
 	t.Run("Without dashboards read, the dashboards column is unknown for every job.", func(t *testing.T) {
 		rep := goldenReport()
 		md := string(renderMarkdown(t, rep))
-		if !strings.Contains(md, "| runbooks | dashboards |\n") {
+		if !strings.Contains(md, "| runbooks | dashboards | pages someone |\n") {
 			t.Fatalf("no dashboards column:\n%s", md)
 		}
 		for _, r := range rep.Coverage {
-			if l := matrixLine(t, string(renderText(t, rep, false)), strconv.Quote(r.Job)); !strings.HasSuffix(l, " —") {
-				t.Errorf("%s: %q, want the unknown mark last", r.Job, l)
+			if l := matrixLine(t, string(renderText(t, rep, false)), strconv.Quote(r.Job)); !strings.HasSuffix(l, " —           —") {
+				t.Errorf("%s: %q, want the unknown mark in the last two columns", r.Job, l)
 			}
 		}
 	})

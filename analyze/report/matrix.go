@@ -74,6 +74,7 @@ var matrixColumns = []matrixColumn{
 	{"secrets", "secrets", secretsCell},
 	{"runbooks", "runbooks", runbooksCell},
 	{"dashboards", "dashboards", dashboardsCell},
+	{"pages", "pages someone", pagesCell},
 }
 
 // matrixHeader is the heading row of the text and Markdown matrices.
@@ -299,4 +300,29 @@ func dashboardsCell(x *matrixIndex, row CoverageRow) matrixCell {
 	}
 	n := strconv.Itoa(len(row.Dashboards))
 	return matrixCell{State: stateCovered, Text: n, Short: n, Title: "dashboards: " + strings.Join(row.Dashboards, ", ")}
+}
+
+// pagesCell is covered when the job's alerts reach a paging receiver through the Alertmanager's
+// routing tree; the findings behind a gap are those of alerts/unrouted on the job's alerts.
+func pagesCell(x *matrixIndex, row CoverageRow) matrixCell {
+	check := checks.AlertsUnroutedName
+	if !row.known(UnknownPages) {
+		return x.unknown(check)
+	}
+	if len(row.Pages) > 0 {
+		return matrixCell{State: stateCovered, Text: "yes", Title: "pages: " + strings.Join(row.Pages, ", ")}
+	}
+	if row.Alerts == 0 {
+		return matrixCell{State: stateNone, Text: "none", Title: "no alert covers the job"}
+	}
+	alerts := slices.Concat(row.UpAlerts, row.AbsenceAlerts)
+	for _, b := range row.Business {
+		alerts = append(alerts, b.CoveredBy...)
+	}
+	slices.Sort(alerts)
+	var fs []string
+	for _, name := range slices.Compact(alerts) {
+		fs = append(fs, x.byRule[[2]string{check, name}]...)
+	}
+	return matrixCell{State: stateGap, Text: "NO", Title: "the job's alerts reach no paging receiver", Findings: fs}
 }

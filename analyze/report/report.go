@@ -126,6 +126,9 @@ type CoverageRow struct {
 	// Dashboards are the titles of the dashboards with a query on the job (empty when none
 	// does, or when no dashboards were read: then dashboards/missing did not run).
 	Dashboards []string `json:"dashboards"`
+	// Pages names the receivers with a paging integration that the job's alerts reach through
+	// the Alertmanager's routing tree; empty means they page nobody.
+	Pages []string `json:"pages"`
 	// Unknown names the columns the audit could not decide because a part was missing
 	// (Unknown* constants); their values above mean nothing.
 	Unknown []string `json:"unknown,omitempty"`
@@ -148,6 +151,7 @@ const (
 	UnknownAbsenceAlerts = "absence_alerts" // absence_alerts
 	UnknownBusiness      = "business"       // business_covered, business_total and business
 	UnknownAlerts        = "alerts"         // alerts, alerts_with_runbook and alerts_without_runbook
+	UnknownPages         = "pages"          // pages
 )
 
 // columnChecks maps each coverage column to the check that judges it. A column is known when
@@ -160,6 +164,7 @@ var columnChecks = []struct{ column, check string }{
 	{UnknownAbsenceAlerts, "alerts/missing-absent"},
 	{UnknownBusiness, checks.AlertsMissingBusinessName},
 	{UnknownAlerts, checks.AlertsNoRunbookName},
+	{UnknownPages, checks.AlertsUnroutedName},
 }
 
 // Input is everything an audit produced.
@@ -174,6 +179,9 @@ type Input struct {
 	// Dashboards maps each job to the titles of the dashboards querying it
 	// (checks.DashboardsOfJobs); nil when no dashboards were read.
 	Dashboards map[string][]string
+	// Pages maps each job of Matrix to the paging receivers its alerts reach
+	// (checks.Pages); nil when the routing is unknown.
+	Pages map[string][]string
 }
 
 // Build assembles the report of an audit.
@@ -217,6 +225,13 @@ func Build(in Input) Report {
 	for _, jc := range in.Matrix {
 		row := coverageRow(jc, unknown)
 		row.Dashboards = append([]string{}, in.Dashboards[jc.Job]...)
+		row.Pages = slices.Clone(in.Pages[jc.Job])
+		if row.Pages == nil {
+			row.Pages = []string{}
+		}
+		if in.Pages == nil && row.known(UnknownPages) {
+			row.Unknown = append(row.Unknown, UnknownPages)
+		}
 		r.Coverage = append(r.Coverage, row)
 	}
 

@@ -431,6 +431,12 @@ func TestSummary(t *testing.T) {
 				{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
 				{Check: "logs/secrets", Missing: []string{"log_secrets"}},
 				{Check: "dashboards/missing", Missing: []string{"dashboards"}},
+				// No Alertmanager was read.
+				{Check: "alertmanager/not-connected", Missing: []string{"alertmanagers"}},
+				{Check: "alerts/unrouted", Missing: []string{"alertmanager_config"}},
+				{Check: "alerts/silenced", Missing: []string{"silences"}},
+				{Check: "alertmanager/no-watchdog", Missing: []string{"alertmanager_config"}},
+				{Check: "alerts/no-owner", Missing: []string{"alertmanager_config"}},
 			},
 			ChecksDisabled: []string{"alerts/missing-absent"},
 		}
@@ -474,6 +480,11 @@ func TestSummary(t *testing.T) {
 			{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
 			{Check: "logs/secrets", Missing: []string{"log_secrets"}},
 			{Check: "dashboards/missing", Missing: []string{"dashboards"}},
+			{Check: "alertmanager/not-connected", Missing: []string{"alertmanagers"}},
+			{Check: "alerts/unrouted", Missing: []string{"alertmanager_config"}},
+			{Check: "alerts/silenced", Missing: []string{"silences"}},
+			{Check: "alertmanager/no-watchdog", Missing: []string{"alertmanager_config"}},
+			{Check: "alerts/no-owner", Missing: []string{"alertmanager_config"}},
 		}
 		if slices.Contains(sum.ChecksRun, "targets/down") || !reflect.DeepEqual(sum.ChecksSkipped, wantSkipped) || !slices.Equal(sum.ChecksDisabled, []string{"targets/down"}) {
 			t.Errorf("run %v, skipped %v, disabled %v", sum.ChecksRun, sum.ChecksSkipped, sum.ChecksDisabled)

@@ -36,9 +36,10 @@ type app struct {
 
 // flagKeys maps config keys to the global flags that override them.
 var flagKeys = map[string]string{
-	"prometheus.url": "prometheus-url",
-	"loki.url":       "loki-url",
-	"grafana.url":    "grafana-url",
+	"prometheus.url":   "prometheus-url",
+	"loki.url":         "loki-url",
+	"grafana.url":      "grafana-url",
+	"alertmanager.url": "alertmanager-url",
 }
 
 func newApp(stdout, stderr io.Writer) *app {
@@ -63,6 +64,7 @@ its blind spots: targets that are down, jobs without targets, and more.
 	pf.Var(&a.promURLs, "prometheus-url", "Prometheus (or compatible) server URL; overrides prometheus.url. Repeat as NAME=URL to audit a fleet")
 	pf.String("loki-url", "", "Loki URL; overrides loki.url")
 	pf.String("grafana-url", "", "Grafana URL; overrides grafana.url")
+	pf.String("alertmanager-url", "", "Alertmanager URL; overrides alertmanager.url (default: the one Prometheus sends to)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what blindspot does to stderr (credentials are redacted)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress line on stderr during long collections (there is none when stderr is not a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })

@@ -70,6 +70,20 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 		}
 		o.Grafana = &opts
 	}
+	if amURL := a.cfg.Alertmanager.URL; amURL != "" {
+		if s.from != "" {
+			return o, usageError(errors.New("--from and an Alertmanager URL are mutually exclusive: the snapshot holds what was read from the Alertmanager"))
+		}
+		opts := a.cfg.Alertmanager.HTTPOptions()
+		if err := opts.Validate(); err != nil {
+			return o, usageError(fmt.Errorf("alertmanager.url: %w", err))
+		}
+		o.Alertmanager = &opts
+	} else {
+		// The Alertmanager Prometheus reports is read with these settings (auth, TLS, timeout).
+		opts := a.cfg.Alertmanager.HTTPOptions()
+		o.Alertmanager = &opts
+	}
 	switch {
 	case s.from != "" && promURL != "":
 		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
@@ -81,7 +95,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
 		}
 		o.Prometheus = &opts
-	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && o.Grafana == nil:
+	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && o.Grafana == nil && a.cfg.Alertmanager.URL == "":
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"
@@ -163,11 +177,14 @@ func (a *app) auditReport(ctx context.Context, src sourceFlags, now time.Time) (
 	if err != nil {
 		return report.Report{}, err
 	}
+	matrix := checks.Matrix(res.Inventory, all)
+	pages, _ := checks.Pages(res.Inventory, all, matrix)
 	return report.Build(report.Input{
 		Inventory: res.Inventory,
 		Result:    checks.Run(res.Inventory, all, policy),
 		Checks:    all,
-		Matrix:    checks.Matrix(res.Inventory, all),
+		Matrix:    matrix,
+		Pages:     pages,
 		Now:       now,
 		// Only the dashboards the check judged: none when the source failed.
 		Dashboards: checks.DashboardsOfJobs(res.Inventory, res.Dashboards),

@@ -39,7 +39,18 @@ type Config struct {
 	Masking         MaskingConfig  `mapstructure:"masking"`
 	Pushgateway     SourceConfig   `mapstructure:"pushgateway"`
 	// Fleet is the list form of `prometheus:` (several servers), read apart from viper.
-	Fleet []FleetSourceConfig `mapstructure:"-"`
+	Fleet        []FleetSourceConfig `mapstructure:"-"`
+	Alertmanager SourceConfig        `mapstructure:"alertmanager"`
+	Routing      RoutingConfig       `mapstructure:"routing"`
+}
+
+// RoutingConfig says which alerts are critical, which receivers page and who owns an alert,
+// for the checks that follow alerts through the Alertmanager.
+type RoutingConfig struct {
+	CriticalValues []string      `mapstructure:"critical_values"`
+	PagingKinds    []string      `mapstructure:"paging_kinds"`
+	OwnerLabels    []string      `mapstructure:"owner_labels"`
+	SilenceHorizon time.Duration `mapstructure:"silence_horizon"`
 }
 
 // MaskingConfig scopes the generated log-masking pipelines.
@@ -155,7 +166,7 @@ type TLSConfig struct {
 var secretKeys = []string{"bearer_token", "basic_auth.password"}
 
 // sourceSections are the sections that describe a server to read.
-var sourceSections = []string{"prometheus", "loki", "grafana", "pushgateway"}
+var sourceSections = []string{"prometheus", "loki", "grafana", "pushgateway", "alertmanager"}
 
 // HTTPOptions converts the section to the collectors' options.
 func (s SourceConfig) HTTPOptions() httpconfig.Options {
@@ -367,7 +378,7 @@ func logConfig(logger *slog.Logger, file string, cfg Config) {
 	for _, s := range []struct {
 		name string
 		cfg  SourceConfig
-	}{{"prometheus", cfg.Prometheus}, {"loki", cfg.Loki}, {"grafana", cfg.Grafana}} {
+	}{{"prometheus", cfg.Prometheus}, {"loki", cfg.Loki}, {"grafana", cfg.Grafana}, {"alertmanager", cfg.Alertmanager}} {
 		if s.cfg.URL == "" {
 			continue
 		}

@@ -43,11 +43,14 @@ func (a *app) auditFleet(ctx context.Context, src sourceFlags, now time.Time) (r
 		res := checks.Run(m.Inventory, all, p)
 		res.Findings = slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !m.Owns(f) })
 		res.Suppressed = slices.DeleteFunc(res.Suppressed, func(s checks.Suppressed) bool { return !m.Owns(s.Finding) })
+		matrix := checks.Matrix(m.Inventory, all)
+		pages, _ := checks.Pages(m.Inventory, all, matrix)
 		parts = append(parts, part{report.MemberName(m.Scope), report.BuildMember(report.Input{
 			Inventory: m.Inventory,
 			Result:    res,
 			Checks:    all,
-			Matrix:    checks.Matrix(m.Inventory, all),
+			Matrix:    matrix,
+			Pages:     pages,
 			Now:       now,
 		}, m.Scope)})
 	})

@@ -72,6 +72,8 @@ func expectedFindings(sc *servers.Scenario) []findingKey {
 		keyOf("alerts/missing-business", map[string]string{"job": "billing", "metric": "invoices_created_total"}),
 		keyOf("alerts/missing-business", map[string]string{"job": "billing", "metric": "billing_last_success_timestamp_seconds"}),
 		keyOf("alerts/no-severity", rule(servers.AlertNodeVanished)),
+		// The scenario's Prometheus has no alerting section.
+		keyOf("alertmanager/not-connected", map[string]string{"prometheus": sc.PrometheusURL}),
 	}
 	// Only node has an absence alert.
 	for _, j := range []string{servers.JobPrometheus, servers.JobPushgateway, servers.JobPaymentsAPI, servers.JobBatchJobs, servers.JobLegacyApp, servers.HostileJob} {
@@ -132,13 +134,14 @@ func TestIntegration(t *testing.T) {
 			if live.Summary.Rules.Alerting != len(sc.Alerts) || live.Summary.Rules.Recording != len(sc.RecordingRules) {
 				t.Errorf("rules summary %+v, want %d alerting and %d recording", live.Summary.Rules, len(sc.Alerts), len(sc.RecordingRules))
 			}
-			// Every Prometheus check runs; without a Loki and dashboards, only the log and
-			// dashboard checks are skipped.
+			// Every Prometheus check runs; without a Loki, dashboards and an Alertmanager (the
+			// scenario's Prometheus sends to none), the log, dashboard and routing checks are
+			// skipped.
 			var skipped []string
 			for _, s := range live.Summary.ChecksSkipped {
 				skipped = append(skipped, s.Check)
 			}
-			if live.Summary.MetricNames == 0 || !slices.Equal(skipped, []string{"logs/unaggregated", "logs/secrets", "dashboards/missing"}) {
+			if live.Summary.MetricNames == 0 || !slices.Equal(skipped, []string{"logs/unaggregated", "logs/secrets", "dashboards/missing", "alerts/unrouted", "alerts/silenced", "alertmanager/no-watchdog", "alerts/no-owner"}) {
 				t.Errorf("summary %+v: want metric names and every Prometheus check run", live.Summary)
 			}
 

@@ -51,6 +51,7 @@ func TestScripts(t *testing.T) {
 			// Grafana: a fake answering like its HTTP API, and the requests it received.
 			"fakegrafana":     cmdFakeGrafana,
 			"grafanarequests": cmdGrafanaRequests,
+			"fakeam":          cmdFakeAlertmanager,
 		},
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
+	"github.com/blindspot-dev/blindspot/analyze/routing"
 )
 
 // checkOptions converts the checks and business_metrics sections.
@@ -38,6 +39,12 @@ func (c Config) checkOptions() (checks.Options, error) {
 		LogPairs:          pairs,
 		RunbookAnnotation: c.Checks.RunbookAnnotation,
 		SeverityLabel:     c.Checks.SeverityLabel,
+		Routing: routing.Options{
+			CriticalValues: c.Routing.CriticalValues,
+			PagingKinds:    c.Routing.PagingKinds,
+			OwnerLabels:    c.Routing.OwnerLabels,
+			SilenceHorizon: c.Routing.SilenceHorizon,
+		},
 		Business: coverage.BusinessOptions{
 			Include:     c.BusinessMetrics.Include,
 			Exclude:     c.BusinessMetrics.Exclude,

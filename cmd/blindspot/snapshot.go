@@ -68,6 +68,14 @@ Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline wi
 				grafanaSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "grafana" })]
 				m.Sources = append(m.Sources, snapshot.Source{Name: grafanaSrc.Name, Kind: snapshot.KindGrafana, URL: grafanaSrc.URL, Grafana: res.Grafana})
 			}
+			// An Alertmanager is stored as its raw answers, like the Prometheus.
+			if res.Alertmanager != nil {
+				amSrc := snapshot.Source{Name: "alertmanager", Kind: snapshot.KindAlertmanager, URL: res.Alertmanager.URL}
+				for _, r := range res.Alertmanager.Responses {
+					amSrc.Responses = append(amSrc.Responses, snapshot.Response{Response: r})
+				}
+				m.Sources = append(m.Sources, amSrc)
+			}
 			if err := snapshot.Write(out, m); err != nil {
 				return usageError(err)
 			}
@@ -81,7 +89,10 @@ Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline wi
 				if res.Grafana.Err != nil {
 					errs = 1
 				}
-				fmt.Fprintf(a.stdout, "with Grafana %s (%d dashboards, %d errors)\n", m.Sources[len(m.Sources)-1].URL, len(res.Grafana.Dashboards), errs)
+				fmt.Fprintf(a.stdout, "with Grafana %s (%d dashboards, %d errors)\n", m.Sources[slices.IndexFunc(m.Sources, func(s snapshot.Source) bool { return s.Kind == snapshot.KindGrafana })].URL, len(res.Grafana.Dashboards), errs)
+			}
+			if res.Alertmanager != nil {
+				fmt.Fprintf(a.stdout, "with Alertmanager %s (%d endpoints)\n", res.Alertmanager.URL, len(res.Alertmanager.Responses))
 			}
 			if len(failed) > 0 {
 				return sourceError(fmt.Errorf("snapshot is partial: %s: %s", failed[0].Name, failed[0].Errors[0].Err))

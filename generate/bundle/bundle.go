@@ -12,6 +12,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/generate/alertmanager"
 	"github.com/blindspot-dev/blindspot/generate/dashboards"
 	"github.com/blindspot-dev/blindspot/generate/fluentbit"
 	"github.com/blindspot-dev/blindspot/generate/pipelines"
@@ -29,6 +30,7 @@ var Managed = []string{
 	"rules", "rules/tests", "runbooks",
 	"pipelines/alloy", "pipelines/promtail", "pipelines/fluent-bit", "pipelines/vector", "pipelines/otelcol",
 	"loki-rules", "dashboards",
+	"alertmanager",
 }
 
 // Files generates the rule files (one per job with gaps, one per ruleset instance), their
@@ -51,6 +53,7 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage
 	ruleFiles = append(ruleFiles, instances...)
 	// The nightly check watches the setup; these alerts watch the check.
 	ruleFiles = append(ruleFiles, selfwatch.RuleFile(o))
+	ruleFiles = append(ruleFiles, rules.Watchdog(findings, o)...)
 
 	var files []generate.File
 	seen := map[string]bool{}
@@ -110,6 +113,11 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage
 		return nil, err
 	}
 	logFiles = append(logFiles, ship...)
+	routes, err := alertmanager.Files(inv, findings, o)
+	if err != nil {
+		return nil, err
+	}
+	logFiles = append(logFiles, routes...)
 	for _, f := range logFiles {
 		if err := add(f); err != nil {
 			return nil, err

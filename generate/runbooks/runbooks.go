@@ -74,7 +74,7 @@ func Render(a generate.Alert, o generate.Options) (generate.File, error) {
 	return generate.File{Path: a.Runbook, Content: buf.Bytes()}, nil
 }
 
-var kinds = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindRateDrop, generate.KindStaleness, generate.KindRuleset, generate.KindSelf}
+var kinds = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindRateDrop, generate.KindStaleness, generate.KindRuleset, generate.KindSelf, generate.KindWatchdog}
 
 // dataOf is what the template prints, every value ready for Markdown. It is a map so that
 // missingkey=error catches a template asking for something the data does not hold.
@@ -82,7 +82,7 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 	if !slices.Contains(kinds, a.Kind) {
 		return nil, fmt.Errorf("unknown alert kind %q", a.Kind)
 	}
-	if a.Job == "" {
+	if a.Job == "" && a.Kind != generate.KindWatchdog {
 		return nil, fmt.Errorf("the alert names no job")
 	}
 	if a.Expr == nil {
@@ -92,7 +92,14 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	up, err := printed(promqlbuild.Selector("up", a.Job))
+	// The heartbeat watches no job: its diagnosis reads Prometheus's own notifier metrics.
+	upSelector := promqlbuild.Selector("up", a.Job)
+	if a.Kind == generate.KindWatchdog {
+		upSelector = &parser.VectorSelector{Name: "prometheus_notifications_dropped_total", LabelMatchers: []*labels.Matcher{
+			labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "prometheus_notifications_dropped_total"),
+		}}
+	}
+	up, err := printed(upSelector)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +139,7 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 	if u := o.DashboardURL(a.Job); u != "" {
 		d["Dashboard"] = autolink(u)
 	}
-	if team := o.OwnerOf(a.Job); team != "" {
+	if team := o.OwnerOf(a.Job); team != "" && a.Job != "" {
 		d["Owner"] = text(team)
 	}
 

@@ -72,3 +72,20 @@ func getAPI(client *http.Client, base, path string, data any) error {
 	}
 	return nil
 }
+
+// getJSON GETs url and decodes a 200 answer's body (Alertmanager's API has no envelope).
+func getJSON(client *http.Client, url string, v any) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d: %.300s", url, resp.StatusCode, body)
+	}
+	return json.Unmarshal(body, v)
+}

@@ -5,9 +5,18 @@ package servers
 // marshalling its own config types would, and keeps this package free of the server module.
 
 type promConfig struct {
-	Global        globalConfig   `yaml:"global"`
-	RuleFiles     []string       `yaml:"rule_files"`
-	ScrapeConfigs []scrapeConfig `yaml:"scrape_configs"`
+	Global        globalConfig    `yaml:"global"`
+	Alerting      *alertingConfig `yaml:"alerting,omitempty"`
+	RuleFiles     []string        `yaml:"rule_files"`
+	ScrapeConfigs []scrapeConfig  `yaml:"scrape_configs"`
+}
+
+type alertingConfig struct {
+	Alertmanagers []alertmanagerConfig `yaml:"alertmanagers"`
+}
+
+type alertmanagerConfig struct {
+	StaticConfigs []staticConfig `yaml:"static_configs"`
 }
 
 type globalConfig struct {

@@ -156,6 +156,20 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 			}
 		}, nil
 	})
+	fetch(analyze.PartAlertmanagers, func() (func(), error) {
+		res, err := api.AlertManagers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			for _, am := range res.Active {
+				b.AddAlertmanager(analyze.AlertmanagerTarget{URL: am.URL, Active: true})
+			}
+			for _, am := range res.Dropped {
+				b.AddAlertmanager(analyze.AlertmanagerTarget{URL: am.URL})
+			}
+		}, nil
+	})
 	wg.Wait()
 
 	for _, e := range endpoints {
@@ -165,6 +179,11 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 			continue
 		}
 		err := errs[e.Part]
+		if e.Optional && errors.Is(err, errNotRecorded) {
+			// A snapshot taken before blindspot read this endpoint.
+			src.Missing = append(src.Missing, analyze.MissingPart{Part: e.Part, Reason: fmt.Sprintf("%s is not in the snapshot", e.Path)})
+			continue
+		}
 		if resp, ok := rec.response(e.Part); ok && isMissing(resp.Status) {
 			src.Missing = append(src.Missing, analyze.MissingPart{
 				Part:   e.Part,

@@ -16,7 +16,7 @@ func TestCollect(t *testing.T) {
 	t.Parallel()
 
 	for jobs, name := range map[int]string{1: "one job", 200: "200 jobs"} {
-		t.Run("Reading a server with "+name+" takes eight requests: one per endpoint, and two queries, one for the demo's three business metrics and one for the names that recognise a ruleset.", func(t *testing.T) {
+		t.Run("Reading a server with "+name+" takes nine requests: one per endpoint, and two queries, one for the demo's three business metrics and one for the names that recognise a ruleset.", func(t *testing.T) {
 			t.Parallel()
 			fake := newFakePrometheus(t)
 			var data targetsData
@@ -30,8 +30,8 @@ func TestCollect(t *testing.T) {
 			fake.set(apiPath[analyze.PartTargets], success(t, data))
 
 			inv, _ := collectLive(t, options(fake.start(t)))
-			if n := fake.total(); n != 8 {
-				t.Errorf("%d requests, want 8", n)
+			if n := fake.total(); n != 9 {
+				t.Errorf("%d requests, want 9", n)
 			}
 			for part, p := range apiPath {
 				want := 1
@@ -306,9 +306,10 @@ func TestRecorder(t *testing.T) {
 
 		_, rec := collectLive(t, options(fake.start(t)))
 		got := rec.Responses()
-		// job_metrics, the last endpoint, is queried twice: business candidates and ruleset
-		// signatures.
-		parts := append(slices.Clone(analyze.AllPrometheusParts), analyze.PartJobMetrics)
+		// job_metrics is queried twice: business candidates and ruleset signatures.
+		parts := slices.Clone(analyze.AllPrometheusParts)
+		i := slices.Index(parts, analyze.PartJobMetrics)
+		parts = slices.Insert(parts, i, analyze.PartJobMetrics)
 		if len(got) != len(parts) {
 			t.Fatalf("%d responses, want %d", len(got), len(parts))
 		}

@@ -32,6 +32,8 @@ var apiPath = map[analyze.Part]string{
 	analyze.PartMetadata:    "/api/v1/metadata",
 	analyze.PartBuildInfo:   "/api/v1/status/buildinfo",
 	analyze.PartJobMetrics:  "/api/v1/query",
+	// Not in the demo, which was recorded before blindspot read it.
+	analyze.PartAlertmanagers: "/api/v1/alertmanagers",
 }
 
 // fakePrometheus answers the API paths blindspot reads with recorded bodies, or with what a
@@ -46,6 +48,9 @@ func newFakePrometheus(t *testing.T) *fakePrometheus {
 	t.Helper()
 	f := &fakePrometheus{answers: map[string]http.HandlerFunc{}, requests: map[string]int{}}
 	for part, p := range apiPath {
+		if part == analyze.PartAlertmanagers {
+			continue
+		}
 		file := string(part) + ".json"
 		if part == analyze.PartJobMetrics {
 			file = string(part) + "-1.json"
@@ -56,6 +61,9 @@ func newFakePrometheus(t *testing.T) *fakePrometheus {
 		}
 		f.answers[p] = jsonBody(200, body)
 	}
+	// The demo was recorded before blindspot read the Alertmanagers; this is the documented
+	// answer of a Prometheus sending to one Alertmanager.
+	f.answers["/api/v1/alertmanagers"] = jsonBody(200, []byte(`{"status":"success","data":{"activeAlertmanagers":[{"url":"http://127.0.0.1:9093/api/v2/alerts"}],"droppedAlertmanagers":[]}}`))
 	return f
 }
 

@@ -24,16 +24,20 @@ import (
 type endpoint struct {
 	Part analyze.Part
 	Path string // relative to the API prefix, as client_golang builds it
+	// Optional marks an endpoint blindspot started reading after snapshots existed: a
+	// snapshot without its answer lacks the part rather than failing to read it.
+	Optional bool
 }
 
 var endpoints = []endpoint{
-	{analyze.PartTargets, "/api/v1/targets"},
-	{analyze.PartRules, "/api/v1/rules"},
-	{analyze.PartConfig, "/api/v1/status/config"},
-	{analyze.PartMetricNames, "/api/v1/label/__name__/values"},
-	{analyze.PartMetadata, "/api/v1/metadata"},
-	{analyze.PartBuildInfo, "/api/v1/status/buildinfo"},
-	{analyze.PartJobMetrics, "/api/v1/query"},
+	{Part: analyze.PartTargets, Path: "/api/v1/targets"},
+	{Part: analyze.PartRules, Path: "/api/v1/rules"},
+	{Part: analyze.PartConfig, Path: "/api/v1/status/config"},
+	{Part: analyze.PartMetricNames, Path: "/api/v1/label/__name__/values"},
+	{Part: analyze.PartMetadata, Path: "/api/v1/metadata"},
+	{Part: analyze.PartBuildInfo, Path: "/api/v1/status/buildinfo"},
+	{Part: analyze.PartJobMetrics, Path: "/api/v1/query"},
+	{Part: analyze.PartAlertmanagers, Path: "/api/v1/alertmanagers", Optional: true},
 }
 
 func partOf(path string) (analyze.Part, bool) {

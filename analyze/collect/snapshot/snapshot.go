@@ -39,6 +39,8 @@ const FormatVersion = 1
 //	                                  manifest entry has kind "loki" and names it as "file"
 //	DIR/<source name>/dashboards.json the dashboards read from a Grafana (GrafanaFile), whose
 //	                                  manifest entry has kind "grafana" and names it as "file"
+//	DIR/alertmanager/<part>.json      raw response body of an Alertmanager endpoint
+//	                                  (/api/v2/status, /api/v2/silences), kind "alertmanager"
 //
 // A Loki's raw answers are not stored: they hold log lines, and log lines may hold secrets.
 // Its file holds the streams and the secret hits with masked examples only.
@@ -54,15 +56,17 @@ const (
 	KindPrometheus = "prometheus"
 	KindLoki       = "loki"
 	KindGrafana    = "grafana"
+	// KindAlertmanager holds the raw answers of an Alertmanager, like a Prometheus.
+	KindAlertmanager = "alertmanager"
 )
 
 // Source is one server whose responses the snapshot holds.
 type Source struct {
 	Name string `json:"name"`
-	Kind string `json:"kind"` // KindPrometheus or KindLoki
+	Kind string `json:"kind"` // KindPrometheus, KindLoki or KindAlertmanager
 	// URL of the server, without credentials.
 	URL string `json:"url"`
-	// Responses are the raw answers of a Prometheus.
+	// Responses are the raw answers of a Prometheus or an Alertmanager.
 	Responses []Response `json:"responses,omitempty"`
 	// File is where a Loki's collected data is, relative to the snapshot directory.
 	File string `json:"file,omitempty"`
@@ -295,7 +299,7 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 	for i := range m.Sources {
 		src := &m.Sources[i]
 		switch src.Kind {
-		case KindPrometheus:
+		case KindPrometheus, KindAlertmanager:
 		case KindLoki:
 			if err := readLoki(fsys, name, src); err != nil {
 				return nil, err

@@ -1,0 +1,51 @@
+package checks
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/routing"
+)
+
+// AlertmanagerNoWatchdogName is the ID of the AlertmanagerNoWatchdog check.
+const AlertmanagerNoWatchdogName = "alertmanager/no-watchdog"
+
+// AlertmanagerNoWatchdog reports a setup without a heartbeat: an always-firing alert
+// (vector(1)) routed to a receiver with an integration, which a dead man's switch outside the
+// cluster watches. Without one, a Prometheus or Alertmanager that dies takes every alert with
+// it, silently.
+type AlertmanagerNoWatchdog struct{ routes *lazyRouting }
+
+func (AlertmanagerNoWatchdog) Name() string               { return AlertmanagerNoWatchdogName }
+func (AlertmanagerNoWatchdog) Severity() analyze.Severity { return analyze.Warning }
+func (AlertmanagerNoWatchdog) Requires() []analyze.Part {
+	return []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig}
+}
+
+func (c AlertmanagerNoWatchdog) Run(inv *analyze.Inventory) []analyze.Finding {
+	r := c.routes.get(inv)
+	var heartbeats []string
+	for _, a := range r.alerts {
+		if !routing.AlwaysFiring(a.Rule) {
+			continue
+		}
+		heartbeats = append(heartbeats, a.Rule.Name)
+		for _, ls := range a.LabelSets {
+			for _, name := range r.tree.Match(ls.Labels).Receivers {
+				if !r.tree.Null(name) {
+					return nil
+				}
+			}
+		}
+	}
+	msg := "no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices"
+	if len(heartbeats) > 0 {
+		msg = fmt.Sprintf("the heartbeat alert %s reaches only receivers without an integration: nothing outside the cluster watches it", strconv.Quote(heartbeats[0]))
+	}
+	f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"alertmanager": inv.Alerting.ConfigURL}, msg,
+		map[string]string{"heartbeats": strings.Join(heartbeats, ",")})
+	f.Fix = "blindspot generate writes a Watchdog rule (vector(1)) and alertmanager/routes.yaml routes it to a heartbeat receiver; point that receiver at a dead man's switch outside the cluster"
+	return []analyze.Finding{f}
+}

@@ -1,0 +1,61 @@
+package checks
+
+import (
+	"cmp"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/routing"
+)
+
+// AlertsUnroutedName is the ID of the AlertsUnrouted check.
+const AlertsUnroutedName = "alerts/unrouted"
+
+// AlertsUnrouted reports critical alerts whose notifications reach no paging receiver: only
+// null receivers (no integration) or only chat and mail. Such an alert exists and fires, and
+// nobody is woken up: as blind as no alert.
+type AlertsUnrouted struct{ routes *lazyRouting }
+
+func (AlertsUnrouted) Name() string               { return AlertsUnroutedName }
+func (AlertsUnrouted) Severity() analyze.Severity { return analyze.Critical }
+func (AlertsUnrouted) Requires() []analyze.Part {
+	return []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig}
+}
+
+func (c AlertsUnrouted) Run(inv *analyze.Inventory) []analyze.Finding {
+	r := c.routes.get(inv)
+	o := c.routes.options()
+	var out []analyze.Finding
+	for _, a := range r.alerts {
+		if !routing.Critical(a.Rule, o) {
+			continue
+		}
+		var unpaged []string
+		reached := map[string]bool{}
+		for _, ls := range a.LabelSets {
+			route := r.tree.Match(ls.Labels)
+			for _, name := range route.Receivers {
+				reached[name] = true
+			}
+			if len(r.tree.Paging(route)) == 0 {
+				unpaged = append(unpaged, cmp.Or(ls.Job, "(no job)"))
+			}
+		}
+		if len(unpaged) == 0 {
+			continue
+		}
+		names := sortedKeys(reached)
+		details := map[string]string{"receivers": strings.Join(names, ",")}
+		if len(a.LabelSets) > 1 || a.LabelSets[0].Job != "" {
+			details["jobs"] = strings.Join(unpaged, ",")
+		}
+		f := findingAboutRule(c, a.Group, a.Rule,
+			fmt.Sprintf("critical alert %s pages nobody: it reaches %s", strconv.Quote(a.Rule.Name), receiverList(r.tree, names)),
+			fmt.Sprintf("route it to a receiver with a %s integration; blindspot generate writes alertmanager/routes.yaml with a route per team", strings.Join(o.PagingKinds, ", ")),
+			details)
+		out = append(out, f)
+	}
+	return out
+}
