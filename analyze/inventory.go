@@ -114,6 +114,9 @@ type Source struct {
 	Kind string // "live", "snapshot", "files", "demo"
 	// URL is the address without credentials, or a path for files and snapshots.
 	URL string
+	// Version is what the server says it is (its build information), "" when unknown: a
+	// Prometheus 3 built from the Go module reports none.
+	Version string
 	// Errors are failures to read (connection refused, HTTP 5xx, timeouts, invalid responses).
 	Errors []SourceError
 	// Missing lists parts the source does not provide (for example a Thanos Query without the

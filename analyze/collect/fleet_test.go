@@ -171,9 +171,10 @@ func TestFleetOfMimirTenants(t *testing.T) {
 				missing = append(missing, p.Part)
 			}
 			// No targets API (derived from up: a note), no scrape configuration, no buildinfo
-			// under the Prometheus prefix: the checks needing them say they did not run.
-			if !slices.Equal(missing, []analyze.Part{analyze.PartConfig, analyze.PartBuildInfo}) {
-				t.Errorf("%s: missing %v, want config and buildinfo", m.Scope["source"], missing)
+			// and no Alertmanager discovery under the Prometheus prefix: the checks needing
+			// them say they did not run.
+			if !slices.Equal(missing, []analyze.Part{analyze.PartConfig, analyze.PartBuildInfo, analyze.PartAlertmanagers}) {
+				t.Errorf("%s: missing %v, want config, buildinfo and alertmanagers", m.Scope["source"], missing)
 			}
 			if !slices.ContainsFunc(src.Notes, func(n string) bool { return strings.Contains(n, "derived from the up series") }) {
 				t.Errorf("%s: notes %q do not say the targets come from up", m.Scope["source"], src.Notes)

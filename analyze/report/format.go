@@ -104,3 +104,11 @@ func helpPath(f analyze.Finding) string {
 	}
 	return checks.HelpPath(f.Check)
 }
+
+// sourceVersion is " <version>" after a source's name, "" when the server did not say.
+func sourceVersion(s Source) string {
+	if s.Version == "" {
+		return ""
+	}
+	return " " + clean(s.Version)
+}

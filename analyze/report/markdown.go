@@ -29,7 +29,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		p.line("")
 		p.table("source", "kind", "address", "state")
 		for _, s := range r.Sources {
-			p.row(mdEscape(s.Name), mdEscape(s.Kind), mdEscape(s.URL), sourceState(s))
+			p.row(mdEscape(s.Name+sourceVersion(s)), mdEscape(s.Kind), mdEscape(s.URL), sourceState(s))
 		}
 		p.line("")
 	}

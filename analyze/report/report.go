@@ -35,6 +35,7 @@ type Source struct {
 	Name    string        `json:"name"`
 	Kind    string        `json:"kind"`
 	URL     string        `json:"url"`
+	Version string        `json:"version,omitempty"`
 	OK      bool          `json:"ok"`
 	Error   string        `json:"error,omitempty"`
 	Errors  []SourceError `json:"errors,omitempty"`
@@ -201,7 +202,7 @@ func Build(in Input) Report {
 		r.Findings = []analyze.Finding{}
 	}
 	for _, s := range inv.Sources {
-		src := Source{Name: s.Name, Kind: s.Kind, URL: s.URL, OK: s.OK(), Notes: s.Notes}
+		src := Source{Name: s.Name, Kind: s.Kind, URL: s.URL, Version: s.Version, OK: s.OK(), Notes: s.Notes}
 		var msgs []string
 		for _, e := range s.Errors {
 			src.Errors = append(src.Errors, SourceError{Part: string(e.Part), Error: e.Err})

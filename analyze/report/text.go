@@ -37,7 +37,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 		if !s.OK {
 			state = p.paint(ansiRed, "PARTIAL")
 		}
-		p.line("  source %s (%s) %s: %s", s.Name, s.Kind, clean(s.URL), state)
+		p.line("  source %s (%s) %s: %s", s.Name+sourceVersion(s), s.Kind, clean(s.URL), state)
 		for _, e := range groupErrors(s.Errors) {
 			p.line("    could not read %s: %s", e.parts, clean(e.err))
 		}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -91,9 +92,12 @@ func TestIntegration(t *testing.T) {
 	bins := servers.Find(t)
 	for _, tc := range []struct {
 		name, binary string
+		// version is what the server reports of itself: Debian's 2.x says, a 3.x built
+		// from the Go module does not.
+		version *regexp.Regexp
 	}{
-		{"prometheus2", bins.Prometheus2},
-		{"prometheus3", bins.Prometheus3},
+		{"prometheus2", bins.Prometheus2, regexp.MustCompile(`^2\.\d+\.\d+`)},
+		{"prometheus3", bins.Prometheus3, regexp.MustCompile(`^$`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := servers.StartScenario(t, tc.binary, servers.WithHostileJob())
@@ -106,6 +110,9 @@ func TestIntegration(t *testing.T) {
 
 			if len(live.Sources) != 1 || !live.Sources[0].OK || live.Sources[0].Kind != "live" {
 				t.Errorf("sources = %+v, want one live source read completely", live.Sources)
+			}
+			if v := live.Sources[0].Version; !tc.version.MatchString(v) {
+				t.Errorf("source version %q, want one matching %s", v, tc.version)
 			}
 			got := keys(live)
 			want := expectedFindings(sc)

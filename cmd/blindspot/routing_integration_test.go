@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -58,6 +59,10 @@ func closedLoop(t *testing.T, sc *servers.AlertingScenario) {
 	rep := decodeReport(t, []byte(out))
 	if len(rep.Sources) != 2 || rep.Sources[1].Name != "alertmanager" || !rep.Sources[1].OK || rep.Sources[1].URL != sc.Alertmanager.URL {
 		t.Fatalf("sources %+v, want the Alertmanager Prometheus sends to, read completely", rep.Sources)
+	}
+	// Debian's Alertmanager says its version in /api/v2/status.
+	if v := rep.Sources[1].Version; !regexp.MustCompile(`^0\.\d+\.\d+`).MatchString(v) {
+		t.Errorf("Alertmanager version %q, want 0.x.y", v)
 	}
 
 	unrouted := findingRules(rep, "alerts/unrouted")

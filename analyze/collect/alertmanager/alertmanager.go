@@ -113,7 +113,7 @@ func Collect(responses []prometheus.Response, src analyze.Source, b *analyze.Bui
 		case r.Status != http.StatusOK:
 			err = fmt.Errorf("%s: HTTP %d%s", e.Path, r.Status, bodyDetail(r.Body))
 		case e.Part == analyze.PartAlertmanagerConfig:
-			err = addStatus(b, r.Body, src.URL)
+			src.Version, err = addStatus(b, r.Body, src.URL)
 		case e.Part == analyze.PartSilences:
 			err = addSilences(b, r.Body)
 		}
@@ -127,27 +127,29 @@ func Collect(responses []prometheus.Response, src analyze.Source, b *analyze.Bui
 	return src
 }
 
-func addStatus(b *analyze.Builder, body []byte, where string) error {
+// addStatus records the loaded configuration and returns the Alertmanager's version ("" when
+// unknown), which is known even when the configuration cannot be parsed.
+func addStatus(b *analyze.Builder, body []byte, where string) (version string, err error) {
 	var st models.AlertmanagerStatus
 	if err := json.Unmarshal(body, &st); err != nil {
-		return fmt.Errorf("decoding /api/v2/status: %w", err)
+		return "", fmt.Errorf("decoding /api/v2/status: %w", err)
 	}
-	if st.Config == nil || st.Config.Original == nil {
-		return errors.New("/api/v2/status holds no configuration")
-	}
-	cfg, err := amconfig.Load(*st.Config.Original)
-	if err != nil {
-		return fmt.Errorf("parsing the loaded configuration: %w", err)
-	}
-	var version, cluster string
 	if st.VersionInfo != nil && st.VersionInfo.Version != nil {
 		version = *st.VersionInfo.Version
 	}
+	if st.Config == nil || st.Config.Original == nil {
+		return version, errors.New("/api/v2/status holds no configuration")
+	}
+	cfg, err := amconfig.Load(*st.Config.Original)
+	if err != nil {
+		return version, fmt.Errorf("parsing the loaded configuration: %w", err)
+	}
+	var cluster string
 	if st.Cluster != nil && st.Cluster.Status != nil {
 		cluster = *st.Cluster.Status
 	}
 	b.SetAlertmanagerStatus(cfg, where, version, cluster)
-	return nil
+	return version, nil
 }
 
 func addSilences(b *analyze.Builder, body []byte) error {

@@ -137,6 +137,7 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 		}
 		return func() {
 			b.SetBuildInfo(analyze.BuildInfo{Version: res.Version, Revision: res.Revision, GoVersion: res.GoVersion})
+			src.Version = res.Version
 		}, nil
 	})
 	fetch(analyze.PartJobMetrics, func() (func(), error) {
