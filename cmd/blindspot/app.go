@@ -27,9 +27,11 @@ type app struct {
 	configFile string
 	verbose    bool
 	quiet      bool
-	logger     *slog.Logger
-	cfg        Config
-	cfgFile    string // the file actually read, "" for none
+	// progressLine is the terminal line the long collections report on (see progress).
+	progressLine *progressLine
+	logger       *slog.Logger
+	cfg          Config
+	cfgFile      string // the file actually read, "" for none
 	// promURLs is --prometheus-url, which may name several servers (name=URL).
 	promURLs prometheusURLs
 }

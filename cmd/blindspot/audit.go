@@ -69,6 +69,7 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 			return o, usageError(fmt.Errorf("grafana.url: %w", err))
 		}
 		o.Grafana = &opts
+		o.GrafanaOptions.Progress = a.progress("reading Grafana dashboards")
 	}
 	if amURL := a.cfg.Alertmanager.URL; amURL != "" {
 		if s.from != "" {
@@ -246,20 +247,5 @@ func (a *app) logStreamMatches(inv *analyze.Inventory) {
 			continue
 		}
 		a.logger.Debug("Loki streams of job", "job", j.Name, "pair", m.Pair.String(), "streams", len(m.Streams))
-	}
-}
-
-// progress returns a callback that keeps one line on the terminal up to date and ends it
-// when the work is done, or nil (no progress) when stderr is not a terminal or with --quiet:
-// a log file or a CI job must not fill with carriage returns.
-func (a *app) progress(what string) func(done, total int) {
-	if a.quiet || !isCharDevice(a.stderr) {
-		return nil
-	}
-	return func(done, total int) {
-		fmt.Fprintf(a.stderr, "\r%s: %d/%d", what, done, total)
-		if done == total {
-			fmt.Fprintln(a.stderr)
-		}
 	}
 }

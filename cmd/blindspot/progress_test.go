@@ -4,6 +4,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -70,7 +72,7 @@ func TestProgress(t *testing.T) {
 		f := file(t)
 		a := newApp(io.Discard, charDevice(t))
 		p := a.progress("sampling")
-		a.stderr = f
+		a.progressLine.w = f
 		p(1, 2)
 		p(2, 2)
 		got, err := os.ReadFile(f.Name())
@@ -79,6 +81,42 @@ func TestProgress(t *testing.T) {
 		}
 		if want := "\rsampling: 1/2\rsampling: 2/2\n"; string(got) != want {
 			t.Errorf("progress wrote %q, want %q", got, want)
+		}
+	})
+}
+
+func TestProgressLine(t *testing.T) {
+	t.Run("Two collections running at once share one line, and it ends when both are done.", func(t *testing.T) {
+		var buf strings.Builder
+		p := &progressLine{w: &buf}
+		loki, grafana := p.task("sampling Loki streams"), p.task("reading Grafana dashboards")
+		loki(1, 2)
+		grafana(5, 10)
+		loki(2, 2)
+		if strings.Contains(buf.String(), "\n") {
+			t.Fatalf("the line ended while Grafana was still read: %q", buf.String())
+		}
+		grafana(10, 10)
+		frames := strings.Split(buf.String(), "\r")[1:]
+		want := []string{
+			"sampling Loki streams: 1/2",
+			"sampling Loki streams: 1/2 · reading Grafana dashboards: 5/10",
+			"sampling Loki streams: 2/2 · reading Grafana dashboards: 5/10",
+			"sampling Loki streams: 2/2 · reading Grafana dashboards: 10/10\n",
+		}
+		if !slices.Equal(frames, want) {
+			t.Errorf("frames\n%q\nwant\n%q", frames, want)
+		}
+	})
+	t.Run("A shorter line blanks what the longer one before it left on the terminal.", func(t *testing.T) {
+		var buf strings.Builder
+		p := &progressLine{w: &buf}
+		task := p.task("x")
+		task(10, 100)
+		task(9, 10) // the total shrank: two characters fewer
+		task(10, 10)
+		if got, want := buf.String(), "\rx: 10/100\rx: 9/10  \rx: 10/10\n"; got != want {
+			t.Errorf("got %q, want %q", got, want)
 		}
 	})
 }

@@ -25,6 +25,9 @@ type Options struct {
 	PageSize int
 	// Concurrency bounds the dashboards fetched at once. Zero means DefaultConcurrency.
 	Concurrency int
+	// Progress, when set, is called as dashboards are fetched (done of total), so that a
+	// terminal can show how far a large Grafana is read. Calls do not overlap.
+	Progress func(done, total int)
 }
 
 const (
@@ -76,10 +79,11 @@ func Read(ctx context.Context, c *Client, o Options, logger *slog.Logger) Result
 	logger.Debug("grafana dashboards listed", "count", len(hits))
 
 	var (
-		res  Result
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		work = make(chan *models.Hit)
+		res     Result
+		fetched int
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		work    = make(chan *models.Hit)
 	)
 	for range min(o.Concurrency, max(len(hits), 1)) {
 		wg.Go(func() {
@@ -93,6 +97,10 @@ func Read(ctx context.Context, c *Client, o Options, logger *slog.Logger) Result
 					res.Err = errors.Join(res.Err, fmt.Errorf("reading dashboard %s: %w", h.UID, err))
 				default:
 					res.Dashboards = append(res.Dashboards, d)
+				}
+				fetched++
+				if o.Progress != nil {
+					o.Progress(fetched, len(hits))
 				}
 				mu.Unlock()
 			}

@@ -150,6 +150,33 @@ func TestRead(t *testing.T) {
 		}
 	})
 
+	t.Run("Progress counts the fetched dashboards up to the number listed, one call at a time.", func(t *testing.T) {
+		fake, _ := newFake(t)
+		srv := httptest.NewServer(fake)
+		defer srv.Close()
+		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		var calls [][2]int
+		busy := false
+		progress := func(done, total int) {
+			if busy {
+				t.Error("overlapping progress calls")
+			}
+			busy = true
+			calls = append(calls, [2]int{done, total})
+			busy = false
+		}
+		res := grafana.Read(context.Background(), c, grafana.Options{Concurrency: 3, Progress: progress}, slog.New(slog.DiscardHandler))
+		n := len(corpusFiles(t))
+		if res.Err != nil || len(calls) != n {
+			t.Fatalf("err %v, %d progress calls for %d dashboards", res.Err, len(calls), n)
+		}
+		for i, c := range calls {
+			if c != [2]int{i + 1, n} {
+				t.Errorf("call %d = %v, want [%d %d]", i, c, i+1, n)
+			}
+		}
+	})
+
 	t.Run("A full last page is followed by one more request that comes back empty.", func(t *testing.T) {
 		fake, srv := newFake(t)
 		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
