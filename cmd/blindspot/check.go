@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -35,6 +36,7 @@ type checkFlags struct {
 	failOnSourceError bool
 	metricsFile       string
 	pushgateway       string
+	summary           string
 }
 
 func (a *app) checkCommand() *cobra.Command {
@@ -52,7 +54,7 @@ An ignore: entry past its expires date no longer suppresses its findings, and is
 reported (and fails the check) until it is renewed or removed.
 
 Formats: text (default), markdown (a short summary for $GITHUB_STEP_SUMMARY or a merge-request
-comment), junit (Jenkins' junit step, GitLab's reports: junit) and sarif (GitHub code scanning).
+comment; --summary FILE appends it to FILE besides any --format), junit (Jenkins' junit step, GitLab's reports: junit) and sarif (GitHub code scanning).
 --metrics-file writes the gap metrics for node_exporter's textfile collector, --pushgateway
 pushes them under job "blindspot".
 
@@ -73,6 +75,7 @@ pushes them under job "blindspot".
 	f.StringVarP(&fl.output, "output", "o", "", "write the output to this file (atomically) instead of stdout")
 	f.BoolVar(&fl.failOnSourceError, "fail-on-source-error", true, "exit 3 when a source could not be read completely; false makes it a warning")
 	f.StringVar(&fl.metricsFile, "metrics-file", "", "write the gap metrics to this file for node_exporter's textfile collector (atomically)")
+	f.StringVar(&fl.summary, "summary", "", "also append the Markdown summary to this file, whatever --format is (e.g. \"$GITHUB_STEP_SUMMARY\")")
 	f.StringVar(&fl.pushgateway, "pushgateway", "", "push the gap metrics to this Pushgateway under job \"blindspot\"; overrides pushgateway.url")
 	return cmd
 }
@@ -144,6 +147,11 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	} else if _, err := a.stdout.Write(buf.Bytes()); err != nil {
 		return err
 	}
+	if fl.summary != "" {
+		if err := appendSummary(fl.summary, gc); err != nil {
+			return usageError(err)
+		}
+	}
 
 	if fl.updateBaseline {
 		data, err := baseline.Update(base, rep.BaselineRun(), now).Marshal()
@@ -196,4 +204,25 @@ func failureLine(gc report.GapCheck) string {
 		return fmt.Sprintf("%d expired exceptions: renew or remove them", e)
 	}
 	return fmt.Sprintf("%d new gaps at or above %s", n, gc.FailOn)
+}
+
+// appendSummary adds the Markdown summary to path, creating it when missing. It appends
+// rather than replaces: a CI job summary file ($GITHUB_STEP_SUMMARY) collects every step's.
+func appendSummary(path string, gc report.GapCheck) error {
+	var buf bytes.Buffer
+	if err := report.WriteCheckMarkdown(&buf, gc); err != nil {
+		return fmt.Errorf("rendering the summary: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("--summary: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("--summary: writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--summary: writing %s: %w", path, err)
+	}
+	return nil
 }
