@@ -189,6 +189,15 @@ func TestRulesUnknownMetric(t *testing.T) {
 		}
 	})
 
+	t.Run("A self-watch rule reading blindspot's gap metrics before any check wrote them says to run the check.", func(t *testing.T) {
+		t.Parallel()
+		inv := inventory(ruleGroup("blindspot-self", alerting("blindspot-self", "BlindspotNewGaps", `sum by (check) (blindspot_new_findings) > 0`)))
+		f := only(t, unknownMetric.Run(inv))
+		if f.Subject["metric"] != "blindspot_new_findings" || !strings.Contains(f.Fix, "blindspot check") || !strings.Contains(f.Fix, "--pushgateway") {
+			t.Errorf("finding %+v", f)
+		}
+	})
+
 	t.Run("Known, recorded, absent()-wrapped and ALERTS selectors are not reported.", func(t *testing.T) {
 		t.Parallel()
 		inv := inventory(ruleGroup("ok",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -75,6 +76,9 @@ func (c RulesUnknownMetric) Run(inv *analyze.Inventory) []analyze.Finding {
 				seen[f.ID] = true
 				f.File, f.Group = r.File, r.Group
 				f.Fix = "blindspot generate does not rewrite existing rules: correct the metric name, or delete the rule if what it watched is gone"
+				if strings.HasPrefix(name, gapMetricPrefix) {
+					f.Fix = gapMetricFix
+				}
 				out = append(out, f)
 				return nil
 			})
@@ -82,6 +86,14 @@ func (c RulesUnknownMetric) Run(inv *analyze.Inventory) []analyze.Finding {
 	}
 	return out
 }
+
+// gapMetricPrefix starts the names of the gap metrics `blindspot check` writes, which the
+// generated self-watch rules read: until a check writes them where the server scrapes, they
+// are unknown, and the fix is to run the check, not to rename anything.
+const gapMetricPrefix = "blindspot_"
+
+const gapMetricFix = "the metric is one of blindspot check's gap metrics: run the nightly `blindspot check` " +
+	"with --pushgateway URL or --metrics-file PATH (node exporter's textfile collector) where this Prometheus scrapes it (docs/ci.md)"
 
 func unknownMetricMessage(r analyze.Rule, metric string) string {
 	consequence := "it can never fire"
