@@ -36,70 +36,64 @@ if [ ! -x "$prom3_dir/prometheus" ] || [ ! -x "$prom3_dir/promtool" ]; then
     "github.com/prometheus/prometheus/cmd/promtool@$prom_version")
 fi
 
+# build_with_replaces NAME MODULE VERSION GO OUT PACKAGE [ENV=VALUE…] -- [GO BUILD FLAGS…]
+# builds PACKAGE of MODULE@VERSION into OUT. `go install MODULE/…@VERSION` is refused when the
+# module's go.mod has replace directives, so a throwaway module (with a go.mod of its own, which
+# keeps the download out of any module the cache directory lies in) requires MODULE in Go
+# version GO and repeats them. ENV settings apply to go build. EXTRA_REQUIRES (newline-separated "module version" lines) are required too.
+build_with_replaces() {
+  local name=$1 module=$2 version=$3 go=$4 out=$5 pkg=$6
+  shift 6
+  local env=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do env+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  log "building $name $version into $(dirname "$out") (cold: several minutes)"
+  mkdir -p "$(dirname "$out")"
+  local started build gomod
+  started=$(date +%s)
+  build=$(mktemp -d "$cache/$name-build.XXXXXX")
+  trap 'rm -rf "$build"' EXIT
+  echo "module blindspot.invalid/$name-build" >"$build/go.mod"
+  gomod=$(cd "$build" && go mod download -json "$module@$version" |
+    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  {
+    echo "module blindspot.invalid/$name-build"
+    echo
+    echo "go $go"
+    echo
+    echo "require ("
+    echo "	$module $version"
+    if [ -n "${EXTRA_REQUIRES:-}" ]; then
+      while IFS= read -r req; do printf '\t%s\n' "$req"; done <<<"$EXTRA_REQUIRES"
+    fi
+    echo ")"
+    echo
+    replace_lines "$gomod"
+  } >"$build/go.mod"
+  (cd "$build" && env ${env[@]+"${env[@]}"} GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" \
+    go build -trimpath -ldflags='-s -w' "$@" -o "$build/$name" "$pkg")
+  mv "$build/$name" "$out"
+  rm -rf "$build"
+  trap - EXIT
+  log "built $name $version in $(($(date +%s) - started)) s"
+}
+
+# Loki: reflect2 1.0.1 (loki's pin) breaks map iteration on Go >= 1.18, which turns /series and
+# /query_range into HTTP 500s.
 loki_version=v1.6.1
 loki_dir="$cache/loki-$loki_version"
 if [ ! -x "$loki_dir/loki" ]; then
-  log "building Loki $loki_version into $loki_dir (cold: several minutes)"
-  mkdir -p "$loki_dir"
-  started=$(date +%s)
-  build=$(mktemp -d "$cache/loki-build.XXXXXX")
-  trap 'rm -rf "$build"' EXIT
-  # `go install …@v1.6.1` is refused because loki's go.mod has replace directives, so a
-  # throwaway module requires loki and repeats them. reflect2 1.0.1 (loki's pin) breaks map
-  # iteration on Go >= 1.18, which turns /series and /query_range into HTTP 500s.
-  # A go.mod of its own keeps the download out of any module the cache directory lies in.
-  echo "module blindspot.invalid/loki-build" >"$build/go.mod"
-  loki_gomod=$(cd "$build" && go mod download -json "github.com/grafana/loki@$loki_version" |
-    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-  {
-    echo "module blindspot.invalid/loki-build"
-    echo
-    echo "go 1.14"
-    echo
-    echo "require ("
-    echo "	github.com/grafana/loki $loki_version"
-    echo "	github.com/modern-go/reflect2 v1.0.2"
-    echo "	github.com/json-iterator/go v1.1.12"
-    echo ")"
-    echo
-    replace_lines "$loki_gomod"
-  } >"$build/go.mod"
-  (cd "$build" && GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" go build -trimpath -ldflags='-s -w' \
-    -o "$build/loki" github.com/grafana/loki/cmd/loki)
-  mv "$build/loki" "$loki_dir/loki"
-  rm -rf "$build"
-  trap - EXIT
-  log "built Loki $loki_version in $(($(date +%s) - started)) s"
+  EXTRA_REQUIRES=$'github.com/modern-go/reflect2 v1.0.2\ngithub.com/json-iterator/go v1.1.12' \
+    build_with_replaces loki github.com/grafana/loki "$loki_version" 1.14 "$loki_dir/loki" \
+    github.com/grafana/loki/cmd/loki
 fi
 
+# Thanos: without the slicelabels tag every sidecar panics on Query's first call.
 thanos_version=v0.42.4
 thanos_dir="$cache/thanos-$thanos_version"
 if [ ! -x "$thanos_dir/thanos" ]; then
-  log "building Thanos $thanos_version into $thanos_dir (cold: several minutes)"
-  mkdir -p "$thanos_dir"
-  started=$(date +%s)
-  tbuild=$(mktemp -d "$cache/thanos-build.XXXXXX")
-  trap 'rm -rf "$tbuild"' EXIT
-  # Like Loki: thanos's go.mod has a replace block, so a throwaway module requires it and
-  # repeats the block. Without the slicelabels tag every sidecar panics on Query's first call.
-  echo "module blindspot.invalid/thanos-build" >"$tbuild/go.mod"
-  thanos_gomod=$(cd "$tbuild" && go mod download -json "github.com/thanos-io/thanos@$thanos_version" |
-    sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-  {
-    echo "module blindspot.invalid/thanos-build"
-    echo
-    echo "go 1.26"
-    echo
-    echo "require github.com/thanos-io/thanos $thanos_version"
-    echo
-    replace_lines "$thanos_gomod"
-  } >"$tbuild/go.mod"
-  (cd "$tbuild" && GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" CGO_ENABLED=0 go build -trimpath \
-    -ldflags='-s -w' -tags netgo,slicelabels -o "$tbuild/thanos" github.com/thanos-io/thanos/cmd/thanos)
-  mv "$tbuild/thanos" "$thanos_dir/thanos"
-  rm -rf "$tbuild"
-  trap - EXIT
-  log "built Thanos $thanos_version in $(($(date +%s) - started)) s"
+  build_with_replaces thanos github.com/thanos-io/thanos "$thanos_version" 1.26 "$thanos_dir/thanos" \
+    github.com/thanos-io/thanos/cmd/thanos CGO_ENABLED=0 -- -tags netgo,slicelabels
 fi
 
 need=()
