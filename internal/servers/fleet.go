@@ -243,14 +243,7 @@ func (r *Ruler) AddRuleFiles(t testing.TB, files ...string) {
 	}
 	loaded, _ := filepath.Glob(filepath.Join(r.RuleDir, "*.yaml"))
 	client := &http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Post(r.URL+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatalf("reloading the ruler: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reloading the ruler: HTTP %d", resp.StatusCode)
-	}
+	postReload(t, client, r.URL, "the ruler")
 	deadline := time.Now().Add(ReadyTimeout)
 	for {
 		var data rulesData

@@ -36,14 +36,7 @@ func (s *Scenario) AddRuleFiles(t testing.TB, files ...string) {
 	writeYAML(t, s.ConfigFile, cfg)
 
 	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Post(s.PrometheusURL+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatalf("reloading Prometheus: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reloading Prometheus: HTTP %d (see its log)", resp.StatusCode)
-	}
+	postReload(t, client, s.PrometheusURL, "Prometheus")
 
 	deadline := time.Now().Add(ReadyTimeout)
 	for {
@@ -85,4 +78,18 @@ func (s *Scenario) pendingFiles(client *http.Client, files []string) ([]string, 
 		}
 	}
 	return pending, nil
+}
+
+// postReload asks a Prometheus-like server (Prometheus, Thanos Ruler) to reload its
+// configuration through its lifecycle endpoint.
+func postReload(t testing.TB, client *http.Client, baseURL, what string) {
+	t.Helper()
+	resp, err := client.Post(baseURL+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatalf("reloading %s: %v", what, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reloading %s: HTTP %d (see its log)", what, resp.StatusCode)
+	}
 }
