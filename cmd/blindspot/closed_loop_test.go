@@ -18,88 +18,83 @@ import (
 // blindspot check itself fire on the gap metrics it pushes.
 func TestClosedLoop(t *testing.T) {
 	bins := servers.Find(t)
-	for _, tc := range []struct{ name, binary string }{
-		{"prometheus2", bins.Prometheus2},
-		{"prometheus3", bins.Prometheus3},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sc := servers.StartScenario(t, tc.binary, servers.WithHostileJob())
-			coverageChecks := []string{"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business"}
+	bins.ForEachPrometheus(t, func(t *testing.T, binary string) {
+		sc := servers.StartScenario(t, binary, servers.WithHostileJob())
+		coverageChecks := []string{"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business"}
 
-			code, out, stderr := cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
-			if code != exitOK {
-				t.Fatalf("audit exited %d: %s", code, stderr)
+		code, out, stderr := cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
+		if code != exitOK {
+			t.Fatalf("audit exited %d: %s", code, stderr)
+		}
+		var before []findingKey
+		for _, f := range decodeReport(t, []byte(out)).Findings {
+			if slices.Contains(coverageChecks, f.Check) {
+				before = append(before, keyOf(f.Check, f.Subject))
 			}
-			var before []findingKey
-			for _, f := range decodeReport(t, []byte(out)).Findings {
-				if slices.Contains(coverageChecks, f.Check) {
-					before = append(before, keyOf(f.Check, f.Subject))
-				}
-			}
-			if len(before) == 0 {
-				t.Fatal("the scenario has no coverage gap to close")
-			}
+		}
+		if len(before) == 0 {
+			t.Fatal("the scenario has no coverage gap to close")
+		}
 
-			dir := t.TempDir()
-			if code, out, stderr := cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir); code != exitOK {
-				t.Fatalf("generate exited %d: %s%s", code, out, stderr)
-			}
-			if code, out, stderr := cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir, "--check"); code != exitOK {
-				t.Errorf("generate --check right after generate exited %d: %s%s", code, out, stderr)
-			}
-			files, err := filepath.Glob(filepath.Join(dir, "rules", "*.yaml"))
-			if err != nil || len(files) == 0 {
-				t.Fatalf("no rule files generated (%v)", err)
-			}
-			sc.AddRuleFiles(t, files...)
-			// The generated self-watch rules read the gap metrics of blindspot check: push them
-			// to the scenario's Pushgateway (exit 1: the scenario has gaps and no baseline) and
-			// wait until Prometheus has scraped them.
-			if code, out, stderr := cli(t, "check", "--prometheus-url", sc.PrometheusURL, "--pushgateway", sc.PushgatewayURL); code != exitFindings {
-				t.Fatalf("check exited %d: %s%s", code, out, stderr)
-			}
-			waitForAlert(t, sc.PrometheusURL, "BlindspotNewGaps", "firing")
+		dir := t.TempDir()
+		if code, out, stderr := cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir); code != exitOK {
+			t.Fatalf("generate exited %d: %s%s", code, out, stderr)
+		}
+		if code, out, stderr := cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir, "--check"); code != exitOK {
+			t.Errorf("generate --check right after generate exited %d: %s%s", code, out, stderr)
+		}
+		files, err := filepath.Glob(filepath.Join(dir, "rules", "*.yaml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no rule files generated (%v)", err)
+		}
+		sc.AddRuleFiles(t, files...)
+		// The generated self-watch rules read the gap metrics of blindspot check: push them
+		// to the scenario's Pushgateway (exit 1: the scenario has gaps and no baseline) and
+		// wait until Prometheus has scraped them.
+		if code, out, stderr := cli(t, "check", "--prometheus-url", sc.PrometheusURL, "--pushgateway", sc.PushgatewayURL); code != exitFindings {
+			t.Fatalf("check exited %d: %s%s", code, out, stderr)
+		}
+		waitForAlert(t, sc.PrometheusURL, "BlindspotNewGaps", "firing")
 
-			code, out, stderr = cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
-			if code != exitOK {
-				t.Fatalf("second audit exited %d: %s", code, stderr)
+		code, out, stderr = cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
+		if code != exitOK {
+			t.Fatalf("second audit exited %d: %s", code, stderr)
+		}
+		for _, f := range decodeReport(t, []byte(out)).Findings {
+			if k := keyOf(f.Check, f.Subject); slices.Contains(before, k) {
+				t.Errorf("still reported after loading the generated rules: %s", k)
 			}
-			for _, f := range decodeReport(t, []byte(out)).Findings {
-				if k := keyOf(f.Check, f.Subject); slices.Contains(before, k) {
-					t.Errorf("still reported after loading the generated rules: %s", k)
-				}
-				if f.Check == "rules/broken" && f.Subject["rule"] != servers.RecordBroken {
-					t.Errorf("a generated rule fails: %s", f.Message)
-				}
-				// Generated rules (ruleset packs included) read only metrics that exist.
-				if f.Check == "rules/unknown-metric" && strings.HasPrefix(f.File, dir) {
-					t.Errorf("a generated rule can never fire: %s", f.Message)
-				}
+			if f.Check == "rules/broken" && f.Subject["rule"] != servers.RecordBroken {
+				t.Errorf("a generated rule fails: %s", f.Message)
 			}
+			// Generated rules (ruleset packs included) read only metrics that exist.
+			if f.Check == "rules/unknown-metric" && strings.HasPrefix(f.File, dir) {
+				t.Errorf("a generated rule can never fire: %s", f.Message)
+			}
+		}
 
-			// The generated up alerts are pending or firing for exactly the down targets.
-			want := []string{servers.HostileJob, servers.JobPaymentsAPI}
-			slices.Sort(want)
-			var got []string
-			deadline := time.Now().Add(servers.ReadyTimeout)
-			for {
-				got = generatedUpAlertJobs(t, sc.PrometheusURL)
-				if slices.Equal(got, want) || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(200 * time.Millisecond)
+		// The generated up alerts are pending or firing for exactly the down targets.
+		want := []string{servers.HostileJob, servers.JobPaymentsAPI}
+		slices.Sort(want)
+		var got []string
+		deadline := time.Now().Add(servers.ReadyTimeout)
+		for {
+			got = generatedUpAlertJobs(t, sc.PrometheusURL)
+			if slices.Equal(got, want) || time.Now().After(deadline) {
+				break
 			}
-			if !slices.Equal(got, want) {
-				t.Errorf("generated up alerts active for jobs %q, want %q", got, want)
+			time.Sleep(200 * time.Millisecond)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("generated up alerts active for jobs %q, want %q", got, want)
+		}
+		// The check just succeeded: the staleness alert on it is silent.
+		for _, a := range activeAlerts(t, sc.PrometheusURL) {
+			if a.Labels["alertname"] == "BlindspotCheckStale" {
+				t.Errorf("BlindspotCheckStale is %s right after a successful check", a.State)
 			}
-			// The check just succeeded: the staleness alert on it is silent.
-			for _, a := range activeAlerts(t, sc.PrometheusURL) {
-				if a.Labels["alertname"] == "BlindspotCheckStale" {
-					t.Errorf("BlindspotCheckStale is %s right after a successful check", a.State)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // generatedUpAlertJobs lists the jobs of active generated up alerts (their names end in

@@ -29,12 +29,9 @@ func findingRules(r report.Report, check string) []string {
 func TestRoutingClosedLoop(t *testing.T) {
 	am := servers.FindAlertmanager(t)
 	bins := servers.Find(t)
-	for _, tc := range []struct{ name, binary string }{
-		{"prometheus2", bins.Prometheus2},
-		{"prometheus3", bins.Prometheus3},
-	} {
-		t.Run(tc.name, func(t *testing.T) { closedLoop(t, servers.StartAlertingScenario(t, tc.binary, am)) })
-	}
+	bins.ForEachPrometheus(t, func(t *testing.T, binary string) {
+		closedLoop(t, servers.StartAlertingScenario(t, binary, am))
+	})
 }
 
 func closedLoop(t *testing.T, sc *servers.AlertingScenario) {

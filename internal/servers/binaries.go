@@ -172,3 +172,15 @@ func requiredVersion(f *os.File, module string) (string, error) {
 	}
 	return "", fmt.Errorf("%s does not require %s", f.Name(), module)
 }
+
+// ForEachPrometheus runs fn as a subtest against each major users run: Debian's 2.x and the
+// 3.x built from the pinned module.
+func (b Binaries) ForEachPrometheus(t *testing.T, fn func(t *testing.T, binary string)) {
+	t.Helper()
+	for _, p := range []struct{ name, binary string }{
+		{"prometheus2", b.Prometheus2},
+		{"prometheus3", b.Prometheus3},
+	} {
+		t.Run(p.name, func(t *testing.T) { fn(t, p.binary) })
+	}
+}
