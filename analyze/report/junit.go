@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -111,7 +112,14 @@ func WriteJUnit(w io.Writer, g GapCheck) error {
 		if slices.Contains(jobChecks, check) {
 			for _, row := range r.Coverage {
 				if !named[row.Job] {
-					s.Cases = append(s.Cases, junitCase{Classname: check, Name: "job=" + clean(row.Job), Time: "0"})
+					// Named as a finding about the job would be, so that CI keeps one history
+					// per job whether it passes or fails.
+					subject := maps.Clone(row.Member)
+					if subject == nil {
+						subject = map[string]string{}
+					}
+					subject["job"] = row.Job
+					s.Cases = append(s.Cases, junitCase{Classname: check, Name: clean(subjectString(subject)), Time: "0"})
 				}
 			}
 		}
