@@ -199,7 +199,9 @@ func TestSARIF(t *testing.T) {
 		return "# `" + check + "`\n\n## What it finds\n\nSomething " + check + " finds.\n\n## The failure it prevents\n"
 	}
 	var buf bytes.Buffer
-	if err := report.WriteSARIF(&buf, g, report.SARIFOptions{ToolVersion: "v0.1.0", Checks: auditChecks(), Help: help}); err != nil {
+	// The golden audit's rule files are relative paths, as --rules files in a repository are.
+	anchor := "blindspot-baseline.json"
+	if err := report.WriteSARIF(&buf, g, report.SARIFOptions{ToolVersion: "v0.1.0", Checks: auditChecks(), Help: help, Anchor: anchor, ConfigFile: "blindspot.yaml"}); err != nil {
 		t.Fatal(err)
 	}
 	validate := sariftest.Validate
@@ -274,6 +276,23 @@ func TestSARIF(t *testing.T) {
 		}
 	})
 
+	t.Run("A rule file named by a live server is a path on that server: the result is located at the anchor.", func(t *testing.T) {
+		live := g
+		live.Report.Findings = []analyze.Finding{analyze.NewFinding("alerts/no-runbook", analyze.Warning, map[string]string{"rule": "Down"}, "no runbook", nil)}
+		live.Report.Findings[0].File = "/etc/prometheus/rules/node.yml"
+		live.Report.Suppressed, live.Report.Expired = nil, nil
+		var out bytes.Buffer
+		if err := report.WriteSARIF(&out, live, report.SARIFOptions{ToolVersion: "v0.1.0", Checks: auditChecks(), Anchor: anchor}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), `"uri": "blindspot-baseline.json"`) || strings.Contains(out.String(), "/etc/prometheus") {
+			t.Errorf("located at the server's path, not the anchor:\n%s", out.String())
+		}
+		if err := validate(out.Bytes()); err != nil {
+			t.Error(err)
+		}
+	})
+
 	t.Run("Results point at their rule, carry the finding ID, the baseline state and a location.", func(t *testing.T) {
 		states := map[string]int{}
 		lines := 0
@@ -311,6 +330,10 @@ func TestSARIF(t *testing.T) {
 					}
 				}
 			case f.Subject["job"] != "":
+				// GitHub code scanning shows only results with a file of the repository.
+				if loc.PhysicalLocation == nil || loc.PhysicalLocation.ArtifactLocation.URI != anchor {
+					t.Errorf("finding %s of job %q has no physical location at the anchor: %+v", f.ID, f.Subject["job"], loc)
+				}
 				if len(loc.LogicalLocations) != 1 || loc.LogicalLocations[0].Kind != "job" || loc.LogicalLocations[0].Name != f.Subject["job"] {
 					t.Errorf("finding %s of job %q located at %+v", f.ID, f.Subject["job"], loc)
 				}

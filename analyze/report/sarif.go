@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/url"
@@ -26,6 +27,13 @@ type SARIFOptions struct {
 	Checks []checks.Check
 	// Help returns the Markdown documentation page of a check ("" when there is none).
 	Help func(check string) string
+	// Anchor is a file of the repository (the baseline, say) where the results without a rule
+	// file of their own are located, besides their logical location (the job): GitHub code
+	// scanning shows only results with a physical location in the repository. "" for none.
+	Anchor string
+	// ConfigFile is the configuration file holding the ignore: entries, where expired
+	// exceptions are located; "" falls back to Anchor.
+	ConfigFile string
 }
 
 // The subset of SARIF 2.1.0 blindspot writes (names as in the specification).
@@ -176,7 +184,7 @@ func WriteSARIF(w io.Writer, g GapCheck, o SARIFOptions) error {
 			RuleIndex:           index[f.Check],
 			Level:               sarifLevel(f.Severity),
 			Message:             sarifText{Text: clean(f.Message)},
-			Locations:           []sarifLocation{findingLocation(f)},
+			Locations:           []sarifLocation{findingLocation(f, o.Anchor)},
 			PartialFingerprints: map[string]string{FingerprintKey: f.ID},
 			Properties:          map[string]any{"severity": f.Severity.String(), "subject": f.Subject},
 		}
@@ -206,7 +214,10 @@ func WriteSARIF(w io.Writer, g GapCheck, o SARIFOptions) error {
 			RuleIndex: index[ExpiredExceptionRule],
 			Level:     "error",
 			Message:   sarifText{Text: "The exception for " + clean(name) + " expired after " + e.Expires + " (" + clean(e.Reason) + "): renew or remove it."},
-			Locations: []sarifLocation{{LogicalLocations: []sarifLogical{{Name: clean(name), FullyQualifiedName: "ignore/" + clean(name), Kind: "configuration"}}}},
+			Locations: []sarifLocation{{
+				PhysicalLocation: physical(cmp.Or(o.ConfigFile, o.Anchor)),
+				LogicalLocations: []sarifLogical{{Name: clean(name), FullyQualifiedName: "ignore/" + clean(name), Kind: "configuration"}},
+			}},
 			PartialFingerprints: map[string]string{
 				FingerprintKey: analyze.FindingID(ExpiredExceptionRule, mergeSubject(e.Check, e.Subject)),
 			},
@@ -218,23 +229,36 @@ func WriteSARIF(w io.Writer, g GapCheck, o SARIFOptions) error {
 	return enc.Encode(sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{run}})
 }
 
-// findingLocation is the rule file of a finding about a rule, or its job (or subject) as a
-// logical location.
-func findingLocation(f analyze.Finding) sarifLocation {
-	if f.File != "" {
-		u := url.URL{Path: filepath.ToSlash(f.File)}
-		loc := &sarifPhysical{ArtifactLocation: sarifArtifact{URI: u.String()}}
+// findingLocation is the rule file of a finding about a rule read from the repository (a
+// relative path, with its line), or else anchor (nil when ""), with the job (or subject) as the
+// logical location. A rule file a live server names is a path on that server, not in the
+// repository.
+func findingLocation(f analyze.Finding, anchor string) sarifLocation {
+	if f.File != "" && !filepath.IsAbs(f.File) {
+		loc := physical(f.File)
 		// Rules read from files carry their line.
 		if line, err := strconv.Atoi(f.Details["line"]); err == nil && line > 0 {
 			loc.Region = &sarifRegion{StartLine: line}
 		}
 		return sarifLocation{PhysicalLocation: loc}
 	}
+	loc := sarifLocation{PhysicalLocation: physical(anchor)}
 	if job, ok := f.Subject["job"]; ok {
-		return sarifLocation{LogicalLocations: []sarifLogical{{Name: clean(job), FullyQualifiedName: "job/" + clean(job), Kind: "job"}}}
+		loc.LogicalLocations = []sarifLogical{{Name: clean(job), FullyQualifiedName: "job/" + clean(job), Kind: "job"}}
+		return loc
 	}
 	s := clean(subjectString(f.Subject))
-	return sarifLocation{LogicalLocations: []sarifLogical{{Name: s, FullyQualifiedName: f.Check + "/" + s, Kind: "subject"}}}
+	loc.LogicalLocations = []sarifLogical{{Name: s, FullyQualifiedName: f.Check + "/" + s, Kind: "subject"}}
+	return loc
+}
+
+// physical is the location of a repository file, nil for "".
+func physical(file string) *sarifPhysical {
+	if file == "" {
+		return nil
+	}
+	u := url.URL{Path: filepath.ToSlash(filepath.Clean(file))}
+	return &sarifPhysical{ArtifactLocation: sarifArtifact{URI: u.String()}}
 }
 
 func mergeSubject(check string, subject map[string]string) map[string]string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -133,7 +134,7 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	case "junit":
 		err = report.WriteJUnit(&buf, gc)
 	case "sarif":
-		err = report.WriteSARIF(&buf, gc, report.SARIFOptions{ToolVersion: toolVersion(), Checks: all, Help: blindspot.CheckDoc})
+		err = report.WriteSARIF(&buf, gc, report.SARIFOptions{ToolVersion: toolVersion(), Checks: all, Help: blindspot.CheckDoc, Anchor: cmp.Or(fl.baseline, a.cfgFile), ConfigFile: a.cfgFile})
 	default:
 		err = report.WriteCheckText(&buf, gc)
 	}
