@@ -10,7 +10,8 @@ import (
 var demo embed.FS
 
 // DemoSnapshot is the snapshot `blindspot audit` audits when no source is configured: recorded
-// from a real Prometheus set up with typical gaps (see testdata/demo/README.md).
+// from a real Prometheus, Loki and Alertmanager set up with typical gaps, and a fake Grafana
+// serving one real dashboard (see testdata/demo/README.md).
 func DemoSnapshot() fs.FS {
 	sub, err := fs.Sub(demo, "testdata/demo")
 	if err != nil {

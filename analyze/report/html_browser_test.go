@@ -195,8 +195,15 @@ func TestHTMLInBrowser(t *testing.T) {
 			{"billing", "business", "gap"},
 			{"checkout", "business", "covered"},
 			{"node", "business", "none"},
-			{"node", "logs", "unknown"},
+			{"node", "logs", "covered"},
+			{"pushgateway", "logs", "gap"},
+			{"node", "secrets", "gap"},
+			{"prometheus", "secrets", "covered"},
 			{"node", "runbooks", "gap"},
+			{"node", "dashboards", "covered"},
+			{"prometheus", "dashboards", "gap"},
+			{"node", "pages someone", "covered"},
+			{"batch-jobs", "pages someone", "gap"},
 		} {
 			if got := eval[string](t, b, jsCellState+"("+jsString(c.job)+","+jsString(c.column)+")"); got != c.want {
 				t.Errorf("cell %s / %s is %q, want %q", c.job, c.column, got, c.want)

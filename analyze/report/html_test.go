@@ -13,6 +13,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 )
 
@@ -26,7 +27,8 @@ func demoReport(t testing.TB) report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return buildReport(res.Inventory)
+	inv := res.Inventory
+	return auditDashboards(inv, checks.Policy{Now: generatedAt}, coverage.Analyze(inv, coverage.Options{}).Matrix(), res.Dashboards)
 }
 
 // The payloads of hostileReport. Each sets window.__pwned if it ever runs.
@@ -250,6 +252,10 @@ func TestHTML(t *testing.T) {
 			{"batch-jobs", "absence alert", "alerts/missing-absent batch-jobs"},
 			{"billing", "business", "alerts/missing-business billing"},
 			{"node", "runbooks", "alerts/no-runbook "},
+			{"pushgateway", "logs", "logs/unaggregated pushgateway"},
+			{"node", "secrets", "logs/secrets node"},
+			{"prometheus", "dashboards", "dashboards/missing prometheus"},
+			{"batch-jobs", "pages someone", "alerts/unrouted "},
 		} {
 			c, ok := cells[tc.job+"/"+tc.column]
 			if !ok {
@@ -272,7 +278,13 @@ func TestHTML(t *testing.T) {
 		if c := cells["node/up alert"]; c.state != "covered" || c.href != "" {
 			t.Errorf("node/up alert = %+v, want covered without a link", c)
 		}
-		if c := cells["node/logs"]; c.state != "unknown" || !strings.Contains(c.title, "logs/unaggregated did not run: no log_streams") {
+		for _, cell := range []string{"node/logs", "prometheus/secrets", "node/dashboards", "node/pages someone"} {
+			if c := cells[cell]; c.state != "covered" || c.href != "" {
+				t.Errorf("%s = %+v, want covered without a link", cell, c)
+			}
+		}
+		// The golden audit read no Loki.
+		if c := matrixCells(t, renderHTML(t, goldenReport()))["node/logs"]; c.state != "unknown" || !strings.Contains(c.title, "logs/unaggregated did not run: no log_streams") {
 			t.Errorf("node/logs = %+v, want unknown saying why", c)
 		}
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 )
@@ -153,13 +154,22 @@ func auditPolicy() checks.Policy {
 func auditChecks() []checks.Check { return checks.All(checks.Options{}) }
 
 func audit(inv *analyze.Inventory, p checks.Policy, matrix []coverage.JobCoverage) report.Report {
-	all := auditChecks()
+	return auditDashboards(inv, p, matrix, nil)
+}
+
+// auditDashboards audits as the CLI does, with the dashboards that were read (nil: none).
+func auditDashboards(inv *analyze.Inventory, p checks.Policy, matrix []coverage.JobCoverage, ds []dashboards.Dashboard) report.Report {
+	all := checks.All(checks.Options{Dashboards: ds})
+	// As the CLI does: nil without an Alertmanager configuration, which leaves the column unknown.
+	pages, _ := checks.Pages(inv, all, matrix)
 	return report.Build(report.Input{
-		Inventory: inv,
-		Result:    checks.Run(inv, all, p),
-		Checks:    all,
-		Matrix:    matrix,
-		Now:       generatedAt,
+		Inventory:  inv,
+		Result:     checks.Run(inv, all, p),
+		Checks:     all,
+		Matrix:     matrix,
+		Pages:      pages,
+		Now:        generatedAt,
+		Dashboards: checks.DashboardsOfJobs(inv, ds),
 	})
 }
 

@@ -73,8 +73,10 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// demoHandler answers as the Prometheus the demo snapshot was recorded from: every endpoint
-// with its recorded status and body, the query endpoint by expression.
+// demoHandler answers as the Prometheus and the Alertmanager the demo snapshot was recorded
+// from (their API paths do not overlap): every endpoint with its recorded status and body, the
+// query endpoint by expression. The recorded Prometheus names its Alertmanager on a port that
+// is closed now: a script passes --alertmanager-url $PROM to read the recorded one.
 func demoHandler(repo string) (http.Handler, error) {
 	snap, err := snapshot.Read(os.DirFS(filepath.Join(repo, "testdata", "demo")), "demo")
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -186,7 +185,7 @@ func TestIntegration(t *testing.T) {
 			}
 
 			if *recordDemo && tc.name == "prometheus3" {
-				recordDemoSnapshot(t, bins.Prometheus3)
+				recordDemoSnapshot(t, bins)
 			}
 		})
 	}
@@ -202,39 +201,4 @@ func mapsEqual[K comparable, V comparable](a, b map[K]V) bool {
 		}
 	}
 	return true
-}
-
-// recordDemoSnapshot replaces testdata/demo (keeping its README) with a snapshot of the
-// scenario without the hostile job, which belongs in tests rather than in the demo.
-func recordDemoSnapshot(t *testing.T, prometheus string) {
-	sc := servers.StartScenario(t, prometheus)
-	snap := filepath.Join(t.TempDir(), "demo")
-	if code, _, stderr := cli(t, "snapshot", "--prometheus-url", sc.PrometheusURL, "--out", snap); code != exitOK {
-		t.Fatalf("snapshot exited %d: %s", code, stderr)
-	}
-	demo := filepath.Join("..", "..", "testdata", "demo")
-	for _, p := range []string{"manifest.json", "prometheus"} {
-		if err := os.RemoveAll(filepath.Join(demo, p)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	err := filepath.WalkDir(snap, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(snap, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(demo, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(dst, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("recorded the demo snapshot into %s", demo)
 }

@@ -116,7 +116,7 @@ func fileExists(p string) bool {
 
 // cmdFakeProm starts an HTTP server that misbehaves in one documented way and sets $PROM to
 // its URL: `fakeprom 500|429|slow|badjson|thanos`; `fakeprom demo` answers as the Prometheus
-// the demo snapshot was recorded from.
+// and the Alertmanager the demo snapshot was recorded from.
 func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: fakeprom 500|429|slow|badjson|thanos|demo")

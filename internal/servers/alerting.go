@@ -3,7 +3,6 @@ package servers
 import (
 	"fmt"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -83,13 +82,7 @@ func StartAlertingScenario(t testing.TB, prometheusBinary string, bins Alertmana
 			}}},
 		},
 	})
-	out, err := exec.Command(bins.Amtool, "--alertmanager.url="+s.Alertmanager.URL, "silence", "add",
-		"--duration=720h", "--author=blindspot-test", "--comment=incident 42, forgotten",
-		"alertname="+AlertSilencedDown).CombinedOutput()
-	if err != nil {
-		t.Fatalf("amtool silence add: %v: %s", err, out)
-	}
-	s.SilenceID = strings.TrimSpace(string(out))
+	s.SilenceID = s.Alertmanager.Silence(t, bins.Amtool, 720*time.Hour, "incident 42, forgotten", "alertname="+AlertSilencedDown)
 
 	payments, batch, promAddr := FreeAddress(t), FreeAddress(t), FreeAddress(t)
 	s.PrometheusURL = "http://" + promAddr
@@ -110,7 +103,7 @@ func StartAlertingScenario(t testing.TB, prometheusBinary string, bins Alertmana
 	writeYAML(t, ruleFile, alertingRules(rules))
 	writeYAML(t, configFile, promConfig{
 		Global:    globalConfig{ScrapeInterval: scenarioInterval, ScrapeTimeout: scenarioInterval, EvaluationInterval: scenarioInterval},
-		Alerting:  &alertingConfig{Alertmanagers: []alertmanagerConfig{{StaticConfigs: []staticConfig{{Targets: []string{strings.TrimPrefix(s.Alertmanager.URL, "http://")}}}}}},
+		Alerting:  alertingTo(s.Alertmanager.URL),
 		RuleFiles: []string{ruleFile},
 		ScrapeConfigs: []scrapeConfig{
 			{JobName: AlertingJobPayments, StaticConfigs: []staticConfig{{Targets: []string{payments}}}},
@@ -127,6 +120,11 @@ func StartAlertingScenario(t testing.TB, prometheusBinary string, bins Alertmana
 		"--rules.alert.resend-delay=1s")
 	s.Prometheus.WaitReady(t, s.PrometheusURL+"/-/ready")
 	return s
+}
+
+// alertingTo is the alerting section sending to the Alertmanager at url (http://HOST:PORT).
+func alertingTo(url string) *alertingConfig {
+	return &alertingConfig{Alertmanagers: []alertmanagerConfig{{StaticConfigs: []staticConfig{{Targets: []string{strings.TrimPrefix(url, "http://")}}}}}}
 }
 
 func alertingRules(rules []rule) ruleFile {

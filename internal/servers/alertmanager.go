@@ -9,8 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Variables naming Debian's Alertmanager and amtool, as scripts/test-deps.sh prints them.
@@ -124,6 +126,19 @@ func StartAlertmanager(t testing.TB, binary string, cfg AMConfig) *Alertmanager 
 		"--cluster.listen-address=")
 	am.Process.WaitReady(t, am.URL+"/-/ready")
 	return am
+}
+
+// Silence adds a silence of the given duration with amtool, as an operator would, and
+// returns its ID. Each matcher is amtool's NAME=VALUE form.
+func (am *Alertmanager) Silence(t testing.TB, amtool string, d time.Duration, comment string, matchers ...string) string {
+	t.Helper()
+	args := append([]string{"--alertmanager.url=" + am.URL, "silence", "add",
+		"--duration=" + d.String(), "--author=blindspot-test", "--comment=" + comment}, matchers...)
+	out, err := exec.Command(amtool, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("amtool silence add: %v: %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // Delivery is one notification a receiver endpoint got.

@@ -136,6 +136,10 @@ func StartLoki(t testing.TB, binary string) *Loki {
 	return l
 }
 
+// FakeDBPassword is a throw-away password from gitleaks' test data (testdata/repos/nogit/.env.prod,
+// MIT): a secret for log lines that must be found, and never stored or reported in clear.
+const FakeDBPassword = "8ae31cacf141669ddfb5da"
+
 // LogStream is a stream to push: its labels and its lines.
 type LogStream struct {
 	Labels  map[string]string

@@ -130,6 +130,8 @@ type Scenario struct {
 	DownInstance string
 	// HostileJob is HostileJob when WithHostileJob was given, else "".
 	HostileJob string
+	// AlertmanagerURL is the Alertmanager given by WithAlertmanager, else "".
+	AlertmanagerURL string
 
 	Pushed []PushedGroup
 
@@ -145,7 +147,8 @@ type Scenario struct {
 type Option func(*scenarioOptions)
 
 type scenarioOptions struct {
-	hostileJob bool
+	hostileJob   bool
+	alertmanager string
 }
 
 // WithHostileJob adds the job HostileJob, whose one static target is down.
@@ -153,9 +156,15 @@ func WithHostileJob() Option {
 	return func(o *scenarioOptions) { o.hostileJob = true }
 }
 
+// WithAlertmanager makes the Prometheus send its alerts to the Alertmanager at url
+// (http://HOST:PORT); without it the Prometheus has no alerting section.
+func WithAlertmanager(url string) Option {
+	return func(o *scenarioOptions) { o.alertmanager = url }
+}
+
 // StartScenario starts node exporter and Pushgateway, pushes PushedGroup fixtures, starts the
 // Prometheus at prometheusBinary (2.x or 3.x) scraping them, and returns once every target has
-// been scraped and every rule evaluated once. Everything is stopped when the test ends.
+// been scraped, every rule evaluated once and the Alertmanager of WithAlertmanager discovered. Everything is stopped when the test ends.
 func StartScenario(t testing.TB, prometheusBinary string, opts ...Option) *Scenario {
 	t.Helper()
 	var o scenarioOptions
@@ -175,6 +184,7 @@ func StartScenario(t testing.TB, prometheusBinary string, opts ...Option) *Scena
 		PushgatewayURL:   "http://" + pushAddr,
 		DownInstance:     FreeAddress(t),
 		Pushed:           slices.Clone(pushedGroups),
+		AlertmanagerURL:  o.alertmanager,
 	}
 
 	// A few collectors only: the default set walks all of /proc and /sys on every 1 s scrape.
@@ -252,7 +262,7 @@ func (s *Scenario) config(t testing.TB, o scenarioOptions, promAddr, nodeAddr, p
 	for _, j := range jobs {
 		s.Jobs = append(s.Jobs, j.JobName)
 	}
-	return promConfig{
+	cfg := promConfig{
 		Global: globalConfig{
 			ScrapeInterval:     scenarioInterval,
 			ScrapeTimeout:      scenarioInterval,
@@ -261,6 +271,10 @@ func (s *Scenario) config(t testing.TB, o scenarioOptions, promAddr, nodeAddr, p
 		RuleFiles:     []string{s.RuleFile},
 		ScrapeConfigs: jobs,
 	}
+	if o.alertmanager != "" {
+		cfg.Alerting = alertingTo(o.alertmanager)
+	}
+	return cfg
 }
 
 // rules builds the rule file and fills the rule expectations of s.
@@ -445,6 +459,19 @@ func (s *Scenario) pending(client *http.Client) ([]string, error) {
 	for _, g := range s.RuleGroups {
 		if !loaded[g] {
 			pending = append(pending, fmt.Sprintf("rule group %q not loaded", g))
+		}
+	}
+	if s.AlertmanagerURL != "" {
+		var ams struct {
+			Active []struct {
+				URL string `json:"url"`
+			} `json:"activeAlertmanagers"`
+		}
+		if err := getAPI(client, s.PrometheusURL, "/api/v1/alertmanagers", &ams); err != nil {
+			return nil, err
+		}
+		if len(ams.Active) == 0 {
+			pending = append(pending, fmt.Sprintf("Alertmanager %s not discovered yet", s.AlertmanagerURL))
 		}
 	}
 	return pending, nil

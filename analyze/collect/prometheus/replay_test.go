@@ -3,6 +3,7 @@ package prometheus_test
 import (
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -43,9 +44,11 @@ func TestReplay(t *testing.T) {
 		}
 		inv := replay(t, snap)
 
-		// The demo predates reading /api/v1/alertmanagers: that part is missing, not failed.
-		if src := inv.Sources[0]; len(src.Errors) != 0 || len(src.Missing) != 1 || src.Missing[0].Part != analyze.PartAlertmanagers {
-			t.Errorf("errors %+v, missing %+v, want alertmanagers missing only", src.Errors, src.Missing)
+		if src := inv.Sources[0]; len(src.Errors) != 0 || len(src.Missing) != 0 {
+			t.Errorf("errors %+v, missing %+v, want every part read", src.Errors, src.Missing)
+		}
+		if got := inv.Alerting.Alertmanagers; len(got) != 1 || !got[0].Active {
+			t.Errorf("Alertmanagers %+v, want the one active the demo's Prometheus sends to", got)
 		}
 		for _, name := range []string{"payments-api", "node", "batch-jobs", "legacy-app", "pushgateway", "prometheus"} {
 			j := inv.Job(name)
@@ -90,6 +93,20 @@ func TestReplay(t *testing.T) {
 		}
 		if inv.Build.GoVersion == "" {
 			t.Errorf("build info %+v", inv.Build)
+		}
+	})
+
+	t.Run("A snapshot recorded before /api/v1/alertmanagers was read replays with that part missing, not failed.", func(t *testing.T) {
+		t.Parallel()
+		snap, err := snapshot.Read(os.DirFS(demoDir), "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &snap.Manifest.Sources[0]
+		src.Responses = slices.DeleteFunc(src.Responses, func(r snapshot.Response) bool { return r.Part == analyze.PartAlertmanagers })
+		inv := replay(t, snap)
+		if src := inv.Sources[0]; len(src.Errors) != 0 || len(src.Missing) != 1 || src.Missing[0].Part != analyze.PartAlertmanagers {
+			t.Errorf("errors %+v, missing %+v, want alertmanagers missing only", src.Errors, src.Missing)
 		}
 	})
 

@@ -334,8 +334,7 @@ func TestRead(t *testing.T) {
 			}
 		}
 		// One query for the business candidates, one for the ruleset detection names.
-		// The demo predates reading /api/v1/alertmanagers, the last endpoint.
-		if !slices.Equal(parts, analyze.AllPrometheusParts[:len(analyze.AllPrometheusParts)-1]) || queries != 2 {
+		if !slices.Equal(parts, analyze.AllPrometheusParts) || queries != 2 {
 			t.Errorf("parts %v with %d queries, want every part in order and 2 job_metrics queries", parts, queries)
 		}
 	})
