@@ -263,7 +263,11 @@ func addGrafana(b *analyze.Builder, res *Result, src analyze.Source, r *grafana.
 		return err
 	}
 	src.Notes = append(src.Notes, notes...)
-	src.Notes = append(src.Notes, fmt.Sprintf("%d dashboards read", len(r.Dashboards)))
+	read := fmt.Sprintf("%d dashboards read", len(r.Dashboards))
+	if len(r.Dashboards) == 1 {
+		read = "1 dashboard read"
+	}
+	src.Notes = append(src.Notes, read)
 	b.AddSource(src)
 	b.AddPart(analyze.PartDashboards)
 	res.Dashboards = append(res.Dashboards, ds...)
