@@ -135,7 +135,11 @@ func TestRead(t *testing.T) {
 				most = max(most, inFlight)
 				mu.Unlock()
 				time.Sleep(50 * time.Millisecond)
-				defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+				// Counted out before answering: once the answer is written the client may
+				// send its next request before a deferred decrement would run.
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
 			}
 			fake.ServeHTTP(w, r)
 		}))
