@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -74,6 +75,40 @@ type Source struct {
 	Loki *loki.Result `json:"-"`
 	// Grafana is what was read from a Grafana: written to File, and read back from it.
 	Grafana *grafana.Result `json:"-"`
+	// Fleet says how a Prometheus source was audited as a server of a fleet; absent for the
+	// one server of a single-server snapshot. A snapshot with such sources is audited as the
+	// same fleet.
+	Fleet *FleetServer `json:"fleet,omitempty"`
+}
+
+// FleetServer is what a fleet's configuration said of one of its servers.
+type FleetServer struct {
+	// Kind is prometheus, thanos or mimir.
+	Kind string `json:"kind"`
+	// Role is ruler for a server whose rules cover every member, empty otherwise.
+	Role string `json:"role,omitempty"`
+	// MemberLabels are the external labels that split a Thanos source into members.
+	MemberLabels []string `json:"member_labels,omitempty"`
+}
+
+// IsFleet reports whether the snapshot was taken of a fleet.
+func (m Manifest) IsFleet() bool {
+	return slices.ContainsFunc(m.Sources, func(s Source) bool { return s.Fleet != nil })
+}
+
+// checkNames refuses source names that would share a directory or leave the snapshot's.
+func checkNames(m Manifest) error {
+	seen := map[string]bool{}
+	for _, src := range m.Sources {
+		if src.Name == "" || src.Name == "." || src.Name == ".." || strings.ContainsAny(src.Name, `/\`) {
+			return fmt.Errorf("source name %q cannot name a directory of the snapshot", src.Name)
+		}
+		if seen[src.Name] {
+			return fmt.Errorf("two sources are named %q", src.Name)
+		}
+		seen[src.Name] = true
+	}
+	return nil
 }
 
 // GrafanaFile is the content of a Grafana source's file: every dashboard as Grafana answered
@@ -198,6 +233,9 @@ func Write(dir string, m Manifest) error {
 			return fmt.Errorf("writing snapshot to %s: directory is not empty and holds no snapshot (%s)", dir, ManifestFile)
 		}
 	}
+	if err := checkNames(m); err != nil {
+		return fmt.Errorf("writing snapshot to %s: %w", dir, err)
+	}
 	m.Version = FormatVersion
 	for i := range m.Sources {
 		src := &m.Sources[i]
@@ -296,8 +334,14 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 	if len(m.Sources) == 0 {
 		return nil, fmt.Errorf("snapshot %s: %s lists no sources", name, ManifestFile)
 	}
+	if err := checkNames(m); err != nil {
+		return nil, fmt.Errorf("snapshot %s: invalid %s: %w", name, ManifestFile, err)
+	}
 	for i := range m.Sources {
 		src := &m.Sources[i]
+		if src.Fleet != nil && src.Kind != KindPrometheus {
+			return nil, fmt.Errorf("snapshot %s: source %q of kind %q cannot be a server of a fleet", name, src.Name, src.Kind)
+		}
 		switch src.Kind {
 		case KindPrometheus, KindAlertmanager:
 		case KindLoki:
