@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze/report"
+	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
@@ -36,7 +37,7 @@ func TestFleetWithSharedSources(t *testing.T) {
 		}},
 	)
 	dir := t.TempDir()
-	dashboards := writeFile(t, dir, "api.json", `{"uid": "api", "title": "API", "panels": [{"title": "Up", "type": "timeseries", "targets": [{"expr": "up{job=\"api\"}"}]}]}`)
+	dashboards := writeFile(t, dir, "api.json", dashboardJSON)
 	rules := writeFile(t, dir, "rules.yaml", "groups:\n  - name: shared\n    rules:\n      - alert: DbDown\n        expr: up{job=\"db\"} == 0\n")
 	fleet := []string{"--prometheus-url", "eu=" + eu.URL, "--prometheus-url", "us=" + us.URL}
 	shared := []string{"--dashboards", dashboards, "--rules", rules}
@@ -104,6 +105,38 @@ func TestFleetWithSharedSources(t *testing.T) {
 		sameAudit(t, live, offline)
 	})
 
+	t.Run("A Grafana's dashboards are read once for the whole fleet, live and into its snapshot.", func(t *testing.T) {
+		grafana := fakegrafana.New()
+		if _, err := grafana.AddDashboard("", []byte(dashboardJSON)); err != nil {
+			t.Fatal(err)
+		}
+		srv := grafana.Start()
+		t.Cleanup(srv.Close)
+		withGrafana := slices.Concat(fleet, []string{"--grafana-url", srv.URL})
+		rep := auditJSON(t, exitOK, withGrafana...)
+		got := keys(rep)
+		if _, ok := got[keyOf("dashboards/missing", map[string]string{"job": "db", "source": "us"})]; !ok {
+			t.Errorf("us's db job is not reported without a dashboard: %v", slices.Sorted(maps.Keys(got)))
+		}
+		if _, ok := got[keyOf("dashboards/missing", map[string]string{"job": "api", "source": "eu"})]; ok {
+			t.Error("eu's api job is reported without a dashboard, but the Grafana dashboard queries it")
+		}
+		fetches := 0
+		for _, r := range grafana.Requests() {
+			if r.Path == "/api/dashboards/uid/api" {
+				fetches++
+			}
+		}
+		if fetches != 1 {
+			t.Errorf("the dashboard was fetched %d times, want once for the fleet", fetches)
+		}
+		snap := filepath.Join(t.TempDir(), "snap")
+		if code, out, stderr := cli(t, slices.Concat([]string{"snapshot", "--out", snap}, withGrafana)...); code != exitOK {
+			t.Fatalf("snapshot: exit %d\n%s%s", code, out, stderr)
+		}
+		sameAudit(t, rep, auditJSON(t, exitOK, "--from", snap))
+	})
+
 	t.Run("A shared source that is down makes the report partial, named once, and the servers' gaps are still reported.", func(t *testing.T) {
 		l.Process.Stop()
 		code, out, stderr := cli(t, slices.Concat([]string{"audit", "--format", "json"}, args)...)
@@ -124,6 +157,9 @@ func TestFleetWithSharedSources(t *testing.T) {
 		}
 	})
 }
+
+// dashboardJSON is a dashboard whose one panel queries the api job.
+const dashboardJSON = `{"uid": "api", "title": "API", "panels": [{"title": "Up", "type": "timeseries", "targets": [{"expr": "up{job=\"api\"}"}]}]}`
 
 // exporter serves one counter on /metrics, as an exporter does, and returns its address.
 func exporter(t *testing.T) string {
