@@ -194,12 +194,7 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 				case <-ctx.Done():
 					// readSource records the cancellation on the source.
 				}
-				rec := prometheus.NewRecorder(clients[i])
-				inv := readSource(ctx, o.Sources[i], rec, now, o.Logger)
-				if o.Record != nil {
-					o.Record(o.Sources[i], rec.Responses())
-				}
-				each(i, inv)
+				each(i, readRecorded(ctx, o, i, clients[i], now))
 			})
 		}
 		wg.Wait()
@@ -237,6 +232,17 @@ func apiOptions(s FleetSource) httpconfig.Options {
 		o.URL = strings.TrimSuffix(o.URL, "/") + "/prometheus"
 	}
 	return o
+}
+
+// readRecorded reads source i, giving its raw answers to o.Record. The answers are released
+// on return, before the source's members are judged.
+func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client, now time.Time) *analyze.Inventory {
+	rec := prometheus.NewRecorder(client)
+	inv := readSource(ctx, o.Sources[i], rec, now, o.Logger)
+	if o.Record != nil {
+		o.Record(o.Sources[i], rec.Responses())
+	}
+	return inv
 }
 
 // readSource reads one source into an inventory of its own, every request through rec so
