@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
