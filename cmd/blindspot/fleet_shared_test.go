@@ -96,6 +96,23 @@ func TestFleetWithSharedSources(t *testing.T) {
 		assertNoLeak(t, "hunter2", "the report", mustJSON(t, live))
 	})
 
+	t.Run("Generation gives every server's bundle the masking pipelines of every leaking stream: log agents see all of Loki's streams.", func(t *testing.T) {
+		out := t.TempDir()
+		if code, stdout, stderr := cli(t, slices.Concat([]string{"generate", "--out", out}, args)...); code != exitOK {
+			t.Fatalf("generate: exit %d\n%s%s", code, stdout, stderr)
+		}
+		files := filesUnder(t, out)
+		for _, member := range []string{"eu", "us"} {
+			alloy, ok := files[member+"/pipelines/alloy/masking.alloy"]
+			if !ok || !strings.Contains(alloy, `{job=\"api\"}`) || !strings.Contains(alloy, `{job=\"batch\"}`) {
+				t.Errorf("%s's Alloy pipeline is missing or does not mask both leaking streams; files %v", member, slices.Sorted(maps.Keys(files)))
+			}
+		}
+		for name, content := range files {
+			assertNoLeak(t, "hunter2", name, content)
+		}
+	})
+
 	t.Run("A snapshot of the fleet holds Loki's findings and is audited offline with the same findings.", func(t *testing.T) {
 		snap := filepath.Join(t.TempDir(), "snap")
 		if code, out, stderr := cli(t, slices.Concat([]string{"snapshot", "--out", snap, "--loki-url", l.URL}, fleet)...); code != exitOK {

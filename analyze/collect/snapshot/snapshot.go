@@ -43,6 +43,9 @@ const FormatVersion = 1
 //	DIR/alertmanager/<part>.json      raw response body of an Alertmanager endpoint
 //	                                  (/api/v2/status, /api/v2/silences), kind "alertmanager"
 //
+// A snapshot of a fleet has one source of kind "prometheus" per server, named as configured,
+// each with a "fleet" entry (FleetServer) saying how it was audited.
+//
 // A Loki's raw answers are not stored: they hold log lines, and log lines may hold secrets.
 // Its file holds the streams and the secret hits with masked examples only.
 type Manifest struct {
@@ -336,6 +339,14 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 	}
 	if err := checkNames(m); err != nil {
 		return nil, fmt.Errorf("snapshot %s: invalid %s: %w", name, ManifestFile, err)
+	}
+	if m.IsFleet() {
+		// A server without its fleet entry would be read as a source every member shares.
+		for _, src := range m.Sources {
+			if src.Kind == KindPrometheus && src.Fleet == nil {
+				return nil, fmt.Errorf("snapshot %s: invalid %s: source %q of a fleet's snapshot has no fleet entry", name, ManifestFile, src.Name)
+			}
+		}
 	}
 	for i := range m.Sources {
 		src := &m.Sources[i]
