@@ -124,11 +124,7 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 
 	t.Run("A snapshot of the fleet is audited, checked and generated from offline as the same fleet: the same findings with the same IDs.", func(t *testing.T) {
 		fleet := args[3:] // the --prometheus-url flags
-		snap := filepath.Join(t.TempDir(), "snap")
-		code, out, stderr := cli(t, append([]string{"snapshot", "--out", snap}, fleet...)...)
-		if code != exitOK {
-			t.Fatalf("snapshot: exit %d\n%s%s", code, out, stderr)
-		}
+		snap, live := settledSnapshot(t, fleet, fleet)
 		m := readManifest(t, snap)
 		var names []string
 		for _, s := range m.Sources {
@@ -140,9 +136,7 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 		if !slices.Equal(names, []string{"eu", "us", "ap"}) {
 			t.Errorf("manifest sources %v, want eu, us and ap in the configured order", names)
 		}
-		live := auditJSON(t, exitOK, fleet...)
-		offline := auditJSON(t, exitOK, "--from", snap)
-		sameAudit(t, live, offline)
+		sameAudit(t, live, auditJSON(t, exitOK, "--from", snap))
 
 		liveCheck, _, _ := cli(t, append([]string{"check", "--fail-on", "warning"}, fleet...)...)
 		offlineCheck, _, _ := cli(t, "check", "--fail-on", "warning", "--from", snap)
@@ -236,16 +230,13 @@ func TestFleetThroughThanos(t *testing.T) {
 	})
 
 	t.Run("A snapshot of a Thanos Query holds its stores and is audited offline as the same fleet.", func(t *testing.T) {
-		snap := filepath.Join(t.TempDir(), "snap")
-		if code, out, stderr := cli(t, "--config", config, "snapshot", "--out", snap); code != exitOK {
-			t.Fatalf("snapshot: exit %d\n%s%s", code, out, stderr)
-		}
+		snap, live := settledSnapshot(t, []string{"--config", config}, []string{"--config", config})
 		m := readManifest(t, snap)
 		if len(m.Sources) != 1 || m.Sources[0].Fleet == nil || m.Sources[0].Fleet.Kind != "thanos" ||
 			!slices.ContainsFunc(m.Sources[0].Responses, func(r snapshot.Response) bool { return r.Part == "stores" && r.Status == 200 }) {
 			t.Fatalf("manifest %+v, want the Thanos source with its stores", m.Sources)
 		}
-		sameAudit(t, auditJSON(t, exitOK, "--config", config), auditJSON(t, exitOK, "--from", snap))
+		sameAudit(t, live, auditJSON(t, exitOK, "--from", snap))
 	})
 
 	t.Run("With a Thanos Ruler in the fleet, each cluster's generated rules select that cluster, and loaded into the ruler they close that cluster's gaps.", func(t *testing.T) {

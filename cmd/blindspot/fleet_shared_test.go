@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -114,12 +113,8 @@ func TestFleetWithSharedSources(t *testing.T) {
 	})
 
 	t.Run("A snapshot of the fleet holds Loki's findings and is audited offline with the same findings.", func(t *testing.T) {
-		snap := filepath.Join(t.TempDir(), "snap")
-		if code, out, stderr := cli(t, slices.Concat([]string{"snapshot", "--out", snap, "--loki-url", l.URL}, fleet)...); code != exitOK {
-			t.Fatalf("snapshot: exit %d\n%s%s", code, out, stderr)
-		}
-		offline := auditJSON(t, exitOK, slices.Concat([]string{"--from", snap}, shared)...)
-		sameAudit(t, live, offline)
+		snap, live := settledSnapshot(t, slices.Concat([]string{"--loki-url", l.URL}, fleet), args)
+		sameAudit(t, live, auditJSON(t, exitOK, slices.Concat([]string{"--from", snap}, shared)...))
 	})
 
 	t.Run("A Grafana's dashboards are read once for the whole fleet, live and into its snapshot.", func(t *testing.T) {
@@ -130,7 +125,7 @@ func TestFleetWithSharedSources(t *testing.T) {
 		srv := grafana.Start()
 		t.Cleanup(srv.Close)
 		withGrafana := slices.Concat(fleet, []string{"--grafana-url", srv.URL})
-		rep := auditJSON(t, exitOK, withGrafana...)
+		snap, rep := settledSnapshot(t, withGrafana, withGrafana)
 		got := keys(rep)
 		if _, ok := got[keyOf("dashboards/missing", map[string]string{"job": "db", "source": "us"})]; !ok {
 			t.Errorf("us's db job is not reported without a dashboard: %v", slices.Sorted(maps.Keys(got)))
@@ -138,18 +133,19 @@ func TestFleetWithSharedSources(t *testing.T) {
 		if _, ok := got[keyOf("dashboards/missing", map[string]string{"job": "api", "source": "eu"})]; ok {
 			t.Error("eu's api job is reported without a dashboard, but the Grafana dashboard queries it")
 		}
-		fetches := 0
-		for _, r := range grafana.Requests() {
-			if r.Path == "/api/dashboards/uid/api" {
-				fetches++
+		fetches := func() int {
+			n := 0
+			for _, r := range grafana.Requests() {
+				if r.Path == "/api/dashboards/uid/api" {
+					n++
+				}
 			}
+			return n
 		}
-		if fetches != 1 {
-			t.Errorf("the dashboard was fetched %d times, want once for the fleet", fetches)
-		}
-		snap := filepath.Join(t.TempDir(), "snap")
-		if code, out, stderr := cli(t, slices.Concat([]string{"snapshot", "--out", snap}, withGrafana)...); code != exitOK {
-			t.Fatalf("snapshot: exit %d\n%s%s", code, out, stderr)
+		before := fetches()
+		auditJSON(t, exitOK, withGrafana...)
+		if n := fetches() - before; n != 1 {
+			t.Errorf("an audit of the fleet fetched the dashboard %d times, want once", n)
 		}
 		sameAudit(t, rep, auditJSON(t, exitOK, "--from", snap))
 	})
