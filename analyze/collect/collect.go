@@ -45,6 +45,9 @@ type Options struct {
 	Snapshot     fs.FS
 	SnapshotName string // how the user named the snapshot, for messages
 	SnapshotKind string // "snapshot" or "demo"
+	// SnapshotRead is the snapshot, already read from Snapshot; Run reads it when nil. The
+	// servers of a fleet it holds are left to RunFleet (SnapshotFleet).
+	SnapshotRead *snapshot.Snapshot
 
 	RuleFiles            []string
 	PrometheusConfigFile string
@@ -152,9 +155,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		res.Alertmanager = am
 	case o.Snapshot != nil:
-		snap, err := snapshot.Read(o.Snapshot, o.SnapshotName)
-		if err != nil {
-			return nil, err
+		snap := o.SnapshotRead
+		if snap == nil {
+			var err error
+			if snap, err = snapshot.Read(o.Snapshot, o.SnapshotName); err != nil {
+				return nil, err
+			}
 		}
 		res.Manifest = &snap.Manifest
 		b = analyze.NewBuilder(snap.Manifest.CreatedAt.UTC())
@@ -164,6 +170,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		for _, src := range snap.Manifest.Sources {
 			as := analyze.Source{Name: src.Name, Kind: kind, URL: src.URL}
+			if src.Fleet != nil {
+				continue // a server of a fleet: RunFleet reads it
+			}
 			switch src.Kind {
 			case snapshot.KindLoki:
 				src.Loki.AddTo(b, as)

@@ -54,6 +54,9 @@ type FleetSource struct {
 	// MemberLabels are the external labels that split a Thanos source into members
 	// (DefaultMemberLabels when empty).
 	MemberLabels []string
+	// Replay, when not nil, holds the answers a snapshot recorded of the source: they are
+	// replayed instead of asking the server.
+	Replay []prometheus.Response
 }
 
 // FleetOptions say which servers make up the fleet.
@@ -63,6 +66,13 @@ type FleetOptions struct {
 	Concurrency int
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Shared holds what every member shares, read once: Loki's streams and secret hits, the
+	// dashboards part, rule groups of rule files (which, like a ruler's, cover every
+	// member). Members reference it; nothing of it is copied per member.
+	Shared *analyze.Inventory
+	// Record, when set, is given the raw answers of every source once it has been read (for
+	// snapshots); it may be called from several goroutines at once.
+	Record func(FleetSource, []prometheus.Response)
 }
 
 // Member is the part of a fleet that is judged on its own: a source, or one value of the
@@ -106,6 +116,9 @@ func (o FleetOptions) Validate() error {
 				return fmt.Errorf("prometheus[%d] (%s): member label %q: want a label name other than source", i, s.Name, l)
 			}
 		}
+		if s.Replay != nil {
+			continue // answered from a snapshot: no connection settings
+		}
 		if err := s.HTTP.Validate(); err != nil {
 			return fmt.Errorf("prometheus[%d] (%s): %w", i, s.Name, err)
 		}
@@ -134,6 +147,10 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 	}
 	clients := make([]api.Client, len(o.Sources))
 	for i, s := range o.Sources {
+		if s.Replay != nil {
+			clients[i] = prometheus.NewReplay(s.Replay)
+			continue
+		}
 		c, err := prometheus.NewClient(apiOptions(s))
 		if err != nil {
 			return fmt.Errorf("prometheus %s: %w", s.Name, err)
@@ -153,10 +170,16 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 	}
 	var mu sync.Mutex
 	var shared []analyze.RuleGroup
+	if o.Shared != nil {
+		shared = slices.Clip(o.Shared.RuleGroups)
+	}
 	emit := func(ms []Member) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, m := range ms {
+			if o.Shared != nil {
+				share(m.Inventory, o.Shared)
+			}
 			judge(m)
 		}
 	}
@@ -171,7 +194,7 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 				case <-ctx.Done():
 					// readSource records the cancellation on the source.
 				}
-				each(i, readSource(ctx, o.Sources[i], clients[i], now, o.Logger))
+				each(i, readRecorded(ctx, o, i, clients[i], now))
 			})
 		}
 		wg.Wait()
@@ -190,6 +213,18 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 	return nil
 }
 
+// share gives a member the facts of the shared sources: the log streams and secret hits, and
+// the parts they make available. Rule files' groups are added with the rulers' (split), and,
+// like theirs, their part is not: a member whose own rules could not be read stays so.
+func share(inv, shared *analyze.Inventory) {
+	inv.Logs = shared.Logs
+	for _, p := range shared.Parts {
+		if p != analyze.PartRules && !inv.Has(p) {
+			inv.Parts = append(inv.Parts, p)
+		}
+	}
+}
+
 // apiOptions points the client at the Prometheus-compatible API of a source.
 func apiOptions(s FleetSource) httpconfig.Options {
 	o := s.HTTP
@@ -199,18 +234,32 @@ func apiOptions(s FleetSource) httpconfig.Options {
 	return o
 }
 
-// readSource reads one source into an inventory of its own.
-func readSource(ctx context.Context, s FleetSource, client api.Client, now time.Time, logger *slog.Logger) *analyze.Inventory {
-	b := analyze.NewBuilder(now)
+// readRecorded reads source i, giving its raw answers to o.Record. The answers are released
+// on return, before the source's members are judged.
+func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client, now time.Time) *analyze.Inventory {
 	rec := prometheus.NewRecorder(client)
+	inv := readSource(ctx, o.Sources[i], rec, now, o.Logger)
+	if o.Record != nil {
+		o.Record(o.Sources[i], rec.Responses())
+	}
+	return inv
+}
+
+// readSource reads one source into an inventory of its own, every request through rec so
+// that a snapshot holds all of them.
+func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, now time.Time, logger *slog.Logger) *analyze.Inventory {
+	b := analyze.NewBuilder(now)
+	client := api.Client(rec)
 	src := analyze.Source{Name: s.Name, Kind: "live", URL: s.HTTP.BaseURL()}
 	if src.Name == "" {
 		src.Name = "prometheus"
 	}
-	switch s.Kind {
-	case KindThanos:
+	switch {
+	case s.Replay != nil:
+		src.Kind = "snapshot"
+	case s.Kind == KindThanos:
 		src.Kind = "thanos"
-	case KindMimir:
+	case s.Kind == KindMimir:
 		src.Kind = "mimir"
 	}
 	if ctx.Err() != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
 )
@@ -29,6 +30,13 @@ type sourceFlags struct {
 	rules            []string
 	prometheusConfig string
 	dashboards       []string
+
+	// read is the snapshot --from names, when it was read already to tell whether it holds
+	// a fleet.
+	read *snapshot.Snapshot
+	// fleet marks the sources shared by the servers of a fleet: with none of them, nothing is
+	// read (not the demo).
+	fleet bool
 }
 
 func (s *sourceFlags) register(cmd *cobra.Command) {
@@ -89,7 +97,9 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 	case s.from != "" && promURL != "":
 		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
 	case s.from != "":
-		o.Snapshot, o.SnapshotName, o.SnapshotKind = os.DirFS(s.from), s.from, "snapshot"
+		o.Snapshot, o.SnapshotName, o.SnapshotKind, o.SnapshotRead = os.DirFS(s.from), s.from, "snapshot", s.read
+	case s.fleet:
+		// The servers are read by collect.RunFleet.
 	case promURL != "":
 		opts := a.cfg.Prometheus.HTTPOptions()
 		if err := opts.Validate(); err != nil {
@@ -170,9 +180,12 @@ dashboard, or --dashboards files) are read alongside a live Prometheus.
 // auditReport audits what the flags and configuration name, a fleet of servers or one
 // source, and judges it; audit and check report alike.
 func (a *app) auditReport(ctx context.Context, src sourceFlags, now time.Time) (report.Report, error) {
-	rep, fleet, err := a.auditFleet(ctx, src, now)
-	if err != nil || fleet {
-		return rep, err
+	fo, err := a.fleetSources(&src)
+	if err != nil {
+		return report.Report{}, err
+	}
+	if fo != nil {
+		return a.auditFleet(ctx, src, fo, now)
 	}
 	res, all, policy, err := a.collect(ctx, src)
 	if err != nil {

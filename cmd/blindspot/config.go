@@ -42,6 +42,8 @@ type Config struct {
 	Fleet        []FleetSourceConfig `mapstructure:"-"`
 	Alertmanager SourceConfig        `mapstructure:"alertmanager"`
 	Routing      RoutingConfig       `mapstructure:"routing"`
+	// FleetConcurrency bounds how many servers of a fleet are read at once (0: the default).
+	FleetConcurrency int `mapstructure:"fleet_concurrency"`
 }
 
 // RoutingConfig says which alerts are critical, which receivers page and who owns an alert,

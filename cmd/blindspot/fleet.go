@@ -210,7 +210,10 @@ func (c Config) fleetOptions() (*collect.FleetOptions, error) {
 	if _, single := c.singleFleetSource(); single {
 		return nil, nil
 	}
-	o := &collect.FleetOptions{}
+	if c.FleetConcurrency < 0 {
+		return nil, fmt.Errorf("fleet_concurrency %d: want the number of servers read at once, at least 1", c.FleetConcurrency)
+	}
+	o := &collect.FleetOptions{Concurrency: c.FleetConcurrency}
 	for _, f := range c.Fleet {
 		o.Sources = append(o.Sources, f.source())
 	}

@@ -52,6 +52,19 @@ func TestFleetConfig(t *testing.T) {
 		}
 	})
 
+	t.Run("fleet_concurrency bounds how many servers are read at once; unset, the collector's default applies.", func(t *testing.T) {
+		cleanEnv(t)
+		for yaml, want := range map[string]int{fleetYAML: 0, fleetYAML + "fleet_concurrency: 1\n": 1} {
+			cfg, _, err := loadConfig(writeConfig(t, yaml), true, globalFlags(), flagKeys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o, err := cfg.fleetOptions(); err != nil || o.Concurrency != want {
+				t.Errorf("concurrency %+v (err %v), want %d", o, err, want)
+			}
+		}
+	})
+
 	t.Run("A mistake in an entry is one error naming the file, the line and the entry's key.", func(t *testing.T) {
 		cleanEnv(t)
 		for body, want := range map[string]string{

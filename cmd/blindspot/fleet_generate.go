@@ -23,22 +23,30 @@ import (
 // lack the external labels, they would never fire). It returns
 // the files, the directories blindspot manages under the output directory, and false when
 // the configuration names one plain server.
-func (a *app) fleetFiles(ctx context.Context, src sourceFlags, gopts generate.Options) ([]generate.File, []string, bool, error) {
-	fo, err := a.cfg.fleetOptions()
+func (a *app) fleetFiles(ctx context.Context, src *sourceFlags, gopts generate.Options) ([]generate.File, []string, bool, error) {
+	fo, err := a.fleetSources(src)
 	if err != nil {
-		return nil, nil, true, usageError(err)
+		return nil, nil, true, err
 	}
 	if fo == nil {
 		return nil, nil, false, nil
 	}
-	if err := fleetExclusive(src, a.cfg); err != nil {
+	if _, _, err := a.cfg.checkSuite(nil); err != nil {
 		return nil, nil, true, usageError(err)
 	}
-	all, policy, err := a.cfg.checkSuite(nil)
+	shared, err := a.fleetShared(ctx, *src)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	if f := unreadable(shared.Inventory.Sources); len(f) > 0 {
+		return nil, nil, true, notGenerating(f)
+	}
+	all, policy, err := a.cfg.checkSuite(shared.Dashboards)
 	if err != nil {
 		return nil, nil, true, usageError(err)
 	}
 	fo.Logger = a.logger
+	fo.Shared = shared.Inventory
 	ruler := slices.ContainsFunc(fo.Sources, func(s collect.FleetSource) bool { return s.Role == collect.RoleRuler })
 	var (
 		files    []generate.File
@@ -64,7 +72,7 @@ func (a *app) fleetFiles(ctx context.Context, src sourceFlags, gopts generate.Op
 		p := policy
 		p.Scope = m.Scope
 		res := checks.Run(m.Inventory, all, p)
-		owned := slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !m.Owns(f) })
+		owned := slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !m.Owns(f) || unclaimedSecret(f) })
 		// The generators see the findings without the member's keys: a member's bundle is
 		// deployed to that member alone.
 		for i := range owned {

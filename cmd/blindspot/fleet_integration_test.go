@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
@@ -121,6 +122,54 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 		}
 	})
 
+	t.Run("A snapshot of the fleet is audited, checked and generated from offline as the same fleet: the same findings with the same IDs.", func(t *testing.T) {
+		fleet := args[3:] // the --prometheus-url flags
+		snap, live := settledSnapshot(t, fleet, fleet)
+		m := readManifest(t, snap)
+		var names []string
+		for _, s := range m.Sources {
+			names = append(names, s.Name)
+			if s.Kind != snapshot.KindPrometheus || s.Fleet == nil || s.Fleet.Kind != "prometheus" || len(s.Responses) == 0 {
+				t.Errorf("manifest source %+v, want a prometheus server of the fleet with its answers", s)
+			}
+		}
+		if !slices.Equal(names, []string{"eu", "us", "ap"}) {
+			t.Errorf("manifest sources %v, want eu, us and ap in the configured order", names)
+		}
+		sameAudit(t, live, auditJSON(t, exitOK, "--from", snap))
+
+		liveCheck, _, _ := cli(t, append([]string{"check", "--fail-on", "warning"}, fleet...)...)
+		offlineCheck, _, _ := cli(t, "check", "--fail-on", "warning", "--from", snap)
+		if liveCheck != exitFindings || offlineCheck != liveCheck {
+			t.Errorf("check exits %d live and %d offline, want %d for both", liveCheck, offlineCheck, exitFindings)
+		}
+
+		liveDir, offlineDir := t.TempDir(), t.TempDir()
+		if code, _, stderr := cli(t, append([]string{"generate", "--out", liveDir}, fleet...)...); code != exitOK {
+			t.Fatalf("live generate: exit %d: %s", code, stderr)
+		}
+		if code, _, stderr := cli(t, "generate", "--out", offlineDir, "--from", snap); code != exitOK {
+			t.Fatalf("offline generate: exit %d: %s", code, stderr)
+		}
+		liveFiles, offlineFiles := filesUnder(t, liveDir), filesUnder(t, offlineDir)
+		if _, ok := offlineFiles["us/rules/api.yaml"]; !ok || !mapsEqual(liveFiles, offlineFiles) {
+			t.Errorf("offline generation wrote %v, live %v", slices.Sorted(maps.Keys(offlineFiles)), slices.Sorted(maps.Keys(liveFiles)))
+		}
+	})
+
+	t.Run("A snapshot of a fleet with a server down is partial, and so is its offline audit, naming the server.", func(t *testing.T) {
+		down := "http://" + servers.FreeAddress(t)
+		snap := filepath.Join(t.TempDir(), "snap")
+		code, _, stderr := cli(t, "snapshot", "--out", snap, "--prometheus-url", "eu="+eu.URL, "--prometheus-url", "dead="+down)
+		if code != exitSource || !strings.Contains(stderr, "snapshot is partial: could not read dead "+down) {
+			t.Fatalf("snapshot: exit %d, want %d naming the dead server; stderr: %s", code, exitSource, stderr)
+		}
+		code, _, stderr = cli(t, "audit", "--from", snap)
+		if code != exitSource || !strings.Contains(stderr, "partial report: could not read dead "+down) {
+			t.Errorf("offline audit: exit %d, want %d naming the dead server; stderr: %s", code, exitSource, stderr)
+		}
+	})
+
 	t.Run("One server named in a list is audited as before: no source key, the same finding IDs.", func(t *testing.T) {
 		path := writeConfig(t, "prometheus:\n  - name: us\n    url: "+us.URL+"\n")
 		_, listOut, stderr := cli(t, "--config", path, "audit", "--format", "json")
@@ -180,6 +229,16 @@ func TestFleetThroughThanos(t *testing.T) {
 		}
 	})
 
+	t.Run("A snapshot of a Thanos Query holds its stores and is audited offline as the same fleet.", func(t *testing.T) {
+		snap, live := settledSnapshot(t, []string{"--config", config}, []string{"--config", config})
+		m := readManifest(t, snap)
+		if len(m.Sources) != 1 || m.Sources[0].Fleet == nil || m.Sources[0].Fleet.Kind != "thanos" ||
+			!slices.ContainsFunc(m.Sources[0].Responses, func(r snapshot.Response) bool { return r.Part == "stores" && r.Status == 200 }) {
+			t.Fatalf("manifest %+v, want the Thanos source with its stores", m.Sources)
+		}
+		sameAudit(t, live, auditJSON(t, exitOK, "--from", snap))
+	})
+
 	t.Run("With a Thanos Ruler in the fleet, each cluster's generated rules select that cluster, and loaded into the ruler they close that cluster's gaps.", func(t *testing.T) {
 		ruler := servers.StartRuler(t, thanos, q)
 		fleet := writeConfig(t, "prometheus:\n  - name: global\n    kind: thanos\n    url: "+q.URL+
@@ -234,6 +293,14 @@ func TestFleetThroughThanos(t *testing.T) {
 		rep := decodeReport(t, []byte(out))
 		if rep.Sources[0].OK || !slices.ContainsFunc(rep.Sources[0].Errors, func(e report.SourceError) bool { return e.Part == "stores" }) {
 			t.Errorf("source = %+v, want an error on part stores", rep.Sources[0])
+		}
+
+		snap := filepath.Join(t.TempDir(), "snap")
+		if code, _, stderr := cli(t, "--config", config, "snapshot", "--out", snap); code != exitSource || !strings.Contains(stderr, sidecarB.GRPCAddress) {
+			t.Fatalf("snapshot: exit %d, want %d naming the store; stderr: %s", code, exitSource, stderr)
+		}
+		if code, _, stderr := cli(t, "audit", "--from", snap); code != exitSource || !strings.Contains(stderr, sidecarB.GRPCAddress) || !strings.Contains(stderr, `cluster="b"`) {
+			t.Errorf("offline audit: exit %d, want %d naming the unhealthy store; stderr: %s", code, exitSource, stderr)
 		}
 	})
 }

@@ -108,7 +108,7 @@ Exit codes:
 			if err != nil {
 				return usageError(err)
 			}
-			files, managed, fleet, err := a.fleetFiles(cmd.Context(), src, gopts)
+			files, managed, fleet, err := a.fleetFiles(cmd.Context(), &src, gopts)
 			if err != nil {
 				return err
 			}

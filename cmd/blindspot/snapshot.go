@@ -22,6 +22,8 @@ endpoint) and a manifest (time, server URL without credentials, blindspot versio
 directory. With a Loki configured, it also writes the streams and the secret hits found (masked
 examples only: raw log lines are never stored); with a Grafana configured, every dashboard as
 Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline with the same findings.
+Of a fleet (several servers configured) it writes every server's answers, each with its
+name, kind, role and member labels, and the offline audit judges the same fleet.
 
 ` + exitCodesHelp,
 		Example: `  blindspot snapshot --prometheus-url http://localhost:9090 --out ./snap
@@ -31,8 +33,12 @@ Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline wi
 			if out == "" {
 				return usageError(errors.New("--out DIR is required"))
 			}
-			if len(a.cfg.Fleet) > 0 && a.cfg.Prometheus.URL == "" {
-				return usageError(errors.New("snapshot reads one server, and several are configured: name one with --prometheus-url URL"))
+			fo, err := a.cfg.fleetOptions()
+			if err != nil {
+				return usageError(err)
+			}
+			if fo != nil {
+				return a.snapshotFleet(cmd.Context(), fo, out)
 			}
 			if a.cfg.Prometheus.URL == "" {
 				return usageError(errors.New("no Prometheus to snapshot: set --prometheus-url, BLINDSPOT_PROMETHEUS_URL or prometheus.url"))
@@ -58,16 +64,8 @@ Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline wi
 			for _, r := range res.Recorder.Responses() {
 				m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
 			}
-			// Loki is stored as what was collected (masked), never as raw answers.
 			failed := slices.DeleteFunc(slices.Clone(res.Inventory.Sources), analyze.Source.OK)
-			if res.Loki != nil {
-				lokiSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "loki" })]
-				m.Sources = append(m.Sources, snapshot.Source{Name: lokiSrc.Name, Kind: snapshot.KindLoki, URL: lokiSrc.URL, Loki: res.Loki})
-			}
-			if res.Grafana != nil {
-				grafanaSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "grafana" })]
-				m.Sources = append(m.Sources, snapshot.Source{Name: grafanaSrc.Name, Kind: snapshot.KindGrafana, URL: grafanaSrc.URL, Grafana: res.Grafana})
-			}
+			m.Sources = append(m.Sources, collectedSources(res)...)
 			// An Alertmanager is stored as its raw answers, like the Prometheus.
 			if res.Alertmanager != nil {
 				amSrc := snapshot.Source{Name: "alertmanager", Kind: snapshot.KindAlertmanager, URL: res.Alertmanager.URL}
@@ -80,17 +78,7 @@ Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline wi
 				return usageError(err)
 			}
 			fmt.Fprintf(a.stdout, "wrote snapshot of %s to %s (%d endpoints, %d errors)\n", src.URL, out, len(m.Sources[0].Responses), len(src.Errors))
-			if res.Loki != nil {
-				fmt.Fprintf(a.stdout, "with Loki %s (%d streams, %d secret hits, %d errors)\n",
-					m.Sources[1].URL, len(res.Loki.Logs.Streams), len(res.Loki.Logs.Secrets), len(res.Loki.Errors))
-			}
-			if res.Grafana != nil {
-				errs := 0
-				if res.Grafana.Err != nil {
-					errs = 1
-				}
-				fmt.Fprintf(a.stdout, "with Grafana %s (%d dashboards, %d errors)\n", m.Sources[slices.IndexFunc(m.Sources, func(s snapshot.Source) bool { return s.Kind == snapshot.KindGrafana })].URL, len(res.Grafana.Dashboards), errs)
-			}
+			a.printCollected(m, res)
 			if res.Alertmanager != nil {
 				fmt.Fprintf(a.stdout, "with Alertmanager %s (%d endpoints)\n", res.Alertmanager.URL, len(res.Alertmanager.Responses))
 			}
@@ -102,4 +90,37 @@ Grafana answered it. ` + "`blindspot audit --from DIR`" + ` audits it offline wi
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the snapshot to (created if missing)")
 	return cmd
+}
+
+// collectedSources are the sources of a snapshot whose raw answers are not stored: a Loki as
+// what was collected (masked), never as raw answers; a Grafana as the dashboards it answered.
+func collectedSources(res *collect.Result) []snapshot.Source {
+	var out []snapshot.Source
+	if res.Loki != nil {
+		lokiSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "loki" })]
+		out = append(out, snapshot.Source{Name: lokiSrc.Name, Kind: snapshot.KindLoki, URL: lokiSrc.URL, Loki: res.Loki})
+	}
+	if res.Grafana != nil {
+		grafanaSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "grafana" })]
+		out = append(out, snapshot.Source{Name: grafanaSrc.Name, Kind: snapshot.KindGrafana, URL: grafanaSrc.URL, Grafana: res.Grafana})
+	}
+	return out
+}
+
+// printCollected says what the snapshot holds of Loki and Grafana.
+func (a *app) printCollected(m snapshot.Manifest, res *collect.Result) {
+	url := func(kind string) string {
+		return m.Sources[slices.IndexFunc(m.Sources, func(s snapshot.Source) bool { return s.Kind == kind })].URL
+	}
+	if res.Loki != nil {
+		fmt.Fprintf(a.stdout, "with Loki %s (%d streams, %d secret hits, %d errors)\n",
+			url(snapshot.KindLoki), len(res.Loki.Logs.Streams), len(res.Loki.Logs.Secrets), len(res.Loki.Errors))
+	}
+	if res.Grafana != nil {
+		errs := 0
+		if res.Grafana.Err != nil {
+			errs = 1
+		}
+		fmt.Fprintf(a.stdout, "with Grafana %s (%d dashboards, %d errors)\n", url(snapshot.KindGrafana), len(res.Grafana.Dashboards), errs)
+	}
 }

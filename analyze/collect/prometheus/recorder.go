@@ -40,8 +40,14 @@ var endpoints = []endpoint{
 	{Part: analyze.PartAlertmanagers, Path: "/api/v1/alertmanagers", Optional: true},
 }
 
+// recordedOnly are endpoints Collect does not read but a fleet's source does (a Thanos
+// Query's stores): recorded for snapshots and replayed from them.
+var recordedOnly = []endpoint{
+	{Part: analyze.PartStores, Path: "/api/v1/stores"},
+}
+
 func partOf(path string) (analyze.Part, bool) {
-	for _, e := range endpoints {
+	for _, e := range slices.Concat(endpoints, recordedOnly) {
 		if strings.HasSuffix(path, e.Path) {
 			return e.Part, true
 		}
@@ -143,7 +149,7 @@ func (r *Recorder) Responses() []Response {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []Response
-	for _, e := range endpoints {
+	for _, e := range slices.Concat(endpoints, recordedOnly) {
 		start := len(out)
 		for key, resp := range r.resp {
 			if key.part == e.Part {

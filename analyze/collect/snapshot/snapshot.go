@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -41,6 +42,9 @@ const FormatVersion = 1
 //	                                  manifest entry has kind "grafana" and names it as "file"
 //	DIR/alertmanager/<part>.json      raw response body of an Alertmanager endpoint
 //	                                  (/api/v2/status, /api/v2/silences), kind "alertmanager"
+//
+// A snapshot of a fleet has one source of kind "prometheus" per server, named as configured,
+// each with a "fleet" entry (FleetServer) saying how it was audited.
 //
 // A Loki's raw answers are not stored: they hold log lines, and log lines may hold secrets.
 // Its file holds the streams and the secret hits with masked examples only.
@@ -74,6 +78,40 @@ type Source struct {
 	Loki *loki.Result `json:"-"`
 	// Grafana is what was read from a Grafana: written to File, and read back from it.
 	Grafana *grafana.Result `json:"-"`
+	// Fleet says how a Prometheus source was audited as a server of a fleet; absent for the
+	// one server of a single-server snapshot. A snapshot with such sources is audited as the
+	// same fleet.
+	Fleet *FleetServer `json:"fleet,omitempty"`
+}
+
+// FleetServer is what a fleet's configuration said of one of its servers.
+type FleetServer struct {
+	// Kind is prometheus, thanos or mimir.
+	Kind string `json:"kind"`
+	// Role is ruler for a server whose rules cover every member, empty otherwise.
+	Role string `json:"role,omitempty"`
+	// MemberLabels are the external labels that split a Thanos source into members.
+	MemberLabels []string `json:"member_labels,omitempty"`
+}
+
+// IsFleet reports whether the snapshot was taken of a fleet.
+func (m Manifest) IsFleet() bool {
+	return slices.ContainsFunc(m.Sources, func(s Source) bool { return s.Fleet != nil })
+}
+
+// checkNames refuses source names that would share a directory or leave the snapshot's.
+func checkNames(m Manifest) error {
+	seen := map[string]bool{}
+	for _, src := range m.Sources {
+		if src.Name == "" || src.Name == "." || src.Name == ".." || strings.ContainsAny(src.Name, `/\`) {
+			return fmt.Errorf("source name %q cannot name a directory of the snapshot", src.Name)
+		}
+		if seen[src.Name] {
+			return fmt.Errorf("two sources are named %q", src.Name)
+		}
+		seen[src.Name] = true
+	}
+	return nil
 }
 
 // GrafanaFile is the content of a Grafana source's file: every dashboard as Grafana answered
@@ -198,6 +236,9 @@ func Write(dir string, m Manifest) error {
 			return fmt.Errorf("writing snapshot to %s: directory is not empty and holds no snapshot (%s)", dir, ManifestFile)
 		}
 	}
+	if err := checkNames(m); err != nil {
+		return fmt.Errorf("writing snapshot to %s: %w", dir, err)
+	}
 	m.Version = FormatVersion
 	for i := range m.Sources {
 		src := &m.Sources[i]
@@ -296,8 +337,22 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 	if len(m.Sources) == 0 {
 		return nil, fmt.Errorf("snapshot %s: %s lists no sources", name, ManifestFile)
 	}
+	if err := checkNames(m); err != nil {
+		return nil, fmt.Errorf("snapshot %s: invalid %s: %w", name, ManifestFile, err)
+	}
+	if m.IsFleet() {
+		// A server without its fleet entry would be read as a source every member shares.
+		for _, src := range m.Sources {
+			if src.Kind == KindPrometheus && src.Fleet == nil {
+				return nil, fmt.Errorf("snapshot %s: invalid %s: source %q of a fleet's snapshot has no fleet entry", name, ManifestFile, src.Name)
+			}
+		}
+	}
 	for i := range m.Sources {
 		src := &m.Sources[i]
+		if src.Fleet != nil && src.Kind != KindPrometheus {
+			return nil, fmt.Errorf("snapshot %s: source %q of kind %q cannot be a server of a fleet", name, src.Name, src.Kind)
+		}
 		switch src.Kind {
 		case KindPrometheus, KindAlertmanager:
 		case KindLoki:

@@ -1,0 +1,50 @@
+package collect
+
+import (
+	"slices"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+)
+
+// SnapshotFleet returns the servers of a fleet a snapshot holds, answered from their recorded
+// responses, in the order the snapshot lists them; none for a single-server snapshot.
+func SnapshotFleet(m snapshot.Manifest) []FleetSource {
+	var out []FleetSource
+	for _, src := range m.Sources {
+		if src.Fleet == nil {
+			continue
+		}
+		replay := snapshot.Responses(src)
+		if replay == nil {
+			replay = []prometheus.Response{} // a server that answered nothing is still replayed
+		}
+		out = append(out, FleetSource{
+			Name:         src.Name,
+			Kind:         SourceKind(src.Fleet.Kind),
+			Role:         src.Fleet.Role,
+			HTTP:         httpconfig.Options{URL: src.URL},
+			MemberLabels: slices.Clone(src.Fleet.MemberLabels),
+			Replay:       replay,
+		})
+	}
+	return out
+}
+
+// SnapshotSource describes a fleet source in a snapshot's manifest, with the answers it gave.
+func SnapshotSource(s FleetSource, responses []prometheus.Response) snapshot.Source {
+	src := snapshot.Source{
+		Name:  s.Name,
+		Kind:  snapshot.KindPrometheus,
+		URL:   s.HTTP.BaseURL(),
+		Fleet: &snapshot.FleetServer{Kind: string(s.Kind), Role: s.Role, MemberLabels: s.MemberLabels},
+	}
+	if src.Fleet.Kind == "" {
+		src.Fleet.Kind = string(KindPrometheus)
+	}
+	for _, r := range responses {
+		src.Responses = append(src.Responses, snapshot.Response{Response: r})
+	}
+	return src
+}
