@@ -2,7 +2,6 @@ package alertmanager_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +17,9 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/alertmanager"
+	"github.com/blindspot-dev/blindspot/internal/golden"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata (review the diff!)")
 
 // inventory has jobs of two teams, one with a name that needs quoting, and one without team.
 func inventory() *analyze.Inventory {
@@ -70,18 +68,7 @@ func TestRoutes(t *testing.T) {
 			t.Error("a second render differs")
 		}
 		path := filepath.Join("testdata", "routes.yaml")
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("differs from %s (go test -update rewrites it):\n%s", path, got)
-		}
+		golden.Check(t, path, got)
 	})
 
 	t.Run("Alertmanager's routing tree sends each alert where the design says.", func(t *testing.T) {

@@ -2,8 +2,6 @@ package dashboards
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,10 +13,9 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/output"
+	"github.com/blindspot-dev/blindspot/internal/golden"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const hostileJob = `a"} or vector(1) #`
 
@@ -106,23 +103,8 @@ func parseGrafanaPromQL(t *testing.T, expr string) parser.Expr {
 func TestGoldenFiles(t *testing.T) {
 	t.Run("The dashboards of a small matrix with a hostile job name match the golden files.", func(t *testing.T) {
 		for name, content := range generateFixture(t) {
-			golden := filepath.Join("testdata", filepath.FromSlash(name))
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, content, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if string(want) != string(content) {
-				t.Errorf("%s differs from %s (run with -update and review the diff)", name, golden)
-			}
+			goldenPath := filepath.Join("testdata", filepath.FromSlash(name))
+			golden.Check(t, goldenPath, content)
 		}
 	})
 }

@@ -2,8 +2,6 @@ package fluentbit
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -12,10 +10,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/internal/golden"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func secretPatterns(t *testing.T) []rulesets.SecretPattern {
 	t.Helper()
@@ -36,20 +33,8 @@ func TestGoldenFiles(t *testing.T) {
 			t.Fatalf("files: %v", paths(files))
 		}
 		for _, f := range files {
-			golden := filepath.Join("testdata", path.Base(f.Path))
-			if *update {
-				if err := os.WriteFile(golden, f.Content, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				continue
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if !bytes.Equal(f.Content, want) {
-				t.Errorf("%s differs from %s (run go test -update and review the diff)", f.Path, golden)
-			}
+			goldenPath := filepath.Join("testdata", path.Base(f.Path))
+			golden.Check(t, goldenPath, f.Content)
 		}
 	})
 }

@@ -2,8 +2,6 @@ package pipelines
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,10 +16,9 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/secrets"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/output"
+	"github.com/blindspot-dev/blindspot/internal/golden"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func patterns(t *testing.T) []rulesets.SecretPattern {
 	t.Helper()
@@ -79,23 +76,8 @@ func TestGolden(t *testing.T) {
 			var paths []string
 			for _, f := range files {
 				paths = append(paths, f.Path)
-				golden := filepath.Join("testdata", c.dir, filepath.FromSlash(f.Path))
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, f.Content, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(f.Content, want) {
-					t.Errorf("%s differs from %s (go test -update rewrites it):\n%s", f.Path, golden, f.Content)
-				}
+				goldenPath := filepath.Join("testdata", c.dir, filepath.FromSlash(f.Path))
+				golden.Check(t, goldenPath, f.Content)
 			}
 			want := []string{LokiRulesPath, AlloyPath, OtelcolPath, PromtailPath, VectorPath}
 			if !slices.Equal(paths, want) {

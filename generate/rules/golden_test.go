@@ -2,7 +2,6 @@ package rules
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,9 +12,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var (
 	formats = []string{FormatPrometheus, FormatOperator}
@@ -68,7 +66,7 @@ func TestGoldenFiles(t *testing.T) {
 // that is no longer generated fails the test too.
 func compareDir(t *testing.T, dir string, want map[string][]byte) {
 	t.Helper()
-	if *update {
+	if golden.Updating() {
 		if filepath.Base(dir) != "plan" {
 			if err := os.RemoveAll(dir); err != nil {
 				t.Fatal(err)

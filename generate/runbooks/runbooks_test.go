@@ -2,8 +2,6 @@ package runbooks_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,10 +15,9 @@ import (
 	"github.com/blindspot-dev/blindspot/generate"
 	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/runbooks"
+	"github.com/blindspot-dev/blindspot/internal/golden"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const (
 	hostileJob  = `a"} or vector(1) #`
@@ -121,19 +118,8 @@ func TestRender(t *testing.T) {
 			if err != nil || !bytes.Equal(again.Content, f.Content) {
 				t.Errorf("a second rendering differs (%v)", err)
 			}
-			golden := filepath.Join("testdata", name+".md")
-			if *update {
-				if err := os.WriteFile(golden, f.Content, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(f.Content, want) {
-				t.Errorf("%s differs (run go test -update and review the diff); got:\n%s", golden, f.Content)
-			}
+			goldenPath := filepath.Join("testdata", name+".md")
+			golden.Check(t, goldenPath, f.Content)
 		})
 	}
 

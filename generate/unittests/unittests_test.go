@@ -3,7 +3,6 @@ package unittests_test
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,10 +14,9 @@ import (
 
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
+	goldenfile "github.com/blindspot-dev/blindspot/internal/golden"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata (review the diff!)")
 
 func expr(t *testing.T, s string) parser.Expr {
 	t.Helper()
@@ -157,18 +155,7 @@ func write(t *testing.T, path string, content []byte) {
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		write(t, path, got)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestRenderHandBuiltRuleFile(t *testing.T) {
