@@ -2,7 +2,8 @@
 # Installs the real servers the integration tests run against, when they are missing:
 #   - Prometheus 3.x and promtool built from the pinned module version, cached outside the repo
 #     under $BLINDSPOT_CACHE (default ~/.cache/blindspot), keyed by version;
-#   - Loki v1.6.1 (the last Apache-2.0 release), built the same way into $BLINDSPOT_CACHE;
+#   - Loki v1.6.1 (the last Apache-2.0 release), built the same way into $BLINDSPOT_CACHE, and its
+#     Promtail, which runs the generated pipeline stages (--stdin --dry-run);
 #   - Debian's prometheus (2.x), prometheus-node-exporter and prometheus-pushgateway;
 #   - Debian's luajit, the Lua Fluent Bit embeds, to run the generated masking filter;
 #   - Debian's chromium, driven headless by the browser tests of the HTML report.
@@ -87,6 +88,11 @@ if [ ! -x "$loki_dir/loki" ]; then
     build_with_replaces loki github.com/grafana/loki "$loki_version" 1.14 "$loki_dir/loki" \
     github.com/grafana/loki/cmd/loki
 fi
+if [ ! -x "$loki_dir/promtail" ]; then
+  EXTRA_REQUIRES=$'github.com/modern-go/reflect2 v1.0.2\ngithub.com/json-iterator/go v1.1.12' \
+    build_with_replaces promtail github.com/grafana/loki "$loki_version" 1.14 "$loki_dir/promtail" \
+    github.com/grafana/loki/cmd/promtail
+fi
 
 # Thanos: without the slicelabels tag every sidecar panics on Query's first call.
 thanos_version=v0.42.4
@@ -116,6 +122,7 @@ printf 'export BLINDSPOT_TEST_PROMTOOL3=%q\n' "$prom3_dir/promtool"
 printf 'export BLINDSPOT_TEST_PROMETHEUS2=%q\n' /usr/bin/prometheus
 printf 'export BLINDSPOT_TEST_PROMTOOL2=%q\n' /usr/bin/promtool
 printf 'export BLINDSPOT_TEST_LOKI=%q\n' "$loki_dir/loki"
+printf 'export BLINDSPOT_TEST_PROMTAIL=%q\n' "$loki_dir/promtail"
 printf 'export BLINDSPOT_TEST_NODE_EXPORTER=%q\n' /usr/bin/prometheus-node-exporter
 printf 'export BLINDSPOT_TEST_PUSHGATEWAY=%q\n' /usr/bin/prometheus-pushgateway
 printf 'export BLINDSPOT_TEST_LUAJIT=%q\n' /usr/bin/luajit

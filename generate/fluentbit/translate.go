@@ -1,418 +1,200 @@
 package fluentbit
 
 import (
-	"errors"
 	"fmt"
 	"regexp/syntax"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
-// Lua patterns (what Fluent Bit's embedded LuaJIT matches with) have single-byte items with
-// the quantifiers * + - ?, sets, captures, frontiers and anchors at either end, but no
-// alternation and no quantified groups. A regular expression is translated into one Lua
-// pattern per way through its alternations and optional groups; whatever has no Lua form is
-// an error that names the construct.
+// Lua patterns have no alternation, no quantified groups and no bounded repetition, so they
+// cannot express every RE2 expression, and a set of Lua patterns run one after the other does
+// not pick the matches RE2 picks (leftmost, then first alternative). The filter therefore
+// carries the expressions themselves: each is compiled by Go's regexp/syntax into the very
+// program Go's regexp runs, and masking.lua runs that program with a port of Go's
+// backtracking matcher (regexp/backtrack.go). Every RE2 construct is an instruction of that
+// program, so every expression is translated, and matched exactly as Go matches it.
 
-// maxVariants bounds the number of Lua patterns one expression may expand into.
-const maxVariants = 256
-
-// maxOptional is the most optional copies a bounded repetition {n,m} is expanded into. LuaJIT
-// nests one call per optional item and gives up beyond 200 ("pattern too complex"), so a
-// larger upper bound is widened to {n,}: the Lua pattern then masks an over-long run the
-// regular expression would leave alone, which errs on the side of masking.
-const maxOptional = 12
-
-// byteSet is the set of bytes one Lua item matches.
-type byteSet [256]bool
-
-type pieceKind int
-
+// Operations of a program in masking.lua. Go's four rune instructions (a class, one rune,
+// any rune, any rune but newline) are one: a set of rune ranges.
 const (
-	pieceItem         pieceKind = iota // one byte of set, quantified by quant
-	pieceCapOpen                       // start of the secret: a position capture
-	pieceCapClose                      // end of the secret: a position capture
-	pieceBegin                         // ^
-	pieceEnd                           // $
-	pieceWordBoundary                  // \b, resolved to a frontier once its neighbours are known
+	opAlt   = 0 // try out, then arg
+	opCap   = 1 // record the position in capture slot arg
+	opEmpty = 2 // zero-width assertion: arg holds syntax.EmptyOp bits
+	opMatch = 3
+	opFail  = 4
+	opNop   = 5
+	opRune  = 6 // one rune in set arg
 )
 
-type piece struct {
-	kind  pieceKind
-	set   byteSet
-	quant string // "", "*", "+", "-", "?"
+// maxInstructions bounds a program: the matcher remembers which (instruction, position)
+// pairs failed, so memory and time per line grow with it.
+const maxInstructions = 10000
+
+// program is a compiled expression as masking.lua reads it. Instruction indices and set
+// indices are 1-based, as Lua arrays are.
+type program struct {
+	Start   int
+	NumCap  int // capture slots, two per group and two for the whole match
+	Op      []int
+	Out     []int
+	Arg     []int
+	Sets    [][]rune // rune ranges, lo and hi inclusive, in pairs
+	setKeys map[string]int
+	// First is a Lua pattern set of the bytes a match can start with, "" when any can (the
+	// expression may match the empty string, or its first rune may be an invalid byte).
+	First string
 }
 
-type variant []piece
-
-// translation is the Lua form of one regular expression.
-type translation struct {
-	patterns []string
-	notes    []string // where the Lua patterns are looser than the expression
-}
-
-// translateRegex turns an RE2 expression into Lua patterns. With secret set, every pattern
-// must hold exactly one capture (the secret), which becomes a pair of position captures.
-func translateRegex(expr string, secret bool) (translation, error) {
+// compileRegex compiles expr exactly as Go's regexp.Compile does.
+func compileRegex(expr string) (*program, error) {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return translation{}, fmt.Errorf("parsing: %w", err)
+		return nil, fmt.Errorf("parsing: %w", err)
 	}
-	tr := &translator{}
-	vs, err := tr.node(re)
+	prog, err := syntax.Compile(re.Simplify())
 	if err != nil {
-		return translation{}, err
+		return nil, fmt.Errorf("compiling: %w", err)
 	}
-	var out translation
-	seen := map[string]bool{}
-	for _, v := range vs {
-		p, err := render(v, secret)
-		if err != nil {
-			return translation{}, err
-		}
-		if !seen[p] {
-			seen[p] = true
-			out.patterns = append(out.patterns, p)
-		}
+	if len(prog.Inst) > maxInstructions {
+		return nil, fmt.Errorf("%d instructions, more than the %d the Lua matcher accepts", len(prog.Inst), maxInstructions)
 	}
-	out.notes = tr.notes
-	return out, nil
-}
-
-type translator struct {
-	notes []string
-}
-
-func (tr *translator) note(format string, args ...any) {
-	n := fmt.Sprintf(format, args...)
-	for _, m := range tr.notes {
-		if m == n {
-			return
-		}
-	}
-	tr.notes = append(tr.notes, n)
-}
-
-func single(set byteSet) []variant { return []variant{{{kind: pieceItem, set: set}}} }
-
-func (tr *translator) node(re *syntax.Regexp) ([]variant, error) {
-	switch re.Op {
-	case syntax.OpEmptyMatch:
-		return []variant{{}}, nil
-	case syntax.OpLiteral:
-		return literal(re)
-	case syntax.OpCharClass:
-		set, err := classSet(re.Rune)
-		if err != nil {
-			return nil, err
-		}
-		return single(set), nil
-	case syntax.OpAnyCharNotNL:
-		var set byteSet
-		for i := range set {
-			set[i] = i != '\n'
-		}
-		return single(set), nil
-	case syntax.OpAnyChar:
-		var set byteSet
-		for i := range set {
-			set[i] = true
-		}
-		return single(set), nil
-	case syntax.OpBeginText:
-		return []variant{{{kind: pieceBegin}}}, nil
-	case syntax.OpEndText:
-		return []variant{{{kind: pieceEnd}}}, nil
-	case syntax.OpBeginLine, syntax.OpEndLine:
-		return nil, errors.New("multi-line anchors (?m) have no Lua form")
-	case syntax.OpWordBoundary:
-		return []variant{{{kind: pieceWordBoundary}}}, nil
-	case syntax.OpNoWordBoundary:
-		return nil, errors.New(`\B has no Lua form`)
-	case syntax.OpCapture:
-		inner, err := tr.node(re.Sub[0])
-		if err != nil {
-			return nil, err
-		}
-		return product([]variant{{{kind: pieceCapOpen}}}, inner, []variant{{{kind: pieceCapClose}}})
-	case syntax.OpConcat:
-		out := []variant{{}}
-		for _, sub := range re.Sub {
-			vs, err := tr.node(sub)
-			if err != nil {
-				return nil, err
-			}
-			if out, err = product(out, vs); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	case syntax.OpAlternate:
-		var out []variant
-		for _, sub := range re.Sub {
-			vs, err := tr.node(sub)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, vs...)
-		}
-		if len(out) > maxVariants {
-			return nil, fmt.Errorf("more than %d alternatives", maxVariants)
-		}
-		return out, nil
-	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
-		min, max := 0, -1
-		if re.Op == syntax.OpPlus {
-			min = 1
-		}
-		if re.Op == syntax.OpQuest {
-			max = 1
-		}
-		return tr.repeat(re, min, max)
-	case syntax.OpRepeat:
-		return tr.repeat(re, re.Min, re.Max)
-	}
-	return nil, fmt.Errorf("%s has no Lua form", re)
-}
-
-// repeat translates sub{min,max} (max -1: unbounded).
-func (tr *translator) repeat(re *syntax.Regexp, min, max int) ([]variant, error) {
-	inner, err := tr.node(re.Sub[0])
-	if err != nil {
-		return nil, err
-	}
-	lazy := re.Flags&syntax.NonGreedy != 0
-	if len(inner) == 1 && len(inner[0]) == 1 && inner[0][0].kind == pieceItem && inner[0][0].quant == "" {
-		item := inner[0][0]
-		var v variant
-		for range min {
-			v = append(v, item)
-		}
-		switch {
-		case max == -1 && min > 0 && !lazy:
-			v[len(v)-1].quant = "+"
-		case max == -1 || max-min > maxOptional:
-			if max != -1 {
-				tr.note("%s: upper bound widened to {%d,}", re, min)
-			}
-			item.quant = "*"
-			if lazy {
-				item.quant = "-"
-			}
-			v = append(v, item)
-		case max > min && lazy:
-			tr.note("%s: lazy bounded repetition widened to {%d,}", re, min)
-			item.quant = "-"
-			v = append(v, item)
+	p := &program{Start: prog.Start + 1, NumCap: prog.NumCap, setKeys: map[string]int{}}
+	for _, inst := range prog.Inst {
+		op, arg := 0, 0
+		switch inst.Op {
+		case syntax.InstAlt, syntax.InstAltMatch:
+			op, arg = opAlt, int(inst.Arg)+1
+		case syntax.InstCapture:
+			op, arg = opCap, int(inst.Arg)
+		case syntax.InstEmptyWidth:
+			op, arg = opEmpty, int(inst.Arg)
+		case syntax.InstMatch:
+			op = opMatch
+		case syntax.InstFail:
+			op = opFail
+		case syntax.InstNop:
+			op = opNop
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			op, arg = opRune, p.set(runeRanges(inst))
 		default:
-			item.quant = "?"
-			for range max - min {
-				v = append(v, item)
-			}
+			return nil, fmt.Errorf("instruction %v has no Lua form", inst.Op)
 		}
-		return []variant{v}, nil
+		p.Op = append(p.Op, op)
+		p.Out = append(p.Out, int(inst.Out)+1)
+		p.Arg = append(p.Arg, arg)
 	}
-	// A group: only a fixed count or an optional group can be spelled out as variants.
-	switch {
-	case min == max:
-		out := []variant{{}}
-		for range min {
-			if out, err = product(out, inner); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	case min == 0 && max == 1:
-		return append(inner, variant{}), nil
-	}
-	return nil, fmt.Errorf("repetition of a group %s has no Lua form", re)
+	p.First = firstBytes(prog)
+	return p, nil
 }
 
-// product concatenates every variant of each list with every variant of the next.
-func product(lists ...[]variant) ([]variant, error) {
-	out := []variant{{}}
-	for _, l := range lists {
-		if len(out)*len(l) > maxVariants {
-			return nil, fmt.Errorf("more than %d alternatives", maxVariants)
-		}
-		next := make([]variant, 0, len(out)*len(l))
-		for _, a := range out {
-			for _, b := range l {
-				v := make(variant, 0, len(a)+len(b))
-				next = append(next, append(append(v, a...), b...))
-			}
-		}
-		out = next
+// runeRanges is the set of runes a rune instruction matches, as inst.MatchRune decides it.
+func runeRanges(inst syntax.Inst) []rune {
+	switch inst.Op {
+	case syntax.InstRuneAny:
+		return []rune{0, unicode.MaxRune}
+	case syntax.InstRuneAnyNotNL:
+		return []rune{0, '\n' - 1, '\n' + 1, unicode.MaxRune}
+	case syntax.InstRune1:
+		return []rune{inst.Rune[0], inst.Rune[0]}
 	}
-	return out, nil
-}
-
-func literal(re *syntax.Regexp) ([]variant, error) {
-	fold := re.Flags&syntax.FoldCase != 0
-	var v variant
-	for _, r := range re.Rune {
-		if r < utf8.RuneSelf {
-			var set byteSet
-			set[r] = true
-			if fold && 'a' <= r|0x20 && r|0x20 <= 'z' {
-				set[r|0x20], set[r&^0x20] = true, true
-			}
-			v = append(v, piece{kind: pieceItem, set: set})
+	if len(inst.Rune) != 1 {
+		return slices.Clone(inst.Rune)
+	}
+	// A single rune, and with (?i) every rune of its case-folding orbit.
+	r0 := inst.Rune[0]
+	runes := []rune{r0}
+	if syntax.Flags(inst.Arg)&syntax.FoldCase != 0 {
+		for r := unicode.SimpleFold(r0); r != r0; r = unicode.SimpleFold(r) {
+			runes = append(runes, r)
+		}
+	}
+	slices.Sort(runes)
+	var out []rune
+	for _, r := range runes {
+		if n := len(out); n > 0 && out[n-1]+1 == r {
+			out[n-1] = r
 			continue
 		}
-		if fold && strings.ToUpper(string(r)) != strings.ToLower(string(r)) {
-			return nil, fmt.Errorf("case-insensitive non-ASCII letter %q has no Lua form", r)
-		}
-		for _, b := range []byte(string(r)) {
-			var set byteSet
-			set[b] = true
-			v = append(v, piece{kind: pieceItem, set: set})
-		}
+		out = append(out, r, r)
 	}
-	return []variant{v}, nil
+	return out
 }
 
-// foldExtras are the non-ASCII runes (?i) adds to ASCII classes: ſ (s) and the Kelvin sign
-// (k). A Lua set is bytewise, so they are left out.
-var foldExtras = map[rune]bool{0x17f: true, 0x212a: true}
+// set returns the 1-based index of ranges in p.Sets, adding it when new: the optional copies
+// of a bounded repetition share one.
+func (p *program) set(ranges []rune) int {
+	var b strings.Builder
+	for _, r := range ranges {
+		b.WriteString(strconv.Itoa(int(r)))
+		b.WriteByte(',')
+	}
+	if i, ok := p.setKeys[b.String()]; ok {
+		return i
+	}
+	p.Sets = append(p.Sets, ranges)
+	p.setKeys[b.String()] = len(p.Sets)
+	return len(p.Sets)
+}
 
-// classSet turns a class into bytes. A class holding every non-ASCII rune (a negated ASCII
-// class) matches every byte of their encodings; any other non-ASCII content has no
-// bytewise form.
-func classSet(ranges []rune) (byteSet, error) {
+// firstBytes is the Lua set of the first bytes of the runes a match can start with, which lets
+// masking.lua skip, with one string.find, the positions where no match can start. It is ""
+// when the expression can match the empty string, or when a match can start with U+FFFD:
+// Go reads an invalid byte as U+FFFD, and a byte that continues a character is a position
+// of its own only after an invalid one, which a set of bytes cannot tell. Every other
+// position it stops at starts a character, as Go steps through the line.
+func firstBytes(prog *syntax.Prog) string {
 	var set byteSet
-	covered, extras := 0, 0
-	for i := 0; i+1 < len(ranges); i += 2 {
-		lo, hi := ranges[i], ranges[i+1]
-		for r := lo; r <= hi && r < utf8.RuneSelf; r++ {
-			set[r] = true
+	seen := map[uint32]bool{}
+	var walk func(pc uint32) bool
+	walk = func(pc uint32) bool {
+		if seen[pc] {
+			return true
 		}
-		if hi >= utf8.RuneSelf {
-			covered += int(hi - max(lo, utf8.RuneSelf) + 1)
-			for x := range foldExtras {
-				if lo <= x && x <= hi {
-					extras++
+		seen[pc] = true
+		inst := prog.Inst[pc]
+		switch inst.Op {
+		case syntax.InstAlt, syntax.InstAltMatch:
+			return walk(inst.Out) && walk(inst.Arg)
+		case syntax.InstCapture, syntax.InstEmptyWidth, syntax.InstNop:
+			return walk(inst.Out)
+		case syntax.InstMatch:
+			return false
+		case syntax.InstFail:
+			return true
+		}
+		ranges := runeRanges(inst)
+		for i := 0; i+1 < len(ranges); i += 2 {
+			lo, hi := ranges[i], ranges[i+1]
+			if lo <= utf8.RuneError && utf8.RuneError <= hi {
+				return false
+			}
+			for r := lo; r <= hi && r < utf8.RuneSelf; r++ {
+				set[r] = true
+			}
+			if hi >= utf8.RuneSelf {
+				// Lead bytes of multi-byte characters.
+				for b := 0xc0; b < 0x100; b++ {
+					set[b] = true
 				}
 			}
 		}
+		return true
 	}
-	switch nonASCII := int(utf8.MaxRune - utf8.RuneSelf + 1); {
-	case covered == extras:
-	case covered+len(foldExtras)-extras >= nonASCII:
-		for b := 0x80; b < 0x100; b++ {
-			set[b] = true
-		}
-	default:
-		return set, errors.New("a class with some non-ASCII characters has no Lua form")
+	if !walk(uint32(prog.Start)) {
+		return ""
 	}
-	return set, nil
+	return setLua(set)
 }
+
+// byteSet is a set of bytes.
+type byteSet [256]bool
 
 func isWord(b int) bool {
 	return '0' <= b && b <= '9' || 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || b == '_'
-}
-
-// side is which side of a word boundary a set lies on: every byte a word byte, none, or mixed.
-type side int
-
-const (
-	sideMixed side = iota
-	sideWord
-	sideNonWord
-)
-
-func sideOf(s byteSet) side {
-	word, nonWord := false, false
-	for b, in := range s {
-		if in {
-			word = word || isWord(b)
-			nonWord = nonWord || !isWord(b)
-		}
-	}
-	switch {
-	case word && !nonWord:
-		return sideWord
-	case nonWord && !word:
-		return sideNonWord
-	}
-	return sideMixed
-}
-
-// neighbour is the side of the byte next to position i in direction d (+1, -1): the items
-// up to the first one every match goes through, captures skipped, must agree. ok is false
-// when they do not or there is no such item.
-func neighbour(v variant, i, d int) (side, bool) {
-	found := sideMixed
-	for j := i + d; j >= 0 && j < len(v); j += d {
-		switch v[j].kind {
-		case pieceCapOpen, pieceCapClose:
-			continue
-		case pieceItem:
-			s := sideOf(v[j].set)
-			if s == sideMixed || found != sideMixed && s != found {
-				return sideMixed, false
-			}
-			found = s
-			if v[j].quant == "" || v[j].quant == "+" {
-				return found, true
-			}
-			continue
-		}
-		return sideMixed, false
-	}
-	return sideMixed, false
-}
-
-// Frontiers for \b: entering a word, leaving one.
-const (
-	frontierWordStart = "%f[%w_]"
-	frontierWordEnd   = "%f[^%w_]"
-)
-
-// render writes one variant as a Lua pattern.
-func render(v variant, secret bool) (string, error) {
-	var b strings.Builder
-	caps := 0
-	for i, p := range v {
-		switch p.kind {
-		case pieceItem:
-			b.WriteString(setLua(p.set))
-			b.WriteString(p.quant)
-		case pieceCapOpen, pieceCapClose:
-			if !secret {
-				return "", errors.New("capture group outside the secret")
-			}
-			caps++
-			b.WriteString("()")
-		case pieceBegin:
-			if i != 0 {
-				return "", errors.New("^ after the start has no Lua form")
-			}
-			b.WriteString("^")
-		case pieceEnd:
-			if i != len(v)-1 {
-				return "", errors.New("$ before the end has no Lua form")
-			}
-			b.WriteString("$")
-		case pieceWordBoundary:
-			// A frontier compares the previous and the current byte with a set; \b is one when
-			// the side of a neighbour every match goes through is known.
-			next, nextSure := neighbour(v, i, 1)
-			prev, prevSure := neighbour(v, i, -1)
-			switch {
-			case nextSure && next == sideWord, prevSure && prev == sideNonWord:
-				b.WriteString(frontierWordStart)
-			case prevSure && prev == sideWord, nextSure && next == sideNonWord:
-				b.WriteString(frontierWordEnd)
-			default:
-				return "", errors.New(`\b between characters that may or may not be word characters has no Lua form`)
-			}
-		}
-	}
-	if secret && caps != 2 {
-		return "", errors.New("a way through the expression without exactly one secret group")
-	}
-	return b.String(), nil
 }
 
 // luaMagic are the bytes that must be escaped with % outside a set.
@@ -432,22 +214,12 @@ func escapeByte(c int, inSet bool) string {
 	return "%" + string([]byte{byte(c)})
 }
 
-// setLua writes a set as a single byte, ".", or a bracketed set, negated when shorter.
+// setLua writes a set as a Lua pattern set, negated when shorter.
 func setLua(s byteSet) string {
 	n := 0
 	for _, in := range s {
 		if in {
 			n++
-		}
-	}
-	switch n {
-	case 256:
-		return "."
-	case 1:
-		for c, in := range s {
-			if in {
-				return escapeByte(c, false)
-			}
 		}
 	}
 	var b strings.Builder
@@ -471,7 +243,7 @@ func setLua(s byteSet) string {
 			end++
 		}
 		if end-c >= 2 {
-			fmt.Fprintf(&b, "%c-%c", c, end)
+			b.Write([]byte{byte(c), '-', byte(end)})
 		} else {
 			for x := c; x <= end; x++ {
 				b.WriteString(escapeByte(x, true))
@@ -492,6 +264,8 @@ func sameRangeClass(a, b int) bool {
 			return 2
 		case 'A' <= c && c <= 'Z':
 			return 3
+		case c >= 0x80:
+			return 4
 		}
 		return 0
 	}
