@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -41,21 +40,15 @@ type Translation struct {
 	ID       string
 	Find     *program   // the pattern's regular expression
 	Allow    []*program // its allow list: a secret one matches stays
-	Rank     int        // the pattern's place among the ids in byte order, as Go sorts matches
 	Hide     bool       // hide_length
 	Keywords []string
 }
 
 // Translate compiles every pattern, in order, and fails on the first that cannot be.
 func Translate(patterns []rulesets.SecretPattern) ([]Translation, error) {
-	ids := make([]string, len(patterns))
-	for i, p := range patterns {
-		ids[i] = p.ID
-	}
-	slices.Sort(ids)
 	out := make([]Translation, 0, len(patterns))
 	for _, p := range patterns {
-		t := Translation{ID: p.ID, Hide: p.HideLength, Keywords: p.Keywords, Rank: slices.Index(ids, p.ID) + 1}
+		t := Translation{ID: p.ID, Hide: p.HideLength, Keywords: p.Keywords}
 		var err error
 		if t.Find, err = compileRegex(p.Regex.String()); err != nil {
 			return nil, fmt.Errorf("pattern %s: regex: %w", p.ID, err)
@@ -238,7 +231,6 @@ local patterns = {
 {{- range .Patterns}}
   {
     id = {{quote .ID}},
-    rank = {{.Rank}},
     hide_length = {{.Hide}},
     keywords = { {{- range $i, $k := .Keywords}}{{if $i}}, {{end}}{{quote $k}}{{end -}} },
     find = {{prog .Find "    "}},
@@ -376,16 +368,16 @@ local function exec(prog, s, n, pos)
   end
   local jpc, jpos, jarg = {}, {}, {}
   while pos <= n do
-    if first then
+    if first == "^" and pos > 0 then
+      return nil
+    elseif first and pos > 0 then
       local at = find(s, first, pos + 1)
       if not at then
         return nil
       end
       pos = at - 1
     end
-    local key = start * stride + pos
-    if not visited[key] then
-      visited[key] = true
+    do
       if ncap > 0 then
         cap[0] = pos
       end
@@ -396,15 +388,18 @@ local function exec(prog, s, n, pos)
         top = top - 1
         local check = false
         while true do
-          if check then
-            key = pc * stride + p
+          local o = op[pc]
+          -- A state seen before failed then (the search would have stopped at a match), and
+          -- fails again. Go remembers every state; remembering those where paths branch
+          -- prunes the same searches, with fewer entries.
+          if check and o == ALT then
+            local key = pc * stride + p
             if visited[key] then
               break
             end
             visited[key] = true
           end
           check = true
-          local o = op[pc]
           if o == RUNE then
             local r, w = decode(s, p, n)
             if r < 0 then
@@ -513,7 +508,7 @@ local function scan_pattern(p, s, n, ms)
       for g = 2, prog.ncap - 2, 2 do
         if cap[g] >= 0 then
           if not allowed(sub(s, cap[g] + 1, cap[g + 1]), p.allow) then
-            ms[#ms + 1] = { cap[g], cap[g + 1], p.rank, p.hide_length }
+            ms[#ms + 1] = { cap[g], cap[g + 1], p.hide_length }
           end
           break
         end
@@ -531,14 +526,12 @@ local function rune_count(s, i, j)
   return count
 end
 
+-- Secrets at the same place are replaced as one whatever their order, so position decides.
 local function by_position(a, b)
   if a[1] ~= b[1] then
     return a[1] < b[1]
   end
-  if a[2] ~= b[2] then
-    return a[2] < b[2]
-  end
-  return a[3] < b[3]
+  return a[2] < b[2]
 end
 
 -- mask_string replaces the secrets of every pattern in s, as analyze/secrets does:
@@ -566,11 +559,11 @@ local function mask_string(s)
   table.sort(ms, by_position)
   local out, done, i = {}, 0, 1
   while i <= #ms do
-    local start, stop, hidden = ms[i][1], ms[i][2], ms[i][4]
+    local start, stop, hidden = ms[i][1], ms[i][2], ms[i][3]
     local j = i + 1
     while j <= #ms and ms[j][1] < stop do
       stop = math.max(stop, ms[j][2])
-      hidden = hidden or ms[j][4]
+      hidden = hidden or ms[j][3]
       j = j + 1
     end
     out[#out + 1] = sub(s, done + 1, start)

@@ -2,17 +2,15 @@ package fluentbit
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze/secrets"
+	"github.com/blindspot-dev/blindspot/internal/secretsamples"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -101,82 +99,6 @@ end
 	return res
 }
 
-// realistic embeds a sample the way shippers and applications hand lines to Fluent Bit: as
-// is, after a CRI prefix, JSON-escaped in a Docker json-file record, quoted in a logfmt field,
-// followed by more fields, and twice in one multi-line record.
-func realistic(line string) []string {
-	j, _ := json.Marshal(line + "\n")
-	return []string{
-		line,
-		"2024-05-01T10:00:00.123456789Z stdout F " + line,
-		`{"log":` + string(j) + `,"stream":"stderr","time":"2024-05-01T10:00:00.123Z"}`,
-		"level=info caller=main.go:12 msg=" + strconv.Quote(line) + " user=x",
-		line + " user=x",
-		line + "\n" + line,
-	}
-}
-
-// edgeLines are lines written for what the samples do not show: the leak this filter exists
-// for, characters Go lowers into ASCII or folds into ASCII letters, invalid UTF-8, multi-byte
-// secrets, secrets at the very start and end, overlapping patterns.
-var edgeLines = []string{
-	"DB_PASSWORD=S3cretPass!99 user=x",
-	`{"password":"S3cretPass!99","user":"x"}`,
-	`{"password": "S3cret \"quoted\" Pass", "user": "x"}`,
-	"password=S3cretPass!99",
-	"password=",
-	"PASSWORD='S3cret Pass' DB_PASSWORD=other",
-	"  password: S3cret Pass  ",
-	"- api_key: FAKE0123456789",
-	"pass\u212aword=x to\u212aen=FAKEkelvin1 \u017fecret_key=FAKEfold",
-	"TO\u212aEN=FAKE-kelvin-in-key user=x",
-	"\u0130 token=FAKEdotted",
-	"password=p\u00e4ssw\u00f6rd\U0001F511 next=1",
-	"password=ab\xffcd\xc3 token=\x80\x80x",
-	"password=\xe2\x84 user=x",
-	"url=https://user:p\u00e4ss\xff@host/x token=ghp_FAKEu8jzPde0IgxLd6GncfBAepfJBd0Kh8oO",
-	"AKIAZ7FAKE2KEY3ABCDE",
-	"xAKIAZ7FAKE2KEY3ABCDE AKIAZ7FAKE2KEY3ABCDEx \u00e9AKIAZ7FAKE2KEY3ABCDE\u00e9",
-	"secret_key=" + strings.Repeat("A", 40) + " secret_key=" + strings.Repeat("x", 40) + " secret_key=" + strings.Repeat("B", 41),
-	"token=ghp_" + strings.Repeat("a", 255) + " token=ghp_" + strings.Repeat("b", 256),
-	"-----BEGIN RSA PRIVATE KEY-----abc-----BEGIN EC PRIVATE KEY----- def",
-	"-----begin " + strings.Repeat("X", 101) + "PRIVATE KEY-----zzz",
-	"Authorization: Bearer REDACTED Authorization: Bearer FAKEtoken12345",
-	"authorization=basic dXNlcjpwYXNz== proxy-authorization: Basic Zm9vOmJhcg",
-	"session=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0. jwt=eyJ.eyJ.",
-	"",
-	"\n",
-}
-
-// randomLines splices pieces of the samples with separators and stray bytes: lines no one
-// wrote, on which the filter must still agree with Go.
-func randomLines(ps []rulesets.SecretPattern, n int) []string {
-	var samples []string
-	for _, p := range ps {
-		samples = append(samples, p.Positive...)
-		samples = append(samples, p.Negative...)
-	}
-	samples = append(samples, edgeLines...)
-	seps := []string{" ", "", "\"", "'", "=", ":", "\n", "\t", "\\\"", "\xff", "\u212a", "é", "@", "/"}
-	r := rand.New(rand.NewPCG(14, 5))
-	out := make([]string, 0, n)
-	for range n {
-		var b strings.Builder
-		for range 1 + r.IntN(4) {
-			s := samples[r.IntN(len(samples))]
-			i := r.IntN(len(s) + 1)
-			j := i + r.IntN(len(s)-i+1)
-			if r.IntN(3) == 0 {
-				i = 0
-			}
-			b.WriteString(s[i:j])
-			b.WriteString(seps[r.IntN(len(seps))])
-		}
-		out = append(out, b.String())
-	}
-	return out
-}
-
 // checkFilter runs lines through the filter generated from patterns and compares every
 // field with Go's masking, byte for byte.
 func checkFilter(t *testing.T, bin string, patterns []rulesets.SecretPattern, lines []string) {
@@ -205,11 +127,7 @@ func TestLuaJIT(t *testing.T) {
 	// Every pattern of the embedded rule set, so that a new one is covered without a change here.
 	for _, p := range all {
 		t.Run("The filter masks the "+p.ID+" samples, alone and embedded in realistic lines, exactly as Go does.", func(t *testing.T) {
-			var lines []string
-			for _, l := range append(slices.Clone(p.Positive), p.Negative...) {
-				lines = append(lines, realistic(l)...)
-			}
-			checkFilter(t, bin, []rulesets.SecretPattern{p}, lines)
+			checkFilter(t, bin, []rulesets.SecretPattern{p}, secretsamples.Samples(p))
 			for _, l := range p.Positive {
 				if len(secrets.Scan(l, []rulesets.SecretPattern{p})) == 0 {
 					t.Errorf("positive sample %q has no %s secret", l, p.ID)
@@ -219,23 +137,17 @@ func TestLuaJIT(t *testing.T) {
 	}
 
 	t.Run("The filter with every pattern masks every sample of every pattern exactly as Go does.", func(t *testing.T) {
-		var lines []string
-		for _, p := range all {
-			for _, l := range append(slices.Clone(p.Positive), p.Negative...) {
-				lines = append(lines, realistic(l)...)
-			}
-		}
-		checkFilter(t, bin, all, lines)
+		checkFilter(t, bin, all, secretsamples.Samples(all...))
 	})
 
 	t.Run("The filter masks the edge cases exactly as Go does.", func(t *testing.T) {
-		checkFilter(t, bin, all, edgeLines)
-		if got := secrets.Mask(edgeLines[0], all); got != "DB_PASSWORD=**** user=x" {
+		checkFilter(t, bin, all, secretsamples.EdgeLines)
+		if got := secrets.Mask(secretsamples.EdgeLines[0], all); got != "DB_PASSWORD=**** user=x" {
 			t.Errorf("Go masks the DB_PASSWORD leak as %q", got)
 		}
 	})
 
 	t.Run("The filter masks spliced random lines exactly as Go does.", func(t *testing.T) {
-		checkFilter(t, bin, all, randomLines(all, 3000))
+		checkFilter(t, bin, all, secretsamples.Random(all, 3000))
 	})
 }

@@ -45,7 +45,8 @@ type program struct {
 	Sets    [][]rune // rune ranges, lo and hi inclusive, in pairs
 	setKeys map[string]int
 	// First is a Lua pattern set of the bytes a match can start with, "" when any can (the
-	// expression may match the empty string, or its first rune may be an invalid byte).
+	// expression may match the empty string, or its first rune may be an invalid byte), "^"
+	// when every match starts at the start of the text.
 	First string
 }
 
@@ -145,7 +146,8 @@ func (p *program) set(ranges []rune) int {
 // when the expression can match the empty string, or when a match can start with U+FFFD:
 // Go reads an invalid byte as U+FFFD, and a byte that continues a character is a position
 // of its own only after an invalid one, which a set of bytes cannot tell. Every other
-// position it stops at starts a character, as Go steps through the line.
+// position it stops at starts a character, as Go steps through the line. A way through the
+// expression that begins with \A or ^ adds nothing: masking.lua always tries the start.
 func firstBytes(prog *syntax.Prog) string {
 	var set byteSet
 	seen := map[uint32]bool{}
@@ -159,7 +161,13 @@ func firstBytes(prog *syntax.Prog) string {
 		switch inst.Op {
 		case syntax.InstAlt, syntax.InstAltMatch:
 			return walk(inst.Out) && walk(inst.Arg)
-		case syntax.InstCapture, syntax.InstEmptyWidth, syntax.InstNop:
+		case syntax.InstEmptyWidth:
+			if syntax.EmptyOp(inst.Arg)&syntax.EmptyBeginText != 0 {
+				// Only at the start of the text, which exec always tries.
+				return true
+			}
+			return walk(inst.Out)
+		case syntax.InstCapture, syntax.InstNop:
 			return walk(inst.Out)
 		case syntax.InstMatch:
 			return false
@@ -186,6 +194,10 @@ func firstBytes(prog *syntax.Prog) string {
 	}
 	if !walk(uint32(prog.Start)) {
 		return ""
+	}
+	if set == (byteSet{}) {
+		// Every match starts at the start.
+		return "^"
 	}
 	return setLua(set)
 }

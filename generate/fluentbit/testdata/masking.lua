@@ -18,7 +18,6 @@ local ALT, CAP, EMPTY, MATCH, FAIL, NOP, RUNE = 0, 1, 2, 3, 4, 5, 6
 local patterns = {
   {
     id = "aws-access-key-id",
-    rank = 3,
     hide_length = false,
     keywords = {"a3t", "akia", "asia", "abia", "acca"},
     find = {
@@ -73,7 +72,6 @@ local patterns = {
   },
   {
     id = "aws-secret-access-key",
-    rank = 4,
     hide_length = false,
     keywords = {"secret"},
     find = {
@@ -135,7 +133,7 @@ local patterns = {
         },
       },
       {
-        start = 2, ncap = 2, first = "[Xx]",
+        start = 2, ncap = 2, first = "^",
         op = {
           4, 2, 6, 0, 2, 3
         },
@@ -153,7 +151,6 @@ local patterns = {
   },
   {
     id = "github-token",
-    rank = 5,
     hide_length = false,
     keywords = {"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
     find = {
@@ -231,7 +228,6 @@ local patterns = {
   },
   {
     id = "gitlab-token",
-    rank = 6,
     hide_length = false,
     keywords = {"glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glsoat-", "glffct-", "glimt-", "glagent-", "gloas-", "glcbt-", "gr1348941", "_gitlab_session="},
     find = {
@@ -345,7 +341,6 @@ local patterns = {
   },
   {
     id = "slack-token",
-    rank = 11,
     hide_length = false,
     keywords = {"xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-"},
     find = {
@@ -420,7 +415,6 @@ local patterns = {
   },
   {
     id = "slack-webhook",
-    rank = 12,
     hide_length = true,
     keywords = {"hooks.slack.com"},
     find = {
@@ -467,7 +461,6 @@ local patterns = {
   },
   {
     id = "stripe-live-key",
-    rank = 13,
     hide_length = false,
     keywords = {"sk_live_", "rk_live_", "sk_prod_", "rk_prod_"},
     find = {
@@ -519,7 +512,6 @@ local patterns = {
   },
   {
     id = "google-api-key",
-    rank = 7,
     hide_length = false,
     keywords = {"aiza"},
     find = {
@@ -550,7 +542,6 @@ local patterns = {
   },
   {
     id = "private-key",
-    rank = 10,
     hide_length = true,
     keywords = {"-----begin"},
     find = {
@@ -612,7 +603,6 @@ local patterns = {
   },
   {
     id = "jwt",
-    rank = 8,
     hide_length = true,
     keywords = {"eyj"},
     find = {
@@ -639,7 +629,6 @@ local patterns = {
   },
   {
     id = "authorization-bearer",
-    rank = 2,
     hide_length = false,
     keywords = {"authorization"},
     find = {
@@ -687,7 +676,7 @@ local patterns = {
     },
     allow = {
       {
-        start = 2, ncap = 2, first = "[FHMORXfhmorx]",
+        start = 2, ncap = 2, first = "^",
         op = {
           4, 2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 6,
           0, 6, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 0, 6, 0, 0, 2, 3
@@ -724,7 +713,6 @@ local patterns = {
   },
   {
     id = "authorization-basic",
-    rank = 1,
     hide_length = true,
     keywords = {"authorization"},
     find = {
@@ -772,11 +760,10 @@ local patterns = {
   },
   {
     id = "password-assignment",
-    rank = 9,
     hide_length = true,
     keywords = {"password", "passwd", "passphrase", "pwd", "secret", "token", "api_key", "apikey", "api-key", "private_key", "privatekey", "private-key"},
     find = {
-      start = 204, ncap = 14, first = "[%\009% %\"%'%-APSTapst\192-\255]",
+      start = 204, ncap = 14, first = "[%\"%'APSTapst\192-\255]",
       op = {
         4, 2, 6, 0, 6, 0, 6, 0, 6, 6, 0, 0, 6, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 0, 6,
         6, 0, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6,
@@ -845,7 +832,7 @@ local patterns = {
     },
     allow = {
       {
-        start = 2, ncap = 2, first = "[%-FHM-ORTUXfhm-ortux]",
+        start = 2, ncap = 2, first = "^",
         op = {
           4, 2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 6,
           0, 6, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 0, 0, 6, 6, 6,
@@ -888,7 +875,6 @@ local patterns = {
   },
   {
     id = "url-credentials",
-    rank = 14,
     hide_length = true,
     keywords = {"@"},
     find = {
@@ -915,7 +901,7 @@ local patterns = {
     },
     allow = {
       {
-        start = 2, ncap = 2, first = "[HMRXhmrx]",
+        start = 2, ncap = 2, first = "^",
         op = {
           4, 2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 0, 6, 6, 6, 6, 6, 6, 0, 6, 0, 0, 2, 3
         },
@@ -1069,16 +1055,16 @@ local function exec(prog, s, n, pos)
   end
   local jpc, jpos, jarg = {}, {}, {}
   while pos <= n do
-    if first then
+    if first == "^" and pos > 0 then
+      return nil
+    elseif first and pos > 0 then
       local at = find(s, first, pos + 1)
       if not at then
         return nil
       end
       pos = at - 1
     end
-    local key = start * stride + pos
-    if not visited[key] then
-      visited[key] = true
+    do
       if ncap > 0 then
         cap[0] = pos
       end
@@ -1089,15 +1075,18 @@ local function exec(prog, s, n, pos)
         top = top - 1
         local check = false
         while true do
-          if check then
-            key = pc * stride + p
+          local o = op[pc]
+          -- A state seen before failed then (the search would have stopped at a match), and
+          -- fails again. Go remembers every state; remembering those where paths branch
+          -- prunes the same searches, with fewer entries.
+          if check and o == ALT then
+            local key = pc * stride + p
             if visited[key] then
               break
             end
             visited[key] = true
           end
           check = true
-          local o = op[pc]
           if o == RUNE then
             local r, w = decode(s, p, n)
             if r < 0 then
@@ -1206,7 +1195,7 @@ local function scan_pattern(p, s, n, ms)
       for g = 2, prog.ncap - 2, 2 do
         if cap[g] >= 0 then
           if not allowed(sub(s, cap[g] + 1, cap[g + 1]), p.allow) then
-            ms[#ms + 1] = { cap[g], cap[g + 1], p.rank, p.hide_length }
+            ms[#ms + 1] = { cap[g], cap[g + 1], p.hide_length }
           end
           break
         end
@@ -1224,14 +1213,12 @@ local function rune_count(s, i, j)
   return count
 end
 
+-- Secrets at the same place are replaced as one whatever their order, so position decides.
 local function by_position(a, b)
   if a[1] ~= b[1] then
     return a[1] < b[1]
   end
-  if a[2] ~= b[2] then
-    return a[2] < b[2]
-  end
-  return a[3] < b[3]
+  return a[2] < b[2]
 end
 
 -- mask_string replaces the secrets of every pattern in s, as analyze/secrets does:
@@ -1259,11 +1246,11 @@ local function mask_string(s)
   table.sort(ms, by_position)
   local out, done, i = {}, 0, 1
   while i <= #ms do
-    local start, stop, hidden = ms[i][1], ms[i][2], ms[i][4]
+    local start, stop, hidden = ms[i][1], ms[i][2], ms[i][3]
     local j = i + 1
     while j <= #ms and ms[j][1] < stop do
       stop = math.max(stop, ms[j][2])
-      hidden = hidden or ms[j][4]
+      hidden = hidden or ms[j][3]
       j = j + 1
     end
     out[#out + 1] = sub(s, done + 1, start)
