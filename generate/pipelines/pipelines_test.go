@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	texttemplate "text/template"
 
 	"go.yaml.in/yaml/v3"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/output"
 	"github.com/blindspot-dev/blindspot/internal/golden"
+	"github.com/blindspot-dev/blindspot/internal/secretsamples"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -138,18 +140,40 @@ func TestOutputIsDeterministic(t *testing.T) {
 	}
 }
 
-// replaceStage is the replace stage of Promtail and Alloy (stages/replace.go), with a
-// constant replacement: every capture group that took part in a match is replaced.
-func replaceStage(re *regexp.Regexp, replace, line string) string {
+// templateFuncs are the template functions of Promtail's and Alloy's stages that the replace
+// templates call (Loki v1.6.1, pkg/logentry/stages/template.go).
+var templateFuncs = texttemplate.FuncMap{
+	"regexReplaceAll": func(regex, s, repl string) string {
+		return regexp.MustCompile(regex).ReplaceAllString(s, repl)
+	},
+	"regexReplaceAllLiteral": func(regex, s, repl string) string {
+		return regexp.MustCompile(regex).ReplaceAllLiteralString(s, repl)
+	},
+}
+
+// replaceStage is the replace stage of Promtail 1.6.1 (pkg/logentry/stages/replace.go): the
+// template runs for every capture group of every match, with the group's text as .Value.
+// Like Promtail 1.x it slices at every group, so a group that took no part fails the test
+// where Promtail would panic.
+func replaceStage(t *testing.T, re *regexp.Regexp, replace, line string) string {
+	t.Helper()
+	tmpl, err := texttemplate.New("pipeline_template").Funcs(templateFuncs).Parse(replace)
+	if err != nil {
+		t.Fatalf("%s: %v", replace, err)
+	}
 	var b strings.Builder
 	prev := 0
 	for _, m := range re.FindAllStringSubmatchIndex(line, -1) {
 		for g := 2; g < len(m); g += 2 {
-			if m[g] < 0 || m[g] < prev {
-				continue
+			if m[g] < 0 {
+				t.Fatalf("%s: group %d took no part in a match in %q: Promtail 1.x panics", re, g/2, line)
+			}
+			var out strings.Builder
+			if err := tmpl.Execute(&out, map[string]string{"Value": line[m[g]:m[g+1]]}); err != nil {
+				t.Fatalf("%s: %v", replace, err)
 			}
 			b.WriteString(line[prev:m[g]])
-			b.WriteString(replace)
+			b.WriteString(out.String())
 			prev = m[g+1]
 		}
 	}
@@ -191,24 +215,36 @@ func checkMasked(t *testing.T, p rulesets.SecretPattern, line, out string) {
 	}
 }
 
-// alloyStages reads back the expressions of masking.alloy, in order, with Go's unquoting.
-func alloyStages(t *testing.T, content []byte) []*regexp.Regexp {
+// alloyStages reads back the replace stages of masking.alloy, in order, with Go's unquoting.
+func alloyStages(t *testing.T, content []byte) []stageReplace {
 	t.Helper()
-	var out []*regexp.Regexp
+	var out []stageReplace
 	for _, l := range strings.Split(string(content), "\n") {
 		l = strings.TrimSpace(l)
-		if v, ok := strings.CutPrefix(l, "expression = "); ok {
-			s, err := strconv.Unquote(v)
-			if err != nil {
-				t.Fatalf("%s: %v", l, err)
+		for _, key := range []string{"expression = ", "replace    = "} {
+			if v, ok := strings.CutPrefix(l, key); ok {
+				s, err := strconv.Unquote(v)
+				if err != nil {
+					t.Fatalf("%s: %v", l, err)
+				}
+				if key == "expression = " {
+					out = append(out, stageReplace{Expression: s})
+				} else {
+					out[len(out)-1].Replace = s
+				}
 			}
-			out = append(out, regexp.MustCompile(s))
 		}
 	}
 	return out
 }
 
-func TestAlloyAndPromtailStagesReplaceTheSecretAndNothingElse(t *testing.T) {
+// maskingLines are the lines every pipeline is checked on: every sample of p, embedded in
+// realistic lines, the edge cases, and random splices of every sample.
+func maskingLines(t *testing.T, p rulesets.SecretPattern) []string {
+	return slices.Concat(secretsamples.Samples(p), secretsamples.EdgeLines, secretsamples.Random(patterns(t), 300))
+}
+
+func TestAlloyAndPromtailStagesMaskEveryPatternExactlyAsGo(t *testing.T) {
 	ps := patterns(t)
 	files := generateFiles(t, nil, Options{Scope: ScopeAll})
 	alloy := alloyStages(t, file(t, files, AlloyPath))
@@ -221,35 +257,38 @@ func TestAlloyAndPromtailStagesReplaceTheSecretAndNothingElse(t *testing.T) {
 	if len(alloy) != len(ps) || len(doc.PipelineStages) != len(ps) {
 		t.Fatalf("%d Alloy and %d Promtail stages for %d patterns", len(alloy), len(doc.PipelineStages), len(ps))
 	}
+	// Every pattern of the embedded rule set, so that a new one is covered without a change here.
 	for i, p := range ps {
-		promtail := regexp.MustCompile(doc.PipelineStages[i].Replace.Expression)
-		for _, re := range []*regexp.Regexp{alloy[i], promtail} {
-			if slices.ContainsFunc(re.SubexpNames(), func(n string) bool { return n != "" }) {
-				t.Errorf("%s: %s has a named group", p.ID, re)
+		t.Run("The "+p.ID+" stage masks every sample as Go does.", func(t *testing.T) {
+			promtail := stageReplace{Expression: doc.PipelineStages[i].Replace.Expression, Replace: doc.PipelineStages[i].Replace.Replace}
+			if alloy[i] != promtail {
+				t.Errorf("Alloy and Promtail differ:\n%+v\n%+v", alloy[i], promtail)
 			}
-			for _, line := range p.Positive {
-				checkMasked(t, p, line, replaceStage(re, Mask, line))
+			re := regexp.MustCompile(promtail.Expression)
+			if re.NumSubexp() != 1 || slices.ContainsFunc(re.SubexpNames(), func(n string) bool { return n != "" }) {
+				t.Errorf("%s: want one unnamed group", re)
 			}
-			for _, line := range p.Negative {
-				checkMasked(t, p, line, replaceStage(re, Mask, line))
+			for _, line := range maskingLines(t, p) {
+				want := secrets.Mask(line, []rulesets.SecretPattern{p})
+				if got := replaceStage(t, re, promtail.Replace, line); got != want {
+					t.Errorf("%q\n became %q\n want   %q", line, got, want)
+				}
 			}
-		}
+		})
 	}
 }
 
 func TestALineRunThroughEveryAlloyStageHoldsNoSecret(t *testing.T) {
 	ps := patterns(t)
 	stages := alloyStages(t, file(t, generateFiles(t, nil, Options{Scope: ScopeAll}), AlloyPath))
-	for _, p := range ps {
-		for _, line := range p.Positive {
-			out := line
-			for _, re := range stages {
-				out = replaceStage(re, Mask, out)
-			}
-			for _, m := range secrets.Scan(out, ps) {
-				if m.End > m.Start {
-					t.Errorf("%q still holds a %s secret: %q", line, m.Pattern, out[m.Start:m.End])
-				}
+	for _, line := range slices.Concat(secretsamples.Samples(ps...), secretsamples.EdgeLines) {
+		out := line
+		for _, st := range stages {
+			out = replaceStage(t, regexp.MustCompile(st.Expression), st.Replace, out)
+		}
+		for _, m := range secrets.Scan(out, ps) {
+			if m.End > m.Start {
+				t.Errorf("%q still holds a %s secret: %q", line, m.Pattern, out[m.Start:m.End])
 			}
 		}
 	}
@@ -291,7 +330,7 @@ func TestOTTLStatementsReplaceTheSecretAndNothingElse(t *testing.T) {
 			}
 			args := quotedArgs(t, strings.ReplaceAll(stmt, "$$", "$"))
 			re, repl := regexp.MustCompile(args[len(args)-2]), args[len(args)-1]
-			for _, line := range append(slices.Clone(p.Positive), p.Negative...) {
+			for _, line := range maskingLines(t, p) {
 				checkMasked(t, p, line, re.ReplaceAllString(line, repl))
 			}
 		}
@@ -326,7 +365,7 @@ func TestVRLReplacementsReplaceTheSecretAndNothingElse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, line := range append(slices.Clone(p.Positive), p.Negative...) {
+		for _, line := range maskingLines(t, p) {
 			checkMasked(t, p, line, re.ReplaceAllString(line, repl))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp/syntax"
+	"strconv"
 	"strings"
 
 	"github.com/blindspot-dev/blindspot/rulesets"
@@ -195,4 +196,113 @@ func concat(flags syntax.Flags, subs []*syntax.Regexp) *syntax.Regexp {
 		return subs[0]
 	}
 	return &syntax.Regexp{Op: syntax.OpConcat, Flags: flags, Sub: subs}
+}
+
+// stageReplace is what a replace stage of Promtail or Alloy needs to mask a pattern exactly as
+// analyze/secrets does: an expression whose only capture group is matched, and a template
+// that turns the captured text into its masked form. Both engines execute the template for
+// each match with the captured text as .Value, with their regexReplaceAll and
+// regexReplaceAllLiteral functions (Go's ReplaceAllString and ReplaceAllLiteralString).
+type stageReplace struct {
+	Expression string
+	Replace    string
+}
+
+// maskedRune matches one character, as utf8.RuneCountInString counts them: an invalid byte
+// is one.
+const maskedRune = `(?s).`
+
+// replaceStageFor builds the replace stage of p.
+//
+// A pattern with one group captures the secret: the template leaves it when it is empty or
+// allowed, and otherwise writes four asterisks, or one per character.
+//
+// A pattern whose secret sits in several groups (one per alternative) cannot be given to
+// Promtail 1.x as is: its replace stage slices the line at every group, and a group that took
+// no part in the match makes it panic. Its stage captures the whole match instead, and the
+// template finds the secret by matching the pattern again, anchored to the match: once to
+// read the secret, once to write what surrounds it around the mask.
+func replaceStageFor(p rulesets.SecretPattern) (stageReplace, error) {
+	re, err := parse(p)
+	if err != nil {
+		return stageReplace{}, err
+	}
+	allowed := ""
+	if len(p.Allow) > 0 {
+		// The allow list matches anywhere in the secret; anchored with any text around it,
+		// the expression matches the whole secret exactly when one of them matches.
+		var alts []string
+		for _, a := range p.Allow {
+			alts = append(alts, "(?:"+a.String()+")")
+		}
+		allowed = `\A(?s:.*?)(?:` + strings.Join(alts, "|") + `)(?s:.*)\z`
+	}
+	mask := func(secret string) string {
+		if p.HideLength {
+			return Mask
+		}
+		return fmt.Sprintf("{{ regexReplaceAllLiteral %s %s %q }}", templateString(maskedRune), secret, "*")
+	}
+	cond := func(secret string) string {
+		if allowed == "" {
+			return secret
+		}
+		return fmt.Sprintf("and %s (ne (regexReplaceAllLiteral %s %s \"\") \"\")", secret, templateString(allowed), secret)
+	}
+	if p.Regex.NumSubexp() == 1 {
+		expr, err := captureSecretOnly(p)
+		if err != nil {
+			return stageReplace{}, err
+		}
+		return stageReplace{
+			Expression: expr,
+			Replace:    fmt.Sprintf("{{ if %s }}%s{{ else }}{{ .Value }}{{ end }}", cond(".Value"), mask(".Value")),
+		}, nil
+	}
+	whole := &syntax.Regexp{Op: syntax.OpCapture, Cap: 1, Sub: []*syntax.Regexp{uncapture(re)}}
+	anchored := func(n *syntax.Regexp) string {
+		return `\A(?:` + n.String() + `)\z`
+	}
+	re = unname(re)
+	var secretRefs strings.Builder
+	for g := 1; g <= p.Regex.NumSubexp(); g++ {
+		fmt.Fprintf(&secretRefs, "${%d}", g)
+	}
+	s := splitter{}
+	split, pre, post, err := s.split(re)
+	if err != nil {
+		return stageReplace{}, fmt.Errorf("pattern %s: %w", p.ID, err)
+	}
+	refs := func(gs []int) string {
+		var b strings.Builder
+		for _, g := range gs {
+			fmt.Fprintf(&b, "${%d}", g)
+		}
+		return b.String()
+	}
+	splitExpr := templateString(anchored(split))
+	return stageReplace{
+		Expression: whole.String(),
+		Replace: fmt.Sprintf("{{ $secret := regexReplaceAll %s .Value %s }}"+
+			"{{ if %s }}{{ regexReplaceAll %s .Value %s }}%s{{ regexReplaceAll %s .Value %s }}{{ else }}{{ .Value }}{{ end }}",
+			templateString(anchored(re)), templateString(secretRefs.String()),
+			cond("$secret"), splitExpr, templateString(refs(pre)), mask("$secret"), splitExpr, templateString(refs(post))),
+	}, nil
+}
+
+// templateString is a Go template string literal: Go's quoting, which text/template reads.
+func templateString(s string) string { return strconv.Quote(s) }
+
+// unname returns a copy of n whose capture groups have no names.
+func unname(n *syntax.Regexp) *syntax.Regexp {
+	c := *n
+	if c.Op == syntax.OpCapture {
+		c.Name = ""
+	}
+	c.Sub = make([]*syntax.Regexp, len(n.Sub))
+	for i, sub := range n.Sub {
+		c.Sub[i] = unname(sub)
+	}
+	c.Sub0 = [1]*syntax.Regexp{}
+	return &c
 }

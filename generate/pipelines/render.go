@@ -34,14 +34,14 @@ func (w *alloyWriter) open(block string) { w.line("%s {", block); w.depth++ }
 func (w *alloyWriter) close()            { w.depth--; w.line("}") }
 
 func (w *alloyWriter) replaceStage(p *rulesets.SecretPattern) error {
-	expr, err := captureSecretOnly(*p)
+	st, err := replaceStageFor(*p)
 	if err != nil {
 		return err
 	}
 	w.line("// %s", p.ID)
 	w.open("stage.replace")
-	w.line("expression = %s", alloyString(expr))
-	w.line("replace    = %s", alloyString(Mask))
+	w.line("expression = %s", alloyString(st.Expression))
+	w.line("replace    = %s", alloyString(st.Replace))
 	w.close()
 	return nil
 }
@@ -103,11 +103,11 @@ type promtailReplace struct {
 func promtailReplaces(ps []*rulesets.SecretPattern) ([]promtailStage, error) {
 	var out []promtailStage
 	for _, p := range ps {
-		expr, err := captureSecretOnly(*p)
+		st, err := replaceStageFor(*p)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, promtailStage{Replace: &promtailReplace{Expression: expr, Replace: Mask}})
+		out = append(out, promtailStage{Replace: &promtailReplace{Expression: st.Expression, Replace: st.Replace}})
 	}
 	return out, nil
 }
