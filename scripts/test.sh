@@ -11,4 +11,6 @@ echo "test: dependencies ready in $(( $(date +%s) - start ))s" >&2
 
 go vet ./...
 go test -count=1 "$@" ./...
+# The OTTL check is a module of its own, to keep the Collector's OTTL library out of go.mod.
+(cd generate/pipelines/ottlcheck && go vet ./... && go test -count=1 "$@" ./...)
 echo "test: finished in $(( $(date +%s) - start ))s" >&2

@@ -101,3 +101,20 @@ func Random(ps []rulesets.SecretPattern, n int) []string {
 	}
 	return out
 }
+
+// MaskEverySecret is what an agent that can only replace matches makes of line with p
+// (Vector's VRL replace, OTTL's replace_pattern): the secret of every match becomes mask,
+// whatever its length, allow-listed and empty secrets included.
+func MaskEverySecret(line string, p rulesets.SecretPattern, mask string) string {
+	var b strings.Builder
+	prev := 0
+	for _, m := range p.Regex.FindAllStringSubmatchIndex(line, -1) {
+		for g := 2; g < len(m); g += 2 {
+			if m[g] >= 0 {
+				b.WriteString(line[prev:m[g]] + mask)
+				prev = m[g+1]
+			}
+		}
+	}
+	return b.String() + line[prev:]
+}
