@@ -7,10 +7,12 @@
 //	pipelines/otelcol/masking.yaml     a transform processor (OTTL replace_pattern)
 //	loki-rules/secrets.yaml            one Loki ruler alert per leaking stream and pattern
 //
-// Alloy and Promtail replace each capture group of a stage's expression: the patterns are
-// rewritten so that their groups are exactly the secret and unnamed (a named group would also
-// be copied into the extracted map). Vector and OTTL replace whole matches: the patterns are
-// rewritten to capture what surrounds the secret, and the replacement puts it back.
+// Alloy and Promtail replace each capture group of a stage's expression with a template of
+// it: the patterns are rewritten so that their one group is unnamed (a named group would also
+// be copied into the extracted map), and the template masks as analyze/secrets does (allow
+// lists, one asterisk per character or four). Vector and OTTL replace whole matches: the
+// patterns are rewritten to capture what surrounds the secret, and the replacement puts it
+// back around Mask.
 //
 // Under the default scope, "leaking", Alloy and Promtail mask only the streams the audit
 // found secrets in, and in each of them only the patterns found there: the stages are
@@ -19,8 +21,8 @@
 // patterns found in any stream are applied to every event. Scope "all" masks every pattern
 // everywhere.
 //
-// Every pattern's secret is replaced by Mask, four asterisks, whatever its length: a shipper
-// cannot count characters.
+// Vector and OTTL replace every pattern's secret by Mask, four asterisks, whatever its length
+// and whether the allow list names it: a replacement string cannot count or test.
 package pipelines
 
 import (
