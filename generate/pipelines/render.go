@@ -50,8 +50,9 @@ func renderAlloy(pl plan) ([]byte, error) {
 	w := &alloyWriter{}
 	w.line("// %s", generate.Header)
 	w.line("//")
-	w.line("// Masks secrets before logs reach Loki: each stage.replace replaces the secret its")
-	w.line("// expression captures, and nothing else of the line, with %s.", Mask)
+	w.line("// Masks secrets before logs reach Loki: each stage.replace masks the secret its")
+	w.line("// expression captures, and nothing else of the line, as blindspot masks it: an empty or")
+	w.line("// allow-listed secret stays, the rest becomes %s or one * per character.", Mask)
 	w.line("// Wire it in: send the sources that feed Loki to loki.process.blindspot_masking.receiver,")
 	w.line("// and point forward_to at your loki.write component.")
 	if pl.Scope == ScopeLeaking {
@@ -130,8 +131,9 @@ func renderPromtail(pl plan) ([]byte, error) {
 		doc.PipelineStages = append(doc.PipelineStages, promtailStage{Match: &promtailMatch{Selector: s.Selector, Stages: stages}})
 	}
 	return yamlFile(doc,
-		"Masks secrets before logs reach Loki: each replace stage replaces the secret its",
-		"expression captures with "+Mask+". Add these stages to the pipeline_stages of the",
+		"Masks secrets before logs reach Loki: each replace stage masks the secret its expression",
+		"captures as blindspot masks it (an empty or allow-listed secret stays, the rest becomes",
+		Mask+" or one * per character). Add these stages to the pipeline_stages of the",
 		"scrape configs that ship the streams named in the match selectors.",
 		"Promtail reached its end of life on 2026-03-02: pipelines/alloy/masking.alloy is the same for Alloy.",
 		"Promtail run with -config.expand-env=true needs every $ written as $$.",
