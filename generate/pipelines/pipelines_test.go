@@ -430,3 +430,16 @@ func TestAlertExpressionsFindTheSecretsOfTheirPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestAPatternAnAgentCannotCarryFailsGeneration(t *testing.T) {
+	// No agent's file may leave a pattern out: a pattern whose secret cannot be placed (here it
+	// repeats, so no fixed set of groups surrounds it) fails Files instead.
+	p := rulesets.SecretPattern{ID: "repeated", Regex: regexp.MustCompile(`keys=(?:(\w+),)+`), Keywords: []string{"keys="}}
+	ps := append(patterns(t), p)
+	if files, err := Files(nil, ps, Options{Scope: ScopeAll}); err == nil || !strings.Contains(err.Error(), "repeated") {
+		t.Errorf("Files: %d files, error %v; want an error naming the pattern", len(files), err)
+	}
+	if _, err := replaceStageFor(p); err != nil {
+		t.Errorf("Alloy and Promtail capture a repeated secret, one match at a time: %v", err)
+	}
+}
