@@ -80,7 +80,7 @@ build_with_replaces() {
 }
 
 # Loki: reflect2 1.0.1 (loki's pin) breaks map iteration on Go >= 1.18, which turns /series and
-# /query_range into HTTP 500s.
+# /query_range into HTTP 500s. Promtail without cgo: its journal target needs systemd headers.
 loki_version=v1.6.1
 loki_dir="$cache/loki-$loki_version"
 if [ ! -x "$loki_dir/loki" ]; then
@@ -91,7 +91,7 @@ fi
 if [ ! -x "$loki_dir/promtail" ]; then
   EXTRA_REQUIRES=$'github.com/modern-go/reflect2 v1.0.2\ngithub.com/json-iterator/go v1.1.12' \
     build_with_replaces promtail github.com/grafana/loki "$loki_version" 1.14 "$loki_dir/promtail" \
-    github.com/grafana/loki/cmd/promtail
+    github.com/grafana/loki/cmd/promtail CGO_ENABLED=0
 fi
 
 # Thanos: without the slicelabels tag every sidecar panics on Query's first call.
