@@ -81,11 +81,13 @@ func runPromtail(t *testing.T, bin string, stages []promtailStage, lines []strin
 	return out
 }
 
-// promtailLines keeps the lines Promtail's stdin target reads back as they are: one line each,
-// not empty, no trailing carriage return.
+// promtailLines keeps the lines that come back from Promtail's stdin target and dry-run
+// printer as the stages left them: one line each, not empty, no trailing carriage return
+// (the target's reader), and neither tabs nor 0xff bytes (the printer is a text/tabwriter,
+// which aligns tab-separated cells and takes 0xff as its escape).
 func promtailLines(lines []string) []string {
 	return slices.DeleteFunc(slices.Clone(lines), func(l string) bool {
-		return l == "" || strings.Contains(l, "\n") || strings.HasSuffix(l, "\r")
+		return l == "" || strings.ContainsAny(l, "\n\t\xff") || strings.HasSuffix(l, "\r")
 	})
 }
 
