@@ -76,6 +76,7 @@ func TestOTTLMasksEveryPattern(t *testing.T) {
 				t.Fatal(err)
 			}
 			lines := append(append(secretsamples.Samples(p), secretsamples.EdgeLines...), random...)
+			masked := 0
 			for _, line := range lines {
 				rl := plog.NewResourceLogs()
 				sl := rl.ScopeLogs().AppendEmpty()
@@ -95,6 +96,12 @@ func TestOTTLMasksEveryPattern(t *testing.T) {
 				if got := lr.Body().Str(); got != want || attr.Str() != want {
 					t.Errorf("%q\n body      %q\n attribute %q\n want      %q", line, got, attr.Str(), want)
 				}
+				if want != line {
+					masked++
+				}
+			}
+			if masked < len(p.Positive) {
+				t.Errorf("only %d of %d lines hold a secret to mask", masked, len(lines))
 			}
 		})
 	}
