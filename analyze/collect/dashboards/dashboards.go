@@ -33,6 +33,8 @@ type Dashboard struct {
 	// Queries in panel order: panels (rows of the old format and collapsed rows included),
 	// then template variables.
 	Queries []Query
+	// Variables are the template variables, in the dashboard's order.
+	Variables []Variable
 }
 
 // Query is one PromQL expression of a panel target or template variable. Parsed is nil when
@@ -40,6 +42,8 @@ type Dashboard struct {
 type Query struct {
 	// Panel is the panel title ("panel 7" when it has none) or `variable "name"`.
 	Panel string
+	// Variable is the name of the variable whose query this is; "" for a panel's.
+	Variable string
 	// Expr is the expression as written in the dashboard, variables included.
 	Expr string
 	// Parsed is Expr with every Grafana variable substituted (see Substitute).
@@ -278,6 +282,7 @@ func (p *fileParser) document(v any, where string) {
 	d.Queries = appendPanels(d.Queries, list(m["panels"]), datasource{})
 	if t, ok := m["templating"].(map[string]any); ok {
 		d.Queries = appendVariables(d.Queries, list(t["list"]))
+		d.Variables = variables(list(t["list"]))
 	}
 	p.dashboards = append(p.dashboards, d)
 }
@@ -369,24 +374,32 @@ func appendVariables(qs []Query, vars []any) []Query {
 		if !ok || v["type"] != "query" || !datasourceOf(v["datasource"]).isPrometheus() {
 			continue
 		}
-		var q string
-		switch query := v["query"].(type) {
-		case string:
-			q = query
-		case map[string]any:
-			q, _ = query["query"].(string)
-		}
-		if q == "" {
-			q, _ = v["definition"].(string)
-		}
-		expr := variableExpr(q)
+		expr := variableExpr(variableQuery(v))
 		if expr == "" {
 			continue
 		}
 		name, _ := v["name"].(string)
-		qs = append(qs, NewQuery(fmt.Sprintf("variable %q", name), expr))
+		q := NewQuery(fmt.Sprintf("variable %q", name), expr)
+		q.Variable = name
+		qs = append(qs, q)
 	}
 	return qs
+}
+
+// variableQuery is the query of a query variable: a string, or the "query" of the object
+// newer Grafana writes, or else its "definition".
+func variableQuery(v map[string]any) string {
+	var q string
+	switch query := v["query"].(type) {
+	case string:
+		q = query
+	case map[string]any:
+		q, _ = query["query"].(string)
+	}
+	if q == "" {
+		q, _ = v["definition"].(string)
+	}
+	return q
 }
 
 // variableExpr returns the PromQL inside label_values(selector, label) or query_result(expr),

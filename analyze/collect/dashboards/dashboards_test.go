@@ -105,7 +105,7 @@ func TestCorpus(t *testing.T) {
 		if !strings.Contains(q.Expr, `job="$job"`) {
 			t.Errorf("expr %q", q.Expr)
 		}
-		want := `node_cpu_seconds_total{instance="__var__",job="__var__",mode="system"}`
+		want := `node_cpu_seconds_total{instance="__var_node__",job="__var_job__",mode="system"}`
 		if got := selectors([]dashboards.Query{q}); !slices.Contains(got, want) {
 			t.Errorf("selectors %v lack %s", got, want)
 		}
@@ -121,7 +121,7 @@ func TestCorpus(t *testing.T) {
 	t.Run("Thanos Query, in the old rows format, rates http_requests_total of the $job variable.", func(t *testing.T) {
 		d := byUID(t, ds, "af36c91291a603f1d9fbdabdd127ac4a")
 		q := query(t, d, "Rate")
-		want := `http_requests_total{handler="query",job=~"__var__"}`
+		want := `http_requests_total{handler="query",job=~"__var_job__"}`
 		if got := selectors([]dashboards.Query{q}); !slices.Contains(got, want) {
 			t.Errorf("selectors %v lack %s", got, want)
 		}
@@ -138,7 +138,7 @@ func TestCorpus(t *testing.T) {
 			}
 		}
 		got := selectors(old.Queries)
-		if !slices.Contains(got, `node_cpu{instance=~"__var__:5m",job=~"__var__"}`) {
+		if !slices.Contains(got, `node_cpu{instance=~"__var_node__:5m",job=~"__var_job__"}`) {
 			t.Errorf("no node_cpu selector among %d", len(got))
 		}
 	})
@@ -227,9 +227,10 @@ func TestSubstitute(t *testing.T) {
 	for _, c := range []struct{ name, in, want string }{
 		{"$__rate_interval becomes a duration.", `rate(x[$__rate_interval])`, `rate(x[5m])`},
 		{"$__interval and $__range become durations.", `avg_over_time(x[$__interval])[$__range:]`, `avg_over_time(x[5m])[5m:]`},
-		{"${var:regex} becomes the placeholder.", `x{job=~"${job:regex}"}`, `x{job=~"__var__"}`},
-		{"[[var]] becomes the placeholder.", `x{job="[[job]]"}`, `x{job="__var__"}`},
-		{"$var becomes the placeholder.", `x{job="$job"} > $threshold`, `x{job="__var__"} > __var__`},
+		{"${var:regex} becomes the placeholder naming it.", `x{job=~"${job:regex}"}`, `x{job=~"__var_job__"}`},
+		{"[[var]] becomes the placeholder naming it.", `x{job="[[job]]"}`, `x{job="__var_job__"}`},
+		{"$var becomes the placeholder naming it.", `x{job="$job"} > $threshold`, `x{job="__var_job__"} > __var_threshold__`},
+		{"A name the placeholder cannot hold becomes the anonymous placeholder.", `x{a="${__data.x}",b="$_c",c="$d__e"}`, `x{a="__var__",b="__var__",c="__var__"}`},
 		{"A user variable used as a range becomes a duration.", `rate(x[$interval]) offset $shift`, `rate(x[5m]) offset 5m`},
 		{"${__range_s} becomes a number.", `x[${__range_s}s]`, `x[300s]`},
 	} {
