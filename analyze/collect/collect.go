@@ -317,8 +317,8 @@ func addExposures(inv *analyze.Inventory, proms []promSource, exps []prometheus.
 			continue
 		}
 		src := &inv.Sources[at]
-		if e.NotRecorded > 0 {
-			src.Notes = append(src.Notes, fmt.Sprintf("which jobs expose %d metrics the dashboards read is not in the snapshot: a panel is taken to show every job its job matchers accept", e.NotRecorded))
+		if e.Unanswered > 0 {
+			src.Notes = append(src.Notes, fmt.Sprintf("which jobs expose %d metrics the dashboards read is unknown (%s): a panel is taken to show every job its job matchers accept", e.Unanswered, e.Why))
 		}
 		if e.Err != nil {
 			src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartJobMetrics, Err: e.Err.Error()})

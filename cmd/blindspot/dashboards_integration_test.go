@@ -134,7 +134,7 @@ func TestDashboardVariablesOnRealPrometheus(t *testing.T) {
 			note := false
 			for _, s := range r.Sources {
 				for _, n := range s.Notes {
-					note = note || strings.Contains(n, "metrics the dashboards read is not in the snapshot")
+					note = note || strings.Contains(n, "metrics the dashboards read is unknown (not in the snapshot)")
 				}
 			}
 			if !note {

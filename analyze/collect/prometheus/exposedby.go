@@ -10,6 +10,8 @@ import (
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/blindspot-dev/blindspot/analyze"
 )
 
 // Exposure is which job exposes which of the metric names asked about.
@@ -17,9 +19,11 @@ type Exposure struct {
 	// Jobs maps every name of a query that was answered to the sorted jobs whose series carry
 	// it (empty when none does).
 	Jobs map[string][]string
-	// NotRecorded counts the names a snapshot has no answer for (it was taken before these
-	// queries were made, or for other dashboards).
-	NotRecorded int
+	// Unanswered counts the names of queries a snapshot has no answer for (it was taken
+	// before these queries were made, or for other dashboards) or the server does not serve
+	// (HTTP 404, 405 or 501); Why says which, for the first.
+	Unanswered int
+	Why        string
 	// Err is the first failure of a query; the names of failed queries are absent from Jobs.
 	Err error
 }
@@ -28,7 +32,7 @@ type Exposure struct {
 // with the `group by (job, __name__)` queries of the job_metrics part, JobMetricsBatch names
 // to a query. It is a query group of its own, made once the dashboards are known (after the
 // Prometheus itself was read): the queries of the other groups read as before, so a snapshot
-// recorded before this group existed replays them, and only lacks this one (NotRecorded).
+// recorded before this group existed replays them, and only lacks this one (Unanswered).
 // Through a Recorder, its queries are recorded with the job_metrics part.
 func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposure {
 	names = slices.Compact(slices.Sorted(slices.Values(names)))
@@ -69,9 +73,12 @@ func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposur
 	wg.Wait()
 	for i := range queries {
 		batch := names[i*JobMetricsBatch : min((i+1)*JobMetricsBatch, len(names))]
-		switch {
+		switch status := rec.queryStatus(queries[i]); {
 		case errors.Is(errs[i], errNotRecorded):
-			out.NotRecorded += len(batch)
+			out.unanswered(len(batch), "not in the snapshot")
+			continue
+		case errs[i] != nil && isMissing(status):
+			out.unanswered(len(batch), fmt.Sprintf("/api/v1/query is not served (HTTP %d)", status))
 			continue
 		case errs[i] != nil:
 			if out.Err == nil {
@@ -95,4 +102,18 @@ func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposur
 		out.Jobs[n] = slices.Compact(jobs)
 	}
 	return out
+}
+
+func (e *Exposure) unanswered(n int, why string) {
+	if e.Unanswered == 0 {
+		e.Why = why
+	}
+	e.Unanswered += n
+}
+
+// queryStatus is the HTTP status the server answered a query with; 0 when it did not answer.
+func (r *Recorder) queryStatus(query string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.resp[request{part: analyze.PartJobMetrics, query: query}].Status
 }

@@ -35,8 +35,8 @@ func TestCollectExposure(t *testing.T) {
 	live := prometheus.CollectExposure(context.Background(), rec, names)
 
 	t.Run("Every name asked about maps to the jobs exposing it, in batched group by queries.", func(t *testing.T) {
-		if live.Err != nil || live.NotRecorded != 0 {
-			t.Fatalf("err %v, not recorded %d", live.Err, live.NotRecorded)
+		if live.Err != nil || live.Unanswered != 0 {
+			t.Fatalf("err %v, not recorded %d", live.Err, live.Unanswered)
 		}
 		want := map[string][]string{
 			"node_cpu_seconds_total": {"node", "node-edge"},
@@ -62,7 +62,7 @@ func TestCollectExposure(t *testing.T) {
 
 	t.Run("A snapshot of the answers replays them.", func(t *testing.T) {
 		replayed := prometheus.CollectExposure(context.Background(), prometheus.NewRecorder(prometheus.NewReplay(rec.Responses())), names)
-		if replayed.Err != nil || replayed.NotRecorded != 0 || !maps.EqualFunc(replayed.Jobs, live.Jobs, slices.Equal) {
+		if replayed.Err != nil || replayed.Unanswered != 0 || !maps.EqualFunc(replayed.Jobs, live.Jobs, slices.Equal) {
 			t.Errorf("replayed %+v", replayed)
 		}
 	})
@@ -70,8 +70,21 @@ func TestCollectExposure(t *testing.T) {
 	t.Run("A snapshot taken before, or for other dashboards, has no answer: the names are unknown, not exposed by none.", func(t *testing.T) {
 		// Sorted, the first batch is the recorded one; the second now holds node_load1 too.
 		e := prometheus.CollectExposure(context.Background(), prometheus.NewRecorder(prometheus.NewReplay(rec.Responses())), append(names, "node_load1"))
-		if _, known := e.Jobs["node_load1"]; e.Err != nil || e.NotRecorded != 5 || len(e.Jobs) != prometheus.JobMetricsBatch || known {
-			t.Errorf("err %v, not recorded %d, known %d", e.Err, e.NotRecorded, len(e.Jobs))
+		if _, known := e.Jobs["node_load1"]; e.Err != nil || e.Unanswered != 5 || e.Why != "not in the snapshot" || len(e.Jobs) != prometheus.JobMetricsBatch || known {
+			t.Errorf("err %v, unanswered %d (%s), known %d", e.Err, e.Unanswered, e.Why, len(e.Jobs))
+		}
+	})
+
+	t.Run("A server that does not serve the query endpoint leaves the names unknown, without an error.", func(t *testing.T) {
+		nf := httptest.NewServer(http.NotFoundHandler())
+		t.Cleanup(nf.Close)
+		client, err := prometheus.NewClient(options(nf.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := prometheus.CollectExposure(context.Background(), prometheus.NewRecorder(client), []string{"up"})
+		if e.Err != nil || e.Unanswered != 1 || e.Why != "/api/v1/query is not served (HTTP 404)" || len(e.Jobs) != 0 {
+			t.Errorf("%+v", e)
 		}
 	})
 
