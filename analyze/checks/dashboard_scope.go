@@ -26,10 +26,21 @@ type dashboardScope struct {
 	vars     map[string]dashboards.Variable
 	values   map[string]valueSet
 	visiting map[string]bool
+	// accepted memoises matcherAccepts: most panels of a dashboard repeat the same job
+	// matcher, and a variable may hold as many values as there are jobs.
+	accepted map[matcherKey]map[string]bool
+}
+
+type matcherKey struct {
+	typ   labels.MatchType
+	value string
 }
 
 func newDashboardScope(inv *analyze.Inventory, d dashboards.Dashboard) *dashboardScope {
-	s := &dashboardScope{inv: inv, vars: map[string]dashboards.Variable{}, values: map[string]valueSet{}, visiting: map[string]bool{}}
+	s := &dashboardScope{
+		inv: inv, vars: map[string]dashboards.Variable{}, values: map[string]valueSet{},
+		visiting: map[string]bool{}, accepted: map[matcherKey]map[string]bool{},
+	}
 	for _, v := range d.Variables {
 		if _, dup := s.vars[v.Name]; !dup {
 			s.vars[v.Name] = v
@@ -44,6 +55,21 @@ type valueSet struct {
 	any    bool
 	filter *regexp.Regexp
 	list   []string
+	// members holds list, and patterns the values of list that are regexes rather than
+	// literals, for the usual matcher that is the variable alone.
+	members  map[string]bool
+	patterns []string
+}
+
+func (vs valueSet) indexed() valueSet {
+	vs.members = make(map[string]bool, len(vs.list))
+	for _, v := range vs.list {
+		vs.members[v] = true
+		if regexp.QuoteMeta(v) != v {
+			vs.patterns = append(vs.patterns, v)
+		}
+	}
+	return vs
 }
 
 var anyValue = valueSet{any: true}
@@ -72,6 +98,7 @@ func (s *dashboardScope) variableValues(name string) valueSet {
 		// hold no job.
 		vs = anyValue
 	}
+	vs = vs.indexed()
 	s.values[name] = vs
 	return vs
 }
@@ -182,12 +209,14 @@ func (s *dashboardScope) jobsExposing(metric string) ([]string, bool) {
 // exposes reports whether job j carries metric, and whether the inventory knows.
 func (s *dashboardScope) exposes(j analyze.Job, metric string) (bool, bool) {
 	if jobs, ok := s.inv.ExposedBy[metric]; ok {
-		return slices.Contains(jobs, j.Name), true
+		_, found := slices.BinarySearch(jobs, j.Name)
+		return found, true
 	}
+	_, inJobMetrics := slices.BinarySearch(s.inv.JobMetrics[j.Name], metric)
 	switch {
 	case metric == "up":
 		return j.Active() > 0, true
-	case slices.Contains(s.inv.JobMetrics[j.Name], metric):
+	case inJobMetrics:
 		return true, true
 	case s.notOnServer(metric):
 		return false, true
@@ -239,6 +268,19 @@ func (s *dashboardScope) matcherAccepts(m *labels.Matcher, job string) bool {
 	if !dashboards.HasVariable(m.Value) {
 		return m.Matches(job)
 	}
+	key := matcherKey{m.Type, m.Value}
+	if s.accepted[key] == nil {
+		s.accepted[key] = map[string]bool{}
+	}
+	accepted, done := s.accepted[key][job]
+	if !done {
+		accepted = s.someValueAccepts(m, job)
+		s.accepted[key][job] = accepted
+	}
+	return accepted
+}
+
+func (s *dashboardScope) someValueAccepts(m *labels.Matcher, job string) bool {
 	names := dashboards.VariablesIn(m.Value)
 	slices.Sort(names)
 	names = slices.Compact(names)
@@ -259,6 +301,17 @@ func (s *dashboardScope) matcherAccepts(m *labels.Matcher, job string) bool {
 		combinations *= len(sets[i].list)
 		if combinations > maxAssignments {
 			return true
+		}
+	}
+	if len(names) == 1 && m.Value == dashboards.VariablePlaceholder(names[0]) {
+		switch m.Type {
+		case labels.MatchEqual:
+			return sets[0].members[job]
+		case labels.MatchRegexp:
+			if sets[0].members[job] {
+				return true
+			}
+			sets[0].list = sets[0].patterns // only a regex value can match another value
 		}
 	}
 	assignment := make(map[string]string, len(names))
