@@ -272,7 +272,7 @@ type promSource struct {
 
 // exposures asks each Prometheus which job exposes the metrics the dashboards read: the
 // query group made once both are read (a Grafana is read while the Prometheus is). Nothing is
-// asked without dashboards, nor of a source that is not asked (its Exposure has no Jobs).
+// asked without dashboards; a source that is not asked has an Exposure without Jobs.
 func exposures(ctx context.Context, proms []promSource, ds []dashboards.Dashboard) []prometheus.Exposure {
 	names := dashboards.MetricNames(ds)
 	if len(names) == 0 {
@@ -303,7 +303,7 @@ func addExposures(inv *analyze.Inventory, proms []promSource, exps []prometheus.
 	jobs := map[string][]string{}
 	for i, e := range exps {
 		if e.Jobs == nil {
-			continue // a source that could not be read completely is not asked
+			continue // not asked: its job_metrics queries failed already
 		}
 		asked++
 		for name, js := range e.Jobs {
