@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -70,4 +71,28 @@ func TestRunGrafana(t *testing.T) {
 			t.Errorf("part %v, %d dashboards", res.Inventory.Has(analyze.PartDashboards), len(res.Dashboards))
 		}
 	})
+}
+
+func TestRunDashboardMetrics(t *testing.T) {
+	t.Run("Dashboards whose metrics a snapshot was not asked about leave them unknown, and the Prometheus source says so.", func(t *testing.T) {
+		res, err := collect.Run(context.Background(), collect.Options{
+			Snapshot:       os.DirFS("../../testdata/demo"),
+			SnapshotName:   "demo",
+			DashboardFiles: []string{filepath.Join(corpus, "node-exporter-full.json")},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := res.Inventory
+		if len(inv.ExposedBy) != 0 {
+			t.Errorf("ExposedBy holds %d names, want none known", len(inv.ExposedBy))
+		}
+		src := inv.Sources[slices.IndexFunc(inv.Sources, func(s analyze.Source) bool { return s.Name == "prometheus" })]
+		if !src.OK() || !slices.ContainsFunc(src.Notes, func(n string) bool {
+			return strings.HasPrefix(n, "which jobs expose ") && strings.Contains(n, " metrics the dashboards read is unknown (not in the snapshot)")
+		}) {
+			t.Errorf("prometheus source %+v", src)
+		}
+	})
+
 }
