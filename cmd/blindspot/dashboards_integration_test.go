@@ -122,9 +122,9 @@ func TestDashboardVariablesOnRealPrometheus(t *testing.T) {
 
 		t.Run("Dashboards whose metrics the snapshot was not asked about are given the benefit of the doubt, and the report says so.", func(t *testing.T) {
 			other := filepath.Join(t.TempDir(), "other.json")
-			if err := os.WriteFile(other, []byte(`{"uid": "o", "title": "Other", "panels": [{"title": "Load",
-			  "targets": [{"expr": "node_load1{job=\"$job\"}"}]}],
-			  "templating": {"list": [{"name": "job", "type": "query", "query": "label_values(node_load1, job)"}]}}`), 0o644); err != nil {
+			if err := os.WriteFile(other, []byte(`{"uid": "o", "title": "Other", "panels": [{"title": "Series",
+			  "targets": [{"expr": "prometheus_tsdb_head_series{job=\"$job\"}"}]}],
+			  "templating": {"list": [{"name": "job", "type": "query", "query": "label_values(prometheus_tsdb_head_series, job)"}]}}`), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			r := audit(t, "--from", snap, "--dashboards", other)
