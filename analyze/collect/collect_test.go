@@ -96,3 +96,24 @@ func TestRunDashboardMetrics(t *testing.T) {
 	})
 
 }
+
+func TestRunDashboardMetricsOfTheDemo(t *testing.T) {
+	res, err := collect.Run(context.Background(), collect.Options{Snapshot: os.DirFS("../../testdata/demo"), SnapshotName: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("The demo was recorded with its dashboard's metrics: which job exposes each is known.", func(t *testing.T) {
+		got := res.Inventory.ExposedBy
+		if !slices.Equal(got["node_uname_info"], []string{"node"}) || !slices.Equal(got["node_cpu_seconds_total"], []string{"node"}) {
+			t.Errorf("node_uname_info %v, node_cpu_seconds_total %v", got["node_uname_info"], got["node_cpu_seconds_total"])
+		}
+		if jobs, ok := got["kube_node_info"]; !ok || len(jobs) != 0 {
+			t.Errorf("kube_node_info: %v (known %v), want known and exposed by none", jobs, ok)
+		}
+		for _, s := range res.Inventory.Sources {
+			if len(s.Notes) > 0 && s.Name == "prometheus" {
+				t.Errorf("prometheus notes %q", s.Notes)
+			}
+		}
+	})
+}
