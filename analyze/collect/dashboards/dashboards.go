@@ -405,26 +405,40 @@ func variableQuery(v map[string]any) string {
 // variableExpr returns the PromQL inside label_values(selector, label) or query_result(expr),
 // or "" when there is none.
 func variableExpr(q string) string {
+	switch fn, args := variableCall(q); fn {
+	case "query_result":
+		return args
+	case "label_values":
+		sel, _ := labelValuesArgs(args)
+		return sel
+	}
+	return ""
+}
+
+// variableCall splits a query variable's query, fn(args), for the functions of Grafana's
+// Prometheus datasource; fn is "" for any other query.
+func variableCall(q string) (fn, args string) {
 	q = strings.TrimSpace(q)
-	for _, fn := range []string{"label_values", "query_result"} {
-		rest, ok := strings.CutPrefix(q, fn)
+	for _, f := range []string{"label_values", "query_result", "label_names", "metrics"} {
+		rest, ok := strings.CutPrefix(q, f)
 		if !ok {
 			continue
 		}
 		rest = strings.TrimSpace(rest)
 		if !strings.HasPrefix(rest, "(") || !strings.HasSuffix(rest, ")") {
-			return ""
+			return "", ""
 		}
-		inner := strings.TrimSpace(rest[1 : len(rest)-1])
-		if fn == "query_result" {
-			return inner
-		}
-		// label_values(label) has no selector; label_values(sel, label) ends in ", label".
-		i := strings.LastIndex(inner, ",")
-		if i < 0 {
-			return ""
-		}
-		return strings.TrimSpace(inner[:i])
+		return f, strings.TrimSpace(rest[1 : len(rest)-1])
 	}
-	return ""
+	return "", ""
+}
+
+// labelValuesArgs splits the arguments of label_values: label_values(label) has no selector;
+// label_values(sel, label) ends in ", label".
+func labelValuesArgs(args string) (selector, label string) {
+	i := strings.LastIndex(args, ",")
+	if i < 0 {
+		return "", args
+	}
+	return strings.TrimSpace(args[:i]), strings.TrimSpace(args[i+1:])
 }

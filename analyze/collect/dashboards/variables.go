@@ -71,31 +71,17 @@ func variables(vars []any) []Variable {
 // parseVariableQuery splits a query variable's query into its function and, for
 // label_values, its selector and label.
 func parseVariableQuery(q string) (fn string, sel *parser.VectorSelector, label string) {
-	q = strings.TrimSpace(q)
-	for _, f := range []string{"label_values", "query_result", "label_names", "metrics"} {
-		rest, ok := strings.CutPrefix(q, f)
-		if !ok {
-			continue
-		}
-		rest = strings.TrimSpace(rest)
-		if !strings.HasPrefix(rest, "(") || !strings.HasSuffix(rest, ")") {
-			return "", nil, ""
-		}
-		if f != "label_values" {
-			return f, nil, ""
-		}
-		inner := strings.TrimSpace(rest[1 : len(rest)-1])
-		i := strings.LastIndex(inner, ",")
-		if i < 0 {
-			return f, nil, inner
-		}
-		label = strings.TrimSpace(inner[i+1:])
-		if parsed, err := analyze.ParseExpr(Substitute(inner[:i])); err == nil {
+	fn, args := variableCall(q)
+	if fn != "label_values" {
+		return fn, nil, ""
+	}
+	selector, label := labelValuesArgs(args)
+	if selector != "" {
+		if parsed, err := analyze.ParseExpr(Substitute(selector)); err == nil {
 			sel, _ = parsed.(*parser.VectorSelector)
 		}
-		return f, sel, label
 	}
-	return "", nil, ""
+	return fn, sel, label
 }
 
 // customItem and customKeyValue split a custom variable's query as Grafana does: values
