@@ -59,6 +59,10 @@ type Inventory struct {
 	// and ruleset detection metrics its series carry (PartJobMetrics). Other metric names were
 	// not asked about.
 	JobMetrics map[string][]string
+	// ExposedBy maps each metric name the dashboards read to the sorted jobs whose series
+	// carry it (empty when none does), as the Prometheus answered once the dashboards were
+	// known. A name that was not asked about, or whose query failed, is absent.
+	ExposedBy map[string][]string
 
 	// Logs is what Loki held in the log window (PartLogStreams, PartLogSecrets).
 	Logs  Logs

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -18,7 +16,7 @@ import (
 // DashboardsMissingName is the ID of the DashboardsMissing check.
 const DashboardsMissingName = "dashboards/missing"
 
-// DashboardsMissing reports jobs with up targets that no dashboard query looks at.
+// DashboardsMissing reports jobs with up targets that no dashboard panel can show.
 //
 // The dashboards are a field for now because the Inventory does not hold them yet; they are
 // meant to move into the inventory (with their own part). A nil Dashboards means none were
@@ -53,21 +51,23 @@ func (c DashboardsMissing) Run(inv *analyze.Inventory) []analyze.Finding {
 }
 
 // DashboardsOfJobs returns, for every job of the inventory, the titles of the dashboards
-// with a query that may return its series (sorted, distinct; empty for a job none queries).
-// It is nil when ds is: no dashboards were read.
+// with a panel that can show its series (sorted, distinct; empty for a job none shows). It
+// is nil when ds is: no dashboards were read.
 func DashboardsOfJobs(inv *analyze.Inventory, ds []dashboards.Dashboard) map[string][]string {
 	if ds == nil {
 		return nil
 	}
 	sels := make([][]*parser.VectorSelector, len(ds))
+	scopes := make([]*dashboardScope, len(ds))
 	for i, d := range ds {
-		sels[i] = dashboardSelectors(d)
+		sels[i] = panelSelectors(d)
+		scopes[i] = newDashboardScope(inv, d)
 	}
 	out := make(map[string][]string, len(inv.Jobs))
 	for _, j := range inv.Jobs {
 		titles := []string{}
 		for i, d := range ds {
-			if slices.ContainsFunc(sels[i], func(s *parser.VectorSelector) bool { return selectsJob(inv, s, j) }) {
+			if slices.ContainsFunc(sels[i], func(s *parser.VectorSelector) bool { return scopes[i].showsJob(s, j) }) {
 				titles = append(titles, cmp.Or(d.Title, d.UID, d.File))
 			}
 		}
@@ -77,11 +77,12 @@ func DashboardsOfJobs(inv *analyze.Inventory, ds []dashboards.Dashboard) map[str
 	return out
 }
 
-// dashboardSelectors returns the vector selectors of the parsed queries of a dashboard.
-func dashboardSelectors(d dashboards.Dashboard) []*parser.VectorSelector {
+// panelSelectors returns the vector selectors of the parsed panel queries of a dashboard.
+// A variable's query shows nothing: it only bounds what the panels select.
+func panelSelectors(d dashboards.Dashboard) []*parser.VectorSelector {
 	var out []*parser.VectorSelector
 	for _, q := range d.Queries {
-		if q.Parsed == nil {
+		if q.Parsed == nil || q.Variable != "" {
 			continue
 		}
 		parser.Inspect(q.Parsed, func(n parser.Node, _ []parser.Node) error {
@@ -92,39 +93,4 @@ func dashboardSelectors(d dashboards.Dashboard) []*parser.VectorSelector {
 		})
 	}
 	return out
-}
-
-// selectsJob reports whether s may return series of job j: its job matchers accept j (a
-// dashboard variable accepts any job, since its value is chosen when viewing), or it has none
-// and names a metric j is known to expose.
-func selectsJob(inv *analyze.Inventory, s *parser.VectorSelector, j analyze.Job) bool {
-	hasJob := false
-	for _, m := range s.LabelMatchers {
-		if m.Name != "job" {
-			continue
-		}
-		hasJob = true
-		if !acceptsJob(m, j.Name) {
-			return false
-		}
-	}
-	if hasJob {
-		return true
-	}
-	name := s.Name
-	if name == "" {
-		for _, m := range s.LabelMatchers {
-			if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
-				name = m.Value
-			}
-		}
-	}
-	if name == "up" && j.Active() > 0 {
-		return true
-	}
-	return name != "" && slices.Contains(inv.JobMetrics[j.Name], name)
-}
-
-func acceptsJob(m *labels.Matcher, job string) bool {
-	return strings.Contains(m.Value, dashboards.Placeholder) || m.Matches(job)
 }

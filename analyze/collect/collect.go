@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,11 +145,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		grafanaDone = func() { <-done }
 	}
 
+	// The Prometheus sources read, asked once the dashboards are known which job exposes the
+	// metrics the dashboards read.
+	var proms []promSource
 	switch {
 	case o.Prometheus != nil:
 		b = analyze.NewBuilder(now)
 		res.Recorder = prometheus.NewRecorder(promClient)
-		prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.BaseURL()}, b, o.Logger)
+		src := prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.BaseURL()}, b, o.Logger)
+		proms = append(proms, promSource{src, res.Recorder})
 		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), b)
 		if err != nil {
 			return nil, err
@@ -187,7 +192,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				continue
 			}
 			rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
-			prometheus.Collect(ctx, rec, as, b, o.Logger)
+			proms = append(proms, promSource{prometheus.Collect(ctx, rec, as, b, o.Logger), rec})
 		}
 	default:
 		b = analyze.NewBuilder(now)
@@ -253,8 +258,83 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			res.Dashboards = []dashboards.Dashboard{}
 		}
 	}
+	exposure := exposures(ctx, proms, res.Dashboards)
 	res.Inventory = b.Build()
+	addExposures(res.Inventory, proms, exposure)
 	return res, nil
+}
+
+// promSource is a Prometheus source that was read, and the client its answers came through.
+type promSource struct {
+	src analyze.Source
+	rec *prometheus.Recorder
+}
+
+// exposures asks each Prometheus which job exposes the metrics the dashboards read: the
+// query group made once both are read (a Grafana is read while the Prometheus is). Nothing is
+// asked without dashboards; a source that is not asked has an Exposure without Jobs.
+func exposures(ctx context.Context, proms []promSource, ds []dashboards.Dashboard) []prometheus.Exposure {
+	names := dashboards.MetricNames(ds)
+	if len(names) == 0 {
+		return nil
+	}
+	out := make([]prometheus.Exposure, len(proms))
+	for i, p := range proms {
+		// A server whose job_metrics queries failed or are not served (or that could not be
+		// reached) would fail these as well.
+		failed := slices.ContainsFunc(p.src.Errors, func(e analyze.SourceError) bool { return e.Part == analyze.PartJobMetrics }) ||
+			slices.ContainsFunc(p.src.Missing, func(m analyze.MissingPart) bool { return m.Part == analyze.PartJobMetrics })
+		if !failed {
+			out[i] = prometheus.CollectExposure(ctx, p.rec, names)
+		}
+	}
+	return out
+}
+
+// addExposures gives the inventory what the Prometheus sources answered about the
+// dashboards' metrics (ExposedBy: a name counts as known when every source that could be
+// asked answered it), and tells on each source what it could not answer.
+func addExposures(inv *analyze.Inventory, proms []promSource, exps []prometheus.Exposure) {
+	if len(exps) == 0 {
+		return
+	}
+	var asked int
+	known := map[string]int{}
+	jobs := map[string][]string{}
+	for i, e := range exps {
+		if e.Jobs == nil {
+			continue // not asked: its job_metrics queries failed already
+		}
+		asked++
+		for name, js := range e.Jobs {
+			known[name]++
+			jobs[name] = append(jobs[name], js...)
+		}
+		at := slices.IndexFunc(inv.Sources, func(s analyze.Source) bool {
+			return s.Name == proms[i].src.Name && s.Kind == proms[i].src.Kind && s.URL == proms[i].src.URL
+		})
+		if at < 0 {
+			continue
+		}
+		src := &inv.Sources[at]
+		if e.Unanswered > 0 {
+			src.Notes = append(src.Notes, fmt.Sprintf("which jobs expose %d metrics the dashboards read is unknown (%s): a panel is taken to show every job its job matchers accept", e.Unanswered, e.Why))
+		}
+		if e.Err != nil {
+			src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartJobMetrics, Err: e.Err.Error()})
+		}
+	}
+	if asked == 0 {
+		return
+	}
+	inv.ExposedBy = map[string][]string{}
+	for name, n := range known {
+		if n == asked {
+			js := jobs[name]
+			slices.Sort(js)
+			inv.ExposedBy[name] = slices.Compact(js)
+		}
+	}
 }
 
 // addGrafana adds what was read from a Grafana (live or from a snapshot). A Grafana that could

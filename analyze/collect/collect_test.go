@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -68,6 +69,51 @@ func TestRunGrafana(t *testing.T) {
 		}
 		if res.Inventory.Has(analyze.PartDashboards) || res.Dashboards != nil {
 			t.Errorf("part %v, %d dashboards", res.Inventory.Has(analyze.PartDashboards), len(res.Dashboards))
+		}
+	})
+}
+
+func TestRunDashboardMetrics(t *testing.T) {
+	t.Run("Dashboards whose metrics a snapshot was not asked about leave them unknown, and the Prometheus source says so.", func(t *testing.T) {
+		res, err := collect.Run(context.Background(), collect.Options{
+			Snapshot:       os.DirFS("../../testdata/demo"),
+			SnapshotName:   "demo",
+			DashboardFiles: []string{filepath.Join(corpus, "node-exporter-full.json")},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := res.Inventory
+		if len(inv.ExposedBy) != 0 {
+			t.Errorf("ExposedBy holds %d names, want none known", len(inv.ExposedBy))
+		}
+		src := inv.Sources[slices.IndexFunc(inv.Sources, func(s analyze.Source) bool { return s.Name == "prometheus" })]
+		if !src.OK() || !slices.ContainsFunc(src.Notes, func(n string) bool {
+			return strings.HasPrefix(n, "which jobs expose ") && strings.Contains(n, " metrics the dashboards read is unknown (not in the snapshot)")
+		}) {
+			t.Errorf("prometheus source %+v", src)
+		}
+	})
+
+}
+
+func TestRunDashboardMetricsOfTheDemo(t *testing.T) {
+	res, err := collect.Run(context.Background(), collect.Options{Snapshot: os.DirFS("../../testdata/demo"), SnapshotName: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("The demo was recorded with its dashboard's metrics: which job exposes each is known.", func(t *testing.T) {
+		got := res.Inventory.ExposedBy
+		if !slices.Equal(got["node_uname_info"], []string{"node"}) || !slices.Equal(got["node_cpu_seconds_total"], []string{"node"}) {
+			t.Errorf("node_uname_info %v, node_cpu_seconds_total %v", got["node_uname_info"], got["node_cpu_seconds_total"])
+		}
+		if jobs, ok := got["kube_node_info"]; !ok || len(jobs) != 0 {
+			t.Errorf("kube_node_info: %v (known %v), want known and exposed by none", jobs, ok)
+		}
+		for _, s := range res.Inventory.Sources {
+			if len(s.Notes) > 0 && s.Name == "prometheus" {
+				t.Errorf("prometheus notes %q", s.Notes)
+			}
 		}
 	})
 }

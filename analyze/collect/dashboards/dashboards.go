@@ -33,6 +33,8 @@ type Dashboard struct {
 	// Queries in panel order: panels (rows of the old format and collapsed rows included),
 	// then template variables.
 	Queries []Query
+	// Variables are the template variables, in the dashboard's order.
+	Variables []Variable
 }
 
 // Query is one PromQL expression of a panel target or template variable. Parsed is nil when
@@ -40,6 +42,8 @@ type Dashboard struct {
 type Query struct {
 	// Panel is the panel title ("panel 7" when it has none) or `variable "name"`.
 	Panel string
+	// Variable is the name of the variable whose query this is; "" for a panel's.
+	Variable string
 	// Expr is the expression as written in the dashboard, variables included.
 	Expr string
 	// Parsed is Expr with every Grafana variable substituted (see Substitute).
@@ -278,6 +282,7 @@ func (p *fileParser) document(v any, where string) {
 	d.Queries = appendPanels(d.Queries, list(m["panels"]), datasource{})
 	if t, ok := m["templating"].(map[string]any); ok {
 		d.Queries = appendVariables(d.Queries, list(t["list"]))
+		d.Variables = variables(list(t["list"]))
 	}
 	p.dashboards = append(p.dashboards, d)
 }
@@ -369,49 +374,71 @@ func appendVariables(qs []Query, vars []any) []Query {
 		if !ok || v["type"] != "query" || !datasourceOf(v["datasource"]).isPrometheus() {
 			continue
 		}
-		var q string
-		switch query := v["query"].(type) {
-		case string:
-			q = query
-		case map[string]any:
-			q, _ = query["query"].(string)
-		}
-		if q == "" {
-			q, _ = v["definition"].(string)
-		}
-		expr := variableExpr(q)
+		expr := variableExpr(variableQuery(v))
 		if expr == "" {
 			continue
 		}
 		name, _ := v["name"].(string)
-		qs = append(qs, NewQuery(fmt.Sprintf("variable %q", name), expr))
+		q := NewQuery(fmt.Sprintf("variable %q", name), expr)
+		q.Variable = name
+		qs = append(qs, q)
 	}
 	return qs
+}
+
+// variableQuery is the query of a query variable: a string, or the "query" of the object
+// newer Grafana writes, or else its "definition".
+func variableQuery(v map[string]any) string {
+	var q string
+	switch query := v["query"].(type) {
+	case string:
+		q = query
+	case map[string]any:
+		q, _ = query["query"].(string)
+	}
+	if q == "" {
+		q, _ = v["definition"].(string)
+	}
+	return q
 }
 
 // variableExpr returns the PromQL inside label_values(selector, label) or query_result(expr),
 // or "" when there is none.
 func variableExpr(q string) string {
+	switch fn, args := variableCall(q); fn {
+	case "query_result":
+		return args
+	case "label_values":
+		sel, _ := labelValuesArgs(args)
+		return sel
+	}
+	return ""
+}
+
+// variableCall splits a query variable's query, fn(args), for the functions of Grafana's
+// Prometheus datasource; fn is "" for any other query.
+func variableCall(q string) (fn, args string) {
 	q = strings.TrimSpace(q)
-	for _, fn := range []string{"label_values", "query_result"} {
-		rest, ok := strings.CutPrefix(q, fn)
+	for _, f := range []string{"label_values", "query_result", "label_names", "metrics"} {
+		rest, ok := strings.CutPrefix(q, f)
 		if !ok {
 			continue
 		}
 		rest = strings.TrimSpace(rest)
 		if !strings.HasPrefix(rest, "(") || !strings.HasSuffix(rest, ")") {
-			return ""
+			return "", ""
 		}
-		inner := strings.TrimSpace(rest[1 : len(rest)-1])
-		if fn == "query_result" {
-			return inner
-		}
-		// label_values(label) has no selector; label_values(sel, label) ends in ", label".
-		i := strings.LastIndex(inner, ",")
-		if i < 0 {
-			return ""
-		}
-		return strings.TrimSpace(inner[:i])
+		return f, strings.TrimSpace(rest[1 : len(rest)-1])
 	}
-	return ""
+	return "", ""
+}
+
+// labelValuesArgs splits the arguments of label_values: label_values(label) has no selector;
+// label_values(sel, label) ends in ", label".
+func labelValuesArgs(args string) (selector, label string) {
+	i := strings.LastIndex(args, ",")
+	if i < 0 {
+		return "", args
+	}
+	return strings.TrimSpace(args[:i]), strings.TrimSpace(args[i+1:])
 }

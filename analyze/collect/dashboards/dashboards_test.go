@@ -105,7 +105,7 @@ func TestCorpus(t *testing.T) {
 		if !strings.Contains(q.Expr, `job="$job"`) {
 			t.Errorf("expr %q", q.Expr)
 		}
-		want := `node_cpu_seconds_total{instance="__var__",job="__var__",mode="system"}`
+		want := `node_cpu_seconds_total{instance="__var_node__",job="__var_job__",mode="system"}`
 		if got := selectors([]dashboards.Query{q}); !slices.Contains(got, want) {
 			t.Errorf("selectors %v lack %s", got, want)
 		}
@@ -118,10 +118,40 @@ func TestCorpus(t *testing.T) {
 		}
 	})
 
+	t.Run("Node Exporter Full's variables: $job from node_uname_info, $nodename chained on it.", func(t *testing.T) {
+		vars := byUID(t, ds, "rYdddlPWk").Variables
+		if len(vars) != 4 {
+			t.Fatalf("variables %+v", vars)
+		}
+		job, nodename := vars[1], vars[2]
+		if job.Name != "job" || job.Type != "query" || !job.Prometheus || job.Function != "label_values" || job.Label != "job" ||
+			job.Selector == nil || job.Selector.String() != "node_uname_info" {
+			t.Errorf("job %+v", job)
+		}
+		if nodename.Label != "nodename" || nodename.Selector == nil || nodename.Selector.String() != `node_uname_info{job="__var_job__"}` {
+			t.Errorf("nodename %+v", nodename)
+		}
+		if vars[0].Type != "datasource" || vars[0].Function != "" {
+			t.Errorf("datasource %+v", vars[0])
+		}
+	})
+
+	t.Run("The metric names a dashboard reads are those of its panels and variables, without placeholders.", func(t *testing.T) {
+		names := dashboards.MetricNames([]dashboards.Dashboard{byUID(t, ds, "rYdddlPWk")})
+		for _, want := range []string{"node_cpu_seconds_total", "node_uname_info", "node_memory_MemTotal_bytes"} {
+			if !slices.Contains(names, want) {
+				t.Errorf("%s missing from %d names", want, len(names))
+			}
+		}
+		if !slices.IsSorted(names) || slices.ContainsFunc(names, dashboards.HasVariable) {
+			t.Errorf("names %v", names)
+		}
+	})
+
 	t.Run("Thanos Query, in the old rows format, rates http_requests_total of the $job variable.", func(t *testing.T) {
 		d := byUID(t, ds, "af36c91291a603f1d9fbdabdd127ac4a")
 		q := query(t, d, "Rate")
-		want := `http_requests_total{handler="query",job=~"__var__"}`
+		want := `http_requests_total{handler="query",job=~"__var_job__"}`
 		if got := selectors([]dashboards.Query{q}); !slices.Contains(got, want) {
 			t.Errorf("selectors %v lack %s", got, want)
 		}
@@ -138,7 +168,7 @@ func TestCorpus(t *testing.T) {
 			}
 		}
 		got := selectors(old.Queries)
-		if !slices.Contains(got, `node_cpu{instance=~"__var__:5m",job=~"__var__"}`) {
+		if !slices.Contains(got, `node_cpu{instance=~"__var_node__:5m",job=~"__var_job__"}`) {
 			t.Errorf("no node_cpu selector among %d", len(got))
 		}
 	})
@@ -227,9 +257,10 @@ func TestSubstitute(t *testing.T) {
 	for _, c := range []struct{ name, in, want string }{
 		{"$__rate_interval becomes a duration.", `rate(x[$__rate_interval])`, `rate(x[5m])`},
 		{"$__interval and $__range become durations.", `avg_over_time(x[$__interval])[$__range:]`, `avg_over_time(x[5m])[5m:]`},
-		{"${var:regex} becomes the placeholder.", `x{job=~"${job:regex}"}`, `x{job=~"__var__"}`},
-		{"[[var]] becomes the placeholder.", `x{job="[[job]]"}`, `x{job="__var__"}`},
-		{"$var becomes the placeholder.", `x{job="$job"} > $threshold`, `x{job="__var__"} > __var__`},
+		{"${var:regex} becomes the placeholder naming it.", `x{job=~"${job:regex}"}`, `x{job=~"__var_job__"}`},
+		{"[[var]] becomes the placeholder naming it.", `x{job="[[job]]"}`, `x{job="__var_job__"}`},
+		{"$var becomes the placeholder naming it.", `x{job="$job"} > $threshold`, `x{job="__var_job__"} > __var_threshold__`},
+		{"A name the placeholder cannot hold becomes the anonymous placeholder.", `x{a="${__data.x}",b="$_c",c="$d__e"}`, `x{a="__var__",b="__var__",c="__var__"}`},
 		{"A user variable used as a range becomes a duration.", `rate(x[$interval]) offset $shift`, `rate(x[5m]) offset 5m`},
 		{"${__range_s} becomes a number.", `x[${__range_s}s]`, `x[300s]`},
 	} {
@@ -238,5 +269,63 @@ func TestSubstitute(t *testing.T) {
 				t.Errorf("Substitute(%q) = %q, want %q", c.in, got, c.want)
 			}
 		})
+	}
+}
+
+func TestVariables(t *testing.T) {
+	ds, _, err := dashboards.ParseJSON("v.json", []byte(`{"uid": "v", "panels": [], "templating": {"list": [
+	  {"name": "env", "type": "custom", "query": "Production : prod, staging,a\\,b"},
+	  {"name": "fixed", "type": "constant", "query": " payments "},
+	  {"name": "saved", "type": "custom", "query": "", "options": [{"value": "$__all"}, {"value": "x"}]},
+	  {"name": "free", "type": "textbox", "query": "api"},
+	  {"name": "all", "type": "query", "query": "label_values(job)", "regex": "/api.*/", "includeAll": true},
+	  {"name": "loki", "type": "query", "datasource": {"type": "loki", "uid": "l"}, "query": "label_values({app=\"x\"}, job)"},
+	  {"name": "svc", "type": "query", "query": "query_result(count by (service) (up))"}]}}`))
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("%v %d", err, len(ds))
+	}
+	vars := ds[0].Variables
+	if len(vars) != 7 {
+		t.Fatalf("variables %+v", vars)
+	}
+	t.Run("A custom variable lists its values; text : value keeps the value and \\, escapes a comma.", func(t *testing.T) {
+		if got := vars[0].Values; !slices.Equal(got, []string{"prod", "staging", "a,b"}) {
+			t.Errorf("values %q", got)
+		}
+	})
+	t.Run("A constant holds its trimmed value; a custom variable without a query, its saved options but All.", func(t *testing.T) {
+		if !slices.Equal(vars[1].Values, []string{"payments"}) || !slices.Equal(vars[2].Values, []string{"x"}) {
+			t.Errorf("constant %q, saved %q", vars[1].Values, vars[2].Values)
+		}
+	})
+	t.Run("A textbox lists no values.", func(t *testing.T) {
+		if vars[3].Type != "textbox" || vars[3].Values != nil {
+			t.Errorf("textbox %+v", vars[3])
+		}
+	})
+	t.Run("label_values(label) has no selector; the regex and All are kept.", func(t *testing.T) {
+		v := vars[4]
+		if v.Function != "label_values" || v.Label != "job" || v.Selector != nil || v.Regex != "/api.*/" || !v.IncludeAll {
+			t.Errorf("all %+v", v)
+		}
+	})
+	t.Run("A Loki variable is not Prometheus; query_result is recognised without a selector.", func(t *testing.T) {
+		if vars[5].Prometheus || vars[6].Function != "query_result" || vars[6].Selector != nil {
+			t.Errorf("loki %+v, svc %+v", vars[5], vars[6])
+		}
+	})
+}
+
+func TestVariablePlaceholders(t *testing.T) {
+	s := dashboards.Substitute(`x{job=~"$job-${env}-[[__data.x]]"}`)
+	if got := dashboards.VariablesIn(s); !slices.Equal(got, []string{"job", "env", ""}) {
+		t.Errorf("variables of %q: %q", s, got)
+	}
+	got, ok := dashboards.ExpandVariables(s, func(name string) (string, bool) { return "<" + name + ">", name != "" })
+	if got != `x{job=~"<job>-<env>-<>"}` || ok {
+		t.Errorf("expanded %q %v", got, ok)
+	}
+	if dashboards.HasVariable(`x{job="api"}`) || !dashboards.HasVariable(dashboards.Placeholder) {
+		t.Error("HasVariable")
 	}
 }
