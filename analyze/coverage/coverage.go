@@ -54,6 +54,9 @@ type BusinessMetric struct {
 	// that should not grow old).
 	Kind      string
 	CoveredBy []RuleRef
+	// ReadBy are the alerts that read a counter but do not fire when it stops increasing (on
+	// the rate going above a threshold, for example).
+	ReadBy []RuleRef
 }
 
 // JobCoverage is one row of the coverage matrix.

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -145,29 +146,16 @@ func jobMetricCandidates(names []string, metadata map[string][]promv1.Metadata, 
 	return out
 }
 
-// isCounter reports whether a series name is a counter. Metadata decides when it knows the
-// metric, under the series name (text format) or, for name_total, under the family name the
-// OpenMetrics format uses. Without metadata (pushed without # TYPE, federated, remote-written,
-// or a server whose metadata could not be read) the _total suffix decides, by convention.
+// isCounter reports whether a series name is a counter by the server's metadata
+// (analyze.IsCounter).
 func isCounter(name string, metadata map[string][]promv1.Metadata) bool {
-	family, total := strings.CutSuffix(name, "_total")
-	known := false
-	check := func(ms []promv1.Metadata) bool {
-		for _, m := range ms {
-			switch m.Type {
-			case promv1.MetricTypeCounter:
-				return true
-			case promv1.MetricTypeUnknown, "":
-			default:
-				known = true
-			}
+	return analyze.IsCounter(name, func(metric string) []string {
+		var out []string
+		for _, m := range metadata[metric] {
+			out = append(out, string(m.Type))
 		}
-		return false
-	}
-	if check(metadata[name]) || (total && check(metadata[family])) {
-		return true
-	}
-	return total && !known
+		return out
+	})
 }
 
 // jobMetricQueries builds one `group by (job, __name__) ({__name__=~"…"})` per batch of
