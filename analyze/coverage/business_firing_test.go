@@ -106,7 +106,7 @@ func TestBusinessCoverageFiresWhenTheCounterStops(t *testing.T) {
 		b.AddPart(analyze.PartJobMetrics)
 		b.AddPart(analyze.PartMetadata)
 		b.AddJobMetric("billing", "invoices_created_total")
-		b.AddJobMetric("billing", "billing_queue_depth")  // no metadata, no _total: a gauge by convention
+		b.AddJobMetric("billing", "billing_queue_depth")   // no metadata, no _total: a gauge by convention
 		b.AddJobMetric("billing", "billing_retries_total") // metadata says gauge
 		b.AddMetadata("billing_retries_total", []analyze.Metadata{{Type: "gauge"}})
 		a := coverage.Analyze(b.Build(), coverage.Options{})
