@@ -75,6 +75,11 @@ func TestRulesThatCannotFire(t *testing.T) {
 			w.metricNames = []string{"http_requests_total", "node_load1", "node_uname_info", "up"}
 			return w
 		}(), upAlerts, []string{}},
+		{"A join with a selector naming no metric is not narrowed, even when the server's metric names are known.", func() world {
+			w := joinWorld(alert("InstanceDown", `up == 0 and on(instance) {__name__=~"node_.+"}`))
+			w.metricNames = []string{"http_requests_total", "node_load1", "node_uname_info", "up"}
+			return w
+		}(), upAlerts, []string{"api", "node"}},
 		{"or with a metric the job does not expose still covers: it needs no match.", joinWorld(
 			alert("InstanceDown", `up == 0 or on(instance) node_load1 > 10`),
 		), upAlerts, []string{"api", "node"}},

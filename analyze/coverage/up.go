@@ -364,6 +364,8 @@ func (u *evalContext) exposureOf(vs *parser.VectorSelector, name string) exposur
 		}
 	}
 	switch {
+	case name == "":
+		// {__name__=~"…"} or no name at all: any metric.
 	case name == "up":
 		if u.inv.Has(analyze.PartTargets) {
 			accept(slices.Collect(maps.Keys(u.targets)))
