@@ -52,6 +52,9 @@ func TestRulesThatCannotFire(t *testing.T) {
 		{"A join on instance with a metric the job does not expose covers only the jobs that expose it.", joinWorld(
 			alert("InstanceDown", `(up == 0) * on(instance) group_left(nodename) node_uname_info`),
 		), upAlerts, []string{"node"}},
+		{"A group_right(job) join on instance with a metric the job does not expose covers only the jobs that expose it.", joinWorld(
+			alert("InstanceDown", `(up == 0) * on(instance) group_right(job) node_uname_info`),
+		), upAlerts, []string{"node"}},
 		{"An and on(instance) with a metric the job does not expose covers only the jobs that expose it.", joinWorld(
 			alert("InstanceDown", `up == 0 and on(instance) node_load1`),
 		), upAlerts, []string{"node"}},
