@@ -28,7 +28,7 @@ const (
 // AlertsMissingBusiness reports the business metrics of a job (counters that look like
 // application output, last-success gauges of batch jobs) that no alerting rule watches: no
 // alert fires when the counter stops increasing (an alert on its rate going above a threshold
-// reads it but does not), no alert reads the last-success gauge, directly or through
+// reads it but does not) or when the last-success time grows old, directly or through
 // recording rules. When the work stops, nothing pages.
 type AlertsMissingBusiness struct {
 	cov *lazyCoverage
@@ -60,6 +60,11 @@ func (c AlertsMissingBusiness) Run(inv *analyze.Inventory) []analyze.Finding {
 			}
 			var msg, fix string
 			switch {
+			case m.Kind == coverage.KindStaleness && len(m.ReadBy) > 0:
+				msg = fmt.Sprintf("job %s records the time of its last success in %s; %s read it, but none fires when it grows old: nothing pages when the job stops succeeding",
+					strconv.Quote(job), strconv.Quote(m.Metric), ruleNames(m.ReadBy))
+				fix = fmt.Sprintf("blindspot generate writes an alert on %s (%s without a success)",
+					staleExpr(m.Metric, job), model.Duration(businessStaleAfter))
 			case m.Kind == coverage.KindStaleness:
 				msg = fmt.Sprintf("job %s records the time of its last success in %s, but no alert reads it: nothing pages when the job stops succeeding",
 					strconv.Quote(job), strconv.Quote(m.Metric))

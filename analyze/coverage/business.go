@@ -29,8 +29,8 @@ const (
 // A counter is covered by an alert that fires when it stops increasing: the alerts that read
 // it on the way to the job (watchIndex) are evaluated in two worlds, the counter flat and
 // increasing, the way up alerts are (evalContext.covers). An alert on the rate going above a
-// threshold reads the counter but does not cover it. A last-success gauge is covered by any
-// alert that reads it.
+// threshold reads the counter but does not cover it. A last-success gauge is evaluated the same
+// way, stale (a time long past) and fresh (now): an alert on its age covers it.
 type businessIndex struct {
 	byJob      map[string][]businessMetric
 	sortedJobs []string
@@ -39,7 +39,7 @@ type businessIndex struct {
 type businessMetric struct {
 	metric, kind string
 	coveredBy    []*analyze.Rule
-	// readBy are the alerts that read a counter but do not fire when it stops increasing.
+	// readBy are the alerts that read the metric but do not fire when it stops moving.
 	readBy []*analyze.Rule
 }
 
@@ -70,7 +70,7 @@ func newBusinessIndex(inv *analyze.Inventory, rules *ruleIndex, o BusinessOption
 			bm := businessMetric{metric: m, kind: kind}
 			for _, a := range watch.alertsFor(m, job) {
 				switch {
-				case kind != KindCounter, ctx.covers(a.Parsed, m, job):
+				case ctx.coversSubject(a.Parsed, m, job, kind == KindStaleness):
 					bm.coveredBy = append(bm.coveredBy, a)
 				default:
 					bm.readBy = append(bm.readBy, a)

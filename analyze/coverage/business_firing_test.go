@@ -93,12 +93,31 @@ func TestBusinessCoverageFiresWhenTheCounterStops(t *testing.T) {
 		assertBusiness(t, coverage.Analyze(inv, coverage.Options{}), "billing", "invoices_created_total counter InvoicesStopped")
 	})
 
-	t.Run("Any alert reading a last-success gauge covers it.", func(t *testing.T) {
-		t.Parallel()
-		inv := businessInventory(map[string][]string{"backup": {"backup_last_success_timestamp_seconds"}},
-			alertRule("BackupStale", `time() - backup_last_success_timestamp_seconds > 90000`))
-		assertBusiness(t, coverage.Analyze(inv, coverage.Options{}), "backup", "backup_last_success_timestamp_seconds staleness BackupStale")
-	})
+	for _, tt := range []struct {
+		name, expr string
+		covers     bool
+	}{
+		{"An alert on a last-success gauge's age covers it.", `time() - backup_last_success_timestamp_seconds > 90000`, true},
+		{"A last-success time older than a day ago covers the gauge.", `backup_last_success_timestamp_seconds < time() - 86400`, true},
+		{"changes(x[1d]) == 0 on a last-success gauge covers it.", `changes(backup_last_success_timestamp_seconds[1d]) == 0`, true},
+		{"A threshold that holds whatever the age does not cover a last-success gauge.", `backup_last_success_timestamp_seconds > 0`, false},
+		{"An alert on a recent success does not cover a last-success gauge.", `time() - backup_last_success_timestamp_seconds < 3600`, false},
+		{"absent() does not cover a last-success gauge that is still there.", `absent(backup_last_success_timestamp_seconds{job="backup"})`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			inv := businessInventory(map[string][]string{"backup": {"backup_last_success_timestamp_seconds"}}, alertRule("BackupAlert", tt.expr))
+			a := coverage.Analyze(inv, coverage.Options{})
+			want, wantReadBy := []string{"backup_last_success_timestamp_seconds staleness"}, []string{"BackupAlert"}
+			if tt.covers {
+				want, wantReadBy = []string{"backup_last_success_timestamp_seconds staleness BackupAlert"}, nil
+			}
+			assertBusiness(t, a, "backup", want...)
+			if got := readBy(a, "backup", "backup_last_success_timestamp_seconds"); !slices.Equal(got, wantReadBy) {
+				t.Errorf("read by %q, want %q", got, wantReadBy)
+			}
+		})
+	}
 
 	t.Run("A name asked about for another reason, neither a counter nor a last-success gauge, is no business metric.", func(t *testing.T) {
 		t.Parallel()

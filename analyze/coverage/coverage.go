@@ -54,8 +54,8 @@ type BusinessMetric struct {
 	// that should not grow old).
 	Kind      string
 	CoveredBy []RuleRef
-	// ReadBy are the alerts that read a counter but do not fire when it stops increasing (on
-	// the rate going above a threshold, for example).
+	// ReadBy are the alerts that read the metric but do not fire when it stops: a counter's
+	// rate going above a threshold, for example.
 	ReadBy []RuleRef
 }
 

@@ -371,7 +371,14 @@ type evaluator struct {
 	job     string
 	down    bool
 	subject string
+	// stale makes the subject a last-success gauge (KindStaleness) rather than a counter:
+	// failing, it holds a time long past; healthy, the world's now.
+	stale bool
 }
+
+// worldNow is the value of time() in every world. Its exact value does not matter: a
+// last-success gauge is worldNow when fresh and 0 (decades old) when stale.
+const worldNow = 1.8e9
 
 func (e *evaluator) subjectIsUp() bool { return e.subject == "" || e.subject == "up" }
 
@@ -470,7 +477,8 @@ func (e *evaluator) selector(vs *parser.VectorSelector, depth int) value {
 
 // counter is the value of a selector of the subject counter: the job's series and the other
 // jobs' series its matchers accept. Their values are unknown (and the same in both worlds);
-// what differs is what a range function sees.
+// what differs is what a range function sees. A last-success gauge holds a time instead:
+// long past for the job under test when failing, now otherwise.
 func (e *evaluator) counter(vs *parser.VectorSelector) value {
 	ex := e.u.exposureOf(vs, e.subject)
 	state := counterNow
@@ -488,15 +496,25 @@ func (e *evaluator) counter(vs *parser.VectorSelector) value {
 	if sure {
 		nLo = 1
 	}
+	jobVal, othersVal := interval{0, math.Inf(1)}, interval{0, math.Inf(1)}
+	if e.stale {
+		jobVal, othersVal = point(worldNow), point(worldNow)
+		if e.down {
+			jobVal = point(0)
+		}
+		if state == counterUnknown {
+			jobVal, othersVal = interval{0, worldNow}, interval{0, worldNow}
+		}
+	}
 	var v value
 	if ex.byJob(e.job) {
 		v.origin |= fromJob
-		v.groups = append(v.groups, group{origin: fromJob, job: jobIsTested, names: unknownNames, val: interval{0, math.Inf(1)},
+		v.groups = append(v.groups, group{origin: fromJob, job: jobIsTested, names: unknownNames, val: jobVal,
 			nLo: nLo, nHi: manyElements, src: srcJob, counter: state})
 	}
 	if ex.others(e.job) > 0 {
 		v.origin |= fromOthers
-		v.groups = append(v.groups, group{origin: fromOthers, job: jobIsOther, names: unknownNames, val: interval{0, math.Inf(1)},
+		v.groups = append(v.groups, group{origin: fromOthers, job: jobIsOther, names: unknownNames, val: othersVal,
 			nLo: nLo, nHi: manyElements, src: srcOthers, counter: state})
 	}
 	return v
@@ -1019,6 +1037,8 @@ func (e *evaluator) call(n *parser.Call, depth int) value {
 			}
 		case "pi":
 			return scalarValue(point(math.Pi))
+		case "time":
+			return scalarValue(point(worldNow))
 		}
 		return scalarValue(anyValue)
 	}
@@ -1155,12 +1175,19 @@ const smallestRate = math.SmallestNonzeroFloat64
 
 // counterRange is what a range function returns over the raw samples of the subject counter:
 // nothing moves when it is flat (the job under test when down), it goes up when it increases
-// (every other case). ok is false for the functions that do not measure an increase.
+// (every other case). A fresh last-success gauge may or may not have moved within the window
+// (a daily batch moves it once a day). ok is false for the functions that do not measure an
+// increase.
 func (e *evaluator) counterRange(name string, g group, state counterState) (interval, bool) {
 	increasing := interval{smallestRate, math.Inf(1)}
+	if e.stale {
+		increasing.lo = 0
+	}
 	switch name {
 	case "changes":
-		increasing.lo = 1
+		if !e.stale {
+			increasing.lo = 1
+		}
 	case "rate", "irate", "increase", "delta", "idelta", "deriv":
 	case "resets":
 		return point(0), true

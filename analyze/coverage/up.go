@@ -433,11 +433,17 @@ func (u *evalContext) recordingCandidates(name string, depth int) map[string]boo
 // alert whose result does not depend on the state of the subject (a count of up series,
 // changes(up[10m]) over a steady window, the counter's raw value) watches something else.
 func (u *evalContext) covers(expr parser.Expr, subject, job string) bool {
-	failing := jobGroups((&evaluator{u: u, job: job, down: true, subject: subject}).eval(expr, 0))
+	return u.coversSubject(expr, subject, job, false)
+}
+
+// coversSubject is covers, with stale making the subject a last-success gauge: failing, it
+// holds a time long past; healthy, the present.
+func (u *evalContext) coversSubject(expr parser.Expr, subject, job string, stale bool) bool {
+	failing := jobGroups((&evaluator{u: u, job: job, down: true, subject: subject, stale: stale}).eval(expr, 0))
 	if len(failing) == 0 {
 		return false
 	}
-	healthy := jobGroups((&evaluator{u: u, job: job, subject: subject}).eval(expr, 0))
+	healthy := jobGroups((&evaluator{u: u, job: job, subject: subject, stale: stale}).eval(expr, 0))
 	if slices.ContainsFunc(healthy, group.present) {
 		return false
 	}
