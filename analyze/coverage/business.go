@@ -69,10 +69,9 @@ func newBusinessIndex(inv *analyze.Inventory, rules *ruleIndex, o BusinessOption
 			}
 			bm := businessMetric{metric: m, kind: kind}
 			for _, a := range watch.alertsFor(m, job) {
-				switch {
-				case ctx.coversSubject(a.Parsed, m, job, kind == KindStaleness):
+				if ctx.coversSubject(a.Parsed, m, job, kind == KindStaleness) {
 					bm.coveredBy = append(bm.coveredBy, a)
-				default:
+				} else {
 					bm.readBy = append(bm.readBy, a)
 				}
 			}

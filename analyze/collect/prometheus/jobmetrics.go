@@ -68,8 +68,13 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 		return nil, err
 	}
 	queries = append(queries, signatureQueries...)
-	asked := slices.Concat(jobMetricCandidates(names, metadata, defaults), packSignatures(names, detect))
-	joinQueries, err := jobMetricQueries(slices.DeleteFunc(joinedMetrics(names, ruleExprs), func(n string) bool { return slices.Contains(asked, n) }))
+	// A joined name already asked about as a candidate or a signature is not asked again.
+	asked := map[string]bool{}
+	for _, n := range slices.Concat(jobMetricCandidates(names, metadata, defaults), packSignatures(names, detect)) {
+		asked[n] = true
+	}
+	joined := slices.DeleteFunc(joinedMetrics(names, ruleExprs), func(n string) bool { return asked[n] })
+	joinQueries, err := jobMetricQueries(joined)
 	if err != nil {
 		return nil, err
 	}
