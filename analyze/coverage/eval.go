@@ -10,11 +10,12 @@ import (
 
 // This file holds the abstract evaluator behind up and business coverage: it runs an alert's
 // syntax tree over a described world instead of over samples. The world is about one subject
-// metric of the job under test: up (the job's targets down, or up) or a business counter (flat,
-// or increasing); every other job is healthy. A result is a short list of groups, each standing for a set of
-// series that share where they come from, what their job label may be and a range of values.
-// Whatever the evaluator cannot know widens a range or makes a group "maybe present"; it never
-// fails. docs/coverage.md describes the reasoning and its limits.
+// metric of the job under test: up (the job's targets down, or up), a business counter (flat,
+// or increasing) or a last-success gauge (long past, or now); every other job is healthy. A
+// result is a short list of groups, each standing for a set of series that share where they
+// come from, what their job label may be and a range of values. Whatever the evaluator cannot
+// know widens a range or makes a group "maybe present"; it never fails. docs/coverage.md
+// describes the reasoning and its limits.
 
 // tri is a three-valued truth: often the evaluator can only say maybe.
 type tri uint8
@@ -365,7 +366,8 @@ func mergeGroups(gs []group, key func(group) int) []group {
 
 // evaluator runs expressions over one scenario: the subject metric of job fails (down) or
 // not, and every other job is healthy. The subject is up (failing: every target of the job is
-// down) or a counter (failing: flat, its series present and unchanged; healthy: increasing).
+// down), a counter (failing: flat, its series present and unchanged; healthy: increasing) or
+// a last-success gauge (failing: a time long past; healthy: now).
 type evaluator struct {
 	u       *evalContext
 	job     string
