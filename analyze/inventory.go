@@ -25,8 +25,8 @@ const (
 	PartMetadata    Part = "metadata"
 	PartBuildInfo   Part = "buildinfo"
 	// PartJobMetrics is which job exposes which candidate business metric (counters and
-	// last-success gauges) and which ruleset detection metric, read with a few batched
-	// queries.
+	// last-success gauges), which ruleset detection metric and which metric the rules join
+	// with, read with a few batched queries.
 	PartJobMetrics Part = "job_metrics"
 	// PartLogStreams is the set of Loki streams seen in the log window.
 	PartLogStreams Part = "log_streams"
@@ -55,9 +55,9 @@ type Inventory struct {
 	RuleGroups  []RuleGroup
 	MetricNames []string // sorted
 	Metadata    map[string][]Metadata
-	// JobMetrics maps a job label value to the sorted names of the candidate business metrics
-	// and ruleset detection metrics its series carry (PartJobMetrics). Other metric names were
-	// not asked about.
+	// JobMetrics maps a job label value to the sorted names of the candidate business metrics,
+	// ruleset detection metrics and metrics rules join with that its series carry
+	// (PartJobMetrics). Other metric names were not asked about.
 	JobMetrics map[string][]string
 	// ExposedBy maps each metric name the dashboards read to the sorted jobs whose series
 	// carry it (empty when none does), as the Prometheus answered once the dashboards were

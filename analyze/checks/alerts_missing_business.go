@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -25,8 +26,10 @@ const (
 )
 
 // AlertsMissingBusiness reports the business metrics of a job (counters that look like
-// application output, last-success gauges of batch jobs) that no alerting rule reads, directly
-// or through recording rules: when the work stops, nothing pages.
+// application output, last-success gauges of batch jobs) that no alerting rule watches: no
+// alert fires when the counter stops increasing (an alert on its rate going above a threshold
+// reads it but does not) or when the last-success time grows old, directly or through
+// recording rules. When the work stops, nothing pages.
 type AlertsMissingBusiness struct {
 	cov *lazyCoverage
 }
@@ -56,24 +59,45 @@ func (c AlertsMissingBusiness) Run(inv *analyze.Inventory) []analyze.Finding {
 				continue
 			}
 			var msg, fix string
-			switch m.Kind {
-			case coverage.KindStaleness:
+			switch {
+			case m.Kind == coverage.KindStaleness && len(m.ReadBy) > 0:
+				msg = fmt.Sprintf("job %s records the time of its last success in %s; %s read it, but none fires when it grows old: nothing pages when the job stops succeeding",
+					strconv.Quote(job), strconv.Quote(m.Metric), ruleNames(m.ReadBy))
+				fix = fmt.Sprintf("blindspot generate writes an alert on %s (%s without a success)",
+					staleExpr(m.Metric, job), model.Duration(businessStaleAfter))
+			case m.Kind == coverage.KindStaleness:
 				msg = fmt.Sprintf("job %s records the time of its last success in %s, but no alert reads it: nothing pages when the job stops succeeding",
 					strconv.Quote(job), strconv.Quote(m.Metric))
 				fix = fmt.Sprintf("blindspot generate writes an alert on %s (%s without a success)",
 					staleExpr(m.Metric, job), model.Duration(businessStaleAfter))
+			case len(m.ReadBy) > 0:
+				msg = fmt.Sprintf("job %s exposes the counter %s; %s read it, but none fires when it stops increasing: nothing pages when the work stops",
+					strconv.Quote(job), strconv.Quote(m.Metric), ruleNames(m.ReadBy))
+				fix = fmt.Sprintf("blindspot generate writes an alert on %s", rateDropExpr(m.Metric, job))
 			default:
 				msg = fmt.Sprintf("job %s exposes the counter %s, but no alert reads it: nothing pages when it stops increasing",
 					strconv.Quote(job), strconv.Quote(m.Metric))
 				fix = fmt.Sprintf("blindspot generate writes an alert on %s", rateDropExpr(m.Metric, job))
 			}
-			f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": job, "metric": m.Metric}, msg,
-				map[string]string{"kind": m.Kind})
+			details := map[string]string{"kind": m.Kind}
+			if len(m.ReadBy) > 0 {
+				details["read_by"] = ruleNames(m.ReadBy)
+			}
+			f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": job, "metric": m.Metric}, msg, details)
 			f.Fix = fix
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// ruleNames lists alerts by name, quoted and comma-separated.
+func ruleNames(refs []coverage.RuleRef) string {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = strconv.Quote(r.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // rateDropExpr is `rate(metric{job="…"}[10m]) == 0`.

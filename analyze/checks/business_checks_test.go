@@ -84,6 +84,24 @@ func TestAlertsMissingBusiness(t *testing.T) {
 		}
 	})
 
+	t.Run("A counter only read by an alert on its rate going above a threshold is reported, naming that alert.", func(t *testing.T) {
+		t.Parallel()
+		b := pushed()
+		b.AddRuleGroup(ruleGroup("checkout", alerting("checkout", "OrdersSpike", `rate(orders_placed_total[5m]) > 100`)))
+		fs := checks.NewAlertsMissingBusiness(checks.Options{}).Run(b.Build())
+		i := slices.IndexFunc(fs, func(f analyze.Finding) bool { return f.Subject["metric"] == "orders_placed_total" })
+		if i < 0 {
+			t.Fatalf("orders_placed_total not reported: %q", subjects(fs))
+		}
+		f := fs[i]
+		if want := `job "checkout" exposes the counter "orders_placed_total"; "OrdersSpike" read it, but none fires when it stops increasing: nothing pages when the work stops`; f.Message != want {
+			t.Errorf("message %q, want %q", f.Message, want)
+		}
+		if f.Details["read_by"] != `"OrdersSpike"` {
+			t.Errorf("details %v", f.Details)
+		}
+	})
+
 	t.Run("A last-success gauge no alert reads is reported as a missing staleness alert.", func(t *testing.T) {
 		t.Parallel()
 		b := pushed()

@@ -22,8 +22,15 @@ const (
 
 // businessIndex finds the business metrics of each job and the alerts that watch them. The
 // candidates are what the collector found per job (inventory part job_metrics: counters and
-// last-success gauges outside the embedded exclusions); the user's options narrow or widen
-// that choice here, so that one snapshot can be replayed under any configuration.
+// last-success gauges outside the embedded exclusions, among other names it asked about); the
+// user's options narrow or widen that choice here, so that one snapshot can be replayed under
+// any configuration.
+//
+// A counter is covered by an alert that fires when it stops increasing: the alerts that read
+// it on the way to the job (watchIndex) are evaluated in two worlds, the counter flat and
+// increasing, the way up alerts are (evalContext.covers). An alert on the rate going above a
+// threshold reads the counter but does not cover it. A last-success gauge is evaluated the same
+// way, stale (a time long past) and fresh (now): an alert on its age covers it.
 type businessIndex struct {
 	byJob      map[string][]businessMetric
 	sortedJobs []string
@@ -32,6 +39,8 @@ type businessIndex struct {
 type businessMetric struct {
 	metric, kind string
 	coveredBy    []*analyze.Rule
+	// readBy are the alerts that read the metric but do not fire when it stops moving.
+	readBy []*analyze.Rule
 }
 
 func newBusinessIndex(inv *analyze.Inventory, rules *ruleIndex, o BusinessOptions) *businessIndex {
@@ -45,8 +54,9 @@ func newBusinessIndex(inv *analyze.Inventory, rules *ruleIndex, o BusinessOption
 		// go_ and process_ counter of every job would bury the real findings.
 		return idx
 	}
-	sel := newBusinessSelector(defaults, o)
+	sel := newBusinessSelector(defaults, o, inv)
 	watch := newWatchIndex(rules)
+	ctx := newEvalContext(inv, rules)
 	for job, metrics := range inv.JobMetrics {
 		if !sel.acceptsJob(job) {
 			continue
@@ -57,7 +67,15 @@ func newBusinessIndex(inv *analyze.Inventory, rules *ruleIndex, o BusinessOption
 			if kind == "" {
 				continue
 			}
-			ms = append(ms, businessMetric{metric: m, kind: kind, coveredBy: watch.alertsFor(m, job)})
+			bm := businessMetric{metric: m, kind: kind}
+			for _, a := range watch.alertsFor(m, job) {
+				if ctx.coversSubject(a.Parsed, m, job, kind == KindStaleness) {
+					bm.coveredBy = append(bm.coveredBy, a)
+				} else {
+					bm.readBy = append(bm.readBy, a)
+				}
+			}
+			ms = append(ms, bm)
 		}
 		if len(ms) > 0 {
 			idx.byJob[job] = ms
@@ -83,6 +101,9 @@ func (a *Analysis) Business(job string) []BusinessMetric {
 		for _, r := range m.coveredBy {
 			bm.CoveredBy = append(bm.CoveredBy, refOf(r, a.opts.RunbookAnnotation))
 		}
+		for _, r := range m.readBy {
+			bm.ReadBy = append(bm.ReadBy, refOf(r, a.opts.RunbookAnnotation))
+		}
 		out = append(out, bm)
 	}
 	return out
@@ -99,9 +120,10 @@ type businessSelector struct {
 	jobs, excludeJobs                           rulesets.Globs
 	// kinds memoises kindOf: a thousand jobs expose the same few hundred names.
 	kinds map[string]string
+	inv   *analyze.Inventory
 }
 
-func newBusinessSelector(defaults rulesets.Business, o BusinessOptions) *businessSelector {
+func newBusinessSelector(defaults rulesets.Business, o BusinessOptions, inv *analyze.Inventory) *businessSelector {
 	return &businessSelector{
 		defaultExclude: rulesets.NewGlobs(defaults.Exclude),
 		include:        rulesets.NewGlobs(o.Include),
@@ -110,6 +132,7 @@ func newBusinessSelector(defaults rulesets.Business, o BusinessOptions) *busines
 		jobs:           rulesets.NewGlobs(o.Jobs),
 		excludeJobs:    rulesets.NewGlobs(o.ExcludeJobs),
 		kinds:          map[string]string{},
+		inv:            inv,
 	}
 }
 
@@ -120,7 +143,9 @@ func (s *businessSelector) acceptsJob(job string) bool {
 }
 
 // kindOf returns the kind of a candidate metric, or "" when it is not a business metric:
-// the user's Exclude wins over everything, their Include over the default exclusions.
+// the user's Exclude wins over everything, their Include over the default exclusions. A name
+// that is neither a last-success gauge nor a counter was asked about for another reason (a
+// ruleset signature, a metric alerts join with).
 func (s *businessSelector) kindOf(metric string) string {
 	if kind, ok := s.kinds[metric]; ok {
 		return kind
@@ -131,7 +156,7 @@ func (s *businessSelector) kindOf(metric string) string {
 	case s.defaultExclude.Match(metric) && !s.include.Match(metric):
 	case s.staleness.Match(metric):
 		kind = KindStaleness
-	default:
+	case analyze.IsCounter(metric, s.inv.MetadataTypes):
 		kind = KindCounter
 	}
 	s.kinds[metric] = kind

@@ -54,6 +54,9 @@ type BusinessMetric struct {
 	// that should not grow old).
 	Kind      string
 	CoveredBy []RuleRef
+	// ReadBy are the alerts that read the metric but do not fire when it stops: a counter's
+	// rate going above a threshold, for example.
+	ReadBy []RuleRef
 }
 
 // JobCoverage is one row of the coverage matrix.

@@ -8,12 +8,14 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
-// This file holds the abstract evaluator behind up coverage: it runs an alert's syntax tree
-// over a described world (the targets of the job under test down or up, every other target
-// up) instead of over samples. A result is a short list of groups, each standing for a set of
-// series that share where they come from, what their job label may be and a range of values.
-// Whatever the evaluator cannot know widens a range or makes a group "maybe present"; it never
-// fails. docs/coverage.md describes the reasoning and its limits.
+// This file holds the abstract evaluator behind up and business coverage: it runs an alert's
+// syntax tree over a described world instead of over samples. The world is about one subject
+// metric of the job under test: up (the job's targets down, or up), a business counter (flat,
+// or increasing) or a last-success gauge (long past, or now); every other job is healthy. A
+// result is a short list of groups, each standing for a set of series that share where they
+// come from, what their job label may be and a range of values. Whatever the evaluator cannot
+// know widens a range or makes a group "maybe present"; it never fails. docs/coverage.md
+// describes the reasoning and its limits.
 
 // tri is a three-valued truth: often the evaluator can only say maybe.
 type tri uint8
@@ -183,6 +185,32 @@ func jobsEqual(a, b jobLabel) tri {
 	return triMaybe
 }
 
+// source is the set of jobs whose targets a group's elements were scraped from, as far as it
+// is known: unlike the job label, it survives aggregations and joins. Two groups from
+// different jobs' targets cannot meet on the instance label (see matchGroups).
+type source uint8
+
+const (
+	srcJob     source = 1 << iota // the targets of the job under test
+	srcOthers                     // other jobs' targets
+	srcUnknown                    // anything else, or not known
+)
+
+// disjoint says whether no element of a can come from the targets of an element of b.
+func (s source) disjoint(o source) bool {
+	return s != 0 && o != 0 && (s|o)&srcUnknown == 0 && s&o == 0
+}
+
+// counterState says whether a group holds the raw samples of the subject counter, and in which
+// state a range function sees them.
+type counterState uint8
+
+const (
+	notCounter     counterState = iota
+	counterNow                  // the world's state: flat for the job under test when down
+	counterUnknown              // another time (offset, @): it may have been increasing or not
+)
+
 // labelNames is the set of label names, job and __name__ aside, that every element of a group
 // carries. When known is false the evaluator lost track and any name may be there.
 type labelNames struct {
@@ -206,6 +234,9 @@ func (n labelNames) has(l string) tri {
 }
 
 func (n labelNames) keep(ls []string) labelNames {
+	if len(ls) == 0 {
+		return noNames // whatever the names were, none is kept
+	}
 	if !n.known {
 		return n
 	}
@@ -262,6 +293,8 @@ type group struct {
 	// nLo and nHi bound the number of elements; nLo 0 means the group may be empty, nHi is at
 	// least 1.
 	nLo, nHi int
+	src      source
+	counter  counterState
 }
 
 func (g group) present() bool { return g.nLo > 0 }
@@ -318,6 +351,10 @@ func mergeGroups(gs []group, key func(group) int) []group {
 		}
 		m := &out[i]
 		m.job |= g.job
+		m.src |= g.src
+		if m.counter != g.counter {
+			m.counter = notCounter
+		}
 		if !m.names.equal(g.names) {
 			m.names = unknownNames
 		}
@@ -327,13 +364,25 @@ func mergeGroups(gs []group, key func(group) int) []group {
 	return out
 }
 
-// evaluator runs expressions over one scenario: the targets of job are down (down) or up, and
-// every other target is up.
+// evaluator runs expressions over one scenario: the subject metric of job fails (down) or
+// not, and every other job is healthy. The subject is up (failing: every target of the job is
+// down), a counter (failing: flat, its series present and unchanged; healthy: increasing) or
+// a last-success gauge (failing: a time long past; healthy: now).
 type evaluator struct {
-	u    *upContext
-	job  string
-	down bool
+	u       *evalContext
+	job     string
+	down    bool
+	subject string
+	// stale makes the subject a last-success gauge (KindStaleness) rather than a counter:
+	// failing, it holds a time long past; healthy, the world's now.
+	stale bool
 }
+
+// worldNow is the value of time() in every world. Its exact value does not matter: a
+// last-success gauge is worldNow when fresh and 0 (decades old) when stale.
+const worldNow = 1.8e9
+
+func (e *evaluator) subjectIsUp() bool { return e.subject == "" || e.subject == "up" }
 
 func (e *evaluator) eval(expr parser.Expr, depth int) value {
 	switch n := expr.(type) {
@@ -353,6 +402,7 @@ func (e *evaluator) eval(expr parser.Expr, depth int) value {
 			v.groups = slices.Clone(v.groups)
 			for i := range v.groups {
 				v.groups[i].val = neg(v.groups[i].val)
+				v.groups[i].counter = notCounter
 			}
 		}
 		return v
@@ -377,26 +427,99 @@ func (e *evaluator) eval(expr parser.Expr, depth int) value {
 
 // unknownGroup is a group of which nothing is known but its origin and job label.
 func unknownGroup(o origin, job jobLabel) group {
-	return group{origin: o, job: job, names: unknownNames, val: anyValue, nHi: manyElements}
+	return group{origin: o, job: job, names: unknownNames, val: anyValue, nHi: manyElements, src: srcUnknown}
 }
 
 func (e *evaluator) selector(vs *parser.VectorSelector, depth int) value {
 	name := MetricName(vs)
-	if name == "up" {
-		return e.up(e.u.upSelectorOf(vs))
+	subject := e.subject
+	if subject == "" {
+		subject = "up"
 	}
-	if recs := e.u.rules.recordings[name]; len(recs) > 0 && depth < maxRecordingDepth && e.u.readsUp(name) {
+	switch {
+	case name == subject && e.subjectIsUp():
+		return e.up(e.u.upSelectorOf(vs))
+	case name == subject:
+		return e.counter(vs)
+	case e.u.rules.starved[name]:
+		return value{origin: fromOther} // only failing recording rules produce it
+	}
+	if recs := e.u.rules.recordings[name]; len(recs) > 0 && depth < maxRecordingDepth && e.u.reads(name, subject) {
 		return e.recorded(vs, name, depth)
 	}
 	// Another metric: assumed to exist, since the alert reads it, with values nothing is known
-	// about.
+	// about. Which jobs' series carry it is known for the metrics the collector asked about.
 	set, _ := e.u.filterOf(vs).restrict(jobAny, e.job, len(e.u.jobs), true)
+	src := srcUnknown
+	if ex := e.u.exposureOf(vs, name); ex.known {
+		// Scraped series carry the job label of their target: the job label says where they
+		// come from.
+		set &^= jobIsAbsent
+		if !ex.byJob(e.job) {
+			set &^= jobIsTested
+		}
+		if ex.others(e.job) == 0 {
+			set &^= jobIsOther
+		}
+		src = 0
+		if set&jobIsTested != 0 {
+			src |= srcJob
+		}
+		if set&jobIsOther != 0 {
+			src |= srcOthers
+		}
+	}
 	if set == 0 {
 		return value{origin: fromOther}
 	}
 	g := unknownGroup(fromOther, set)
-	g.nLo = 1
+	g.nLo, g.src = 1, src
 	return value{origin: fromOther, groups: []group{g}}
+}
+
+// counter is the value of a selector of the subject counter: the job's series and the other
+// jobs' series its matchers accept. Their values are unknown (and the same in both worlds);
+// what differs is what a range function sees. A last-success gauge holds a time instead:
+// long past for the job under test when failing, now otherwise.
+func (e *evaluator) counter(vs *parser.VectorSelector) value {
+	ex := e.u.exposureOf(vs, e.subject)
+	state := counterNow
+	if vs.OriginalOffset != 0 || vs.Timestamp != nil || vs.StartOrEnd != 0 {
+		state = counterUnknown
+	}
+	// Matchers on other labels than job may select none of the job's series.
+	sure := true
+	for _, m := range vs.LabelMatchers {
+		if m.Name != "job" && m.Name != labels.MetricName && !(m.Type == labels.MatchRegexp && m.Value == ".*") {
+			sure = false
+		}
+	}
+	nLo := 0
+	if sure {
+		nLo = 1
+	}
+	jobVal, othersVal := interval{0, math.Inf(1)}, interval{0, math.Inf(1)}
+	if e.stale {
+		jobVal, othersVal = point(worldNow), point(worldNow)
+		if e.down {
+			jobVal = point(0)
+		}
+		if state == counterUnknown {
+			jobVal, othersVal = interval{0, worldNow}, interval{0, worldNow}
+		}
+	}
+	var v value
+	if ex.byJob(e.job) {
+		v.origin |= fromJob
+		v.groups = append(v.groups, group{origin: fromJob, job: jobIsTested, names: unknownNames, val: jobVal,
+			nLo: nLo, nHi: manyElements, src: srcJob, counter: state})
+	}
+	if ex.others(e.job) > 0 {
+		v.origin |= fromOthers
+		v.groups = append(v.groups, group{origin: fromOthers, job: jobIsOther, names: unknownNames, val: othersVal,
+			nLo: nLo, nHi: manyElements, src: srcOthers, counter: state})
+	}
+	return v
 }
 
 // up is the value of an up selector: the job's accepted targets, 0 when down, and the other
@@ -410,11 +533,11 @@ func (e *evaluator) up(s *upSelector) value {
 			val = 0
 		}
 		v.origin |= fromJob
-		v.groups = append(v.groups, group{origin: fromJob, job: jobIsTested, names: s.names[e.job], val: point(val), nLo: nJob, nHi: nJob})
+		v.groups = append(v.groups, group{origin: fromJob, job: jobIsTested, names: s.names[e.job], val: point(val), nLo: nJob, nHi: nJob, src: srcJob})
 	}
 	if nOthers := s.total - nJob; nOthers > 0 {
 		v.origin |= fromOthers
-		v.groups = append(v.groups, group{origin: fromOthers, job: jobIsOther, names: s.otherNames, val: point(1), nLo: nOthers, nHi: nOthers})
+		v.groups = append(v.groups, group{origin: fromOthers, job: jobIsOther, names: s.otherNames, val: point(1), nLo: nOthers, nHi: nOthers, src: srcOthers})
 	}
 	return v
 }
@@ -429,7 +552,7 @@ func (e *evaluator) recorded(vs *parser.VectorSelector, name string, depth int) 
 		out.origin |= v.origin
 		gs := v.groups
 		if v.kind == kindScalar {
-			gs = []group{{job: jobIsAbsent, names: noNames, val: v.scalar, nLo: 1, nHi: 1}}
+			gs = []group{{job: jobIsAbsent, names: noNames, val: v.scalar, nLo: 1, nHi: 1, src: srcUnknown}}
 		}
 	groups:
 		for _, g := range gs {
@@ -570,14 +693,14 @@ func scalarVector(n *parser.BinaryExpr, s interval, v value, scalarLeft bool) va
 			a, b = s, g.val
 		}
 		if !n.Op.IsComparisonOperator() {
-			g.val = arith(n.Op, a, b)
+			g.val, g.counter = arith(n.Op, a, b), notCounter
 			out.groups = append(out.groups, g)
 			continue
 		}
 		t := compare(n.Op, a, b)
 		switch {
 		case n.ReturnBool:
-			g.val = truth(t)
+			g.val, g.counter = truth(t), notCounter
 		case t == triNo:
 			continue
 		case t == triMaybe:
@@ -594,7 +717,14 @@ func scalarVector(n *parser.BinaryExpr, s interval, v value, scalarLeft bool) va
 // It answers yes only when every element of both groups has the same matching signature, so
 // that the whole of a meets the whole of b: the signature holds no label but job (judged by the
 // job label sets) and labels neither side carries.
+//
+// The instance label names a target: elements scraped from different jobs' targets do not
+// meet on it (two jobs scraping the same address are the exception, a documented limit).
 func matchGroups(a, b group, vm *parser.VectorMatching) tri {
+	if a.src.disjoint(b.src) && vm.On == slices.Contains(vm.MatchingLabels, "instance") &&
+		a.names.has("instance") != triNo && b.names.has("instance") != triNo {
+		return triNo
+	}
 	t := triYes
 	jobInSignature := vm.On == slices.Contains(vm.MatchingLabels, "job")
 	if jobInSignature {
@@ -633,7 +763,7 @@ func matchGroups(a, b group, vm *parser.VectorMatching) tri {
 func vectorOp(op parser.ItemType, returnBool bool, vm *parser.VectorMatching, ls, rs []group) []group {
 	var out []group
 	emit := func(a, b group, m tri) {
-		res := group{origin: a.origin | b.origin}
+		res := group{origin: a.origin | b.origin, src: a.src | b.src}
 		switch vm.Card {
 		case parser.CardManyToOne, parser.CardOneToMany:
 			many, one := a, b
@@ -682,7 +812,7 @@ func vectorOp(op parser.ItemType, returnBool bool, vm *parser.VectorMatching, ls
 		out = append(out, res)
 	}
 	fill := func(side *float64, g group) group {
-		return group{job: g.job, names: g.names, val: point(*side), nLo: 1, nHi: 1}
+		return group{job: g.job, names: g.names, val: point(*side), nLo: 1, nHi: 1, src: g.src}
 	}
 	for _, a := range ls {
 		found, sure := false, false
@@ -772,6 +902,7 @@ func aggregateBucket(n *parser.AggregateExpr, gs []group, keepsJob bool) group {
 	res := group{job: jobIsAbsent}
 	for i, g := range gs {
 		res.origin |= g.origin
+		res.src |= g.src
 		if keepsJob {
 			res.job = g.job
 			if g.job != jobIsTested && g.job != jobIsAbsent {
@@ -908,13 +1039,15 @@ func (e *evaluator) call(n *parser.Call, depth int) value {
 			}
 		case "pi":
 			return scalarValue(point(math.Pi))
+		case "time":
+			return scalarValue(point(worldNow))
 		}
 		return scalarValue(anyValue)
 	}
 	switch name {
 	case "vector":
 		if len(args) == 1 {
-			return value{origin: origin, groups: []group{{job: jobIsAbsent, names: noNames, val: args[0].scalar, nLo: 1, nHi: 1}}}
+			return value{origin: origin, groups: []group{{job: jobIsAbsent, names: noNames, val: args[0].scalar, nLo: 1, nHi: 1, src: srcUnknown}}}
 		}
 	case "absent", "absent_over_time":
 		if vec >= 0 {
@@ -923,7 +1056,7 @@ func (e *evaluator) call(n *parser.Call, depth int) value {
 	}
 	if vec < 0 {
 		// Functions such as day_of_month() default to vector(time()).
-		return value{origin: origin, groups: []group{{job: jobIsAbsent, names: noNames, val: anyValue, nLo: 1, nHi: 1}}}
+		return value{origin: origin, groups: []group{{job: jobIsAbsent, names: noNames, val: anyValue, nLo: 1, nHi: 1, src: srcUnknown}}}
 	}
 	in := args[vec]
 	out := value{origin: origin, groups: make([]group, 0, len(in.groups))}
@@ -945,6 +1078,14 @@ func (e *evaluator) apply(n *parser.Call, name string, args []value, g group) (g
 		return args[i].scalar.lo, true
 	}
 	v := g.val
+	counter := g.counter
+	g.counter = notCounter
+	if counter != notCounter {
+		if r, ok := e.counterRange(name, g, counter); ok {
+			g.val = r
+			return g, true
+		}
+	}
 	switch name {
 	// Range functions, judged over a window spent entirely in the scenario's state.
 	case "min_over_time", "max_over_time", "avg_over_time", "last_over_time", "first_over_time", "quantile_over_time":
@@ -970,6 +1111,7 @@ func (e *evaluator) apply(n *parser.Call, name string, args []value, g group) (g
 
 	// Functions of the value.
 	case "sort", "sort_desc", "sort_by_label", "sort_by_label_desc":
+		g.counter = counter
 	case "abs":
 		switch {
 		case v.hi <= 0:
@@ -1011,6 +1153,7 @@ func (e *evaluator) apply(n *parser.Call, name string, args []value, g group) (g
 
 	// Functions of the labels.
 	case "label_replace", "label_join":
+		g.counter = counter
 		g.names = unknownNames
 		if dst, ok := stringArg(n, 1); !ok || dst == "job" {
 			g.job = jobAny
@@ -1026,6 +1169,40 @@ func (e *evaluator) apply(n *parser.Call, name string, args []value, g group) (g
 	}
 	g.val = sane(v)
 	return g, true
+}
+
+// smallestRate stands for "more than 0" in closed intervals: a counter that increases has a
+// rate above 0, however small.
+const smallestRate = math.SmallestNonzeroFloat64
+
+// counterRange is what a range function returns over the raw samples of the subject counter:
+// nothing moves when it is flat (the job under test when down), it goes up when it increases
+// (every other case). A fresh last-success gauge may or may not have moved within the window
+// (a daily batch moves it once a day). ok is false for the functions that do not measure an
+// increase.
+func (e *evaluator) counterRange(name string, g group, state counterState) (interval, bool) {
+	increasing := interval{smallestRate, math.Inf(1)}
+	if e.stale {
+		increasing.lo = 0
+	}
+	switch name {
+	case "changes":
+		if !e.stale {
+			increasing.lo = 1
+		}
+	case "rate", "irate", "increase", "delta", "idelta", "deriv":
+	case "resets":
+		return point(0), true
+	default:
+		return interval{}, false
+	}
+	switch {
+	case state == counterUnknown:
+		return interval{0, increasing.hi}, true
+	case e.down && g.origin == fromJob:
+		return point(0), true
+	}
+	return increasing, true
 }
 
 var monotonic = map[string]func(float64) float64{
@@ -1076,7 +1253,7 @@ func absent(arg value) value {
 			return out
 		}
 	}
-	g := group{origin: arg.origin, job: jobAny, names: unknownNames, val: point(1), nLo: 1, nHi: 1}
+	g := group{origin: arg.origin, job: jobAny, names: unknownNames, val: point(1), nLo: 1, nHi: 1, src: srcUnknown}
 	if len(arg.groups) > 0 {
 		g = g.maybeEmpty()
 	}

@@ -12,7 +12,8 @@ import (
 // covers in the matrix (up, absence and business alerts), and the known jobs the job matchers
 // of its selectors accept, directly or through recording rules. A selector without job
 // matchers is not taken to read every job: `rate(errors_total[5m]) > 0` says nothing about
-// whose errors without the series.
+// whose errors without the series. A rule that fails to evaluate covers nothing, but its
+// selectors still name the jobs it would page about.
 func (a *Analysis) JobsOf(r *analyze.Rule) []string {
 	a.jobsOnce.Do(func() { a.ruleJobs = a.indexRuleJobs() })
 	return a.ruleJobs[r]
@@ -40,7 +41,7 @@ func (a *Analysis) indexRuleJobs() map[*analyze.Rule][]string {
 	}
 	known := knownJobs(a.inv)
 	w := newWatchIndex(a.rules)
-	for _, r := range a.rules.alerts {
+	for _, r := range slices.Concat(a.rules.alerts, a.rules.failing) {
 		for _, ways := range w.paths(r.Parsed) {
 			for _, way := range ways {
 				if len(way) == 0 {

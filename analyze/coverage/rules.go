@@ -9,10 +9,17 @@ import (
 
 // ruleIndex indexes the parsed PromQL rules of an inventory.
 type ruleIndex struct {
-	// alerts are the alerting rules whose expression parsed.
+	// alerts are the alerting rules whose expression parsed and that evaluate: a rule whose
+	// health is "err" fails every evaluation, never fires and covers nothing.
 	alerts []*analyze.Rule
-	// recordings maps a recorded metric name to the rules that produce it.
+	// failing are the alerting rules left out of alerts for their health. They still read the
+	// jobs their selectors name (JobsOf), which routing needs to say where they would go.
+	failing []*analyze.Rule
+	// recordings maps a recorded metric name to the rules that produce it; failing recording
+	// rules produce nothing and are left out.
 	recordings map[string][]*analyze.Rule
+	// starved are the metric names only failing recording rules produce: no series has them.
+	starved map[string]bool
 	// alertsByMetric maps a metric name to the alerting rules whose selectors name it, directly
 	// or through the recording rules they read (expanded transitively).
 	alertsByMetric map[string][]*analyze.Rule
@@ -22,7 +29,7 @@ type ruleIndex struct {
 const maxRecordingDepth = 8
 
 func newRuleIndex(inv *analyze.Inventory) *ruleIndex {
-	idx := &ruleIndex{recordings: map[string][]*analyze.Rule{}, alertsByMetric: map[string][]*analyze.Rule{}}
+	idx := &ruleIndex{recordings: map[string][]*analyze.Rule{}, alertsByMetric: map[string][]*analyze.Rule{}, starved: map[string]bool{}}
 	for gi := range inv.RuleGroups {
 		g := &inv.RuleGroups[gi]
 		if g.Language != "promql" {
@@ -33,12 +40,21 @@ func newRuleIndex(inv *analyze.Inventory) *ruleIndex {
 			if r.Parsed == nil {
 				continue
 			}
-			switch r.Kind {
-			case analyze.RuleAlerting:
+			switch {
+			case r.Kind == analyze.RuleAlerting && failing(r):
+				idx.failing = append(idx.failing, r)
+			case r.Kind == analyze.RuleAlerting:
 				idx.alerts = append(idx.alerts, r)
-			case analyze.RuleRecording:
+			case r.Kind == analyze.RuleRecording && failing(r):
+				idx.starved[r.Name] = true
+			case r.Kind == analyze.RuleRecording:
 				idx.recordings[r.Name] = append(idx.recordings[r.Name], r)
 			}
+		}
+	}
+	for name := range idx.starved {
+		if len(idx.recordings[name]) > 0 {
+			delete(idx.starved, name) // a healthy rule records it as well
 		}
 	}
 	for _, a := range idx.alerts {
@@ -52,6 +68,10 @@ func newRuleIndex(inv *analyze.Inventory) *ruleIndex {
 	}
 	return idx
 }
+
+// failing says whether the server reported that a rule fails to evaluate (rules/broken).
+// Rules read from files carry no health and are taken to work.
+func failing(r *analyze.Rule) bool { return r.Health == "err" }
 
 // walkMetrics calls f with every metric name expr selects, following recording rules.
 func (idx *ruleIndex) walkMetrics(expr parser.Expr, depth int, f func(string)) {

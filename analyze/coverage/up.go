@@ -29,10 +29,10 @@ func newUpIndex(inv *analyze.Inventory, rules *ruleIndex) *upIndex {
 	if len(alerts) == 0 {
 		return idx
 	}
-	u := newUpContext(inv, rules)
+	u := newEvalContext(inv, rules)
 	for _, a := range alerts {
 		for job := range u.candidates(a.Parsed, 0) {
-			if u.covers(a.Parsed, job) {
+			if u.covers(a.Parsed, "up", job) {
 				idx.byJob[job] = append(idx.byJob[job], a)
 			}
 		}
@@ -52,8 +52,9 @@ func sortRules(rs []*analyze.Rule) {
 	})
 }
 
-// upContext is what the evaluator needs to know about the inventory, computed once.
-type upContext struct {
+// evalContext is what the evaluator needs to know about the inventory, computed once.
+type evalContext struct {
+	inv   *analyze.Inventory
 	rules *ruleIndex
 	jobs  []string // every job of the inventory, sorted
 	known map[string]bool
@@ -62,8 +63,13 @@ type upContext struct {
 
 	upSelectors map[*parser.VectorSelector]*upSelector
 	filters     map[*parser.VectorSelector]*jobFilter
-	reads       map[string]bool            // recorded metric → whether it is computed from up
+	readsMemo   map[[2]string]bool         // (recorded metric, subject) → whether it is computed from the subject
 	recCands    map[string]map[string]bool // recorded metric → jobs its up selectors select
+
+	// exposers maps a metric name to the jobs whose series carry it, for the names the
+	// collector asked about (JobMetrics); built on first use.
+	exposers  map[string][]string
+	exposures map[*parser.VectorSelector]exposure
 }
 
 type namedTarget struct {
@@ -71,14 +77,16 @@ type namedTarget struct {
 	names labelNames
 }
 
-func newUpContext(inv *analyze.Inventory, rules *ruleIndex) *upContext {
-	u := &upContext{
+func newEvalContext(inv *analyze.Inventory, rules *ruleIndex) *evalContext {
+	u := &evalContext{
+		inv:         inv,
 		rules:       rules,
 		known:       make(map[string]bool, len(inv.Jobs)),
 		targets:     map[string][]namedTarget{},
 		upSelectors: map[*parser.VectorSelector]*upSelector{},
 		filters:     map[*parser.VectorSelector]*jobFilter{},
-		reads:       map[string]bool{},
+		readsMemo:   map[[2]string]bool{},
+		exposures:   map[*parser.VectorSelector]exposure{},
 		recCands:    map[string]map[string]bool{},
 	}
 	for _, j := range inv.Jobs {
@@ -141,7 +149,7 @@ type upSelector struct {
 // upSelectorOf judges a selector's matchers against every target's labels with Prometheus's
 // own matcher (fully anchored regular expressions). A job without targets is judged on its
 // job label alone, as if it had one target.
-func (u *upContext) upSelectorOf(vs *parser.VectorSelector) *upSelector {
+func (u *evalContext) upSelectorOf(vs *parser.VectorSelector) *upSelector {
 	if s, ok := u.upSelectors[vs]; ok {
 		return s
 	}
@@ -221,7 +229,7 @@ type jobFilter struct {
 	pinned bool
 }
 
-func (u *upContext) filterOf(vs *parser.VectorSelector) *jobFilter {
+func (u *evalContext) filterOf(vs *parser.VectorSelector) *jobFilter {
 	if f, ok := u.filters[vs]; ok {
 		return f
 	}
@@ -290,24 +298,93 @@ func (f *jobFilter) restrict(set jobLabel, job string, known int, unknownJobs bo
 	return out, lossless
 }
 
-// readsUp says whether a recorded metric is computed from up, through any number of
-// recording rules.
-func (u *upContext) readsUp(name string) bool {
-	if v, ok := u.reads[name]; ok {
+// reads says whether a recorded metric is computed from the subject metric, through any
+// number of recording rules.
+func (u *evalContext) reads(name, subject string) bool {
+	key := [2]string{name, subject}
+	if v, ok := u.readsMemo[key]; ok {
 		return v
 	}
 	found := false
 	for _, rec := range u.rules.recordings[name] {
-		u.rules.walkMetrics(rec.Parsed, 1, func(m string) { found = found || m == "up" })
+		u.rules.walkMetrics(rec.Parsed, 1, func(m string) { found = found || m == subject })
 	}
-	u.reads[name] = found
+	u.readsMemo[key] = found
 	return found
+}
+
+// exposure is which jobs carry a metric, among those a selector's job matchers accept.
+type exposure struct {
+	// known is false when the collector did not ask about the metric: any job may carry it.
+	known    bool
+	accepted map[string]bool
+}
+
+func (x exposure) byJob(job string) bool { return !x.known || x.accepted[job] }
+
+// others counts the jobs but job that carry the metric.
+func (x exposure) others(job string) int {
+	if !x.known {
+		return manyElements
+	}
+	n := len(x.accepted)
+	if x.accepted[job] {
+		n--
+	}
+	return n
+}
+
+// exposureOf says which jobs carry the metric a selector names, as far as the inventory
+// knows: up is carried by the jobs with targets; a name the server does not have at all
+// (metric_names), and no recording rule produces, by no job; a name the collector asked
+// about (job_metrics: business candidates, ruleset signatures, the metrics alerts join with)
+// by the jobs it was found on.
+func (u *evalContext) exposureOf(vs *parser.VectorSelector, name string) exposure {
+	if x, ok := u.exposures[vs]; ok {
+		return x
+	}
+	f := u.filterOf(vs)
+	x := exposure{accepted: map[string]bool{}}
+	accept := func(jobs []string) {
+		x.known = true
+		for _, j := range jobs {
+			if f.accepts(j) {
+				x.accepted[j] = true
+			}
+		}
+	}
+	if u.exposers == nil {
+		u.exposers = map[string][]string{}
+		if u.inv.Has(analyze.PartJobMetrics) {
+			for job, ms := range u.inv.JobMetrics {
+				for _, m := range ms {
+					u.exposers[m] = append(u.exposers[m], job)
+				}
+			}
+		}
+	}
+	switch {
+	case name == "":
+		// {__name__=~"…"} or no name at all: any metric.
+	case name == "up":
+		if u.inv.Has(analyze.PartTargets) {
+			accept(slices.Collect(maps.Keys(u.targets)))
+		}
+	case u.exposers[name] != nil:
+		accept(u.exposers[name])
+	case u.inv.Has(analyze.PartMetricNames) && len(u.rules.recordings[name]) == 0:
+		if _, ok := slices.BinarySearch(u.inv.MetricNames, name); !ok {
+			x.known = true
+		}
+	}
+	u.exposures[vs] = x
+	return x
 }
 
 // candidates are the jobs an expression's up selectors select, directly or through the
 // recording rules it reads (as far as the selectors of those recordings let them through).
 // Only these jobs can be covered, so only they are evaluated.
-func (u *upContext) candidates(expr parser.Expr, depth int) map[string]bool {
+func (u *evalContext) candidates(expr parser.Expr, depth int) map[string]bool {
 	out := map[string]bool{}
 	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
 		vs, ok := node.(*parser.VectorSelector)
@@ -323,7 +400,7 @@ func (u *upContext) candidates(expr parser.Expr, depth int) map[string]bool {
 		}
 		f := u.filterOf(vs)
 		recs := u.rules.recordings[name]
-		if len(recs) == 0 || depth >= maxRecordingDepth || !u.readsUp(name) {
+		if len(recs) == 0 || depth >= maxRecordingDepth || !u.reads(name, "up") {
 			return nil
 		}
 		setsJob := slices.ContainsFunc(recs, func(r *analyze.Rule) bool { _, ok := r.Labels["job"]; return ok })
@@ -337,7 +414,7 @@ func (u *upContext) candidates(expr parser.Expr, depth int) map[string]bool {
 	return out
 }
 
-func (u *upContext) recordingCandidates(name string, depth int) map[string]bool {
+func (u *evalContext) recordingCandidates(name string, depth int) map[string]bool {
 	if c, ok := u.recCands[name]; ok {
 		return c
 	}
@@ -350,16 +427,23 @@ func (u *upContext) recordingCandidates(name string, depth int) map[string]bool 
 	return c
 }
 
-// covers decides whether an alert fires on the job's series when every target of job is down,
-// does not already fire on them when they are all up, and gives different results in the two
-// worlds: an alert whose result does not depend on the state of the targets (a count of up
-// series, changes(up[10m]) over a steady window) watches something else.
-func (u *upContext) covers(expr parser.Expr, job string) bool {
-	failing := jobGroups((&evaluator{u: u, job: job, down: true}).eval(expr, 0))
+// covers decides whether an alert fires on the job's subject series (up, or a counter) when it
+// fails (every target of the job down, the counter flat), does not already fire on them when
+// healthy (targets up, counter increasing), and gives different results in the two worlds: an
+// alert whose result does not depend on the state of the subject (a count of up series,
+// changes(up[10m]) over a steady window, the counter's raw value) watches something else.
+func (u *evalContext) covers(expr parser.Expr, subject, job string) bool {
+	return u.coversSubject(expr, subject, job, false)
+}
+
+// coversSubject is covers, with stale making the subject a last-success gauge: failing, it
+// holds a time long past; healthy, the present.
+func (u *evalContext) coversSubject(expr parser.Expr, subject, job string, stale bool) bool {
+	failing := jobGroups((&evaluator{u: u, job: job, down: true, subject: subject, stale: stale}).eval(expr, 0))
 	if len(failing) == 0 {
 		return false
 	}
-	healthy := jobGroups((&evaluator{u: u, job: job}).eval(expr, 0))
+	healthy := jobGroups((&evaluator{u: u, job: job, subject: subject, stale: stale}).eval(expr, 0))
 	if slices.ContainsFunc(healthy, group.present) {
 		return false
 	}

@@ -138,7 +138,7 @@ func TestCorpusCoverage(t *testing.T) {
 func TestEvaluatorOnCorpus(t *testing.T) {
 	t.Run("Every expression of the corpus evaluates in both worlds without panicking.", func(t *testing.T) {
 		inv := corpusInventory(t)
-		u := newUpContext(inv, newRuleIndex(inv))
+		u := newEvalContext(inv, newRuleIndex(inv))
 		n := 0
 		for _, r := range inv.Rules() {
 			if r.Parsed == nil {

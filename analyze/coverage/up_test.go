@@ -34,6 +34,8 @@ type world struct {
 	configured []string
 	rules      []analyze.Rule
 	jobMetrics map[string][]string
+	// metricNames, when set, are every metric name the server has (metric_names).
+	metricNames []string
 }
 
 // defaultTargets: job a has two targets in namespace prod, b and ba one each in dev.
@@ -63,6 +65,10 @@ func (w world) build() *analyze.Inventory {
 		for _, m := range ms {
 			b.AddJobMetric(job, m)
 		}
+	}
+	if w.metricNames != nil {
+		b.AddPart(analyze.PartMetricNames)
+		b.AddMetricNames(w.metricNames)
 	}
 	rules := slices.Clone(w.rules)
 	for i := range rules {

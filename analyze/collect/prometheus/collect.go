@@ -72,11 +72,19 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 		}
 		return func() { addTargets(b, res, dropped) }, nil
 	})
+	// job_metrics also asks about the metrics the rules join with, so it waits for the rules
+	// (and goes on without those names when the rules cannot be read).
+	var (
+		ruleExprs []string
+		rulesDone = make(chan struct{})
+	)
 	fetch(analyze.PartRules, func() (func(), error) {
+		defer close(rulesDone)
 		res, err := api.Rules(ctx, nil)
 		if err != nil {
 			return nil, err
 		}
+		ruleExprs = ruleQueries(res)
 		return func() { addRules(b, res) }, nil
 	})
 	fetch(analyze.PartConfig, func() (func(), error) {
@@ -143,11 +151,12 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 	fetch(analyze.PartJobMetrics, func() (func(), error) {
 		<-namesDone
 		<-mdDone
+		<-rulesDone
 		if namesErr != nil {
 			return nil, fmt.Errorf("reading the metric names to query: %w", namesErr)
 		}
 		// Without metadata (nil), _total names are taken for counters.
-		found, err := collectJobMetrics(ctx, api, names, metadata)
+		found, err := collectJobMetrics(ctx, api, names, metadata, ruleExprs)
 		if err != nil {
 			return nil, err
 		}
@@ -351,6 +360,22 @@ func addRules(b *analyze.Builder, res promv1.RulesResult) {
 		}
 		b.AddRuleGroup(group)
 	}
+}
+
+// ruleQueries are the expressions of every rule, alerting and recording.
+func ruleQueries(res promv1.RulesResult) []string {
+	var out []string
+	for _, g := range res.Groups {
+		for _, r := range g.Rules {
+			switch r := r.(type) {
+			case promv1.AlertingRule:
+				out = append(out, r.Query)
+			case promv1.RecordingRule:
+				out = append(out, r.Query)
+			}
+		}
+	}
+	return out
 }
 
 func labelMap[M ~map[K]V, K, V ~string](m M) map[string]string {

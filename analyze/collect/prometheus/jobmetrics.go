@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -44,8 +45,11 @@ type jobMetric struct{ job, metric string }
 //
 // The signatures are asked about in queries of their own, so that the candidate queries read
 // exactly as before: a snapshot recorded before the packs existed (or before a pack was
-// added) still replays its business metrics, and only recognises no pack.
-func collectJobMetrics(ctx context.Context, api promv1.API, names []string, metadata map[string][]promv1.Metadata) ([]jobMetric, error) {
+// added) still replays its business metrics, and only recognises no pack. The metrics the
+// rules join with (joinedMetrics) come last, in queries of their own for the same reason: a
+// snapshot without them replays, and the coverage analysis does not know which jobs carry
+// those metrics.
+func collectJobMetrics(ctx context.Context, api promv1.API, names []string, metadata map[string][]promv1.Metadata, ruleExprs []string) ([]jobMetric, error) {
 	defaults, err := rulesets.DefaultBusiness()
 	if err != nil {
 		return nil, err
@@ -64,6 +68,17 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 		return nil, err
 	}
 	queries = append(queries, signatureQueries...)
+	// A joined name already asked about as a candidate or a signature is not asked again.
+	asked := map[string]bool{}
+	for _, n := range slices.Concat(jobMetricCandidates(names, metadata, defaults), packSignatures(names, detect)) {
+		asked[n] = true
+	}
+	joined := slices.DeleteFunc(joinedMetrics(names, ruleExprs), func(n string) bool { return asked[n] })
+	joinQueries, err := jobMetricQueries(joined)
+	if err != nil {
+		return nil, err
+	}
+	queries = append(queries, joinQueries...)
 	vectors := make([]model.Vector, len(queries))
 	errs := make([]error, len(queries))
 	sem := make(chan struct{}, jobMetricsParallel)
@@ -100,7 +115,10 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 		case i < candidateQueries:
 			return nil, fmt.Errorf("querying which jobs expose the candidate business metrics (query %d of %d): %w", i+1, candidateQueries, errs[i])
 		case errors.Is(errs[i], errNotRecorded):
-			continue // a snapshot from before the pack: no pack is recognised
+			continue // a snapshot from before the pack or the joins: that much is not known
+		case i >= candidateQueries+len(signatureQueries):
+			return nil, fmt.Errorf("querying which jobs expose the metrics rules join with (query %d of %d): %w",
+				i-candidateQueries-len(signatureQueries)+1, len(joinQueries), errs[i])
 		default:
 			return nil, fmt.Errorf("querying which jobs expose the metrics that recognise a ruleset (query %d of %d): %w", i-candidateQueries+1, len(signatureQueries), errs[i])
 		}
@@ -113,6 +131,60 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 		}
 	}
 	return out, nil
+}
+
+// joinedMetrics picks, from the metric names the server knows, the names that rules combine
+// with other series through a binary operator between two vectors (`* on(instance)
+// group_left(nodename) node_uname_info`, `and on(instance) node_load1`), in the order of
+// names. Such a join only yields elements for a job whose series meet the other side's, so
+// the coverage analysis needs to know which jobs carry them. `or` needs no match and is
+// left out, and so is up, whose jobs the targets tell. Expressions that do not parse are
+// skipped: rules/broken and the rule checks report them.
+func joinedMetrics(names, ruleExprs []string) []string {
+	joined := map[string]bool{}
+	for _, expr := range ruleExprs {
+		parsed, err := analyze.ParseExpr(expr)
+		if err != nil {
+			continue
+		}
+		parser.Inspect(parsed, func(n parser.Node, _ []parser.Node) error {
+			b, ok := n.(*parser.BinaryExpr)
+			if !ok || b.Op == parser.LOR || b.LHS.Type() != parser.ValueTypeVector || b.RHS.Type() != parser.ValueTypeVector {
+				return nil
+			}
+			for _, side := range []parser.Expr{b.LHS, b.RHS} {
+				parser.Inspect(side, func(n parser.Node, _ []parser.Node) error {
+					if vs, ok := n.(*parser.VectorSelector); ok {
+						if name := selectorName(vs); name != "" && name != "up" {
+							joined[name] = true
+						}
+					}
+					return nil
+				})
+			}
+			return nil
+		})
+	}
+	var out []string
+	for _, n := range names {
+		if joined[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// selectorName is the metric a selector names with an equality matcher, or "".
+func selectorName(vs *parser.VectorSelector) string {
+	if vs.Name != "" {
+		return vs.Name
+	}
+	for _, m := range vs.LabelMatchers {
+		if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
+			return m.Value
+		}
+	}
+	return ""
 }
 
 // packSignatures picks, from the metric names the server knows, the detect names of the
@@ -145,29 +217,16 @@ func jobMetricCandidates(names []string, metadata map[string][]promv1.Metadata, 
 	return out
 }
 
-// isCounter reports whether a series name is a counter. Metadata decides when it knows the
-// metric, under the series name (text format) or, for name_total, under the family name the
-// OpenMetrics format uses. Without metadata (pushed without # TYPE, federated, remote-written,
-// or a server whose metadata could not be read) the _total suffix decides, by convention.
+// isCounter reports whether a series name is a counter by the server's metadata
+// (analyze.IsCounter).
 func isCounter(name string, metadata map[string][]promv1.Metadata) bool {
-	family, total := strings.CutSuffix(name, "_total")
-	known := false
-	check := func(ms []promv1.Metadata) bool {
-		for _, m := range ms {
-			switch m.Type {
-			case promv1.MetricTypeCounter:
-				return true
-			case promv1.MetricTypeUnknown, "":
-			default:
-				known = true
-			}
+	return analyze.IsCounter(name, func(metric string) []string {
+		var out []string
+		for _, m := range metadata[metric] {
+			out = append(out, string(m.Type))
 		}
-		return false
-	}
-	if check(metadata[name]) || (total && check(metadata[family])) {
-		return true
-	}
-	return total && !known
+		return out
+	})
 }
 
 // jobMetricQueries builds one `group by (job, __name__) ({__name__=~"…"})` per batch of
