@@ -55,7 +55,7 @@ func Recognise(ctx context.Context, s FleetSource, logger *slog.Logger) FleetSou
 			if id.NeedsTenant {
 				why = `which asks for a tenant (HTTP 401 "no org id")`
 			}
-			s.Refused = fmt.Sprintf("this is %s, not a Prometheus, %s: configure it in the prometheus list with kind: mimir, "+
+			s.Refused = fmt.Sprintf("this is %s, %s, not a Prometheus: configure it in the prometheus list with kind: mimir, "+
 				"url: %s and tenant: <the X-Scope-OrgID; anonymous when multi-tenancy is off>", what, why, httpconfig.RedactURL(base))
 			return s
 		}

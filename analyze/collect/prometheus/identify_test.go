@@ -1,0 +1,149 @@
+package prometheus_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+)
+
+// answering serves recorded bodies by path (a 404 for any other path) and counts the
+// requests it received.
+type answering struct {
+	bodies map[string]string
+	mu     sync.Mutex
+	asked  []string
+}
+
+func (a *answering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	a.asked = append(a.asked, r.URL.Path)
+	a.mu.Unlock()
+	body, ok := a.bodies[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(body))
+}
+
+func recorded(t *testing.T, path ...string) string {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join(path...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+func identify(t *testing.T, h http.Handler) prometheus.Identity {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	id, err := prometheus.Identify(context.Background(), httpconfig.Options{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestIdentify(t *testing.T) {
+	const buildinfo, stores = "/api/v1/status/buildinfo", "/api/v1/stores"
+
+	t.Run("A Prometheus that reports its version is recognised from its build information alone, with one request.", func(t *testing.T) {
+		srv := &answering{bodies: map[string]string{buildinfo: recorded(t, "testdata", "prometheus-2.45.0-buildinfo.json")}}
+		id := identify(t, srv)
+		if id.Server != prometheus.ServerPrometheus || id.Product != "Prometheus 2.45.0" {
+			t.Errorf("identity = %+v, want Prometheus 2.45.0", id)
+		}
+		if len(srv.asked) != 1 {
+			t.Errorf("asked %v, want the build information only", srv.asked)
+		}
+	})
+
+	t.Run("A Prometheus 3 built without a version is asked for its stores, and without any is a Prometheus.", func(t *testing.T) {
+		// The demo's Prometheus 3 was built from the Go module: its version is empty.
+		srv := &answering{bodies: map[string]string{buildinfo: recorded(t, "..", "..", "..", "testdata", "demo", "prometheus", "buildinfo.json")}}
+		id := identify(t, srv)
+		if id.Server != prometheus.ServerPrometheus || len(id.Stores) != 0 {
+			t.Errorf("identity = %+v, want a Prometheus", id)
+		}
+		if strings.Join(srv.asked, " ") != buildinfo+" "+stores {
+			t.Errorf("asked %v, want the build information, then the stores", srv.asked)
+		}
+	})
+
+	t.Run("A Thanos Query is recognised by its store listing, named with the version of its build information.", func(t *testing.T) {
+		srv := &answering{bodies: map[string]string{
+			buildinfo: recorded(t, "testdata", "thanos-v0.42.4-buildinfo.json"),
+			stores:    recorded(t, "testdata", "thanos-v0.42.4-stores-healthy.json"),
+		}}
+		id := identify(t, srv)
+		if id.Server != prometheus.ServerThanosQuery || id.Product != "Thanos 0.42.4" || len(id.Stores) != 2 {
+			t.Errorf("identity = %+v, want a Thanos Query 0.42.4 with 2 stores", id)
+		}
+	})
+
+	t.Run("A Mimir names itself in its build information, which it serves without a tenant.", func(t *testing.T) {
+		srv := &answering{bodies: map[string]string{buildinfo: recorded(t, "testdata", "mimir-buildinfo.json")}}
+		id := identify(t, srv)
+		if id.Server != prometheus.ServerMimir || id.Product != "Grafana Mimir r249-5bedc7a1-WIP" || id.NeedsTenant {
+			t.Errorf("identity = %+v, want Grafana Mimir", id)
+		}
+		if len(srv.asked) != 1 {
+			t.Errorf("asked %v, want the build information only", srv.asked)
+		}
+	})
+
+	t.Run(`A server that answers 401 "no org id" is a Mimir or Cortex that needs a tenant.`, func(t *testing.T) {
+		id := identify(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "no org id", http.StatusUnauthorized)
+		}))
+		if id.Server != prometheus.ServerMimir || !id.NeedsTenant {
+			t.Errorf("identity = %+v, want a Mimir that needs a tenant", id)
+		}
+	})
+
+	t.Run("Another 401 says nothing of what the server is.", func(t *testing.T) {
+		id := identify(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+		}))
+		if id.Server != prometheus.ServerPrometheus || id.NeedsTenant {
+			t.Errorf("identity = %+v, want a Prometheus", id)
+		}
+	})
+
+	t.Run("A store listing is read within a bound: an endless answer is not one.", func(t *testing.T) {
+		id := identify(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != stores {
+				http.NotFound(w, r)
+				return
+			}
+			w.Write([]byte(`{"status":"success","data":{"sidecar":[`))
+			chunk := []byte(strings.Repeat(`{"name":"x","labelSets":[]},`, 1000))
+			for range 1000 { // ~28 MB, far over the bound
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		}))
+		if id.Server != prometheus.ServerPrometheus {
+			t.Errorf("identity = %+v, want a Prometheus", id)
+		}
+	})
+
+	t.Run("A server that cannot be reached is an error, and is taken for a Prometheus.", func(t *testing.T) {
+		id, err := prometheus.Identify(context.Background(), httpconfig.Options{URL: "http://127.0.0.1:1"})
+		if err == nil || id.Server != prometheus.ServerPrometheus {
+			t.Errorf("identity %+v, err %v; want a Prometheus and an error", id, err)
+		}
+	})
+}
