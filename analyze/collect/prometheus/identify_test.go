@@ -2,6 +2,7 @@ package prometheus_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 // answering serves recorded bodies by path (a 404 for any other path) and counts the
@@ -144,6 +146,51 @@ func TestIdentify(t *testing.T) {
 		id, err := prometheus.Identify(context.Background(), httpconfig.Options{URL: "http://127.0.0.1:1"})
 		if err == nil || id.Server != prometheus.ServerPrometheus {
 			t.Errorf("identity %+v, err %v; want a Prometheus and an error", id, err)
+		}
+	})
+}
+
+// TestIdentifyLive asks real servers what they are: Prometheus 2 and 3 are Prometheus, a
+// Thanos Query in front of a sidecar is a Thanos Query whose build information is the
+// recorded one.
+func TestIdentifyLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	bins := servers.Find(t)
+	for name, binary := range map[string]string{"Prometheus 2": bins.Prometheus2, "Prometheus 3": bins.Prometheus3} {
+		t.Run(name+" is not taken for anything but a Prometheus.", func(t *testing.T) {
+			p := servers.StartPrometheus(t, binary, servers.PrometheusOptions{Jobs: map[string][]string{"api": {servers.FreeAddress(t)}}})
+			id, err := prometheus.Identify(context.Background(), httpconfig.Options{URL: p.URL})
+			if err != nil || id.Server != prometheus.ServerPrometheus {
+				t.Errorf("identity %+v, err %v; want a Prometheus", id, err)
+			}
+		})
+	}
+
+	t.Run("A Thanos Query is recognised by its store listing, with the recorded build information.", func(t *testing.T) {
+		thanos := servers.FindThanos(t)
+		p := servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{
+			ExternalLabels: map[string]string{"cluster": "a", "replica": "0"},
+			Jobs:           map[string][]string{"api": {servers.FreeAddress(t)}},
+			ForThanos:      true,
+		})
+		q := servers.StartQuery(t, thanos, servers.StartSidecar(t, thanos, p).GRPCAddress)
+		id, err := prometheus.Identify(context.Background(), httpconfig.Options{URL: q.URL})
+		if err != nil || id.Server != prometheus.ServerThanosQuery || len(id.Stores) != 1 {
+			t.Fatalf("identity %+v, err %v; want a Thanos Query with one store", id, err)
+		}
+		resp, err := http.Get(q.URL + "/api/v1/status/buildinfo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		live, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := recorded(t, "testdata", "thanos-v0.42.4-buildinfo.json"); strings.TrimSpace(string(live)) != strings.TrimSpace(want) {
+			t.Errorf("Thanos answers its build information as\n%s\nthe recorded one is\n%s", live, want)
 		}
 	})
 }
