@@ -15,6 +15,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 // documentedMimir is fakeMimir with the build information Mimir serves without a tenant,
@@ -173,6 +174,42 @@ func TestMergedView(t *testing.T) {
 		}
 		if !res.Inventory.Has(analyze.PartTargets) {
 			t.Error("the targets were not read")
+		}
+	})
+}
+
+// TestRecogniseLive runs a real Thanos Query whose two Prometheus servers carry no cluster
+// external label: it is recognised, and the report says it cannot be split.
+func TestRecogniseLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	bins := servers.Find(t)
+	thanos := servers.FindThanos(t)
+	var sidecars []string
+	for _, region := range []string{"eu", "us"} {
+		p := servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{
+			ExternalLabels: map[string]string{"region": region, "replica": "0"},
+			Jobs:           map[string][]string{"api": {servers.FreeAddress(t)}},
+			ForThanos:      true,
+		})
+		sidecars = append(sidecars, servers.StartSidecar(t, thanos, p).GRPCAddress)
+	}
+	q := servers.StartQuery(t, thanos, sidecars...)
+
+	t.Run("A Thanos Query whose stores have no cluster label is recognised, judged as one member, and says it cannot be split.", func(t *testing.T) {
+		s := recognise(q.URL, nil)
+		if s.Kind != collect.KindThanos {
+			t.Fatalf("recognised as %+v, want kind thanos", s)
+		}
+		_, members := audit(t, collect.FleetOptions{Sources: []collect.FleetSource{s}})
+		if len(members) != 1 {
+			t.Fatalf("%d members, want 1", len(members))
+		}
+		want := `2 stores have no cluster external label ({region="eu", replica="0"} {region="us", replica="0"}): their targets and rules are judged together`
+		notes := members[0].Inventory.Sources[0].Notes
+		if !slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, want) && strings.HasSuffix(n, "(region differ)") }) {
+			t.Errorf("notes = %q, want one starting %q", notes, want)
 		}
 	})
 }
