@@ -24,7 +24,11 @@ func (a *app) fleetSources(ctx context.Context, src *sourceFlags) (*collect.Flee
 	if err != nil {
 		return nil, usageError(err)
 	}
-	if fo == nil && src.from == "" {
+	if fo == nil && src.from == "" && a.cfg.Prometheus.URL != "" {
+		// A mistake in the checks' configuration fails before any request is made.
+		if _, _, err := a.cfg.checkSuite(nil); err != nil {
+			return nil, usageError(err)
+		}
 		if fo, err = a.recognisedFleet(ctx); err != nil {
 			return nil, err
 		}
