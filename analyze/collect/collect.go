@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -261,7 +262,40 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	exposure := exposures(ctx, proms, res.Dashboards)
 	res.Inventory = b.Build()
 	addExposures(res.Inventory, proms, exposure)
+	noteMergedView(res.Inventory)
 	return res, nil
+}
+
+// noteMergedView says when the one Prometheus-compatible server of a single-server audit
+// looks like several merged into one view that blindspot cannot split: it serves targets but
+// no scrape configuration (as a Thanos Query does), and its targets carry several values of
+// the member labels. A rule then seems to cover the jobs of every server, though each server
+// evaluates its own rules. Thanos Query is recognised and split before this (Recognise); this
+// is a view without a store listing.
+func noteMergedView(inv *analyze.Inventory) {
+	if !inv.Has(analyze.PartTargets) || inv.Has(analyze.PartConfig) {
+		return
+	}
+	for i, src := range inv.Sources {
+		if !slices.ContainsFunc(src.Missing, func(m analyze.MissingPart) bool { return m.Part == analyze.PartConfig }) {
+			continue
+		}
+		for _, l := range DefaultMemberLabels {
+			values := map[string]bool{}
+			for _, t := range inv.Targets {
+				if v, ok := t.Labels[l]; ok {
+					values[v] = true
+				}
+			}
+			if len(values) < 2 {
+				continue
+			}
+			inv.Sources[i].Notes = append(inv.Sources[i].Notes, fmt.Sprintf(
+				"targets carry %d values of %s (%s) and no scrape configuration is served: this looks like several Prometheus servers merged into one view, "+
+					"which blindspot cannot split here (no /api/v1/stores), so a rule of one seems to cover the jobs of all; audit each server, or the Thanos Query with kind: thanos",
+				len(values), l, strings.Join(slices.Sorted(maps.Keys(values)), ", ")))
+		}
+	}
 }
 
 // promSource is a Prometheus source that was read, and the client its answers came through.

@@ -57,6 +57,12 @@ type FleetSource struct {
 	// Replay, when not nil, holds the answers a snapshot recorded of the source: they are
 	// replayed instead of asking the server.
 	Replay []prometheus.Response
+	// Notes are said of the source before anything read from it: how Recognise recognised
+	// a server named by URL alone.
+	Notes []string
+	// Refused, when set, is why the source is not read (a Mimir given no tenant, say): it
+	// becomes the source's error.
+	Refused string
 }
 
 // FleetOptions say which servers make up the fleet.
@@ -262,6 +268,14 @@ func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, no
 	case s.Kind == KindMimir:
 		src.Kind = "mimir"
 	}
+	src.Notes = slices.Clone(s.Notes)
+	if s.Refused != "" {
+		for _, p := range prometheus.Parts() {
+			src.Errors = append(src.Errors, analyze.SourceError{Part: p, Err: s.Refused})
+		}
+		b.AddSource(src)
+		return b.Build()
+	}
 	if ctx.Err() != nil {
 		src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartTargets, Err: ctx.Err().Error()})
 		b.AddSource(src)
@@ -304,7 +318,7 @@ func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, no
 	inv.Sources[len(inv.Sources)-1] = amend(src, derived)
 	if s.Kind == KindThanos {
 		last := &inv.Sources[len(inv.Sources)-1]
-		errs, notes, err := prometheus.Stores(ctx, client)
+		errs, notes, stores, err := prometheus.Stores(ctx, client)
 		if err != nil {
 			last.Errors = append(last.Errors, analyze.SourceError{Part: analyze.PartStores, Err: err.Error()})
 		}
@@ -312,6 +326,9 @@ func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, no
 			last.Errors = append(last.Errors, analyze.SourceError{Part: analyze.PartStores, Err: e})
 		}
 		last.Notes = append(last.Notes, notes...)
+		if note, ok := unsplitStores(stores, memberLabels(s)); ok {
+			last.Notes = append(last.Notes, note)
+		}
 	}
 	return inv
 }

@@ -27,6 +27,8 @@ func SnapshotFleet(m snapshot.Manifest) []FleetSource {
 			HTTP:         httpconfig.Options{URL: src.URL},
 			MemberLabels: slices.Clone(src.Fleet.MemberLabels),
 			Replay:       replay,
+			Notes:        slices.Clone(src.Fleet.Recognised),
+			Refused:      src.Fleet.Refused,
 		})
 	}
 	return out
@@ -38,7 +40,7 @@ func SnapshotSource(s FleetSource, responses []prometheus.Response) snapshot.Sou
 		Name:  s.Name,
 		Kind:  snapshot.KindPrometheus,
 		URL:   s.HTTP.BaseURL(),
-		Fleet: &snapshot.FleetServer{Kind: string(s.Kind), Role: s.Role, MemberLabels: s.MemberLabels},
+		Fleet: &snapshot.FleetServer{Kind: string(s.Kind), Role: s.Role, MemberLabels: s.MemberLabels, Recognised: s.Notes, Refused: s.Refused},
 	}
 	if src.Fleet.Kind == "" {
 		src.Fleet.Kind = string(KindPrometheus)

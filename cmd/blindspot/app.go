@@ -120,7 +120,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 		return usageError(err)
 	}
 	if single, ok := cfg.singleFleetSource(); ok {
-		cfg.Prometheus, cfg.Fleet = single, nil
+		cfg.Prometheus, cfg.PrometheusKind, cfg.Fleet = single, cfg.Fleet[0].Kind, nil
 	}
 	a.cfg, a.cfgFile = cfg, file
 	logConfig(a.logger, file, cfg)

@@ -180,7 +180,7 @@ dashboard, or --dashboards files) are read alongside a live Prometheus.
 // auditReport audits what the flags and configuration name, a fleet of servers or one
 // source, and judges it; audit and check report alike.
 func (a *app) auditReport(ctx context.Context, src sourceFlags, now time.Time) (report.Report, error) {
-	fo, err := a.fleetSources(&src)
+	fo, err := a.fleetSources(ctx, &src)
 	if err != nil {
 		return report.Report{}, err
 	}

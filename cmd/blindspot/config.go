@@ -44,6 +44,9 @@ type Config struct {
 	Routing      RoutingConfig       `mapstructure:"routing"`
 	// FleetConcurrency bounds how many servers of a fleet are read at once (0: the default).
 	FleetConcurrency int `mapstructure:"fleet_concurrency"`
+	// PrometheusKind is the kind of a list of one server, folded into Prometheus: empty when
+	// none was named, and the server is then asked what it is.
+	PrometheusKind string `mapstructure:"-"`
 }
 
 // RoutingConfig says which alerts are critical, which receivers page and who owns an alert,

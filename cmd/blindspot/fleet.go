@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -219,6 +220,33 @@ func (c Config) fleetOptions() (*collect.FleetOptions, error) {
 	}
 	if err := o.Validate(); err != nil {
 		return nil, err
+	}
+	return o, nil
+}
+
+// recognisedFleet asks the one server named by URL alone (--prometheus-url, prometheus.url
+// or a list of one entry without kind) what it is, and returns the fleet of one it is to be
+// audited as (a Thanos Query as kind thanos; a Mimir as kind mimir, refused without a
+// tenant), or nil for a Prometheus, audited as before. An explicit kind is never second-guessed.
+func (a *app) recognisedFleet(ctx context.Context) (*collect.FleetOptions, error) {
+	c := a.cfg
+	if c.Prometheus.URL == "" || c.PrometheusKind != "" {
+		return nil, nil
+	}
+	opts := c.Prometheus.HTTPOptions()
+	if opts.Validate() != nil {
+		return nil, nil // collectOptions reports it
+	}
+	s := collect.Recognise(ctx, collect.FleetSource{HTTP: opts}, a.logger)
+	if s.Kind == collect.KindPrometheus {
+		return nil, nil
+	}
+	if c.FleetConcurrency < 0 {
+		return nil, usageError(fmt.Errorf("fleet_concurrency %d: want the number of servers read at once, at least 1", c.FleetConcurrency))
+	}
+	o := &collect.FleetOptions{Concurrency: c.FleetConcurrency, Sources: []collect.FleetSource{s}}
+	if err := o.Validate(); err != nil {
+		return nil, usageError(err)
 	}
 	return o, nil
 }

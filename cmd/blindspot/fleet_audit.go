@@ -15,13 +15,23 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/report"
 )
 
-// fleetSources describes the fleet the sources name: the one the configuration lists or,
-// with --from, the one a snapshot of a fleet holds. It returns nil for one server; a
+// fleetSources describes the fleet the sources name: the one the configuration lists, the
+// one a server named by URL alone was recognised as (a Thanos Query) or, with --from, the
+// one a snapshot of a fleet holds. It returns nil for one server; a
 // single-server snapshot it read to tell is kept in src for the collector.
-func (a *app) fleetSources(src *sourceFlags) (*collect.FleetOptions, error) {
+func (a *app) fleetSources(ctx context.Context, src *sourceFlags) (*collect.FleetOptions, error) {
 	fo, err := a.cfg.fleetOptions()
 	if err != nil {
 		return nil, usageError(err)
+	}
+	if fo == nil && src.from == "" && a.cfg.Prometheus.URL != "" {
+		// A mistake in the checks' configuration fails before any request is made.
+		if _, _, err := a.cfg.checkSuite(nil); err != nil {
+			return nil, usageError(err)
+		}
+		if fo, err = a.recognisedFleet(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if fo != nil {
 		if err := fleetExclusive(*src, a.cfg); err != nil {

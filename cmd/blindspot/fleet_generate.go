@@ -24,7 +24,7 @@ import (
 // the files, the directories blindspot manages under the output directory, and false when
 // the configuration names one plain server.
 func (a *app) fleetFiles(ctx context.Context, src *sourceFlags, gopts generate.Options) ([]generate.File, []string, bool, error) {
-	fo, err := a.fleetSources(src)
+	fo, err := a.fleetSources(ctx, src)
 	if err != nil {
 		return nil, nil, true, err
 	}

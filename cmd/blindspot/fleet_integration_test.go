@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/report"
@@ -227,6 +228,51 @@ func TestFleetThroughThanos(t *testing.T) {
 		if !slices.ContainsFunc(rep.Sources[0].Missing, func(m report.Missing) bool { return m.Part == "config" }) {
 			t.Errorf("the Thanos source does not say that it has no config API: %+v", rep.Sources[0])
 		}
+	})
+
+	t.Run("A Thanos Query given as one --prometheus-url is audited as kind: thanos is: the same findings with the same IDs, and a note says it was recognised.", func(t *testing.T) {
+		unnamed := writeConfig(t, "prometheus:\n  - kind: thanos\n    url: "+q.URL+"\n")
+		// Everything but the sources' notes: findings, coverage, summary.
+		withoutSources := func(r report.Report) string {
+			r.Sources = nil
+			return normalized(t, r)
+		}
+		var byURL, configured report.Report
+		// Real servers keep scraping (a target's last scrape time and duration change): compare
+		// two audits that ran back to back with the same answers.
+		for range 10 {
+			byURL = auditJSON(t, exitOK, "--prometheus-url", q.URL)
+			configured = auditJSON(t, exitOK, "--config", unnamed)
+			if withoutSources(byURL) == withoutSources(configured) {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		if got, want := keys(byURL), keys(configured); !maps.Equal(got, want) || len(got) == 0 {
+			t.Errorf("findings by URL = %v\nwant (kind: thanos) %v", got, want)
+		}
+		if _, ok := keys(byURL)[keyOf("alerts/missing-up", map[string]string{"job": "api", "cluster": "b"})]; !ok {
+			t.Errorf("cluster b's api job is not reported without an up alert: %v", keys(byURL))
+		}
+		if got, want := withoutSources(byURL), withoutSources(configured); got != want {
+			t.Errorf("the report by URL differs from the kind: thanos one:\n%s\nwant\n%s", got, want)
+		}
+		if len(byURL.Sources) != 1 || byURL.Sources[0].Kind != "thanos" || !byURL.Sources[0].OK ||
+			!slices.ContainsFunc(byURL.Sources[0].Notes, func(n string) bool { return strings.HasPrefix(n, "recognised as a Thanos Query") }) {
+			t.Errorf("sources = %+v, want the Thanos Query, ok, with a note saying it was recognised", byURL.Sources)
+		}
+		if slices.ContainsFunc(configured.Sources[0].Notes, func(n string) bool { return strings.HasPrefix(n, "recognised") }) {
+			t.Errorf("a configured kind: thanos says it was recognised: %q", configured.Sources[0].Notes)
+		}
+	})
+
+	t.Run("A snapshot of a Thanos Query named by URL alone is audited offline as the same fleet.", func(t *testing.T) {
+		snap, live := settledSnapshot(t, []string{"--prometheus-url", q.URL}, []string{"--prometheus-url", q.URL})
+		m := readManifest(t, snap)
+		if len(m.Sources) != 1 || m.Sources[0].Fleet == nil || m.Sources[0].Fleet.Kind != "thanos" || len(m.Sources[0].Fleet.Recognised) != 1 {
+			t.Fatalf("manifest %+v, want the recognised Thanos source", m.Sources)
+		}
+		sameAudit(t, live, auditJSON(t, exitOK, "--from", snap))
 	})
 
 	t.Run("A snapshot of a Thanos Query holds its stores and is audited offline as the same fleet.", func(t *testing.T) {

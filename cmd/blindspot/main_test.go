@@ -116,18 +116,24 @@ func fileExists(p string) bool {
 
 // cmdFakeProm starts an HTTP server that misbehaves in one documented way and sets $PROM to
 // its URL: `fakeprom 500|429|slow|badjson|thanos`; `fakeprom demo` answers as the Prometheus
-// and the Alertmanager the demo snapshot was recorded from.
+// and the Alertmanager the demo snapshot was recorded from; `fakeprom thanosquery` and
+// `fakeprom mimir` as a Thanos Query and a Mimir do (fakerecognise_test.go).
 func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: fakeprom 500|429|slow|badjson|thanos|demo")
+		ts.Fatalf("usage: fakeprom 500|429|slow|badjson|thanos|demo|thanosquery|mimir")
 	}
 	var (
 		h   http.Handler
 		err error
 	)
-	if args[0] == "demo" {
+	switch args[0] {
+	case "demo":
 		h, err = demoHandler(ts.Getenv("REPO"))
-	} else {
+	case "thanosquery":
+		h, err = thanosQueryHandler(ts.Getenv("REPO"))
+	case "mimir":
+		h, err = mimirHandler(ts.Getenv("REPO"))
+	default:
 		h, err = fakeHandler(args[0], ts.Getenv("CORPUS"))
 	}
 	ts.Check(err)

@@ -37,6 +37,11 @@ name, kind, role and member labels, and the offline audit judges the same fleet.
 			if err != nil {
 				return usageError(err)
 			}
+			if fo == nil {
+				if fo, err = a.recognisedFleet(cmd.Context()); err != nil {
+					return err
+				}
+			}
 			if fo != nil {
 				return a.snapshotFleet(cmd.Context(), fo, out)
 			}

@@ -63,39 +63,41 @@ type storeStatus struct {
 }
 
 // Stores reads the store endpoints of a Thanos Query and returns one error message per
-// unhealthy store, naming it and its external labels, and notes listing the healthy ones.
+// unhealthy store, naming it and its external labels, notes listing the healthy ones, and
+// the external label sets of every store.
 // Thanos warns about a failing store for a few seconds only and then silently answers with
 // less data, so this is the only way to know the answers are incomplete.
-func Stores(ctx context.Context, client api.Client) (unhealthy, notes []string, err error) {
+func Stores(ctx context.Context, client api.Client) (unhealthy, notes []string, labels [][]map[string]string, err error) {
 	u := client.URL("/api/v1/stores", nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	resp, body, err := client.Do(ctx, req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the Thanos stores: %s", describe(err))
+		return nil, nil, nil, fmt.Errorf("reading the Thanos stores: %s", describe(err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		msg := fmt.Sprintf("reading the Thanos stores: %s answered HTTP %d", u.Path, resp.StatusCode)
 		if d := detail(string(body)); d != "" {
 			msg += ": " + d
 		}
-		return nil, nil, errors.New(msg)
+		return nil, nil, nil, errors.New(msg)
 	}
 	var doc struct {
 		Status string                   `json:"status"`
 		Data   map[string][]storeStatus `json:"data"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, nil, fmt.Errorf("reading the Thanos stores: decoding %s: %w", u.Path, err)
+		return nil, nil, nil, fmt.Errorf("reading the Thanos stores: decoding %s: %w", u.Path, err)
 	}
 	if doc.Status != "success" {
-		return nil, nil, fmt.Errorf("reading the Thanos stores: status %q", doc.Status)
+		return nil, nil, nil, fmt.Errorf("reading the Thanos stores: status %q", doc.Status)
 	}
 	var healthy []string
 	for kind, stores := range doc.Data {
 		for _, s := range stores {
+			labels = append(labels, s.LabelSets)
 			what := fmt.Sprintf("%s store %s%s", kind, s.Name, labelSets(s.LabelSets))
 			if s.LastError != nil && *s.LastError != "" {
 				unhealthy = append(unhealthy, fmt.Sprintf("%s is unhealthy: %s", what, oneLine(*s.LastError)))
@@ -109,7 +111,7 @@ func Stores(ctx context.Context, client api.Client) (unhealthy, notes []string, 
 	if len(healthy) > 0 {
 		notes = append(notes, "healthy stores: "+strings.Join(healthy, ", "))
 	}
-	return unhealthy, notes, nil
+	return unhealthy, notes, labels, nil
 }
 
 // labelSets renders the external labels of a store: " {cluster=\"a\"}".

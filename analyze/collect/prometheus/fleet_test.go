@@ -39,7 +39,8 @@ func TestStores(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return prometheus.Stores(context.Background(), client)
+		unhealthy, notes, _, err = prometheus.Stores(context.Background(), client)
+		return unhealthy, notes, err
 	}
 
 	t.Run("Healthy stores are listed in a note, with their external labels.", func(t *testing.T) {

@@ -232,3 +232,12 @@ func (r *Replay) Do(_ context.Context, req *http.Request) (*http.Response, []byt
 		Request:    req,
 	}, rec.Body, nil
 }
+
+// Parts are the parts Collect reads, in the order it reports them.
+func Parts() []analyze.Part {
+	out := make([]analyze.Part, len(endpoints))
+	for i, e := range endpoints {
+		out[i] = e.Part
+	}
+	return out
+}

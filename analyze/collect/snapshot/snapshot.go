@@ -92,6 +92,11 @@ type FleetServer struct {
 	Role string `json:"role,omitempty"`
 	// MemberLabels are the external labels that split a Thanos source into members.
 	MemberLabels []string `json:"member_labels,omitempty"`
+	// Recognised says how a server named by URL alone was recognised (a Thanos Query, say);
+	// absent for a configured kind.
+	Recognised []string `json:"recognised,omitempty"`
+	// Refused is why the server was not read (a Mimir given no tenant).
+	Refused string `json:"refused,omitempty"`
 }
 
 // IsFleet reports whether the snapshot was taken of a fleet.
