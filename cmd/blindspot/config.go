@@ -28,16 +28,17 @@ const envPrefix = "BLINDSPOT"
 // Config is the configuration file's schema (documented key by key in config.example.yaml).
 // It exists only in cmd: the packages below get typed options built from it.
 type Config struct {
-	Prometheus      SourceConfig   `mapstructure:"prometheus"`
-	Loki            SourceConfig   `mapstructure:"loki"`
-	Grafana         SourceConfig   `mapstructure:"grafana"`
-	Checks          ChecksConfig   `mapstructure:"checks"`
-	BusinessMetrics BusinessConfig `mapstructure:"business_metrics"`
-	Ignore          []IgnoreConfig `mapstructure:"ignore"`
-	Generate        GenerateConfig `mapstructure:"generate"`
-	Logs            LogsConfig     `mapstructure:"logs"`
-	Masking         MaskingConfig  `mapstructure:"masking"`
-	Pushgateway     SourceConfig   `mapstructure:"pushgateway"`
+	Prometheus      SourceConfig     `mapstructure:"prometheus"`
+	Loki            SourceConfig     `mapstructure:"loki"`
+	Grafana         SourceConfig     `mapstructure:"grafana"`
+	Checks          ChecksConfig     `mapstructure:"checks"`
+	BusinessMetrics BusinessConfig   `mapstructure:"business_metrics"`
+	Ignore          []IgnoreConfig   `mapstructure:"ignore"`
+	Generate        GenerateConfig   `mapstructure:"generate"`
+	Logs            LogsConfig       `mapstructure:"logs"`
+	Masking         MaskingConfig    `mapstructure:"masking"`
+	Pushgateway     SourceConfig     `mapstructure:"pushgateway"`
+	GapMetrics      GapMetricsConfig `mapstructure:"gap_metrics"`
 	// Fleet is the list form of `prometheus:` (several servers), read apart from viper.
 	Fleet        []FleetSourceConfig `mapstructure:"-"`
 	Alertmanager SourceConfig        `mapstructure:"alertmanager"`
@@ -53,6 +54,18 @@ type RoutingConfig struct {
 	PagingKinds    []string      `mapstructure:"paging_kinds"`
 	OwnerLabels    []string      `mapstructure:"owner_labels"`
 	SilenceHorizon time.Duration `mapstructure:"silence_horizon"`
+}
+
+// GapMetricsConfig says where blindspot check writes its gap metrics besides the Pushgateway
+// of pushgateway.url; generate writes the alerts on them only when one of the two is set.
+type GapMetricsConfig struct {
+	// Textfile is the file for node exporter's textfile collector (check --metrics-file).
+	Textfile string `mapstructure:"textfile"`
+}
+
+// exportsGapMetrics reports whether blindspot check is configured to export its gap metrics.
+func (c Config) exportsGapMetrics() bool {
+	return c.Pushgateway.URL != "" || c.GapMetrics.Textfile != ""
 }
 
 // MaskingConfig scopes the generated log-masking pipelines.

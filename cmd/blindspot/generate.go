@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 		GrafanaURL:     strings.TrimSuffix(c.Grafana.URL, "/"),
 		RulesFormat:    g.RulesFormat,
 		MaskingScope:   c.Masking.Scope,
+		GapMetrics:     c.exportsGapMetrics(),
 		Operator: generate.OperatorOptions{
 			NamePrefix: g.Operator.NamePrefix,
 			Namespace:  g.Operator.Namespace,
@@ -112,6 +114,7 @@ Exit codes:
 			if err != nil {
 				return err
 			}
+			var notes []string
 			if !fleet {
 				res, all, policy, err := a.collect(cmd.Context(), src)
 				if err != nil {
@@ -121,10 +124,11 @@ Exit codes:
 					return notGenerating(failed)
 				}
 				result := checks.Run(res.Inventory, all, policy)
-				files, err = bundle.Files(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
+				generated, err := bundle.Generate(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
 				if err != nil {
 					return usageError(fmt.Errorf("generate: %w", err))
 				}
+				files, notes = generated.Files, generated.Notes
 				managed = bundle.Managed
 			}
 			plan, err := output.Plan(out, files, managed)
@@ -143,13 +147,18 @@ Exit codes:
 				}
 				return &exitError{code: exitFindings, err: fmt.Errorf("%s is not what blindspot generates now: %d files differ", out, len(changes))}
 			case dryRun:
-				return plan.WriteText(a.stdout)
+				if err := plan.WriteText(a.stdout); err != nil {
+					return err
+				}
+				writeNotes(a.stdout, notes)
+				return nil
 			}
 			if err := plan.Apply(); err != nil {
 				return usageError(err)
 			}
 			changes := plan.Changes()
 			fmt.Fprintf(a.stdout, "wrote %s: %d files, %d changed\n", out, len(files), len(changes))
+			writeNotes(a.stdout, notes)
 			return nil
 		},
 	}
@@ -160,6 +169,13 @@ Exit codes:
 	f.BoolVar(&dryRun, "dry-run", false, "print what would be created, updated and removed, and write nothing")
 	f.StringVar(&rulesFormat, "rules-format", "", "prometheus (rule files, default) or prometheus-operator (PrometheusRule resources); overrides generate.rules_format")
 	return cmd
+}
+
+// writeNotes prints what generate deliberately left out or leaves to the user, one line each.
+func writeNotes(w io.Writer, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
 
 // unreadable describes the sources that were not read completely: "name url: first error".
