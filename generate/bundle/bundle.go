@@ -74,13 +74,13 @@ func Generate(inv *analyze.Inventory, findings []analyze.Finding, matrix []cover
 	if selfwatch.Exported(inv, o) {
 		ruleFiles = append(ruleFiles, selfwatch.RuleFile(o))
 	} else {
-		notes = append(notes, "rules/"+selfwatch.FileName+".yaml not written: blindspot check exports no gap metrics this Prometheus has; "+
-			"configure pushgateway.url or check.metrics_file (docs/ci.md) to have the alerts on blindspot itself")
+		notes = append(notes, "rules/"+selfwatch.FileName+".yaml not written: neither pushgateway.url nor gap_metrics.textfile is configured "+
+			"and the server has no gap metrics of blindspot check; configure where check exports them (docs/ci.md) to get the alerts on blindspot itself")
 	}
 	ruleFiles = append(ruleFiles, rules.Watchdog(findings, o)...)
 	if n := unowned(ruleFiles, o); n > 0 {
-		notes = append(notes, fmt.Sprintf("%d generated alerts have no %s label: no generate.owners entry matches their jobs, so they reach "+
-			"the default receivers; map jobs to teams with generate.owners and generate again", n, o.OwnerLabel))
+		notes = append(notes, fmt.Sprintf("%d generated alerts have no %s label and will reach the default receivers: no generate.owners entry "+
+			"matches their jobs; map jobs to teams with generate.owners and generate again", n, o.OwnerLabel))
 	}
 
 	var files []generate.File
