@@ -28,23 +28,24 @@ const envPrefix = "BLINDSPOT"
 // Config is the configuration file's schema (documented key by key in config.example.yaml).
 // It exists only in cmd: the packages below get typed options built from it.
 type Config struct {
-	Prometheus      SourceConfig     `mapstructure:"prometheus"`
-	Loki            SourceConfig     `mapstructure:"loki"`
-	Grafana         SourceConfig     `mapstructure:"grafana"`
-	Checks          ChecksConfig     `mapstructure:"checks"`
-	BusinessMetrics BusinessConfig   `mapstructure:"business_metrics"`
-	Ignore          []IgnoreConfig   `mapstructure:"ignore"`
-	Generate        GenerateConfig   `mapstructure:"generate"`
-	Logs            LogsConfig       `mapstructure:"logs"`
-	Masking         MaskingConfig    `mapstructure:"masking"`
-	Pushgateway     SourceConfig     `mapstructure:"pushgateway"`
-	GapMetrics      GapMetricsConfig `mapstructure:"gap_metrics"`
+	Prometheus      SourceConfig   `mapstructure:"prometheus"`
+	Loki            SourceConfig   `mapstructure:"loki"`
+	Grafana         SourceConfig   `mapstructure:"grafana"`
+	Checks          ChecksConfig   `mapstructure:"checks"`
+	BusinessMetrics BusinessConfig `mapstructure:"business_metrics"`
+	Ignore          []IgnoreConfig `mapstructure:"ignore"`
+	Generate        GenerateConfig `mapstructure:"generate"`
+	Logs            LogsConfig     `mapstructure:"logs"`
+	Masking         MaskingConfig  `mapstructure:"masking"`
+	Pushgateway     SourceConfig   `mapstructure:"pushgateway"`
 	// Fleet is the list form of `prometheus:` (several servers), read apart from viper.
 	Fleet        []FleetSourceConfig `mapstructure:"-"`
 	Alertmanager SourceConfig        `mapstructure:"alertmanager"`
 	Routing      RoutingConfig       `mapstructure:"routing"`
 	// FleetConcurrency bounds how many servers of a fleet are read at once (0: the default).
 	FleetConcurrency int `mapstructure:"fleet_concurrency"`
+	// GapMetrics says where check writes its gap metrics besides pushgateway.url.
+	GapMetrics GapMetricsConfig `mapstructure:"gap_metrics"`
 }
 
 // RoutingConfig says which alerts are critical, which receivers page and who owns an alert,
