@@ -135,6 +135,11 @@ type Options struct {
 	// CheckStaleAfter is how long BlindspotCheckStale waits for a successful blindspot check
 	// before it fires; default 36h (a nightly check and half a day of slack).
 	CheckStaleAfter time.Duration
+	// GapMetrics says that blindspot check exports its gap metrics where the audited
+	// Prometheus scrapes them (pushgateway.url or check.metrics_file configured): only then
+	// are the alerts on blindspot itself (generate/selfwatch) written, unless the server
+	// already has the metrics.
+	GapMetrics bool
 	// Scope are label matchers every selector of the generated gap rules (and every series of
 	// their tests) carries: the identifying labels of a fleet member whose rules a global
 	// ruler evaluates over the whole fleet ({"cluster": "b"}). Empty for one server.

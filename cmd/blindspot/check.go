@@ -75,7 +75,7 @@ pushes them under job "blindspot".
 	f.StringVar(&fl.format, "format", "text", "output format: text, markdown, junit or sarif")
 	f.StringVarP(&fl.output, "output", "o", "", "write the output to this file (atomically) instead of stdout")
 	f.BoolVar(&fl.failOnSourceError, "fail-on-source-error", true, "exit 3 when a source could not be read completely; false makes it a warning")
-	f.StringVar(&fl.metricsFile, "metrics-file", "", "write the gap metrics to this file for node_exporter's textfile collector (atomically)")
+	f.StringVar(&fl.metricsFile, "metrics-file", "", "write the gap metrics to this file for node_exporter's textfile collector (atomically); overrides gap_metrics.textfile")
 	f.StringVar(&fl.summary, "summary", "", "also append the Markdown summary to this file, whatever --format is (e.g. \"$GITHUB_STEP_SUMMARY\")")
 	f.StringVar(&fl.pushgateway, "pushgateway", "", "push the gap metrics to this Pushgateway under job \"blindspot\"; overrides pushgateway.url")
 	return cmd
@@ -92,6 +92,9 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	}
 	if fl.updateBaseline && fl.baseline == "" {
 		return usageError(errors.New("--update-baseline needs --baseline FILE"))
+	}
+	if fl.metricsFile == "" {
+		fl.metricsFile = a.cfg.GapMetrics.Textfile
 	}
 	push := a.cfg.Pushgateway.HTTPOptions()
 	if fl.pushgateway != "" {

@@ -47,6 +47,8 @@ type Config struct {
 	// PrometheusKind is the kind of a list of one server, folded into Prometheus: empty when
 	// none was named, and the server is then asked what it is.
 	PrometheusKind string `mapstructure:"-"`
+	// GapMetrics says where check writes its gap metrics besides pushgateway.url.
+	GapMetrics GapMetricsConfig `mapstructure:"gap_metrics"`
 }
 
 // RoutingConfig says which alerts are critical, which receivers page and who owns an alert,
@@ -56,6 +58,18 @@ type RoutingConfig struct {
 	PagingKinds    []string      `mapstructure:"paging_kinds"`
 	OwnerLabels    []string      `mapstructure:"owner_labels"`
 	SilenceHorizon time.Duration `mapstructure:"silence_horizon"`
+}
+
+// GapMetricsConfig says where blindspot check writes its gap metrics besides the Pushgateway
+// of pushgateway.url; generate writes the alerts on them only when one of the two is set.
+type GapMetricsConfig struct {
+	// Textfile is the file for node exporter's textfile collector (check --metrics-file).
+	Textfile string `mapstructure:"textfile"`
+}
+
+// exportsGapMetrics reports whether blindspot check is configured to export its gap metrics.
+func (c Config) exportsGapMetrics() bool {
+	return c.Pushgateway.URL != "" || c.GapMetrics.Textfile != ""
 }
 
 // MaskingConfig scopes the generated log-masking pipelines.

@@ -10,6 +10,7 @@
 package rulesets
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -36,15 +37,32 @@ const maxNamePart = 100
 
 var seriesParser = parser.NewParser(parser.Options{})
 
-// Instantiate returns one rule file per job and recognised pack, sorted by name. Without
-// job_metrics in the inventory no pack is recognised. When the inventory knows the server's
-// metric names, a pack alert reading a metric the server does not have is left out: it
-// could never fire, and the next audit would report it as reading an unknown metric.
-func Instantiate(inv *analyze.Inventory, o generate.Options) ([]generate.RuleFile, error) {
+// Skipped is a pack alert left out because the server already has it.
+type Skipped struct {
+	Job, Pack string
+	// Alert is the name the generated alert would have had.
+	Alert string
+	// Reason says which loaded alert it duplicates: "an alert named … is already loaded
+	// (group …, file …)" or "alert … (group …, file …) already evaluates the same expression".
+	Reason string
+}
+
+// Instantiate returns one rule file per job and recognised pack, sorted by name, and the pack
+// alerts it left out because the server has them already. Without job_metrics in the
+// inventory no pack is recognised. When the inventory knows the server's metric names, a pack
+// alert reading a metric the server does not have is left out: it could never fire, and the
+// next audit would report it as reading an unknown metric. When it knows the server's rules,
+// a pack alert is left out when an alert of the same name is loaded (two alerts of one name
+// confuse routing, silences and whoever is paged), or an alert with the same expression, as
+// instantiated for the job or as the pack writes it for every job (compared parsed and
+// normalised, see promqlbuild.Normalize); alerts blindspot generated (generated_by:
+// blindspot) do not count, so that deploying the output does not make it shrink. A file
+// whose every alert is left out is not written; the others say in a comment what they left out.
+func Instantiate(inv *analyze.Inventory, o generate.Options) ([]generate.RuleFile, []Skipped, error) {
 	o = generate.DefaultOptions(o)
 	packs, err := rulesets.Packs()
 	if err != nil {
-		return nil, fmt.Errorf("loading the built-in rulesets: %w", err)
+		return nil, nil, fmt.Errorf("loading the built-in rulesets: %w", err)
 	}
 
 	type instance struct {
@@ -63,7 +81,7 @@ func Instantiate(inv *analyze.Inventory, o generate.Options) ([]generate.RuleFil
 		}
 	}
 	if len(instances) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var jobs []string
 	for _, in := range instances {
@@ -78,17 +96,27 @@ func Instantiate(inv *analyze.Inventory, o generate.Options) ([]generate.RuleFil
 	if inv.Has(analyze.PartMetricNames) {
 		known = inv.MetricNames
 	}
-	var files []generate.RuleFile
+	loaded := loadedAlerts(inv)
+	var (
+		files   []generate.RuleFile
+		skipped []Skipped
+	)
 	for _, in := range instances {
 		name := stems[in.job] + "-" + in.pack.Name
 		f := generate.RuleFile{Name: name, Group: "blindspot-" + name}
 		used := map[string]bool{}
+		var left []string
 		for _, pa := range in.pack.Alerts {
 			a, err := instantiate(in.job, prefixes[in.job], in.pack, pa, o)
 			if err != nil {
-				return nil, fmt.Errorf("instantiating ruleset %s for job %q: alert %s: %w", in.pack.Name, in.job, pa.Name, err)
+				return nil, nil, fmt.Errorf("instantiating ruleset %s for job %q: alert %s: %w", in.pack.Name, in.job, pa.Name, err)
 			}
 			if known != nil && !readsKnownMetrics(a.Expr, known) {
+				continue
+			}
+			if reason := loaded.duplicate(a, pa); reason != "" {
+				skipped = append(skipped, Skipped{Job: in.job, Pack: in.pack.Name, Alert: a.Name, Reason: reason})
+				left = append(left, fmt.Sprintf("Left out %s: %s.", a.Name, reason))
 				continue
 			}
 			used[pa.Origin] = true
@@ -102,13 +130,74 @@ func Instantiate(inv *analyze.Inventory, o generate.Options) ([]generate.RuleFil
 				f.Attribution = append(f.Attribution, attribution(in.pack, origin))
 			}
 		}
+		f.Attribution = append(f.Attribution, left...)
 		files = append(files, f)
 	}
 	slices.SortFunc(files, func(a, b generate.RuleFile) int { return strings.Compare(a.Name, b.Name) })
 	if err := checkUnique(files); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return files, nil
+	return files, skipped, nil
+}
+
+// loaded are the alerting rules the server has, blindspot's own left aside, by name and by
+// normalised expression.
+type loaded struct {
+	byName map[string]*analyze.Rule
+	byExpr map[string]*analyze.Rule
+}
+
+func loadedAlerts(inv *analyze.Inventory) loaded {
+	l := loaded{byName: map[string]*analyze.Rule{}, byExpr: map[string]*analyze.Rule{}}
+	if !inv.Has(analyze.PartRules) {
+		return l
+	}
+	for _, g := range inv.RuleGroups {
+		for _, rule := range g.Rules {
+			if rule.Kind != analyze.RuleAlerting || rule.Labels["generated_by"] == generatedBy {
+				continue
+			}
+			r := &rule
+			r.File, r.Group = cmp.Or(r.File, g.File), cmp.Or(r.Group, g.Name)
+			if _, ok := l.byName[r.Name]; !ok {
+				l.byName[r.Name] = r
+			}
+			if r.Parsed == nil {
+				continue
+			}
+			if n := promqlbuild.Normalize(r.Parsed); n != "" {
+				if _, ok := l.byExpr[n]; !ok {
+					l.byExpr[n] = r
+				}
+			}
+		}
+	}
+	return l
+}
+
+// duplicate says which loaded alert the instantiated alert a of pack alert pa duplicates, or
+// returns "".
+func (l loaded) duplicate(a generate.Alert, pa rulesets.PackAlert) string {
+	if r, ok := l.byName[a.Name]; ok {
+		return fmt.Sprintf("an alert of that name is already loaded (%s)", where(r))
+	}
+	forms := []string{promqlbuild.Normalize(a.Expr)}
+	// The pack's own expression selects every job, this one included.
+	if e, err := analyze.ParseExpr(pa.Expr); err == nil {
+		forms = append(forms, promqlbuild.Normalize(e))
+	}
+	for _, n := range forms {
+		if r, ok := l.byExpr[n]; n != "" && ok {
+			return fmt.Sprintf("alert %s (%s) already evaluates the same expression", strconv.Quote(r.Name), where(r))
+		}
+	}
+	return ""
+}
+
+// where names a loaded rule's group and file, quoted: they come from the server and may hold
+// anything, and the reason ends up in comments of the rule file.
+func where(r *analyze.Rule) string {
+	return fmt.Sprintf("group %s, file %s", strconv.Quote(r.Group), strconv.Quote(r.File))
 }
 
 // Detects reports whether a job exposing metrics (sorted) is one the pack applies to.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/rulefiles"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
@@ -55,7 +56,7 @@ var options = generate.Options{
 
 func instantiate(t *testing.T, inv *analyze.Inventory, o generate.Options) []generate.RuleFile {
 	t.Helper()
-	files, err := packs.Instantiate(inv, o)
+	files, _, err := packs.Instantiate(inv, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,4 +321,163 @@ func render(t *testing.T, f generate.RuleFile) (rulesFile, testsFile []byte) {
 		t.Fatal(err)
 	}
 	return content, tests
+}
+
+// corpusRules reads a third-party rule file of ../shared/corpus/rules as the collector would.
+func corpusRules(t *testing.T, name string) []analyze.RuleGroup {
+	t.Helper()
+	res, err := rulefiles.Load([]string{filepath.Join("..", "..", "..", "shared", "corpus", "rules", name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Groups
+}
+
+func alertNames(files []generate.RuleFile) []string {
+	var names []string
+	for _, f := range files {
+		for _, a := range f.Alerts {
+			names = append(names, a.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+func TestInstantiateLeavesOutLoadedAlerts(t *testing.T) {
+	t.Parallel()
+	// A blackbox job and a Prometheus job, with the server's metric names and rules.
+	inv := func(groups ...analyze.RuleGroup) *analyze.Inventory {
+		return &analyze.Inventory{
+			Parts:       []analyze.Part{analyze.PartJobMetrics, analyze.PartMetricNames, analyze.PartRules},
+			MetricNames: []string{"probe_duration_seconds", "probe_success", "prometheus_build_info", "prometheus_rule_evaluation_failures_total", "up"},
+			JobMetrics: map[string][]string{
+				"blackbox":   {"probe_duration_seconds", "probe_success"},
+				"prometheus": {"prometheus_build_info", "prometheus_rule_evaluation_failures_total"},
+			},
+			RuleGroups: groups,
+		}
+	}
+	group := func(rules ...analyze.Rule) analyze.RuleGroup {
+		g := analyze.RuleGroup{Name: "mine", File: "/etc/prometheus/mine.yml", Language: "promql"}
+		for _, r := range rules {
+			r.Kind = analyze.RuleAlerting
+			g.Rules = append(g.Rules, analyze.NewRule(r))
+		}
+		return g
+	}
+
+	t.Run("Without loaded rules every pack alert on existing metrics is generated.", func(t *testing.T) {
+		files, skipped, err := packs.Instantiate(inv(), options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"BlackboxProbeFailed", "BlackboxSlowProbe", "PrometheusRuleEvaluationFailures"}
+		if got := alertNames(files); !slices.Equal(got, want) || len(skipped) != 0 {
+			t.Errorf("alerts %q skipped %v, want %q and none", got, skipped, want)
+		}
+	})
+
+	t.Run("Pack alerts named like the awesome-prometheus-alerts rules loaded are left out, and the rule file and the result say so.", func(t *testing.T) {
+		loaded := slices.Concat(corpusRules(t, "blackbox-exporter.yml"), corpusRules(t, "awesome-prometheus-alerts_prometheus-self-monitoring_embedded-exporter.yml"))
+		files, skipped, err := packs.Instantiate(inv(loaded...), options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := alertNames(files); len(got) != 0 {
+			t.Errorf("alerts %q generated, want none: every one is loaded already", got)
+		}
+		var got []string
+		for _, s := range skipped {
+			got = append(got, s.Job+" "+s.Pack+" "+s.Alert)
+			if !strings.HasPrefix(s.Reason, "an alert of that name is already loaded (group ") || !strings.Contains(s.Reason, "corpus/rules/") {
+				t.Errorf("%s: reason %q", s.Alert, s.Reason)
+			}
+		}
+		want := []string{
+			"blackbox blackbox-exporter BlackboxProbeFailed",
+			"blackbox blackbox-exporter BlackboxSlowProbe",
+			"prometheus prometheus PrometheusRuleEvaluationFailures",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("skipped %q, want %q", got, want)
+		}
+	})
+
+	t.Run("A pack alert whose expression is loaded under another name is left out, scoped to the job or for every job.", func(t *testing.T) {
+		files, skipped, err := packs.Instantiate(inv(group(
+			// The pack's SlowProbe for job blackbox, written differently.
+			analyze.Rule{Name: "SlowBlackbox", Expr: `avg_over_time( probe_duration_seconds{job="blackbox"}[60s] )>1`},
+			// The pack's RuleEvaluationFailures for every job.
+			analyze.Rule{Name: "RuleFailures", Expr: `increase(prometheus_rule_evaluation_failures_total[5m]) > 0`},
+		)), options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := alertNames(files), []string{"BlackboxProbeFailed"}; !slices.Equal(got, want) {
+			t.Errorf("alerts %q, want %q", got, want)
+		}
+		reasons := map[string]string{}
+		for _, s := range skipped {
+			reasons[s.Alert] = s.Reason
+		}
+		want := map[string]string{
+			"BlackboxSlowProbe":                `alert "SlowBlackbox" (group "mine", file "/etc/prometheus/mine.yml") already evaluates the same expression`,
+			"PrometheusRuleEvaluationFailures": `alert "RuleFailures" (group "mine", file "/etc/prometheus/mine.yml") already evaluates the same expression`,
+		}
+		if !maps.Equal(reasons, want) {
+			t.Errorf("skipped %q, want %q", reasons, want)
+		}
+		for _, f := range files {
+			if f.Name == "blackbox-blackbox-exporter" && !slices.Contains(f.Attribution, "Left out BlackboxSlowProbe: "+want["BlackboxSlowProbe"]+".") {
+				t.Errorf("the rule file does not say what it left out: %q", f.Attribution)
+			}
+		}
+	})
+
+	t.Run("A loaded alert on the same metric with another window, or on another job, is no duplicate.", func(t *testing.T) {
+		files, skipped, err := packs.Instantiate(inv(group(
+			analyze.Rule{Name: "SlowProbeShort", Expr: `avg_over_time(probe_duration_seconds{job="blackbox"}[30s]) > 1`},
+			analyze.Rule{Name: "OtherProbeFailed", Expr: `probe_success{job="other"} == 0`},
+		)), options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := alertNames(files); len(got) != 3 || len(skipped) != 0 {
+			t.Errorf("alerts %q skipped %v, want all three and none skipped", got, skipped)
+		}
+	})
+
+	t.Run("Alerts blindspot generated do not count as loaded, so deploying the output does not shrink it.", func(t *testing.T) {
+		first, _, err := packs.Instantiate(inv(), options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deployed := analyze.RuleGroup{Name: "deployed", File: "/etc/prometheus/generated/rules.yaml", Language: "promql"}
+		for _, f := range first {
+			for _, a := range f.Alerts {
+				deployed.Rules = append(deployed.Rules, analyze.NewRule(analyze.Rule{Kind: analyze.RuleAlerting, Name: a.Name, Expr: a.Expr.String(), Labels: a.Labels}))
+			}
+		}
+		again, skipped, err := packs.Instantiate(inv(deployed), options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(alertNames(again), alertNames(first)) || len(skipped) != 0 {
+			t.Errorf("after deploying: alerts %q skipped %v, want %q", alertNames(again), skipped, alertNames(first))
+		}
+	})
+
+	t.Run("A recording rule of the alert's name is no duplicate.", func(t *testing.T) {
+		g := analyze.RuleGroup{Name: "rec", Language: "promql", Rules: []analyze.Rule{
+			analyze.NewRule(analyze.Rule{Kind: analyze.RuleRecording, Name: "BlackboxProbeFailed", Expr: `probe_success == 0`}),
+		}}
+		files, _, err := packs.Instantiate(inv(g), options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := alertNames(files); len(got) != 3 {
+			t.Errorf("alerts %q, want all three", got)
+		}
+	})
 }

@@ -75,7 +75,7 @@ func cases(t *testing.T) map[string]generate.Alert {
 	inv := &analyze.Inventory{Parts: []analyze.Part{analyze.PartJobMetrics}, JobMetrics: map[string][]string{
 		"node": {"node_exporter_build_info"}, "probes": {"probe_success"},
 	}}
-	files, err := packs.Instantiate(inv, options)
+	files, _, err := packs.Instantiate(inv, options)
 	if err != nil {
 		t.Fatal(err)
 	}

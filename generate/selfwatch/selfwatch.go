@@ -7,12 +7,14 @@ package selfwatch
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/gapmetrics"
 	"github.com/blindspot-dev/blindspot/generate"
 )
@@ -35,15 +37,36 @@ var pushed = []*labels.Matcher{
 	labels.MustNewMatcher(labels.MatchEqual, "job", gapmetrics.Job),
 }
 
+// Exported reports whether the gap metrics the alerts read reach the audited server: the
+// configuration says blindspot check exports them (o.GapMetrics), or the server already has
+// them (every run writes gapmetrics.LastRun). Otherwise the alerts would read metrics nobody
+// exports: the next audit would report them under rules/unknown-metric, and
+// BlindspotCheckStale would fire for ever through its absent().
+func Exported(inv *analyze.Inventory, o generate.Options) bool {
+	if o.GapMetrics {
+		return true
+	}
+	if !inv.Has(analyze.PartMetricNames) {
+		return false
+	}
+	_, found := slices.BinarySearch(inv.MetricNames, gapmetrics.LastRun)
+	return found
+}
+
 // RuleFile returns the rule file of the two alerts. o.CheckStaleAfter is how long a check may
 // go without succeeding (default 36h).
 func RuleFile(o generate.Options) generate.RuleFile {
 	o = generate.DefaultOptions(o)
-	return generate.RuleFile{
-		Name:   FileName,
-		Group:  FileName,
-		Alerts: []generate.Alert{checkStale(o), newGaps(o)},
+	alerts := []generate.Alert{checkStale(o), newGaps(o)}
+	// Whoever runs the check owns these alerts: a generate.owners entry for job "blindspot"
+	// (the job the gap metrics are pushed under) names the team.
+	if team := o.OwnerOf(gapmetrics.Job); team != "" {
+		for i := range alerts {
+			alerts[i].Labels[o.OwnerLabel] = team
+			alerts[i].Test.FiringLabels[o.OwnerLabel] = team
+		}
 	}
+	return generate.RuleFile{Name: FileName, Group: FileName, Alerts: alerts}
 }
 
 func selector(name string, extra ...*labels.Matcher) *parser.VectorSelector {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/gapmetrics"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	"github.com/blindspot-dev/blindspot/generate/runbooks"
@@ -129,6 +131,47 @@ func TestSelfWatch(t *testing.T) {
 			}
 			if strings.Contains(page, "The job's logs") || strings.Contains(page, "<no value>") {
 				t.Errorf("runbook of %s has job-centric or missing text:\n%s", name, page)
+			}
+		}
+	})
+}
+
+func TestExported(t *testing.T) {
+	withNames := func(names ...string) *analyze.Inventory {
+		return &analyze.Inventory{Parts: []analyze.Part{analyze.PartMetricNames}, MetricNames: names}
+	}
+	for _, tc := range []struct {
+		name string
+		inv  *analyze.Inventory
+		o    generate.Options
+		want bool
+	}{
+		{"Nobody exports the gap metrics: the alerts would read metrics that never come.", withNames("up"), generate.Options{}, false},
+		{"The configuration says check exports them (Pushgateway or textfile).", withNames("up"), generate.Options{GapMetrics: true}, true},
+		{"The server already has them: a check exports them, however it was configured.", withNames(gapmetrics.LastRun, "up"), generate.Options{}, true},
+		{"Offline, without the server's metric names, only the configuration says so.", &analyze.Inventory{}, generate.Options{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := selfwatch.Exported(tc.inv, tc.o); got != tc.want {
+				t.Errorf("Exported = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSelfWatchOwner(t *testing.T) {
+	t.Run("An owner of job blindspot owns the alerts on blindspot, in their labels and their tests.", func(t *testing.T) {
+		rf := selfwatch.RuleFile(generate.Options{Owners: []generate.Owner{{Jobs: "payments-*", Team: "payments"}, {Jobs: "blindspot", Team: "sre"}}})
+		for _, a := range rf.Alerts {
+			if a.Labels["team"] != "sre" || a.Test.FiringLabels["team"] != "sre" {
+				t.Errorf("%s: labels %v, firing labels %v, want team sre in both", a.Name, a.Labels, a.Test.FiringLabels)
+			}
+		}
+	})
+	t.Run("Without such an owner the alerts carry no owner label.", func(t *testing.T) {
+		for _, a := range selfwatch.RuleFile(generate.Options{Owners: []generate.Owner{{Jobs: "payments-*", Team: "payments"}}}).Alerts {
+			if _, ok := a.Labels["team"]; ok {
+				t.Errorf("%s: labels %v", a.Name, a.Labels)
 			}
 		}
 	})

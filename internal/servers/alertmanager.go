@@ -128,6 +128,15 @@ func StartAlertmanager(t testing.TB, binary string, cfg AMConfig) *Alertmanager 
 	return am
 }
 
+// Reload writes cfg (any value yaml marshals to an Alertmanager configuration) as the
+// Alertmanager's configuration file and reloads it; Alertmanager answers the reload only once
+// the configuration is applied, or with an error the test fails on.
+func (am *Alertmanager) Reload(t testing.TB, cfg any) {
+	t.Helper()
+	writeYAML(t, am.ConfigFile, cfg)
+	postReload(t, &http.Client{Timeout: 10 * time.Second}, am.URL, "Alertmanager")
+}
+
 // Silence adds a silence of the given duration with amtool, as an operator would, and
 // returns its ID. Each matcher is amtool's NAME=VALUE form.
 func (am *Alertmanager) Silence(t testing.TB, amtool string, d time.Duration, comment string, matchers ...string) string {

@@ -77,7 +77,13 @@ func (s *Scenario) pendingFiles(client *http.Client, files []string) ([]string, 
 			pending = append(pending, fmt.Sprintf("no group of %s loaded", f))
 		}
 	}
-	return pending, nil
+	// A reload restarts the notifier's discovery: Prometheus 2.x lists no Alertmanager for a
+	// moment, and an audit then would not read it.
+	am, err := s.pendingAlertmanager(client)
+	if err != nil {
+		return nil, err
+	}
+	return append(pending, am...), nil
 }
 
 // postReload asks a Prometheus-like server (Prometheus, Thanos Ruler) to reload its

@@ -461,18 +461,29 @@ func (s *Scenario) pending(client *http.Client) ([]string, error) {
 			pending = append(pending, fmt.Sprintf("rule group %q not loaded", g))
 		}
 	}
-	if s.AlertmanagerURL != "" {
-		var ams struct {
-			Active []struct {
-				URL string `json:"url"`
-			} `json:"activeAlertmanagers"`
-		}
-		if err := getAPI(client, s.PrometheusURL, "/api/v1/alertmanagers", &ams); err != nil {
-			return nil, err
-		}
-		if len(ams.Active) == 0 {
-			pending = append(pending, fmt.Sprintf("Alertmanager %s not discovered yet", s.AlertmanagerURL))
-		}
+	am, err := s.pendingAlertmanager(client)
+	if err != nil {
+		return nil, err
 	}
-	return pending, nil
+	return append(pending, am...), nil
+}
+
+// pendingAlertmanager says when the Alertmanager of WithAlertmanager is not among the active
+// Alertmanagers of the Prometheus.
+func (s *Scenario) pendingAlertmanager(client *http.Client) ([]string, error) {
+	if s.AlertmanagerURL == "" {
+		return nil, nil
+	}
+	var ams struct {
+		Active []struct {
+			URL string `json:"url"`
+		} `json:"activeAlertmanagers"`
+	}
+	if err := getAPI(client, s.PrometheusURL, "/api/v1/alertmanagers", &ams); err != nil {
+		return nil, err
+	}
+	if len(ams.Active) == 0 {
+		return []string{fmt.Sprintf("Alertmanager %s not discovered yet", s.AlertmanagerURL)}, nil
+	}
+	return nil, nil
 }
