@@ -125,6 +125,10 @@ Exit codes:
 				if err != nil {
 					return usageError(fmt.Errorf("generate: %w", err))
 				}
+				// What cannot be generated is said, and the rest is still written.
+				for _, s := range rules.Unplanned(result.Findings) {
+					fmt.Fprintf(a.stderr, "blindspot: no alert generated for %s\n", s)
+				}
 				managed = bundle.Managed
 			}
 			plan, err := output.Plan(out, files, managed)
