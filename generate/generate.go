@@ -34,8 +34,8 @@ type File struct {
 type Kind string
 
 const (
-	KindUp        Kind = "up"        // up{job} == 0
-	KindAbsent    Kind = "absent"    // absent(up{job})
+	KindUp     Kind = "up"     // up{job} == 0
+	KindAbsent Kind = "absent" // absent(up{job})
 	// KindPoolEmpty is prometheus_target_scrape_pool_targets{scrape_job} == 0: a scrape pool
 	// whose targets get their job label from relabeling has no job absent() could name.
 	KindPoolEmpty Kind = "pool-empty"
