@@ -57,7 +57,7 @@ func (c AlertsMissingAbsent) Run(inv *analyze.Inventory) []analyze.Finding {
 			continue
 		}
 		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"scrape_pool": p.Name},
-			fmt.Sprintf("no alert fires when scrape pool %s has no targets (its targets' job label comes from relabeling, so absent(up{job=…}) cannot watch it)", strconv.Quote(p.Name)),
+			fmt.Sprintf("no alert fires when scrape pool %s has no targets: discovery or relabeling decides its targets' job label, so no absent(up{job=…}) can watch it", strconv.Quote(p.Name)),
 			map[string]string{"targets": "0", PoolMetricDetail: poolMetricState(inv)})
 		if f.Details[PoolMetricDetail] == PoolMetricNotStored {
 			f.Fix = fmt.Sprintf("make Prometheus scrape itself (%s is not stored), then blindspot generate writes an alert on %s",
