@@ -183,11 +183,11 @@ func TestAlertsMissingAbsent(t *testing.T) {
 		if want := map[string]string{"targets": "0", "pool_metric": "stored"}; !maps.Equal(f.Details, want) {
 			t.Errorf("details = %v, want %v", f.Details, want)
 		}
-		want := `blindspot generate writes rules/servicemonitor-monitoring-app-0.yaml with alert ServiceMonitorMonitoringApp0NoTargets: prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"} == 0 for 5m`
+		want := `blindspot generate writes rules/servicemonitor-monitoring-app-0.yaml with alert ServiceMonitorMonitoringApp0NoTargets: min without (instance, job) (prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"}) == 0 or absent(prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"}) for 5m`
 		if f.Fix != want {
 			t.Errorf("fix = %q, want %q", f.Fix, want)
 		}
-		if strings.Contains(f.Fix, "absent(") {
+		if strings.Contains(f.Fix, "absent(up") {
 			t.Errorf("fix %q watches up of a job that does not exist", f.Fix)
 		}
 	})
@@ -208,6 +208,7 @@ func TestAlertsMissingAbsent(t *testing.T) {
 			{`prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"} == 0`, true},
 			{`sum by (scrape_job) (prometheus_target_scrape_pool_targets{scrape_job=~"serviceMonitor/.*"}) < 1`, true},
 			{`0 >= prometheus_target_scrape_pool_targets`, true},
+			{`min without (instance, job) (prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"}) == 0 or absent(prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"})`, true},
 			{`prometheus_target_scrape_pool_targets{scrape_job="podMonitor/monitoring/workers/0"} == 0`, false},
 			{`prometheus_target_scrape_pool_targets > 100`, false},
 			{`absent(prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"})`, false},

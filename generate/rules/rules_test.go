@@ -166,7 +166,7 @@ func TestPlan(t *testing.T) {
 			a.Kind != generate.KindPoolEmpty || a.Pool != operatorPool || a.Job != "" {
 			t.Errorf("file %s alert %+v", files[0].Name, a)
 		}
-		want := `prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"} == 0`
+		want := `min without (instance, job) (prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"}) == 0 or absent(prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"})`
 		if got := a.Expr.String(); got != want {
 			t.Errorf("expr = %s, want %s", got, want)
 		}
