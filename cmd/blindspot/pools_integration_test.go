@@ -210,3 +210,39 @@ func resultCount(t *testing.T, base, query string) int {
 	}
 	return len(body.Data.Result)
 }
+
+// A Prometheus that does not scrape itself stores no per-pool gauge: generate writes every
+// other file, says on stderr which alert it could not write and why, and exits 0.
+func TestGenerateWithoutThePoolGauge(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "snap")
+	if err := os.CopyFS(snap, os.DirFS(filepath.Join("..", "..", "testdata", "demo"))); err != nil {
+		t.Fatal(err)
+	}
+	names := filepath.Join(snap, "prometheus", "metric_names.json")
+	data, err := os.ReadFile(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gauge = `"prometheus_target_scrape_pool_targets",`
+	if !strings.Contains(string(data), gauge) {
+		t.Fatalf("the demo's metric names lack %s", gauge)
+	}
+	if err := os.WriteFile(names, []byte(strings.Replace(string(data), gauge, "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	code, out, stderr := cli(t, "generate", "--from", snap, "--out", dir)
+	if code != exitOK {
+		t.Fatalf("generate exited %d: %s%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, `no alert generated for alerts/missing-absent`) || !strings.Contains(stderr, `(scrape_pool="batch-jobs"): the alert reads prometheus_target_scrape_pool_targets, which this Prometheus does not store`) {
+		t.Errorf("stderr does not say what was not generated and why:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rules", "batch-jobs.yaml")); !os.IsNotExist(err) {
+		t.Errorf("rules/batch-jobs.yaml: %v, want no file for the pool", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rules", "payments-api.yaml")); err != nil {
+		t.Errorf("the other rules are not written: %v", err)
+	}
+}
