@@ -27,6 +27,7 @@ type Builder struct {
 }
 
 type configuredJob struct {
+	jobLabel     string
 	sdKinds      []string
 	relabelRules int
 }
@@ -84,9 +85,15 @@ func (b *Builder) AddRuleGroup(g RuleGroup)      { b.groups = append(b.groups, g
 func (b *Builder) AddMetricNames(names []string) { b.metricNames = append(b.metricNames, names...) }
 func (b *Builder) SetBuildInfo(bi BuildInfo)     { b.build = bi }
 
-// AddConfiguredJob records a job from scrape_configs.
+// AddConfiguredJob records a scrape config whose targets all get its name as job label.
 func (b *Builder) AddConfiguredJob(name string, sdKinds []string, relabelRules int) {
-	b.configured[name] = configuredJob{sdKinds: slices.Clone(sdKinds), relabelRules: relabelRules}
+	b.AddScrapeConfig(name, name, sdKinds, relabelRules)
+}
+
+// AddScrapeConfig records a scrape config from scrape_configs; jobLabel is the job label the
+// configuration gives all its targets, "" when discovery or relabeling decides it.
+func (b *Builder) AddScrapeConfig(name, jobLabel string, sdKinds []string, relabelRules int) {
+	b.configured[name] = configuredJob{jobLabel: jobLabel, sdKinds: slices.Clone(sdKinds), relabelRules: relabelRules}
 }
 
 // SetDropped records how many discovered targets relabeling dropped in a scrape pool.
@@ -130,53 +137,7 @@ func (b *Builder) Build() *Inventory {
 		return cmp.Or(cmp.Compare(a.Job, c.Job), cmp.Compare(a.Instance, c.Instance), cmp.Compare(a.ScrapeURL, c.ScrapeURL))
 	})
 
-	jobs := map[string]*Job{}
-	job := func(name string) *Job {
-		j, ok := jobs[name]
-		if !ok {
-			j = &Job{Name: name}
-			jobs[name] = j
-		}
-		return j
-	}
-	for name, c := range b.configured {
-		j := job(name)
-		j.Configured = true
-		j.ScrapePool = name
-		j.SDKinds = c.sdKinds
-		j.RelabelRules = c.relabelRules
-	}
-	for _, t := range inv.Targets {
-		j := job(t.Job)
-		switch t.Health {
-		case HealthUp:
-			j.Up++
-		case HealthDown:
-			j.Down++
-		default:
-			j.Unknown++
-		}
-		if j.ScrapePool == "" {
-			j.ScrapePool = t.ScrapePool
-		}
-	}
-	// Targets are counted per pool as well: relabeling may give a pool's targets another job
-	// label, and a pool with such targets is not a pool without targets.
-	poolActive := map[string]int{}
-	for _, t := range inv.Targets {
-		poolActive[t.ScrapePool]++
-	}
-	for pool, n := range b.dropped {
-		job(pool).Dropped = n
-	}
-	for _, j := range jobs {
-		j.PoolActive = poolActive[j.ScrapePool]
-		if j.ScrapePool == "" {
-			j.PoolActive = poolActive[j.Name]
-		}
-		inv.Jobs = append(inv.Jobs, *j)
-	}
-	slices.SortFunc(inv.Jobs, func(a, c Job) int { return cmp.Compare(a.Name, c.Name) })
+	inv.Pools, inv.Jobs = b.poolsAndJobs(inv.Targets)
 
 	inv.RuleGroups = slices.Clone(b.groups)
 	slices.SortStableFunc(inv.RuleGroups, func(a, c RuleGroup) int {
@@ -194,6 +155,104 @@ func (b *Builder) Build() *Inventory {
 	slices.Sort(names)
 	inv.MetricNames = slices.Compact(names)
 	return inv
+}
+
+// poolsAndJobs derives the scrape pools and the jobs. Jobs are the job labels of the active
+// targets, each with the facts of the pools its targets come from; a pool without active
+// targets gives a job only when its configuration fixes its targets' job label, so a pool
+// whose targets get their job from relabeling is never mistaken for a job.
+func (b *Builder) poolsAndJobs(targets []Target) ([]ScrapePool, []Job) {
+	pools := map[string]*ScrapePool{}
+	pool := func(name string) *ScrapePool {
+		p, ok := pools[name]
+		if !ok {
+			p = &ScrapePool{Name: name}
+			pools[name] = p
+		}
+		return p
+	}
+	for name, c := range b.configured {
+		p := pool(name)
+		p.Configured, p.JobLabel = true, c.jobLabel
+		p.SDKinds, p.RelabelRules = c.sdKinds, c.relabelRules
+	}
+	jobs := map[string]*Job{}
+	job := func(name string) *Job {
+		j, ok := jobs[name]
+		if !ok {
+			j = &Job{Name: name}
+			jobs[name] = j
+		}
+		return j
+	}
+	for _, t := range targets {
+		if t.ScrapePool != "" {
+			p := pool(t.ScrapePool)
+			p.Active++
+			if t.Job != "" {
+				p.Jobs = append(p.Jobs, t.Job)
+			}
+		}
+		if t.Job == "" {
+			continue // a target without a job label belongs to no job, not to job ""
+		}
+		j := job(t.Job)
+		switch t.Health {
+		case HealthUp:
+			j.Up++
+		case HealthDown:
+			j.Down++
+		default:
+			j.Unknown++
+		}
+		if t.ScrapePool != "" {
+			j.Pools = append(j.Pools, t.ScrapePool)
+		}
+	}
+	for name, n := range b.dropped {
+		p, ok := pools[name]
+		if !ok && (name == "" || len(b.configured) > 0) {
+			// Prometheus 2.x lists dropped targets by their discovered labels, whose job
+			// may be missing or set by discovery: it names no pool the configuration has.
+			continue
+		}
+		if !ok {
+			p = pool(name)
+		}
+		p.Dropped = n
+	}
+	for _, p := range pools {
+		slices.Sort(p.Jobs)
+		p.Jobs = slices.Compact(p.Jobs)
+		if p.Active == 0 && p.JobLabel != "" {
+			job(p.JobLabel).Pools = append(job(p.JobLabel).Pools, p.Name)
+		}
+	}
+
+	out := make([]Job, 0, len(jobs))
+	for _, j := range jobs {
+		slices.Sort(j.Pools)
+		j.Pools = slices.Compact(j.Pools)
+		for _, name := range j.Pools {
+			p := pools[name]
+			j.Configured = j.Configured || p.Configured
+			j.Dropped += p.Dropped
+			j.RelabelRules += p.RelabelRules
+			j.SDKinds = append(j.SDKinds, p.SDKinds...)
+		}
+		if j.SDKinds != nil {
+			slices.Sort(j.SDKinds)
+			j.SDKinds = slices.Compact(j.SDKinds)
+		}
+		out = append(out, *j)
+	}
+	slices.SortFunc(out, func(a, c Job) int { return cmp.Compare(a.Name, c.Name) })
+	ps := make([]ScrapePool, 0, len(pools))
+	for _, p := range pools {
+		ps = append(ps, *p)
+	}
+	slices.SortFunc(ps, func(a, c ScrapePool) int { return cmp.Compare(a.Name, c.Name) })
+	return ps, out
 }
 
 func boolRank(b bool) int {

@@ -37,7 +37,7 @@ func jobNames(inv *analyze.Inventory) []string {
 }
 
 func TestBuilder(t *testing.T) {
-	t.Run("Jobs from the configuration and from targets are merged into one sorted list.", func(t *testing.T) {
+	t.Run("Jobs are the job labels of targets, plus the pools without targets whose configuration fixes the job label.", func(t *testing.T) {
 		b := analyze.NewBuilder(collectedAt)
 		b.AddConfiguredJob("node", []string{"static"}, 2)
 		b.AddConfiguredJob("blackbox", []string{"file"}, 0)
@@ -51,36 +51,85 @@ func TestBuilder(t *testing.T) {
 			t.Fatalf("jobs = %v, want %v", got, want)
 		}
 		node := mustJob(t, inv, "node")
-		if !node.Configured || node.ScrapePool != "node" || node.Up != 2 || node.Down != 1 || node.Unknown != 0 ||
-			node.Active() != 3 || node.PoolActive != 3 || node.RelabelRules != 2 || !slices.Equal(node.SDKinds, []string{"static"}) {
+		if !node.Configured || !slices.Equal(node.Pools, []string{"node"}) || node.Up != 2 || node.Down != 1 || node.Unknown != 0 ||
+			node.Active() != 3 || node.RelabelRules != 2 || !slices.Equal(node.SDKinds, []string{"static"}) {
 			t.Errorf("node = %+v", node)
 		}
 		blackbox := mustJob(t, inv, "blackbox")
-		if !blackbox.Configured || blackbox.ScrapePool != "blackbox" || blackbox.Active() != 0 || blackbox.PoolActive != 0 ||
+		if !blackbox.Configured || !slices.Equal(blackbox.Pools, []string{"blackbox"}) || blackbox.Active() != 0 ||
 			!slices.Equal(blackbox.SDKinds, []string{"file"}) {
 			t.Errorf("blackbox = %+v", blackbox)
 		}
 		pgw := mustJob(t, inv, "pushgateway")
-		if pgw.Configured || pgw.ScrapePool != "pushgateway" || pgw.Unknown != 1 || pgw.Active() != 1 || pgw.PoolActive != 1 {
+		if pgw.Configured || !slices.Equal(pgw.Pools, []string{"pushgateway"}) || pgw.Unknown != 1 || pgw.Active() != 1 {
 			t.Errorf("pushgateway = %+v", pgw)
+		}
+		if p := inv.Pool("node"); p == nil || p.Active != 3 || p.JobLabel != "node" || !slices.Equal(p.Jobs, []string{"node"}) {
+			t.Errorf("pool node = %+v", p)
 		}
 	})
 
-	t.Run("A pool whose targets were relabeled to another job still counts them as its active targets.", func(t *testing.T) {
+	t.Run("An operator pool is not a job: its targets give the jobs, with the pool's configuration.", func(t *testing.T) {
+		const pool = "podMonitor/monitoring/workers/0"
 		b := analyze.NewBuilder(collectedAt)
-		b.AddConfiguredJob("kubernetes-pods", []string{"kubernetes"}, 3)
-		b.AddTarget(target("payments-api", "kubernetes-pods", "10.1.0.7:8080", analyze.HealthUp))
-		b.AddTarget(target("payments-api", "kubernetes-pods", "10.1.0.8:8080", analyze.HealthDown))
-		b.AddTarget(target("checkout", "kubernetes-pods", "10.1.0.9:8080", analyze.HealthUp))
+		b.AddScrapeConfig(pool, "", []string{"kubernetes"}, 9)
+		b.SetDropped(pool, 4)
+		b.AddTarget(target("worker-a", pool, "10.1.0.7:8080", analyze.HealthUp))
+		b.AddTarget(target("worker-a", pool, "10.1.0.8:8080", analyze.HealthDown))
+		b.AddTarget(target("worker-b", pool, "10.1.0.9:8080", analyze.HealthUp))
 		inv := b.Build()
 
-		pods := mustJob(t, inv, "kubernetes-pods")
-		if pods.Active() != 0 || pods.PoolActive != 3 {
-			t.Errorf("kubernetes-pods: Active %d, PoolActive %d; want 0, 3", pods.Active(), pods.PoolActive)
+		if got, want := jobNames(inv), []string{"worker-a", "worker-b"}; !slices.Equal(got, want) {
+			t.Fatalf("jobs = %v, want %v", got, want)
 		}
-		api := mustJob(t, inv, "payments-api")
-		if api.Configured || api.ScrapePool != "kubernetes-pods" || api.Up != 1 || api.Down != 1 || api.PoolActive != 3 {
-			t.Errorf("payments-api = %+v", api)
+		a := mustJob(t, inv, "worker-a")
+		if !a.Configured || !slices.Equal(a.Pools, []string{pool}) || a.Up != 1 || a.Down != 1 || a.Dropped != 4 ||
+			a.RelabelRules != 9 || !slices.Equal(a.SDKinds, []string{"kubernetes"}) {
+			t.Errorf("worker-a = %+v", a)
+		}
+		p := inv.Pool(pool)
+		if p == nil || !p.Configured || p.Active != 3 || p.Dropped != 4 || !slices.Equal(p.Jobs, []string{"worker-a", "worker-b"}) {
+			t.Errorf("pool = %+v", p)
+		}
+	})
+
+	t.Run("A pool without targets whose job label relabeling decides is a pool, not a job.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddScrapeConfig("serviceMonitor/monitoring/app/0", "", []string{"kubernetes"}, 7)
+		b.SetDropped("serviceMonitor/monitoring/app/0", 2)
+		inv := b.Build()
+		if len(inv.Jobs) != 0 {
+			t.Errorf("jobs = %v, want none", jobNames(inv))
+		}
+		if p := inv.Pool("serviceMonitor/monitoring/app/0"); p == nil || p.Active != 0 || p.Dropped != 2 || p.JobLabel != "" {
+			t.Errorf("pool = %+v", p)
+		}
+	})
+
+	t.Run("Targets and dropped targets without a job label never make a job named \"\".", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddScrapeConfig("odd", "", []string{"static"}, 1)
+		b.AddTarget(target("", "odd", "10.0.0.1:80", analyze.HealthUp))
+		b.SetDropped("", 3)
+		inv := b.Build()
+		if len(inv.Jobs) != 0 {
+			t.Errorf("jobs = %q, want none", jobNames(inv))
+		}
+		if p := inv.Pool("odd"); p == nil || p.Active != 1 || len(p.Jobs) != 0 {
+			t.Errorf("pool = %+v", p)
+		}
+		if inv.Pool("") != nil {
+			t.Errorf("pools = %+v, want no pool named \"\"", inv.Pools)
+		}
+	})
+
+	t.Run("Dropped counts under a name the configuration does not have are not a pool.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddConfiguredJob("node", []string{"static"}, 0)
+		b.SetDropped("set-by-file-sd", 3) // 2.x: the job label a file_sd target carried
+		inv := b.Build()
+		if inv.Pool("set-by-file-sd") != nil || inv.Job("set-by-file-sd") != nil {
+			t.Errorf("pools = %+v, jobs = %v", inv.Pools, jobNames(inv))
 		}
 	})
 

@@ -103,7 +103,16 @@ func FindingID(check string, subject map[string]string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// SortFindings orders findings by job, worst severity first, then check and the rest of the
+// groupOf is what a finding is listed under: its job, or the scrape pool of a finding about
+// a pool without targets (which names no job).
+func groupOf(subject map[string]string) string {
+	if j, ok := subject["job"]; ok {
+		return j
+	}
+	return subject["scrape_pool"]
+}
+
+// SortFindings orders findings by job (or scrape pool), worst severity first, then check and the rest of the
 // subject, so every output is deterministic and each job's worst gaps lead.
 func SortFindings(fs []Finding) {
 	// The subject keys are built once, not at every comparison: a large audit has tens of
@@ -115,7 +124,7 @@ func SortFindings(fs []Finding) {
 		keys[ptrs[i]] = subjectKey(fs[i].Subject)
 	}
 	slices.SortStableFunc(ptrs, func(a, b *Finding) int {
-		if c := strings.Compare(a.Subject["job"], b.Subject["job"]); c != 0 {
+		if c := strings.Compare(groupOf(a.Subject), groupOf(b.Subject)); c != 0 {
 			return c
 		}
 		if a.Severity != b.Severity {

@@ -50,8 +50,9 @@ type Inventory struct {
 	// Parts lists the parts that were read successfully from some source.
 	Parts []Part
 
-	Jobs        []Job    // sorted by Name
-	Targets     []Target // sorted by Job, Instance
+	Jobs        []Job        // sorted by Name
+	Pools       []ScrapePool // sorted by Name
+	Targets     []Target     // sorted by Job, Instance
 	RuleGroups  []RuleGroup
 	MetricNames []string // sorted
 	Metadata    map[string][]Metadata
@@ -91,6 +92,15 @@ func (inv *Inventory) Job(name string) *Job {
 		return nil
 	}
 	return &inv.Jobs[i]
+}
+
+// Pool returns the scrape pool with the given name, or nil.
+func (inv *Inventory) Pool(name string) *ScrapePool {
+	i, ok := slices.BinarySearchFunc(inv.Pools, name, func(p ScrapePool, n string) int { return strings.Compare(p.Name, n) })
+	if !ok {
+		return nil
+	}
+	return &inv.Pools[i]
 }
 
 // TargetsOf returns the active targets of a job (Targets is sorted by job).
@@ -145,22 +155,48 @@ type MissingPart struct {
 	Reason string
 }
 
-// Job is a scrape job, known from the configuration, from targets, or both.
+// Job is a value of the job label: the job label of active targets, or the job_name of a
+// scrape config without targets whose configuration gives every target that job label
+// (ScrapePool.JobLabel). A scrape config is not a job: relabeling may give its targets other
+// job labels (Prometheus Operator's serviceMonitor/<namespace>/<name>/<endpoint> pools set
+// job to the Service's name), or several.
 type Job struct {
 	Name string
-	// Configured is true when the job appears in the loaded scrape_configs.
+	// Configured is true when one of the job's scrape pools appears in the loaded
+	// scrape_configs.
 	Configured bool
-	// ScrapePool is the pool name in the targets API (equal to Name for Prometheus itself).
-	ScrapePool string
+	// Pools are the scrape pools (job_name) of the job's targets, sorted.
+	Pools []string
 	// Up, Down and Unknown count the active targets whose job label is Name.
 	Up, Down, Unknown int
-	// PoolActive counts the active targets of the scrape pool, whatever their job label.
-	PoolActive int
+	// Dropped is the number of discovered targets that relabeling dropped in the job's pools.
+	Dropped int
+	// SDKinds are the service discovery mechanisms of the job's pools ("static", "file",
+	// "kubernetes", …), sorted.
+	SDKinds []string
+	// RelabelRules is the number of relabel_configs of the job's pools.
+	RelabelRules int
+}
+
+// ScrapePool is one scrape config (job_name), known from the configuration, from the targets
+// API or both.
+type ScrapePool struct {
+	Name string
+	// Configured is true when the pool appears in the loaded scrape_configs.
+	Configured bool
+	// JobLabel is the job label the configuration gives every target of the pool (its
+	// name), or "" when service discovery or relabeling decides it.
+	JobLabel string
+	// Active counts the pool's active targets, whatever their job label.
+	Active int
+	// Jobs are the job labels of the pool's active targets, sorted; targets without a job
+	// label are counted in Active but give no job.
+	Jobs []string
 	// Dropped is the number of discovered targets that relabeling dropped.
 	Dropped int
 	// SDKinds are the service discovery mechanisms configured ("static", "file", "kubernetes", …).
 	SDKinds []string
-	// RelabelRules is the number of relabel_configs of the job.
+	// RelabelRules is the number of relabel_configs.
 	RelabelRules int
 }
 

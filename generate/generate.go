@@ -34,8 +34,11 @@ type File struct {
 type Kind string
 
 const (
-	KindUp        Kind = "up"        // up{job} == 0
-	KindAbsent    Kind = "absent"    // absent(up{job})
+	KindUp     Kind = "up"     // up{job} == 0
+	KindAbsent Kind = "absent" // absent(up{job})
+	// KindPoolEmpty is prometheus_target_scrape_pool_targets{scrape_job} == 0: a scrape pool
+	// whose targets get their job label from relabeling has no job absent() could name.
+	KindPoolEmpty Kind = "pool-empty"
 	KindRateDrop  Kind = "rate-drop" // a business counter stopped or dropped
 	KindStaleness Kind = "staleness" // a last-success gauge grew old
 	KindRuleset   Kind = "ruleset"   // from a built-in pack of rulesets/
@@ -50,6 +53,8 @@ type Alert struct {
 	Name string
 	Kind Kind
 	Job  string
+	// Pool is the scrape pool a KindPoolEmpty alert watches; its Job is "".
+	Pool string
 	// Metric is the metric a business or ruleset alert watches ("" for up and absence).
 	Metric      string
 	Expr        parser.Expr

@@ -2,12 +2,14 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
+	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
 
 // AlertsMissingAbsentName is the ID of the AlertsMissingAbsent check.
@@ -15,7 +17,9 @@ const AlertsMissingAbsentName = "alerts/missing-absent"
 
 // AlertsMissingAbsent reports jobs for which no alert fires when the job vanishes: when
 // service discovery returns nothing there is no up series left for `up == 0` to compare, so
-// only absent() notices.
+// only absent() notices. A scrape pool without targets whose job label comes from relabeling
+// is reported as the pool (subject scrape_pool), watched through Prometheus's own per-pool
+// target gauge.
 type AlertsMissingAbsent struct{ cov *lazyCoverage }
 
 // NewAlertsMissingAbsent returns the check with its own coverage analysis; All shares one
@@ -46,5 +50,41 @@ func (c AlertsMissingAbsent) Run(inv *analyze.Inventory) []analyze.Finding {
 		f.Fix = generatedAlert(j.Name, "Absent", vanished, "5m")
 		out = append(out, f)
 	}
+	for _, p := range inv.Pools {
+		// A pool without targets whose job label the configuration does not fix has no job
+		// that absent(up{job=…}) could name: Prometheus's own per-pool gauge watches it.
+		if p.Active > 0 || p.JobLabel != "" || len(a.PoolAbsentAlerts(p.Name)) > 0 {
+			continue
+		}
+		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"scrape_pool": p.Name},
+			fmt.Sprintf("no alert fires when scrape pool %s has no targets: discovery or relabeling decides its targets' job label, so no absent(up{job=…}) can watch it", strconv.Quote(p.Name)),
+			map[string]string{"targets": "0", PoolMetricDetail: poolMetricState(inv)})
+		if f.Details[PoolMetricDetail] == PoolMetricNotStored {
+			f.Fix = fmt.Sprintf("make Prometheus scrape itself (%s is not stored), then blindspot generate writes an alert on %s",
+				promqlbuild.PoolTargetsMetric, promqlbuild.PoolEmpty(p.Name).String())
+		} else {
+			f.Fix = generatedAlert(p.Name, "NoTargets", promqlbuild.PoolEmpty(p.Name), "5m")
+		}
+		out = append(out, f)
+	}
 	return out
+}
+
+// PoolMetricDetail is the detail of a scrape pool's alerts/missing-absent finding that says
+// whether Prometheus stores its own per-pool target gauge, which the generated alert reads:
+// PoolMetricStored, PoolMetricNotStored, or "unknown" when the metric names were not read.
+const (
+	PoolMetricDetail    = "pool_metric"
+	PoolMetricStored    = "stored"
+	PoolMetricNotStored = "not stored"
+)
+
+func poolMetricState(inv *analyze.Inventory) string {
+	if !inv.Has(analyze.PartMetricNames) {
+		return "unknown"
+	}
+	if _, ok := slices.BinarySearch(inv.MetricNames, promqlbuild.PoolTargetsMetric); ok {
+		return PoolMetricStored
+	}
+	return PoolMetricNotStored
 }

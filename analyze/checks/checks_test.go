@@ -117,20 +117,21 @@ func TestTargetsDown(t *testing.T) {
 func TestJobsNoTargets(t *testing.T) {
 	run := func(b *analyze.Builder) []analyze.Finding { return checks.JobsNoTargets{}.Run(b.Build()) }
 
-	t.Run("A configured job whose service discovery found nothing is reported with cause discovery.", func(t *testing.T) {
+	t.Run("A scrape pool whose service discovery found nothing is reported as the pool, with cause discovery.", func(t *testing.T) {
 		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
 		b.AddConfiguredJob("blackbox", []string{"file", "dns"}, 1)
 		f := only(t, run(b))
 		if checks.JobsNoTargetsName != "jobs/no-targets" || f.Check != checks.JobsNoTargetsName || f.Severity != analyze.Warning {
 			t.Errorf("check %q severity %v", f.Check, f.Severity)
 		}
-		if !maps.Equal(f.Subject, map[string]string{"job": "blackbox"}) {
+		if !maps.Equal(f.Subject, map[string]string{"scrape_pool": "blackbox"}) {
 			t.Errorf("subject = %v", f.Subject)
 		}
-		if want := `job "blackbox" has no targets: service discovery (file, dns) returned nothing`; f.Message != want {
+		if want := `scrape pool "blackbox" has no targets: service discovery (file, dns) returned nothing`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
-		want := map[string]string{"cause": "discovery", "sd": "file,dns", "dropped": "0", "relabel_rules": "1"}
+		// The configuration fixes the job label of the pool's targets: the details say which.
+		want := map[string]string{"cause": "discovery", "sd": "file,dns", "dropped": "0", "relabel_rules": "1", "job": "blackbox"}
 		if !maps.Equal(f.Details, want) {
 			t.Errorf("details = %v, want %v", f.Details, want)
 		}
@@ -140,17 +141,20 @@ func TestJobsNoTargets(t *testing.T) {
 		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
 		b.AddConfiguredJob("empty", nil, 0)
 		f := only(t, run(b))
-		if want := `job "empty" has no targets: service discovery (none configured) returned nothing`; f.Message != want {
+		if want := `scrape pool "empty" has no targets: service discovery (none configured) returned nothing`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
 	})
 
-	t.Run("A configured job whose discovered targets relabeling dropped is reported with cause relabeling.", func(t *testing.T) {
+	t.Run("A scrape pool whose discovered targets relabeling dropped is reported with cause relabeling.", func(t *testing.T) {
 		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddConfiguredJob("kubernetes-pods", []string{"kubernetes"}, 3)
+		b.AddScrapeConfig("kubernetes-pods", "", []string{"kubernetes"}, 3)
 		b.SetDropped("kubernetes-pods", 12)
 		f := only(t, run(b))
-		if want := `job "kubernetes-pods" has no targets: relabeling dropped all 12 discovered targets`; f.Message != want {
+		if !maps.Equal(f.Subject, map[string]string{"scrape_pool": "kubernetes-pods"}) {
+			t.Errorf("subject = %v", f.Subject)
+		}
+		if want := `scrape pool "kubernetes-pods" has no targets: relabeling dropped all 12 discovered targets`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
 		want := map[string]string{"cause": "relabeling", "sd": "kubernetes", "dropped": "12", "relabel_rules": "3"}
@@ -164,7 +168,7 @@ func TestJobsNoTargets(t *testing.T) {
 		b.AddConfiguredJob("node", []string{"static"}, 1)
 		b.SetDropped("node", 1)
 		f := only(t, run(b))
-		if want := `job "node" has no targets: relabeling dropped the only discovered target`; f.Message != want {
+		if want := `scrape pool "node" has no targets: relabeling dropped the only discovered target`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
 	})
@@ -183,6 +187,16 @@ func TestJobsNoTargets(t *testing.T) {
 		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
 		b.AddTarget(target("federate", "federate", "prom-b:9090", analyze.HealthUp, ""))
 		b.SetDropped("orphan-pool", 3)
+		if fs := run(b); len(fs) != 0 {
+			t.Errorf("findings = %+v", fs)
+		}
+	})
+
+	t.Run("An operator pool whose targets relabeling gave two other job labels is not reported.", func(t *testing.T) {
+		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
+		b.AddScrapeConfig("podMonitor/monitoring/workers/0", "", []string{"kubernetes"}, 9)
+		b.AddTarget(target("worker-a", "podMonitor/monitoring/workers/0", "10.1.0.7:8080", analyze.HealthUp, ""))
+		b.AddTarget(target("worker-b", "podMonitor/monitoring/workers/0", "10.1.0.8:8080", analyze.HealthUp, ""))
 		if fs := run(b); len(fs) != 0 {
 			t.Errorf("findings = %+v", fs)
 		}
@@ -310,7 +324,7 @@ receivers:
 		}
 	})
 
-	t.Run("Findings of all checks come out sorted by job, then check.", func(t *testing.T) {
+	t.Run("Findings of all checks come out sorted by job or scrape pool, then check.", func(t *testing.T) {
 		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
 		b.AddConfiguredJob("zeta", nil, 0)
 		b.AddConfiguredJob("alpha", nil, 0)
@@ -321,7 +335,7 @@ receivers:
 		res := checks.Run(b.Build(), []checks.Check{checks.TargetsDown{}, checks.JobsNoTargets{}}, checks.Policy{})
 		var got []string
 		for _, f := range res.Findings {
-			got = append(got, f.Subject["job"]+" "+f.Check+" "+f.Subject["instance"])
+			got = append(got, f.Subject["job"]+f.Subject["scrape_pool"]+" "+f.Check+" "+f.Subject["instance"])
 		}
 		want := []string{
 			"alpha jobs/no-targets ",

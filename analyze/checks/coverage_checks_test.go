@@ -156,6 +156,86 @@ func TestAlertsMissingAbsent(t *testing.T) {
 		}
 	})
 
+	// operatorInventory has a Prometheus Operator pool with two jobs and one without targets,
+	// plus the given alerts; metricNames are the names the server stores.
+	operatorInventory := func(metricNames []string, rules ...analyze.Rule) *analyze.Inventory {
+		b := newBuilder(analyze.PartTargets, analyze.PartRules, analyze.PartConfig, analyze.PartMetricNames)
+		b.AddScrapeConfig("podMonitor/monitoring/workers/0", "", []string{"kubernetes"}, 9)
+		b.AddScrapeConfig("serviceMonitor/monitoring/app/0", "", []string{"kubernetes"}, 7)
+		b.AddTarget(target("worker-a", "podMonitor/monitoring/workers/0", "10.1.0.7:8080", analyze.HealthUp, ""))
+		b.AddTarget(target("worker-b", "podMonitor/monitoring/workers/0", "10.1.0.8:8080", analyze.HealthUp, ""))
+		b.AddMetricNames(metricNames)
+		b.AddRuleGroup(ruleGroup("availability", append([]analyze.Rule{
+			alerting("availability", "WorkersMissing", `absent(up{job="worker-a"}) or absent(up{job="worker-b"})`),
+		}, rules...)...))
+		return b.Build()
+	}
+
+	t.Run("A pool without targets whose job label relabeling decides is reported as the pool, with an alert on the per-pool gauge.", func(t *testing.T) {
+		fs := run(operatorInventory([]string{"up", "prometheus_target_scrape_pool_targets"}))
+		if got, want := subjects(fs), []string{"scrape_pool=serviceMonitor/monitoring/app/0"}; !slices.Equal(got, want) {
+			t.Fatalf("subjects = %q, want %q", got, want)
+		}
+		f := fs[0]
+		if !strings.HasPrefix(f.Message, `no alert fires when scrape pool "serviceMonitor/monitoring/app/0" has no targets`) {
+			t.Errorf("message = %q", f.Message)
+		}
+		if want := map[string]string{"targets": "0", "pool_metric": "stored"}; !maps.Equal(f.Details, want) {
+			t.Errorf("details = %v, want %v", f.Details, want)
+		}
+		want := `blindspot generate writes rules/servicemonitor-monitoring-app-0.yaml with alert ServiceMonitorMonitoringApp0NoTargets: min without (instance, job) (prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"}) == 0 or absent(prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"}) for 5m`
+		if f.Fix != want {
+			t.Errorf("fix = %q, want %q", f.Fix, want)
+		}
+		if strings.Contains(f.Fix, "absent(up") {
+			t.Errorf("fix %q watches up of a job that does not exist", f.Fix)
+		}
+	})
+
+	t.Run("A pool alert's fix says Prometheus must scrape itself when the per-pool gauge is not stored.", func(t *testing.T) {
+		fs := run(operatorInventory([]string{"up"}))
+		if len(fs) != 1 || fs[0].Details["pool_metric"] != "not stored" || !strings.HasPrefix(fs[0].Fix, "make Prometheus scrape itself") {
+			t.Errorf("findings = %+v", fs)
+		}
+	})
+
+	t.Run("An alert that fires when the pool's gauge is 0 covers the pool; one on too many targets does not.", func(t *testing.T) {
+		names := []string{"up", "prometheus_target_scrape_pool_targets"}
+		for _, tc := range []struct {
+			expr    string
+			covered bool
+		}{
+			{`prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"} == 0`, true},
+			{`sum by (scrape_job) (prometheus_target_scrape_pool_targets{scrape_job=~"serviceMonitor/.*"}) < 1`, true},
+			{`0 >= prometheus_target_scrape_pool_targets`, true},
+			{`min without (instance, job) (prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"}) == 0 or absent(prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"})`, true},
+			{`prometheus_target_scrape_pool_targets{scrape_job="podMonitor/monitoring/workers/0"} == 0`, false},
+			{`prometheus_target_scrape_pool_targets > 100`, false},
+			{`absent(prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"})`, false},
+			{`absent(up{job="serviceMonitor/monitoring/app/0"})`, false},
+		} {
+			fs := run(operatorInventory(names, alerting("availability", "PoolEmpty", tc.expr)))
+			if covered := len(fs) == 0; covered != tc.covered {
+				t.Errorf("%s: covered %v, want %v (findings %q)", tc.expr, covered, tc.covered, subjects(fs))
+			}
+		}
+	})
+
+	t.Run("alerts/missing-up names the pool's jobs, never the pool.", func(t *testing.T) {
+		fs := checks.NewAlertsMissingUp(checks.Options{}).Run(operatorInventory(nil))
+		if got, want := subjects(fs), []string{"job=worker-a", "job=worker-b"}; !slices.Equal(got, want) {
+			t.Errorf("subjects = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("A rule that fails at every evaluation covers no pool.", func(t *testing.T) {
+		r := alerting("availability", "PoolEmpty", `prometheus_target_scrape_pool_targets == 0`)
+		r.Health = "err"
+		if fs := run(operatorInventory([]string{"up", "prometheus_target_scrape_pool_targets"}, r)); len(fs) != 1 {
+			t.Errorf("findings = %q, want the pool", subjects(fs))
+		}
+	})
+
 	t.Run("An up == 0 alert does not cover a job's disappearance.", func(t *testing.T) {
 		fs := run(coverageInventory(alerting("availability", "TargetDown", `up == 0`)))
 		if got, want := subjects(fs), []string{"job=blackbox", "job=node", "job=payments-api"}; !slices.Equal(got, want) {

@@ -11,8 +11,10 @@ import (
 // JobsNoTargetsName is the ID of the JobsNoTargets check.
 const JobsNoTargetsName = "jobs/no-targets"
 
-// JobsNoTargets reports jobs configured in scrape_configs that have no active target, and says
-// whether service discovery found nothing or relabeling dropped everything it found.
+// JobsNoTargets reports scrape pools (job_name in scrape_configs) that have no active target,
+// and says whether service discovery found nothing or relabeling dropped everything it found.
+// The subject is the pool, not a job: without targets there is no job label to name, and
+// relabeling may give a pool's targets any job label.
 type JobsNoTargets struct{}
 
 func (JobsNoTargets) Name() string               { return JobsNoTargetsName }
@@ -23,31 +25,34 @@ func (JobsNoTargets) Requires() []analyze.Part {
 
 func (c JobsNoTargets) Run(inv *analyze.Inventory) []analyze.Finding {
 	var out []analyze.Finding
-	for _, j := range inv.Jobs {
-		if !j.Configured || j.PoolActive > 0 {
+	for _, p := range inv.Pools {
+		if !p.Configured || p.Active > 0 {
 			continue
 		}
 		details := map[string]string{
-			"sd":            strings.Join(j.SDKinds, ","),
-			"dropped":       strconv.Itoa(j.Dropped),
-			"relabel_rules": strconv.Itoa(j.RelabelRules),
+			"sd":            strings.Join(p.SDKinds, ","),
+			"dropped":       strconv.Itoa(p.Dropped),
+			"relabel_rules": strconv.Itoa(p.RelabelRules),
+		}
+		if p.JobLabel != "" {
+			details["job"] = p.JobLabel
 		}
 		var msg string
-		if j.Dropped > 0 {
+		if p.Dropped > 0 {
 			details["cause"] = "relabeling"
-			msg = fmt.Sprintf("job %s has no targets: relabeling dropped all %d discovered targets", strconv.Quote(j.Name), j.Dropped)
-			if j.Dropped == 1 {
-				msg = fmt.Sprintf("job %s has no targets: relabeling dropped the only discovered target", strconv.Quote(j.Name))
+			msg = fmt.Sprintf("scrape pool %s has no targets: relabeling dropped all %d discovered targets", strconv.Quote(p.Name), p.Dropped)
+			if p.Dropped == 1 {
+				msg = fmt.Sprintf("scrape pool %s has no targets: relabeling dropped the only discovered target", strconv.Quote(p.Name))
 			}
 		} else {
 			details["cause"] = "discovery"
-			msg = fmt.Sprintf("job %s has no targets: service discovery (%s) returned nothing", strconv.Quote(j.Name), sdList(j.SDKinds))
+			msg = fmt.Sprintf("scrape pool %s has no targets: service discovery (%s) returned nothing", strconv.Quote(p.Name), sdList(p.SDKinds))
 		}
-		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name}, msg, details)
-		if j.Dropped > 0 {
-			f.Fix = "blindspot generate cannot change scrape configs: check the job's relabel_configs (Status > Service Discovery in the Prometheus UI shows what was dropped); an absence alert (alerts/missing-absent) pages when this happens"
+		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"scrape_pool": p.Name}, msg, details)
+		if p.Dropped > 0 {
+			f.Fix = "blindspot generate cannot change scrape configs: check the pool's relabel_configs (Status > Service Discovery in the Prometheus UI shows what was dropped); an absence alert (alerts/missing-absent) pages when this happens"
 		} else {
-			f.Fix = "blindspot generate cannot change scrape configs: check the job's service discovery; an absence alert (alerts/missing-absent) pages when a job loses all its targets"
+			f.Fix = "blindspot generate cannot change scrape configs: check the pool's service discovery; an absence alert (alerts/missing-absent) pages when a pool loses all its targets"
 		}
 		out = append(out, f)
 	}

@@ -238,7 +238,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		for _, j := range cfg.Jobs {
-			b.AddConfiguredJob(j.Name, j.SDKinds, j.RelabelRules)
+			b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
 		}
 		b.AddSource(analyze.Source{Name: "prometheus-config", Kind: "files", URL: o.PrometheusConfigFile})
 		b.AddPart(analyze.PartConfig)

@@ -203,7 +203,7 @@ func TestHTMLInBrowser(t *testing.T) {
 			{"node", "dashboards", "covered"},
 			{"prometheus", "dashboards", "gap"},
 			{"node", "pages someone", "covered"},
-			{"batch-jobs", "pages someone", "gap"},
+			{"legacy-app", "pages someone", "gap"},
 		} {
 			if got := eval[string](t, b, jsCellState+"("+jsString(c.job)+","+jsString(c.column)+")"); got != c.want {
 				t.Errorf("cell %s / %s is %q, want %q", c.job, c.column, got, c.want)

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"strings"
 	"testing"
@@ -242,20 +243,20 @@ func TestHTML(t *testing.T) {
 		rep := demoReport(t)
 		ids := map[string]string{}
 		for _, f := range rep.Findings {
-			ids[f.ID] = f.Check + " " + f.Subject["job"] + f.Subject["rule"]
+			ids[f.ID] = f.Check + " " + cmp.Or(f.Subject["job"], f.Details["job"]) + f.Subject["rule"]
 		}
 		cells := matrixCells(t, renderHTML(t, rep))
 		for _, tc := range []struct{ job, column, want string }{
 			{"payments-api", "scraped", "targets/down payments-api"},
-			{"batch-jobs", "scraped", "jobs/no-targets batch-jobs"},
+			{"legacy-app", "scraped", "jobs/no-targets legacy-app"},
 			{"payments-api", "up alert", "alerts/missing-up payments-api"},
-			{"batch-jobs", "absence alert", "alerts/missing-absent batch-jobs"},
+			{"legacy-app", "absence alert", "alerts/missing-absent legacy-app"},
 			{"billing", "business", "alerts/missing-business billing"},
 			{"node", "runbooks", "alerts/no-runbook "},
 			{"pushgateway", "logs", "logs/unaggregated pushgateway"},
 			{"node", "secrets", "logs/secrets node"},
 			{"prometheus", "dashboards", "dashboards/missing prometheus"},
-			{"batch-jobs", "pages someone", "alerts/unrouted "},
+			{"legacy-app", "pages someone", "alerts/unrouted "},
 		} {
 			c, ok := cells[tc.job+"/"+tc.column]
 			if !ok {

@@ -132,6 +132,11 @@ func newMatrixIndex(r Report) *matrixIndex {
 		if job, ok := f.Subject["job"]; ok {
 			k := [2]string{f.Check, job}
 			x.byJob[k] = append(x.byJob[k], f.ID)
+		} else if job := f.Details["job"]; job != "" && f.Subject["scrape_pool"] != "" {
+			// A pool without targets whose configuration fixes their job label is that
+			// job's row too (jobs/no-targets says which job in its details).
+			k := [2]string{f.Check, job}
+			x.byJob[k] = append(x.byJob[k], f.ID)
 		}
 		if rule, ok := f.Subject["rule"]; ok {
 			k := [2]string{f.Check, rule}

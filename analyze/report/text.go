@@ -70,17 +70,18 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 	if len(r.Findings) == 0 {
 		p.line("No findings.")
 	}
-	job, first := "", true
+	group, first := "", true
 	members := memberKeys(r)
 	for _, f := range r.Findings {
-		j, hasJob := f.Subject["job"]
-		if first || j != job {
-			first, job = false, j
-			if hasJob {
-				p.line("%s", p.paint(ansiBold, "job "+strconv.Quote(j)))
-			} else {
-				p.line("%s", p.paint(ansiBold, "other"))
-			}
+		heading := "other"
+		if j, ok := f.Subject["job"]; ok {
+			heading = "job " + strconv.Quote(j)
+		} else if pool, ok := f.Subject["scrape_pool"]; ok {
+			heading = "scrape pool " + strconv.Quote(pool)
+		}
+		if first || heading != group {
+			first, group = false, heading
+			p.line("%s", p.paint(ansiBold, heading))
 		}
 		p.line("  %s %s  %s%s", p.severity(f.Severity), f.Check, clean(f.Message), memberSuffix(f.Subject, members))
 		for _, k := range sortedKeys(f.Details) {

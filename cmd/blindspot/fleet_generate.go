@@ -13,6 +13,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/bundle"
+	"github.com/blindspot-dev/blindspot/generate/rules"
 )
 
 // fleetFiles generates the files of every member of the fleet the configuration names, each
@@ -88,6 +89,9 @@ func (a *app) fleetFiles(ctx context.Context, src *sourceFlags, gopts generate.O
 		if err != nil {
 			firstErr = usageError(fmt.Errorf("generate for %s: %w", report.MemberName(m.Scope), err))
 			return
+		}
+		for _, s := range rules.Unplanned(owned) {
+			fmt.Fprintf(a.stderr, "blindspot: %s: no alert generated for %s\n", report.MemberName(m.Scope), s)
 		}
 		for _, f := range fs {
 			files = append(files, generate.File{Path: dir + "/" + f.Path, Content: f.Content})

@@ -133,6 +133,10 @@ Exit codes:
 					return usageError(fmt.Errorf("generate: %w", err))
 				}
 				files, notes = generated.Files, generated.Notes
+				// What cannot be generated is said, and the rest is still written.
+				for _, s := range rules.Unplanned(result.Findings) {
+					fmt.Fprintf(a.stderr, "blindspot: no alert generated for %s\n", s)
+				}
 				managed = bundle.Managed
 			}
 			plan, err := output.Plan(out, files, managed)

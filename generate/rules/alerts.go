@@ -34,10 +34,14 @@ const (
 // newAlert builds the alert of one gap: its expression as a syntax tree, its labels and
 // annotations, and the worlds its promtool test feeds it.
 func newAlert(g gap, name string, o generate.Options) generate.Alert {
+	job := g.job
+	if g.kind == generate.KindPoolEmpty {
+		job = "" // g.job is the pool: no job's dashboard or owner applies
+	}
 	a := generate.Alert{
 		Name:    name,
 		Kind:    g.kind,
-		Job:     g.job,
+		Job:     job,
 		Metric:  g.metric,
 		Runbook: "runbooks/" + name + ".md",
 		Labels:  map[string]string{"generated_by": GeneratedBy},
@@ -45,7 +49,7 @@ func newAlert(g gap, name string, o generate.Options) generate.Alert {
 			"runbook_url": templateText(runbookURL(o.RunbookBaseURL, "runbooks/"+name+".md")),
 		},
 	}
-	if o.GrafanaURL != "" {
+	if o.GrafanaURL != "" && job != "" {
 		a.Annotations["dashboard_url"] = templateText(strings.TrimSuffix(o.GrafanaURL, "/") + "/d/" + promqlbuild.DashboardUID(g.job))
 	}
 	b := o.Business
@@ -70,6 +74,17 @@ func newAlert(g gap, name string, o generate.Options) generate.Alert {
 			"Prometheus has had no target of job {{ $labels.job }} (no up series) for more than %s: service discovery finds none, or the job left the scrape configuration.",
 			model.Duration(a.For))
 		a.Test = absentTest(g.job, a.For)
+
+	case g.kind == generate.KindPoolEmpty:
+		a.Pool = g.job
+		a.Expr = promqlbuild.PoolEmpty(g.job)
+		a.For = o.AbsentFor
+		a.Labels["severity"] = severityAbsent
+		a.Annotations["summary"] = "Scrape pool {{ $labels.scrape_job }} has no targets"
+		a.Annotations["description"] = fmt.Sprintf(
+			"Prometheus has had no active target in scrape pool {{ $labels.scrape_job }} for more than %s: service discovery finds none, or relabeling drops them all.",
+			model.Duration(a.For))
+		a.Test = poolEmptyTest(g.job, a.For)
 
 	case g.kind == generate.KindStaleness:
 		// time() - m is the age of the last success: the gauge holds its Unix time.
@@ -144,7 +159,7 @@ func newAlert(g gap, name string, o generate.Options) generate.Alert {
 	for k, v := range a.Labels {
 		firing[k] = v
 	}
-	if team := ownerOf(g.job, o); team != "" {
+	if team := ownerOf(job, o); team != "" && job != "" {
 		// Prometheus expands label values as templates too; promtool expects the expansion.
 		a.Labels[o.OwnerLabel] = templateText(team)
 		firing[o.OwnerLabel] = team
@@ -247,6 +262,36 @@ func absentTest(job string, forDuration time.Duration) generate.TestCase {
 		EvalTime:      eval,
 		// absent() takes its labels from the selector's equality matchers: job only.
 		FiringLabels: map[string]string{"job": job},
+	}
+}
+
+// Labels of the per-pool gauge in the test worlds: Prometheus scraping itself.
+const (
+	testInstancePrometheus = "test:9090"
+	testJobPrometheus      = "prometheus"
+)
+
+func poolEmptyTest(pool string, forDuration time.Duration) generate.TestCase {
+	const interval = time.Minute
+	eval := roundUp(forDuration+2*time.Minute, interval)
+	n := samples(eval, interval)
+	series := func(pool string) string {
+		vs := promqlbuild.PoolSelector(pool)
+		vs.LabelMatchers = append(vs.LabelMatchers,
+			labels.MustNewMatcher(labels.MatchEqual, "instance", testInstancePrometheus),
+			labels.MustNewMatcher(labels.MatchEqual, "job", testJobPrometheus))
+		return vs.String()
+	}
+	other := generate.Series{Series: series(pool + "-other"), Values: repeat(3, n)}
+	return generate.TestCase{
+		Interval: interval,
+		// Another pool with targets sits next to the empty one: only this pool counts.
+		FailingSeries: []generate.Series{{Series: series(pool), Values: repeat(0, n)}, other},
+		// Prometheus 2.x has no gauge for a pool whose discovery never sent a target group.
+		ExtraFailing:  [][]generate.Series{{other}},
+		HealthySeries: []generate.Series{{Series: series(pool), Values: repeat(2, n)}},
+		EvalTime:      eval,
+		FiringLabels:  map[string]string{"scrape_job": pool},
 	}
 }
 

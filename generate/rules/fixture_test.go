@@ -30,13 +30,22 @@ func absentFinding(job string) analyze.Finding {
 	return analyze.NewFinding(checks.AlertsMissingAbsentName, analyze.Warning, map[string]string{"job": job}, "no absence alert", nil)
 }
 
+// operatorPool is a Prometheus Operator scrape pool whose targets get their job label from
+// relabeling.
+const operatorPool = "serviceMonitor/monitoring/app/0"
+
+func poolFinding(pool, poolMetric string) analyze.Finding {
+	return analyze.NewFinding(checks.AlertsMissingAbsentName, analyze.Warning, map[string]string{"scrape_pool": pool},
+		"no pool alert", map[string]string{"targets": "0", checks.PoolMetricDetail: poolMetric})
+}
+
 func businessFinding(job, metric, kind string) analyze.Finding {
 	return analyze.NewFinding(checks.AlertsMissingBusinessName, analyze.Warning,
 		map[string]string{"job": job, "metric": metric}, "no business alert", map[string]string{"kind": kind})
 }
 
 // fixtureFindings are the findings of the golden files: several jobs, a hostile job name, two
-// jobs that collide, counters (one with a UTF-8 name, one whose name contains template
+// jobs that collide, an operator scrape pool without targets, counters (one with a UTF-8 name, one whose name contains template
 // syntax), a last-success gauge, and findings of other checks, which are ignored.
 func fixtureFindings() []analyze.Finding {
 	return []analyze.Finding{
@@ -54,6 +63,7 @@ func fixtureFindings() []analyze.Finding {
 		upFinding(dashJob),
 		absentFinding(dashJob),
 		upFinding(underscoreJob),
+		poolFinding(operatorPool, checks.PoolMetricStored),
 		analyze.NewFinding(checks.TargetsDownName, analyze.Warning, map[string]string{"job": ksmJob, "instance": "x:1"}, "down", nil),
 		analyze.NewFinding(checks.AlertsNoRunbookName, analyze.Info, map[string]string{"alert": "X"}, "no runbook", nil),
 	}

@@ -132,6 +132,9 @@ func writeAlertTest(t *testing.T, dir string, a generate.Alert) string {
 	for _, extra := range tc.ExtraHealthy {
 		tests.Tests = append(tests.Tests, world(a.Name+" is healthy (extra)", extra, false))
 	}
+	for _, extra := range tc.ExtraFailing {
+		tests.Tests = append(tests.Tests, world(a.Name+" fails (extra)", extra, true))
+	}
 	for name, v := range map[string]any{a.Name + ".yaml": rules, a.Name + ".test.yaml": tests} {
 		b, err := yaml.Marshal(v)
 		if err != nil {

@@ -35,7 +35,8 @@ import (
 // GeneratedBy is the value of the generated_by label of every generated alert.
 const GeneratedBy = "blindspot"
 
-// gap is one alert to generate: what it watches, on which job and metric.
+// gap is one alert to generate: what it watches, on which job and metric. For KindPoolEmpty,
+// job holds the scrape pool's name: files and alerts are named after it like after a job.
 type gap struct {
 	job, metric string
 	kind        generate.Kind
@@ -54,10 +55,7 @@ func Plan(findings []analyze.Finding, o generate.Options) ([]generate.RuleFile, 
 	if err := validateOptions(o); err != nil {
 		return nil, err
 	}
-	gaps, err := gapsOf(findings)
-	if err != nil {
-		return nil, err
-	}
+	gaps, _ := gapsOf(findings)
 	if len(gaps) == 0 {
 		return nil, nil
 	}
@@ -87,7 +85,7 @@ func Plan(findings []analyze.Finding, o generate.Options) ([]generate.RuleFile, 
 
 // kindOrder puts the alerts of a file in reading order: is it scraped, does it exist, is its
 // work getting done.
-var kindOrder = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindRateDrop, generate.KindStaleness}
+var kindOrder = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindPoolEmpty, generate.KindRateDrop, generate.KindStaleness}
 
 func compareAlerts(a, b generate.Alert) int {
 	if c := slices.Index(kindOrder, a.Kind) - slices.Index(kindOrder, b.Kind); c != 0 {
@@ -99,10 +97,23 @@ func compareAlerts(a, b generate.Alert) int {
 	return strings.Compare(a.Name, b.Name)
 }
 
-// gapsOf reads the gaps out of the findings, deduplicated and sorted.
-func gapsOf(findings []analyze.Finding) ([]gap, error) {
+// Unplanned lists the coverage findings Plan writes no alert for, each with the reason: a
+// finding that names neither a job nor a scrape pool, or a pool whose alert needs a metric
+// Prometheus does not store. cmd prints them; they never stop the other files.
+func Unplanned(findings []analyze.Finding) []string {
+	_, skipped := gapsOf(findings)
+	return skipped
+}
+
+// gapsOf reads the gaps out of the findings, deduplicated and sorted, and says why it skipped
+// the findings it could not turn into a gap.
+func gapsOf(findings []analyze.Finding) ([]gap, []string) {
 	seen := map[gap]bool{}
 	var gaps []gap
+	var skipped []string
+	skip := func(f analyze.Finding, why string) {
+		skipped = append(skipped, fmt.Sprintf("%s %s (%s): %s", f.Check, f.ID, subjectText(f.Subject), why))
+	}
 	for _, f := range findings {
 		var g gap
 		switch f.Check {
@@ -110,6 +121,13 @@ func gapsOf(findings []analyze.Finding) ([]gap, error) {
 			g.kind = generate.KindUp
 		case checks.AlertsMissingAbsentName:
 			g.kind = generate.KindAbsent
+			if pool := f.Subject["scrape_pool"]; pool != "" && f.Subject["job"] == "" {
+				if f.Details[checks.PoolMetricDetail] == checks.PoolMetricNotStored {
+					skip(f, "the alert reads "+promqlbuild.PoolTargetsMetric+", which this Prometheus does not store: make it scrape itself")
+					continue
+				}
+				g.kind, g.job = generate.KindPoolEmpty, pool
+			}
 		case checks.AlertsMissingBusinessName:
 			switch kind := f.Details["kind"]; kind {
 			case coverage.KindCounter:
@@ -117,19 +135,24 @@ func gapsOf(findings []analyze.Finding) ([]gap, error) {
 			case coverage.KindStaleness:
 				g.kind = generate.KindStaleness
 			default:
-				return nil, fmt.Errorf("finding %s of %s: unknown business metric kind %q", f.ID, f.Check, kind)
+				skip(f, fmt.Sprintf("unknown business metric kind %q", kind))
+				continue
 			}
 			g.metric = f.Subject["metric"]
 			if g.metric == "" {
-				return nil, fmt.Errorf("finding %s of %s names no metric", f.ID, f.Check)
+				skip(f, "the finding names no metric")
+				continue
 			}
 		default:
 			continue
 		}
-		g.job = f.Subject["job"]
+		if g.kind != generate.KindPoolEmpty {
+			g.job = f.Subject["job"]
+		}
 		if g.job == "" {
 			// job="" would select every series without a job label.
-			return nil, fmt.Errorf("finding %s of %s names no job", f.ID, f.Check)
+			skip(f, "the finding names no job and no scrape pool")
+			continue
 		}
 		if !seen[g] {
 			seen[g] = true
@@ -137,7 +160,22 @@ func gapsOf(findings []analyze.Finding) ([]gap, error) {
 		}
 	}
 	slices.SortFunc(gaps, func(a, b gap) int { return strings.Compare(a.key(), b.key()) })
-	return gaps, nil
+	slices.Sort(skipped)
+	return gaps, skipped
+}
+
+// subjectText prints a subject as sorted key=value pairs.
+func subjectText(subject map[string]string) string {
+	keys := make([]string, 0, len(subject))
+	for k := range subject {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + strconv.Quote(subject[k])
+	}
+	return strings.Join(parts, " ")
 }
 
 // namer holds the collision-free names of the files (by job) and alerts (by gap key).
@@ -210,6 +248,8 @@ func suffix(kind generate.Kind, mode string) string {
 		return "TargetDown"
 	case generate.KindAbsent:
 		return "Absent"
+	case generate.KindPoolEmpty:
+		return "NoTargets"
 	case generate.KindStaleness:
 		return "Stale"
 	}

@@ -133,15 +133,45 @@ func TestPlan(t *testing.T) {
 		}
 	})
 
-	t.Run("Malformed findings are errors, not rules that select the wrong series.", func(t *testing.T) {
-		for _, f := range []analyze.Finding{
+	t.Run("Findings that name no job are listed as not generated, never rules that select the wrong series, and the rest is planned.", func(t *testing.T) {
+		bad := []analyze.Finding{
 			upFinding(""),
+			analyze.NewFinding(checks.AlertsMissingAbsentName, analyze.Warning, map[string]string{}, "no subject", nil),
 			businessFinding("x", "", coverage.KindCounter),
 			businessFinding("x", "m_total", "histogram"),
-		} {
-			if _, err := Plan([]analyze.Finding{f}, generate.Options{}); err == nil {
-				t.Errorf("%+v: no error", f)
+			poolFinding(operatorPool, checks.PoolMetricNotStored),
+		}
+		files := plan(t, append(slices.Clone(bad), upFinding("good")), generate.Options{})
+		if len(files) != 1 || files[0].Name != "good" || len(files[0].Alerts) != 1 {
+			t.Errorf("planned %+v, want the up alert of job good only", files)
+		}
+		skipped := Unplanned(bad)
+		if len(skipped) != len(bad) {
+			t.Fatalf("unplanned = %q, want one line per finding", skipped)
+		}
+		for _, want := range []string{"names no job and no scrape pool", "names no metric", `unknown business metric kind "histogram"`, "does not store: make it scrape itself"} {
+			if !slices.ContainsFunc(skipped, func(s string) bool { return strings.Contains(s, want) }) {
+				t.Errorf("unplanned = %q, want a line saying %q", skipped, want)
 			}
+		}
+	})
+
+	t.Run("A scrape pool without targets gets an alert on Prometheus's own per-pool gauge, not absent(up{job=…}).", func(t *testing.T) {
+		files := plan(t, []analyze.Finding{poolFinding(operatorPool, checks.PoolMetricStored)}, generate.Options{})
+		if len(files) != 1 || len(files[0].Alerts) != 1 {
+			t.Fatalf("files = %+v", files)
+		}
+		a := files[0].Alerts[0]
+		if files[0].Name != "servicemonitor-monitoring-app-0" || a.Name != "ServiceMonitorMonitoringApp0NoTargets" ||
+			a.Kind != generate.KindPoolEmpty || a.Pool != operatorPool || a.Job != "" {
+			t.Errorf("file %s alert %+v", files[0].Name, a)
+		}
+		want := `min without (instance, job) (prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"}) == 0 or absent(prometheus_target_scrape_pool_targets{scrape_job="serviceMonitor/monitoring/app/0"})`
+		if got := a.Expr.String(); got != want {
+			t.Errorf("expr = %s, want %s", got, want)
+		}
+		if _, err := analyze.ParseExpr(a.Expr.String()); err != nil {
+			t.Errorf("expr does not parse: %v", err)
 		}
 	})
 
@@ -155,7 +185,10 @@ func TestPlan(t *testing.T) {
 				if tc.EvalTime%tc.Interval != 0 || tc.EvalTime%time.Minute != 0 {
 					t.Errorf("%s: eval time %s is not a multiple of the interval %s and a minute", a.Name, tc.EvalTime, tc.Interval)
 				}
-				if tc.FiringLabels["job"] != a.Job {
+				if a.Kind == generate.KindPoolEmpty && tc.FiringLabels["scrape_job"] != a.Pool {
+					t.Errorf("%s: firing labels %v lack the scrape pool", a.Name, tc.FiringLabels)
+				}
+				if a.Kind != generate.KindPoolEmpty && tc.FiringLabels["job"] != a.Job {
 					t.Errorf("%s: firing labels %v lack the job", a.Name, tc.FiringLabels)
 				}
 				for k, v := range a.Labels {

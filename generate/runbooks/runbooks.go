@@ -74,7 +74,7 @@ func Render(a generate.Alert, o generate.Options) (generate.File, error) {
 	return generate.File{Path: a.Runbook, Content: buf.Bytes()}, nil
 }
 
-var kinds = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindRateDrop, generate.KindStaleness, generate.KindRuleset, generate.KindSelf, generate.KindWatchdog}
+var kinds = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindPoolEmpty, generate.KindRateDrop, generate.KindStaleness, generate.KindRuleset, generate.KindSelf, generate.KindWatchdog}
 
 // dataOf is what the template prints, every value ready for Markdown. It is a map so that
 // missingkey=error catches a template asking for something the data does not hold.
@@ -82,7 +82,10 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 	if !slices.Contains(kinds, a.Kind) {
 		return nil, fmt.Errorf("unknown alert kind %q", a.Kind)
 	}
-	if a.Job == "" && a.Kind != generate.KindWatchdog {
+	if a.Kind == generate.KindPoolEmpty && a.Pool == "" {
+		return nil, fmt.Errorf("the alert names no scrape pool")
+	}
+	if a.Job == "" && a.Kind != generate.KindWatchdog && a.Kind != generate.KindPoolEmpty {
 		return nil, fmt.Errorf("the alert names no job")
 	}
 	if a.Expr == nil {
@@ -108,6 +111,8 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 		"Name":        text(a.Name),
 		"Kind":        string(a.Kind),
 		"Job":         code(a.Job),
+		"Pool":        code(a.Pool),
+		"PoolQuery":   "",
 		"Metric":      "",
 		"Pack":        "",
 		"Summary":     text(a.Annotations["summary"]),
@@ -156,6 +161,17 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 			return nil, err
 		}
 		d["JobsQuery"] = codeBlock{Lang: "promql", Content: q}
+	case generate.KindPoolEmpty:
+		// The pool's targets before relabeling: discovery finding nothing, or relabeling
+		// dropping all it found.
+		q, err := printed(&parser.VectorSelector{Name: "prometheus_sd_discovered_targets", LabelMatchers: []*labels.Matcher{
+			labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "prometheus_sd_discovered_targets"),
+			labels.MustNewMatcher(labels.MatchEqual, "config", a.Pool),
+		}})
+		if err != nil {
+			return nil, err
+		}
+		d["PoolQuery"] = codeBlock{Lang: "promql", Content: q}
 	case generate.KindRateDrop, generate.KindStaleness:
 		if a.Metric == "" {
 			return nil, fmt.Errorf("a %s alert names no metric", a.Kind)

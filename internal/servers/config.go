@@ -48,6 +48,8 @@ type fileSDConfig struct {
 type relabelConfig struct {
 	SourceLabels []string `yaml:"source_labels,omitempty"`
 	Regex        string   `yaml:"regex,omitempty"`
+	TargetLabel  string   `yaml:"target_label,omitempty"`
+	Replacement  string   `yaml:"replacement,omitempty"`
 	Action       string   `yaml:"action"`
 }
 

@@ -35,6 +35,23 @@ const (
 	HostileJob = `evil"} # <script>alert(1)</script>`
 )
 
+// Scrape pools added by WithOperatorPools, named the way Prometheus Operator names them; their
+// relabel_configs set the job label, as the Operator's do.
+const (
+	// PoolServiceMonitor scrapes the node exporter once more; its targets get job JobApp.
+	PoolServiceMonitor = "serviceMonitor/monitoring/app/0"
+	JobApp             = "app"
+	// PoolPodMonitor has two targets whose job label comes from their app_name label:
+	// JobWorkerA and JobWorkerB.
+	PoolPodMonitor = "podMonitor/monitoring/workers/0"
+	JobWorkerA     = "worker-a"
+	JobWorkerB     = "worker-b"
+	// PoolProbeEmpty discovers its targets from a file_sd file that starts empty
+	// (Scenario.EmptyPoolFile) and sets their job to JobProbe.
+	PoolProbeEmpty = "probe/monitoring/empty/0"
+	JobProbe       = "probe-empty"
+)
+
 // Rules of the scenario's rule file.
 const (
 	GroupAvailability = "availability"
@@ -132,6 +149,12 @@ type Scenario struct {
 	HostileJob string
 	// AlertmanagerURL is the Alertmanager given by WithAlertmanager, else "".
 	AlertmanagerURL string
+	// EmptyPoolFile is the file_sd file of PoolProbeEmpty (WithOperatorPools): write targets
+	// to it (SetFileTargets) to give the pool some.
+	EmptyPoolFile string
+	// waitPools are pools with targets that are not jobs of their own (WithOperatorPools):
+	// start-up waits until they are scraped too.
+	waitPools []string
 
 	Pushed []PushedGroup
 
@@ -147,8 +170,22 @@ type Scenario struct {
 type Option func(*scenarioOptions)
 
 type scenarioOptions struct {
-	hostileJob   bool
-	alertmanager string
+	hostileJob    bool
+	alertmanager  string
+	operatorPools bool
+}
+
+// WithOperatorPools adds the scrape pools PoolServiceMonitor, PoolPodMonitor and
+// PoolProbeEmpty: pools whose relabeling gives their targets other job labels than the
+// pool's name, one of them without targets.
+func WithOperatorPools() Option {
+	return func(o *scenarioOptions) { o.operatorPools = true }
+}
+
+// SetFileTargets writes the targets of a file_sd file as one target group.
+func SetFileTargets(t testing.TB, file string, targets ...string) {
+	t.Helper()
+	writeYAML(t, file, []staticConfig{{Targets: targets}})
 }
 
 // WithHostileJob adds the job HostileJob, whose one static target is down.
@@ -256,6 +293,31 @@ func (s *Scenario) config(t testing.TB, o scenarioOptions, promAddr, nodeAddr, p
 		s.HostileJob = HostileJob
 		s.DownJobs = append(s.DownJobs, HostileJob)
 		s.Instances[HostileJob] = hostileAddr
+	}
+	if o.operatorPools {
+		s.EmptyPoolFile = filepath.Join(filepath.Dir(emptySD), "operator-probe.yml")
+		writeYAML(t, s.EmptyPoolFile, []staticConfig{})
+		jobs = append(jobs,
+			scrapeConfig{
+				JobName:        PoolServiceMonitor,
+				StaticConfigs:  []staticConfig{{Targets: []string{nodeAddr}}},
+				RelabelConfigs: []relabelConfig{{TargetLabel: "job", Replacement: JobApp, Action: "replace"}},
+			},
+			scrapeConfig{
+				JobName: PoolPodMonitor,
+				StaticConfigs: []staticConfig{
+					{Targets: []string{nodeAddr}, Labels: map[string]string{"app_name": JobWorkerA}},
+					{Targets: []string{pushAddr}, Labels: map[string]string{"app_name": JobWorkerB}},
+				},
+				RelabelConfigs: []relabelConfig{{SourceLabels: []string{"app_name"}, TargetLabel: "job", Action: "replace"}},
+			},
+			scrapeConfig{
+				JobName:        PoolProbeEmpty,
+				FileSDConfigs:  []fileSDConfig{{Files: []string{s.EmptyPoolFile}}},
+				RelabelConfigs: []relabelConfig{{TargetLabel: "job", Replacement: JobProbe, Action: "replace"}},
+			},
+		)
+		s.waitPools = []string{PoolServiceMonitor, PoolPodMonitor}
 	}
 	s.EmptyDiscoveryJobs = []string{JobBatchJobs}
 	s.DroppedJobs = []string{JobLegacyApp}
@@ -428,7 +490,7 @@ func (s *Scenario) pending(client *http.Client) ([]string, error) {
 		}
 		scraped[tg.ScrapePool] = true
 	}
-	for _, job := range slices.Concat(s.UpJobs, s.DownJobs) {
+	for _, job := range slices.Concat(s.UpJobs, s.DownJobs, s.waitPools) {
 		if !scraped[job] {
 			pending = append(pending, fmt.Sprintf("job %q has no scraped target yet", job))
 		}

@@ -51,6 +51,12 @@ type ScrapeJob struct {
 	Relabel []*relabel.Config
 	// Line is the line of the scrape config in the parsed text.
 	Line int
+	// JobLabel is the job label every target of the scrape config gets, Name, when the
+	// configuration decides it: no relabel rule may write or remove job, and no service
+	// discovery may attach a job label of its own (file and HTTP discovery may, as may a
+	// static_configs labels block that sets job). "" when discovery or relabeling decides
+	// it, as in Prometheus Operator's serviceMonitor/…, podMonitor/… and probe/… pools.
+	JobLabel string
 }
 
 // Parse reads the scrape configs of a configuration. A configuration without scrape_configs
@@ -116,6 +122,9 @@ type rawConfig struct {
 type rawJob struct {
 	JobName        yaml.Node `yaml:"job_name"`
 	RelabelConfigs yaml.Node `yaml:"relabel_configs"`
+	StaticConfigs  []struct {
+		Labels map[string]yaml.Node `yaml:"labels"`
+	} `yaml:"static_configs"`
 }
 
 // apiResponse is the envelope of /api/v1/status/config.
@@ -236,7 +245,37 @@ func parseJob(n *yaml.Node) (ScrapeJob, error) {
 	}
 	slices.Sort(job.SDKinds)
 	job.SDKinds = slices.Compact(job.SDKinds)
+	staticJob := false
+	for _, sc := range raw.StaticConfigs {
+		if _, ok := sc.Labels["job"]; ok {
+			staticJob = true
+		}
+	}
+	if !staticJob && !slices.ContainsFunc(job.SDKinds, carriesLabels) && !slices.ContainsFunc(relabels, mayChangeJob) {
+		job.JobLabel = job.Name
+	}
 	return job, nil
+}
+
+// carriesLabels tells the discovery mechanisms whose targets may carry any label, job
+// included; the others produce __address__ and __meta_* labels only.
+func carriesLabels(sdKind string) bool { return sdKind == "file" || sdKind == "http" }
+
+// mayChangeJob says whether a relabel rule may write or remove the job label. A target label
+// with a $ reference, a labelmap and a labelkeep or labeldrop whose regex may remove job are
+// counted as writing it: what they do depends on the discovered labels.
+func mayChangeJob(r *relabel.Config) bool {
+	switch r.Action {
+	case relabel.Keep, relabel.Drop, relabel.KeepEqual, relabel.DropEqual:
+		return false
+	case relabel.LabelDrop:
+		return r.Regex.Regexp == nil || r.Regex.MatchString("job")
+	case relabel.LabelKeep:
+		return r.Regex.Regexp == nil || !r.Regex.MatchString("job")
+	case relabel.LabelMap:
+		return true
+	}
+	return r.TargetLabel == "job" || strings.Contains(r.TargetLabel, "$")
 }
 
 // parseRelabel decodes relabel_configs one rule at a time, so that an error names the rule's line.

@@ -297,6 +297,70 @@ scrape_configs:
 	})
 }
 
+func TestJobLabel(t *testing.T) {
+	t.Run("The job label is the job_name only when neither relabeling nor discovery can set it.", func(t *testing.T) {
+		cfg, err := Parse([]byte(`
+scrape_configs:
+  - job_name: plain
+    static_configs: [{targets: ["a:1"], labels: {env: prod}}]
+    relabel_configs:
+      - {source_labels: [__address__], regex: "a:.*", action: keep}
+      - {source_labels: [env], target_label: environment}
+      - {action: labeldrop, regex: "tmp_.*"}
+  - job_name: serviceMonitor/monitoring/app/0
+    kubernetes_sd_configs: [{role: endpoints}]
+    relabel_configs:
+      - {source_labels: [__meta_kubernetes_service_name], target_label: job, replacement: "${1}"}
+  - job_name: podMonitor/monitoring/workers/0
+    kubernetes_sd_configs: [{role: pod}]
+    relabel_configs:
+      - {action: labelmap, regex: "__meta_kubernetes_pod_label_(.+)"}
+  - job_name: templated
+    static_configs: [{targets: ["a:1"]}]
+    relabel_configs:
+      - {source_labels: [__address__], target_label: "${1}", regex: "(.*):.*"}
+  - job_name: dropped-job
+    static_configs: [{targets: ["a:1"]}]
+    relabel_configs:
+      - {action: labelkeep, regex: "__.*|instance"}
+  - job_name: file
+    file_sd_configs: [{files: [targets.json]}]
+  - job_name: static-label
+    static_configs: [{targets: ["a:1"], labels: {job: other}}]
+  - job_name: dns
+    dns_sd_configs: [{names: [x.example.com]}]
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			"plain":                           "plain",
+			"serviceMonitor/monitoring/app/0": "",
+			"podMonitor/monitoring/workers/0": "",
+			"templated":                       "",
+			"dropped-job":                     "",
+			"file":                            "",
+			"static-label":                    "",
+			"dns":                             "dns",
+		}
+		for _, j := range cfg.Jobs {
+			if w, ok := want[j.Name]; !ok || j.JobLabel != w {
+				t.Errorf("%s: JobLabel %q, want %q", j.Name, j.JobLabel, w)
+			}
+		}
+	})
+
+	t.Run("In the Kubernetes example, labelmap jobs may get any job label and keep-only jobs keep their name.", func(t *testing.T) {
+		cfg := loadCorpus(t, "prometheus-kubernetes.yml")
+		if j := jobByName(t, cfg, "kubernetes-apiservers"); j.JobLabel != "kubernetes-apiservers" {
+			t.Errorf("kubernetes-apiservers: JobLabel %q", j.JobLabel)
+		}
+		if j := jobByName(t, cfg, "kubernetes-pods"); j.JobLabel != "" {
+			t.Errorf("kubernetes-pods (labelmap of pod labels): JobLabel %q, want none", j.JobLabel)
+		}
+	})
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, text, want string

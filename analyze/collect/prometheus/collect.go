@@ -98,7 +98,7 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 		}
 		return func() {
 			for _, j := range cfg.Jobs {
-				b.AddConfiguredJob(j.Name, j.SDKinds, j.RelabelRules)
+				b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
 			}
 		}, nil
 	})
@@ -272,7 +272,10 @@ func oneLine(s string) string {
 }
 
 // droppedCounts reads droppedTargetCounts, which client_golang's TargetsResult does not
-// decode, from the recorded body. Servers that predate the field yield an empty map.
+// decode, from the recorded body. Servers that predate the field list every dropped target
+// instead; those are counted by their scrapePool, or, where that is missing too (2.x), by
+// the job label of their discovered labels. A dropped target with neither names no pool and
+// is not counted.
 func droppedCounts(rec *Recorder) (map[string]int, error) {
 	resp, ok := rec.response(analyze.PartTargets)
 	if !ok {
@@ -281,12 +284,29 @@ func droppedCounts(rec *Recorder) (map[string]int, error) {
 	var body struct {
 		Data struct {
 			DroppedTargetCounts map[string]int `json:"droppedTargetCounts"`
+			DroppedTargets      []struct {
+				DiscoveredLabels map[string]string `json:"discoveredLabels"`
+				ScrapePool       string            `json:"scrapePool"`
+			} `json:"droppedTargets"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(resp.Body, &body); err != nil {
 		return nil, fmt.Errorf("decoding droppedTargetCounts: %w", err)
 	}
-	return body.Data.DroppedTargetCounts, nil
+	if len(body.Data.DroppedTargetCounts) > 0 {
+		return body.Data.DroppedTargetCounts, nil
+	}
+	counts := map[string]int{}
+	for _, d := range body.Data.DroppedTargets {
+		pool := d.ScrapePool
+		if pool == "" {
+			pool = d.DiscoveredLabels["job"]
+		}
+		if pool != "" {
+			counts[pool]++
+		}
+	}
+	return counts, nil
 }
 
 func addTargets(b *analyze.Builder, res promv1.TargetsResult, dropped map[string]int) {
@@ -307,17 +327,7 @@ func addTargets(b *analyze.Builder, res promv1.TargetsResult, dropped map[string
 			LastScrapeDuration: time.Duration(t.LastScrapeDuration * float64(time.Second)),
 		})
 	}
-	pools := map[string]int{}
 	for pool, n := range dropped {
-		pools[pool] = n
-	}
-	if len(dropped) == 0 {
-		// Servers without droppedTargetCounts list every dropped target instead.
-		for _, d := range res.Dropped {
-			pools[d.DiscoveredLabels["job"]]++
-		}
-	}
-	for pool, n := range pools {
 		b.SetDropped(pool, n)
 	}
 }

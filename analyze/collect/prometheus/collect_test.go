@@ -204,7 +204,7 @@ func TestCollect(t *testing.T) {
 func TestDroppedTargets(t *testing.T) {
 	t.Parallel()
 
-	t.Run("Without droppedTargetCounts (Prometheus 2), dropped targets are counted per job of their discovered labels.", func(t *testing.T) {
+	t.Run("Without droppedTargetCounts (Prometheus 2), dropped targets are counted per pool, named by the job of their discovered labels.", func(t *testing.T) {
 		t.Parallel()
 		fake := newFakePrometheus(t)
 		fake.set(apiPath[analyze.PartTargets], success(t, targetsData{
@@ -214,15 +214,34 @@ func TestDroppedTargets(t *testing.T) {
 				{DiscoveredLabels: discovered("legacy-app", 2)},
 				{DiscoveredLabels: discovered("legacy-app", 3)},
 				{DiscoveredLabels: discovered("kubernetes-pods", 4)},
+				{DiscoveredLabels: map[string]string{"__address__": "10.0.0.9:80"}}, // no job label: no pool
 			},
 		}))
+		// Without the configuration every name counts; with it, names it lacks would not.
+		fake.set(apiPath[analyze.PartConfig], notFound)
 
 		inv, _ := collectLive(t, options(fake.start(t)))
-		for job, want := range map[string]int{"legacy-app": 3, "kubernetes-pods": 1, "node": 0} {
-			j := inv.Job(job)
-			if j == nil || j.Dropped != want {
-				t.Errorf("%s: %+v, want Dropped %d", job, j, want)
+		for pool, want := range map[string]int{"legacy-app": 3, "kubernetes-pods": 1, "node": 0} {
+			p := inv.Pool(pool)
+			if p == nil || p.Dropped != want {
+				t.Errorf("%s: %+v, want Dropped %d", pool, p, want)
 			}
+		}
+		if inv.Pool("") != nil || inv.Job("") != nil {
+			t.Errorf("pools %+v, jobs %+v: a dropped target without a job label made one named \"\"", inv.Pools, inv.Jobs)
+		}
+	})
+
+	t.Run("A dropped target listed with its scrape pool is counted in that pool, whatever its discovered job label.", func(t *testing.T) {
+		t.Parallel()
+		fake := newFakePrometheus(t)
+		fake.set(apiPath[analyze.PartTargets], success(t, targetsData{
+			ActiveTargets:  []activeTarget{upTarget("node", 1)},
+			DroppedTargets: []droppedTarget{{DiscoveredLabels: discovered("from-file-sd", 1), ScrapePool: "legacy-app"}},
+		}))
+		inv, _ := collectLive(t, options(fake.start(t)))
+		if p := inv.Pool("legacy-app"); p == nil || p.Dropped != 1 || inv.Pool("from-file-sd") != nil {
+			t.Errorf("pools %+v, want legacy-app with one dropped target", inv.Pools)
 		}
 	})
 
@@ -237,8 +256,8 @@ func TestDroppedTargets(t *testing.T) {
 		}))
 
 		inv, _ := collectLive(t, options(fake.start(t)))
-		if j := inv.Job("legacy-app"); j == nil || j.Dropped != 5 {
-			t.Errorf("legacy-app: %+v, want Dropped 5", j)
+		if p := inv.Pool("legacy-app"); p == nil || p.Dropped != 5 {
+			t.Errorf("legacy-app: %+v, want Dropped 5", p)
 		}
 		if j := inv.Job("node"); j == nil || j.Dropped != 0 || j.Up != 1 {
 			t.Errorf("node: %+v, want one target up and none dropped", j)
