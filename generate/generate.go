@@ -121,7 +121,7 @@ type Options struct {
 	AbsentFor time.Duration // default 5m
 	// Business configures the rate-drop and staleness alerts.
 	Business BusinessOptions
-	// Owners maps job globs (path.Match) to teams, written as the OwnerLabel label; the first
+	// Owners maps job globs (path.Match, * matching slashes too) to teams, written as the OwnerLabel label; the first
 	// matching entry wins.
 	Owners     []Owner
 	OwnerLabel string // default "team"
@@ -157,11 +157,17 @@ type Owner struct {
 	Team string
 }
 
-// OwnerOf returns the team of the first Owners glob matching job, or "" when none does.
+// OwnerOf returns the team of the first Owners glob matching job (or, for the alert of a
+// scrape pool without targets, the pool's name), or "" when none does. A * of an owner glob
+// matches slashes too: job and pool names are not paths, and "*" must mean every job, and
+// "serviceMonitor/shop/*" every ServiceMonitor pool of namespace shop.
 func (o Options) OwnerOf(job string) string {
+	// A character no valid name holds stands in for the slash, which path.Match's * stops at.
+	const slash = "\x00"
+	name := strings.ReplaceAll(job, "/", slash)
 	for _, ow := range o.Owners {
 		// An invalid glob matches nothing; options are validated before generating.
-		if ok, _ := path.Match(ow.Jobs, job); ok {
+		if ok, _ := path.Match(strings.ReplaceAll(ow.Jobs, "/", slash), name); ok {
 			return ow.Team
 		}
 	}

@@ -34,9 +34,11 @@ const (
 // newAlert builds the alert of one gap: its expression as a syntax tree, its labels and
 // annotations, and the worlds its promtool test feeds it.
 func newAlert(g gap, name string, o generate.Options) generate.Alert {
-	job := g.job
+	job, owned := g.job, g.job
 	if g.kind == generate.KindPoolEmpty {
-		job = "" // g.job is the pool: no job's dashboard or owner applies
+		// g.job is the pool: no job's dashboard applies, and its owner is the team whose
+		// generate.owners glob matches the pool's name (the name the user configured).
+		job = ""
 	}
 	a := generate.Alert{
 		Name:    name,
@@ -159,7 +161,7 @@ func newAlert(g gap, name string, o generate.Options) generate.Alert {
 	for k, v := range a.Labels {
 		firing[k] = v
 	}
-	if team := ownerOf(job, o); team != "" && job != "" {
+	if team := o.OwnerOf(owned); team != "" && owned != "" {
 		// Prometheus expands label values as templates too; promtool expects the expansion.
 		a.Labels[o.OwnerLabel] = templateText(team)
 		firing[o.OwnerLabel] = team

@@ -19,7 +19,6 @@ package rules
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -257,17 +256,6 @@ func suffix(kind generate.Kind, mode string) string {
 		return "Dropped"
 	}
 	return "Stopped"
-}
-
-// ownerOf is the team of the first Owners glob that matches the job ("" if none does).
-func ownerOf(job string, o generate.Options) string {
-	for _, ow := range o.Owners {
-		// Globs were validated, so Match cannot fail.
-		if ok, _ := path.Match(ow.Jobs, job); ok {
-			return ow.Team
-		}
-	}
-	return ""
 }
 
 // roundUp rounds d up to a multiple of step.

@@ -175,6 +175,18 @@ func TestPlan(t *testing.T) {
 		}
 	})
 
+	t.Run("A scrape pool's alert belongs to the team whose owner glob matches the pool's name.", func(t *testing.T) {
+		o := generate.Options{OwnerLabel: "team", Owners: []generate.Owner{{Jobs: "app", Team: "shop"}, {Jobs: "serviceMonitor/monitoring/*", Team: "platform"}}}
+		a := plan(t, []analyze.Finding{poolFinding(operatorPool, checks.PoolMetricStored)}, o)[0].Alerts[0]
+		if a.Labels["team"] != "platform" || a.Test.FiringLabels["team"] != "platform" {
+			t.Errorf("labels %v, firing %v: want team platform", a.Labels, a.Test.FiringLabels)
+		}
+		o.Owners = o.Owners[:1]
+		if a := plan(t, []analyze.Finding{poolFinding(operatorPool, checks.PoolMetricStored)}, o)[0].Alerts[0]; a.Labels["team"] != "" {
+			t.Errorf("labels %v: no glob matches the pool, want no team", a.Labels)
+		}
+	})
+
 	t.Run("Every alert has a test case whose failing labels include the alert's labels.", func(t *testing.T) {
 		for _, mode := range modes {
 			for _, a := range allAlerts(plan(t, fixtureFindings(), fixtureOptions(FormatPrometheus, mode))) {
