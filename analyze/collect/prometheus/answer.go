@@ -1,0 +1,82 @@
+package prometheus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+)
+
+// checkAnswer judges the envelope of a successful (2xx) answer of path before client_golang
+// decodes it. client_golang accepts a body without a status or without data ({},
+// {"status":"success"}, "data": null) as a success with a zero result, which reads as an
+// empty server, and for a query as a nil value that nothing can use. Such an answer is an
+// error naming the endpoint, so the part is reported as unreadable. A body that is not JSON
+// is left to client_golang, which reports it.
+func checkAnswer(path string, body []byte) error {
+	var env struct {
+		Status string  `json:"status"`
+		Data   present `json:"data"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return nil
+	}
+	switch {
+	case env.Status == "error":
+		return nil // client_golang reports the server's error
+	case env.Status != "success":
+		return fmt.Errorf("%s answered without \"status\":\"success\"", path)
+	case !env.Data.seen, env.Data.null && !nullMeansEmpty(path):
+		return fmt.Errorf("%s answered with no data", path)
+	}
+	return nil
+}
+
+// present records whether a JSON value was there and whether it was null, without keeping it.
+type present struct{ seen, null bool }
+
+func (p *present) UnmarshalJSON(b []byte) error {
+	*p = present{seen: true, null: string(b) == "null"}
+	return nil
+}
+
+// nullMeansEmpty tells the endpoints whose data is a list or a map, where a server written in
+// Go may encode an empty one as null (a nil slice or map): that is an answer with nothing in
+// it, not a missing answer. The other endpoints answer with an object, which is never null.
+func nullMeansEmpty(path string) bool {
+	part, ok := partOf(path)
+	return ok && (part == analyze.PartMetricNames || part == analyze.PartMetadata)
+}
+
+// queryVector runs an instant query at the server's own now (the zero time: blindspot's clock
+// may be off by more than the lookback window) and returns its vector. An answer that cannot
+// be decoded, or decodes to something else, is an error naming the endpoint.
+func queryVector(ctx context.Context, api promv1.API, q string) (model.Vector, error) {
+	v, _, _, err := api.Query(ctx, q, time.Time{})
+	var apiErr *promv1.Error
+	if errors.As(err, &apiErr) && apiErr.Type == promv1.ErrBadResponse {
+		return nil, fmt.Errorf("/api/v1/query answered with a body that cannot be read: %s", apiErr.Msg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return vectorOf(v)
+}
+
+// vectorOf is the instant vector of a query answer, or an error naming what came instead.
+func vectorOf(v model.Value) (model.Vector, error) {
+	switch v := v.(type) {
+	case model.Vector:
+		return v, nil
+	case nil:
+		return nil, fmt.Errorf("/api/v1/query answered with no result")
+	default:
+		return nil, fmt.Errorf("/api/v1/query answered with a %s, not a vector", v.Type())
+	}
+}
