@@ -1,6 +1,7 @@
 package prometheus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,33 +18,89 @@ import (
 // decodes it. client_golang accepts a body without a status or without data ({},
 // {"status":"success"}, "data": null) as a success with a zero result, which reads as an
 // empty server, and for a query as a nil value that nothing can use. Such an answer is an
-// error naming the endpoint, so the part is reported as unreadable. A body that is not JSON
-// is left to client_golang, which reports it.
+// error naming the endpoint, so the part is reported as unreadable. A body that is not a JSON
+// object is left to client_golang, which reports it.
 func checkAnswer(path string, body []byte) error {
-	var env struct {
-		Status string  `json:"status"`
-		Data   present `json:"data"`
-	}
-	if json.Unmarshal(body, &env) != nil {
-		return nil
-	}
+	status, data, ok := envelope(body)
 	switch {
-	case env.Status == "error":
-		return nil // client_golang reports the server's error
-	case env.Status != "success":
+	case !ok, status == "error":
+		return nil // client_golang reports a malformed body and the server's error
+	case status != "success":
 		return fmt.Errorf("%s answered without \"status\":\"success\"", path)
-	case !env.Data.seen, env.Data.null && !nullMeansEmpty(path):
+	case data == dataAbsent, data == dataNull && !nullMeansEmpty(path):
 		return fmt.Errorf("%s answered with no data", path)
 	}
 	return nil
 }
 
-// present records whether a JSON value was there and whether it was null, without keeping it.
-type present struct{ seen, null bool }
+type dataKind int
 
-func (p *present) UnmarshalJSON(b []byte) error {
-	*p = present{seen: true, null: string(b) == "null"}
-	return nil
+const (
+	dataAbsent dataKind = iota
+	dataNull
+	dataPresent
+)
+
+// envelope reads the status and whether there is data from the top level of an API answer.
+// It stops as soon as it knows both: Prometheus writes status before data, so the data itself
+// (tens of megabytes at scale) is not read twice. ok is false when body is not a JSON object.
+func envelope(body []byte) (status string, data dataKind, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", dataAbsent, false
+	}
+	var seenStatus bool
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return "", dataAbsent, false
+		}
+		switch key {
+		case "status":
+			if err := dec.Decode(&status); err != nil {
+				return "", dataAbsent, false
+			}
+			seenStatus = true
+		case "data":
+			t, err := dec.Token()
+			if err != nil {
+				return "", dataAbsent, false
+			}
+			data = dataNull
+			if t != nil {
+				data = dataPresent
+				if _, isDelim := t.(json.Delim); isDelim && !seenStatus && !skipRest(dec) {
+					return "", dataAbsent, false
+				}
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return "", dataAbsent, false
+			}
+		}
+		if seenStatus && data != dataAbsent {
+			return status, data, true
+		}
+	}
+	return status, data, true
+}
+
+// skipRest reads to the end of the array or object whose opening delimiter was just read.
+func skipRest(dec *json.Decoder) bool {
+	for depth := 1; depth > 0; {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return true
 }
 
 // nullMeansEmpty tells the endpoints whose data is a list or a map, where a server written in
