@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/internal/fsutil"
 )
 
 // Version is the version of the baseline file format.
@@ -40,7 +40,7 @@ var ErrNotExist = errors.New("baseline does not exist")
 
 // Read reads and validates the baseline at path.
 func Read(path string) (File, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadFile(path, fsutil.MaxInputFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return File{}, fmt.Errorf("%s: %w", path, ErrNotExist)
 	}

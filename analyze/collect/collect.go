@@ -408,25 +408,31 @@ type AlertmanagerAnswers struct {
 
 // readAlertmanager reads the configured Alertmanager or, without a configured URL, the first
 // of the active ones Prometheus reports. With neither it reads nothing.
-func readAlertmanager(ctx context.Context, o Options, discovered []string, b *analyze.Builder) (*AlertmanagerAnswers, error) {
+func readAlertmanager(ctx context.Context, o Options, reported []string, b *analyze.Builder) (*AlertmanagerAnswers, error) {
 	var opts httpconfig.Options
 	if o.Alertmanager != nil {
 		opts = *o.Alertmanager
 	}
 	src := analyze.Source{Name: "alertmanager", Kind: "live"}
-	if opts.URL == "" {
-		if len(discovered) == 0 {
+	discovered := opts.URL == ""
+	if discovered {
+		if len(reported) == 0 {
 			return nil, nil
 		}
-		opts.URL = alertmanager.BaseURL(discovered[0])
+		opts.URL = alertmanager.BaseURL(reported[0])
 		src.Notes = append(src.Notes, "the Alertmanager Prometheus sends to (alertmanager.url is not set)")
-		if len(discovered) > 1 {
-			src.Notes = append(src.Notes, fmt.Sprintf("Prometheus sends to %d Alertmanagers; the first was read", len(discovered)))
+		if len(reported) > 1 {
+			src.Notes = append(src.Notes, fmt.Sprintf("Prometheus sends to %d Alertmanagers; the first was read", len(reported)))
 		}
 	}
 	src.URL = opts.BaseURL()
 	responses, err := alertmanager.Fetch(ctx, opts)
-	if err != nil {
+	switch {
+	case err != nil && discovered:
+		// The URL is what the server reported, not what the user configured: it is an
+		// answer that cannot be used, and the rest of the audit goes on.
+		responses = alertmanager.Unusable(fmt.Errorf("the Alertmanager URL Prometheus reports cannot be read: %w", err))
+	case err != nil:
 		return nil, fmt.Errorf("alertmanager: %w", err)
 	}
 	alertmanager.Collect(responses, src, b)

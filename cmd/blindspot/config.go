@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/internal/fsutil"
 )
 
 // defaultConfigFile is read when present and --config is not given.
@@ -252,7 +252,7 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
 
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadFile(path, fsutil.MaxInputFile)
 	var fleet []FleetSourceConfig
 	switch {
 	case err == nil:

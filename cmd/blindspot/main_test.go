@@ -117,10 +117,12 @@ func fileExists(p string) bool {
 // cmdFakeProm starts an HTTP server that misbehaves in one documented way and sets $PROM to
 // its URL: `fakeprom 500|429|slow|badjson|thanos`; `fakeprom demo` answers as the Prometheus
 // and the Alertmanager the demo snapshot was recorded from; `fakeprom thanosquery` and
-// `fakeprom mimir` as a Thanos Query and a Mimir do (fakerecognise_test.go).
+// `fakeprom mimir` as a Thanos Query and a Mimir do (fakerecognise_test.go); `fakeprom nodata`
+// is the demo answering every query with HTTP 200 and no data, `fakeprom unixalertmanager` the
+// demo reporting an Alertmanager at a unix socket URL.
 func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: fakeprom 500|429|slow|badjson|thanos|demo|thanosquery|mimir")
+		ts.Fatalf("usage: fakeprom 500|429|slow|badjson|thanos|demo|thanosquery|mimir|nodata|unixalertmanager")
 	}
 	var (
 		h   http.Handler
@@ -133,6 +135,9 @@ func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 		h, err = thanosQueryHandler(ts.Getenv("REPO"))
 	case "mimir":
 		h, err = mimirHandler(ts.Getenv("REPO"))
+	case "nodata", "unixalertmanager":
+		h, err = demoHandler(ts.Getenv("REPO"))
+		h = overrideAnswer(h, args[0])
 	default:
 		h, err = fakeHandler(args[0], ts.Getenv("CORPUS"))
 	}
@@ -140,6 +145,26 @@ func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 	srv := httptest.NewServer(h)
 	ts.Defer(srv.Close)
 	ts.Setenv("PROM", srv.URL)
+}
+
+// overrideAnswer answers one API path of h in a way a real server should not.
+func overrideAnswer(h http.Handler, mode string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case mode == "nodata" && r.URL.Path == "/api/v1/query":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"status":"success"}`)
+		case mode == "nodata" && r.URL.Path == "/api/v1/alertmanagers":
+			// No Alertmanager, so that the query endpoint is the only part that fails.
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"status":"success","data":{"activeAlertmanagers":[],"droppedAlertmanagers":[]}}`)
+		case mode == "unixalertmanager" && r.URL.Path == "/api/v1/alertmanagers":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"status":"success","data":{"activeAlertmanagers":[{"url":"unix:///run/alertmanager.sock/api/v2/alerts"}],"droppedAlertmanagers":[]}}`)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 func fakeHandler(mode, corpus string) (http.Handler, error) {

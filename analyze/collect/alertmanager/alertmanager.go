@@ -69,6 +69,16 @@ func Fetch(ctx context.Context, o httpconfig.Options) ([]prometheus.Response, er
 	return out, nil
 }
 
+// Unusable are the answers of an Alertmanager that could not be asked at all (its URL, as
+// Prometheus reported it, is not one blindspot can read): err for every endpoint.
+func Unusable(err error) []prometheus.Response {
+	out := make([]prometheus.Response, 0, len(endpoints))
+	for _, e := range endpoints {
+		out = append(out, prometheus.Response{Part: e.Part, Path: e.Path, Error: err.Error()})
+	}
+	return out
+}
+
 func get(ctx context.Context, client *http.Client, u *url.URL, part analyze.Part, path string) prometheus.Response {
 	r := prometheus.Response{Part: part, Path: path}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)

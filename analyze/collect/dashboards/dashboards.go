@@ -77,7 +77,7 @@ func Load(paths []string) ([]Dashboard, []Skipped, error) {
 			return nil
 		}
 		seen[filepath.Clean(path)] = true
-		content, err := os.ReadFile(path)
+		content, err := fsutil.ReadFile(path, fsutil.MaxInputFile)
 		if err != nil {
 			return ioError(path, err)
 		}

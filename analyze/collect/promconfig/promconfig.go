@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,6 +23,7 @@ import (
 	"github.com/prometheus/prometheus/model/relabel"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/blindspot-dev/blindspot/internal/fsutil"
 	"github.com/blindspot-dev/blindspot/internal/yamlnode"
 )
 
@@ -71,7 +71,7 @@ func Parse(content []byte) (Config, error) {
 // LoadFile reads and parses the configuration file at path. Its errors start with the path
 // ("prometheus.yml:12: …").
 func LoadFile(path string) (Config, error) {
-	content, err := os.ReadFile(path)
+	content, err := fsutil.ReadFile(path, fsutil.MaxInputFile)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

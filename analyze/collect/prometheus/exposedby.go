@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
@@ -56,18 +55,7 @@ func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposur
 				errs[i] = ctx.Err()
 				return
 			}
-			// The server's own now, as for the other job_metrics queries.
-			v, _, _, err := api.Query(ctx, q, time.Time{})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			vec, ok := v.(model.Vector)
-			if !ok {
-				errs[i] = fmt.Errorf("query answered with a %s, not a vector", v.Type())
-				return
-			}
-			vectors[i] = vec
+			vectors[i], errs[i] = queryVector(ctx, api, q)
 		})
 	}
 	wg.Wait()

@@ -23,13 +23,9 @@ const upQuery = "up"
 // TargetsFromUp derives the targets of a server without a targets API (Mimir, Cortex) from
 // the up series: the job and instance labels, healthy when the last value is 1.
 func TargetsFromUp(ctx context.Context, client api.Client) ([]analyze.Target, error) {
-	v, _, _, err := promv1.NewAPI(client).Query(ctx, upQuery, time.Time{})
+	vec, err := queryVector(ctx, promv1.NewAPI(client), upQuery)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s for the jobs: %s", upQuery, describe(err))
-	}
-	vec, ok := v.(model.Vector)
-	if !ok {
-		return nil, fmt.Errorf("querying %s for the jobs: want a vector, got %s", upQuery, v.Type())
 	}
 	out := make([]analyze.Target, 0, len(vec))
 	for _, s := range vec {

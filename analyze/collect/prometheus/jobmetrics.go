@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
@@ -92,19 +91,7 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 				errs[i] = ctx.Err()
 				return
 			}
-			// The zero time lets the server evaluate at its own now: blindspot's clock may be
-			// off by more than the lookback window.
-			v, _, _, err := api.Query(ctx, q, time.Time{})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			vec, ok := v.(model.Vector)
-			if !ok {
-				errs[i] = fmt.Errorf("query answered with a %s, not a vector", v.Type())
-				return
-			}
-			vectors[i] = vec
+			vectors[i], errs[i] = queryVector(ctx, api, q)
 		})
 	}
 	wg.Wait()

@@ -140,6 +140,12 @@ func (r *Recorder) Do(ctx context.Context, req *http.Request) (*http.Response, [
 	r.mu.Lock()
 	r.resp[key] = rec
 	r.mu.Unlock()
+	// The answer is recorded as it came, so that a snapshot keeps it and fails the same way.
+	if err == nil && resp.StatusCode/100 == 2 {
+		if err := checkAnswer(req.URL.Path, body); err != nil {
+			return resp, body, err
+		}
+	}
 	return resp, body, err
 }
 

@@ -70,7 +70,7 @@ func Load(paths []string) (Result, error) {
 			return nil
 		}
 		seen[filepath.Clean(path)] = true
-		content, err := os.ReadFile(path)
+		content, err := fsutil.ReadFile(path, fsutil.MaxInputFile)
 		if err != nil {
 			return ioError(path, err)
 		}

@@ -322,7 +322,7 @@ func writeCollected(dir string, src *Source, kind, file string, v any) error {
 
 // Read loads a snapshot from fsys; name is how the user named it (for error messages).
 func Read(fsys fs.FS, name string) (*Snapshot, error) {
-	data, err := fs.ReadFile(fsys, ManifestFile)
+	data, err := fsutil.ReadFileFS(fsys, ManifestFile, fsutil.MaxSnapshotFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, statErr := fs.Stat(fsys, "."); statErr != nil {
 			return nil, fmt.Errorf("snapshot %s: directory does not exist", name)
@@ -381,7 +381,7 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 				}
 				continue
 			}
-			body, err := fs.ReadFile(fsys, r.File)
+			body, err := fsutil.ReadFileFS(fsys, r.File, fsutil.MaxSnapshotFile)
 			if err != nil {
 				return nil, fmt.Errorf("snapshot %s is incomplete: %s: %w", name, r.File, unwrapPathError(err))
 			}
@@ -420,7 +420,7 @@ func readCollected(fsys fs.FS, name string, src *Source, kind string, v any) err
 	if src.File == "" {
 		return fmt.Errorf("snapshot %s: %s source %q names no file", name, kind, src.Name)
 	}
-	data, err := fs.ReadFile(fsys, src.File)
+	data, err := fsutil.ReadFileFS(fsys, src.File, fsutil.MaxSnapshotFile)
 	if err != nil {
 		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.File, unwrapPathError(err))
 	}

@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -287,6 +288,12 @@ func TestRead(t *testing.T) {
 		{"A fleet entry on a source other than a Prometheus is refused.",
 			fstest.MapFS{"manifest.json": {Data: []byte(`{"version": 1, "sources": [{"name": "am", "kind": "alertmanager", "fleet": {"kind": "prometheus"}}]}`)}},
 			`source "am" of kind "alertmanager" cannot be a server of a fleet`},
+		{"An answer file that is a named pipe is refused, not waited on.",
+			fstest.MapFS{"manifest.json": {Data: []byte(valid)}, "prometheus/buildinfo.json": {Mode: fs.ModeNamedPipe}},
+			"snap is incomplete: prometheus/buildinfo.json: not a regular file (a named pipe)"},
+		{"A manifest that is a device is refused, not read for ever.",
+			fstest.MapFS{"manifest.json": {Mode: fs.ModeDevice | fs.ModeCharDevice}, "prometheus/buildinfo.json": body},
+			"snap: read manifest.json: not a regular file (a character device)"},
 		{"A response with neither a file nor an error is refused.",
 			fstest.MapFS{"manifest.json": {Data: []byte(strings.Replace(valid, `, "file": "prometheus/buildinfo.json"`, ``, 1))}},
 			"response for buildinfo has neither a file nor an error"},
