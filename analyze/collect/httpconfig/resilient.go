@@ -125,9 +125,22 @@ func (r *resilient) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil && ctx.Err() != nil {
 			return fail(context.Cause(ctx))
 		}
-		last := attempt >= r.attempts || (req.Body != nil && req.GetBody == nil)
+		last := attempt >= r.attempts || (req.Body != nil && req.GetBody == nil) ||
+			(err == nil && !retryable(resp.StatusCode)) || (err != nil && !refused(err))
+		var d time.Duration
+		if !last {
+			d = wait
+			if err == nil {
+				d = max(d, retryAfter(resp.Header.Get("Retry-After")))
+			}
+			d = r.jitter(min(d, maxBackoff))
+			// A wait the budget cannot afford ends the attempts: the last answer says more
+			// than the timeout would.
+			deadline, _ := ctx.Deadline()
+			last = time.Until(deadline) <= d
+		}
 		switch {
-		case err == nil && (!retryable(resp.StatusCode) || last):
+		case err == nil && last:
 			limit := r.limit(req.URL.Path)
 			resp.Body = &limitedBody{
 				ReadCloser: &releaseOnClose{ReadCloser: resp.Body, release: release},
@@ -140,20 +153,17 @@ func (r *resilient) RoundTrip(req *http.Request) (*http.Response, error) {
 				},
 			}
 			return resp, nil
-		case err != nil && (!refused(err) || last):
+		case err != nil && last:
 			if refused(err) {
 				return fail(&hardFailure{path: req.URL.Path, err: err})
 			}
 			release()
 			return nil, err
 		}
-		d := wait
 		if err == nil {
-			d = max(d, retryAfter(resp.Header.Get("Retry-After")))
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		}
-		d = r.jitter(min(d, maxBackoff))
 		select {
 		case <-time.After(d):
 		case <-ctx.Done():
