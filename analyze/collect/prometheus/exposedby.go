@@ -53,7 +53,7 @@ func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposur
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				errs[i] = ctx.Err()
+				errs[i] = context.Cause(ctx)
 				return
 			}
 			// The server's own now, as for the other job_metrics queries.

@@ -89,7 +89,7 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				errs[i] = ctx.Err()
+				errs[i] = context.Cause(ctx)
 				return
 			}
 			// The zero time lets the server evaluate at its own now: blindspot's clock may be
