@@ -18,7 +18,8 @@ const exitCodesHelp = `Exit codes:
   1  generate --check: the output directory is not what would be generated now;
      check: new gaps at or above --fail-on, or an expired exception
   2  usage or configuration error
-  3  a source could not be read completely; the report was still written with what was read`
+  3  a source could not be read completely (an error, an answer over its limit, the
+     --timeout deadline); the report was still written with what was read`
 
 // app holds what every command shares: output streams, global flags and the loaded config.
 type app struct {

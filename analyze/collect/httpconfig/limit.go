@@ -20,9 +20,10 @@ const (
 
 // endpointLimits are the default limits of the endpoints whose answers grow with the estate,
 // by path suffix. The target list carries every target's discovered labels, active and
-// dropped (about 2 KiB each: 20 MiB for 10,000 targets, far more where relabeling drops most
-// of what service discovery finds); series, metadata and the batched job queries name every
-// metric (about 100-300 bytes per name: 10-30 MiB for 100,000 names).
+// dropped (2-3 KiB each with Kubernetes discovery: 20-30 MiB for 10,000 targets, ten times
+// that where relabeling drops most of what service discovery finds); series, metadata, label
+// values and the batched job queries name every metric (40-300 bytes per name: 4-30 MiB for
+// 100,000 names); 5,000 rules with their states and active alerts take 10-20 MiB.
 var endpointLimits = []struct {
 	suffix string
 	limit  int64
@@ -35,7 +36,6 @@ var endpointLimits = []struct {
 	{"/api/v1/query_range", 256 * MiB},
 	{"/values", 256 * MiB}, // /api/v1/label/<name>/values
 	{"/api/v1/rules", 128 * MiB},
-	{"/api/search", 128 * MiB},
 }
 
 // limit is the most that is read of an answer from path.
