@@ -151,3 +151,40 @@ func TestResponseLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestResponseLimitEverySource(t *testing.T) {
+	t.Parallel()
+	t.Run("Endless answers from Loki, Grafana and the Alertmanager are each cut at the limit, with the setting named.", func(t *testing.T) {
+		t.Parallel()
+		urls := map[string]string{}
+		for _, name := range []string{"loki", "grafana", "alertmanager"} {
+			srv := httptest.NewServer(http.HandlerFunc(endlessAnswers))
+			t.Cleanup(srv.Close)
+			urls[name] = srv.URL
+		}
+		cfg := filepath.Join(t.TempDir(), "blindspot.yaml")
+		yaml := "loki:\n  max_response_bytes: 1048576\ngrafana:\n  max_response_bytes: 1048576\nalertmanager:\n  max_response_bytes: 1048576\n"
+		if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr, _ := runCLI(t, "audit", "--config", cfg, "--timeout", "1m",
+			"--loki-url", urls["loki"], "--grafana-url", urls["grafana"], "--alertmanager-url", urls["alertmanager"])
+		if code != exitSource {
+			t.Errorf("exit %d, want %d\nstderr: %s", code, exitSource, stderr)
+		}
+		for _, name := range []string{"loki", "grafana", "alertmanager"} {
+			i := strings.Index(stderr, name+" "+urls[name])
+			if i < 0 {
+				t.Errorf("stderr does not name %s:\n%s", name, stderr)
+				continue
+			}
+			rest := stderr[i:]
+			if j := strings.Index(rest[1:], "; "); j >= 0 {
+				rest = rest[:j+1]
+			}
+			if !strings.Contains(rest, "limit set by max_response_bytes of 1 MiB") {
+				t.Errorf("the %s error does not name the limit: %s", name, rest)
+			}
+		}
+	})
+}

@@ -69,7 +69,7 @@ func (e *BodyLimitError) Error() string {
 	if e.Configured {
 		which = "the limit set by max_response_bytes"
 	}
-	return fmt.Sprintf("the answer of %s is larger than %s of %s for it; raise the source's max_response_bytes to read it",
+	return fmt.Sprintf("the answer of %s is larger than %s of %s (raise the source's max_response_bytes to read it)",
 		e.Path, which, formatBytes(e.Limit))
 }
 
