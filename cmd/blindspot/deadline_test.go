@@ -85,6 +85,13 @@ func TestRunDeadline(t *testing.T) {
 			},
 			cut: []string{"prometheus", "alertmanager", "loki", "grafana"},
 		},
+		{
+			name: "A fleet of two silent servers ends at --timeout, both named.",
+			args: func(t *testing.T) []string {
+				return []string{"--prometheus-url", "eu=" + silentServer(t), "--prometheus-url", "us=" + silentServer(t)}
+			},
+			cut: []string{"eu", "us", "targets"},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,6 +192,46 @@ func TestResponseLimitEverySource(t *testing.T) {
 			if !strings.Contains(rest, "limit set by max_response_bytes of 1 MiB") {
 				t.Errorf("the %s error does not name the limit: %s", name, rest)
 			}
+		}
+	})
+}
+
+func TestRunDeadlineConfig(t *testing.T) {
+	t.Run("timeout: in the file sets the run's deadline, BLINDSPOT_TIMEOUT overrides it, --timeout wins; unset it is 2m.", func(t *testing.T) {
+		cleanEnv(t)
+		load := func(path string, flags ...string) time.Duration {
+			t.Helper()
+			fs := globalFlags()
+			if err := fs.Parse(flags); err != nil {
+				t.Fatal(err)
+			}
+			cfg, _, err := loadConfig(path, true, fs, flagKeys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cfg.Timeout
+		}
+		path := writeConfig(t, "timeout: 45s\nprometheus:\n  max_response_bytes: 1048576\n")
+		if got := load(writeConfig(t, "")); got != defaultRunTimeout {
+			t.Errorf("unset: %v, want %v", got, defaultRunTimeout)
+		}
+		if got := load(path); got != 45*time.Second {
+			t.Errorf("from the file: %v, want 45s", got)
+		}
+		t.Setenv("BLINDSPOT_TIMEOUT", "10s")
+		if got := load(path); got != 10*time.Second {
+			t.Errorf("from the environment: %v, want 10s", got)
+		}
+		if got := load(path, "--timeout", "5s"); got != 5*time.Second {
+			t.Errorf("from the flag: %v, want 5s", got)
+		}
+		t.Setenv("BLINDSPOT_PROMETHEUS_MAX_RESPONSE_BYTES", "2048")
+		cfg, _, err := loadConfig(path, true, globalFlags(), flagKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Prometheus.HTTPOptions().MaxResponseBytes; got != 2048 {
+			t.Errorf("max_response_bytes from the environment: %d, want 2048", got)
 		}
 	})
 }
