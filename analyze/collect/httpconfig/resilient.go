@@ -93,10 +93,7 @@ func (e *StoppedError) Error() string {
 func (e *StoppedError) Unwrap() error { return e.Cause }
 
 // hardFailure records a failure that every further request of the part would repeat.
-type hardFailure struct {
-	path string
-	err  error
-}
+type hardFailure struct{ err error }
 
 func (h *hardFailure) Error() string { return h.err.Error() }
 
@@ -155,7 +152,7 @@ func (r *resilient) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		case err != nil && last:
 			if refused(err) {
-				return fail(&hardFailure{path: req.URL.Path, err: err})
+				return fail(&hardFailure{err: err})
 			}
 			release()
 			return nil, err
