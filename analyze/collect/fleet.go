@@ -277,7 +277,7 @@ func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, no
 		return b.Build()
 	}
 	if ctx.Err() != nil {
-		src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartTargets, Err: ctx.Err().Error()})
+		src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartTargets, Err: context.Cause(ctx).Error()})
 		b.AddSource(src)
 		return b.Build()
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -17,7 +18,8 @@ const exitCodesHelp = `Exit codes:
   1  generate --check: the output directory is not what would be generated now;
      check: new gaps at or above --fail-on, or an expired exception
   2  usage or configuration error
-  3  a source could not be read completely; the report was still written with what was read`
+  3  a source could not be read completely (an error, an answer over its limit, the
+     --timeout deadline); the report was still written with what was read`
 
 // app holds what every command shares: output streams, global flags and the loaded config.
 type app struct {
@@ -34,7 +36,22 @@ type app struct {
 	cfgFile      string // the file actually read, "" for none
 	// promURLs is --prometheus-url, which may name several servers (name=URL).
 	promURLs prometheusURLs
+	// cancel ends the run's deadline (see setup).
+	cancel context.CancelFunc
 }
+
+// defaultRunTimeout is the deadline of a whole run when neither --timeout nor timeout: is set.
+const defaultRunTimeout = 2 * time.Minute
+
+// deadlineError is what every request still in flight fails with when the run's deadline
+// passes: the partial report names it on each part that was cut off.
+type deadlineError struct{ timeout time.Duration }
+
+func (e *deadlineError) Error() string {
+	return fmt.Sprintf("cut off by the run's deadline of %s (--timeout or timeout: in the configuration raises it)", e.timeout)
+}
+
+func (e *deadlineError) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // flagKeys maps config keys to the global flags that override them.
 var flagKeys = map[string]string{
@@ -42,6 +59,7 @@ var flagKeys = map[string]string{
 	"loki.url":         "loki-url",
 	"grafana.url":      "grafana-url",
 	"alertmanager.url": "alertmanager-url",
+	"timeout":          "timeout",
 }
 
 func newApp(stdout, stderr io.Writer) *app {
@@ -67,6 +85,7 @@ its blind spots: targets that are down, jobs without targets, and more.
 	pf.String("loki-url", "", "Loki URL; overrides loki.url")
 	pf.String("grafana-url", "", "Grafana URL; overrides grafana.url")
 	pf.String("alertmanager-url", "", "Alertmanager URL; overrides alertmanager.url (default: the one Prometheus sends to)")
+	pf.Duration("timeout", defaultRunTimeout, "deadline of the whole run: what is still being read then is cut off, and the report says what (exit 3); overrides timeout:")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what blindspot does to stderr (credentials are redacted)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress line on stderr during long collections (there is none when stderr is not a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
@@ -87,6 +106,9 @@ its blind spots: targets that are down, jobs without targets, and more.
 func (a *app) execute(ctx context.Context, args []string) int {
 	a.root.SetArgs(args)
 	err := a.root.ExecuteContext(ctx)
+	if a.cancel != nil {
+		a.cancel()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -122,6 +144,16 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if single, ok := cfg.singleFleetSource(); ok {
 		cfg.Prometheus, cfg.PrometheusKind, cfg.Fleet = single, cfg.Fleet[0].Kind, nil
 	}
+	switch {
+	case cfg.Timeout < 0:
+		return usageError(fmt.Errorf("timeout %s: want a positive duration such as 2m", cfg.Timeout))
+	case cfg.Timeout == 0:
+		cfg.Timeout = defaultRunTimeout
+	}
+	// One deadline for everything the command reads; what it writes after is not cut off.
+	ctx, cancel := context.WithTimeoutCause(cmd.Context(), cfg.Timeout, &deadlineError{timeout: cfg.Timeout})
+	cmd.SetContext(ctx)
+	a.cancel = cancel
 	a.cfg, a.cfgFile = cfg, file
 	logConfig(a.logger, file, cfg)
 	return nil

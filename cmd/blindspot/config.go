@@ -42,6 +42,8 @@ type Config struct {
 	Fleet        []FleetSourceConfig `mapstructure:"-"`
 	Alertmanager SourceConfig        `mapstructure:"alertmanager"`
 	Routing      RoutingConfig       `mapstructure:"routing"`
+	// Timeout is the deadline of the whole run (--timeout; 0: defaultRunTimeout).
+	Timeout time.Duration `mapstructure:"timeout"`
 	// FleetConcurrency bounds how many servers of a fleet are read at once (0: the default).
 	FleetConcurrency int `mapstructure:"fleet_concurrency"`
 	// PrometheusKind is the kind of a list of one server, folded into Prometheus: empty when
@@ -164,7 +166,10 @@ type SourceConfig struct {
 	BearerTokenFile string          `mapstructure:"bearer_token_file"`
 	BasicAuth       BasicAuthConfig `mapstructure:"basic_auth"`
 	TLS             TLSConfig       `mapstructure:"tls"`
-	Timeout         time.Duration   `mapstructure:"timeout"`
+	// Timeout is the budget of one request, all its attempts included.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxResponseBytes bounds every answer of the source (0: per-endpoint defaults).
+	MaxResponseBytes int64 `mapstructure:"max_response_bytes"`
 }
 
 type BasicAuthConfig struct {
@@ -205,7 +210,8 @@ func (s SourceConfig) HTTPOptions() httpconfig.Options {
 			KeyFile:            s.TLS.KeyFile,
 			InsecureSkipVerify: s.TLS.InsecureSkipVerify,
 		},
-		Timeout: s.Timeout,
+		Timeout:          s.Timeout,
+		MaxResponseBytes: s.MaxResponseBytes,
 	}
 }
 

@@ -38,6 +38,10 @@ func writeConfig(t *testing.T, body string) string {
 func globalFlags() *pflag.FlagSet {
 	fs := pflag.NewFlagSet("blindspot", pflag.ContinueOnError)
 	for _, name := range slices.Sorted(maps.Values(flagKeys)) {
+		if name == "timeout" {
+			fs.Duration(name, defaultRunTimeout, "")
+			continue
+		}
 		fs.String(name, "", "")
 	}
 	return fs

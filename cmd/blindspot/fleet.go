@@ -36,8 +36,9 @@ type FleetSourceConfig struct {
 		Username     string `mapstructure:"username"`
 		PasswordFile string `mapstructure:"password_file"`
 	} `mapstructure:"basic_auth"`
-	TLS     TLSConfig     `mapstructure:"tls"`
-	Timeout time.Duration `mapstructure:"timeout"`
+	TLS              TLSConfig     `mapstructure:"tls"`
+	Timeout          time.Duration `mapstructure:"timeout"`
+	MaxResponseBytes int64         `mapstructure:"max_response_bytes"`
 }
 
 // source converts the entry to the collector's description of a fleet source.
@@ -53,7 +54,8 @@ func (f FleetSourceConfig) source() collect.FleetSource {
 			KeyFile:            f.TLS.KeyFile,
 			InsecureSkipVerify: f.TLS.InsecureSkipVerify,
 		},
-		Timeout: f.Timeout,
+		Timeout:          f.Timeout,
+		MaxResponseBytes: f.MaxResponseBytes,
 	}
 	if f.Tenant != "" {
 		o.Headers = map[string]string{}
@@ -72,7 +74,7 @@ func (f FleetSourceConfig) source() collect.FleetSource {
 // fleetConfig inherits every setting but the URL from a single `prometheus:` section, for
 // the sources named on the command line.
 func fleetConfig(name, u string, s SourceConfig) FleetSourceConfig {
-	f := FleetSourceConfig{Name: name, URL: u, Headers: s.Headers, BearerTokenFile: s.BearerTokenFile, TLS: s.TLS, Timeout: s.Timeout}
+	f := FleetSourceConfig{Name: name, URL: u, Headers: s.Headers, BearerTokenFile: s.BearerTokenFile, TLS: s.TLS, Timeout: s.Timeout, MaxResponseBytes: s.MaxResponseBytes}
 	f.BasicAuth.Username, f.BasicAuth.PasswordFile = s.BasicAuth.Username, s.BasicAuth.PasswordFile
 	return f
 }
@@ -260,7 +262,7 @@ func (c Config) singleFleetSource() (SourceConfig, bool) {
 	if (f.Kind != "" && f.Kind != string(collect.KindPrometheus)) || f.Role != "" {
 		return c.Prometheus, false
 	}
-	s := SourceConfig{URL: f.URL, Headers: f.Headers, BearerTokenFile: f.BearerTokenFile, TLS: f.TLS, Timeout: f.Timeout}
+	s := SourceConfig{URL: f.URL, Headers: f.Headers, BearerTokenFile: f.BearerTokenFile, TLS: f.TLS, Timeout: f.Timeout, MaxResponseBytes: f.MaxResponseBytes}
 	s.BasicAuth.Username, s.BasicAuth.PasswordFile = f.BasicAuth.Username, f.BasicAuth.PasswordFile
 	if f.Tenant != "" {
 		s.Headers = f.source().HTTP.Headers

@@ -33,9 +33,6 @@ var endpoints = []struct {
 	{analyze.PartSilences, "/api/v2/silences"},
 }
 
-// maxBody bounds what is read of one answer.
-const maxBody = 64 << 20
-
 // BaseURL turns the alert-push URL Prometheus reports for an Alertmanager
 // (http://host:9093/api/v2/alerts) into the Alertmanager's base URL.
 func BaseURL(pushURL string) string {
@@ -97,7 +94,8 @@ func get(ctx context.Context, client *http.Client, u *url.URL, part analyze.Part
 		return r
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	// The transport bounds the answer (httpconfig: max_response_bytes) and fails past it.
+	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		r.Error = fmt.Sprintf("reading the answer: %v", err)
 		return r

@@ -115,7 +115,7 @@ func Read(ctx context.Context, c *Client, o Options, logger *slog.Logger) Result
 	close(work)
 	wg.Wait()
 	if ctx.Err() != nil && res.Err == nil {
-		res.Err = ctx.Err()
+		res.Err = context.Cause(ctx)
 	}
 	if res.Err != nil {
 		res.Err = firstError(res.Err)

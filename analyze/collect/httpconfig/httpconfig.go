@@ -24,13 +24,19 @@ type Options struct {
 	BearerTokenFile string
 	BasicAuth       BasicAuth
 	TLS             TLS
-	// Timeout bounds each HTTP request (each attempt, when retried). Zero means DefaultTimeout.
+	// Timeout bounds each HTTP request: all its attempts, the waits between them and the
+	// reading of the answer. Zero means DefaultTimeout.
 	Timeout time.Duration
+	// MaxResponseBytes bounds every answer of the source. Zero means the per-endpoint defaults
+	// (DefaultLimit).
+	MaxResponseBytes int64
 	// MaxInFlight bounds concurrent requests to the source. Zero means DefaultMaxInFlight.
 	MaxInFlight int
-	// Attempts is the number of tries per request for retryable failures. Zero means DefaultAttempts.
+	// Attempts is the number of tries per request for a refused connection or a 429, 502, 503
+	// or 504 answer. Zero means DefaultAttempts.
 	Attempts int
-	// Backoff is the first wait between attempts; it doubles each time. Zero means DefaultBackoff.
+	// Backoff is the first wait between attempts; it doubles each time, and each wait is
+	// jittered (between half and all of it). Zero means DefaultBackoff.
 	Backoff time.Duration
 }
 
@@ -108,7 +114,8 @@ func (o Options) Validate() error {
 func (o Options) BaseURL() string { return RedactURL(o.URL) }
 
 // RoundTripper builds the transport for the source: authentication, headers and TLS from
-// prometheus/common/config, wrapped in concurrency limiting, per-request timeouts and retries.
+// prometheus/common/config, wrapped in concurrency limiting, per-request timeouts, retries and
+// bounded answers.
 func (o Options) RoundTripper() (http.RoundTripper, error) {
 	o = o.WithDefaults()
 	if err := o.Validate(); err != nil {

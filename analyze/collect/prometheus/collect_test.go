@@ -109,10 +109,10 @@ func TestCollect(t *testing.T) {
 		}
 	})
 
-	t.Run("A 500 on rules is an error for rules only, with the server's message, after the retries.", func(t *testing.T) {
+	t.Run("A 503 on rules is an error for rules only, with the server's message, after the retries.", func(t *testing.T) {
 		t.Parallel()
 		fake := newFakePrometheus(t)
-		fake.set(apiPath[analyze.PartRules], apiError(t, http.StatusInternalServerError, "internal", "rule manager is not ready"))
+		fake.set(apiPath[analyze.PartRules], apiError(t, http.StatusServiceUnavailable, "unavailable", "rule manager is not ready"))
 		o := options(fake.start(t))
 
 		inv, _ := collectLive(t, o)
@@ -121,7 +121,7 @@ func TestCollect(t *testing.T) {
 		if len(errs) != 1 || len(src.Missing) != 0 {
 			t.Fatalf("errors %+v, missing %+v; want one error for rules", src.Errors, src.Missing)
 		}
-		if e := errs[analyze.PartRules]; !strings.Contains(e, "500") || !strings.Contains(e, "rule manager is not ready") {
+		if e := errs[analyze.PartRules]; !strings.Contains(e, "503") || !strings.Contains(e, "rule manager is not ready") {
 			t.Errorf("rules error %q does not give the status and the server's message", e)
 		}
 		if n := fake.count(apiPath[analyze.PartRules]); n != o.Attempts {

@@ -52,7 +52,7 @@ func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposur
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				errs[i] = ctx.Err()
+				errs[i] = context.Cause(ctx)
 				return
 			}
 			vectors[i], errs[i] = queryVector(ctx, api, q)

@@ -88,7 +88,7 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				errs[i] = ctx.Err()
+				errs[i] = context.Cause(ctx)
 				return
 			}
 			vectors[i], errs[i] = queryVector(ctx, api, q)
