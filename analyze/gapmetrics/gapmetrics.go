@@ -157,12 +157,12 @@ func PreviousSuccess(path string) (time.Time, error) {
 func Push(ctx context.Context, o httpconfig.Options, g prometheus.Gatherer) error {
 	rt, err := o.RoundTripper()
 	if err != nil {
-		return fmt.Errorf("pushgateway %s: %w", o.BaseURL(), err)
+		return fmt.Errorf("pushgateway %s: %w", o.Redacted(), err)
 	}
 	o = o.WithDefaults()
 	client := &http.Client{Transport: rt, Timeout: o.Timeout}
 	if err := push.New(o.BaseURL(), Job).Client(client).Gatherer(g).AddContext(ctx); err != nil {
-		return fmt.Errorf("pushing the gap metrics to %s: %w", o.BaseURL(), err)
+		return fmt.Errorf("pushing the gap metrics to %s: %w", o.Redacted(), err)
 	}
 	return nil
 }

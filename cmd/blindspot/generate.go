@@ -14,6 +14,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate/bundle"
 	"github.com/blindspot-dev/blindspot/generate/output"
 	"github.com/blindspot-dev/blindspot/generate/rules"
+	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
 // generateOptions converts the generate section (and grafana.url) to the generators' options.
@@ -67,7 +68,20 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 		}
 		return o, err
 	}
+	// Validated as configured (the messages redact them), linked to redacted.
+	o.RunbookBaseURL = redactLink(o.RunbookBaseURL)
+	o.GrafanaURL = strings.TrimSuffix(redactLink(o.GrafanaURL), "/")
 	return o, nil
+}
+
+// redactLink is a configured URL as generated files link to it: without user information
+// or credential query parameters (redact.URL), since rule annotations reach every
+// notification. "" stays "".
+func redactLink(u string) string {
+	if u == "" {
+		return ""
+	}
+	return redact.URL(u)
 }
 
 func (a *app) generateCommand() *cobra.Command {
