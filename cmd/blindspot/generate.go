@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"io"
 	"strings"
 
@@ -70,7 +71,7 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 	}
 	// Validated as configured (the messages redact them), linked to redacted.
 	o.RunbookBaseURL = redactLink(o.RunbookBaseURL)
-	o.GrafanaURL = strings.TrimSuffix(redactLink(o.GrafanaURL), "/")
+	o.GrafanaURL = strings.TrimSuffix(grafanaBase(o.GrafanaURL), "/")
 	return o, nil
 }
 
@@ -82,6 +83,16 @@ func redactLink(u string) string {
 		return ""
 	}
 	return redact.URL(u)
+}
+
+// grafanaBase is grafana.url as the base of generated links ("/d/<uid>" is appended):
+// redacted, and without a query string or fragment, which would end up before the path.
+func grafanaBase(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		p.RawQuery, p.Fragment, p.RawFragment = "", "", ""
+		u = p.String()
+	}
+	return redactLink(u)
 }
 
 func (a *app) generateCommand() *cobra.Command {
