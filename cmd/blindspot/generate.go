@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
