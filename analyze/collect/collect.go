@@ -153,7 +153,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	case o.Prometheus != nil:
 		b = analyze.NewBuilder(now)
 		res.Recorder = prometheus.NewRecorder(promClient)
-		src := prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.BaseURL()}, b, o.Logger)
+		src := prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.Redacted()}, b, o.Logger)
 		proms = append(proms, promSource{src, res.Recorder})
 		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), b)
 		if err != nil {
@@ -205,12 +205,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	lokiDone()
 	if res.Loki != nil {
-		res.Loki.AddTo(b, analyze.Source{Name: "loki", Kind: "live", URL: o.Loki.BaseURL()})
+		res.Loki.AddTo(b, analyze.Source{Name: "loki", Kind: "live", URL: o.Loki.Redacted()})
 	}
 	grafanaDone()
 	if res.Grafana != nil {
-		if err := addGrafana(b, res, analyze.Source{Name: "grafana", Kind: "live", URL: o.Grafana.BaseURL()}, res.Grafana); err != nil {
-			return nil, fmt.Errorf("grafana %s: %w", o.Grafana.BaseURL(), err)
+		if err := addGrafana(b, res, analyze.Source{Name: "grafana", Kind: "live", URL: o.Grafana.Redacted()}, res.Grafana); err != nil {
+			return nil, fmt.Errorf("grafana %s: %w", o.Grafana.Redacted(), err)
 		}
 	}
 
@@ -425,7 +425,7 @@ func readAlertmanager(ctx context.Context, o Options, reported []string, b *anal
 			src.Notes = append(src.Notes, fmt.Sprintf("Prometheus sends to %d Alertmanagers; the first was read", len(reported)))
 		}
 	}
-	src.URL = opts.BaseURL()
+	src.URL = opts.Redacted()
 	responses, err := alertmanager.Fetch(ctx, opts)
 	switch {
 	case err != nil && discovered:

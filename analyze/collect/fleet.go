@@ -256,7 +256,7 @@ func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client,
 func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, now time.Time, logger *slog.Logger) *analyze.Inventory {
 	b := analyze.NewBuilder(now)
 	client := api.Client(rec)
-	src := analyze.Source{Name: s.Name, Kind: "live", URL: s.HTTP.BaseURL()}
+	src := analyze.Source{Name: s.Name, Kind: "live", URL: s.HTTP.Redacted()}
 	if src.Name == "" {
 		src.Name = "prometheus"
 	}

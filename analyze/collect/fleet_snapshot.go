@@ -39,7 +39,7 @@ func SnapshotSource(s FleetSource, responses []prometheus.Response) snapshot.Sou
 	src := snapshot.Source{
 		Name:  s.Name,
 		Kind:  snapshot.KindPrometheus,
-		URL:   s.HTTP.BaseURL(),
+		URL:   s.HTTP.Redacted(),
 		Fleet: &snapshot.FleetServer{Kind: string(s.Kind), Role: s.Role, MemberLabels: s.MemberLabels, Recognised: s.Notes, Refused: s.Refused},
 	}
 	if src.Fleet.Kind == "" {

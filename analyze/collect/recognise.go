@@ -30,10 +30,10 @@ func Recognise(ctx context.Context, s FleetSource, logger *slog.Logger) FleetSou
 	s.Kind = KindPrometheus
 	id, err := prometheus.Identify(ctx, s.HTTP)
 	if err != nil {
-		logger.Debug("could not tell what the server is: auditing it as a Prometheus", "url", s.HTTP.BaseURL(), "err", err)
+		logger.Debug("could not tell what the server is: auditing it as a Prometheus", "url", s.HTTP.Redacted(), "err", err)
 		return s
 	}
-	logger.Debug("recognised the server", "url", s.HTTP.BaseURL(), "server", id.Server, "product", id.Product)
+	logger.Debug("recognised the server", "url", s.HTTP.Redacted(), "server", id.Server, "product", id.Product)
 	switch id.Server {
 	case prometheus.ServerThanosQuery:
 		s.Kind = KindThanos

@@ -23,6 +23,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
+	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
 // Job is the Pushgateway job the metrics are pushed under.
@@ -157,12 +158,13 @@ func PreviousSuccess(path string) (time.Time, error) {
 func Push(ctx context.Context, o httpconfig.Options, g prometheus.Gatherer) error {
 	rt, err := o.RoundTripper()
 	if err != nil {
-		return fmt.Errorf("pushgateway %s: %w", o.BaseURL(), err)
+		return fmt.Errorf("pushgateway %s: %w", o.Redacted(), err)
 	}
 	o = o.WithDefaults()
 	client := &http.Client{Transport: rt, Timeout: o.Timeout}
 	if err := push.New(o.BaseURL(), Job).Client(client).Gatherer(g).AddContext(ctx); err != nil {
-		return fmt.Errorf("pushing the gap metrics to %s: %w", o.BaseURL(), err)
+		// The push client quotes the URL it built, query string included.
+		return fmt.Errorf("pushing the gap metrics to %s: %s", o.Redacted(), redact.Text(err.Error()))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
+	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
 // SchemaVersion is the version of the JSON report schema.
@@ -202,12 +203,15 @@ func Build(in Input) Report {
 		r.Findings = []analyze.Finding{}
 	}
 	for _, s := range inv.Sources {
-		src := Source{Name: s.Name, Kind: s.Kind, URL: s.URL, Version: s.Version, OK: s.OK(), Notes: s.Notes}
+		// Collectors pass redacted URLs on; redacting again here keeps a client's error text
+		// that quotes a requested URL (query string included) out of every format.
+		src := Source{Name: s.Name, Kind: s.Kind, URL: redact.Text(s.URL), Version: s.Version, OK: s.OK(), Notes: s.Notes}
 		var msgs []string
 		for _, e := range s.Errors {
-			src.Errors = append(src.Errors, SourceError{Part: string(e.Part), Error: e.Err})
-			if !slices.Contains(msgs, e.Err) {
-				msgs = append(msgs, e.Err)
+			msg := redact.Text(e.Err)
+			src.Errors = append(src.Errors, SourceError{Part: string(e.Part), Error: msg})
+			if !slices.Contains(msgs, msg) {
+				msgs = append(msgs, msg)
 			}
 		}
 		src.Error = strings.Join(msgs, "; ")

@@ -182,7 +182,7 @@ func Classify(lines []string, patterns []rulesets.SecretPattern) map[string]Patt
 			r.Count++
 			if r.Example == "" {
 				if at == nil {
-					masked, at = mask(line, ms, hide)
+					masked, at = maskEveryOccurrence(line, ms, hide)
 				}
 				r.Example = excerpt(masked, at[i])
 			}
@@ -190,6 +190,53 @@ func Classify(lines []string, patterns []rulesets.SecretPattern) map[string]Patt
 		}
 	}
 	return out
+}
+
+// maskEveryOccurrence masks a line for a report's example: the spans of ms, and every other
+// occurrence of each secret value on the line ("password":"S3cret","password_confirmation":
+// "S3cret" masks both, though the pattern matched the first). Mask, which the generated
+// agent configurations reproduce byte for byte, masks the matched spans only; the example is
+// stricter because it is shown to people. It returns where each match of ms starts in the
+// masked line, as mask does.
+func maskEveryOccurrence(line string, ms []Match, hide map[string]bool) (string, []int) {
+	type indexed struct {
+		Match
+		orig int // index in ms, or -1 for an occurrence found here
+	}
+	all := make([]indexed, 0, len(ms))
+	for i, m := range ms {
+		all = append(all, indexed{m, i})
+	}
+	for _, m := range ms {
+		value := line[m.Start:m.End]
+		if value == "" {
+			continue
+		}
+		for off := 0; ; {
+			i := strings.Index(line[off:], value)
+			if i < 0 {
+				break
+			}
+			start := off + i
+			all = append(all, indexed{Match{Pattern: m.Pattern, Start: start, End: start + len(value)}, -1})
+			off = start + len(value)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b indexed) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.Pattern, b.Pattern))
+	})
+	plain := make([]Match, len(all))
+	for i, m := range all {
+		plain[i] = m.Match
+	}
+	masked, at := mask(line, plain, hide)
+	out := make([]int, len(ms))
+	for i, m := range all {
+		if m.orig >= 0 {
+			out[m.orig] = at[i]
+		}
+	}
+	return masked, out
 }
 
 // excerpt cuts a masked line to at most MaxExample bytes (plus ellipses) so that the

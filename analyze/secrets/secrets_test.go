@@ -321,6 +321,25 @@ func TestClassify(t *testing.T) {
 		}
 	})
 
+	t.Run("The example masks every occurrence of a secret value, not only the span the pattern matched.", func(t *testing.T) {
+		line := `{"user":"ann","password":"S3cretPass!99","password_confirmation":"S3cretPass!99","note":"again S3cretPass!99"}`
+		r := secrets.Classify([]string{line}, ps)["password-assignment"]
+		if r.Count != 1 {
+			t.Fatalf("result %+v", r)
+		}
+		if strings.Contains(r.Example, "S3cretPass") {
+			t.Errorf("example keeps the secret: %s", r.Example)
+		}
+		want := `{"user":"ann","password":"****","password_confirmation":"****","note":"again ****"}`
+		if r.Example != want {
+			t.Errorf("example\n %s\nwant\n %s", r.Example, want)
+		}
+		// Mask, which agents reproduce byte for byte, still masks the matched span only.
+		if m := secrets.Mask(line, ps); !strings.Contains(m, `"password_confirmation":"S3cretPass!99"`) {
+			t.Errorf("Mask changed: %s", m)
+		}
+	})
+
 	t.Run("Lines without secrets give an empty result.", func(t *testing.T) {
 		if got := secrets.Classify([]string{"a", "token_count=5", "password="}, ps); len(got) != 0 {
 			t.Errorf("Classify = %v", got)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
 const exitCodesHelp = `Exit codes:
@@ -117,9 +119,21 @@ func (a *app) execute(ctx context.Context, args []string) int {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	msg := strings.Join(strings.Fields(err.Error()), " ")
+	msg := redact.Text(strings.Join(strings.Fields(err.Error()), " "))
 	fmt.Fprintf(a.stderr, "blindspot: %s\n", msg)
 	return code
+}
+
+// redactAttr redacts every URL in a log attribute's text (redact.Text): an error from a
+// client quotes the URL it requested, query string included.
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value.Any().(type) {
+	case string:
+		a.Value = slog.StringValue(redact.Text(v))
+	case error:
+		a.Value = slog.StringValue(redact.Text(v.Error()))
+	}
+	return a
 }
 
 // setup loads the configuration and the logger before any command runs.
@@ -128,7 +142,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if a.verbose {
 		level = slog.LevelDebug
 	}
-	a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr}))
 
 	path, explicit := a.configFile, a.configFile != ""
 	if !explicit {

@@ -397,7 +397,8 @@ func envName(key string) string {
 }
 
 // logConfig shows the effective configuration at debug level with every credential replaced
-// by <redacted> and URLs without user info.
+// by <redacted>, every header value but the safe ones (httpconfig.SafeHeader) too, and URLs
+// redacted (redact.URL).
 func logConfig(logger *slog.Logger, file string, cfg Config) {
 	logger.Debug("configuration", "file", file)
 	for _, s := range []struct {
@@ -425,7 +426,7 @@ func logConfig(logger *slog.Logger, file string, cfg Config) {
 		}
 		for _, h := range sortedKeys(s.cfg.Headers) {
 			val := s.cfg.Headers[h]
-			if httpconfig.SensitiveHeader(h) {
+			if !httpconfig.SafeHeader(h) {
 				val = "<redacted>"
 			}
 			attrs = append(attrs, "headers."+h, val)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -188,7 +187,8 @@ func (c *Config) applyFleetFlags(p *prometheusURLs) error {
 		if !ok {
 			return fmt.Errorf("--prometheus-url %s: with several servers each needs a name: --prometheus-url NAME=URL", httpconfig.RedactURL(v))
 		}
-		if _, err := url.Parse(u); err != nil {
+		if err := (httpconfig.Options{URL: u}).Validate(); err != nil {
+			// Validate quotes the URL redacted; url.Parse's own error would quote it whole.
 			return fmt.Errorf("--prometheus-url %s: %w", name, err)
 		}
 		if i := slices.IndexFunc(c.Fleet, func(f FleetSourceConfig) bool { return f.Name == name }); i >= 0 {

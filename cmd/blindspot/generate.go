@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate/bundle"
 	"github.com/blindspot-dev/blindspot/generate/output"
 	"github.com/blindspot-dev/blindspot/generate/rules"
+	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
 // generateOptions converts the generate section (and grafana.url) to the generators' options.
@@ -67,7 +69,30 @@ func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
 		}
 		return o, err
 	}
+	// Validated as configured (the messages redact them), linked to redacted.
+	o.RunbookBaseURL = redactLink(o.RunbookBaseURL)
+	o.GrafanaURL = strings.TrimSuffix(grafanaBase(o.GrafanaURL), "/")
 	return o, nil
+}
+
+// redactLink is a configured URL as generated files link to it: without user information
+// or credential query parameters (redact.URL), since rule annotations reach every
+// notification. "" stays "".
+func redactLink(u string) string {
+	if u == "" {
+		return ""
+	}
+	return redact.URL(u)
+}
+
+// grafanaBase is grafana.url as the base of generated links ("/d/<uid>" is appended):
+// redacted, and without a query string or fragment, which would end up before the path.
+func grafanaBase(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		p.RawQuery, p.Fragment, p.RawFragment = "", "", ""
+		u = p.String()
+	}
+	return redactLink(u)
 }
 
 func (a *app) generateCommand() *cobra.Command {

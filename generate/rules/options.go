@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
 // Rules formats (Options.RulesFormat).
@@ -129,13 +130,13 @@ func validateOptions(o generate.Options) error {
 
 	if o.RunbookBaseURL != "" {
 		if _, err := url.Parse(o.RunbookBaseURL); err != nil {
-			return bad("runbook_base_url", "%q is not a URL: %v", o.RunbookBaseURL, err)
+			return bad("runbook_base_url", "%q is not a URL", redact.URL(o.RunbookBaseURL))
 		}
 	}
 	if o.GrafanaURL != "" {
 		u, err := url.Parse(o.GrafanaURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return bad("grafana_url", "%q is not an http(s) URL", o.GrafanaURL)
+			return bad("grafana_url", "%q is not an http(s) URL", redact.URL(o.GrafanaURL))
 		}
 	}
 

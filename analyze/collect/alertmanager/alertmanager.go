@@ -54,7 +54,7 @@ func Fetch(ctx context.Context, o httpconfig.Options) ([]prometheus.Response, er
 	client := &http.Client{Transport: rt}
 	base, err := url.Parse(o.BaseURL())
 	if err != nil {
-		return nil, fmt.Errorf("invalid url %q: %w", o.BaseURL(), err)
+		return nil, fmt.Errorf("invalid url %q: %w", o.Redacted(), err)
 	}
 	base.Path = strings.TrimSuffix(base.Path, "/")
 	out := make([]prometheus.Response, 0, len(endpoints))

@@ -29,7 +29,7 @@ import (
 // Client talks to one Grafana. It is safe for concurrent use.
 type Client struct {
 	api  *goapi.GrafanaHTTPAPI
-	base string // without credentials: the transport adds them
+	base string // as shown in reports: redacted (redact.URL); the transport adds the credentials
 }
 
 // NewClient returns a client for the Grafana at o.URL (which may include a sub path, as when
@@ -45,7 +45,7 @@ func NewClient(o httpconfig.Options) (*Client, error) {
 	}
 	base, err := url.Parse(o.BaseURL())
 	if err != nil {
-		return nil, fmt.Errorf("invalid url %q: %w", o.BaseURL(), err)
+		return nil, fmt.Errorf("invalid url %q: %w", o.Redacted(), err)
 	}
 	cfg := &goapi.TransportConfig{
 		Host:     base.Host,
@@ -57,7 +57,7 @@ func NewClient(o httpconfig.Options) (*Client, error) {
 	tr.Consumers[runtime.JSONMime] = runtime.ConsumerFunc(func(r io.Reader, v any) error {
 		return json.NewDecoder(r).Decode(v)
 	})
-	return &Client{api: goapi.New(tr, cfg, nil), base: strings.TrimSuffix(base.String(), "/")}, nil
+	return &Client{api: goapi.New(tr, cfg, nil), base: strings.TrimSuffix(o.Redacted(), "/")}, nil
 }
 
 // URL is the server's address without credentials.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	commoncfg "github.com/prometheus/common/config"
+
+	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
 // Options are the connection settings of one source, as configured by the user.
@@ -110,8 +112,21 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// BaseURL is the URL without user info, which goes into the Authorization header instead.
-func (o Options) BaseURL() string { return RedactURL(o.URL) }
+// BaseURL is the address requests go to: the URL without user info, which goes into the
+// Authorization header instead. It keeps the query string (a proxy may want a token there),
+// so it is never shown: Redacted is the form for logs, reports and snapshots.
+func (o Options) BaseURL() string {
+	p, err := url.Parse(o.URL)
+	if err != nil {
+		return redact.Unparseable
+	}
+	p.User = nil
+	p.ForceQuery = false
+	return p.String()
+}
+
+// Redacted is the URL as logs, reports and snapshots show it (see redact.URL).
+func (o Options) Redacted() string { return redact.URL(o.URL) }
 
 // RoundTripper builds the transport for the source: authentication, headers and TLS from
 // prometheus/common/config, wrapped in concurrency limiting, per-request timeouts, retries and
@@ -160,32 +175,23 @@ func (o Options) RoundTripper() (http.RoundTripper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building http client: %w", err)
 	}
-	return newResilient(rt, o), nil
+	return newResilient(scrubbing(rt, o.secrets()), o), nil
 }
 
-// RedactURL returns u without user information (and without a trailing "?" or "#"), for
-// logging and reports. An unparseable URL is replaced by a placeholder rather than echoed,
-// since it might hold a password.
-func RedactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "<unparseable url>"
-	}
-	p.User = nil
-	p.ForceQuery = false
-	return p.String()
+// RedactURL is redact.URL: the URL without user information and with credential query
+// parameters masked, for logs, reports, generated files and snapshots.
+func RedactURL(u string) string { return redact.URL(u) }
+
+// safeHeaders are the request headers whose values --verbose shows; every other value is
+// redacted, whatever its name.
+var safeHeaders = []string{
+	"accept", "accept-encoding", "accept-language", "cache-control", "content-length",
+	"content-type", "user-agent", "x-scope-orgid", "x-prometheus-remote-read-version",
+	"x-prometheus-remote-write-version", "x-grafana-org-id", "x-request-id",
 }
 
-// SensitiveHeader reports whether a header usually carries a credential.
-func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	if slices.Contains([]string{"authorization", "cookie", "proxy-authorization"}, n) {
-		return true
-	}
-	for _, s := range []string{"token", "key", "secret", "password", "auth"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
+// SafeHeader reports whether a header's value can be shown: it is on a short list of headers
+// that never carry a credential (Content-Type, User-Agent, the tenant's X-Scope-OrgID…).
+func SafeHeader(name string) bool {
+	return slices.Contains(safeHeaders, strings.ToLower(name))
 }

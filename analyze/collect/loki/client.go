@@ -41,7 +41,7 @@ func NewClient(o httpconfig.Options) (*Client, error) {
 	}
 	base, err := url.Parse(o.BaseURL())
 	if err != nil {
-		return nil, fmt.Errorf("invalid url %q: %w", o.BaseURL(), err)
+		return nil, fmt.Errorf("invalid url %q: %w", o.Redacted(), err)
 	}
 	base.Path = strings.TrimSuffix(base.Path, "/")
 	return &Client{base: base, http: &http.Client{Transport: rt}}, nil

@@ -19,8 +19,10 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
+	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
+	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
 // ManifestFile is the name of the manifest in a snapshot directory.
@@ -247,6 +249,7 @@ func Write(dir string, m Manifest) error {
 	m.Version = FormatVersion
 	for i := range m.Sources {
 		src := &m.Sources[i]
+		redactSource(src)
 		if err := os.MkdirAll(filepath.Join(dir, src.Name), 0o755); err != nil {
 			return fmt.Errorf("writing snapshot to %s: %w", dir, err)
 		}
@@ -285,6 +288,23 @@ func Write(dir string, m Manifest) error {
 		return fmt.Errorf("encoding snapshot manifest: %w", err)
 	}
 	return fsutil.WriteFileAtomic(filepath.Join(dir, ManifestFile), append(data, '\n'), 0o644)
+}
+
+// redactSource keeps credentials out of a snapshot whatever the collectors passed on: the
+// URL and error texts are redacted (redact.URL, redact.Text), and the Prometheus
+// configuration has its secret fields replaced by <secret> (promconfig.RedactAnswer), as a
+// Prometheus serves it but a proxy or an older server may not.
+func redactSource(src *Source) {
+	if src.URL != "" {
+		src.URL = redact.URL(src.URL)
+	}
+	for j := range src.Responses {
+		r := &src.Responses[j]
+		r.Error = redact.Text(r.Error)
+		if r.Part == analyze.PartConfig && r.Error == "" {
+			r.Body = promconfig.RedactAnswer(r.Body)
+		}
+	}
 }
 
 func writeLoki(dir string, src *Source) error {

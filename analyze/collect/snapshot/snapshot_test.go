@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -356,4 +357,46 @@ func TestRead(t *testing.T) {
 			t.Errorf("parts %v with %d queries, want every part in order and 3 job_metrics queries", parts, queries)
 		}
 	})
+}
+
+func TestASnapshotHoldsNoCredential(t *testing.T) {
+	m := manifest("2.42.0")
+	src := &m.Sources[0]
+	src.URL = "http://admin:urlPw11@prom:9090/?access_token=qTok22"
+	src.Responses[2].Error = `Get "http://prom:9090/api/v1/metadata?access_token=qTok22": dial tcp: connection refused`
+	yamlText := "scrape_configs:\n- job_name: api\n  basic_auth:\n    username: scraper\n    password: cfgPw33\n  authorization:\n    credentials: cfgTok44\n  static_configs:\n  - targets: [api:8080]\n"
+	body, _ := json.Marshal(map[string]any{"status": "success", "data": map[string]string{"yaml": yamlText}})
+	src.Responses = append(src.Responses, snapshot.Response{Response: prometheus.Response{
+		Part: analyze.PartConfig, Path: "/api/v1/status/config", Status: 200, ContentType: "application/json", Body: body,
+	}})
+	dir := t.TempDir()
+	write(t, dir, m)
+
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, s := range []string{"urlPw11", "qTok22", "cfgPw33", "cfgTok44", "admin"} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds %s:\n%s", p, s, b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := read(t, dir)
+	if got := snap.Manifest.Sources[0].URL; got != "http://prom:9090/?access_token=xxxxx" {
+		t.Errorf("URL = %q", got)
+	}
+	for _, r := range snapshot.Responses(snap.Manifest.Sources[0]) {
+		if r.Part == analyze.PartConfig && !bytes.Contains(r.Body, []byte("password: \u003csecret\u003e")) && !bytes.Contains(r.Body, []byte(`password: \u003csecret\u003e`)) {
+			t.Errorf("config body: %s", r.Body)
+		}
+	}
 }
