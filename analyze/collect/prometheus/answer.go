@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -136,4 +137,28 @@ func vectorOf(v model.Value) (model.Vector, error) {
 	default:
 		return nil, fmt.Errorf("/api/v1/query answered with a %s, not a vector", v.Type())
 	}
+}
+
+// queryVectors runs instant queries, at most jobMetricsParallel at once (the transport's
+// MaxInFlight bounds all requests to the server on top of this), and returns each query's
+// vector or error at its index.
+func queryVectors(ctx context.Context, api promv1.API, queries []string) ([]model.Vector, []error) {
+	vectors := make([]model.Vector, len(queries))
+	errs := make([]error, len(queries))
+	sem := make(chan struct{}, jobMetricsParallel)
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				errs[i] = context.Cause(ctx)
+				return
+			}
+			vectors[i], errs[i] = queryVector(ctx, api, q)
+		})
+	}
+	wg.Wait()
+	return vectors, errs
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
@@ -42,23 +41,7 @@ func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposur
 		return out
 	}
 	api := promv1.NewAPI(rec)
-	vectors := make([]model.Vector, len(queries))
-	errs := make([]error, len(queries))
-	sem := make(chan struct{}, jobMetricsParallel)
-	var wg sync.WaitGroup
-	for i, q := range queries {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				errs[i] = context.Cause(ctx)
-				return
-			}
-			vectors[i], errs[i] = queryVector(ctx, api, q)
-		})
-	}
-	wg.Wait()
+	vectors, errs := queryVectors(ctx, api, queries)
 	for i := range queries {
 		batch := names[i*JobMetricsBatch : min((i+1)*JobMetricsBatch, len(names))]
 		switch status := rec.queryStatus(queries[i]); {

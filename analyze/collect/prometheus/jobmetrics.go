@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
@@ -78,23 +77,7 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 		return nil, err
 	}
 	queries = append(queries, joinQueries...)
-	vectors := make([]model.Vector, len(queries))
-	errs := make([]error, len(queries))
-	sem := make(chan struct{}, jobMetricsParallel)
-	var wg sync.WaitGroup
-	for i, q := range queries {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				errs[i] = context.Cause(ctx)
-				return
-			}
-			vectors[i], errs[i] = queryVector(ctx, api, q)
-		})
-	}
-	wg.Wait()
+	vectors, errs := queryVectors(ctx, api, queries)
 	var out []jobMetric
 	for i, vec := range vectors {
 		switch {
