@@ -30,7 +30,7 @@ func (AlertsNoRunbook) Requires() []analyze.Part   { return []analyze.Part{analy
 
 func (c AlertsNoRunbook) Run(inv *analyze.Inventory) []analyze.Finding {
 	annotation := Options{RunbookAnnotation: c.Annotation}.withDefaults().RunbookAnnotation
-	var out []analyze.Finding
+	var out findingBuffer
 	for g, r := range eachAlertingRule(inv) {
 		what := missingValue(r.Annotations, annotation, "annotation")
 		if what == "" {
@@ -41,10 +41,10 @@ func (c AlertsNoRunbook) Run(inv *analyze.Inventory) []analyze.Finding {
 			// into a dashboard or a report: it counts as none.
 			what = fmt.Sprintf("a %s annotation that is not an http, https or relative link", annotation)
 		}
-		out = append(out, findingAboutRule(c, g, r,
+		out.add(findingAboutRule(c, g, r,
 			fmt.Sprintf("alert %s has %s", strconv.Quote(r.Name), what),
 			fmt.Sprintf("blindspot generate writes runbooks/%s.md and a %s annotation in the generated rules", r.Name, annotation),
 			nil))
 	}
-	return out
+	return out.findings()
 }
