@@ -81,28 +81,32 @@ func NewFinding(check string, sev Severity, subject map[string]string, message s
 // SHA-256 of the check name and the subject's keys and values in key order, each
 // length-prefixed so that no two different subjects can share an encoding.
 func FindingID(check string, subject map[string]string) string {
-	h := sha256.New()
-	var buf []byte
-	write := func(s string) {
-		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
-		buf = append(buf, ':')
-		buf = append(buf, s...)
-		buf = append(buf, ';')
-		h.Write(buf)
-	}
-	write(check)
-	keys := make([]string, 0, len(subject))
+	// One buffer hashed at once (on the stack for the usual small subject): a check may make
+	// hundreds of thousands of findings.
+	var stack [256]byte
+	buf := appendIDField(stack[:0], check)
+	var keyStack [8]string
+	keys := keyStack[:0]
 	for k := range subject {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		write(k)
-		write(subject[k])
+		buf = appendIDField(buf, k)
+		buf = appendIDField(buf, subject[k])
 	}
-	var sum [sha256.Size]byte
+	sum := sha256.Sum256(buf)
 	// Only the 16 digits kept are encoded, so the ID holds no 64-digit string behind it.
-	return hex.EncodeToString(h.Sum(sum[:0])[:8])
+	return hex.EncodeToString(sum[:8])
+}
+
+// appendIDField appends s length-prefixed, so that no two different subjects can share an
+// encoding.
+func appendIDField(buf []byte, s string) []byte {
+	buf = strconv.AppendInt(buf, int64(len(s)), 10)
+	buf = append(buf, ':')
+	buf = append(buf, s...)
+	return append(buf, ';')
 }
 
 // groupOf is what a finding is listed under: its job, or the scrape pool of a finding about
