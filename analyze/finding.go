@@ -81,26 +81,32 @@ func NewFinding(check string, sev Severity, subject map[string]string, message s
 // SHA-256 of the check name and the subject's keys and values in key order, each
 // length-prefixed so that no two different subjects can share an encoding.
 func FindingID(check string, subject map[string]string) string {
-	h := sha256.New()
-	var buf []byte
-	write := func(s string) {
-		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
-		buf = append(buf, ':')
-		buf = append(buf, s...)
-		buf = append(buf, ';')
-		h.Write(buf)
-	}
-	write(check)
-	keys := make([]string, 0, len(subject))
+	// One buffer hashed at once (on the stack for the usual small subject): a check may make
+	// hundreds of thousands of findings.
+	var stack [256]byte
+	buf := appendIDField(stack[:0], check)
+	var keyStack [8]string
+	keys := keyStack[:0]
 	for k := range subject {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		write(k)
-		write(subject[k])
+		buf = appendIDField(buf, k)
+		buf = appendIDField(buf, subject[k])
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	sum := sha256.Sum256(buf)
+	// Only the 16 digits kept are encoded, so the ID holds no 64-digit string behind it.
+	return hex.EncodeToString(sum[:8])
+}
+
+// appendIDField appends s length-prefixed, so that no two different subjects can share an
+// encoding.
+func appendIDField(buf []byte, s string) []byte {
+	buf = strconv.AppendInt(buf, int64(len(s)), 10)
+	buf = append(buf, ':')
+	buf = append(buf, s...)
+	return append(buf, ';')
 }
 
 // groupOf is what a finding is listed under: its job, or the scrape pool of a finding about
@@ -115,45 +121,70 @@ func groupOf(subject map[string]string) string {
 // SortFindings orders findings by job (or scrape pool), worst severity first, then check and the rest of the
 // subject, so every output is deterministic and each job's worst gaps lead.
 func SortFindings(fs []Finding) {
-	// The subject keys are built once, not at every comparison: a large audit has tens of
-	// thousands of findings.
-	keys := make(map[*Finding]string, len(fs))
-	ptrs := make([]*Finding, len(fs))
-	for i := range fs {
-		ptrs[i] = &fs[i]
-		keys[ptrs[i]] = subjectKey(fs[i].Subject)
+	// The group and subject keys are built once, not at every comparison, and the findings
+	// (large structs) are not moved while sorting: a large audit has hundreds of thousands.
+	type sortKey struct {
+		group, subject string
+		i              int
 	}
-	slices.SortStableFunc(ptrs, func(a, b *Finding) int {
-		if c := strings.Compare(groupOf(a.Subject), groupOf(b.Subject)); c != 0 {
+	keys := make([]sortKey, len(fs))
+	for i := range fs {
+		keys[i] = sortKey{groupOf(fs[i].Subject), subjectKey(fs[i].Subject), i}
+	}
+	slices.SortStableFunc(keys, func(x, y sortKey) int {
+		if c := strings.Compare(x.group, y.group); c != 0 {
 			return c
 		}
+		a, b := &fs[x.i], &fs[y.i]
 		if a.Severity != b.Severity {
 			return int(b.Severity) - int(a.Severity)
 		}
 		if c := strings.Compare(a.Check, b.Check); c != 0 {
 			return c
 		}
-		if c := strings.Compare(keys[a], keys[b]); c != 0 {
+		if c := strings.Compare(x.subject, y.subject); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	sorted := make([]Finding, len(fs))
-	for i, p := range ptrs {
-		sorted[i] = *p
+	// Move the findings into place cycle by cycle, with one finding aside: position p takes
+	// the finding at src[p]; a done position points to itself.
+	src := make([]int, len(fs))
+	for p, k := range keys {
+		src[p] = k.i
 	}
-	copy(fs, sorted)
+	for p := range fs {
+		if src[p] == p {
+			continue
+		}
+		aside := fs[p]
+		q := p
+		for src[q] != p {
+			next := src[q]
+			fs[q] = fs[next]
+			src[q] = q
+			q = next
+		}
+		fs[q] = aside
+		src[q] = q
+	}
 }
 
 func subjectKey(s map[string]string) string {
 	keys := make([]string, 0, len(s))
-	for k := range s {
+	n := 0
+	for k, v := range s {
 		keys = append(keys, k)
+		n += len(k) + len(v) + 2
 	}
 	slices.Sort(keys)
 	var b strings.Builder
+	b.Grow(n)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s\x00%s\x00", k, s[k])
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(s[k])
+		b.WriteByte(0)
 	}
 	return b.String()
 }

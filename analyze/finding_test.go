@@ -188,7 +188,23 @@ func TestSortFindings(t *testing.T) {
 			f("jobs/no-targets", "node", "a"),
 			f("targets/down", "node", "a"),
 		}
-		for _, perm := range [][]int{{5, 4, 3, 2, 1, 0}, {2, 0, 5, 1, 3, 4}, {3, 5, 1, 0, 4, 2}} {
+		// Every order of the six: the findings are moved into place cycle by cycle, and
+		// each shape of cycle must land right.
+		var perms [][]int
+		var permute func(p []int, k int)
+		permute = func(p []int, k int) {
+			if k == len(p) {
+				perms = append(perms, slices.Clone(p))
+				return
+			}
+			for i := k; i < len(p); i++ {
+				p[k], p[i] = p[i], p[k]
+				permute(p, k+1)
+				p[k], p[i] = p[i], p[k]
+			}
+		}
+		permute([]int{0, 1, 2, 3, 4, 5}, 0)
+		for _, perm := range perms {
 			got := make([]analyze.Finding, len(want))
 			for i, j := range perm {
 				got[i] = want[j]

@@ -5,13 +5,15 @@ import (
 	"strconv"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/internal/weblink"
 )
 
 // AlertsNoRunbookName is the ID of the AlertsNoRunbook check.
 const AlertsNoRunbookName = "alerts/no-runbook"
 
-// AlertsNoRunbook reports alerting rules without a runbook link: whoever is paged at night has
-// to guess what the alert means and what to do.
+// AlertsNoRunbook reports alerting rules without a runbook link, or with one that is not a web
+// link (weblink.Safe): whoever is paged at night has to guess what the alert means and what
+// to do.
 type AlertsNoRunbook struct {
 	// Annotation holds the runbook link; empty means runbook_url.
 	Annotation string
@@ -28,16 +30,21 @@ func (AlertsNoRunbook) Requires() []analyze.Part   { return []analyze.Part{analy
 
 func (c AlertsNoRunbook) Run(inv *analyze.Inventory) []analyze.Finding {
 	annotation := Options{RunbookAnnotation: c.Annotation}.withDefaults().RunbookAnnotation
-	var out []analyze.Finding
+	var out findingBuffer
 	for g, r := range eachAlertingRule(inv) {
 		what := missingValue(r.Annotations, annotation, "annotation")
 		if what == "" {
-			continue
+			if _, ok := weblink.Safe(r.Annotations[annotation]); ok {
+				continue
+			}
+			// A javascript: or data: "runbook" helps nobody and is never copied as a link
+			// into a dashboard or a report: it counts as none.
+			what = fmt.Sprintf("a %s annotation that is not an http, https or relative link", annotation)
 		}
-		out = append(out, findingAboutRule(c, g, r,
+		out.add(findingAboutRule(c, g, r,
 			fmt.Sprintf("alert %s has %s", strconv.Quote(r.Name), what),
 			fmt.Sprintf("blindspot generate writes runbooks/%s.md and a %s annotation in the generated rules", r.Name, annotation),
 			nil))
 	}
-	return out
+	return out.findings()
 }

@@ -28,16 +28,16 @@ func (AlertsNoSeverity) Requires() []analyze.Part   { return []analyze.Part{anal
 
 func (c AlertsNoSeverity) Run(inv *analyze.Inventory) []analyze.Finding {
 	label := Options{SeverityLabel: c.Label}.withDefaults().SeverityLabel
-	var out []analyze.Finding
+	var out findingBuffer
 	for g, r := range eachAlertingRule(inv) {
 		what := missingValue(r.Labels, label, "label")
 		if what == "" {
 			continue
 		}
-		out = append(out, findingAboutRule(c, g, r,
+		out.add(findingAboutRule(c, g, r,
 			fmt.Sprintf("alert %s has %s", strconv.Quote(r.Name), what),
 			fmt.Sprintf("blindspot generate writes a %s label in the generated rules; on this rule, add %s: critical (pages) or warning (tickets) to its labels", label, label),
 			nil))
 	}
-	return out
+	return out.findings()
 }

@@ -218,6 +218,8 @@ func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	var perCheck [][]analyze.Finding
+	total := 0
 	for _, c := range checks {
 		if slices.Contains(p.Disabled, c.Name()) {
 			res.Disabled = append(res.Disabled, c.Name())
@@ -233,9 +235,12 @@ func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
 			res.Skipped = append(res.Skipped, Skipped{Check: c.Name(), Missing: missing})
 			continue
 		}
-		seen := map[string]bool{}
+		help := HelpPath(c.Name())
+		found := c.Run(inv)
+		kept := found[:0] // filtered in place: a check may return hundreds of thousands
+		seen := make(map[string]bool, len(found))
 	findings:
-		for _, f := range c.Run(inv) {
+		for _, f := range found {
 			f = scoped(f, p.Scope)
 			// Two rules of one name (a warning and a critical variant, say) are one subject.
 			if seen[f.ID] {
@@ -245,14 +250,28 @@ func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
 			if sev, ok := p.Severity[c.Name()]; ok {
 				f.Severity = sev
 			}
-			f.Help = HelpPath(f.Check)
+			if f.Check == c.Name() {
+				f.Help = help // one string shared by every finding of the check
+			} else {
+				f.Help = HelpPath(f.Check)
+			}
 			for _, ig := range p.Ignore {
 				if ig.matches(f) && (ig.Expires.IsZero() || now.Before(ig.Expires)) {
 					res.Suppressed = append(res.Suppressed, Suppressed{Finding: f, Reason: ig.Reason})
 					continue findings
 				}
 			}
-			res.Findings = append(res.Findings, f)
+			kept = append(kept, f)
+		}
+		perCheck = append(perCheck, kept)
+		total += len(kept)
+	}
+	// One slice of the exact size: appending check after check would copy the findings at
+	// every growth.
+	if total > 0 {
+		res.Findings = make([]analyze.Finding, 0, total)
+		for _, fs := range perCheck {
+			res.Findings = append(res.Findings, fs...)
 		}
 	}
 	analyze.SortFindings(res.Findings)

@@ -1,6 +1,7 @@
 package checks_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -135,6 +136,22 @@ func TestAlertsNoRunbook(t *testing.T) {
 		f := only(t, check.Run(ruleInventory(alert("Blank", nil, map[string]string{"runbook_url": " "}))))
 		if want := `alert "Blank" has an empty runbook_url annotation`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
+		}
+	})
+
+	t.Run("An alert whose runbook is a javascript:, data: or vbscript: URL has no runbook and is reported.", func(t *testing.T) {
+		var rules []analyze.Rule
+		for i, u := range []string{"javascript:alert(document.cookie)", " JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
+			"data:text/html;base64,PHNjcmlwdD4=", "VBScript:msgbox(1)"} {
+			rules = append(rules, alert(fmt.Sprintf("Bad%d", i), nil, map[string]string{"runbook_url": u}))
+		}
+		rules = append(rules, alert("Relative", nil, map[string]string{"runbook_url": "runbooks/Relative.md"}), complete("NodeDown"))
+		fs := check.Run(ruleInventory(rules...))
+		if got, want := ruleNames(fs), []string{"Bad0", "Bad1", "Bad2", "Bad3", "Bad4"}; !slices.Equal(got, want) {
+			t.Fatalf("reported %v, want %v", got, want)
+		}
+		if want := `alert "Bad0" has a runbook_url annotation that is not an http, https or relative link`; fs[0].Message != want {
+			t.Errorf("message = %q, want %q", fs[0].Message, want)
 		}
 	})
 

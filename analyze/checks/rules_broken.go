@@ -23,7 +23,7 @@ func (RulesBroken) Severity() analyze.Severity { return analyze.Critical }
 func (RulesBroken) Requires() []analyze.Part   { return []analyze.Part{analyze.PartRules} }
 
 func (c RulesBroken) Run(inv *analyze.Inventory) []analyze.Finding {
-	var out []analyze.Finding
+	var out findingBuffer
 	for g, r := range eachRule(inv) {
 		// Rules read from files have no health: only a server that evaluated them can say.
 		if r.Health != "err" {
@@ -33,13 +33,13 @@ func (c RulesBroken) Run(inv *analyze.Inventory) []analyze.Finding {
 		if lastError == "" {
 			lastError = "no error reported"
 		}
-		out = append(out, findingAboutRule(c, g, r,
+		out.add(findingAboutRule(c, g, r,
 			fmt.Sprintf("%s rule %s fails to evaluate: %s", r.Kind, strconv.Quote(r.Name), lastError),
 			"blindspot generate cannot fix this: change the rule so that it evaluates without the error above "+
 				"(run its expression in the Prometheus UI to see it), then reload the rules",
 			map[string]string{"last_error": r.LastError, "expr": r.Expr}))
 	}
-	return out
+	return out.findings()
 }
 
 // eachRule yields every rule of inv with the group it belongs to.

@@ -45,7 +45,8 @@ func (c RulesUnknownMetric) Run(inv *analyze.Inventory) []analyze.Finding {
 		return ok || recorded[name] || slices.Contains(alertSeries, name)
 	}
 
-	var out []analyze.Finding
+	var out findingBuffer
+	var seen []string // the findings of the current rule; a rule reads a handful of metrics
 	for _, g := range inv.RuleGroups {
 		if g.Language != "promql" {
 			continue
@@ -54,7 +55,7 @@ func (c RulesUnknownMetric) Run(inv *analyze.Inventory) []analyze.Finding {
 			if r.Parsed == nil {
 				continue
 			}
-			seen := map[string]bool{}
+			seen = seen[:0]
 			parser.Inspect(r.Parsed, func(n parser.Node, path []parser.Node) error {
 				vs, ok := n.(*parser.VectorSelector)
 				if !ok {
@@ -70,21 +71,21 @@ func (c RulesUnknownMetric) Run(inv *analyze.Inventory) []analyze.Finding {
 				}
 				f := analyze.NewFinding(c.Name(), c.Severity(), subject, unknownMetricMessage(r, name),
 					map[string]string{"rule_kind": string(r.Kind), "selector": vs.String()})
-				if seen[f.ID] {
+				if slices.Contains(seen, f.ID) {
 					return nil
 				}
-				seen[f.ID] = true
+				seen = append(seen, f.ID)
 				f.File, f.Group = r.File, r.Group
 				f.Fix = "blindspot generate does not rewrite existing rules: correct the metric name, or delete the rule if what it watched is gone"
 				if strings.HasPrefix(name, gapMetricPrefix) {
 					f.Fix = gapMetricFix
 				}
-				out = append(out, f)
+				out.add(f)
 				return nil
 			})
 		}
 	}
-	return out
+	return out.findings()
 }
 
 // gapMetricPrefix starts the names of the gap metrics `blindspot check` writes, which the

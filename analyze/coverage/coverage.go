@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/internal/weblink"
 )
 
 // Options tune the analysis.
@@ -37,14 +38,18 @@ const DefaultRunbookAnnotation = "runbook_url"
 
 // RuleRef names an alerting rule.
 type RuleRef struct {
-	Name    string
-	Group   string
-	File    string
-	Runbook string // the runbook annotation's value, "" when missing
+	Name  string
+	Group string
+	File  string
+	// Runbook is the runbook annotation's value when it is a safe link (weblink.Safe), ""
+	// when it is missing or is not one: a javascript: runbook is no runbook, and is never
+	// copied into a dashboard or a report.
+	Runbook string
 }
 
 func refOf(r *analyze.Rule, runbookAnnotation string) RuleRef {
-	return RuleRef{Name: r.Name, Group: r.Group, File: r.File, Runbook: r.Annotations[runbookAnnotation]}
+	runbook, _ := weblink.Safe(r.Annotations[runbookAnnotation])
+	return RuleRef{Name: r.Name, Group: r.Group, File: r.File, Runbook: runbook}
 }
 
 // BusinessMetric is a metric of a job that looks like business output.

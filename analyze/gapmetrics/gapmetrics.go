@@ -130,8 +130,12 @@ func WriteTextfile(path string, g prometheus.Gatherer) error {
 }
 
 // PreviousSuccess reads the last success time from a textfile written before; zero when the
-// file does not exist or holds none.
+// file does not exist, is not a regular file (a FIFO or a device the metrics are written
+// through, which reading would block on or drain) or holds none.
 func PreviousSuccess(path string) (time.Time, error) {
+	if info, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) || (err == nil && !info.Mode().IsRegular()) {
+		return time.Time{}, nil
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return time.Time{}, nil

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -251,4 +252,17 @@ func TestPushgateway(t *testing.T) {
 			t.Errorf("error %v, want one naming %s", err, dead)
 		}
 	})
+}
+
+// A --metrics-file that is a FIFO is written through; reading the previous run from it first
+// would block until some writer came, so it is not read.
+func TestThePreviousSuccessOfAFIFOIsNoneAndReadingItDoesNotBlock(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "blindspot.prom")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a FIFO here: %v", err)
+	}
+	got, err := gapmetrics.PreviousSuccess(fifo)
+	if err != nil || !got.IsZero() {
+		t.Errorf("PreviousSuccess = %v, %v; want zero and no error", got, err)
+	}
 }

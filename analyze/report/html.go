@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/internal/weblink"
 	"github.com/blindspot-dev/blindspot/templates"
 )
 
@@ -230,10 +230,4 @@ func newHTMLFinding(f analyze.Finding, jobKeys map[string]string) htmlFinding {
 
 // webURL returns s when it is an absolute http or https URL, else "": a value from a
 // monitored system becomes a link only then (never javascript: or data:).
-func webURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return s
-}
+func webURL(s string) string { return weblink.Absolute(s) }

@@ -21,6 +21,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
+	"github.com/blindspot-dev/blindspot/internal/weblink"
 )
 
 // The datasource variables: each dashboard asks for its Prometheus and Loki instead of
@@ -106,11 +107,14 @@ func runbookLinks(refs []coverage.RuleRef) []cog.Builder[dashboard.DashboardLink
 	var out []cog.Builder[dashboard.DashboardLink]
 	seen := map[string]bool{}
 	for _, r := range refs {
-		if r.Runbook == "" || seen[r.Runbook] {
+		// coverage keeps only safe runbook links; checked again here, where a rule's value
+		// becomes a link in the dashboard.
+		u, ok := weblink.Safe(r.Runbook)
+		if !ok || seen[u] {
 			continue
 		}
-		seen[r.Runbook] = true
-		out = append(out, link("Runbook: "+r.Name, r.Runbook).Icon("doc"))
+		seen[u] = true
+		out = append(out, link("Runbook: "+r.Name, u).Icon("doc"))
 	}
 	return out
 }

@@ -321,3 +321,42 @@ func TestReplaceOutsideStrings(t *testing.T) {
 		}
 	})
 }
+
+func TestARunbookLinkThatIsNotAWebLinkIsNotCopiedIntoTheDashboards(t *testing.T) {
+	matrix, streams, o := fixture()
+	matrix[1].UpAlerts[0].Runbook = " JaVaScRiPt:alert(document.cookie)"
+	matrix[1].Business[0].CoveredBy[0].Runbook = "data:text/html;base64,PHNjcmlwdD4="
+	matrix[1].AbsentAlerts[0].Runbook = "runbooks/ApiAbsent.md"
+	files, err := Files(matrix, streams, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, f := range files {
+		var walk func(v any)
+		walk = func(v any) {
+			switch v := v.(type) {
+			case map[string]any:
+				if u, ok := v["url"].(string); ok {
+					urls = append(urls, u)
+				}
+				for _, c := range v {
+					walk(c)
+				}
+			case []any:
+				for _, c := range v {
+					walk(c)
+				}
+			}
+		}
+		walk(decode(t, f.Content))
+	}
+	for _, u := range urls {
+		if l := strings.ToLower(u); strings.Contains(l, "javascript:") || strings.HasPrefix(l, "data:") {
+			t.Errorf("a dashboard links %q", u)
+		}
+	}
+	if !slices.Contains(urls, "runbooks/ApiAbsent.md") {
+		t.Errorf("the relative runbook link is missing from %v", urls)
+	}
+}

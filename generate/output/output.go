@@ -253,6 +253,9 @@ func (d *Diff) compare(p string) (Action, error) {
 		return 0, fmt.Errorf("checking %s: %w", full, err)
 	case info.IsDir():
 		return 0, fmt.Errorf("%s is a directory, where blindspot generates a file: move it away", full)
+	case info.Mode()&fs.ModeSymlink != 0:
+		// Following it would write outside the output directory, or into a device or a FIFO.
+		return 0, fmt.Errorf("%s is a symlink, where blindspot generates a regular file: move it away", full)
 	case !info.Mode().IsRegular():
 		return 0, fmt.Errorf("%s is not a regular file (%s), where blindspot generates one: move it away", full, info.Mode().Type())
 	}

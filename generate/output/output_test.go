@@ -495,3 +495,31 @@ func TestGenerated(t *testing.T) {
 		})
 	}
 }
+
+func TestASymlinkWhereAGeneratedFileGoesIsRefusedAndKept(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "node.yaml")
+	// Even a target that carries the header: following the link would write outside the
+	// output directory.
+	if err := os.WriteFile(target, []byte("# "+generate.Header+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "rules", "node.yaml")
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Plan(dir, someFiles(), managed)
+	want := link + " is a symlink, where blindspot generates a regular file: move it away"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Plan: err = %v, want %q", err, want)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the symlink was replaced: %v %v", info, err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != "# "+generate.Header+"\n" {
+		t.Errorf("the link's target changed: %q", got)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/blindspot-dev/blindspot/internal/weblink"
 )
 
 // markdownSpecial are the characters escaped anywhere in text: those that start emphasis,
@@ -88,8 +90,13 @@ func longestRun(s string, c rune) int {
 	return longest
 }
 
-// autolink renders u as a Markdown autolink, percent-encoding what an autolink cannot hold.
+// autolink renders u as a Markdown autolink, percent-encoding what an autolink cannot hold; a
+// value that is not an absolute http or https URL (weblink.Absolute) is shown as code, not
+// linked.
 func autolink(u string) string {
+	if weblink.Absolute(u) == "" {
+		return code(u)
+	}
 	var b strings.Builder
 	for _, c := range []byte(u) {
 		if c <= ' ' || c == '<' || c == '>' || c == 0x7f {

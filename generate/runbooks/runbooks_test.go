@@ -285,3 +285,29 @@ func selectsJob(sel []*labels.Matcher, job string) bool {
 }
 
 func quoteGo(s string) string { return strconv.Quote(s) }
+
+func TestADashboardURLThatIsNotAWebLinkIsShownAsCodeNotLinked(t *testing.T) {
+	a := cases(t)["up"]
+	for _, grafana := range []string{"javascript:alert(1)//", " JaVaScRiPt:alert(1)", "data:text/html,x"} {
+		o := options
+		o.GrafanaURL = grafana
+		f, err := runbooks.Render(a, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := string(f.Content)
+		if strings.Contains(strings.ToLower(md), "<javascript:") || strings.Contains(md, "<data:") || strings.Contains(md, "](") {
+			t.Errorf("grafana.url %q became a link:\n%s", grafana, md)
+		}
+		if !strings.Contains(md, "The job's dashboard: `") {
+			t.Errorf("grafana.url %q: the dashboard line is not code:\n%s", grafana, md)
+		}
+	}
+	f, err := runbooks.Render(a, options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "The job's dashboard: <https://grafana.example.com/d/"; !strings.Contains(string(f.Content), want) {
+		t.Errorf("an https dashboard URL is no longer an autolink:\n%s", f.Content)
+	}
+}
