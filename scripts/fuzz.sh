@@ -4,7 +4,8 @@
 #
 #   scripts/fuzz.sh [MINUTES] [TARGET-REGEXP]
 #
-# TARGET-REGEXP narrows the targets by name (e.g. FuzzMask, or 'Snapshot|Prometheus').
+# TARGET-REGEXP narrows the targets: it is matched against "<package dir> <target>", e.g.
+# FuzzMask, 'loki|snapshot', or 'dashboards FuzzParse'.
 # FUZZ_PARALLEL sets go's -parallel (default: GOMAXPROCS workers).
 # Minimisation is off (-fuzzminimizetime 0): a target spends its minutes fuzzing. A crasher is
 # written by go to the package's testdata/fuzz/<target>/ and makes this script exit 1 after
@@ -28,7 +29,7 @@ mapfile -t targets < <(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\
 	grep -v '^./generate/pipelines/ottlcheck/' |
 	while read -r file; do
 		grep -oE '^func Fuzz[A-Za-z0-9_]*' "$file" | sed "s|^func |$(dirname "$file") |"
-	done | sort -u | grep -E " .*($filter)")
+	done | sort -u | grep -E -- "$filter")
 if [ ${#targets[@]} -eq 0 ]; then
 	echo "fuzz: no fuzz target matches $filter" >&2
 	exit 2
@@ -37,7 +38,7 @@ fi
 failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-printf '%-40s %-12s %8s %14s  %s\n' package target minutes execs result
+printf '%-32s %-14s %8s %12s %7s  %s\n' package target minutes execs wall result
 for t in "${targets[@]}"; do
 	pkg=${t% *} name=${t#* }
 	start=$(date +%s)
@@ -47,10 +48,23 @@ for t in "${targets[@]}"; do
 		result=FAIL
 		failed=1
 	fi
-	elapsed=$(( $(date +%s) - start ))
-	# go prints "fuzz: elapsed: 1m0s, execs: 123456 (2057/sec), new interesting: ..." every 3s.
-	execs=$(grep -oE 'fuzz: elapsed: [^,]+, execs: [0-9]+' "$log" | tail -n 1 | grep -oE '[0-9]+$')
-	printf '%-40s %-12s %8s %14s  %s\n' "$pkg" "$name" "$(awk "BEGIN{printf \"%.1f\", $elapsed/60}")" "${execs:-0}" "$result"
+	wall=$(( $(date +%s) - start ))
+	# go prints "fuzz: elapsed: 1m0s, execs: 123456 (2057/sec), new interesting: ..." every 3s;
+	# the last such line says how long the target fuzzed (the build is not counted) and how
+	# many inputs it ran.
+	last=$(grep -oE 'fuzz: elapsed: [0-9hms.]+, execs: [0-9]+' "$log" | tail -n 1)
+	execs=$(grep -oE '[0-9]+$' <<<"$last")
+	fuzzed=$(sed -E 's/^fuzz: elapsed: ([0-9hms.]+),.*/\1/' <<<"$last")
+	fuzzed_min=$(awk -v d="${fuzzed:-0s}" 'BEGIN {
+		s = 0
+		while (match(d, /^[0-9.]+[hms]/)) {
+			n = substr(d, 1, RLENGTH - 1); u = substr(d, RLENGTH, 1)
+			s += n * (u == "h" ? 3600 : u == "m" ? 60 : 1)
+			d = substr(d, RLENGTH + 1)
+		}
+		printf "%.1f", s / 60
+	}')
+	printf '%-32s %-14s %8s %12s %6ss  %s\n' "$pkg" "$name" "$fuzzed_min" "${execs:-0}" "$wall" "$result"
 	if [ "$result" = FAIL ]; then
 		grep -E -- '--- FAIL|panic:|Failing input written to|^\s+[a-z_]+_test\.go:[0-9]+' "$log" | head -n 20 | sed 's/^/    /'
 	fi
