@@ -84,7 +84,9 @@ type htmlPage struct {
 	Matrix              []htmlMatrixRow
 	Legend              []htmlLegend
 	Findings            []htmlFinding
-	Suppressed          []htmlFinding
+	// Elided says, per group of findings cut at MaxFindingsPerGroup, how many more there are.
+	Elided     []htmlElided
+	Suppressed []htmlFinding
 	// Checks and Jobs fill the filters: the checks in report order, the jobs sorted.
 	Checks []string
 	Jobs   []htmlJob
@@ -117,6 +119,14 @@ type htmlCell struct {
 type htmlLegend struct {
 	State cellState
 	Text  string
+}
+
+// htmlElided is a group of findings of which only the first MaxFindingsPerGroup are shown.
+type htmlElided struct {
+	Severity analyze.Severity
+	Check    string
+	Scope    string
+	More     int
 }
 
 type htmlJob struct {
@@ -156,11 +166,25 @@ func newHTMLPage(r Report, o HTMLOptions) htmlPage {
 		}
 		p.Sources = append(p.Sources, hs)
 	}
+	el := elide(r.Findings, memberKeys(r))
+	var hidden map[string]bool // the IDs of the findings not shown
+	for i, f := range r.Findings {
+		if !el.Show[i] {
+			if hidden == nil {
+				hidden = map[string]bool{}
+			}
+			hidden[f.ID] = true
+		}
+	}
 	rows := matrix(r)
 	for _, row := range rows {
 		hr := htmlMatrixRow{Job: row.Job + rowMember(row.Member)}
 		for c, cell := range row.Cells {
 			hc := htmlCell{matrixCell: cell, Label: "job " + strconv.Quote(row.Job) + ", " + matrixColumns[c].Heading}
+			if hidden != nil {
+				// A cell links only to findings on the page.
+				cell.Findings = slices.DeleteFunc(slices.Clone(cell.Findings), func(id string) bool { return hidden[id] })
+			}
 			if len(cell.Findings) > 0 {
 				hc.Target, hc.IDs = "f-"+cell.Findings[0], strings.Join(cell.Findings, " ")
 			}
@@ -190,8 +214,14 @@ func newHTMLPage(r Report, o HTMLOptions) htmlPage {
 		keys[j] = "j" + strconv.Itoa(i)
 		p.Jobs = append(p.Jobs, htmlJob{Key: keys[j], Name: j})
 	}
-	for _, f := range r.Findings {
+	for i, f := range r.Findings {
+		if !el.Show[i] {
+			continue
+		}
 		p.Findings = append(p.Findings, newHTMLFinding(f, keys))
+		if n := el.More[i]; n > 0 {
+			p.Elided = append(p.Elided, htmlElided{Severity: f.Severity, Check: f.Check, Scope: el.Scope[i], More: n})
+		}
 	}
 	for _, s := range r.Suppressed {
 		hf := newHTMLFinding(s.Finding, keys)

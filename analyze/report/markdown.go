@@ -77,6 +77,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		p.line("No findings.")
 		p.line("")
 	}
+	members := memberKeys(r)
 	for _, sev := range severitiesDesc {
 		groups := byCheck(r, sev)
 		if len(groups) == 0 {
@@ -88,7 +89,11 @@ func WriteMarkdown(w io.Writer, r Report) error {
 			p.line("### %s (%d)", helpLink(fs[0]), len(fs))
 			p.line("")
 			p.table("subject", "message", "fix")
-			for _, f := range fs {
+			el := elide(fs, members)
+			for i, f := range fs {
+				if !el.Show[i] {
+					continue
+				}
 				subject := subjectString(f.Subject)
 				if loc := location(f); loc != "" {
 					subject += " in " + loc
@@ -98,6 +103,9 @@ func WriteMarkdown(w io.Writer, r Report) error {
 					fix = mdEscape(f.Fix)
 				}
 				p.row(mdEscape(subject), mdEscape(f.Message), fix)
+				if n := el.More[i]; n > 0 {
+					p.row(mdEscape(el.Scope[i]), fmt.Sprintf("… and %d more findings of this check for %s: the JSON report lists them all", n, mdEscape(el.Scope[i])), "—")
+				}
 			}
 			p.line("")
 		}

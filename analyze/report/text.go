@@ -72,7 +72,11 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 	}
 	group, first := "", true
 	members := memberKeys(r)
-	for _, f := range r.Findings {
+	el := elide(r.Findings, members)
+	for i, f := range r.Findings {
+		if !el.Show[i] {
+			continue
+		}
 		heading := "other"
 		if j, ok := f.Subject["job"]; ok {
 			heading = "job " + strconv.Quote(j)
@@ -96,6 +100,9 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 			p.line("      fix: %s", clean(f.Fix))
 		}
 		p.line("      help: %s", helpPath(f))
+		if n := el.More[i]; n > 0 {
+			p.line("  ... and %d more %s %s findings for %s: the JSON report lists them all", n, strings.ToLower(f.Severity.String()), f.Check, el.Scope[i])
+		}
 	}
 
 	if len(r.Suppressed) > 0 {
