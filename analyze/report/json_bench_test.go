@@ -14,7 +14,7 @@ import (
 // a fix.
 func largeReport(n int) report.Report {
 	r := report.Report{Version: report.SchemaVersion, CollectedAt: collectedAt, GeneratedAt: generatedAt,
-		Sources: []report.Source{{Name: "prometheus", Kind: "live", URL: "http://prometheus:9090", OK: true}},
+		Sources:  []report.Source{{Name: "prometheus", Kind: "live", URL: "http://prometheus:9090", OK: true}},
 		Coverage: []report.CoverageRow{}, Suppressed: []report.SuppressedFinding{}}
 	r.Summary.ChecksRun = []string{"alerts/missing-business"}
 	r.Findings = make([]analyze.Finding, 0, n)
