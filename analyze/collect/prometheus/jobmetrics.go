@@ -56,19 +56,20 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 	if err != nil {
 		return nil, err
 	}
-	queries, err := jobMetricQueries(jobMetricCandidates(names, metadata, defaults))
+	candidates, signatures := jobMetricCandidates(names, metadata, defaults), packSignatures(names, detect)
+	queries, err := jobMetricQueries(candidates)
 	if err != nil {
 		return nil, err
 	}
 	candidateQueries := len(queries)
-	signatureQueries, err := jobMetricQueries(packSignatures(names, detect))
+	signatureQueries, err := jobMetricQueries(signatures)
 	if err != nil {
 		return nil, err
 	}
 	queries = append(queries, signatureQueries...)
 	// A joined name already asked about as a candidate or a signature is not asked again.
 	asked := map[string]bool{}
-	for _, n := range slices.Concat(jobMetricCandidates(names, metadata, defaults), packSignatures(names, detect)) {
+	for _, n := range slices.Concat(candidates, signatures) {
 		asked[n] = true
 	}
 	joined := slices.DeleteFunc(joinedMetrics(names, ruleExprs), func(n string) bool { return asked[n] })
