@@ -2,8 +2,6 @@ package httpconfig
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +24,7 @@ type resilient struct {
 	timeout  time.Duration
 	attempts int
 	backoff  time.Duration
-	maxBody  int64 // 0: the per-endpoint defaults (bodyLimit)
+	maxBody  int64 // 0: the per-endpoint defaults (DefaultLimit)
 
 	// jitter turns the nominal wait before a retry into the actual one.
 	jitter func(time.Duration) time.Duration
@@ -222,18 +220,10 @@ func (r *resilient) try(ctx context.Context, req *http.Request) (*http.Response,
 }
 
 // refused reports a connection the server refused: nothing was sent, so another attempt is
-// safe, and a server that is restarting may accept it.
+// safe, and a server that is restarting may accept it. Nothing else is retried: a
+// certificate that does not verify, say, stays unverifiable.
 func refused(err error) bool {
-	return errors.Is(err, syscall.ECONNREFUSED) && !permanent(err)
-}
-
-// permanent reports transport errors that another attempt cannot cure: a certificate that does
-// not verify stays unverifiable.
-func permanent(err error) bool {
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	return errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr)
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 func retryAfter(v string) time.Duration {
