@@ -22,16 +22,22 @@ type elision struct {
 	Scope []string
 }
 
-// findingScope is where a finding belongs in the text report: its job, its scrape pool, or
-// "other", followed by its fleet member (memberSuffix).
-func findingScope(f analyze.Finding, members []string) string {
-	heading := "other"
+// findingHeading is the heading a finding is listed under in the text report: its job, its
+// scrape pool, or "other".
+func findingHeading(f analyze.Finding) string {
 	if j, ok := f.Subject["job"]; ok {
-		heading = "job " + strconv.Quote(j)
-	} else if pool, ok := f.Subject["scrape_pool"]; ok {
-		heading = "scrape pool " + strconv.Quote(pool)
+		return "job " + strconv.Quote(j)
 	}
-	return heading + memberSuffix(f.Subject, members)
+	if pool, ok := f.Subject["scrape_pool"]; ok {
+		return "scrape pool " + strconv.Quote(pool)
+	}
+	return "other"
+}
+
+// findingScope is where a finding belongs in the text report: its heading (findingHeading),
+// followed by its fleet member (memberSuffix).
+func findingScope(f analyze.Finding, members []string) string {
+	return findingHeading(f) + memberSuffix(f.Subject, members)
 }
 
 // elide groups fs by severity, check and scope and keeps the first MaxFindingsPerGroup of each

@@ -77,12 +77,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 		if !el.Show[i] {
 			continue
 		}
-		heading := "other"
-		if j, ok := f.Subject["job"]; ok {
-			heading = "job " + strconv.Quote(j)
-		} else if pool, ok := f.Subject["scrape_pool"]; ok {
-			heading = "scrape pool " + strconv.Quote(pool)
-		}
+		heading := findingHeading(f)
 		if first || heading != group {
 			first, group = false, heading
 			p.line("%s", p.paint(ansiBold, heading))

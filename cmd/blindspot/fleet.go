@@ -213,13 +213,19 @@ func (c Config) fleetOptions() (*collect.FleetOptions, error) {
 	if _, single := c.singleFleetSource(); single {
 		return nil, nil
 	}
+	var sources []collect.FleetSource
+	for _, f := range c.Fleet {
+		sources = append(sources, f.source())
+	}
+	return c.fleetOf(sources)
+}
+
+// fleetOf is the fleet of sources, read fleet_concurrency at a time.
+func (c Config) fleetOf(sources []collect.FleetSource) (*collect.FleetOptions, error) {
 	if c.FleetConcurrency < 0 {
 		return nil, fmt.Errorf("fleet_concurrency %d: want the number of servers read at once, at least 1", c.FleetConcurrency)
 	}
-	o := &collect.FleetOptions{Concurrency: c.FleetConcurrency}
-	for _, f := range c.Fleet {
-		o.Sources = append(o.Sources, f.source())
-	}
+	o := &collect.FleetOptions{Concurrency: c.FleetConcurrency, Sources: sources}
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -243,11 +249,8 @@ func (a *app) recognisedFleet(ctx context.Context) (*collect.FleetOptions, error
 	if s.Kind == collect.KindPrometheus {
 		return nil, nil
 	}
-	if c.FleetConcurrency < 0 {
-		return nil, usageError(fmt.Errorf("fleet_concurrency %d: want the number of servers read at once, at least 1", c.FleetConcurrency))
-	}
-	o := &collect.FleetOptions{Concurrency: c.FleetConcurrency, Sources: []collect.FleetSource{s}}
-	if err := o.Validate(); err != nil {
+	o, err := c.fleetOf([]collect.FleetSource{s})
+	if err != nil {
 		return nil, usageError(err)
 	}
 	return o, nil

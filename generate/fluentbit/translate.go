@@ -209,20 +209,15 @@ func isWord(b int) bool {
 	return '0' <= b && b <= '9' || 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || b == '_'
 }
 
-// luaMagic are the bytes that must be escaped with % outside a set.
-const luaMagic = "^$()%.[]*+-?"
-
-func escapeByte(c int, inSet bool) string {
+// escapeByte writes c as a member of a Lua pattern set.
+func escapeByte(c int) string {
 	switch {
 	case c == 0:
 		return "%z"
 	case isWord(c) && c != '_':
 		return string(rune(c))
-	case !inSet && !strings.ContainsRune(luaMagic, rune(c)) && c < utf8.RuneSelf:
-		return string(rune(c))
 	}
-	// Inside a set %x stands for x for any non-alphanumeric x; outside only magic bytes need
-	// it, but escaping the rest is harmless.
+	// Inside a set %x stands for x for any non-alphanumeric x.
 	return "%" + string([]byte{byte(c)})
 }
 
@@ -258,7 +253,7 @@ func setLua(s byteSet) string {
 			b.Write([]byte{byte(c), '-', byte(end)})
 		} else {
 			for x := c; x <= end; x++ {
-				b.WriteString(escapeByte(x, true))
+				b.WriteString(escapeByte(x))
 			}
 		}
 		c = end + 1
