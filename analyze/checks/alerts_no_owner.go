@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -39,7 +38,7 @@ func (c AlertsNoOwner) Run(inv *analyze.Inventory) []analyze.Finding {
 	o := c.routes.options()
 	var (
 		out               []analyze.Finding
-		generated         []string
+		generatedNames    = map[string]bool{}
 		generatedReceived = map[string]bool{}
 	)
 	owners := strings.Join(o.OwnerLabels, " or ")
@@ -59,9 +58,7 @@ alerts:
 			receivers = route.Receivers
 		}
 		if a.Rule.Labels[GeneratedByLabel] == GeneratedBy {
-			if !slices.Contains(generated, a.Rule.Name) {
-				generated = append(generated, a.Rule.Name)
-			}
+			generatedNames[a.Rule.Name] = true
 			for _, rc := range receivers {
 				generatedReceived[rc] = true
 			}
@@ -72,8 +69,7 @@ alerts:
 			fmt.Sprintf("add a %s label to the rule and a route for that team; blindspot generate writes alertmanager/routes.yaml with one", o.OwnerLabels[0]),
 			map[string]string{"receiver": strings.Join(receivers, ",")}))
 	}
-	if len(generated) > 0 {
-		slices.Sort(generated)
+	if generated := sortedKeys(generatedNames); len(generated) > 0 {
 		receivers := strings.Join(sortedKeys(generatedReceived), ",")
 		named := strings.Join(generated, ", ")
 		if len(generated) > maxNamed {

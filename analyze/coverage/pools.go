@@ -3,7 +3,6 @@ package coverage
 import (
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
 
@@ -14,12 +13,9 @@ import (
 // Rules that fail at every evaluation (health "err") cover nothing.
 func (a *Analysis) PoolAbsentAlerts(pool string) []RuleRef {
 	var out []RuleRef
-	for _, r := range a.inv.Rules() {
-		if r.Kind != analyze.RuleAlerting || r.Parsed == nil || r.Health == "err" {
-			continue
-		}
+	for _, r := range a.rules.alerts {
 		if firesOnEmptyPool(r.Parsed, pool) {
-			out = append(out, refOf(&r, a.opts.RunbookAnnotation))
+			out = append(out, refOf(r, a.opts.RunbookAnnotation))
 		}
 	}
 	return out

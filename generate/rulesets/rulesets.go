@@ -145,10 +145,13 @@ func Instantiate(inv *analyze.Inventory, o generate.Options) ([]generate.RuleFil
 type loaded struct {
 	byName map[string]*analyze.Rule
 	byExpr map[string]*analyze.Rule
+	// packForms memoises the normalised form of a pack expression, the same for every job
+	// ("" when it does not parse).
+	packForms map[string]string
 }
 
 func loadedAlerts(inv *analyze.Inventory) loaded {
-	l := loaded{byName: map[string]*analyze.Rule{}, byExpr: map[string]*analyze.Rule{}}
+	l := loaded{byName: map[string]*analyze.Rule{}, byExpr: map[string]*analyze.Rule{}, packForms: map[string]string{}}
 	if !inv.Has(analyze.PartRules) {
 		return l
 	}
@@ -181,12 +184,18 @@ func (l loaded) duplicate(a generate.Alert, pa rulesets.PackAlert) string {
 	if r, ok := l.byName[a.Name]; ok {
 		return fmt.Sprintf("an alert of that name is already loaded (%s)", where(r))
 	}
-	forms := []string{promqlbuild.Normalize(a.Expr)}
-	// The pack's own expression selects every job, this one included.
-	if e, err := analyze.ParseExpr(pa.Expr); err == nil {
-		forms = append(forms, promqlbuild.Normalize(e))
+	if len(l.byExpr) == 0 {
+		return ""
 	}
-	for _, n := range forms {
+	// The pack's own expression selects every job, this one included.
+	pack, ok := l.packForms[pa.Expr]
+	if !ok {
+		if e, err := analyze.ParseExpr(pa.Expr); err == nil {
+			pack = promqlbuild.Normalize(e)
+		}
+		l.packForms[pa.Expr] = pack
+	}
+	for _, n := range []string{promqlbuild.Normalize(a.Expr), pack} {
 		if r, ok := l.byExpr[n]; n != "" && ok {
 			return fmt.Sprintf("alert %s (%s) already evaluates the same expression", strconv.Quote(r.Name), where(r))
 		}
