@@ -32,8 +32,8 @@ import (
 	"slices"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/internal/logql"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -159,7 +159,7 @@ func leakingStreams(inv *analyze.Inventory, patterns []rulesets.SecretPattern) (
 		if len(h.Labels) == 0 {
 			return nil, fmt.Errorf("stream %s: the secret hit has no labels", h.Stream)
 		}
-		sel, err := loki.StreamSelector(h.Labels)
+		sel, err := logql.StreamSelector(h.Labels)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", h.Stream, err)
 		}

@@ -13,11 +13,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/secrets"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/output"
 	"github.com/blindspot-dev/blindspot/internal/golden"
+	"github.com/blindspot-dev/blindspot/internal/logql"
 	"github.com/blindspot-dev/blindspot/internal/secretsamples"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
@@ -32,7 +32,7 @@ func patterns(t *testing.T) []rulesets.SecretPattern {
 }
 
 func hit(pattern string, labels map[string]string) analyze.SecretHit {
-	sel, _ := loki.StreamSelector(labels)
+	sel, _ := logql.StreamSelector(labels)
 	return analyze.SecretHit{Stream: sel, Labels: labels, Pattern: pattern, Count: 3, Example: "masked"}
 }
 
@@ -350,7 +350,7 @@ func TestHostileLabelValuesAreEscaped(t *testing.T) {
 	labels := map[string]string{"job": "a\"b\\c\nd}", "env": "{{ $x }}"}
 	inv := &analyze.Inventory{Logs: analyze.Logs{Secrets: []analyze.SecretHit{hit("jwt", labels)}}}
 	files := generateFiles(t, inv, Options{})
-	want, err := loki.StreamSelector(labels)
+	want, err := logql.StreamSelector(labels)
 	if err != nil {
 		t.Fatal(err)
 	}
