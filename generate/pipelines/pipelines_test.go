@@ -47,11 +47,18 @@ func leakingInventory() *analyze.Inventory {
 
 func generateFiles(t *testing.T, inv *analyze.Inventory, o Options) []generate.File {
 	t.Helper()
-	files, err := Files(inv, patterns(t), o)
+	files, err := Files(secretsOf(inv), patterns(t), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return files
+}
+
+func secretsOf(inv *analyze.Inventory) []analyze.SecretHit {
+	if inv == nil {
+		return nil
+	}
+	return inv.Logs.Secrets
 }
 
 func file(t *testing.T, files []generate.File, path string) []byte {
@@ -114,11 +121,11 @@ func TestNothingIsGeneratedWithoutLeaksUnderTheDefaultScope(t *testing.T) {
 }
 
 func TestAnUnknownScopeOrPatternFails(t *testing.T) {
-	if _, err := Files(leakingInventory(), patterns(t), Options{Scope: "some"}); err == nil {
+	if _, err := Files(leakingInventory().Logs.Secrets, patterns(t), Options{Scope: "some"}); err == nil {
 		t.Error("scope \"some\" was accepted")
 	}
 	inv := &analyze.Inventory{Logs: analyze.Logs{Secrets: []analyze.SecretHit{hit("no-such-pattern", map[string]string{"job": "a"})}}}
-	if _, err := Files(inv, patterns(t), Options{}); err == nil {
+	if _, err := Files(inv.Logs.Secrets, patterns(t), Options{}); err == nil {
 		t.Error("an unknown pattern was accepted")
 	}
 }
