@@ -25,3 +25,19 @@ func TestStreamSelector(t *testing.T) {
 		}
 	})
 }
+
+func TestValidLabelName(t *testing.T) {
+	t.Parallel()
+	for name, ok := range map[string]bool{"job": true, "_x9": true, "Env_2": true, "": false, "9x": false, "a-b": false, "é": false, `job"}`: false} {
+		if err := ValidLabelName(name); (err == nil) != ok {
+			t.Errorf("ValidLabelName(%q) = %v, want valid %v", name, err, ok)
+		}
+	}
+}
+
+func TestHasLabel(t *testing.T) {
+	t.Parallel()
+	if got, want := HasLabel("job"), `{job=~".+"}`; got != want {
+		t.Errorf("HasLabel = %s, want %s: a selector that matches only the empty string is refused by Loki", got, want)
+	}
+}
