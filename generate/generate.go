@@ -1,6 +1,7 @@
 // Package generate turns the gaps an audit found into files a team commits: Prometheus rule
 // files (or PrometheusRule resources), promtool unit tests for them, and runbooks. Every
 // generator works on the typed model below and returns files; generate/output writes them.
+// Every generator implements Generator over one Input, and generate/bundle runs them in order.
 //
 // Layout of the output directory (a contract; later generators add directories):
 //

@@ -25,7 +25,7 @@ var packFiles embed.FS
 // Pack is a built-in ruleset (packs/<Name>.yaml): alerts for one kind of exporter or server,
 // recognised for a job by the metric names the job exposes. Its expressions and test series
 // carry no job: instantiating the pack for a job adds the job's matcher to every vector
-// selector and the job label to every series (generate/rulesets).
+// selector and the job label to every series (generate/packs).
 type Pack struct {
 	Name        string
 	Description string

@@ -73,7 +73,9 @@ func (a *app) fleetFiles(ctx context.Context, src *sourceFlags, gopts generate.O
 		p := policy
 		p.Scope = m.Scope
 		res := checks.Run(m.Inventory, all, p)
-		owned := slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !m.Owns(f) || unclaimedSecret(f) })
+		// A secret of no member's job stays: the masking pipelines follow the logs/secrets
+		// findings, and every member's log agents see all of Loki's streams.
+		owned := slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !m.Owns(f) })
 		// The generators see the findings without the member's keys: a member's bundle is
 		// deployed to that member alone.
 		for i := range owned {

@@ -4,34 +4,56 @@ package bundle
 
 import (
 	"fmt"
+	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
-	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/alertmanager"
 	"github.com/blindspot-dev/blindspot/generate/dashboards"
 	"github.com/blindspot-dev/blindspot/generate/fluentbit"
+	"github.com/blindspot-dev/blindspot/generate/packs"
 	"github.com/blindspot-dev/blindspot/generate/pipelines"
 	"github.com/blindspot-dev/blindspot/generate/rules"
-	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/runbooks"
 	"github.com/blindspot-dev/blindspot/generate/selfwatch"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
-	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
+// Generators are the steps of blindspot generate, in order: the planners of rule files, then
+// the writers that read them, then the generators that stand alone.
+var Generators = []generate.Generator{
+	rules.GapAlerts{},
+	packs.Instances{},
+	selfwatch.Alerts{},
+	rules.WatchdogAlert{},
+	rules.RuleFiles{},
+	unittests.Tests{},
+	runbooks.Runbooks{},
+	pipelines.Masking{},
+	fluentbit.Masking{},
+	pipelines.LokiRules{},
+	dashboards.Boards{},
+	pipelines.Shipping{},
+	alertmanager.Routes{},
+}
+
 // Managed are the directories of the output directory that blindspot owns: generated files
-// there that are no longer generated are removed.
-var Managed = []string{
-	"rules", "rules/tests", "runbooks",
-	"pipelines/alloy", "pipelines/promtail", "pipelines/fluent-bit", "pipelines/vector", "pipelines/otelcol",
-	"loki-rules", "dashboards",
-	"alertmanager",
+// there that are no longer generated are removed. They are the directories of Generators.
+var Managed = dirsOf(Generators)
+
+func dirsOf(gens []generate.Generator) []string {
+	var dirs []string
+	for _, g := range gens {
+		for _, d := range g.Dirs() {
+			if !slices.Contains(dirs, d) {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	return dirs
 }
 
 // Result is what Generate returns: the files of the output directory, and notes on what was
@@ -49,158 +71,32 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage
 	return r.Files, err
 }
 
-// Generate is Files with the notes.
+// Generate is Files with the notes: it runs Generators over one input.
 func Generate(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage.JobCoverage, o generate.Options) (Result, error) {
-	o = generate.DefaultOptions(o)
-	ruleFiles, err := rules.Plan(findings, o)
-	if err != nil {
-		return Result{}, err
-	}
-	// A fleet member's rules for a global ruler select that member only (o.Scope).
-	if ruleFiles, err = rules.Scoped(ruleFiles, o.Scope); err != nil {
-		return Result{}, err
-	}
-	instances, skipped, err := packs.Instantiate(inv, o)
-	if err != nil {
-		return Result{}, err
-	}
-	ruleFiles = append(ruleFiles, instances...)
-	var notes []string
-	for _, s := range skipped {
-		notes = append(notes, fmt.Sprintf("left out %s of ruleset %s for job %s: %s", s.Alert, s.Pack, strconv.Quote(s.Job), s.Reason))
-	}
-	// The nightly check watches the setup; these alerts watch the check, when it exports
-	// the metrics they read.
-	if selfwatch.Exported(inv, o) {
-		ruleFiles = append(ruleFiles, selfwatch.RuleFile(o))
-	} else {
-		notes = append(notes, "rules/"+selfwatch.FileName+".yaml not written: neither pushgateway.url nor gap_metrics.textfile is configured "+
-			"and the server has no gap metrics of blindspot check; configure where check exports them (docs/ci.md) to get the alerts on blindspot itself")
-	}
-	ruleFiles = append(ruleFiles, rules.Watchdog(findings, o)...)
-	if n := unowned(ruleFiles, o); n > 0 {
-		notes = append(notes, fmt.Sprintf("%d generated alerts have no %s label and will reach the default receivers: no generate.owners entry "+
-			"matches their jobs; map jobs to teams with generate.owners and generate again", n, o.OwnerLabel))
-	}
+	return run(Generators, generate.Input{Inventory: inv, Findings: findings, Matrix: matrix, Options: generate.DefaultOptions(o)})
+}
 
-	var files []generate.File
+// run runs the generators in order. Every file must be in a directory its generator names,
+// and no two generators may write the same file.
+func run(gens []generate.Generator, in generate.Input) (Result, error) {
+	var out generate.Output
 	seen := map[string]bool{}
-	add := func(f generate.File) error {
-		if seen[f.Path] {
-			return fmt.Errorf("generating %s: two generators want the same file", f.Path)
-		}
-		seen[f.Path] = true
-		files = append(files, f)
-		return nil
-	}
-	for _, rf := range ruleFiles {
-		content, err := rules.Render(rf, o)
-		if err != nil {
+	for _, g := range gens {
+		from := len(out.Files)
+		if err := g.Generate(in, &out); err != nil {
 			return Result{}, err
 		}
-		if err := add(generate.File{Path: "rules/" + rf.Name + ".yaml", Content: content}); err != nil {
-			return Result{}, err
-		}
-		// promtool cannot load PrometheusRule resources, so they get no unit tests.
-		if o.RulesFormat != rules.FormatOperator {
-			tests, err := unittests.Render(rf, o)
-			if err != nil {
-				return Result{}, err
+		for _, f := range out.Files[from:] {
+			if !slices.Contains(g.Dirs(), path.Dir(f.Path)) {
+				return Result{}, fmt.Errorf("generating %s: the %s generator writes outside its directories (%s)", f.Path, g.Name(), strings.Join(g.Dirs(), ", "))
 			}
-			if err := add(generate.File{Path: "rules/tests/" + rf.Name + ".test.yaml", Content: tests}); err != nil {
-				return Result{}, err
+			if seen[f.Path] {
+				return Result{}, fmt.Errorf("generating %s: two generators want the same file", f.Path)
 			}
-		}
-		for _, a := range rf.Alerts {
-			rb, err := runbooks.Render(a, o)
-			if err != nil {
-				return Result{}, err
-			}
-			if err := add(rb); err != nil {
-				return Result{}, err
-			}
+			seen[f.Path] = true
 		}
 	}
-	logFiles, err := logPipelines(inv, o)
-	if err != nil {
-		return Result{}, err
-	}
-	boards, err := dashboards.Files(matrix, jobStreams(inv), o)
-	if err != nil {
-		return Result{}, err
-	}
-	logFiles = append(logFiles, boards...)
-	var unshipped []string
-	for _, f := range findings {
-		if f.Check == checks.LogsUnaggregatedName {
-			unshipped = append(unshipped, f.Subject["job"])
-		}
-	}
-	ship, err := pipelines.ShipFiles(inv, unshipped)
-	if err != nil {
-		return Result{}, err
-	}
-	logFiles = append(logFiles, ship...)
-	routes, err := alertmanager.Files(inv, findings, o)
-	if err != nil {
-		return Result{}, err
-	}
-	logFiles = append(logFiles, routes...)
-	for _, f := range logFiles {
-		if err := add(f); err != nil {
-			return Result{}, err
-		}
-	}
+	files := slices.Clone(out.Files)
 	slices.SortFunc(files, func(a, b generate.File) int { return strings.Compare(a.Path, b.Path) })
-	return Result{Files: files, Notes: notes}, nil
-}
-
-// unowned counts the alerts without the owner label that Alertmanager routes by owner: all
-// but the Watchdog, which the routes send to the heartbeat receiver by its name.
-func unowned(files []generate.RuleFile, o generate.Options) int {
-	n := 0
-	for _, f := range files {
-		for _, a := range f.Alerts {
-			if a.Kind != generate.KindWatchdog && a.Labels[o.OwnerLabel] == "" {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// logPipelines are the masking pipelines for every log agent and the Loki ruler alerts: for
-// the secrets the audit found, or for every pattern with masking scope "all".
-func logPipelines(inv *analyze.Inventory, o generate.Options) ([]generate.File, error) {
-	if o.MaskingScope != pipelines.ScopeAll && len(inv.Logs.Secrets) == 0 {
-		return nil, nil
-	}
-	patterns, err := rulesets.SecretPatterns()
-	if err != nil {
-		return nil, err
-	}
-	files, err := pipelines.Files(inv, patterns, pipelines.Options{Scope: o.MaskingScope, RunbookBaseURL: o.RunbookBaseURL})
-	if err != nil {
-		return nil, err
-	}
-	// Fluent Bit's Lua filter masks every string field of every record, whatever the stream.
-	fb, err := fluentbit.Files(patterns)
-	if err != nil {
-		return nil, err
-	}
-	return append(files, fb...), nil
-}
-
-// jobStreams maps every job to the selectors of its Loki streams, when Loki was read.
-func jobStreams(inv *analyze.Inventory) map[string][]string {
-	if !inv.Has(analyze.PartLogStreams) {
-		return nil
-	}
-	out := map[string][]string{}
-	for _, j := range inv.Jobs {
-		if m := logmatch.Job(inv, j.Name, nil); m.Matched() {
-			out[j.Name] = m.Streams
-		}
-	}
-	return out
+	return Result{Files: files, Notes: out.Notes}, nil
 }

@@ -32,8 +32,8 @@ import (
 	"slices"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/internal/logql"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -87,19 +87,38 @@ type plan struct {
 	Found []stream
 }
 
-// Files generates the masking pipelines and the alerts. Under ScopeLeaking, nothing is
-// generated when the audit found no secret. A hit whose pattern is not in patterns fails: the
-// inventory and the rulesets are out of step.
-func Files(inv *analyze.Inventory, patterns []rulesets.SecretPattern, o Options) ([]generate.File, error) {
+// Files generates the masking pipelines and the alerts for the secret hits. Under
+// ScopeLeaking, nothing is generated without a hit. A hit whose pattern is not in patterns
+// fails: the inventory and the rulesets are out of step.
+func Files(hits []analyze.SecretHit, patterns []rulesets.SecretPattern, o Options) ([]generate.File, error) {
+	pl, err := newPlan(hits, patterns, o)
+	if err != nil {
+		return nil, err
+	}
+	files, err := maskingFiles(pl)
+	if err != nil {
+		return nil, err
+	}
+	alerts, err := lokiRuleFiles(pl, o)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, alerts...)
+	slices.SortFunc(files, func(a, b generate.File) int { return cmp.Compare(a.Path, b.Path) })
+	return files, nil
+}
+
+// newPlan validates the scope and groups the hits by stream.
+func newPlan(hits []analyze.SecretHit, patterns []rulesets.SecretPattern, o Options) (plan, error) {
 	if o.Scope == "" {
 		o.Scope = ScopeLeaking
 	}
 	if o.Scope != ScopeLeaking && o.Scope != ScopeAll {
-		return nil, fmt.Errorf("masking scope %q: want %q or %q", o.Scope, ScopeLeaking, ScopeAll)
+		return plan{}, fmt.Errorf("masking scope %q: want %q or %q", o.Scope, ScopeLeaking, ScopeAll)
 	}
-	found, err := leakingStreams(inv, patterns)
+	found, err := leakingStreams(hits, patterns)
 	if err != nil {
-		return nil, err
+		return plan{}, err
 	}
 	pl := plan{Scope: o.Scope, Found: found}
 	switch o.Scope {
@@ -108,15 +127,21 @@ func Files(inv *analyze.Inventory, patterns []rulesets.SecretPattern, o Options)
 			pl.Patterns = append(pl.Patterns, &patterns[i])
 		}
 	case ScopeLeaking:
-		if len(found) == 0 {
-			return nil, nil
-		}
 		pl.Streams = found
 		for i := range patterns {
 			if slices.ContainsFunc(found, func(s stream) bool { return slices.Contains(s.Patterns, &patterns[i]) }) {
 				pl.Patterns = append(pl.Patterns, &patterns[i])
 			}
 		}
+	}
+	return pl, nil
+}
+
+// maskingFiles are the pipelines of Alloy, Promtail, Vector and the OpenTelemetry Collector;
+// none under ScopeLeaking without a leaking stream.
+func maskingFiles(pl plan) ([]generate.File, error) {
+	if pl.Scope == ScopeLeaking && len(pl.Found) == 0 {
+		return nil, nil
 	}
 	var files []generate.File
 	for _, gen := range []struct {
@@ -134,24 +159,26 @@ func Files(inv *analyze.Inventory, patterns []rulesets.SecretPattern, o Options)
 		}
 		files = append(files, generate.File{Path: gen.path, Content: content})
 	}
-	if len(found) > 0 {
-		content, err := renderLokiRules(found, o)
-		if err != nil {
-			return nil, fmt.Errorf("generating %s: %w", LokiRulesPath, err)
-		}
-		files = append(files, generate.File{Path: LokiRulesPath, Content: content})
-	}
-	slices.SortFunc(files, func(a, b generate.File) int { return cmp.Compare(a.Path, b.Path) })
 	return files, nil
 }
 
-// leakingStreams groups the inventory's secret hits by stream.
-func leakingStreams(inv *analyze.Inventory, patterns []rulesets.SecretPattern) ([]stream, error) {
-	if inv == nil {
+// lokiRuleFiles are the Loki ruler alerts of the leaking streams, whatever the scope; none
+// without a leaking stream.
+func lokiRuleFiles(pl plan, o Options) ([]generate.File, error) {
+	if len(pl.Found) == 0 {
 		return nil, nil
 	}
+	content, err := renderLokiRules(pl.Found, o)
+	if err != nil {
+		return nil, fmt.Errorf("generating %s: %w", LokiRulesPath, err)
+	}
+	return []generate.File{{Path: LokiRulesPath, Content: content}}, nil
+}
+
+// leakingStreams groups the secret hits by stream.
+func leakingStreams(hits []analyze.SecretHit, patterns []rulesets.SecretPattern) ([]stream, error) {
 	bySelector := map[string]*stream{}
-	for _, h := range inv.Logs.Secrets {
+	for _, h := range hits {
 		i := slices.IndexFunc(patterns, func(p rulesets.SecretPattern) bool { return p.ID == h.Pattern })
 		if i < 0 {
 			return nil, fmt.Errorf("stream %s: secret pattern %q is not among the patterns", h.Stream, h.Pattern)
@@ -159,7 +186,7 @@ func leakingStreams(inv *analyze.Inventory, patterns []rulesets.SecretPattern) (
 		if len(h.Labels) == 0 {
 			return nil, fmt.Errorf("stream %s: the secret hit has no labels", h.Stream)
 		}
-		sel, err := loki.StreamSelector(h.Labels)
+		sel, err := logql.StreamSelector(h.Labels)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", h.Stream, err)
 		}

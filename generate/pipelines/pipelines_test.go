@@ -13,11 +13,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/secrets"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/output"
 	"github.com/blindspot-dev/blindspot/internal/golden"
+	"github.com/blindspot-dev/blindspot/internal/logql"
 	"github.com/blindspot-dev/blindspot/internal/secretsamples"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
@@ -32,7 +32,7 @@ func patterns(t *testing.T) []rulesets.SecretPattern {
 }
 
 func hit(pattern string, labels map[string]string) analyze.SecretHit {
-	sel, _ := loki.StreamSelector(labels)
+	sel, _ := logql.StreamSelector(labels)
 	return analyze.SecretHit{Stream: sel, Labels: labels, Pattern: pattern, Count: 3, Example: "masked"}
 }
 
@@ -47,11 +47,18 @@ func leakingInventory() *analyze.Inventory {
 
 func generateFiles(t *testing.T, inv *analyze.Inventory, o Options) []generate.File {
 	t.Helper()
-	files, err := Files(inv, patterns(t), o)
+	files, err := Files(secretsOf(inv), patterns(t), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return files
+}
+
+func secretsOf(inv *analyze.Inventory) []analyze.SecretHit {
+	if inv == nil {
+		return nil
+	}
+	return inv.Logs.Secrets
 }
 
 func file(t *testing.T, files []generate.File, path string) []byte {
@@ -114,11 +121,11 @@ func TestNothingIsGeneratedWithoutLeaksUnderTheDefaultScope(t *testing.T) {
 }
 
 func TestAnUnknownScopeOrPatternFails(t *testing.T) {
-	if _, err := Files(leakingInventory(), patterns(t), Options{Scope: "some"}); err == nil {
+	if _, err := Files(leakingInventory().Logs.Secrets, patterns(t), Options{Scope: "some"}); err == nil {
 		t.Error("scope \"some\" was accepted")
 	}
 	inv := &analyze.Inventory{Logs: analyze.Logs{Secrets: []analyze.SecretHit{hit("no-such-pattern", map[string]string{"job": "a"})}}}
-	if _, err := Files(inv, patterns(t), Options{}); err == nil {
+	if _, err := Files(inv.Logs.Secrets, patterns(t), Options{}); err == nil {
 		t.Error("an unknown pattern was accepted")
 	}
 }
@@ -350,7 +357,7 @@ func TestHostileLabelValuesAreEscaped(t *testing.T) {
 	labels := map[string]string{"job": "a\"b\\c\nd}", "env": "{{ $x }}"}
 	inv := &analyze.Inventory{Logs: analyze.Logs{Secrets: []analyze.SecretHit{hit("jwt", labels)}}}
 	files := generateFiles(t, inv, Options{})
-	want, err := loki.StreamSelector(labels)
+	want, err := logql.StreamSelector(labels)
 	if err != nil {
 		t.Fatal(err)
 	}

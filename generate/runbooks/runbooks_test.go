@@ -13,7 +13,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/generate"
-	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
+	"github.com/blindspot-dev/blindspot/generate/packs"
 	"github.com/blindspot-dev/blindspot/generate/runbooks"
 	"github.com/blindspot-dev/blindspot/internal/golden"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"

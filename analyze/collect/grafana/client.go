@@ -1,6 +1,7 @@
-// Package grafana reads the dashboards of a live Grafana and pushes generated dashboards to it,
-// through grafana-openapi-client-go over blindspot's transport (authentication, TLS, per-request
-// timeouts, bounded retries and at most a few requests in flight, as for every source).
+// Package grafana reads the dashboards of a live Grafana through grafana-openapi-client-go over
+// blindspot's transport (authentication, TLS, per-request timeouts, bounded retries and at most
+// a few requests in flight, as for every source). Its client also makes the calls with which
+// publish/grafana pushes generated dashboards (write.go).
 //
 // Endpoints used (Grafana's documented HTTP API): GET /api/search (type=dash-db, paged),
 // GET /api/dashboards/uid/:uid, GET /api/folders (paged), POST /api/folders and

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/internal/logql"
 )
 
 // ErrNotSupported is returned for an endpoint the server does not have (the volume endpoint
@@ -140,7 +141,7 @@ func (c *Client) Labels(ctx context.Context, start, end time.Time) ([]string, er
 
 // LabelValues lists the values of one label in [start, end].
 func (c *Client) LabelValues(ctx context.Context, name string, start, end time.Time) ([]string, error) {
-	if err := ValidLabelName(name); err != nil {
+	if err := logql.ValidLabelName(name); err != nil {
 		return nil, err
 	}
 	var values []string

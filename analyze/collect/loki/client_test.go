@@ -12,6 +12,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
+	"github.com/blindspot-dev/blindspot/internal/logql"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
@@ -69,7 +70,7 @@ func TestClientAgainstLoki1(t *testing.T) {
 		}
 		var sels []string
 		for _, ls := range got {
-			sel, err := loki.StreamSelector(ls)
+			sel, err := logql.StreamSelector(ls)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,28 +210,4 @@ func TestClientCredentialsAndTenant(t *testing.T) {
 	if strings.Contains(c.URL(), "pa55w0rd") || strings.Contains(err.Error(), "pa55w0rd") {
 		t.Errorf("the password leaked: url %q, error %q", c.URL(), err)
 	}
-}
-
-func TestStreamSelector(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		labels map[string]string
-		want   string
-	}{
-		{"Labels are sorted by name.", map[string]string{"job": "api", "env": "prod"}, `{env="prod", job="api"}`},
-		{"Values are quoted as LogQL (Go) string literals.", map[string]string{"job": `evil"} |= "x` + "\n"}, `{job="evil\"} |= \"x\n"}`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := loki.StreamSelector(tc.labels)
-			if err != nil || got != tc.want {
-				t.Errorf("StreamSelector = %s, %v; want %s", got, err, tc.want)
-			}
-		})
-	}
-	t.Run("A label name LogQL cannot hold is refused.", func(t *testing.T) {
-		if _, err := loki.StreamSelector(map[string]string{`job"}`: "x"}); err == nil {
-			t.Error("no error")
-		}
-	})
 }

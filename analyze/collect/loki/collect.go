@@ -13,6 +13,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/secrets"
+	"github.com/blindspot-dev/blindspot/internal/logql"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -201,7 +202,7 @@ func (q *reader) streams(ctx context.Context, r *Result) ([]stream, []string, er
 		switch {
 		case strings.HasPrefix(n, "__"):
 			// Internal labels: Loki 1.x lists __name__, which no stream carries.
-		case ValidLabelName(n) != nil:
+		case logql.ValidLabelName(n) != nil:
 			invalid = append(invalid, n)
 		default:
 			names = append(names, n)
@@ -213,7 +214,7 @@ func (q *reader) streams(ctx context.Context, r *Result) ([]stream, []string, er
 	for batch := range slices.Chunk(names, seriesBatch) {
 		selectors := make([]string, len(batch))
 		for i, n := range batch {
-			selectors[i] = hasLabel(n)
+			selectors[i] = logql.HasLabel(n)
 		}
 		start := time.Now()
 		series, err := q.c.Series(ctx, selectors, q.start, q.end)
@@ -222,7 +223,7 @@ func (q *reader) streams(ctx context.Context, r *Result) ([]stream, []string, er
 			return nil, nil, err
 		}
 		for _, labels := range series {
-			sel, err := StreamSelector(labels)
+			sel, err := logql.StreamSelector(labels)
 			if err != nil {
 				invalid = append(invalid, slices.Sorted(maps.Keys(labels))...)
 				continue
@@ -287,7 +288,7 @@ type counted struct {
 func (q *reader) countByStream(ctx context.Context, what string, names, covering []string, lineFilter string) (map[string]counted, error) {
 	counts := map[string]counted{}
 	for _, label := range covering {
-		query := countByStream(names, logQuery(hasLabel(label), lineFilter), q.o.Window)
+		query := countByStream(names, logQuery(logql.HasLabel(label), lineFilter), q.o.Window)
 		start := time.Now()
 		// One evaluation at the end of the window; Loki refuses start == end.
 		res, err := q.c.QueryRange(ctx, RangeQuery{Query: query, Start: q.end, End: q.end.Add(time.Millisecond), Step: q.o.Window})
@@ -302,7 +303,7 @@ func (q *reader) countByStream(ctx context.Context, what string, names, covering
 			if len(s.Samples) == 0 {
 				continue
 			}
-			sel, err := StreamSelector(s.Labels)
+			sel, err := logql.StreamSelector(s.Labels)
 			if err != nil {
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze/secrets"
+	"github.com/blindspot-dev/blindspot/internal/logql"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -83,7 +84,7 @@ func TestPortableLineFilter(t *testing.T) {
 
 func TestCountByStream(t *testing.T) {
 	t.Parallel()
-	got := countByStream([]string{"env", "job"}, logQuery(hasLabel("job"), `|~ "x"`), 90*time.Minute)
+	got := countByStream([]string{"env", "job"}, logQuery(logql.HasLabel("job"), `|~ "x"`), 90*time.Minute)
 	if want := `sum by (env, job) (count_over_time({job=~".+"} |~ "x" [5400s]))`; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -1,4 +1,4 @@
-// Package rulesets instantiates the built-in packs of rulesets/packs for the jobs they are
+// Package packs instantiates the built-in packs of rulesets/packs for the jobs they are
 // recognised for: a pack applies to a job whose series carry one of the pack's detect metric
 // names (inventory part job_metrics), and every vector selector of its expressions gets the
 // job's matcher through the syntax tree, as does every series of its tests.
@@ -7,7 +7,7 @@
 // promqlbuild.AlertPrefix(job) + the pack alert's name. Jobs whose names collide (compared
 // case-insensitively) get the first 8 hex digits of the SHA-256 of the job appended to the
 // colliding part, as generate/rules does for its files.
-package rulesets
+package packs
 
 import (
 	"cmp"

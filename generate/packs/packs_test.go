@@ -1,4 +1,4 @@
-package rulesets_test
+package packs_test
 
 import (
 	"fmt"
@@ -18,8 +18,8 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/rulefiles"
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/generate/packs"
 	"github.com/blindspot-dev/blindspot/generate/rules"
-	packs "github.com/blindspot-dev/blindspot/generate/rulesets"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 	"github.com/blindspot-dev/blindspot/rulesets"

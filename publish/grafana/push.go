@@ -1,3 +1,6 @@
+// Package grafana pushes the dashboards blindspot generated to a Grafana, by uid, through the
+// client of analyze/collect/grafana (its transport, authentication and error conversion).
+// Pushing is not collection: it changes Grafana, and only `blindspot push grafana` does it.
 package grafana
 
 import (
@@ -9,9 +12,9 @@ import (
 	"reflect"
 	"slices"
 
-	"github.com/grafana/grafana-openapi-client-go/client/dashboards"
-	"github.com/grafana/grafana-openapi-client-go/client/folders"
 	"github.com/grafana/grafana-openapi-client-go/models"
+
+	collectgrafana "github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 )
 
 // Upload is a dashboard to push: its model and the file it was read from.
@@ -84,11 +87,11 @@ type planned struct {
 // never with overwrite: the version read is sent back, so a dashboard changed in between
 // (412 version-mismatch) or another dashboard with the same title in the folder
 // (412 name-exists) stops the push with an error instead of being replaced.
-func Push(ctx context.Context, c *Client, ups []Upload, o PushOptions) (PushResult, error) {
+func Push(ctx context.Context, c *collectgrafana.Client, ups []Upload, o PushOptions) (PushResult, error) {
 	var res PushResult
 	folderUID, folderExists := "", true
 	if o.Folder != "" {
-		f, err := c.findFolder(ctx, o.Folder)
+		f, err := c.FindFolder(ctx, o.Folder)
 		if err != nil {
 			return res, pushError(err, "looking up folder %q", o.Folder)
 		}
@@ -102,7 +105,7 @@ func Push(ctx context.Context, c *Client, ups []Upload, o PushOptions) (PushResu
 	plan := make([]planned, 0, len(ups))
 	files := map[string]string{} // uid → file
 	for _, up := range ups {
-		p, err := c.planOne(ctx, up, o, folderUID, folderExists)
+		p, err := planOne(ctx, c, up, o, folderUID, folderExists)
 		if err != nil {
 			return res, err
 		}
@@ -116,7 +119,7 @@ func Push(ctx context.Context, c *Client, ups []Upload, o PushOptions) (PushResu
 	if !folderExists {
 		res.FolderCreated = true
 		if !o.DryRun {
-			f, err := c.createFolder(ctx, o.Folder)
+			f, err := c.CreateFolder(ctx, o.Folder)
 			if err != nil {
 				return res, pushError(err, "creating folder %q", o.Folder)
 			}
@@ -130,7 +133,7 @@ func Push(ctx context.Context, c *Client, ups []Upload, o PushOptions) (PushResu
 	for _, p := range plan {
 		out := Pushed{UID: p.uid, Title: p.title, File: p.up.File, Action: p.action, URL: p.url}
 		if p.action != Unchanged && !o.DryRun {
-			url, err := c.save(ctx, p, o.Message)
+			url, err := save(ctx, c, p, o.Message)
 			if err != nil {
 				return res, err
 			}
@@ -141,33 +144,33 @@ func Push(ctx context.Context, c *Client, ups []Upload, o PushOptions) (PushResu
 	return res, nil
 }
 
-func (c *Client) planOne(ctx context.Context, up Upload, o PushOptions, folderUID string, folderExists bool) (planned, error) {
+func planOne(ctx context.Context, c *collectgrafana.Client, up Upload, o PushOptions, folderUID string, folderExists bool) (planned, error) {
 	uid, _ := up.Model["uid"].(string)
 	title, _ := up.Model["title"].(string)
 	if uid == "" {
 		return planned{}, &PushError{msg: fmt.Sprintf("%s: the dashboard has no uid", up.File)}
 	}
 	p := planned{up: up, uid: uid, title: title, action: Created, folder: folderUID}
-	existing, err := c.getDashboard(ctx, uid)
+	model, meta, err := c.StoredDashboard(ctx, uid)
 	switch {
-	case StatusOf(err) == http.StatusNotFound:
+	case collectgrafana.StatusOf(err) == http.StatusNotFound:
 		return p, nil
 	case err != nil:
 		return p, pushError(err, "reading dashboard %s", uid)
 	}
-	if !slices.Contains(tagsOf(existing.model), o.OwnerTag) {
-		existingTitle, _ := existing.model["title"].(string)
+	if !slices.Contains(tagsOf(model), o.OwnerTag) {
+		existingTitle, _ := model["title"].(string)
 		return p, &PushError{msg: fmt.Sprintf("dashboard %s (%q) in Grafana is not blindspot's (no tag %s): not changing it; remove it or give the generated dashboard another uid", uid, existingTitle, o.OwnerTag)}
 	}
-	if existing.meta != nil {
-		p.version = existing.meta.Version
-		p.url = c.pageURL(existing.meta.URL)
+	if meta != nil {
+		p.version = meta.Version
+		p.url = c.PageURL(meta.URL)
 		if o.Folder == "" {
-			p.folder = existing.meta.FolderUID
+			p.folder = meta.FolderUID
 		}
 	}
-	sameFolder := folderExists && existing.meta != nil && existing.meta.FolderUID == p.folder
-	if sameFolder && sameContent(up.Model, existing.model) {
+	sameFolder := folderExists && meta != nil && meta.FolderUID == p.folder
+	if sameFolder && sameContent(up.Model, model) {
 		p.action = Unchanged
 	} else {
 		p.action = Updated
@@ -197,56 +200,21 @@ func tagsOf(m map[string]any) []string {
 	return tags
 }
 
-func (c *Client) save(ctx context.Context, p planned, message string) (string, error) {
+func save(ctx context.Context, c *collectgrafana.Client, p planned, message string) (string, error) {
 	model := maps.Clone(p.up.Model)
 	delete(model, "id")
 	model["version"] = p.version
-	cmd := &models.SaveDashboardCommand{Dashboard: model, FolderUID: p.folder, Message: message}
-	resp, err := c.api.Dashboards.PostDashboardWithParams(dashboards.NewPostDashboardParamsWithContext(ctx).WithBody(cmd))
+	url, err := c.SaveDashboard(ctx, &models.SaveDashboardCommand{Dashboard: model, FolderUID: p.folder, Message: message})
 	if err != nil {
-		return "", pushError(apiError(err), "saving dashboard %s (%s)", p.uid, p.up.File)
+		return "", pushError(err, "saving dashboard %s (%s)", p.uid, p.up.File)
 	}
-	body := resp.GetPayload()
-	if body == nil || body.URL == nil {
-		return "", nil
-	}
-	return c.pageURL(*body.URL), nil
-}
-
-// findFolder returns the folder with the title, or nil. Folders are listed page by page.
-func (c *Client) findFolder(ctx context.Context, title string) (*models.FolderSearchHit, error) {
-	var found *models.FolderSearchHit
-	limit := int64(DefaultPageSize)
-	err := eachPage(DefaultPageSize, func(page int64) (int, bool, error) {
-		resp, err := c.api.Folders.GetFolders(folders.NewGetFoldersParamsWithContext(ctx).WithLimit(&limit).WithPage(&page))
-		if err != nil {
-			return 0, false, apiError(err)
-		}
-		for _, f := range resp.GetPayload() {
-			if f != nil && f.Title == title && found == nil {
-				found = f
-			}
-		}
-		return len(resp.GetPayload()), found != nil, nil
-	})
-	return found, err
-}
-
-func (c *Client) createFolder(ctx context.Context, title string) (*models.Folder, error) {
-	resp, err := c.api.Folders.CreateFolderWithParams(folders.NewCreateFolderParamsWithContext(ctx).WithBody(&models.CreateFolderCommand{Title: title}))
-	if err != nil {
-		return nil, apiError(err)
-	}
-	if resp.GetPayload() == nil || resp.GetPayload().UID == "" {
-		return nil, errors.New("the answer names no folder uid")
-	}
-	return resp.GetPayload(), nil
+	return url, nil
 }
 
 // pushError explains an error of Grafana's in one line, with what to do about it.
 func pushError(err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
-	var ae *APIError
+	var ae *collectgrafana.APIError
 	if !errors.As(err, &ae) {
 		return &PushError{msg: fmt.Sprintf("%s: %v", what, err), err: err}
 	}
