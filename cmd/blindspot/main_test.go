@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +31,11 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		// BLINDSPOT_UPDATE_SCRIPTS=1 rewrites the files a failing `cmp` compares with, inside the
+		// stories (review the diff before committing it).
+		UpdateScripts: os.Getenv("BLINDSPOT_UPDATE_SCRIPTS") == "1",
 		Setup: func(env *testscript.Env) error {
+			setupHTTPFakes(env)
 			// The scripts read the third-party corpus in place, beside the repository.
 			corpus, err := filepath.Abs("../../../shared/corpus")
 			if err != nil {
@@ -47,6 +52,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":    cmdExits,
+			"http":     cmdHTTP,
 			"fakeprom": cmdFakeProm,
 			// Grafana: a fake answering like its HTTP API, and the requests it received.
 			"fakegrafana":     cmdFakeGrafana,
@@ -57,7 +63,8 @@ func TestScripts(t *testing.T) {
 }
 
 // cmdExits runs a program and asserts its exit code: `exits 3 blindspot audit …`. Its stdout
-// and stderr become the script's, for the usual `stdout`/`stderr` assertions.
+// and stderr become the script's, for the usual `stdout`/`stderr` assertions, made stable for
+// `cmp` (stableOutput).
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: exits CODE program [args...]")
@@ -77,8 +84,12 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	cmd := exec.Command(path, args[2:]...)
 	cmd.Dir = ts.MkAbs(".")
 	cmd.Env = scriptEnv(ts)
-	cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	started := time.Now()
 	err = cmd.Run()
+	ts.Stdout().Write(stableOutput(ts, stdout.Bytes(), started, time.Now()))
+	ts.Stderr().Write(stableOutput(ts, stderr.Bytes(), started, time.Now()))
 	got := 0
 	var ee *exec.ExitError
 	switch {
@@ -96,6 +107,7 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 // scripts use are listed here.
 func scriptEnv(ts *testscript.TestScript) []string {
 	keys := []string{"PATH", "HOME", "TMPDIR", "WORK", "NO_COLOR", "PROM", "CORPUS", "REPO", "GRAFANA"}
+	keys = append(keys, fakeEnvNames(ts)...)
 	leaves, _ := configKeys()
 	for _, k := range leaves {
 		keys = append(keys, envName(k))
