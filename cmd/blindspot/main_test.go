@@ -5,14 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -127,14 +125,13 @@ func fileExists(p string) bool {
 }
 
 // cmdFakeProm starts an HTTP server that misbehaves in one documented way and sets $PROM to
-// its URL: `fakeprom 500|429|slow|badjson|thanos`; `fakeprom demo` answers as the Prometheus
+// its URL: `fakeprom 500|slow` (other failures are declared in the story with `http
+// response`); `fakeprom demo` answers as the Prometheus
 // and the Alertmanager the demo snapshot was recorded from; `fakeprom thanosquery` and
-// `fakeprom mimir` as a Thanos Query and a Mimir do (fakerecognise_test.go); `fakeprom nodata`
-// is the demo answering every query with HTTP 200 and no data, `fakeprom unixalertmanager` the
-// demo reporting an Alertmanager at a unix socket URL.
+// `fakeprom mimir` as a Thanos Query and a Mimir do (fakerecognise_test.go).
 func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: fakeprom 500|429|slow|badjson|thanos|demo|thanosquery|mimir|nodata|unixalertmanager")
+		ts.Fatalf("usage: fakeprom 500|slow|demo|thanosquery|mimir")
 	}
 	var (
 		h   http.Handler
@@ -147,11 +144,8 @@ func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 		h, err = thanosQueryHandler(ts.Getenv("REPO"))
 	case "mimir":
 		h, err = mimirHandler(ts.Getenv("REPO"))
-	case "nodata", "unixalertmanager":
-		h, err = demoHandler(ts.Getenv("REPO"))
-		h = overrideAnswer(h, args[0])
 	default:
-		h, err = fakeHandler(args[0], ts.Getenv("CORPUS"))
+		h, err = fakeHandler(args[0])
 	}
 	ts.Check(err)
 	srv := httptest.NewServer(h)
@@ -159,27 +153,7 @@ func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("PROM", srv.URL)
 }
 
-// overrideAnswer answers one API path of h in a way a real server should not.
-func overrideAnswer(h http.Handler, mode string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case mode == "nodata" && r.URL.Path == "/api/v1/query":
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"status":"success"}`)
-		case mode == "nodata" && r.URL.Path == "/api/v1/alertmanagers":
-			// No Alertmanager, so that the query endpoint is the only part that fails.
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"status":"success","data":{"activeAlertmanagers":[],"droppedAlertmanagers":[]}}`)
-		case mode == "unixalertmanager" && r.URL.Path == "/api/v1/alertmanagers":
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"status":"success","data":{"activeAlertmanagers":[{"url":"unix:///run/alertmanager.sock/api/v2/alerts"}],"droppedAlertmanagers":[]}}`)
-		default:
-			h.ServeHTTP(w, r)
-		}
-	})
-}
-
-func fakeHandler(mode, corpus string) (http.Handler, error) {
+func fakeHandler(mode string) (http.Handler, error) {
 	apiError := func(w http.ResponseWriter, status int, errType, msg string) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
@@ -190,47 +164,11 @@ func fakeHandler(mode, corpus string) (http.Handler, error) {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			apiError(w, http.StatusInternalServerError, "internal", "storage is on fire")
 		}), nil
-	case "429":
-		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Retry-After", "0")
-			http.Error(w, "too many requests", http.StatusTooManyRequests)
-		}), nil
 	case "slow":
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-time.After(10 * time.Second):
 			case <-r.Context().Done():
-			}
-		}), nil
-	case "badjson":
-		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"status":"success","data":{"activeTargets":[`)
-		}), nil
-	case "thanos":
-		// A Prometheus-compatible query layer: no targets or config API (404, as Thanos
-		// Query answers), recorded real answers for names and metadata, no rules loaded.
-		names, err := os.ReadFile(filepath.Join(corpus, "api", "prometheus_api_v1_label___name___values.json"))
-		if err != nil {
-			return nil, err
-		}
-		metadata, err := os.ReadFile(filepath.Join(corpus, "api", "prometheus_api_v1_metadata.json"))
-		if err != nil {
-			return nil, err
-		}
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			switch {
-			case strings.HasSuffix(r.URL.Path, "/api/v1/label/__name__/values"):
-				w.Write(names)
-			case strings.HasSuffix(r.URL.Path, "/api/v1/metadata"):
-				w.Write(metadata)
-			case strings.HasSuffix(r.URL.Path, "/api/v1/rules"):
-				io.WriteString(w, `{"status":"success","data":{"groups":[]}}`)
-			case strings.HasSuffix(r.URL.Path, "/api/v1/status/buildinfo"):
-				io.WriteString(w, `{"status":"success","data":{"version":"0.42.4","revision":"","branch":"","buildUser":"","buildDate":"","goVersion":"go1.26.8"}}`)
-			default:
-				http.NotFound(w, r)
 			}
 		}), nil
 	}
