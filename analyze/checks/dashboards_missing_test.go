@@ -10,6 +10,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 func dashboardWith(exprs ...string) []dashboards.Dashboard {
@@ -254,7 +255,7 @@ func TestDashboardsMissingVariables(t *testing.T) {
 	})
 
 	t.Run("Node Exporter Full shows the jobs exposing node_uname_info and its panels' metrics, not a payments job.", func(t *testing.T) {
-		content, err := os.ReadFile("../../../shared/corpus/dashboards/node-exporter-full.json")
+		content, err := os.ReadFile(testcorpus.File(t, "dashboards/node-exporter-full.json"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 // TestMain lets the test binary act as the blindspot command inside scripts, so CLI stories
@@ -32,14 +34,22 @@ func TestScripts(t *testing.T) {
 		// BLINDSPOT_UPDATE_SCRIPTS=1 rewrites the files a failing `cmp` compares with, inside the
 		// stories (review the diff before committing it).
 		UpdateScripts: os.Getenv("BLINDSPOT_UPDATE_SCRIPTS") == "1",
+		// [corpus] holds when the third-party corpus is beside the repository.
+		Condition: func(cond string) (bool, error) {
+			if cond != "corpus" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := testcorpus.Available()
+			return err == nil, nil
+		},
 		Setup: func(env *testscript.Env) error {
 			setupHTTPFakes(env)
-			// The scripts read the third-party corpus in place, beside the repository.
-			corpus, err := filepath.Abs("../../../shared/corpus")
-			if err != nil {
-				return err
+			// The scripts read the whole third-party corpus in place, beside the repository,
+			// under the condition [corpus]; the files they assert facts about are copied into
+			// $REPO/testdata/corpus.
+			if corpus, err := testcorpus.Available(); err == nil {
+				env.Setenv("CORPUS", corpus)
 			}
-			env.Setenv("CORPUS", corpus)
 			repo, err := filepath.Abs("../..")
 			if err != nil {
 				return err

@@ -21,10 +21,10 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 const (
-	corpus = "../../../../shared/corpus/dashboards"
 	// generated are dashboards written by blindspot generate (the reviewed goldens).
 	generated = "../../../generate/dashboards/testdata/dashboards"
 	ownerTag  = "generated_by:blindspot"
@@ -34,7 +34,7 @@ const (
 // corpusFiles are the plain dashboard JSON files of the corpus.
 func corpusFiles(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpus, "*.json"))
+	files, err := filepath.Glob(filepath.Join(testcorpus.Dir(t, "dashboards"), "*.json"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("corpus dashboards: %v (%d files)", err, len(files))
 	}
