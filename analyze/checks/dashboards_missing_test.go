@@ -298,7 +298,7 @@ func TestCheckDashboardsMissing(t *testing.T) {
 			b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
 			b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUp, ""))
 			return b.Build()
-		}, opts: checks.Options{Dashboards: dashboardWith(`up{job="node"}`)}, want: []string{
+		}, dashboards: dashboardWith(`up{job="node"}`), want: []string{
 			`job=api: no dashboard queries a metric of job "api"`,
 		}},
 	})

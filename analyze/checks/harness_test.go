@@ -13,18 +13,20 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 )
 
 // This file is the harness every <check>_test.go runs on, in the manner of pint's
 // internal/checks/base_test.go: a check's test is a list of cases (an inventory and the
 // findings it must give), and each check's list starts with an empty and a broken inventory.
 
-// runCheckByID runs the check called id, built from opts, over inv through checks.Run (so that
-// the parts it requires are honoured as in an audit) with an empty policy, and returns what
-// Run returned and the parts the check requires. With checkIDs it is the only place the
+// runCheckByID runs the check called id, built from opts, over inv and the dashboards ds
+// through checks.Run (so that the parts it requires are honoured as in an audit) with an empty
+// policy, and returns what Run returned and the parts the check requires. With checkIDs it is the only place the
 // per-check tests call into the checks API; a panic fails the test with its stack.
-func runCheckByID(t *testing.T, id string, opts checks.Options, inv *analyze.Inventory) (res checks.Result, requires []analyze.Part) {
+func runCheckByID(t *testing.T, id string, opts checks.Options, inv *analyze.Inventory, ds []dashboards.Dashboard) (res checks.Result, requires []analyze.Part) {
 	t.Helper()
+	opts.Dashboards = ds
 	all := checks.All(opts)
 	i := slices.IndexFunc(all, func(c checks.Check) bool { return c.Name() == id })
 	if i < 0 {
@@ -46,6 +48,8 @@ type checkTest struct {
 	description string
 	opts        checks.Options
 	inv         func(t *testing.T) *analyze.Inventory
+	// dashboards are the dashboards read beside the inventory.
+	dashboards []dashboards.Dashboard
 	// want are the findings as "subject: message" lines (see problem), in report order.
 	want []string
 	// lacksAll says the check must not run for lack of every part it requires (and so report
@@ -66,7 +70,7 @@ func runTests(t *testing.T, id string, cases []checkTest) {
 			if tc.defect != "" {
 				t.Skip("known defect: " + tc.defect)
 			}
-			res, requires := runCheckByID(t, id, tc.opts, tc.inv(t))
+			res, requires := runCheckByID(t, id, tc.opts, tc.inv(t), tc.dashboards)
 			var got []string
 			for _, f := range res.Findings {
 				got = append(got, problem(f))
