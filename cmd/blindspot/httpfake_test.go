@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -23,14 +24,14 @@ import (
 //
 // PATH is a regular expression matched against the whole request path; BODY is the rest of
 // the line, or @FILE for a file of the story. A JSON body is served as application/json, any
-// other as text/plain, unless -H says otherwise. A request is answered by the first declared
-// answer whose path matches and that has not answered yet, else by the last one that matches
-// (so that answers declared twice for one path answer in turn); any other path is answered 404.
-// `http start` serves the answers on 127.0.0.1 with a free port and sets $NAME_URL (NAME in
-// upper case) to the server's URL; the server stops at the end of the story. The output of a
-// command run with `exits` names the server $NAME_URL rather than by its port, and writes
-// the times of its own run <now>, so that whole outputs compare with `cmp` (stableOutput). A declared answer that was never asked for fails the story: it
-// is a fake drifting from what blindspot reads.
+// other as text/plain, unless -H says otherwise. A request is answered from the first declared
+// PATH that matches; several answers declared for one PATH answer in turn, the last one
+// repeating. Any other path is answered 404. `http start` serves the answers on 127.0.0.1 with
+// a free port and sets $NAME_URL (NAME in upper case) to the server's URL; the server stops
+// at the end of the story. The output of a command run with `exits` names the server
+// $NAME_URL rather than by its port, and writes the times of its own run <now>, so that whole
+// outputs compare with `cmp` (stableOutput). A declared answer that was never asked for fails
+// the story: it is a fake drifting from what blindspot reads.
 
 const httpFakesKey = "httpfakes"
 
@@ -245,4 +246,28 @@ func stableOutput(ts *testscript.TestScript, out []byte, started, finished time.
 		}
 		return []byte("<now>")
 	})
+}
+
+func TestDeclaredAnswers(t *testing.T) {
+	declare := func(pattern, body string) *httpAnswer {
+		return &httpAnswer{pattern: pattern, path: regexp.MustCompile("^(?:" + pattern + ")$"), body: []byte(body)}
+	}
+	s := &httpFake{name: "prom", answers: []*httpAnswer{
+		declare("/api/v1/query", "first"),
+		declare("/api/v1/.*", "any"),
+		declare("/api/v1/query", "second"),
+	}}
+	var got []string
+	for _, path := range []string{"/api/v1/query", "/api/v1/query", "/api/v1/query", "/api/v1/rules", "/metrics"} {
+		if a := s.answer(path); a != nil {
+			got = append(got, string(a.body))
+		} else {
+			got = append(got, "404")
+		}
+	}
+	// The answers of one path answer in turn, the last repeating; another path is answered by
+	// the first pattern that matches it; a path nothing matches is not answered.
+	if want := []string{"first", "second", "second", "any", "404"}; !slices.Equal(got, want) {
+		t.Errorf("answers %q, want %q", got, want)
+	}
 }

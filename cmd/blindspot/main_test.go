@@ -135,10 +135,10 @@ func fileExists(p string) bool {
 }
 
 // cmdFakeProm starts an HTTP server that misbehaves in one documented way and sets $PROM to
-// its URL: `fakeprom 500|slow` (other failures are declared in the story with `http
-// response`); `fakeprom demo` answers as the Prometheus
-// and the Alertmanager the demo snapshot was recorded from; `fakeprom thanosquery` and
-// `fakeprom mimir` as a Thanos Query and a Mimir do (fakerecognise_test.go).
+// its URL: `fakeprom 500|slow` (other answers are declared in the story with `http response`);
+// `fakeprom demo` answers as the Prometheus and the Alertmanager the demo snapshot was
+// recorded from; `fakeprom thanosquery` and `fakeprom mimir` as a Thanos Query and a Mimir do
+// (fakerecognise_test.go).
 func cmdFakeProm(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: fakeprom 500|slow|demo|thanosquery|mimir")
