@@ -10,6 +10,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 func dashboardWith(exprs ...string) []dashboards.Dashboard {
@@ -254,7 +255,7 @@ func TestDashboardsMissingVariables(t *testing.T) {
 	})
 
 	t.Run("Node Exporter Full shows the jobs exposing node_uname_info and its panels' metrics, not a payments job.", func(t *testing.T) {
-		content, err := os.ReadFile("../../../shared/corpus/dashboards/node-exporter-full.json")
+		content, err := os.ReadFile(testcorpus.File(t, "dashboards/node-exporter-full.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,5 +283,23 @@ func TestDashboardsMissingVariables(t *testing.T) {
 		if got := checks.DashboardsOfJobs(nef, ds)["node"]; !slices.Equal(got, []string{"Node Exporter Full"}) {
 			t.Errorf("node's dashboards %v", got)
 		}
+	})
+}
+
+func TestCheckDashboardsMissing(t *testing.T) {
+	id := checks.DashboardsMissingName
+	runTests(t, id, []checkTest{
+		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
+		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
+		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
+		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
+		{description: "A job no dashboard shows is reported; a job a dashboard shows is not.", inv: func(*testing.T) *analyze.Inventory {
+			b := newBuilder(analyze.PartTargets, analyze.PartDashboards)
+			b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
+			b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUp, ""))
+			return b.Build()
+		}, dashboards: dashboardWith(`up{job="node"}`), want: []string{
+			`job=api: no dashboard queries a metric of job "api"`,
+		}},
 	})
 }

@@ -12,9 +12,8 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
-
-const corpus = "../../../shared/corpus/dashboards"
 
 func titles(res *collect.Result) []string {
 	var out []string
@@ -28,7 +27,7 @@ func titles(res *collect.Result) []string {
 func TestRunGrafana(t *testing.T) {
 	fake := fakegrafana.New()
 	fake.Token = "t"
-	if err := fake.AddDashboardFiles("", filepath.Join(corpus, "node-exporter-full.json")); err != nil {
+	if err := fake.AddDashboardFiles("", testcorpus.File(t, "dashboards/node-exporter-full.json")); err != nil {
 		t.Fatal(err)
 	}
 	srv := fake.Start()
@@ -78,7 +77,7 @@ func TestRunDashboardMetrics(t *testing.T) {
 		res, err := collect.Run(context.Background(), collect.Options{
 			Snapshot:       os.DirFS("../../testdata/demo"),
 			SnapshotName:   "demo",
-			DashboardFiles: []string{filepath.Join(corpus, "node-exporter-full.json")},
+			DashboardFiles: []string{testcorpus.File(t, "dashboards/node-exporter-full.json")},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/rulefiles"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 // corpusTargets are jobs as a kube-prometheus or static setup labels them.
@@ -29,7 +30,7 @@ var corpusTargets = []analyze.Target{
 
 func corpusInventory(t testing.TB) *analyze.Inventory {
 	t.Helper()
-	res, err := rulefiles.Load([]string{corpusDir})
+	res, err := rulefiles.Load([]string{corpusDir(t)})
 	if err != nil {
 		t.Fatalf("loading the corpus: %v", err)
 	}
@@ -46,8 +47,9 @@ func corpusInventory(t testing.TB) *analyze.Inventory {
 }
 
 // corpusDir holds real rule files: kube-prometheus, awesome-prometheus-alerts, GitLab, Thanos,
-// VictoriaLogs, promtool's examples, and more.
-const corpusDir = "../../../shared/corpus/rules"
+// VictoriaLogs, promtool's examples, and more (the test is skipped when the corpus is not
+// beside the repository).
+func corpusDir(t testing.TB) string { return testcorpus.Dir(t, "rules") }
 
 // coverageByAlert maps "file:alert" (file relative to the corpus) to the jobs the alert covers.
 func coverageByAlert(t *testing.T, inv *analyze.Inventory, refs func(JobCoverage) []RuleRef) map[string][]string {
@@ -55,7 +57,7 @@ func coverageByAlert(t *testing.T, inv *analyze.Inventory, refs func(JobCoverage
 	out := map[string][]string{}
 	for _, jc := range Analyze(inv, Options{}).Matrix() {
 		for _, r := range refs(jc) {
-			rel, err := filepath.Rel(corpusDir, r.File)
+			rel, err := filepath.Rel(corpusDir(t), r.File)
 			if err != nil {
 				t.Fatal(err)
 			}

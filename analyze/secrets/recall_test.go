@@ -14,11 +14,12 @@ import (
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze/secrets"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
-// corpusDir holds gitleaks' rule set and test data, copied byte for byte; the repository's
-// parent always has shared/ (see shared/corpus/SOURCES.md).
-var corpusDir = filepath.Join("..", "..", "..", "shared", "corpus", "secrets")
+// corpusDir holds gitleaks' rule set and test data, copied byte for byte (see
+// shared/corpus/SOURCES.md); the test is skipped when the corpus is not beside the repository.
+func corpusDir(t testing.TB) string { return testcorpus.Dir(t, "secrets") }
 
 // corpusSecrets are the fake secrets of the corpus, by file and a piece of their line. The
 // only literal keys in gitleaks.toml are the 16 Google API keys its gcp-api-key rule
@@ -42,7 +43,7 @@ func TestCorpusRecall(t *testing.T) {
 	t.Run("Every fake secret of the corpus is found by its pattern and masked.", func(t *testing.T) {
 		total, found := 0, 0
 		for _, want := range corpusSecrets {
-			lines := readLines(t, filepath.Join(corpusDir, want.file))
+			lines := readLines(t, filepath.Join(corpusDir(t), want.file))
 			n := 0
 			for _, line := range lines {
 				if !strings.Contains(line, want.line) {
@@ -74,13 +75,13 @@ func TestCorpusRecall(t *testing.T) {
 	})
 
 	t.Run("Every other line of the secrets corpus matches no pattern.", func(t *testing.T) {
-		entries, err := os.ReadDir(corpusDir)
+		entries, err := os.ReadDir(corpusDir(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		lines, extra := 0, map[string]int{}
 		for _, e := range entries {
-			for _, line := range readLines(t, filepath.Join(corpusDir, e.Name())) {
+			for _, line := range readLines(t, filepath.Join(corpusDir(t), e.Name())) {
 				lines++
 				if slices.ContainsFunc(corpusSecrets, func(c struct{ file, line, pattern string }) bool {
 					return c.file == e.Name() && strings.Contains(line, c.line)
@@ -112,7 +113,7 @@ func TestCorpusFalsePositives(t *testing.T) {
 	ps := patterns(t)
 
 	t.Run("The rest of the corpus (rules, dashboards, scrape and shipper configurations, API documentation) holds no secret but the credentials of Prometheus' configuration test file.", func(t *testing.T) {
-		root := filepath.Dir(corpusDir)
+		root := filepath.Dir(corpusDir(t))
 		lines, keywordLines, files, found := 0, 0, 0, map[string]int{}
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -174,7 +175,7 @@ func gitleaksRules(t testing.TB) map[string]string {
 	t.Helper()
 	rules := map[string]string{}
 	id := ""
-	for _, line := range readLines(t, filepath.Join(corpusDir, "gitleaks.toml")) {
+	for _, line := range readLines(t, filepath.Join(corpusDir(t), "gitleaks.toml")) {
 		switch {
 		case line == "[[rules]]":
 			id = ""

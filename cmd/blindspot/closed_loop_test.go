@@ -19,11 +19,12 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/rulefiles"
 	"github.com/blindspot-dev/blindspot/internal/servers"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 // thirdPartyRules is a real third-party rule file: its PrometheusRuleEvaluationFailures is
 // the alert the Prometheus pack would generate for job prometheus, under the same name.
-var thirdPartyRules = filepath.Join("..", "..", "..", "shared", "corpus", "rules", "awesome-prometheus-alerts_prometheus-self-monitoring_embedded-exporter.yml")
+var thirdPartyRules = testcorpus.Copied("rules/awesome-prometheus-alerts_prometheus-self-monitoring_embedded-exporter.yml")
 
 // thirdPartyWithoutUp writes the alerts of thirdPartyRules that do not read up, verbatim, to a
 // temporary file: its up == 0 and absent(up) alerts would cover every job of the scenario,

@@ -11,9 +11,10 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
 	"github.com/blindspot-dev/blindspot/internal/servers"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
-const nodeExporterFull = "../../../shared/corpus/dashboards/node-exporter-full.json"
+var nodeExporterFull = testcorpus.Copied("dashboards/node-exporter-full.json")
 
 // TestDashboardVariablesOnRealPrometheus loads only Node Exporter Full, whose panels select
 // job="$job" with $job = label_values(node_uname_info, job), next to a real Prometheus of each

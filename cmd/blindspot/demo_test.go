@@ -11,6 +11,7 @@ import (
 	"github.com/blindspot-dev/blindspot"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
 	"github.com/blindspot-dev/blindspot/internal/servers"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 // TestDemoSnapshot checks what the embedded demo must hold whenever it is re-recorded.
@@ -76,7 +77,7 @@ func assertNoDemoSecret(t *testing.T, snap fs.FS) {
 
 // demoDashboard is the one dashboard of the demo's Grafana: a real one (dotdc's Kubernetes nodes
 // view, Apache-2.0, see testdata/demo/README.md) that queries node exporter metrics only.
-const demoDashboard = "../../../shared/corpus/dashboards/k8s-views-nodes.json"
+var demoDashboard = testcorpus.Copied("dashboards/k8s-views-nodes.json")
 
 // recordDemoSnapshot replaces testdata/demo (keeping its README and license) with a snapshot of
 // the scenario without the hostile job, which belongs in tests rather than in the demo, together

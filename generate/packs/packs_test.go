@@ -22,6 +22,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	"github.com/blindspot-dev/blindspot/generate/unittests"
 	"github.com/blindspot-dev/blindspot/internal/servers"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -323,10 +324,10 @@ func render(t *testing.T, f generate.RuleFile) (rulesFile, testsFile []byte) {
 	return content, tests
 }
 
-// corpusRules reads a third-party rule file of ../shared/corpus/rules as the collector would.
+// corpusRules reads a third-party rule file of the corpus as the collector would.
 func corpusRules(t *testing.T, name string) []analyze.RuleGroup {
 	t.Helper()
-	res, err := rulefiles.Load([]string{filepath.Join("..", "..", "..", "shared", "corpus", "rules", name)})
+	res, err := rulefiles.Load([]string{testcorpus.File(t, "rules/"+name)})
 	if err != nil {
 		t.Fatal(err)
 	}

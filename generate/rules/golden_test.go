@@ -91,13 +91,13 @@ func compareDir(t *testing.T, dir string, want map[string][]byte) {
 		names = append(names, e.Name())
 	}
 	for name, content := range want {
-		golden, err := os.ReadFile(filepath.Join(dir, name))
+		want, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Errorf("%s: %v (run go test -update)", name, err)
 			continue
 		}
-		if !bytes.Equal(golden, content) {
-			t.Errorf("%s differs from the golden file (run go test -update and review the diff):\n%s", name, content)
+		if d := golden.Diff(filepath.Join(dir, name), want, content); d != "" {
+			t.Errorf("%s differs from the golden file (run go test -update and review the diff):\n%s", name, d)
 		}
 	}
 	if filepath.Base(dir) != "plan" {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/diff"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata (review the diff!)")
@@ -32,7 +34,17 @@ func Check(t testing.TB, path string, got []byte) {
 	if err != nil {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it and shows the change in git diff):\n--- got\n%s\n--- want\n%s", path, got, want)
+	if d := Diff(path, want, got); d != "" {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it; review the change in git diff):\n%s", path, d)
 	}
+}
+
+// Diff is the unified diff from the golden content want to got, labelled with the golden
+// file's name, or "" when they are equal. Only the changed lines and their context are shown,
+// so that a one-line change in a large file reads as one line.
+func Diff(name string, want, got []byte) string {
+	if bytes.Equal(want, got) {
+		return ""
+	}
+	return string(diff.Diff(name+" (golden)", want, name+" (got)", got))
 }

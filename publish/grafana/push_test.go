@@ -15,11 +15,11 @@ import (
 	collectgrafana "github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 	"github.com/blindspot-dev/blindspot/publish/grafana"
 )
 
 const (
-	corpus = "../../../shared/corpus/dashboards"
 	// generated are dashboards written by blindspot generate (the reviewed goldens).
 	generated = "../../generate/dashboards/testdata/dashboards"
 	ownerTag  = "generated_by:blindspot"
@@ -30,10 +30,7 @@ const (
 // General, so that the pushed dashboards land among others.
 func newFake(t *testing.T) (*fakegrafana.Server, *httptest.Server) {
 	t.Helper()
-	if _, err := os.Stat(corpus); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("the dashboards of the corpus (%s) are absent: this test pushes among them", corpus)
-	}
-	files, err := filepath.Glob(filepath.Join(corpus, "*.json"))
+	files, err := filepath.Glob(filepath.Join(testcorpus.Dir(t, "dashboards"), "*.json"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("corpus dashboards: %v (%d files)", err, len(files))
 	}

@@ -10,9 +10,8 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
-
-const corpus = "../../../../shared/corpus/dashboards"
 
 // selectors returns every vector selector of the parsed queries, as strings.
 func selectors(qs []dashboards.Query) []string {
@@ -63,7 +62,7 @@ func write(t *testing.T, name, content string) string {
 }
 
 func TestCorpus(t *testing.T) {
-	ds, skipped, err := dashboards.Load([]string{corpus})
+	ds, skipped, err := dashboards.Load([]string{testcorpus.Dir(t, "dashboards")})
 	if err != nil {
 		t.Fatal(err)
 	}

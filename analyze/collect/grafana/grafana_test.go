@@ -19,17 +19,17 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 const (
-	corpus = "../../../../shared/corpus/dashboards"
-	token  = "glsa_test_token"
+	token = "glsa_test_token"
 )
 
 // corpusFiles are the plain dashboard JSON files of the corpus.
 func corpusFiles(t *testing.T) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(corpus, "*.json"))
+	files, err := filepath.Glob(filepath.Join(testcorpus.Dir(t, "dashboards"), "*.json"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("corpus dashboards: %v (%d files)", err, len(files))
 	}

@@ -11,15 +11,13 @@ import (
 	"testing"
 
 	"github.com/prometheus/prometheus/model/relabel"
-)
 
-// corpusDir holds real third-party configurations; the repository's parent always has shared/
-// beside it.
-var corpusDir = filepath.Join("..", "..", "..", "..", "shared", "corpus", "scrape")
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
+)
 
 func loadCorpus(t *testing.T, name string) Config {
 	t.Helper()
-	cfg, err := LoadFile(filepath.Join(corpusDir, name))
+	cfg, err := LoadFile(testcorpus.File(t, "scrape/"+name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +45,13 @@ func jobNames(cfg Config) []string {
 
 func TestParse(t *testing.T) {
 	t.Run("Every configuration in the corpus parses, with jobs sorted by name and counted relabel rules.", func(t *testing.T) {
-		entries, err := os.ReadDir(corpusDir)
+		dir := testcorpus.Dir(t, "scrape")
+		entries, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(entries) == 0 {
-			t.Fatalf("no files in %s", corpusDir)
+			t.Fatalf("no files in %s", dir)
 		}
 		for _, e := range entries {
 			cfg := loadCorpus(t, e.Name())
@@ -474,10 +473,14 @@ func writeFile(t *testing.T, dir, name, content string) string {
 }
 
 func FuzzParse(f *testing.F) {
-	entries, _ := os.ReadDir(corpusDir)
-	for _, e := range entries {
-		if b, err := os.ReadFile(filepath.Join(corpusDir, e.Name())); err == nil {
-			f.Add(b)
+	// The corpus's configurations seed the fuzzer when the corpus is there.
+	if corpus, err := testcorpus.Available(); err == nil {
+		dir := filepath.Join(corpus, "scrape")
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
+				f.Add(b)
+			}
 		}
 	}
 	f.Add([]byte("scrape_configs:\n  - &a {job_name: x, <<: *a}\n"))

@@ -9,13 +9,16 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
-// corpusDir holds real third-party rule files; the repository's parent always has shared/
-// beside it.
-var corpusDir = filepath.Join("..", "..", "..", "..", "shared", "corpus", "rules")
+// corpusDir holds real third-party rule files (the test is skipped when the corpus is not
+// beside the repository).
+func corpusDir(t testing.TB) string { return testcorpus.Dir(t, "rules") }
 
-func corpusFile(name string) string { return filepath.Join(corpusDir, filepath.FromSlash(name)) }
+func corpusFile(t testing.TB, name string) string {
+	return filepath.Join(corpusDir(t), filepath.FromSlash(name))
+}
 
 func mustLoad(t *testing.T, paths ...string) Result {
 	t.Helper()
@@ -50,9 +53,9 @@ func countKinds(groups []analyze.RuleGroup) (alerting, recording int) {
 
 func TestLoadCorpus(t *testing.T) {
 	t.Run("Every file in the rules corpus loads, and every PromQL expression in it parses.", func(t *testing.T) {
-		res := mustLoad(t, corpusDir)
+		res := mustLoad(t, corpusDir(t))
 		if len(res.Groups) < 50 {
-			t.Fatalf("only %d groups loaded from %s", len(res.Groups), corpusDir)
+			t.Fatalf("only %d groups loaded from %s", len(res.Groups), corpusDir(t))
 		}
 		for _, g := range res.Groups {
 			for _, r := range g.Rules {
@@ -64,7 +67,7 @@ func TestLoadCorpus(t *testing.T) {
 				}
 			}
 		}
-		err := filepath.WalkDir(corpusDir, func(path string, d os.DirEntry, err error) error {
+		err := filepath.WalkDir(corpusDir(t), func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
@@ -93,7 +96,7 @@ func TestLoadCorpus(t *testing.T) {
 			{"thanos/rules.yaml", 4, 0, 16},
 			{"vlogs-example-alerts.yml", 1, 2, 1},
 		} {
-			res := mustLoad(t, corpusFile(tc.file))
+			res := mustLoad(t, corpusFile(t, tc.file))
 			alerting, recording := countKinds(res.Groups)
 			if len(res.Groups) != tc.groups || alerting != tc.alerting || recording != tc.recording {
 				t.Errorf("%s: %d groups, %d alerting, %d recording; want %d, %d, %d",
@@ -103,7 +106,7 @@ func TestLoadCorpus(t *testing.T) {
 	})
 
 	t.Run("The vlogs group is kept as LogsQL, with its rules unparsed.", func(t *testing.T) {
-		res := mustLoad(t, corpusFile("vlogs-example-alerts.yml"))
+		res := mustLoad(t, corpusFile(t, "vlogs-example-alerts.yml"))
 		g := res.Groups[0]
 		if g.Name != "log-rules" || g.Language != "vlogs" || g.Interval != 30*time.Second {
 			t.Errorf("group = %q, %q, %v", g.Name, g.Language, g.Interval)
@@ -119,10 +122,10 @@ func TestLoadCorpus(t *testing.T) {
 	})
 
 	t.Run("promtool unit test files are skipped as such, and nothing else in the corpus is.", func(t *testing.T) {
-		res := mustLoad(t, corpusDir)
+		res := mustLoad(t, corpusDir(t))
 		want := []Skipped{
-			{File: corpusFile("promtool/unittest.yml"), Line: 1, Reason: ReasonUnitTest},
-			{File: corpusFile("thanos/tests.yaml"), Line: 1, Reason: ReasonUnitTest},
+			{File: corpusFile(t, "promtool/unittest.yml"), Line: 1, Reason: ReasonUnitTest},
+			{File: corpusFile(t, "thanos/tests.yaml"), Line: 1, Reason: ReasonUnitTest},
 		}
 		if !slices.Equal(res.Skipped, want) {
 			t.Errorf("Skipped = %+v, want %+v", res.Skipped, want)
@@ -130,7 +133,7 @@ func TestLoadCorpus(t *testing.T) {
 	})
 
 	t.Run("A PrometheusRule yields its spec.groups with every rule field filled in.", func(t *testing.T) {
-		path := corpusFile("alertmanager-prometheusRule.yaml")
+		path := corpusFile(t, "alertmanager-prometheusRule.yaml")
 		res := mustLoad(t, path)
 		if got := groupNames(res.Groups); !slices.Equal(got, []string{"alertmanager.rules"}) {
 			t.Fatalf("groups = %v", got)
@@ -149,7 +152,7 @@ func TestLoadCorpus(t *testing.T) {
 	})
 
 	t.Run("Group intervals are read, as in gitlab.rules and the kube-apiserver availability group.", func(t *testing.T) {
-		res := mustLoad(t, corpusFile("gitlab.rules"), corpusFile("kubernetesControlPlane-prometheusRule.yaml"))
+		res := mustLoad(t, corpusFile(t, "gitlab.rules"), corpusFile(t, "kubernetesControlPlane-prometheusRule.yaml"))
 		intervals := map[string]time.Duration{}
 		for _, g := range res.Groups {
 			intervals[g.Name] = g.Interval
@@ -177,7 +180,7 @@ func TestLoadCorpus(t *testing.T) {
 	})
 
 	t.Run("The Sloth file that starts with a blank line and --- loads all three groups.", func(t *testing.T) {
-		res := mustLoad(t, corpusFile("sloth_getting-started.yml"))
+		res := mustLoad(t, corpusFile(t, "sloth_getting-started.yml"))
 		want := []string{
 			"sloth-slo-sli-recordings-myservice-requests-availability",
 			"sloth-slo-meta-recordings-myservice-requests-availability",
@@ -192,7 +195,7 @@ func TestLoadCorpus(t *testing.T) {
 	})
 
 	t.Run("Rules keep their line, as promtool/rules.yml shows.", func(t *testing.T) {
-		res := mustLoad(t, corpusFile("promtool/rules.yml"))
+		res := mustLoad(t, corpusFile(t, "promtool/rules.yml"))
 		lines := map[string]int{}
 		for _, r := range append(res.Groups[0].Rules, res.Groups[1].Rules...) {
 			lines[r.Name] = r.Line
@@ -203,7 +206,7 @@ func TestLoadCorpus(t *testing.T) {
 	})
 
 	t.Run("An empty group (rules: []) is kept without rules.", func(t *testing.T) {
-		res := mustLoad(t, corpusFile("thanos/rules.yaml"))
+		res := mustLoad(t, corpusFile(t, "thanos/rules.yaml"))
 		last := res.Groups[len(res.Groups)-1]
 		if last.Name != "thanos-bucket-replicate.rules" || len(last.Rules) != 0 {
 			t.Errorf("last group = %+v", last)
@@ -532,14 +535,17 @@ func writeFile(t *testing.T, dir, name, content string) string {
 }
 
 func FuzzParse(f *testing.F) {
-	_ = filepath.WalkDir(corpusDir, func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if b, err := os.ReadFile(path); err == nil {
-				f.Add(b)
+	// The corpus's rule files seed the fuzzer when the corpus is there.
+	if corpus, err := testcorpus.Available(); err == nil {
+		_ = filepath.WalkDir(filepath.Join(corpus, "rules"), func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, err := os.ReadFile(path); err == nil {
+					f.Add(b)
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	f.Add([]byte("kind: List\nitems:\n  - &a {kind: List, items: [*a]}\n"))
 	f.Fuzz(func(t *testing.T, content []byte) {
 		res, err := Parse("fuzz.yml", content)

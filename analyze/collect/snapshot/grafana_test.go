@@ -12,12 +12,13 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 func grafanaResult(t *testing.T) *grafana.Result {
 	t.Helper()
 	// A real dashboard, as Grafana would answer it.
-	model, err := os.ReadFile("../../../../shared/corpus/dashboards/spanmetrics-dashboard.json")
+	model, err := os.ReadFile(testcorpus.File(t, "dashboards/spanmetrics-dashboard.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

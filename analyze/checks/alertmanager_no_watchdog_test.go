@@ -1,0 +1,30 @@
+package checks_test
+
+import (
+	"testing"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+)
+
+func TestCheckAlertmanagerNoWatchdog(t *testing.T) {
+	id := checks.AlertmanagerNoWatchdogName
+	runTests(t, id, []checkTest{
+		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
+		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
+		{description: "Every part read and empty: only what the empty parts show is reported.", inv: hollowInventory,
+			want: []string{`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`}},
+		{description: "Every part read with holes in the data: only what the data shows is reported.", inv: holedInventory,
+			want: []string{`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`}},
+		{description: "The Alertmanager configuration part without a configuration: nothing is reported.", inv: configlessInventory,
+			defect: "the finding names an empty alertmanager (Alerting.ConfigURL) when alertmanager_config is claimed without a configuration"},
+		{description: "A heartbeat alert routed to a receiver that notifies is not reported.", inv: func(t *testing.T) *analyze.Inventory {
+			return routingInventory(t, amConfig, []analyze.Rule{rule("Watchdog", `vector(1)`, map[string]string{"severity": "none"})}, nil)
+		}},
+		{description: "Without a heartbeat alert the Alertmanager is reported.", inv: func(t *testing.T) *analyze.Inventory {
+			return routingInventory(t, amConfig, []analyze.Rule{rule("PaymentsDown", `up{job="api"} == 0`, map[string]string{"team": "payments"})}, nil)
+		}, want: []string{
+			`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`,
+		}},
+	})
+}

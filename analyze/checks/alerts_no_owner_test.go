@@ -1,0 +1,28 @@
+package checks_test
+
+import (
+	"testing"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+)
+
+func TestCheckAlertsNoOwner(t *testing.T) {
+	id := checks.AlertsNoOwnerName
+	runTests(t, id, []checkTest{
+		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
+		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
+		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
+		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
+		{description: "The Alertmanager configuration part without a configuration: nothing is reported.", inv: configlessInventory,
+			defect: "the check panics: routing.(*Tree).Match on the nil tree of an inventory claiming alertmanager_config without a configuration (alerts_no_owner.go)"},
+		{description: "An alert without an owner label that only reaches the default receiver is reported; a routed one is not.", inv: func(t *testing.T) *analyze.Inventory {
+			return routingInventory(t, amConfig, []analyze.Rule{
+				rule("PaymentsDown", `up{job="api"} == 0`, map[string]string{"severity": "critical", "team": "payments"}),
+				rule("Orphan", `up{job="api"} == 0`, map[string]string{"severity": "warning"}),
+			}, nil)
+		}, want: []string{
+			`rule=Orphan: alert "Orphan" has no team or owner label and only reaches the default receiver blackhole`,
+		}},
+	})
+}

@@ -1,0 +1,29 @@
+package checks_test
+
+import (
+	"testing"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+)
+
+func TestCheckTargetsDown(t *testing.T) {
+	id := checks.TargetsDownName
+	runTests(t, id, []checkTest{
+		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
+		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
+		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
+		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
+		{description: "Only the down targets are reported, each with its scrape error.", inv: func(*testing.T) *analyze.Inventory {
+			b := newBuilder(analyze.PartTargets)
+			b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthUp, ""))
+			b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUnknown, ""))
+			b.AddTarget(target("node", "node", "10.0.0.3:9100", analyze.HealthDown, "context deadline exceeded"))
+			b.AddTarget(target("api", "api", "10.0.0.9:80", analyze.HealthDown, "connection refused"))
+			return b.Build()
+		}, want: []string{
+			`instance=10.0.0.9:80 job=api: target 10.0.0.9:80 of job "api" is down: connection refused`,
+			`instance=10.0.0.3:9100 job=node: target 10.0.0.3:9100 of job "node" is down: context deadline exceeded`,
+		}},
+	})
+}
