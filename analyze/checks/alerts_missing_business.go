@@ -30,28 +30,28 @@ const (
 // alert fires when the counter stops increasing (an alert on its rate going above a threshold
 // reads it but does not) or when the last-success time grows old, directly or through
 // recording rules. When the work stops, nothing pages.
-type AlertsMissingBusiness struct {
-	cov *lazyCoverage
+type AlertsMissingBusiness struct{}
+
+// NewAlertsMissingBusiness returns the check; the options of the business metrics are
+// Derive's (Options.Business).
+func NewAlertsMissingBusiness(Options) Check { return AlertsMissingBusiness{} }
+
+var alertsMissingBusinessMeta = Meta{
+	ID:           AlertsMissingBusinessName,
+	Severity:     analyze.Warning,
+	Requires:     []analyze.Part{analyze.PartJobMetrics, analyze.PartRules},
+	SubjectKeys:  []string{"job", "metric"},
+	Scope:        ScopeJob,
+	Summary:      "a business counter or last-success gauge no alert fires on when it stops",
+	Finds:        "a business counter without an alert on its rate dropping, or a last-success gauge without an alert on its age. Details: `kind` (`counter` or `staleness`)",
+	MatrixColumn: ColumnBusiness,
+	GroupByJob:   true,
 }
 
-// NewAlertsMissingBusiness returns the check with its own coverage analysis; the registry
-// shares one analysis between the coverage checks instead.
-func NewAlertsMissingBusiness(o Options) Check {
-	return AlertsMissingBusiness{cov: newLazyCoverage(o)}
-}
+func (AlertsMissingBusiness) Meta() Meta { return alertsMissingBusinessMeta }
 
-func (AlertsMissingBusiness) Name() string               { return AlertsMissingBusinessName }
-func (AlertsMissingBusiness) Severity() analyze.Severity { return analyze.Warning }
-func (AlertsMissingBusiness) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartJobMetrics, analyze.PartRules}
-}
-
-func (c AlertsMissingBusiness) coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis {
-	return c.cov.get(inv)
-}
-
-func (c AlertsMissingBusiness) Run(inv *analyze.Inventory) []analyze.Finding {
-	a := c.cov.get(inv)
+func (c AlertsMissingBusiness) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	a := d.Coverage
 	var out []analyze.Finding
 	for _, job := range a.BusinessJobs() {
 		for _, m := range a.Business(job) {
@@ -83,7 +83,7 @@ func (c AlertsMissingBusiness) Run(inv *analyze.Inventory) []analyze.Finding {
 			if len(m.ReadBy) > 0 {
 				details["read_by"] = ruleNames(m.ReadBy)
 			}
-			f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": job, "metric": m.Metric}, msg, details)
+			f := alertsMissingBusinessMeta.finding(map[string]string{"job": job, "metric": m.Metric}, msg, details)
 			f.Fix = fix
 			out = append(out, f)
 		}
