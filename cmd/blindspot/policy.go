@@ -7,7 +7,6 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/analyze/routing"
@@ -39,6 +38,7 @@ func (c Config) checkOptions() (checks.Options, error) {
 		LogPairs:          pairs,
 		RunbookAnnotation: c.Checks.RunbookAnnotation,
 		SeverityLabel:     c.Checks.SeverityLabel,
+		Generated:         checks.Generated{UpFor: c.Generate.UpFor, AbsentFor: c.Generate.AbsentFor},
 		Routing: routing.Options{
 			CriticalValues: c.Routing.CriticalValues,
 			PagingKinds:    c.Routing.PagingKinds,
@@ -111,20 +111,25 @@ func (c Config) policy(known []string) (checks.Policy, error) {
 	return p, nil
 }
 
-// checkSuite builds the configured checks and policy; audit and generate judge alike. ds are
-// the dashboards read with --dashboards, nil when none were.
-func (c Config) checkSuite(ds []dashboards.Dashboard) ([]checks.Check, checks.Policy, error) {
+// checkSuite builds the configured checks and policy; audit and generate judge alike.
+func (c Config) checkSuite() ([]checks.Check, checks.Policy, error) {
 	copts, err := c.checkOptions()
 	if err != nil {
 		return nil, checks.Policy{}, err
 	}
-	copts.Dashboards = ds
 	all := checks.All(copts)
 	policy, err := c.policy(checks.Names(all))
 	if err != nil {
 		return nil, checks.Policy{}, err
 	}
 	return all, policy, nil
+}
+
+// derive computes what the checks and the report read of inv, with the configured options
+// (checkSuite has refused options that do not convert before any inventory is read).
+func (c Config) derive(inv *analyze.Inventory) *checks.Derived {
+	copts, _ := c.checkOptions()
+	return checks.Derive(inv, copts)
 }
 
 // logPairs converts logs.match; empty means the defaults.
