@@ -92,7 +92,6 @@ func TestDocumentation(t *testing.T) {
 	}
 }
 
-
 // lineDiff lists the lines only one of the tables has.
 func lineDiff(committed, generated string) string {
 	var b strings.Builder
