@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -47,6 +48,7 @@ func (AlertsMissingAbsent) Meta() Meta { return alertsMissingAbsentMeta }
 
 func (c AlertsMissingAbsent) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	a := d.Coverage
+	absentFor := cmp.Or(c.absentFor, defaultAbsentFor) // the zero value of the check takes the default
 	var out []analyze.Finding
 	for _, j := range inv.Jobs {
 		if len(a.Job(j.Name).AbsentAlerts) > 0 {
@@ -56,7 +58,7 @@ func (c AlertsMissingAbsent) Run(inv *analyze.Inventory, d *Derived) []analyze.F
 			fmt.Sprintf("no alert fires when job %s vanishes and leaves no up series to compare", strconv.Quote(j.Name)),
 			map[string]string{"targets": strconv.Itoa(j.Active())})
 		vanished := &parser.Call{Func: parser.Functions["absent"], Args: parser.Expressions{upSelector(j.Name)}}
-		f.Fix = generatedAlert(j.Name, "Absent", vanished, c.absentFor)
+		f.Fix = generatedAlert(j.Name, "Absent", vanished, absentFor)
 		out = append(out, f)
 	}
 	for _, p := range inv.Pools {
@@ -72,7 +74,7 @@ func (c AlertsMissingAbsent) Run(inv *analyze.Inventory, d *Derived) []analyze.F
 			f.Fix = fmt.Sprintf("make Prometheus scrape itself (%s is not stored), then blindspot generate writes an alert on %s",
 				promqlbuild.PoolTargetsMetric, promqlbuild.PoolEmpty(p.Name).String())
 		} else {
-			f.Fix = generatedAlert(p.Name, "NoTargets", promqlbuild.PoolEmpty(p.Name), c.absentFor)
+			f.Fix = generatedAlert(p.Name, "NoTargets", promqlbuild.PoolEmpty(p.Name), absentFor)
 		}
 		out = append(out, f)
 	}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"time"
@@ -53,7 +54,7 @@ func (c AlertsMissingUp) Run(inv *analyze.Inventory, d *Derived) []analyze.Findi
 			fmt.Sprintf("no alert fires when the targets of job %s are down", strconv.Quote(j.Name)),
 			map[string]string{"targets": strconv.Itoa(j.Active())})
 		down := &parser.BinaryExpr{Op: parser.EQLC, LHS: upSelector(j.Name), RHS: &parser.NumberLiteral{Val: 0}}
-		f.Fix = generatedAlert(j.Name, "TargetDown", down, c.upFor)
+		f.Fix = generatedAlert(j.Name, "TargetDown", down, cmp.Or(c.upFor, defaultUpFor))
 		out = append(out, f)
 	}
 	return out

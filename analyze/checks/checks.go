@@ -9,6 +9,7 @@
 package checks
 
 import (
+	"cmp"
 	"maps"
 	"path"
 	"slices"
@@ -46,12 +47,25 @@ type Options struct {
 	Generated Generated
 }
 
-// Generated are the options of blindspot generate that its fixes quote (generate.up_for,
-// generate.absent_for). Zero values take generate's defaults.
+// Generated are the options of blindspot generate that the fixes quote (generate.up_for,
+// generate.absent_for, generate.business.window and stale_after), resolved as generate
+// resolves them. Zero values take generate's defaults.
 type Generated struct {
 	UpFor     time.Duration // default 2m
 	AbsentFor time.Duration // default 5m
+	// BusinessWindow is the range over which a business counter must increase (default 10m).
+	BusinessWindow time.Duration
+	// StaleAfter is how old a last-success gauge may grow (default 25h).
+	StaleAfter time.Duration
 }
+
+// generate's defaults, for the fixes of checks configured without its options.
+const (
+	defaultUpFor          = 2 * time.Minute
+	defaultAbsentFor      = 5 * time.Minute
+	defaultBusinessWindow = 10 * time.Minute
+	defaultStaleAfter     = 25 * time.Hour
+)
 
 func (o Options) withDefaults() Options {
 	if o.RunbookAnnotation == "" {
@@ -64,12 +78,11 @@ func (o Options) withDefaults() Options {
 		o.Routing.SeverityLabel = o.SeverityLabel
 	}
 	o.Routing = o.Routing.WithDefaults()
-	if o.Generated.UpFor == 0 {
-		o.Generated.UpFor = 2 * time.Minute
-	}
-	if o.Generated.AbsentFor == 0 {
-		o.Generated.AbsentFor = 5 * time.Minute
-	}
+	g := &o.Generated
+	g.UpFor = cmp.Or(g.UpFor, defaultUpFor)
+	g.AbsentFor = cmp.Or(g.AbsentFor, defaultAbsentFor)
+	g.BusinessWindow = cmp.Or(g.BusinessWindow, defaultBusinessWindow)
+	g.StaleAfter = cmp.Or(g.StaleAfter, defaultStaleAfter)
 	return o
 }
 
@@ -81,7 +94,7 @@ func All(o Options) []Check {
 		JobsNoTargets{},
 		NewAlertsMissingUp(o),
 		NewAlertsMissingAbsent(o),
-		AlertsMissingBusiness{},
+		NewAlertsMissingBusiness(o),
 		RulesUnknownMetric{},
 		RulesBroken{},
 		NewAlertsNoRunbook(o),

@@ -114,6 +114,28 @@ func TestGeneratedDurations(t *testing.T) {
 	})
 }
 
+func TestGeneratedBusinessAlerts(t *testing.T) {
+	t.Run("The business fixes quote generate's business window and stale_after.", func(t *testing.T) {
+		b := newBuilder(analyze.PartJobMetrics, analyze.PartRules)
+		b.AddJobMetric("billing", "invoices_created_total")
+		b.AddJobMetric("billing", "billing_last_success_timestamp_seconds")
+		inv := b.Build()
+		o := checks.Options{Generated: checks.Generated{BusinessWindow: 30 * time.Minute, StaleAfter: 49 * time.Hour}}
+		var got []string
+		for _, f := range checks.NewAlertsMissingBusiness(o).Run(inv, checks.Derive(inv, o)) {
+			got = append(got, f.Fix)
+		}
+		slices.Sort(got)
+		want := []string{
+			`blindspot generate writes an alert on rate(invoices_created_total{job="billing"}[30m]) == 0`,
+			`blindspot generate writes an alert on time() - billing_last_success_timestamp_seconds{job="billing"} > 176400 (2d1h without a success)`,
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("fixes %q, want %q", got, want)
+		}
+	})
+}
+
 func TestDerive(t *testing.T) {
 	t.Run("Without an Alertmanager configuration the paging receivers are unknown; without dashboards, the dashboards of each job.", func(t *testing.T) {
 		d := checks.Derive(coverageInventory(), checks.Options{})

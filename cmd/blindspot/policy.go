@@ -10,6 +10,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/analyze/routing"
+	"github.com/blindspot-dev/blindspot/generate"
 )
 
 // checkOptions converts the checks and business_metrics sections.
@@ -38,7 +39,7 @@ func (c Config) checkOptions() (checks.Options, error) {
 		LogPairs:          pairs,
 		RunbookAnnotation: c.Checks.RunbookAnnotation,
 		SeverityLabel:     c.Checks.SeverityLabel,
-		Generated:         checks.Generated{UpFor: c.Generate.UpFor, AbsentFor: c.Generate.AbsentFor},
+		Generated:         c.generated(),
 		Routing: routing.Options{
 			CriticalValues: c.Routing.CriticalValues,
 			PagingKinds:    c.Routing.PagingKinds,
@@ -130,6 +131,18 @@ func (c Config) checkSuite() ([]checks.Check, checks.Policy, error) {
 func (c Config) derive(inv *analyze.Inventory) *checks.Derived {
 	copts, _ := c.checkOptions()
 	return checks.Derive(inv, copts)
+}
+
+// generated is what the fixes quote of the alerts generate writes, with generate's defaults.
+func (c Config) generated() checks.Generated {
+	g := generate.DefaultOptions(generate.Options{
+		UpFor:     c.Generate.UpFor,
+		AbsentFor: c.Generate.AbsentFor,
+		Business: generate.BusinessOptions{
+			Mode: c.Generate.Business.Mode, Window: c.Generate.Business.Window, StaleAfter: c.Generate.Business.StaleAfter,
+		},
+	})
+	return checks.Generated{UpFor: g.UpFor, AbsentFor: g.AbsentFor, BusinessWindow: g.Business.Window, StaleAfter: g.Business.StaleAfter}
 }
 
 // logPairs converts logs.match; empty means the defaults.
