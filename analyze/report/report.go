@@ -182,10 +182,10 @@ type Input struct {
 	Matrix []coverage.JobCoverage
 	Now    time.Time
 	// Dashboards maps each job to the titles of the dashboards querying it
-	// (checks.DashboardsOfJobs); nil when no dashboards were read.
+	// (checks.Derived.Dashboards); nil when no dashboards were read.
 	Dashboards map[string][]string
 	// Pages maps each job of Matrix to the paging receivers its alerts reach
-	// (checks.Pages); nil when the routing is unknown.
+	// (checks.Derived.Pages); nil when the routing is unknown.
 	Pages map[string][]string
 }
 

@@ -5,6 +5,10 @@
 // Reading is lenient where an audit should report rather than stop: a query that does not
 // parse is recorded on its query, and documents that hold no dashboard are skipped with a
 // reason. A file whose JSON or YAML is broken is an error.
+//
+// What it reads is the Inventory's dashboard model (analyze.Dashboard); the collectors put it
+// into Inventory.Dashboards with PartDashboards, and package analyze/dashboard holds what
+// checks need to read it (the variables' placeholders, the metrics the queries read).
 package dashboards
 
 import (
