@@ -64,6 +64,9 @@ type Inventory struct {
 	// carry it (empty when none does), as the Prometheus answered once the dashboards were
 	// known. A name that was not asked about, or whose query failed, is absent.
 	ExposedBy map[string][]string
+	// Dashboards are the Grafana dashboards read from files, a Grafana or a snapshot of one
+	// (PartDashboards); nil when none were read, or a Grafana could not be read.
+	Dashboards []Dashboard
 
 	// Logs is what Loki held in the log window (PartLogStreams, PartLogSecrets).
 	Logs  Logs

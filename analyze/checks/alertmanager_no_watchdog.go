@@ -16,16 +16,25 @@ const AlertmanagerNoWatchdogName = "alertmanager/no-watchdog"
 // (vector(1)) routed to a receiver with an integration, which a dead man's switch outside the
 // cluster watches. Without one, a Prometheus or Alertmanager that dies takes every alert with
 // it, silently.
-type AlertmanagerNoWatchdog struct{ routes *lazyRouting }
+type AlertmanagerNoWatchdog struct{}
 
-func (AlertmanagerNoWatchdog) Name() string               { return AlertmanagerNoWatchdogName }
-func (AlertmanagerNoWatchdog) Severity() analyze.Severity { return analyze.Warning }
-func (AlertmanagerNoWatchdog) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig}
+var alertmanagerNoWatchdogMeta = Meta{
+	ID:          AlertmanagerNoWatchdogName,
+	Severity:    analyze.Warning,
+	Requires:    []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig},
+	SubjectKeys: []string{"alertmanager"},
+	Scope:       ScopeSource,
+	Summary:     "no always-firing heartbeat routed to a receiver",
+	Finds:       "no always-firing `vector(1)` heartbeat reaching a receiver with an integration. Details: `heartbeats`",
 }
 
-func (c AlertmanagerNoWatchdog) Run(inv *analyze.Inventory) []analyze.Finding {
-	r := c.routes.get(inv)
+func (AlertmanagerNoWatchdog) Meta() Meta { return alertmanagerNoWatchdogMeta }
+
+func (c AlertmanagerNoWatchdog) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	if d.routes.tree == nil {
+		return nil // the inventory claims a configuration it does not hold
+	}
+	r := d.routes
 	var heartbeats []string
 	for _, a := range r.alerts {
 		if !routing.AlwaysFiring(a.Rule) {
@@ -44,7 +53,7 @@ func (c AlertmanagerNoWatchdog) Run(inv *analyze.Inventory) []analyze.Finding {
 	if len(heartbeats) > 0 {
 		msg = fmt.Sprintf("the heartbeat alert %s reaches only receivers without an integration: nothing outside the cluster watches it", strconv.Quote(heartbeats[0]))
 	}
-	f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"alertmanager": inv.Alerting.ConfigURL}, msg,
+	f := alertmanagerNoWatchdogMeta.finding(map[string]string{"alertmanager": inv.Alerting.ConfigURL}, msg,
 		map[string]string{"heartbeats": strings.Join(heartbeats, ",")})
 	f.Fix = "blindspot generate writes a Watchdog rule (vector(1)) and alertmanager/routes.yaml routes it to a heartbeat receiver; point that receiver at a dead man's switch outside the cluster"
 	return []analyze.Finding{f}

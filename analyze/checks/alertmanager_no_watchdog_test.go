@@ -16,8 +16,7 @@ func TestCheckAlertmanagerNoWatchdog(t *testing.T) {
 			want: []string{`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`}},
 		{description: "Every part read with holes in the data: only what the data shows is reported.", inv: holedInventory,
 			want: []string{`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`}},
-		{description: "The Alertmanager configuration part without a configuration: nothing is reported.", inv: configlessInventory,
-			defect: "the finding names an empty alertmanager (Alerting.ConfigURL) when alertmanager_config is claimed without a configuration"},
+		{description: "The Alertmanager configuration part without a configuration: nothing is reported.", inv: configlessInventory},
 		{description: "A heartbeat alert routed to a receiver that notifies is not reported.", inv: func(t *testing.T) *analyze.Inventory {
 			return routingInventory(t, amConfig, []analyze.Rule{rule("Watchdog", `vector(1)`, map[string]string{"severity": "none"})}, nil)
 		}},

@@ -14,13 +14,19 @@ const AlertmanagerNotConnectedName = "alertmanager/not-connected"
 // evaluates goes nowhere.
 type AlertmanagerNotConnected struct{}
 
-func (AlertmanagerNotConnected) Name() string               { return AlertmanagerNotConnectedName }
-func (AlertmanagerNotConnected) Severity() analyze.Severity { return analyze.Critical }
-func (AlertmanagerNotConnected) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartAlertmanagers}
+var alertmanagerNotConnectedMeta = Meta{
+	ID:          AlertmanagerNotConnectedName,
+	Severity:    analyze.Critical,
+	Requires:    []analyze.Part{analyze.PartAlertmanagers},
+	SubjectKeys: []string{"prometheus"},
+	Scope:       ScopeSource,
+	Summary:     "Prometheus sends its alerts to no active Alertmanager",
+	Finds:       "a Prometheus with no active Alertmanager. Details: `dropped`",
 }
 
-func (c AlertmanagerNotConnected) Run(inv *analyze.Inventory) []analyze.Finding {
+func (AlertmanagerNotConnected) Meta() Meta { return alertmanagerNotConnectedMeta }
+
+func (c AlertmanagerNotConnected) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	dropped := 0
 	for _, am := range inv.Alerting.Alertmanagers {
 		if am.Active {
@@ -39,7 +45,7 @@ func (c AlertmanagerNotConnected) Run(inv *analyze.Inventory) []analyze.Finding 
 	if dropped > 0 {
 		msg = fmt.Sprintf("all %d Alertmanagers of Prometheus are dropped by relabeling: every alert goes nowhere", dropped)
 	}
-	f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"prometheus": prom}, msg,
+	f := alertmanagerNotConnectedMeta.finding(map[string]string{"prometheus": prom}, msg,
 		map[string]string{"dropped": strconv.Itoa(dropped)})
 	f.Fix = "add an alerting.alertmanagers section to the Prometheus configuration (or fix its relabel_configs) and check /api/v1/alertmanagers lists it as active"
 	return []analyze.Finding{f}

@@ -1,14 +1,15 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
 
@@ -20,34 +21,44 @@ const AlertsMissingAbsentName = "alerts/missing-absent"
 // only absent() notices. A scrape pool without targets whose job label comes from relabeling
 // is reported as the pool (subject scrape_pool), watched through Prometheus's own per-pool
 // target gauge.
-type AlertsMissingAbsent struct{ cov *lazyCoverage }
-
-// NewAlertsMissingAbsent returns the check with its own coverage analysis; All shares one
-// analysis between the coverage checks instead.
-func NewAlertsMissingAbsent(o Options) Check { return AlertsMissingAbsent{cov: newLazyCoverage(o)} }
-
-func (AlertsMissingAbsent) Name() string               { return AlertsMissingAbsentName }
-func (AlertsMissingAbsent) Severity() analyze.Severity { return analyze.Warning }
-func (AlertsMissingAbsent) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartTargets, analyze.PartRules}
+type AlertsMissingAbsent struct {
+	// absentFor is the for: of the absence alert blindspot generate writes (generate.absent_for).
+	absentFor time.Duration
 }
 
-func (c AlertsMissingAbsent) coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis {
-	return c.cov.get(inv)
+// NewAlertsMissingAbsent returns the check whose fixes quote the generate options of o.
+func NewAlertsMissingAbsent(o Options) Check {
+	return AlertsMissingAbsent{absentFor: o.withDefaults().Generated.AbsentFor}
 }
 
-func (c AlertsMissingAbsent) Run(inv *analyze.Inventory) []analyze.Finding {
-	a := c.cov.get(inv)
+var alertsMissingAbsentMeta = Meta{
+	ID:           AlertsMissingAbsentName,
+	Severity:     analyze.Warning,
+	Requires:     []analyze.Part{analyze.PartTargets, analyze.PartRules},
+	SubjectKeys:  []string{"job"},
+	SubjectDoc:   "`job`; `scrape_pool` for a pool without targets whose job label discovery or relabeling decides",
+	Scope:        ScopeJob,
+	Summary:      "no alert fires when the job vanishes",
+	Finds:        "a job no alert covers when it vanishes (all targets gone, series absent)",
+	MatrixColumn: ColumnAbsenceAlert,
+	GroupByJob:   true,
+}
+
+func (AlertsMissingAbsent) Meta() Meta { return alertsMissingAbsentMeta }
+
+func (c AlertsMissingAbsent) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	a := d.Coverage
+	absentFor := cmp.Or(c.absentFor, defaultAbsentFor) // the zero value of the check takes the default
 	var out []analyze.Finding
 	for _, j := range inv.Jobs {
 		if len(a.Job(j.Name).AbsentAlerts) > 0 {
 			continue
 		}
-		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name},
+		f := alertsMissingAbsentMeta.finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("no alert fires when job %s vanishes and leaves no up series to compare", strconv.Quote(j.Name)),
 			map[string]string{"targets": strconv.Itoa(j.Active())})
 		vanished := &parser.Call{Func: parser.Functions["absent"], Args: parser.Expressions{upSelector(j.Name)}}
-		f.Fix = generatedAlert(j.Name, "Absent", vanished, "5m")
+		f.Fix = generatedAlert(j.Name, "Absent", vanished, absentFor)
 		out = append(out, f)
 	}
 	for _, p := range inv.Pools {
@@ -56,14 +67,14 @@ func (c AlertsMissingAbsent) Run(inv *analyze.Inventory) []analyze.Finding {
 		if p.Active > 0 || p.JobLabel != "" || len(a.PoolAbsentAlerts(p.Name)) > 0 {
 			continue
 		}
-		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"scrape_pool": p.Name},
+		f := alertsMissingAbsentMeta.finding(map[string]string{"scrape_pool": p.Name},
 			fmt.Sprintf("no alert fires when scrape pool %s has no targets: discovery or relabeling decides its targets' job label, so no absent(up{job=…}) can watch it", strconv.Quote(p.Name)),
 			map[string]string{"targets": "0", PoolMetricDetail: poolMetricState(inv)})
 		if f.Details[PoolMetricDetail] == PoolMetricNotStored {
 			f.Fix = fmt.Sprintf("make Prometheus scrape itself (%s is not stored), then blindspot generate writes an alert on %s",
 				promqlbuild.PoolTargetsMetric, promqlbuild.PoolEmpty(p.Name).String())
 		} else {
-			f.Fix = generatedAlert(p.Name, "NoTargets", promqlbuild.PoolEmpty(p.Name), "5m")
+			f.Fix = generatedAlert(p.Name, "NoTargets", promqlbuild.PoolEmpty(p.Name), absentFor)
 		}
 		out = append(out, f)
 	}

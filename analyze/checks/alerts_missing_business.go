@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,41 +18,42 @@ import (
 // AlertsMissingBusinessName is the ID of the AlertsMissingBusiness check.
 const AlertsMissingBusinessName = "alerts/missing-business"
 
-// The alerts `blindspot generate` writes for a business metric: a counter that has not
-// increased over businessRateWindow, a last-success time older than businessStaleAfter (a
-// daily batch that missed one run, with an hour's slack).
-const (
-	businessRateWindow = 10 * time.Minute
-	businessStaleAfter = 25 * time.Hour
-)
-
 // AlertsMissingBusiness reports the business metrics of a job (counters that look like
 // application output, last-success gauges of batch jobs) that no alerting rule watches: no
 // alert fires when the counter stops increasing (an alert on its rate going above a threshold
 // reads it but does not) or when the last-success time grows old, directly or through
 // recording rules. When the work stops, nothing pages.
+//
+// Its fixes describe the alerts blindspot generate writes: a counter that has not increased
+// over the business window, a last-success time older than stale_after (by default a daily
+// batch that missed one run, with an hour's slack).
 type AlertsMissingBusiness struct {
-	cov *lazyCoverage
+	window, staleAfter time.Duration
 }
 
-// NewAlertsMissingBusiness returns the check with its own coverage analysis; the registry
-// shares one analysis between the coverage checks instead.
+// NewAlertsMissingBusiness returns the check whose fixes quote the generate options of o;
+// which metrics are business metrics is Derive's (Options.Business).
 func NewAlertsMissingBusiness(o Options) Check {
-	return AlertsMissingBusiness{cov: newLazyCoverage(o)}
+	g := o.withDefaults().Generated
+	return AlertsMissingBusiness{window: g.BusinessWindow, staleAfter: g.StaleAfter}
 }
 
-func (AlertsMissingBusiness) Name() string               { return AlertsMissingBusinessName }
-func (AlertsMissingBusiness) Severity() analyze.Severity { return analyze.Warning }
-func (AlertsMissingBusiness) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartJobMetrics, analyze.PartRules}
+var alertsMissingBusinessMeta = Meta{
+	ID:           AlertsMissingBusinessName,
+	Severity:     analyze.Warning,
+	Requires:     []analyze.Part{analyze.PartJobMetrics, analyze.PartRules},
+	SubjectKeys:  []string{"job", "metric"},
+	Scope:        ScopeJob,
+	Summary:      "a business counter or last-success gauge no alert fires on when it stops",
+	Finds:        "a business counter without an alert on its rate dropping, or a last-success gauge without an alert on its age. Details: `kind` (`counter` or `staleness`)",
+	MatrixColumn: ColumnBusiness,
+	GroupByJob:   true,
 }
 
-func (c AlertsMissingBusiness) coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis {
-	return c.cov.get(inv)
-}
+func (AlertsMissingBusiness) Meta() Meta { return alertsMissingBusinessMeta }
 
-func (c AlertsMissingBusiness) Run(inv *analyze.Inventory) []analyze.Finding {
-	a := c.cov.get(inv)
+func (c AlertsMissingBusiness) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	a := d.Coverage
 	var out []analyze.Finding
 	for _, job := range a.BusinessJobs() {
 		for _, m := range a.Business(job) {
@@ -64,26 +66,26 @@ func (c AlertsMissingBusiness) Run(inv *analyze.Inventory) []analyze.Finding {
 				msg = fmt.Sprintf("job %s records the time of its last success in %s; %s read it, but none fires when it grows old: nothing pages when the job stops succeeding",
 					strconv.Quote(job), strconv.Quote(m.Metric), ruleNames(m.ReadBy))
 				fix = fmt.Sprintf("blindspot generate writes an alert on %s (%s without a success)",
-					staleExpr(m.Metric, job), model.Duration(businessStaleAfter))
+					c.staleExpr(m.Metric, job), model.Duration(c.stale()))
 			case m.Kind == coverage.KindStaleness:
 				msg = fmt.Sprintf("job %s records the time of its last success in %s, but no alert reads it: nothing pages when the job stops succeeding",
 					strconv.Quote(job), strconv.Quote(m.Metric))
 				fix = fmt.Sprintf("blindspot generate writes an alert on %s (%s without a success)",
-					staleExpr(m.Metric, job), model.Duration(businessStaleAfter))
+					c.staleExpr(m.Metric, job), model.Duration(c.stale()))
 			case len(m.ReadBy) > 0:
 				msg = fmt.Sprintf("job %s exposes the counter %s; %s read it, but none fires when it stops increasing: nothing pages when the work stops",
 					strconv.Quote(job), strconv.Quote(m.Metric), ruleNames(m.ReadBy))
-				fix = fmt.Sprintf("blindspot generate writes an alert on %s", rateDropExpr(m.Metric, job))
+				fix = fmt.Sprintf("blindspot generate writes an alert on %s", c.rateDropExpr(m.Metric, job))
 			default:
 				msg = fmt.Sprintf("job %s exposes the counter %s, but no alert reads it: nothing pages when it stops increasing",
 					strconv.Quote(job), strconv.Quote(m.Metric))
-				fix = fmt.Sprintf("blindspot generate writes an alert on %s", rateDropExpr(m.Metric, job))
+				fix = fmt.Sprintf("blindspot generate writes an alert on %s", c.rateDropExpr(m.Metric, job))
 			}
 			details := map[string]string{"kind": m.Kind}
 			if len(m.ReadBy) > 0 {
 				details["read_by"] = ruleNames(m.ReadBy)
 			}
-			f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": job, "metric": m.Metric}, msg, details)
+			f := alertsMissingBusinessMeta.finding(map[string]string{"job": job, "metric": m.Metric}, msg, details)
 			f.Fix = fix
 			out = append(out, f)
 		}
@@ -100,20 +102,26 @@ func ruleNames(refs []coverage.RuleRef) string {
 	return strings.Join(names, ", ")
 }
 
-// rateDropExpr is `rate(metric{job="…"}[10m]) == 0`.
-func rateDropExpr(metric, job string) parser.Expr {
+// rateDropExpr is `rate(metric{job="…"}[10m]) == 0`, with the configured window.
+func (c AlertsMissingBusiness) rateDropExpr(metric, job string) parser.Expr {
+	window := cmp.Or(c.window, defaultBusinessWindow) // the zero value of the check takes the default
 	return &parser.BinaryExpr{
 		Op: parser.EQLC,
 		LHS: &parser.Call{
 			Func: parser.Functions["rate"],
-			Args: parser.Expressions{&parser.MatrixSelector{VectorSelector: promqlbuild.Selector(metric, job), Range: businessRateWindow}},
+			Args: parser.Expressions{&parser.MatrixSelector{VectorSelector: promqlbuild.Selector(metric, job), Range: window}},
 		},
 		RHS: &parser.NumberLiteral{Val: 0},
 	}
 }
 
-// staleExpr is `time() - metric{job="…"} > 90000`.
-func staleExpr(metric, job string) parser.Expr {
+// stale is how old a last-success time may grow before the generated alert fires.
+func (c AlertsMissingBusiness) stale() time.Duration {
+	return cmp.Or(c.staleAfter, defaultStaleAfter)
+}
+
+// staleExpr is `time() - metric{job="…"} > 90000`, with the configured age.
+func (c AlertsMissingBusiness) staleExpr(metric, job string) parser.Expr {
 	return &parser.BinaryExpr{
 		Op: parser.GTR,
 		LHS: &parser.BinaryExpr{
@@ -121,6 +129,6 @@ func staleExpr(metric, job string) parser.Expr {
 			LHS: &parser.Call{Func: parser.Functions["time"], Args: parser.Expressions{}},
 			RHS: promqlbuild.Selector(metric, job),
 		},
-		RHS: &parser.NumberLiteral{Val: businessStaleAfter.Seconds()},
+		RHS: &parser.NumberLiteral{Val: c.stale().Seconds()},
 	}
 }

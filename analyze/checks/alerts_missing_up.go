@@ -1,13 +1,16 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
+	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
 
@@ -16,34 +19,42 @@ const AlertsMissingUpName = "alerts/missing-up"
 
 // AlertsMissingUp reports jobs for which no loaded alerting rule fires when their targets are
 // down. Coverage is decided on the rules' syntax trees (see docs/coverage.md).
-type AlertsMissingUp struct{ cov *lazyCoverage }
-
-// NewAlertsMissingUp returns the check with its own coverage analysis; All shares one
-// analysis between the coverage checks instead.
-func NewAlertsMissingUp(o Options) Check { return AlertsMissingUp{cov: newLazyCoverage(o)} }
-
-func (AlertsMissingUp) Name() string               { return AlertsMissingUpName }
-func (AlertsMissingUp) Severity() analyze.Severity { return analyze.Critical }
-func (AlertsMissingUp) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartTargets, analyze.PartRules}
+type AlertsMissingUp struct {
+	// upFor is the for: of the up alert blindspot generate writes (generate.up_for).
+	upFor time.Duration
 }
 
-func (c AlertsMissingUp) coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis {
-	return c.cov.get(inv)
+// NewAlertsMissingUp returns the check whose fixes quote the generate options of o.
+func NewAlertsMissingUp(o Options) Check {
+	return AlertsMissingUp{upFor: o.withDefaults().Generated.UpFor}
 }
 
-func (c AlertsMissingUp) Run(inv *analyze.Inventory) []analyze.Finding {
-	a := c.cov.get(inv)
+var alertsMissingUpMeta = Meta{
+	ID:           AlertsMissingUpName,
+	Severity:     analyze.Critical,
+	Requires:     []analyze.Part{analyze.PartTargets, analyze.PartRules},
+	SubjectKeys:  []string{"job"},
+	Scope:        ScopeJob,
+	Summary:      "no alert fires when the job's targets are down",
+	Finds:        "a job no alert covers when its targets are down",
+	MatrixColumn: ColumnUpAlert,
+	GroupByJob:   true,
+}
+
+func (AlertsMissingUp) Meta() Meta { return alertsMissingUpMeta }
+
+func (c AlertsMissingUp) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	a := d.Coverage
 	var out []analyze.Finding
 	for _, j := range inv.Jobs {
 		if len(a.Job(j.Name).UpAlerts) > 0 {
 			continue
 		}
-		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name},
+		f := alertsMissingUpMeta.finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("no alert fires when the targets of job %s are down", strconv.Quote(j.Name)),
 			map[string]string{"targets": strconv.Itoa(j.Active())})
 		down := &parser.BinaryExpr{Op: parser.EQLC, LHS: upSelector(j.Name), RHS: &parser.NumberLiteral{Val: 0}}
-		f.Fix = generatedAlert(j.Name, "TargetDown", down, "2m")
+		f.Fix = generatedAlert(j.Name, "TargetDown", down, cmp.Or(c.upFor, defaultUpFor))
 		out = append(out, f)
 	}
 	return out
@@ -54,7 +65,7 @@ func (c AlertsMissingUp) Run(inv *analyze.Inventory) []analyze.Finding {
 func upSelector(job string) *parser.VectorSelector { return promqlbuild.Selector("up", job) }
 
 // generatedAlert describes the rule `blindspot generate` writes for a job.
-func generatedAlert(job, suffix string, expr parser.Expr, forDuration string) string {
+func generatedAlert(job, suffix string, expr parser.Expr, forDuration time.Duration) string {
 	return fmt.Sprintf("blindspot generate writes rules/%s.yaml with alert %s%s: %s for %s",
-		promqlbuild.FileStem(job), promqlbuild.AlertPrefix(job), suffix, expr.String(), forDuration)
+		promqlbuild.FileStem(job), promqlbuild.AlertPrefix(job), suffix, expr.String(), model.Duration(forDuration))
 }

@@ -22,11 +22,19 @@ func NewAlertsNoSeverity(o Options) Check {
 	return AlertsNoSeverity{Label: o.withDefaults().SeverityLabel}
 }
 
-func (AlertsNoSeverity) Name() string               { return AlertsNoSeverityName }
-func (AlertsNoSeverity) Severity() analyze.Severity { return analyze.Info }
-func (AlertsNoSeverity) Requires() []analyze.Part   { return []analyze.Part{analyze.PartRules} }
+var alertsNoSeverityMeta = Meta{
+	ID:          AlertsNoSeverityName,
+	Severity:    analyze.Info,
+	Requires:    []analyze.Part{analyze.PartRules},
+	SubjectKeys: []string{"rule"},
+	Scope:       ScopeRule,
+	Summary:     "an alert without a severity label",
+	Finds:       "an alerting rule without the severity label (`checks.severity_label`, default `severity`) or with an empty one",
+}
 
-func (c AlertsNoSeverity) Run(inv *analyze.Inventory) []analyze.Finding {
+func (AlertsNoSeverity) Meta() Meta { return alertsNoSeverityMeta }
+
+func (c AlertsNoSeverity) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	label := Options{SeverityLabel: c.Label}.withDefaults().SeverityLabel
 	var out findingBuffer
 	for g, r := range eachAlertingRule(inv) {
@@ -34,7 +42,7 @@ func (c AlertsNoSeverity) Run(inv *analyze.Inventory) []analyze.Finding {
 		if what == "" {
 			continue
 		}
-		out.add(findingAboutRule(c, g, r,
+		out.add(findingAboutRule(alertsNoSeverityMeta, g, r,
 			fmt.Sprintf("alert %s has %s", strconv.Quote(r.Name), what),
 			fmt.Sprintf("blindspot generate writes a %s label in the generated rules; on this rule, add %s: critical (pages) or warning (tickets) to its labels", label, label),
 			nil))

@@ -17,17 +17,23 @@ const AlertsSilencedName = "alerts/silenced"
 // AlertsSilenced reports alerts muted by an active silence that outlives the horizon, or by a
 // silence that names nothing narrower than a job: a silence set during an incident and
 // forgotten keeps the alert blind long after.
-type AlertsSilenced struct{ routes *lazyRouting }
+type AlertsSilenced struct{}
 
-func (AlertsSilenced) Name() string               { return AlertsSilencedName }
-func (AlertsSilenced) Severity() analyze.Severity { return analyze.Warning }
-func (AlertsSilenced) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartRules, analyze.PartSilences}
+var alertsSilencedMeta = Meta{
+	ID:          AlertsSilencedName,
+	Severity:    analyze.Warning,
+	Requires:    []analyze.Part{analyze.PartRules, analyze.PartSilences},
+	SubjectKeys: []string{"rule"},
+	Scope:       ScopeRule,
+	Summary:     "an alert muted by a long-lived or job-wide silence",
+	Finds:       "an alert muted by an active silence ending beyond `routing.silence_horizon`, or by a job-wide silence. Details: `silences`, `created_by`, `ends_at`",
 }
 
-func (c AlertsSilenced) Run(inv *analyze.Inventory) []analyze.Finding {
-	r := c.routes.get(inv)
-	horizon := c.routes.options().SilenceHorizon
+func (AlertsSilenced) Meta() Meta { return alertsSilencedMeta }
+
+func (c AlertsSilenced) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	r := d.routes
+	horizon := r.opts.SilenceHorizon
 	limit := inv.CollectedAt.Add(horizon)
 	var out []analyze.Finding
 	for _, a := range r.alerts {
@@ -57,7 +63,7 @@ func (c AlertsSilenced) Run(inv *analyze.Inventory) []analyze.Finding {
 			ids[i] = s.ID
 		}
 		details := map[string]string{"silences": strings.Join(ids, ","), "created_by": found[0].CreatedBy, "ends_at": found[0].EndsAt.UTC().Format(time.RFC3339)}
-		out = append(out, findingAboutRule(c, a.Group, a.Rule,
+		out = append(out, findingAboutRule(alertsSilencedMeta, a.Group, a.Rule,
 			fmt.Sprintf("alert %s is silenced: %s", strconv.Quote(a.Rule.Name), strings.Join(why, "; ")),
 			"expire the silence (amtool silence expire ID) or narrow it to the alerts of the incident, with an end within days",
 			details))

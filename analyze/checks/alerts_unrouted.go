@@ -16,17 +16,27 @@ const AlertsUnroutedName = "alerts/unrouted"
 // AlertsUnrouted reports critical alerts whose notifications reach no paging receiver: only
 // null receivers (no integration) or only chat and mail. Such an alert exists and fires, and
 // nobody is woken up: as blind as no alert.
-type AlertsUnrouted struct{ routes *lazyRouting }
+type AlertsUnrouted struct{}
 
-func (AlertsUnrouted) Name() string               { return AlertsUnroutedName }
-func (AlertsUnrouted) Severity() analyze.Severity { return analyze.Critical }
-func (AlertsUnrouted) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig}
+var alertsUnroutedMeta = Meta{
+	ID:           AlertsUnroutedName,
+	Severity:     analyze.Critical,
+	Requires:     []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig},
+	SubjectKeys:  []string{"rule"},
+	Scope:        ScopeRule,
+	Summary:      "a critical alert whose notifications reach no paging receiver",
+	Finds:        "a critical alert whose notifications reach only null or non-paging receivers. Details: `receivers`, `jobs`",
+	MatrixColumn: ColumnPages,
 }
 
-func (c AlertsUnrouted) Run(inv *analyze.Inventory) []analyze.Finding {
-	r := c.routes.get(inv)
-	o := c.routes.options()
+func (AlertsUnrouted) Meta() Meta { return alertsUnroutedMeta }
+
+func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	if d.routes.tree == nil {
+		return nil // the inventory claims a configuration it does not hold
+	}
+	r := d.routes
+	o := r.opts
 	var out []analyze.Finding
 	for _, a := range r.alerts {
 		if !routing.Critical(a.Rule, o) {
@@ -51,7 +61,7 @@ func (c AlertsUnrouted) Run(inv *analyze.Inventory) []analyze.Finding {
 		if len(a.LabelSets) > 1 || a.LabelSets[0].Job != "" {
 			details["jobs"] = strings.Join(unpaged, ",")
 		}
-		f := findingAboutRule(c, a.Group, a.Rule,
+		f := findingAboutRule(alertsUnroutedMeta, a.Group, a.Rule,
 			fmt.Sprintf("critical alert %s pages nobody: it reaches %s", strconv.Quote(a.Rule.Name), receiverList(r.tree, names)),
 			fmt.Sprintf("route it to a receiver with a %s integration; blindspot generate writes alertmanager/routes.yaml with a route per team", strings.Join(o.PagingKinds, ", ")),
 			details)

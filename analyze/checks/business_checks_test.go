@@ -61,7 +61,7 @@ func TestAlertsMissingBusiness(t *testing.T) {
 		t.Parallel()
 		b := pushed()
 		b.AddRuleGroup(ruleGroup("checkout", alerting("checkout", "OrdersStopped", `sum(rate(orders_placed_total[15m])) == 0`)))
-		fs := checks.NewAlertsMissingBusiness(checks.Options{}).Run(b.Build())
+		fs := runOne(checks.NewAlertsMissingBusiness(checks.Options{}), b.Build())
 		if got, want := subjects(fs), []string{
 			"job=billing metric=billing_last_success_timestamp_seconds",
 			"job=billing metric=invoices_created_total",
@@ -88,7 +88,7 @@ func TestAlertsMissingBusiness(t *testing.T) {
 		t.Parallel()
 		b := pushed()
 		b.AddRuleGroup(ruleGroup("checkout", alerting("checkout", "OrdersSpike", `rate(orders_placed_total[5m]) > 100`)))
-		fs := checks.NewAlertsMissingBusiness(checks.Options{}).Run(b.Build())
+		fs := runOne(checks.NewAlertsMissingBusiness(checks.Options{}), b.Build())
 		i := slices.IndexFunc(fs, func(f analyze.Finding) bool { return f.Subject["metric"] == "orders_placed_total" })
 		if i < 0 {
 			t.Fatalf("orders_placed_total not reported: %q", subjects(fs))
@@ -106,7 +106,7 @@ func TestAlertsMissingBusiness(t *testing.T) {
 		t.Parallel()
 		b := pushed()
 		b.AddRuleGroup(ruleGroup("business", alerting("business", "InvoicesStopped", `rate(invoices_created_total{job="billing"}[10m]) == 0`)))
-		fs := checks.NewAlertsMissingBusiness(checks.Options{}).Run(b.Build())
+		fs := runOne(checks.NewAlertsMissingBusiness(checks.Options{}), b.Build())
 		if got, want := subjects(fs), []string{
 			"job=billing metric=billing_last_success_timestamp_seconds",
 			"job=checkout metric=orders_placed_total",
@@ -130,7 +130,7 @@ func TestAlertsMissingBusiness(t *testing.T) {
 		const hostile = `evil"} # <script>`
 		b := newBuilder(analyze.PartJobMetrics, analyze.PartRules)
 		b.AddJobMetric(hostile, "orders_placed_total")
-		f := only(t, checks.NewAlertsMissingBusiness(checks.Options{}).Run(b.Build()))
+		f := only(t, runOne(checks.NewAlertsMissingBusiness(checks.Options{}), b.Build()))
 		expr, ok := strings.CutPrefix(f.Fix, "blindspot generate writes an alert on ")
 		if !ok {
 			t.Fatalf("fix %q", f.Fix)
@@ -146,8 +146,9 @@ func TestAlertsMissingBusiness(t *testing.T) {
 
 	t.Run("The user's business options reach the check through Options.", func(t *testing.T) {
 		t.Parallel()
-		c := checks.NewAlertsMissingBusiness(checks.Options{Business: coverage.BusinessOptions{ExcludeJobs: []string{"billing"}}})
-		if got := subjects(c.Run(pushed().Build())); !slices.Equal(got, []string{"job=checkout metric=orders_placed_total"}) {
+		o := checks.Options{Business: coverage.BusinessOptions{ExcludeJobs: []string{"billing"}}}
+		inv := pushed().Build()
+		if got := subjects(checks.NewAlertsMissingBusiness(o).Run(inv, checks.Derive(inv, o))); !slices.Equal(got, []string{"job=checkout metric=orders_placed_total"}) {
 			t.Errorf("subjects %q", got)
 		}
 	})
@@ -156,7 +157,7 @@ func TestAlertsMissingBusiness(t *testing.T) {
 		t.Parallel()
 		b := newBuilder(analyze.PartRules, analyze.PartMetricNames)
 		b.AddJobMetric("billing", "invoices_created_total")
-		res := checks.Run(b.Build(), []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{})}, checks.Policy{})
+		res := checks.Run(b.Build(), nil, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{})}, checks.Policy{})
 		if len(res.Findings) != 0 || len(res.Skipped) != 1 || !slices.Equal(res.Skipped[0].Missing, []analyze.Part{analyze.PartJobMetrics}) {
 			t.Errorf("result %+v", res)
 		}
@@ -179,7 +180,7 @@ func TestRulesUnknownMetric(t *testing.T) {
 	t.Run("An alert on a metric nothing exposes is reported with its rule's file and group.", func(t *testing.T) {
 		t.Parallel()
 		inv := inventory(ruleGroup("billing", alerting("billing", "InvoicesStopped", `rate(invoice_created_total{job="billing"}[10m]) == 0`)))
-		f := only(t, unknownMetric.Run(inv))
+		f := only(t, runOne(unknownMetric, inv))
 		want := map[string]string{"rule": "InvoicesStopped", "metric": "invoice_created_total", "job": "billing"}
 		if !maps.Equal(f.Subject, want) || f.Check != checks.RulesUnknownMetricName || f.Severity != analyze.Warning {
 			t.Errorf("finding %+v", f)
@@ -198,7 +199,7 @@ func TestRulesUnknownMetric(t *testing.T) {
 	t.Run("A recording rule reading an unknown metric is reported without a job when none is named.", func(t *testing.T) {
 		t.Parallel()
 		inv := inventory(ruleGroup("rec", recording("rec", "job:orders:rate5m", `sum by (job) (rate(orders_total[5m]))`)))
-		f := only(t, unknownMetric.Run(inv))
+		f := only(t, runOne(unknownMetric, inv))
 		if want := map[string]string{"rule": "job:orders:rate5m", "metric": "orders_total"}; !maps.Equal(f.Subject, want) {
 			t.Errorf("subject %v", f.Subject)
 		}
@@ -210,7 +211,7 @@ func TestRulesUnknownMetric(t *testing.T) {
 	t.Run("A self-watch rule reading blindspot's gap metrics before any check wrote them says to run the check.", func(t *testing.T) {
 		t.Parallel()
 		inv := inventory(ruleGroup("blindspot-self", alerting("blindspot-self", "BlindspotNewGaps", `sum by (check) (blindspot_new_findings) > 0`)))
-		f := only(t, unknownMetric.Run(inv))
+		f := only(t, runOne(unknownMetric, inv))
 		if f.Subject["metric"] != "blindspot_new_findings" || !strings.Contains(f.Fix, "blindspot check") || !strings.Contains(f.Fix, "--pushgateway") {
 			t.Errorf("finding %+v", f)
 		}
@@ -228,7 +229,7 @@ func TestRulesUnknownMetric(t *testing.T) {
 			alerting("ok", "TooManyAlerts", `count(ALERTS{alertstate="firing"}) > 10 or ALERTS_FOR_STATE > 0`),
 			alerting("ok", "ByRegex", `{__name__=~"nothing_.*"} > 0`),
 		))
-		if fs := unknownMetric.Run(inv); len(fs) != 0 {
+		if fs := runOne(unknownMetric, inv); len(fs) != 0 {
 			t.Errorf("findings %q", subjects(fs))
 		}
 	})
@@ -237,7 +238,7 @@ func TestRulesUnknownMetric(t *testing.T) {
 		t.Parallel()
 		inv := inventory(ruleGroup("dup", alerting("dup", "Ratio",
 			`rate(orders_failed_total{job="a"}[5m]) / rate(orders_failed_total{job="a"}[5m]) > 0 or rate(orders_failed_total{job="b"}[5m]) > 0`)))
-		if got, want := subjects(unknownMetric.Run(inv)), []string{
+		if got, want := subjects(runOne(unknownMetric, inv)), []string{
 			"job=a metric=orders_failed_total rule=Ratio",
 			"job=b metric=orders_failed_total rule=Ratio",
 		}; !slices.Equal(got, want) {
@@ -250,7 +251,7 @@ func TestRulesUnknownMetric(t *testing.T) {
 		logs := ruleGroup("logs", recording("logs", "errors:count", `count_over_time({app="x"} |= "error" [5m])`))
 		logs.Language = "vlogs"
 		inv := inventory(logs, ruleGroup("broken", alerting("broken", "Broken", `rate(missing_total[5m]`)))
-		if fs := unknownMetric.Run(inv); len(fs) != 0 {
+		if fs := runOne(unknownMetric, inv); len(fs) != 0 {
 			t.Errorf("findings %q", subjects(fs))
 		}
 	})
@@ -276,7 +277,7 @@ func TestDemoBusiness(t *testing.T) {
 		t.Skipf("the demo snapshot has no job_metrics yet (%+v): re-record it", inv.Sources[0].Errors)
 	}
 
-	res := checks.Run(inv, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{}), checks.RulesUnknownMetric{}}, checks.Policy{})
+	res := checks.Run(inv, nil, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{}), checks.RulesUnknownMetric{}}, checks.Policy{})
 	byCheck := map[string][]analyze.Finding{}
 	for _, f := range res.Findings {
 		byCheck[f.Check] = append(byCheck[f.Check], f)

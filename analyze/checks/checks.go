@@ -1,17 +1,22 @@
 // Package checks derives findings from an inventory. One file per check; each check is a
-// pure function of the inventory, and the registry below lists them in report order.
+// pure function of the inventory and of what Derive computes from it once (the coverage and
+// routing analyses, the dashboards of each job), and declares itself in one Meta value (ID,
+// severity, parts it needs, subject, summary, matrix column) from which the README's and
+// docs/report.md's check tables, the report's matrix and JUnit's grouping are derived. The
+// registry (All) lists the checks in report order.
+//
+// The package reads the Inventory only: it imports no collector (TestImportsNoCollector).
 package checks
 
 import (
+	"cmp"
 	"maps"
 	"path"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/analyze/routing"
@@ -19,14 +24,10 @@ import (
 
 // Check finds one kind of gap.
 type Check interface {
-	// Name is the check ID, part of the public contract ("targets/down").
-	Name() string
-	// Severity of the findings the check reports.
-	Severity() analyze.Severity
-	// Requires lists the inventory parts the check needs; without them it does not run, so
-	// that missing information is never reported as a gap.
-	Requires() []analyze.Part
-	Run(inv *analyze.Inventory) []analyze.Finding
+	// Meta is what the check declares about itself: its ID, severity, the parts it needs.
+	Meta() Meta
+	// Run returns the check's findings on inv; d is what Derive computed from inv.
+	Run(inv *analyze.Inventory, d *Derived) []analyze.Finding
 }
 
 // Options configure the checks.
@@ -38,13 +39,33 @@ type Options struct {
 	Business      coverage.BusinessOptions
 	// LogPairs map jobs to Loki streams; empty means logmatch.DefaultPairs.
 	LogPairs []logmatch.Pair
-	// Dashboards are the dashboards read with --dashboards (the inventory then holds
-	// PartDashboards); nil when none were read.
-	Dashboards []dashboards.Dashboard
 	// Routing says which alerts are critical, which receivers page, which labels name an
 	// owner and how long a silence may last (SeverityLabel is taken from above when unset).
 	Routing routing.Options
+	// Generated is what blindspot generate is configured to write, for the fixes that name
+	// its files.
+	Generated Generated
 }
+
+// Generated are the options of blindspot generate that the fixes quote (generate.up_for,
+// generate.absent_for, generate.business.window and stale_after), resolved as generate
+// resolves them. Zero values take generate's defaults.
+type Generated struct {
+	UpFor     time.Duration // default 2m
+	AbsentFor time.Duration // default 5m
+	// BusinessWindow is the range over which a business counter must increase (default 10m).
+	BusinessWindow time.Duration
+	// StaleAfter is how old a last-success gauge may grow (default 25h).
+	StaleAfter time.Duration
+}
+
+// generate's defaults, for the fixes of checks configured without its options.
+const (
+	defaultUpFor          = 2 * time.Minute
+	defaultAbsentFor      = 5 * time.Minute
+	defaultBusinessWindow = 10 * time.Minute
+	defaultStaleAfter     = 25 * time.Hour
+)
 
 func (o Options) withDefaults() Options {
 	if o.RunbookAnnotation == "" {
@@ -53,79 +74,40 @@ func (o Options) withDefaults() Options {
 	if o.SeverityLabel == "" {
 		o.SeverityLabel = "severity"
 	}
+	if o.Routing.SeverityLabel == "" {
+		o.Routing.SeverityLabel = o.SeverityLabel
+	}
+	o.Routing = o.Routing.WithDefaults()
+	g := &o.Generated
+	g.UpFor = cmp.Or(g.UpFor, defaultUpFor)
+	g.AbsentFor = cmp.Or(g.AbsentFor, defaultAbsentFor)
+	g.BusinessWindow = cmp.Or(g.BusinessWindow, defaultBusinessWindow)
+	g.StaleAfter = cmp.Or(g.StaleAfter, defaultStaleAfter)
 	return o
 }
 
 // All returns every check in registry order.
 func All(o Options) []Check {
 	o = o.withDefaults()
-	cov := newLazyCoverage(o)
-	if o.Routing.SeverityLabel == "" {
-		o.Routing.SeverityLabel = o.SeverityLabel
-	}
-	routes := newLazyRouting(cov, o.Routing)
 	return []Check{
 		TargetsDown{},
 		JobsNoTargets{},
-		AlertsMissingUp{cov: cov},
-		AlertsMissingAbsent{cov: cov},
-		AlertsMissingBusiness{cov: cov},
+		NewAlertsMissingUp(o),
+		NewAlertsMissingAbsent(o),
+		NewAlertsMissingBusiness(o),
 		RulesUnknownMetric{},
 		RulesBroken{},
 		NewAlertsNoRunbook(o),
 		NewAlertsNoSeverity(o),
 		LogsUnaggregated{Pairs: o.LogPairs},
 		LogsSecrets{Pairs: o.LogPairs},
-		DashboardsMissing{Dashboards: o.Dashboards},
+		DashboardsMissing{},
 		AlertmanagerNotConnected{},
-		AlertsUnrouted{routes: routes},
-		AlertsSilenced{routes: routes},
-		AlertmanagerNoWatchdog{routes: routes},
-		AlertsNoOwner{routes: routes},
+		AlertsUnrouted{},
+		AlertsSilenced{},
+		AlertmanagerNoWatchdog{},
+		AlertsNoOwner{},
 	}
-}
-
-// newLazyCoverage prepares the coverage analysis the options ask for.
-func newLazyCoverage(o Options) *lazyCoverage {
-	o = o.withDefaults()
-	return &lazyCoverage{opts: coverage.Options{RunbookAnnotation: o.RunbookAnnotation, Business: o.Business}}
-}
-
-// coverageUser is a check that reads the shared coverage analysis.
-type coverageUser interface {
-	coverageAnalysis(inv *analyze.Inventory) *coverage.Analysis
-}
-
-// Matrix returns the coverage matrix of inv, reusing the analysis the checks built (or
-// building one with default options when no coverage check is in the list).
-func Matrix(inv *analyze.Inventory, list []Check) []coverage.JobCoverage {
-	for _, c := range list {
-		if u, ok := c.(coverageUser); ok {
-			return u.coverageAnalysis(inv).Matrix()
-		}
-	}
-	return coverage.Analyze(inv, coverage.Options{}).Matrix()
-}
-
-// lazyCoverage builds the coverage analysis once per inventory, for the checks that share it.
-type lazyCoverage struct {
-	opts coverage.Options
-	mu   sync.Mutex
-	inv  *analyze.Inventory
-	a    *coverage.Analysis
-}
-
-func (l *lazyCoverage) get(inv *analyze.Inventory) *coverage.Analysis {
-	if l == nil {
-		// A check built as a zero value analyses with the defaults.
-		return coverage.Analyze(inv, coverage.Options{})
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.inv != inv {
-		l.inv, l.a = inv, coverage.Analyze(inv, l.opts)
-	}
-	return l.a
 }
 
 // Policy is what the user decided about checks: which are off, which severities differ from
@@ -211,8 +193,12 @@ func HelpPath(check string) string {
 	return "docs/checks/" + strings.ReplaceAll(check, "/", "-") + ".md"
 }
 
-// Run runs checks over inv under a policy and returns their findings sorted.
-func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
+// Run runs checks over inv under a policy and returns their findings sorted. d is Derive's
+// value for inv (nil derives one with default options).
+func Run(inv *analyze.Inventory, d *Derived, checks []Check, p Policy) Result {
+	if d == nil {
+		d = Derive(inv, Options{})
+	}
 	var res Result
 	now := p.Now
 	if now.IsZero() {
@@ -221,22 +207,23 @@ func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
 	var perCheck [][]analyze.Finding
 	total := 0
 	for _, c := range checks {
-		if slices.Contains(p.Disabled, c.Name()) {
-			res.Disabled = append(res.Disabled, c.Name())
+		m := c.Meta()
+		if slices.Contains(p.Disabled, m.ID) {
+			res.Disabled = append(res.Disabled, m.ID)
 			continue
 		}
 		var missing []analyze.Part
-		for _, part := range c.Requires() {
+		for _, part := range m.Requires {
 			if !inv.Has(part) {
 				missing = append(missing, part)
 			}
 		}
 		if len(missing) > 0 {
-			res.Skipped = append(res.Skipped, Skipped{Check: c.Name(), Missing: missing})
+			res.Skipped = append(res.Skipped, Skipped{Check: m.ID, Missing: missing})
 			continue
 		}
-		help := HelpPath(c.Name())
-		found := c.Run(inv)
+		help := HelpPath(m.ID)
+		found := c.Run(inv, d)
 		kept := found[:0] // filtered in place: a check may return hundreds of thousands
 		seen := make(map[string]bool, len(found))
 	findings:
@@ -247,10 +234,10 @@ func Run(inv *analyze.Inventory, checks []Check, p Policy) Result {
 				continue
 			}
 			seen[f.ID] = true
-			if sev, ok := p.Severity[c.Name()]; ok {
+			if sev, ok := p.Severity[m.ID]; ok {
 				f.Severity = sev
 			}
-			if f.Check == c.Name() {
+			if f.Check == m.ID {
 				f.Help = help // one string shared by every finding of the check
 			} else {
 				f.Help = HelpPath(f.Check)
@@ -302,7 +289,7 @@ func expired(ignores []Ignore, findings []analyze.Finding, now time.Time) []Expi
 func Names(checks []Check) []string {
 	out := make([]string, len(checks))
 	for i, c := range checks {
-		out[i] = c.Name()
+		out[i] = c.Meta().ID
 	}
 	return slices.Clip(out)
 }

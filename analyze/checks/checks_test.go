@@ -10,7 +10,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/analyze/dashboard"
 	"github.com/blindspot-dev/blindspot/internal/invgen"
 )
 
@@ -49,7 +49,7 @@ func TestTargetsDown(t *testing.T) {
 		down.LastScrape = time.Date(2026, 11, 26, 2, 59, 30, 0, time.FixedZone("CET", 3600))
 		down.LastScrapeDuration = 1500 * time.Millisecond
 		b.AddTarget(down)
-		f := only(t, checks.TargetsDown{}.Run(b.Build()))
+		f := only(t, runOne(checks.TargetsDown{}, b.Build()))
 
 		if checks.TargetsDownName != "targets/down" || f.Check != checks.TargetsDownName || f.Severity != analyze.Critical {
 			t.Errorf("check %q severity %v", f.Check, f.Severity)
@@ -79,7 +79,7 @@ func TestTargetsDown(t *testing.T) {
 	t.Run("A down target without an error says so instead of ending the message on a colon.", func(t *testing.T) {
 		b := newBuilder(analyze.PartTargets)
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, ""))
-		f := only(t, checks.TargetsDown{}.Run(b.Build()))
+		f := only(t, runOne(checks.TargetsDown{}, b.Build()))
 		if want := `target 10.0.0.1:9100 of job "node" is down: no error reported`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
@@ -97,7 +97,7 @@ func TestTargetsDown(t *testing.T) {
 		b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUnknown, ""))
 		b.AddTarget(target("node", "node", "10.0.0.3:9100", analyze.HealthDown, "context deadline exceeded"))
 		b.AddTarget(target("api", "api", "10.0.0.9:80", analyze.HealthUp, "stale error from an earlier scrape"))
-		f := only(t, checks.TargetsDown{}.Run(b.Build()))
+		f := only(t, runOne(checks.TargetsDown{}, b.Build()))
 		if f.Subject["instance"] != "10.0.0.3:9100" {
 			t.Errorf("reported %v", f.Subject)
 		}
@@ -107,7 +107,7 @@ func TestTargetsDown(t *testing.T) {
 		b := newBuilder(analyze.PartTargets)
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "x"))
 		b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthDown, "x"))
-		fs := checks.TargetsDown{}.Run(b.Build())
+		fs := runOne(checks.TargetsDown{}, b.Build())
 		if len(fs) != 2 || fs[0].ID == fs[1].ID {
 			t.Errorf("findings = %+v", fs)
 		}
@@ -115,7 +115,7 @@ func TestTargetsDown(t *testing.T) {
 }
 
 func TestJobsNoTargets(t *testing.T) {
-	run := func(b *analyze.Builder) []analyze.Finding { return checks.JobsNoTargets{}.Run(b.Build()) }
+	run := func(b *analyze.Builder) []analyze.Finding { return runOne(checks.JobsNoTargets{}, b.Build()) }
 
 	t.Run("A scrape pool whose service discovery found nothing is reported as the pool, with cause discovery.", func(t *testing.T) {
 		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
@@ -216,10 +216,12 @@ func TestJobsNoTargets(t *testing.T) {
 // needsMetadata stands for any check that needs a part the test inventories lack.
 type needsMetadata struct{}
 
-func (needsMetadata) Name() string                             { return "test/needs-metadata" }
-func (needsMetadata) Severity() analyze.Severity               { return analyze.Info }
-func (needsMetadata) Requires() []analyze.Part                 { return []analyze.Part{analyze.PartMetadata} }
-func (needsMetadata) Run(*analyze.Inventory) []analyze.Finding { panic("ran without its part") }
+func (needsMetadata) Meta() checks.Meta {
+	return checks.Meta{ID: "test/needs-metadata", Severity: analyze.Info, Requires: []analyze.Part{analyze.PartMetadata}}
+}
+func (needsMetadata) Run(*analyze.Inventory, *checks.Derived) []analyze.Finding {
+	panic("ran without its part")
+}
 
 func TestRun(t *testing.T) {
 	t.Run("The registry lists every check in report order.", func(t *testing.T) {
@@ -239,7 +241,7 @@ func TestRun(t *testing.T) {
 		b := newBuilder(analyze.PartTargets)
 		b.AddConfiguredJob("blackbox", nil, 0) // would be a finding if the config part counted
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "connection refused"))
-		res := checks.Run(b.Build(), []checks.Check{checks.TargetsDown{}, checks.JobsNoTargets{}, needsMetadata{}}, checks.Policy{})
+		res := checks.Run(b.Build(), nil, []checks.Check{checks.TargetsDown{}, checks.JobsNoTargets{}, needsMetadata{}}, checks.Policy{})
 
 		if f := only(t, res.Findings); f.Check != "targets/down" {
 			t.Errorf("finding from %s", f.Check)
@@ -257,7 +259,7 @@ func TestRun(t *testing.T) {
 
 	t.Run("Without any part every check is skipped, each listing all the parts it lacked.", func(t *testing.T) {
 		all := checks.All(checks.Options{})
-		res := checks.Run(newBuilder().Build(), all, checks.Policy{})
+		res := checks.Run(newBuilder().Build(), nil, all, checks.Policy{})
 		if len(res.Findings) != 0 {
 			t.Errorf("findings = %+v", res.Findings)
 		}
@@ -265,8 +267,8 @@ func TestRun(t *testing.T) {
 			t.Fatalf("skipped = %+v, want every check", res.Skipped)
 		}
 		for i, c := range all {
-			if res.Skipped[i].Check != c.Name() || !slices.Equal(res.Skipped[i].Missing, c.Requires()) {
-				t.Errorf("skipped[%d] = %+v, want %s lacking %v", i, res.Skipped[i], c.Name(), c.Requires())
+			if m := c.Meta(); res.Skipped[i].Check != m.ID || !slices.Equal(res.Skipped[i].Missing, m.Requires) {
+				t.Errorf("skipped[%d] = %+v, want %s lacking %v", i, res.Skipped[i], m.ID, m.Requires)
 			}
 		}
 	})
@@ -317,8 +319,9 @@ receivers:
 		for _, p := range analyze.AllAlertmanagerParts {
 			b.AddPart(p)
 		}
-		board := dashboards.Dashboard{UID: "all", Queries: []dashboards.Query{dashboards.NewQuery("Up", `up{job=~"node|payments-api"}`)}}
-		res := checks.Run(b.Build(), checks.All(checks.Options{Dashboards: []dashboards.Dashboard{board}}), checks.Policy{})
+		board := analyze.Dashboard{UID: "all", Queries: []analyze.DashboardQuery{dashboard.NewQuery("Up", `up{job=~"node|payments-api"}`)}}
+		inv := withDashboards(b.Build(), []analyze.Dashboard{board})
+		res := checks.Run(inv, checks.Derive(inv, checks.Options{}), checks.All(checks.Options{}), checks.Policy{})
 		if len(res.Findings) != 0 || len(res.Skipped) != 0 {
 			t.Errorf("result = %+v", res)
 		}
@@ -332,7 +335,7 @@ receivers:
 		b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthDown, "x"))
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "x"))
 		b.AddTarget(target("beta", "beta", "10.0.0.5:80", analyze.HealthDown, "x"))
-		res := checks.Run(b.Build(), []checks.Check{checks.TargetsDown{}, checks.JobsNoTargets{}}, checks.Policy{})
+		res := checks.Run(b.Build(), nil, []checks.Check{checks.TargetsDown{}, checks.JobsNoTargets{}}, checks.Policy{})
 		var got []string
 		for _, f := range res.Findings {
 			got = append(got, f.Subject["job"]+f.Subject["scrape_pool"]+" "+f.Check+" "+f.Subject["instance"])
@@ -356,9 +359,9 @@ func BenchmarkAudit(b *testing.B) {
 	inv := invgen.Inventory(1000, 10, 5000, 100_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		all := checks.All(checks.Options{})
-		res := checks.Run(inv, all, checks.Policy{})
-		if len(checks.Matrix(inv, all)) != 1000 || len(res.Findings) == 0 {
+		d := checks.Derive(inv, checks.Options{})
+		res := checks.Run(inv, d, checks.All(checks.Options{}), checks.Policy{})
+		if len(d.Matrix) != 1000 || len(res.Findings) == 0 {
 			b.Fatal("the audit saw nothing")
 		}
 	}

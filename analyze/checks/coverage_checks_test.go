@@ -58,7 +58,7 @@ func selectedJob(t *testing.T, expr parser.Expr) string {
 func TestAlertsMissingUp(t *testing.T) {
 	t.Parallel()
 	run := func(inv *analyze.Inventory) []analyze.Finding {
-		return checks.NewAlertsMissingUp(checks.Options{}).Run(inv)
+		return runOne(checks.NewAlertsMissingUp(checks.Options{}), inv)
 	}
 
 	t.Run("A job without an up alert is reported as critical, with the alert generate would write.", func(t *testing.T) {
@@ -116,14 +116,14 @@ func TestAlertsMissingUp(t *testing.T) {
 	t.Run("Without the rules part the check is skipped, not reporting every job.", func(t *testing.T) {
 		b := newBuilder(analyze.PartTargets)
 		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthUp, ""))
-		res := checks.Run(b.Build(), []checks.Check{checks.NewAlertsMissingUp(checks.Options{})}, checks.Policy{})
+		res := checks.Run(b.Build(), nil, []checks.Check{checks.NewAlertsMissingUp(checks.Options{})}, checks.Policy{})
 		if len(res.Findings) != 0 || len(res.Skipped) != 1 || !slices.Equal(res.Skipped[0].Missing, []analyze.Part{analyze.PartRules}) {
 			t.Errorf("result = %+v", res)
 		}
 	})
 
 	t.Run("The zero value of the check runs with default options.", func(t *testing.T) {
-		fs := checks.AlertsMissingUp{}.Run(coverageInventory(alerting("availability", "Down", `up{job!="blackbox"} == 0`)))
+		fs := runOne(checks.AlertsMissingUp{}, coverageInventory(alerting("availability", "Down", `up{job!="blackbox"} == 0`)))
 		if got, want := subjects(fs), []string{"job=blackbox"}; !slices.Equal(got, want) {
 			t.Errorf("subjects = %q, want %q", got, want)
 		}
@@ -133,7 +133,7 @@ func TestAlertsMissingUp(t *testing.T) {
 func TestAlertsMissingAbsent(t *testing.T) {
 	t.Parallel()
 	run := func(inv *analyze.Inventory) []analyze.Finding {
-		return checks.NewAlertsMissingAbsent(checks.Options{}).Run(inv)
+		return runOne(checks.NewAlertsMissingAbsent(checks.Options{}), inv)
 	}
 
 	t.Run("A job without an absence alert is reported as a warning, with the alert generate would write.", func(t *testing.T) {
@@ -222,7 +222,7 @@ func TestAlertsMissingAbsent(t *testing.T) {
 	})
 
 	t.Run("alerts/missing-up names the pool's jobs, never the pool.", func(t *testing.T) {
-		fs := checks.NewAlertsMissingUp(checks.Options{}).Run(operatorInventory(nil))
+		fs := runOne(checks.NewAlertsMissingUp(checks.Options{}), operatorInventory(nil))
 		if got, want := subjects(fs), []string{"job=worker-a", "job=worker-b"}; !slices.Equal(got, want) {
 			t.Errorf("subjects = %q, want %q", got, want)
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/analyze/dashboard"
 )
 
 // maxAssignments bounds the combinations of variable values tried on one matcher; past it
@@ -23,7 +23,7 @@ const maxAssignments = 1024
 // dashboard missing.
 type dashboardScope struct {
 	inv      *analyze.Inventory
-	vars     map[string]dashboards.Variable
+	vars     map[string]analyze.DashboardVariable
 	values   map[string]valueSet
 	visiting map[string]bool
 	// accepted memoises matcherAccepts: most panels of a dashboard repeat the same job
@@ -36,9 +36,9 @@ type matcherKey struct {
 	value string
 }
 
-func newDashboardScope(inv *analyze.Inventory, d dashboards.Dashboard) *dashboardScope {
+func newDashboardScope(inv *analyze.Inventory, d analyze.Dashboard) *dashboardScope {
 	s := &dashboardScope{
-		inv: inv, vars: map[string]dashboards.Variable{}, values: map[string]valueSet{},
+		inv: inv, vars: map[string]analyze.DashboardVariable{}, values: map[string]valueSet{},
 		visiting: map[string]bool{}, accepted: map[matcherKey]map[string]bool{},
 	}
 	for _, v := range d.Variables {
@@ -108,11 +108,11 @@ func (s *dashboardScope) variableValues(name string) valueSet {
 // known per job and are left out, which can only widen the set. Every other query
 // (label_values(job), of another label, query_result(…), a non-Prometheus datasource) may
 // hold any job.
-func (s *dashboardScope) queryValues(v dashboards.Variable) valueSet {
+func (s *dashboardScope) queryValues(v analyze.DashboardVariable) valueSet {
 	if !v.Prometheus || v.Function != "label_values" || v.Label != "job" || v.Selector == nil {
 		return anyValue
 	}
-	name := dashboards.MetricName(v.Selector)
+	name := dashboard.MetricName(v.Selector)
 	if name == "" {
 		return anyValue
 	}
@@ -242,7 +242,7 @@ func (s *dashboardScope) showsJob(sel *parser.VectorSelector, j analyze.Job) boo
 	if hasJob && !s.jobMatchersAccept(sel, j.Name) {
 		return false
 	}
-	name := dashboards.MetricName(sel)
+	name := dashboard.MetricName(sel)
 	if name == "" {
 		return hasJob
 	}
@@ -265,7 +265,7 @@ func (s *dashboardScope) jobMatchersAccept(sel *parser.VectorSelector, job strin
 // matcherAccepts reports whether some value of the variables a matcher holds makes it
 // accept job.
 func (s *dashboardScope) matcherAccepts(m *labels.Matcher, job string) bool {
-	if !dashboards.HasVariable(m.Value) {
+	if !dashboard.HasVariable(m.Value) {
 		return m.Matches(job)
 	}
 	key := matcherKey{m.Type, m.Value}
@@ -281,7 +281,7 @@ func (s *dashboardScope) matcherAccepts(m *labels.Matcher, job string) bool {
 }
 
 func (s *dashboardScope) someValueAccepts(m *labels.Matcher, job string) bool {
-	names := dashboards.VariablesIn(m.Value)
+	names := dashboard.VariablesIn(m.Value)
 	slices.Sort(names)
 	names = slices.Compact(names)
 	sets := make([]valueSet, len(names))
@@ -293,7 +293,7 @@ func (s *dashboardScope) someValueAccepts(m *labels.Matcher, job string) bool {
 		sets[i] = s.variableValues(name)
 		if sets[i].any {
 			// `job="$job"` with values filtered by a regex: the job must pass the filter.
-			if sets[i].filter != nil && len(names) == 1 && m.Type == labels.MatchEqual && m.Value == dashboards.VariablePlaceholder(name) {
+			if sets[i].filter != nil && len(names) == 1 && m.Type == labels.MatchEqual && m.Value == dashboard.VariablePlaceholder(name) {
 				return sets[i].filter.MatchString(job)
 			}
 			return true
@@ -303,7 +303,7 @@ func (s *dashboardScope) someValueAccepts(m *labels.Matcher, job string) bool {
 			return true
 		}
 	}
-	if len(names) == 1 && m.Value == dashboards.VariablePlaceholder(names[0]) {
+	if len(names) == 1 && m.Value == dashboard.VariablePlaceholder(names[0]) {
 		switch m.Type {
 		case labels.MatchEqual:
 			return sets[0].members[job]
@@ -336,7 +336,7 @@ func (s *dashboardScope) someValueAccepts(m *labels.Matcher, job string) bool {
 // valid regex, escaped as it writes a multi-value one.
 func expandedAccepts(m *labels.Matcher, assignment map[string]string, job string) bool {
 	for _, quote := range []bool{false, true} {
-		value, _ := dashboards.ExpandVariables(m.Value, func(name string) (string, bool) {
+		value, _ := dashboard.ExpandVariables(m.Value, func(name string) (string, bool) {
 			v := assignment[name]
 			if quote {
 				v = regexp.QuoteMeta(v)

@@ -9,41 +9,43 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
 
 // DashboardsMissingName is the ID of the DashboardsMissing check.
 const DashboardsMissingName = "dashboards/missing"
 
-// DashboardsMissing reports jobs with up targets that no dashboard panel can show.
-//
-// The dashboards are a field for now because the Inventory does not hold them yet; they are
-// meant to move into the inventory (with their own part). A nil Dashboards means none were
-// read, and the check reports nothing rather than every job.
-type DashboardsMissing struct {
-	Dashboards []dashboards.Dashboard
+// DashboardsMissing reports jobs with up targets that no dashboard panel can show. Without
+// dashboards in the inventory (nil: none were read) it reports nothing rather than every job.
+type DashboardsMissing struct{}
+
+var dashboardsMissingMeta = Meta{
+	ID:           DashboardsMissingName,
+	Severity:     analyze.Warning,
+	Requires:     []analyze.Part{analyze.PartTargets, analyze.PartDashboards},
+	SubjectKeys:  []string{"job"},
+	Scope:        ScopeJob,
+	Summary:      "a job no dashboard panel can show (with `--grafana-url` or `--dashboards PATH`)",
+	Finds:        "a job with up targets that no panel of the dashboards read can show. Details: `dashboards` (how many were read)",
+	MatrixColumn: ColumnDashboards,
+	GroupByJob:   true,
 }
 
-func (DashboardsMissing) Name() string               { return DashboardsMissingName }
-func (DashboardsMissing) Severity() analyze.Severity { return analyze.Warning }
-func (DashboardsMissing) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartTargets, analyze.PartDashboards}
-}
+func (DashboardsMissing) Meta() Meta { return dashboardsMissingMeta }
 
-func (c DashboardsMissing) Run(inv *analyze.Inventory) []analyze.Finding {
-	if c.Dashboards == nil {
+func (c DashboardsMissing) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	if inv.Dashboards == nil || d.Dashboards == nil {
 		return nil
 	}
-	byJob := DashboardsOfJobs(inv, c.Dashboards)
+	byJob := d.Dashboards
 	var out []analyze.Finding
 	for _, j := range inv.Jobs {
 		if j.Up == 0 || len(byJob[j.Name]) > 0 {
 			continue
 		}
-		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name},
+		f := dashboardsMissingMeta.finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("no dashboard queries a metric of job %s", strconv.Quote(j.Name)),
-			map[string]string{"dashboards": strconv.Itoa(len(c.Dashboards))})
+			map[string]string{"dashboards": strconv.Itoa(len(inv.Dashboards))})
 		f.Fix = fmt.Sprintf("blindspot generate writes dashboards/%s.json for it", promqlbuild.FileStem(j.Name))
 		out = append(out, f)
 	}
@@ -53,7 +55,7 @@ func (c DashboardsMissing) Run(inv *analyze.Inventory) []analyze.Finding {
 // DashboardsOfJobs returns, for every job of the inventory, the titles of the dashboards
 // with a panel that can show its series (sorted, distinct; empty for a job none shows). It
 // is nil when ds is: no dashboards were read.
-func DashboardsOfJobs(inv *analyze.Inventory, ds []dashboards.Dashboard) map[string][]string {
+func DashboardsOfJobs(inv *analyze.Inventory, ds []analyze.Dashboard) map[string][]string {
 	if ds == nil {
 		return nil
 	}
@@ -79,7 +81,7 @@ func DashboardsOfJobs(inv *analyze.Inventory, ds []dashboards.Dashboard) map[str
 
 // panelSelectors returns the vector selectors of the parsed panel queries of a dashboard.
 // A variable's query shows nothing: it only bounds what the panels select.
-func panelSelectors(d dashboards.Dashboard) []*parser.VectorSelector {
+func panelSelectors(d analyze.Dashboard) []*parser.VectorSelector {
 	var out []*parser.VectorSelector
 	for _, q := range d.Queries {
 		if q.Parsed == nil || q.Variable != "" {

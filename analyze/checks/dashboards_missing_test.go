@@ -10,15 +10,16 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/analyze/dashboard"
 	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
-func dashboardWith(exprs ...string) []dashboards.Dashboard {
-	d := dashboards.Dashboard{UID: "d", Title: "D", File: "d.json"}
+func dashboardWith(exprs ...string) []analyze.Dashboard {
+	d := analyze.Dashboard{UID: "d", Title: "D", File: "d.json"}
 	for _, e := range exprs {
-		d.Queries = append(d.Queries, dashboards.NewQuery("panel", e))
+		d.Queries = append(d.Queries, dashboard.NewQuery("panel", e))
 	}
-	return []dashboards.Dashboard{d}
+	return []analyze.Dashboard{d}
 }
 
 func TestDashboardsMissing(t *testing.T) {
@@ -32,14 +33,14 @@ func TestDashboardsMissing(t *testing.T) {
 	}()
 	uncovered := func(exprs ...string) []string {
 		var jobs []string
-		for _, f := range (checks.DashboardsMissing{Dashboards: dashboardWith(exprs...)}).Run(inv) {
+		for _, f := range runOne(checks.DashboardsMissing{}, withDashboards(inv, dashboardWith(exprs...))) {
 			jobs = append(jobs, f.Subject["job"])
 		}
 		return jobs
 	}
 
 	t.Run("A job no dashboard queries is reported; jobs without up targets are not.", func(t *testing.T) {
-		fs := (checks.DashboardsMissing{Dashboards: dashboardWith(`rate(other_total{job="other"}[5m])`)}).Run(inv)
+		fs := runOne(checks.DashboardsMissing{}, withDashboards(inv, dashboardWith(`rate(other_total{job="other"}[5m])`)))
 		if len(fs) != 2 {
 			t.Fatalf("findings %+v", fs)
 		}
@@ -95,7 +96,7 @@ func TestDashboardsMissing(t *testing.T) {
 	})
 
 	t.Run("Without dashboards the check reports nothing.", func(t *testing.T) {
-		if fs := (checks.DashboardsMissing{}).Run(inv); len(fs) != 0 {
+		if fs := runOne(checks.DashboardsMissing{}, inv); len(fs) != 0 {
 			t.Errorf("findings %+v", fs)
 		}
 	})
@@ -114,7 +115,7 @@ func TestDashboardsOfJobs(t *testing.T) {
 	workers.UID = "workers-uid"
 
 	t.Run("Each job lists the titles of the dashboards querying it, sorted.", func(t *testing.T) {
-		got := checks.DashboardsOfJobs(inv, []dashboards.Dashboard{workers, api})
+		got := checks.DashboardsOfJobs(inv, []analyze.Dashboard{workers, api})
 		want := map[string][]string{"api": {"API", "workers-uid"}, "worker": {"workers-uid"}}
 		if len(got) != len(want) {
 			t.Fatalf("got %v", got)
@@ -127,7 +128,7 @@ func TestDashboardsOfJobs(t *testing.T) {
 	})
 
 	t.Run("With dashboards but none for a job, its list is empty; without dashboards there is no map.", func(t *testing.T) {
-		got := checks.DashboardsOfJobs(inv, []dashboards.Dashboard{api})
+		got := checks.DashboardsOfJobs(inv, []analyze.Dashboard{api})
 		if titles, ok := got["worker"]; !ok || titles == nil || len(titles) != 0 {
 			t.Errorf("worker: %v (present %v)", titles, ok)
 		}
@@ -139,7 +140,7 @@ func TestDashboardsOfJobs(t *testing.T) {
 
 // dashboardJSON parses one dashboard whose panels run exprs and whose templating list is
 // vars (JSON objects).
-func dashboardJSON(t *testing.T, vars []string, exprs ...string) []dashboards.Dashboard {
+func dashboardJSON(t *testing.T, vars []string, exprs ...string) []analyze.Dashboard {
 	t.Helper()
 	var targets []map[string]string
 	for _, e := range exprs {
@@ -179,10 +180,10 @@ func TestDashboardsMissingVariables(t *testing.T) {
 		"http_requests_total":    {"payments"},
 		"kube_node_info":         {},
 	}
-	uncovered := func(t *testing.T, inv *analyze.Inventory, ds []dashboards.Dashboard) []string {
+	uncovered := func(t *testing.T, inv *analyze.Inventory, ds []analyze.Dashboard) []string {
 		t.Helper()
 		var jobs []string
-		for _, f := range (checks.DashboardsMissing{Dashboards: ds}).Run(inv) {
+		for _, f := range runOne(checks.DashboardsMissing{}, withDashboards(inv, ds)) {
 			jobs = append(jobs, f.Subject["job"])
 		}
 		return jobs
@@ -269,7 +270,7 @@ func TestDashboardsMissingVariables(t *testing.T) {
 		}
 		nef := b.Build()
 		nef.ExposedBy = map[string][]string{}
-		for _, name := range dashboards.MetricNames(ds) {
+		for _, name := range dashboard.MetricNames(ds) {
 			nef.ExposedBy[name] = []string{"node"}
 		}
 		// uname-only is offered by $job but exposes no metric a panel shows; cpu-only exposes

@@ -26,7 +26,7 @@ func TestExpiredExceptions(t *testing.T) {
 			ignore("never", time.Time{}),
 		},
 	}
-	res := checks.Run(inv, []checks.Check{checks.TargetsDown{}}, p)
+	res := checks.Run(inv, nil, []checks.Check{checks.TargetsDown{}}, p)
 
 	t.Run("An expired exception no longer suppresses; one that still holds does.", func(t *testing.T) {
 		if f := only(t, res.Findings); f.Subject["job"] != "api" {

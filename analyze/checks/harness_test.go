@@ -26,9 +26,11 @@ import (
 // per-check tests call into the checks API; a panic fails the test with its stack.
 func runCheckByID(t *testing.T, id string, opts checks.Options, inv *analyze.Inventory, ds []dashboards.Dashboard) (res checks.Result, requires []analyze.Part) {
 	t.Helper()
-	opts.Dashboards = ds
+	if ds != nil {
+		inv.Dashboards = ds
+	}
 	all := checks.All(opts)
-	i := slices.IndexFunc(all, func(c checks.Check) bool { return c.Name() == id })
+	i := slices.IndexFunc(all, func(c checks.Check) bool { return c.Meta().ID == id })
 	if i < 0 {
 		t.Fatalf("no check %q in checks.All", id)
 	}
@@ -37,7 +39,7 @@ func runCheckByID(t *testing.T, id string, opts checks.Options, inv *analyze.Inv
 			t.Fatalf("check %s panicked: %v\n%s", id, r, debug.Stack())
 		}
 	}()
-	return checks.Run(inv, all[i:i+1], checks.Policy{Now: collectedAt}), all[i].Requires()
+	return checks.Run(inv, checks.Derive(inv, opts), all[i:i+1], checks.Policy{Now: collectedAt}), all[i].Meta().Requires
 }
 
 // checkIDs are the IDs of every check, in registry order.

@@ -19,11 +19,22 @@ type LogsSecrets struct {
 	Pairs []logmatch.Pair
 }
 
-func (LogsSecrets) Name() string               { return LogsSecretsName }
-func (LogsSecrets) Severity() analyze.Severity { return analyze.Critical }
-func (LogsSecrets) Requires() []analyze.Part   { return []analyze.Part{analyze.PartLogSecrets} }
+var logsSecretsMeta = Meta{
+	ID:           LogsSecretsName,
+	Severity:     analyze.Critical,
+	Requires:     []analyze.Part{analyze.PartLogSecrets},
+	SubjectKeys:  []string{"stream", "pattern"},
+	SubjectDoc:   "`stream`, `pattern` (and `job` when the stream is a job's)",
+	Scope:        ScopeStream,
+	Summary:      "log lines that hold a secret (reported masked, never in clear)",
+	Finds:        "log lines in the log window that match a secret pattern; the example is masked. Details: `count`, `example`, `window`",
+	MatrixColumn: ColumnSecrets,
+	GroupByJob:   true,
+}
 
-func (c LogsSecrets) Run(inv *analyze.Inventory) []analyze.Finding {
+func (LogsSecrets) Meta() Meta { return logsSecretsMeta }
+
+func (c LogsSecrets) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out []analyze.Finding
 	jobs := map[string]string{}
 	if inv.Has(analyze.PartTargets) {
@@ -35,7 +46,7 @@ func (c LogsSecrets) Run(inv *analyze.Inventory) []analyze.Finding {
 		if job, ok := jobs[h.Stream]; ok {
 			subject["job"] = job
 		}
-		f := analyze.NewFinding(c.Name(), c.Severity(), subject,
+		f := logsSecretsMeta.finding(subject,
 			fmt.Sprintf("%d log lines of %s in the last %s hold a secret (%s)", h.Count, h.Stream, window, h.Pattern),
 			map[string]string{"count": strconv.FormatInt(h.Count, 10), "example": h.Example, "window": window})
 		f.Fix = "rotate the leaked secret, stop logging it, and mask it in the log pipeline (blindspot generate writes masking stages for Alloy, Promtail, Fluent Bit, Vector and the OpenTelemetry Collector)"

@@ -20,20 +20,28 @@ type LogsUnaggregated struct {
 	Pairs []logmatch.Pair
 }
 
-func (LogsUnaggregated) Name() string               { return LogsUnaggregatedName }
-func (LogsUnaggregated) Severity() analyze.Severity { return analyze.Warning }
-func (LogsUnaggregated) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartTargets, analyze.PartLogStreams}
+var logsUnaggregatedMeta = Meta{
+	ID:           LogsUnaggregatedName,
+	Severity:     analyze.Warning,
+	Requires:     []analyze.Part{analyze.PartTargets, analyze.PartLogStreams},
+	SubjectKeys:  []string{"job"},
+	Scope:        ScopeJob,
+	Summary:      "a job with healthy targets whose logs reach no Loki stream",
+	Finds:        "a job with healthy targets whose logs reach no Loki stream in the log window. Details: `window`, `pairs_tried`",
+	MatrixColumn: ColumnLogs,
+	GroupByJob:   true,
 }
 
-func (c LogsUnaggregated) Run(inv *analyze.Inventory) []analyze.Finding {
+func (LogsUnaggregated) Meta() Meta { return logsUnaggregatedMeta }
+
+func (c LogsUnaggregated) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out []analyze.Finding
 	window := model.Duration(inv.Logs.Window).String()
 	for _, j := range inv.Jobs {
 		if j.Up == 0 || logmatch.Job(inv, j.Name, c.Pairs).Matched() {
 			continue
 		}
-		f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"job": j.Name},
+		f := logsUnaggregatedMeta.finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("job %s has %d healthy targets but no Loki stream in the last %s: its logs are not shipped", strconv.Quote(j.Name), j.Up, window),
 			map[string]string{"window": window, "pairs_tried": pairsTried(c.Pairs)})
 		f.Fix = "ship the job's logs to Loki (a log agent on its hosts or pods); check how its streams are labelled if they are shipped under other labels"

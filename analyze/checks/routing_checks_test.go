@@ -64,8 +64,8 @@ func rule(name, expr string, labels map[string]string) analyze.Rule {
 
 func runCheck(inv *analyze.Inventory, name string, o checks.Options) []analyze.Finding {
 	all := checks.All(o)
-	i := slices.IndexFunc(all, func(c checks.Check) bool { return c.Name() == name })
-	return checks.Run(inv, all[i:i+1], checks.Policy{Now: collectedAt}).Findings
+	i := slices.IndexFunc(all, func(c checks.Check) bool { return c.Meta().ID == name })
+	return checks.Run(inv, checks.Derive(inv, o), all[i:i+1], checks.Policy{Now: collectedAt}).Findings
 }
 
 func TestRoutingChecks(t *testing.T) {

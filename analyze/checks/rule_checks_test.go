@@ -44,7 +44,7 @@ func TestRulesBroken(t *testing.T) {
 	t.Run("A rule whose evaluation fails is reported with its last error, group and file.", func(t *testing.T) {
 		r := complete("HighErrorRate")
 		r.Health, r.LastError = "err", "found duplicate series for the match group"
-		f := only(t, checks.RulesBroken{}.Run(ruleInventory(complete("NodeDown"), r)))
+		f := only(t, runOne(checks.RulesBroken{}, ruleInventory(complete("NodeDown"), r)))
 
 		if checks.RulesBrokenName != "rules/broken" || f.Check != checks.RulesBrokenName || f.Severity != analyze.Critical {
 			t.Errorf("check %q severity %v", f.Check, f.Severity)
@@ -70,7 +70,7 @@ func TestRulesBroken(t *testing.T) {
 	t.Run("A failing recording rule is reported too: every alert reading its output goes blind.", func(t *testing.T) {
 		r := analyze.Rule{Kind: analyze.RuleRecording, Name: "job:errors:rate5m", Expr: `sum by (job) (rate(errors_total[5m]))`,
 			Health: "err", LastError: "query timed out in expression evaluation"}
-		f := only(t, checks.RulesBroken{}.Run(ruleInventory(r)))
+		f := only(t, runOne(checks.RulesBroken{}, ruleInventory(r)))
 		if want := `recording rule "job:errors:rate5m" fails to evaluate: query timed out in expression evaluation`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
@@ -79,7 +79,7 @@ func TestRulesBroken(t *testing.T) {
 	t.Run("A failing rule without an error message says so instead of ending the message on a colon.", func(t *testing.T) {
 		r := complete("Silent")
 		r.Health = "err"
-		f := only(t, checks.RulesBroken{}.Run(ruleInventory(r)))
+		f := only(t, runOne(checks.RulesBroken{}, ruleInventory(r)))
 		if want := `alerting rule "Silent" fails to evaluate: no error reported`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
@@ -89,7 +89,7 @@ func TestRulesBroken(t *testing.T) {
 		ok, unknown, fromFile := complete("A"), complete("B"), complete("C")
 		ok.Health, unknown.Health = "ok", "unknown"
 		ok.LastError = "stale error from an earlier evaluation"
-		if fs := (checks.RulesBroken{}).Run(ruleInventory(ok, unknown, fromFile)); len(fs) != 0 {
+		if fs := runOne(checks.RulesBroken{}, ruleInventory(ok, unknown, fromFile)); len(fs) != 0 {
 			t.Errorf("findings = %+v", fs)
 		}
 	})
@@ -97,14 +97,14 @@ func TestRulesBroken(t *testing.T) {
 	t.Run("A rule from a file carries its line among the details.", func(t *testing.T) {
 		r := complete("FromFile")
 		r.Health, r.Line = "err", 42
-		f := only(t, checks.RulesBroken{}.Run(ruleInventory(r)))
+		f := only(t, runOne(checks.RulesBroken{}, ruleInventory(r)))
 		if f.Details["line"] != "42" {
 			t.Errorf("details = %v", f.Details)
 		}
 	})
 
 	t.Run("The check needs the rules and nothing else.", func(t *testing.T) {
-		if got := (checks.RulesBroken{}).Requires(); !slices.Equal(got, []analyze.Part{analyze.PartRules}) {
+		if got := (checks.RulesBroken{}).Meta().Requires; !slices.Equal(got, []analyze.Part{analyze.PartRules}) {
 			t.Errorf("Requires = %v", got)
 		}
 	})
@@ -114,7 +114,7 @@ func TestAlertsNoRunbook(t *testing.T) {
 	check := checks.NewAlertsNoRunbook(checks.Options{})
 
 	t.Run("An alert without a runbook_url annotation is reported, and the fix names the runbook generate writes.", func(t *testing.T) {
-		f := only(t, check.Run(ruleInventory(complete("NodeDown"), alert("DiskFull", map[string]string{"severity": "warning"}, nil))))
+		f := only(t, runOne(check, ruleInventory(complete("NodeDown"), alert("DiskFull", map[string]string{"severity": "warning"}, nil))))
 		if checks.AlertsNoRunbookName != "alerts/no-runbook" || f.Check != checks.AlertsNoRunbookName || f.Severity != analyze.Warning {
 			t.Errorf("check %q severity %v", f.Check, f.Severity)
 		}
@@ -133,7 +133,7 @@ func TestAlertsNoRunbook(t *testing.T) {
 	})
 
 	t.Run("An alert whose runbook annotation is blank is reported as having an empty one.", func(t *testing.T) {
-		f := only(t, check.Run(ruleInventory(alert("Blank", nil, map[string]string{"runbook_url": " "}))))
+		f := only(t, runOne(check, ruleInventory(alert("Blank", nil, map[string]string{"runbook_url": " "}))))
 		if want := `alert "Blank" has an empty runbook_url annotation`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
@@ -146,7 +146,7 @@ func TestAlertsNoRunbook(t *testing.T) {
 			rules = append(rules, alert(fmt.Sprintf("Bad%d", i), nil, map[string]string{"runbook_url": u}))
 		}
 		rules = append(rules, alert("Relative", nil, map[string]string{"runbook_url": "runbooks/Relative.md"}), complete("NodeDown"))
-		fs := check.Run(ruleInventory(rules...))
+		fs := runOne(check, ruleInventory(rules...))
 		if got, want := ruleNames(fs), []string{"Bad0", "Bad1", "Bad2", "Bad3", "Bad4"}; !slices.Equal(got, want) {
 			t.Fatalf("reported %v, want %v", got, want)
 		}
@@ -157,7 +157,7 @@ func TestAlertsNoRunbook(t *testing.T) {
 
 	t.Run("Alerts with a runbook and recording rules are not reported.", func(t *testing.T) {
 		rec := analyze.Rule{Kind: analyze.RuleRecording, Name: "job:up:sum", Expr: `sum by (job) (up)`}
-		if fs := check.Run(ruleInventory(complete("NodeDown"), rec)); len(fs) != 0 {
+		if fs := runOne(check, ruleInventory(complete("NodeDown"), rec)); len(fs) != 0 {
 			t.Errorf("findings = %+v", fs)
 		}
 	})
@@ -165,7 +165,7 @@ func TestAlertsNoRunbook(t *testing.T) {
 	t.Run("The annotation name comes from the options, in the message and in the fix.", func(t *testing.T) {
 		custom := checks.NewAlertsNoRunbook(checks.Options{RunbookAnnotation: "playbook"})
 		// complete() has runbook_url, which no longer counts.
-		fs := custom.Run(ruleInventory(complete("NodeDown"), alert("Linked", nil, map[string]string{"playbook": "https://wiki/linked"})))
+		fs := runOne(custom, ruleInventory(complete("NodeDown"), alert("Linked", nil, map[string]string{"playbook": "https://wiki/linked"})))
 		f := only(t, fs)
 		if f.Subject["rule"] != "NodeDown" || f.Message != `alert "NodeDown" has no playbook annotation` {
 			t.Errorf("finding = %+v", f)
@@ -176,7 +176,7 @@ func TestAlertsNoRunbook(t *testing.T) {
 	})
 
 	t.Run("The zero value reads runbook_url, like the constructor without options.", func(t *testing.T) {
-		fs := checks.AlertsNoRunbook{}.Run(ruleInventory(complete("NodeDown"), alert("Bare", nil, nil)))
+		fs := runOne(checks.AlertsNoRunbook{}, ruleInventory(complete("NodeDown"), alert("Bare", nil, nil)))
 		if got := ruleNames(fs); !slices.Equal(got, []string{"Bare"}) {
 			t.Errorf("reported %v", got)
 		}
@@ -187,7 +187,7 @@ func TestAlertsNoRunbook(t *testing.T) {
 		b.AddRuleGroup(analyze.RuleGroup{Name: "logs", File: "rules/logs.yml", Language: "vlogs", Rules: []analyze.Rule{
 			{Kind: analyze.RuleAlerting, Name: "ErrorLogs", Expr: `error | stats count()`, Group: "logs", File: "rules/logs.yml"},
 		}})
-		f := only(t, check.Run(b.Build()))
+		f := only(t, runOne(check, b.Build()))
 		if f.Subject["rule"] != "ErrorLogs" || f.File != "rules/logs.yml" || f.Group != "logs" {
 			t.Errorf("finding = %+v", f)
 		}
@@ -196,7 +196,7 @@ func TestAlertsNoRunbook(t *testing.T) {
 	t.Run("A rule without its own group and file is located by the group that holds it.", func(t *testing.T) {
 		b := newBuilder(analyze.PartRules)
 		b.AddRuleGroup(analyze.RuleGroup{Name: "g", File: "f.yml", Language: "promql", Rules: []analyze.Rule{alert("Bare", nil, nil)}})
-		f := only(t, check.Run(b.Build()))
+		f := only(t, runOne(check, b.Build()))
 		if f.File != "f.yml" || f.Group != "g" {
 			t.Errorf("file %q, group %q", f.File, f.Group)
 		}
@@ -207,7 +207,7 @@ func TestAlertsNoSeverity(t *testing.T) {
 	check := checks.NewAlertsNoSeverity(checks.Options{})
 
 	t.Run("An alert without a severity label is reported, and the fix names the label.", func(t *testing.T) {
-		f := only(t, check.Run(ruleInventory(complete("NodeDown"), alert("DiskFull", nil, map[string]string{"runbook_url": "x"}))))
+		f := only(t, runOne(check, ruleInventory(complete("NodeDown"), alert("DiskFull", nil, map[string]string{"runbook_url": "x"}))))
 		if checks.AlertsNoSeverityName != "alerts/no-severity" || f.Check != checks.AlertsNoSeverityName || f.Severity != analyze.Info {
 			t.Errorf("check %q severity %v", f.Check, f.Severity)
 		}
@@ -223,7 +223,7 @@ func TestAlertsNoSeverity(t *testing.T) {
 	})
 
 	t.Run("An alert whose severity label is empty is reported as having an empty one.", func(t *testing.T) {
-		f := only(t, check.Run(ruleInventory(alert("Blank", map[string]string{"severity": ""}, nil))))
+		f := only(t, runOne(check, ruleInventory(alert("Blank", map[string]string{"severity": ""}, nil))))
 		if want := `alert "Blank" has an empty severity label`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
@@ -231,7 +231,7 @@ func TestAlertsNoSeverity(t *testing.T) {
 
 	t.Run("The label name comes from the options; a severity annotation does not count.", func(t *testing.T) {
 		custom := checks.NewAlertsNoSeverity(checks.Options{SeverityLabel: "priority"})
-		fs := custom.Run(ruleInventory(
+		fs := runOne(custom, ruleInventory(
 			alert("Prioritized", map[string]string{"priority": "P1"}, nil),
 			alert("Annotated", nil, map[string]string{"priority": "P1"}),
 			complete("NodeDown"),
@@ -246,7 +246,7 @@ func TestAlertsNoSeverity(t *testing.T) {
 
 	t.Run("Recording rules are not alerts and need no severity.", func(t *testing.T) {
 		rec := analyze.Rule{Kind: analyze.RuleRecording, Name: "job:up:sum", Expr: `sum by (job) (up)`}
-		if fs := (checks.AlertsNoSeverity{}).Run(ruleInventory(rec)); len(fs) != 0 {
+		if fs := runOne((checks.AlertsNoSeverity{}), ruleInventory(rec)); len(fs) != 0 {
 			t.Errorf("findings = %+v", fs)
 		}
 	})
@@ -257,7 +257,7 @@ func TestRuleChecksUnderPolicy(t *testing.T) {
 	ruleChecks := []checks.Check{checks.RulesBroken{}, checks.NewAlertsNoRunbook(o), checks.NewAlertsNoSeverity(o)}
 
 	t.Run("Without the rules part none of the rule checks runs, and each says so.", func(t *testing.T) {
-		res := checks.Run(newBuilder(analyze.PartTargets).Build(), ruleChecks, checks.Policy{})
+		res := checks.Run(newBuilder(analyze.PartTargets).Build(), nil, ruleChecks, checks.Policy{})
 		if len(res.Findings) != 0 || len(res.Skipped) != 3 {
 			t.Errorf("result = %+v", res)
 		}
@@ -266,7 +266,7 @@ func TestRuleChecksUnderPolicy(t *testing.T) {
 	t.Run("Two alerts of one name without a runbook are one finding.", func(t *testing.T) {
 		warn := alert("DiskFull", map[string]string{"severity": "warning"}, nil)
 		crit := alert("DiskFull", map[string]string{"severity": "critical"}, nil)
-		res := checks.Run(ruleInventory(warn, crit), ruleChecks, checks.Policy{})
+		res := checks.Run(ruleInventory(warn, crit), nil, ruleChecks, checks.Policy{})
 		if len(res.Findings) != 1 || res.Findings[0].Check != checks.AlertsNoRunbookName {
 			t.Errorf("findings = %+v", res.Findings)
 		}
@@ -274,7 +274,7 @@ func TestRuleChecksUnderPolicy(t *testing.T) {
 
 	t.Run("An ignore entry with a glob on the rule suppresses its findings with the reason, and help links every finding.", func(t *testing.T) {
 		inv := ruleInventory(alert("DebugAlertA", nil, nil), alert("DebugAlertB", nil, nil), alert("Real", nil, nil))
-		res := checks.Run(inv, ruleChecks, checks.Policy{
+		res := checks.Run(inv, nil, ruleChecks, checks.Policy{
 			Disabled: []string{checks.AlertsNoSeverityName},
 			Severity: map[string]analyze.Severity{checks.AlertsNoRunbookName: analyze.Info},
 			Ignore: []checks.Ignore{{

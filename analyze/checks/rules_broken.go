@@ -18,11 +18,19 @@ const RulesBrokenName = "rules/broken"
 // server's own verdict is worth more than anything a static check could infer.
 type RulesBroken struct{}
 
-func (RulesBroken) Name() string               { return RulesBrokenName }
-func (RulesBroken) Severity() analyze.Severity { return analyze.Critical }
-func (RulesBroken) Requires() []analyze.Part   { return []analyze.Part{analyze.PartRules} }
+var rulesBrokenMeta = Meta{
+	ID:          RulesBrokenName,
+	Severity:    analyze.Critical,
+	Requires:    []analyze.Part{analyze.PartRules},
+	SubjectKeys: []string{"rule"},
+	Scope:       ScopeRule,
+	Summary:     "a loaded rule whose evaluation fails",
+	Finds:       "a loaded rule whose last evaluation failed (health `err`); the message has the error. Details: `last_error`, `expr`",
+}
 
-func (c RulesBroken) Run(inv *analyze.Inventory) []analyze.Finding {
+func (RulesBroken) Meta() Meta { return rulesBrokenMeta }
+
+func (c RulesBroken) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out findingBuffer
 	for g, r := range eachRule(inv) {
 		// Rules read from files have no health: only a server that evaluated them can say.
@@ -33,7 +41,7 @@ func (c RulesBroken) Run(inv *analyze.Inventory) []analyze.Finding {
 		if lastError == "" {
 			lastError = "no error reported"
 		}
-		out.add(findingAboutRule(c, g, r,
+		out.add(findingAboutRule(rulesBrokenMeta, g, r,
 			fmt.Sprintf("%s rule %s fails to evaluate: %s", r.Kind, strconv.Quote(r.Name), lastError),
 			"blindspot generate cannot fix this: change the rule so that it evaluates without the error above "+
 				"(run its expression in the Prometheus UI to see it), then reload the rules",
@@ -70,14 +78,14 @@ func eachAlertingRule(inv *analyze.Inventory) iter.Seq2[*analyze.RuleGroup, *ana
 
 // findingAboutRule is a finding about one rule: its subject is the rule's name, and it points at the
 // file, group and, for rule files, the line the rule came from.
-func findingAboutRule(c Check, g *analyze.RuleGroup, r *analyze.Rule, msg, fix string, details map[string]string) analyze.Finding {
+func findingAboutRule(m Meta, g *analyze.RuleGroup, r *analyze.Rule, msg, fix string, details map[string]string) analyze.Finding {
 	if r.Line > 0 {
 		if details == nil {
 			details = map[string]string{}
 		}
 		details["line"] = strconv.Itoa(r.Line)
 	}
-	f := analyze.NewFinding(c.Name(), c.Severity(), map[string]string{"rule": r.Name}, msg, details)
+	f := m.finding(map[string]string{"rule": r.Name}, msg, details)
 	f.Fix = fix
 	f.File = cmp.Or(r.File, g.File)
 	f.Group = cmp.Or(r.Group, g.Name)

@@ -50,11 +50,12 @@ func BenchmarkRuleChecks(b *testing.B) {
 					rc = append(rc, c)
 				}
 			}
+			d := checks.Derive(inv, checks.Options{})
 			runtime.GC()
 			peak := sampleHeap()
 			b.ReportAllocs()
 			for b.Loop() {
-				res := checks.Run(inv, rc, checks.Policy{})
+				res := checks.Run(inv, d, rc, checks.Policy{})
 				if len(res.Findings) < n {
 					b.Fatalf("%d findings, want at least %d", len(res.Findings), n)
 				}
@@ -92,7 +93,7 @@ func sampleHeap() func() uint64 {
 }
 
 func onlyRulesAndNames(c checks.Check) bool {
-	for _, p := range c.Requires() {
+	for _, p := range c.Meta().Requires {
 		if p != analyze.PartRules && p != analyze.PartMetricNames {
 			return false
 		}

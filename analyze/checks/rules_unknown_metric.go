@@ -21,17 +21,24 @@ const RulesUnknownMetricName = "rules/unknown-metric"
 // fire.
 type RulesUnknownMetric struct{}
 
-func (RulesUnknownMetric) Name() string               { return RulesUnknownMetricName }
-func (RulesUnknownMetric) Severity() analyze.Severity { return analyze.Warning }
-func (RulesUnknownMetric) Requires() []analyze.Part {
-	return []analyze.Part{analyze.PartRules, analyze.PartMetricNames}
-}
-
 // alertSeries are the series Prometheus writes for alerts; they only exist while an alert is
 // pending or firing, so their absence from the metric names says nothing.
 var alertSeries = []string{"ALERTS", "ALERTS_FOR_STATE"}
 
-func (c RulesUnknownMetric) Run(inv *analyze.Inventory) []analyze.Finding {
+var rulesUnknownMetricMeta = Meta{
+	ID:          RulesUnknownMetricName,
+	Severity:    analyze.Warning,
+	Requires:    []analyze.Part{analyze.PartRules, analyze.PartMetricNames},
+	SubjectKeys: []string{"rule", "metric"},
+	SubjectDoc:  "`rule`, `metric` (and `job` when the selector names one)",
+	Scope:       ScopeRule,
+	Summary:     "a rule reads a metric nothing exposes: it can never fire",
+	Finds:       "a rule reading a metric no target exposes and no recording rule records. Details: `rule_kind`, `selector`",
+}
+
+func (RulesUnknownMetric) Meta() Meta { return rulesUnknownMetricMeta }
+
+func (c RulesUnknownMetric) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	recorded := map[string]bool{}
 	for _, g := range inv.RuleGroups {
 		for _, r := range g.Rules {
@@ -69,7 +76,7 @@ func (c RulesUnknownMetric) Run(inv *analyze.Inventory) []analyze.Finding {
 				if job := jobOf(vs); job != "" {
 					subject["job"] = job
 				}
-				f := analyze.NewFinding(c.Name(), c.Severity(), subject, unknownMetricMessage(r, name),
+				f := rulesUnknownMetricMeta.finding(subject, unknownMetricMessage(r, name),
 					map[string]string{"rule_kind": string(r.Kind), "selector": vs.String()})
 				if slices.Contains(seen, f.ID) {
 					return nil

@@ -14,11 +14,21 @@ const TargetsDownName = "targets/down"
 // TargetsDown reports every active target whose last scrape failed.
 type TargetsDown struct{}
 
-func (TargetsDown) Name() string               { return TargetsDownName }
-func (TargetsDown) Severity() analyze.Severity { return analyze.Critical }
-func (TargetsDown) Requires() []analyze.Part   { return []analyze.Part{analyze.PartTargets} }
+var targetsDownMeta = Meta{
+	ID:           TargetsDownName,
+	Severity:     analyze.Critical,
+	Requires:     []analyze.Part{analyze.PartTargets},
+	SubjectKeys:  []string{"job", "instance"},
+	Scope:        ScopeTarget,
+	Summary:      "a target whose last scrape failed",
+	Finds:        "an active target whose last scrape failed; the message has the scrape error. Details: `scrape_pool`, `scrape_url`, `last_error`, `last_scrape`, `last_scrape_duration_seconds`",
+	MatrixColumn: ColumnScraped,
+	GroupByJob:   true,
+}
 
-func (c TargetsDown) Run(inv *analyze.Inventory) []analyze.Finding {
+func (TargetsDown) Meta() Meta { return targetsDownMeta }
+
+func (c TargetsDown) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out []analyze.Finding
 	for _, t := range inv.Targets {
 		if t.Health != analyze.HealthDown {
@@ -37,7 +47,7 @@ func (c TargetsDown) Run(inv *analyze.Inventory) []analyze.Finding {
 			details["last_scrape"] = t.LastScrape.UTC().Format(time.RFC3339)
 			details["last_scrape_duration_seconds"] = strconv.FormatFloat(t.LastScrapeDuration.Seconds(), 'f', -1, 64)
 		}
-		f := analyze.NewFinding(c.Name(), c.Severity(),
+		f := targetsDownMeta.finding(
 			map[string]string{"job": t.Job, "instance": t.Instance},
 			fmt.Sprintf("target %s of job %s is down: %s", t.Instance, strconv.Quote(t.Job), lastError),
 			details)

@@ -24,6 +24,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/analyze/collect/rulefiles"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+	"github.com/blindspot-dev/blindspot/analyze/dashboard"
 	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
@@ -71,9 +72,6 @@ type Result struct {
 	Grafana *grafana.Result
 	// Alertmanager holds the raw answers of a live Alertmanager, for snapshots; nil otherwise.
 	Alertmanager *AlertmanagerAnswers
-	// Dashboards are the dashboards read from DashboardFiles, a Grafana or a snapshot of one
-	// (nil when there were none to read, or a Grafana could not be read).
-	Dashboards []dashboards.Dashboard
 	// Manifest is the snapshot that was read, if any.
 	Manifest *snapshot.Manifest
 }
@@ -89,6 +87,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{}
 	var b *analyze.Builder
+	// read are the dashboards of PartDashboards, given to the inventory once it is built.
+	var read []analyze.Dashboard
 	now := o.Now().UTC()
 
 	switch {
@@ -187,7 +187,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				alertmanager.Collect(snapshot.Responses(src), as, b)
 				continue
 			case snapshot.KindGrafana:
-				if err := addGrafana(b, res, as, src.Grafana); err != nil {
+				if err := addGrafana(b, &read, as, src.Grafana); err != nil {
 					return nil, fmt.Errorf("snapshot %s: %w", o.SnapshotName, err)
 				}
 				continue
@@ -209,7 +209,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	grafanaDone()
 	if res.Grafana != nil {
-		if err := addGrafana(b, res, analyze.Source{Name: "grafana", Kind: "live", URL: o.Grafana.Redacted()}, res.Grafana); err != nil {
+		if err := addGrafana(b, &read, analyze.Source{Name: "grafana", Kind: "live", URL: o.Grafana.Redacted()}, res.Grafana); err != nil {
 			return nil, fmt.Errorf("grafana %s: %w", o.Grafana.Redacted(), err)
 		}
 	}
@@ -254,13 +254,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		b.AddSource(src)
 		b.AddPart(analyze.PartDashboards)
-		res.Dashboards = append(res.Dashboards, ds...)
-		if res.Dashboards == nil {
-			res.Dashboards = []dashboards.Dashboard{}
+		read = append(read, ds...)
+		if read == nil {
+			read = []analyze.Dashboard{}
 		}
 	}
-	exposure := exposures(ctx, proms, res.Dashboards)
+	exposure := exposures(ctx, proms, read)
 	res.Inventory = b.Build()
+	res.Inventory.Dashboards = read
 	addExposures(res.Inventory, proms, exposure)
 	noteMergedView(res.Inventory)
 	return res, nil
@@ -307,8 +308,8 @@ type promSource struct {
 // exposures asks each Prometheus which job exposes the metrics the dashboards read: the
 // query group made once both are read (a Grafana is read while the Prometheus is). Nothing is
 // asked without dashboards; a source that is not asked has an Exposure without Jobs.
-func exposures(ctx context.Context, proms []promSource, ds []dashboards.Dashboard) []prometheus.Exposure {
-	names := dashboards.MetricNames(ds)
+func exposures(ctx context.Context, proms []promSource, ds []analyze.Dashboard) []prometheus.Exposure {
+	names := dashboard.MetricNames(ds)
 	if len(names) == 0 {
 		return nil
 	}
@@ -374,7 +375,7 @@ func addExposures(inv *analyze.Inventory, proms []promSource, exps []prometheus.
 // addGrafana adds what was read from a Grafana (live or from a snapshot). A Grafana that could
 // not be read completely is a source error and its dashboards are not judged: a coverage
 // verdict on part of them would report jobs their missing dashboards watch.
-func addGrafana(b *analyze.Builder, res *Result, src analyze.Source, r *grafana.Result) error {
+func addGrafana(b *analyze.Builder, boards *[]analyze.Dashboard, src analyze.Source, r *grafana.Result) error {
 	src.Notes = append(src.Notes, r.Notes...)
 	if r.Err != nil {
 		src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartDashboards, Err: r.Err.Error()})
@@ -393,9 +394,9 @@ func addGrafana(b *analyze.Builder, res *Result, src analyze.Source, r *grafana.
 	src.Notes = append(src.Notes, read)
 	b.AddSource(src)
 	b.AddPart(analyze.PartDashboards)
-	res.Dashboards = append(res.Dashboards, ds...)
-	if res.Dashboards == nil {
-		res.Dashboards = []dashboards.Dashboard{}
+	*boards = append(*boards, ds...)
+	if *boards == nil {
+		*boards = []analyze.Dashboard{}
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ import (
 
 func titles(res *collect.Result) []string {
 	var out []string
-	for _, d := range res.Dashboards {
+	for _, d := range res.Inventory.Dashboards {
 		out = append(out, d.Title)
 	}
 	slices.Sort(out)
@@ -66,8 +66,8 @@ func TestRunGrafana(t *testing.T) {
 		if src.OK() || src.Errors[0].Part != analyze.PartDashboards || src.Errors[0].Err != "listing dashboards: HTTP 401: Unauthorized" {
 			t.Errorf("source %+v", src)
 		}
-		if res.Inventory.Has(analyze.PartDashboards) || res.Dashboards != nil {
-			t.Errorf("part %v, %d dashboards", res.Inventory.Has(analyze.PartDashboards), len(res.Dashboards))
+		if res.Inventory.Has(analyze.PartDashboards) || res.Inventory.Dashboards != nil {
+			t.Errorf("part %v, %d dashboards", res.Inventory.Has(analyze.PartDashboards), len(res.Inventory.Dashboards))
 		}
 	})
 }

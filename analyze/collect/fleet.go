@@ -219,11 +219,13 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 	return nil
 }
 
-// share gives a member the facts of the shared sources: the log streams and secret hits, and
-// the parts they make available. Rule files' groups are added with the rulers' (split), and,
-// like theirs, their part is not: a member whose own rules could not be read stays so.
+// share gives a member the facts of the shared sources: the log streams and secret hits, the
+// dashboards, and the parts they make available. Rule files' groups are added with the
+// rulers' (split), and, like theirs, their part is not: a member whose own rules could not be
+// read stays so.
 func share(inv, shared *analyze.Inventory) {
 	inv.Logs = shared.Logs
+	inv.Dashboards = shared.Dashboards
 	for _, p := range shared.Parts {
 		if p != analyze.PartRules && !inv.Has(p) {
 			inv.Parts = append(inv.Parts, p)

@@ -59,8 +59,7 @@ func fleetMemory(t testing.TB, urls []string, concurrency int) uint64 {
 	all := checks.All(checks.Options{})
 	var peak uint64
 	err := collect.RunFleet(context.Background(), collect.FleetOptions{Sources: sources, Concurrency: concurrency}, func(m collect.Member) {
-		res := checks.Run(m.Inventory, all, checks.Policy{Scope: m.Scope})
-		_ = checks.Matrix(m.Inventory, all)
+		res := checks.Run(m.Inventory, checks.Derive(m.Inventory, checks.Options{}), all, checks.Policy{Scope: m.Scope})
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)

@@ -113,7 +113,7 @@ func audit(t *testing.T, o collect.FleetOptions) ([]string, []collect.Member) {
 	var members []collect.Member
 	err := collect.RunFleet(context.Background(), o, func(m collect.Member) {
 		members = append(members, m)
-		for _, f := range checks.Run(m.Inventory, all, checks.Policy{Scope: m.Scope}).Findings {
+		for _, f := range checks.Run(m.Inventory, nil, all, checks.Policy{Scope: m.Scope}).Findings {
 			if m.Owns(f) {
 				found = append(found, findingKey(f))
 			}

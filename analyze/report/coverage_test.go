@@ -125,7 +125,7 @@ func TestCoverage(t *testing.T) {
 	t.Run("A column whose check the audit did not include is unknown.", func(t *testing.T) {
 		inv := auditInventory()
 		only := []checks.Check{checks.TargetsDown{}}
-		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, only, checks.Policy{}), Checks: only,
+		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, nil, only, checks.Policy{}), Checks: only,
 			Matrix: []coverage.JobCoverage{{Job: "node"}}, Now: generatedAt})
 		if got, want := row(t, rep, "node").Unknown, []string{"up_alerts", "absence_alerts", "business", "alerts", "pages"}; !slices.Equal(got, want) {
 			t.Errorf("unknown = %q, want %q", got, want)
@@ -135,7 +135,7 @@ func TestCoverage(t *testing.T) {
 	t.Run("Without a matrix the coverage is an empty list and the text has no matrix.", func(t *testing.T) {
 		inv := auditInventory()
 		all := auditChecks()
-		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, all, checks.Policy{}), Checks: all, Now: generatedAt})
+		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, nil, all, checks.Policy{}), Checks: all, Now: generatedAt})
 		if rep.Coverage == nil || len(rep.Coverage) != 0 {
 			t.Errorf("coverage = %#v, want an empty list", rep.Coverage)
 		}

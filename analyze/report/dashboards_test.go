@@ -8,7 +8,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/analyze/dashboard"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 )
 
@@ -21,16 +21,17 @@ func TestDashboardsColumn(t *testing.T) {
 		b.AddTarget(analyze.Target{Job: "node", ScrapePool: "node", Instance: "10.0.0.1:9100", Health: analyze.HealthUp})
 		b.AddTarget(analyze.Target{Job: "api", ScrapePool: "api", Instance: "10.0.0.2:8080", Health: analyze.HealthUp})
 		inv := b.Build()
-		ds := []dashboards.Dashboard{
-			{UID: "n", Title: "Nodes", Queries: []dashboards.Query{dashboards.NewQuery("CPU", `rate(node_cpu_seconds_total{job="node"}[$__rate_interval])`)}},
-			{UID: "f", Title: "Fleet", Queries: []dashboards.Query{dashboards.NewQuery("Up", `up{job=~"node|batch"}`)}},
+		inv.Dashboards = []analyze.Dashboard{
+			{UID: "n", Title: "Nodes", Queries: []analyze.DashboardQuery{dashboard.NewQuery("CPU", `rate(node_cpu_seconds_total{job="node"}[$__rate_interval])`)}},
+			{UID: "f", Title: "Fleet", Queries: []analyze.DashboardQuery{dashboard.NewQuery("Up", `up{job=~"node|batch"}`)}},
 		}
-		all := checks.All(checks.Options{Dashboards: ds})
+		all := checks.All(checks.Options{})
+		d := checks.Derive(inv, checks.Options{})
 		return report.Build(report.Input{
-			Inventory: inv, Result: checks.Run(inv, all, checks.Policy{Now: generatedAt}), Checks: all,
-			Matrix:     checks.Matrix(inv, all),
+			Inventory: inv, Result: checks.Run(inv, d, all, checks.Policy{Now: generatedAt}), Checks: all,
+			Matrix:     d.Matrix,
 			Now:        generatedAt,
-			Dashboards: checks.DashboardsOfJobs(inv, ds),
+			Dashboards: d.Dashboards,
 		})
 	}
 

@@ -25,9 +25,9 @@ func memberReport(t *testing.T, source string, withRules bool) report.Report {
 	scope := map[string]string{"source": source}
 	return report.BuildMember(report.Input{
 		Inventory: inv,
-		Result:    checks.Run(inv, all, checks.Policy{Scope: scope}),
+		Result:    checks.Run(inv, nil, all, checks.Policy{Scope: scope}),
 		Checks:    all,
-		Matrix:    checks.Matrix(inv, all),
+		Matrix:    checks.Derive(inv, checks.Options{}).Matrix,
 		Now:       collectedAt,
 	}, scope)
 }

@@ -29,7 +29,7 @@ func demoReport(t testing.TB) report.Report {
 		t.Fatal(err)
 	}
 	inv := res.Inventory
-	return auditDashboards(inv, checks.Policy{Now: generatedAt}, coverage.Analyze(inv, coverage.Options{}).Matrix(), res.Dashboards)
+	return audit(inv, checks.Policy{Now: generatedAt}, coverage.Analyze(inv, coverage.Options{}).Matrix())
 }
 
 // The payloads of hostileReport. Each sets window.__pwned if it ever runs.
@@ -361,8 +361,8 @@ func TestMatrixLogColumns(t *testing.T) {
 	all := auditChecks()
 	row := func(t *testing.T, p checks.Policy, job string) (logs, secrets htmlCell) {
 		t.Helper()
-		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, all, p), Checks: all,
-			Matrix: checks.Matrix(inv, all), Now: generatedAt})
+		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, nil, all, p), Checks: all,
+			Matrix: checks.Derive(inv, checks.Options{}).Matrix, Now: generatedAt})
 		cells := matrixCells(t, renderHTML(t, rep))
 		return cells[job+"/logs"], cells[job+"/secrets"]
 	}

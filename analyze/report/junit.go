@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -56,12 +55,6 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
-// jobChecks judge jobs: a job none of their findings names passes them.
-var jobChecks = []string{
-	checks.TargetsDownName, checks.JobsNoTargetsName, checks.AlertsMissingUpName, checks.AlertsMissingAbsentName,
-	checks.AlertsMissingBusinessName, checks.LogsUnaggregatedName, checks.LogsSecretsName, checks.DashboardsMissingName,
-}
-
 // The suites that are not checks.
 const (
 	junitExpiredSuite = "blindspot/expired-exceptions"
@@ -109,7 +102,8 @@ func WriteJUnit(w io.Writer, g GapCheck) error {
 			c.Skipped = &junitSkipped{Message: "suppressed: " + clean(sf.Reason)}
 			s.Cases = append(s.Cases, c)
 		}
-		if slices.Contains(jobChecks, check) {
+		// A check that judges jobs passes a job none of its findings names.
+		if m, ok := checks.MetaOf(check); ok && m.GroupByJob {
 			for _, row := range r.Coverage {
 				if !named[row.Job] {
 					// Named as a finding about the job would be, so that CI keeps one history

@@ -58,23 +58,25 @@ type matrixCell struct {
 
 // matrixColumn is one column of the coverage matrix.
 type matrixColumn struct {
-	// ID names the column in HTML ids and classes.
-	ID      string
+	// ID names the column in HTML ids and classes; the check whose Meta names it as its
+	// MatrixColumn decides the column.
+	ID      checks.Column
 	Heading string
-	cell    func(x *matrixIndex, row CoverageRow) matrixCell
+	// cell computes the column's cell of row; check is the ID of the check deciding it.
+	cell func(x *matrixIndex, row CoverageRow, check string) matrixCell
 }
 
 // matrixColumns are the columns after the job, in order.
 var matrixColumns = []matrixColumn{
-	{"scraped", "scraped", scrapedCell},
-	{"up-alert", "up alert", alertsCell(UnknownUpAlerts, checks.AlertsMissingUpName, func(r CoverageRow) []string { return r.UpAlerts })},
-	{"absence-alert", "absence alert", alertsCell(UnknownAbsenceAlerts, checks.AlertsMissingAbsentName, func(r CoverageRow) []string { return r.AbsenceAlerts })},
-	{"business", "business", businessCell},
-	{"logs", "logs", logsCell},
-	{"secrets", "secrets", secretsCell},
-	{"runbooks", "runbooks", runbooksCell},
-	{"dashboards", "dashboards", dashboardsCell},
-	{"pages", "pages someone", pagesCell},
+	{checks.ColumnScraped, "scraped", scrapedCell},
+	{checks.ColumnUpAlert, "up alert", alertsCell(UnknownUpAlerts, func(r CoverageRow) []string { return r.UpAlerts })},
+	{checks.ColumnAbsenceAlert, "absence alert", alertsCell(UnknownAbsenceAlerts, func(r CoverageRow) []string { return r.AbsenceAlerts })},
+	{checks.ColumnBusiness, "business", businessCell},
+	{checks.ColumnLogs, "logs", logsCell},
+	{checks.ColumnSecrets, "secrets", secretsCell},
+	{checks.ColumnRunbooks, "runbooks", runbooksCell},
+	{checks.ColumnDashboards, "dashboards", dashboardsCell},
+	{checks.ColumnPages, "pages someone", pagesCell},
 }
 
 // matrixHeader is the heading row of the text and Markdown matrices.
@@ -97,11 +99,15 @@ type matrixRow struct {
 // matrix computes every cell of the report's coverage matrix.
 func matrix(r Report) []matrixRow {
 	x := newMatrixIndex(r)
+	deciding := make([]string, len(matrixColumns))
+	for c, col := range matrixColumns {
+		deciding[c] = checks.ColumnCheck(col.ID)
+	}
 	out := make([]matrixRow, len(r.Coverage))
 	for i, row := range r.Coverage {
 		out[i] = matrixRow{Job: row.Job, Member: row.Member, Cells: make([]matrixCell, len(matrixColumns))}
 		for c, col := range matrixColumns {
-			out[i].Cells[c] = col.cell(x, row)
+			out[i].Cells[c] = col.cell(x, row, deciding[c])
 		}
 	}
 	return out
@@ -173,11 +179,11 @@ func (x *matrixIndex) unknown(check string) matrixCell {
 	return matrixCell{State: stateUnknown, Text: unknownCell, Title: "not known: " + why}
 }
 
-func scrapedCell(x *matrixIndex, row CoverageRow) matrixCell {
+func scrapedCell(x *matrixIndex, row CoverageRow, check string) matrixCell {
 	if !row.known(UnknownTargets) {
-		return x.unknown(checks.TargetsDownName)
+		return x.unknown(check)
 	}
-	fs := x.jobFindings(row.Job, checks.TargetsDownName, checks.JobsNoTargetsName)
+	fs := x.jobFindings(row.Job, check, checks.JobsNoTargetsName)
 	if row.Targets == 0 {
 		return matrixCell{State: stateGap, Text: "none", Short: "none", Title: "no active target", Findings: fs}
 	}
@@ -192,8 +198,8 @@ func scrapedCell(x *matrixIndex, row CoverageRow) matrixCell {
 }
 
 // alertsCell is a column that is covered when some alert watches the job.
-func alertsCell(column, check string, alerts func(CoverageRow) []string) func(*matrixIndex, CoverageRow) matrixCell {
-	return func(x *matrixIndex, row CoverageRow) matrixCell {
+func alertsCell(column string, alerts func(CoverageRow) []string) func(*matrixIndex, CoverageRow, string) matrixCell {
+	return func(x *matrixIndex, row CoverageRow, check string) matrixCell {
 		if !row.known(column) {
 			return x.unknown(check)
 		}
@@ -218,9 +224,9 @@ func ratioCell(n, total int, title string, fs []string) matrixCell {
 	return c
 }
 
-func businessCell(x *matrixIndex, row CoverageRow) matrixCell {
+func businessCell(x *matrixIndex, row CoverageRow, check string) matrixCell {
 	if !row.known(UnknownBusiness) {
-		return x.unknown(checks.AlertsMissingBusinessName)
+		return x.unknown(check)
 	}
 	var watched, unwatched []string
 	for _, b := range row.Business {
@@ -237,16 +243,16 @@ func businessCell(x *matrixIndex, row CoverageRow) matrixCell {
 			title += "; not watched: " + strings.Join(unwatched, ", ")
 		}
 	}
-	return ratioCell(row.BusinessCovered, row.BusinessTotal, title, x.jobFindings(row.Job, checks.AlertsMissingBusinessName))
+	return ratioCell(row.BusinessCovered, row.BusinessTotal, title, x.jobFindings(row.Job, check))
 }
 
-func runbooksCell(x *matrixIndex, row CoverageRow) matrixCell {
+func runbooksCell(x *matrixIndex, row CoverageRow, check string) matrixCell {
 	if !row.known(UnknownAlerts) {
-		return x.unknown(checks.AlertsNoRunbookName)
+		return x.unknown(check)
 	}
 	var fs []string
 	for _, name := range row.AlertsWithoutRunbook {
-		fs = append(fs, x.byRule[[2]string{checks.AlertsNoRunbookName, name}]...)
+		fs = append(fs, x.byRule[[2]string{check, name}]...)
 	}
 	title := "no alert covers the job"
 	if row.Alerts > 0 {
@@ -260,8 +266,7 @@ func runbooksCell(x *matrixIndex, row CoverageRow) matrixCell {
 
 // logsCell is decided by the findings of logs/unaggregated alone: the report holds no other
 // trace of the streams. A disabled check leaves the column unknown for that reason.
-func logsCell(x *matrixIndex, row CoverageRow) matrixCell {
-	check := checks.LogsUnaggregatedName
+func logsCell(x *matrixIndex, row CoverageRow, check string) matrixCell {
 	if !x.ran[check] {
 		return x.unknown(check)
 	}
@@ -275,8 +280,7 @@ func logsCell(x *matrixIndex, row CoverageRow) matrixCell {
 }
 
 // secretsCell is covered when no secret was found in the job's sampled log lines.
-func secretsCell(x *matrixIndex, row CoverageRow) matrixCell {
-	check := checks.LogsSecretsName
+func secretsCell(x *matrixIndex, row CoverageRow, check string) matrixCell {
 	if !x.ran[check] {
 		return x.unknown(check)
 	}
@@ -284,7 +288,7 @@ func secretsCell(x *matrixIndex, row CoverageRow) matrixCell {
 		return matrixCell{State: stateGap, Text: "FOUND", Short: strconv.Itoa(len(fs)),
 			Title: fmt.Sprintf("secrets in the logs: %d stream and pattern pairs", len(fs)), Findings: fs}
 	}
-	if logs := logsCell(x, row); logs.State == stateGap || logs.State == stateNone {
+	if logs := logsCell(x, row, checks.ColumnCheck(checks.ColumnLogs)); logs.State == stateGap || logs.State == stateNone {
 		return matrixCell{State: stateNone, Text: "none", Title: "no log lines of the job were read"}
 	}
 	return matrixCell{State: stateCovered, Text: "no", Title: "no secret pattern in the sampled log lines"}
@@ -292,8 +296,7 @@ func secretsCell(x *matrixIndex, row CoverageRow) matrixCell {
 
 // dashboardsCell counts the dashboards querying the job; a job dashboards/missing reported is a
 // gap. Unknown when no dashboards were read.
-func dashboardsCell(x *matrixIndex, row CoverageRow) matrixCell {
-	check := checks.DashboardsMissingName
+func dashboardsCell(x *matrixIndex, row CoverageRow, check string) matrixCell {
 	if !x.ran[check] {
 		return x.unknown(check)
 	}
@@ -309,8 +312,7 @@ func dashboardsCell(x *matrixIndex, row CoverageRow) matrixCell {
 
 // pagesCell is covered when the job's alerts reach a paging receiver through the Alertmanager's
 // routing tree; the findings behind a gap are those of alerts/unrouted on the job's alerts.
-func pagesCell(x *matrixIndex, row CoverageRow) matrixCell {
-	check := checks.AlertsUnroutedName
+func pagesCell(x *matrixIndex, row CoverageRow, check string) matrixCell {
 	if !row.known(UnknownPages) {
 		return x.unknown(check)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 )
 
@@ -39,12 +38,11 @@ receivers:
 		}})
 		inv := b.Build()
 		all := auditChecks()
-		matrix := coverage.Analyze(inv, coverage.Options{}).Matrix()
-		pages, ok := checks.Pages(inv, all, matrix)
-		if !ok {
+		d := checks.Derive(inv, checks.Options{})
+		if d.Pages == nil {
 			t.Fatal("routing unknown with the Alertmanager configuration read")
 		}
-		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, all, checks.Policy{Now: generatedAt}), Checks: all, Matrix: matrix, Pages: pages, Now: generatedAt})
+		rep := report.Build(report.Input{Inventory: inv, Result: checks.Run(inv, d, all, checks.Policy{Now: generatedAt}), Checks: all, Matrix: d.Matrix, Pages: d.Pages, Now: generatedAt})
 		if got := row(t, rep, "api"); !slices.Equal(got.Pages, []string{"pager"}) || slices.Contains(got.Unknown, report.UnknownPages) {
 			t.Errorf("api pages %q, unknown %q", got.Pages, got.Unknown)
 		}

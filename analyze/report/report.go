@@ -156,17 +156,20 @@ const (
 	UnknownPages         = "pages"          // pages
 )
 
-// columnChecks maps each coverage column to the check that judges it. A column is known when
-// that check could run on the inventory, so the matrix and the findings never disagree about
-// what was seen. The coverage checks are named, not imported, because a column outlives a
-// registry that does not (yet) hold its check: it is then unknown.
-var columnChecks = []struct{ column, check string }{
-	{UnknownTargets, checks.TargetsDownName},
-	{UnknownUpAlerts, "alerts/missing-up"},
-	{UnknownAbsenceAlerts, "alerts/missing-absent"},
-	{UnknownBusiness, checks.AlertsMissingBusinessName},
-	{UnknownAlerts, checks.AlertsNoRunbookName},
-	{UnknownPages, checks.AlertsUnroutedName},
+// unknownColumns maps the matrix columns the JSON report can mark unknown to their name in
+// coverage[].unknown. A column is known when the check that decides it (its Meta's
+// MatrixColumn) could run on the inventory, so the matrix and the findings never disagree
+// about what was seen; a column whose check the audit's list lacks is unknown.
+var unknownColumns = []struct {
+	column  checks.Column
+	unknown string
+}{
+	{checks.ColumnScraped, UnknownTargets},
+	{checks.ColumnUpAlert, UnknownUpAlerts},
+	{checks.ColumnAbsenceAlert, UnknownAbsenceAlerts},
+	{checks.ColumnBusiness, UnknownBusiness},
+	{checks.ColumnRunbooks, UnknownAlerts},
+	{checks.ColumnPages, UnknownPages},
 }
 
 // Input is everything an audit produced.
@@ -179,10 +182,10 @@ type Input struct {
 	Matrix []coverage.JobCoverage
 	Now    time.Time
 	// Dashboards maps each job to the titles of the dashboards querying it
-	// (checks.DashboardsOfJobs); nil when no dashboards were read.
+	// (checks.Derived.Dashboards); nil when no dashboards were read.
 	Dashboards map[string][]string
 	// Pages maps each job of Matrix to the paging receivers its alerts reach
-	// (checks.Pages); nil when the routing is unknown.
+	// (checks.Derived.Pages); nil when the routing is unknown.
 	Pages map[string][]string
 }
 
@@ -222,9 +225,9 @@ func Build(in Input) Report {
 	}
 
 	var unknown []string
-	for _, cc := range columnChecks {
-		if !canRun(inv, in.Checks, cc.check) {
-			unknown = append(unknown, cc.column)
+	for _, uc := range unknownColumns {
+		if !canRun(inv, in.Checks, checks.ColumnCheck(uc.column)) {
+			unknown = append(unknown, uc.unknown)
 		}
 	}
 	for _, jc := range in.Matrix {
@@ -283,9 +286,10 @@ func Build(in Input) Report {
 	sum.Findings.Suppressed = len(r.Suppressed)
 	sum.ChecksRun = []string{}
 	for _, c := range in.Checks {
-		skipped := slices.ContainsFunc(res.Skipped, func(s checks.Skipped) bool { return s.Check == c.Name() })
-		if !skipped && !slices.Contains(res.Disabled, c.Name()) {
-			sum.ChecksRun = append(sum.ChecksRun, c.Name())
+		id := c.Meta().ID
+		skipped := slices.ContainsFunc(res.Skipped, func(s checks.Skipped) bool { return s.Check == id })
+		if !skipped && !slices.Contains(res.Disabled, id) {
+			sum.ChecksRun = append(sum.ChecksRun, id)
 		}
 	}
 	for _, s := range res.Skipped {
@@ -302,11 +306,11 @@ func Build(in Input) Report {
 // canRun reports whether the named check is among cs and the inventory holds every part it
 // needs, whether or not the configuration turned it off.
 func canRun(inv *analyze.Inventory, cs []checks.Check, name string) bool {
-	i := slices.IndexFunc(cs, func(c checks.Check) bool { return c.Name() == name })
+	i := slices.IndexFunc(cs, func(c checks.Check) bool { return c.Meta().ID == name })
 	if i < 0 {
 		return false
 	}
-	for _, p := range cs[i].Requires() {
+	for _, p := range cs[i].Meta().Requires {
 		if !inv.Has(p) {
 			return false
 		}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	goldenfile "github.com/blindspot-dev/blindspot/internal/golden"
@@ -151,23 +150,20 @@ func auditPolicy() checks.Policy {
 // auditChecks is the registry the audits run with: every check, in registry order.
 func auditChecks() []checks.Check { return checks.All(checks.Options{}) }
 
+// audit audits as the CLI does, with the dashboards the inventory holds, but with the
+// coverage matrix given.
 func audit(inv *analyze.Inventory, p checks.Policy, matrix []coverage.JobCoverage) report.Report {
-	return auditDashboards(inv, p, matrix, nil)
-}
-
-// auditDashboards audits as the CLI does, with the dashboards that were read (nil: none).
-func auditDashboards(inv *analyze.Inventory, p checks.Policy, matrix []coverage.JobCoverage, ds []dashboards.Dashboard) report.Report {
-	all := checks.All(checks.Options{Dashboards: ds})
-	// As the CLI does: nil without an Alertmanager configuration, which leaves the column unknown.
-	pages, _ := checks.Pages(inv, all, matrix)
+	all := auditChecks()
+	d := checks.Derive(inv, checks.Options{})
 	return report.Build(report.Input{
-		Inventory:  inv,
-		Result:     checks.Run(inv, all, p),
-		Checks:     all,
-		Matrix:     matrix,
-		Pages:      pages,
+		Inventory: inv,
+		Result:    checks.Run(inv, d, all, p),
+		Checks:    all,
+		Matrix:    matrix,
+		// As the CLI does: nil without an Alertmanager configuration, which leaves the column unknown.
+		Pages:      d.Pages,
 		Now:        generatedAt,
-		Dashboards: checks.DashboardsOfJobs(inv, ds),
+		Dashboards: d.Dashboards,
 	})
 }
 
@@ -328,7 +324,7 @@ func TestJSON(t *testing.T) {
 		fleet := report.Merge([]report.Report{report.BuildMember(report.Input{
 			Inventory: partial.Build(), Checks: checks.All(checks.Options{}), Now: collectedAt,
 			Result: checks.Result{Skipped: []checks.Skipped{{Check: "jobs/no-targets", Missing: []analyze.Part{analyze.PartConfig}}}},
-			Matrix: checks.Matrix(partial.Build(), checks.All(checks.Options{})),
+			Matrix: checks.Derive(partial.Build(), checks.Options{}).Matrix,
 		}, map[string]string{"source": "eu"})})
 		// An expired exception writes expired_exceptions.
 		expired := auditPolicy()
@@ -462,7 +458,7 @@ func TestSummary(t *testing.T) {
 		all := auditChecks()
 		rep := report.Build(report.Input{
 			Inventory: inv, Checks: all, Now: generatedAt,
-			Result: checks.Run(inv, all, checks.Policy{Disabled: []string{"targets/down"}}),
+			Result: checks.Run(inv, nil, all, checks.Policy{Disabled: []string{"targets/down"}}),
 		})
 		sum := rep.Summary
 		// rules/unknown-metric is skipped for lack of metric names, the log checks for lack of

@@ -138,14 +138,15 @@ func WriteSARIF(w io.Writer, g GapCheck, o SARIFOptions) error {
 		driver.Rules = append(driver.Rules, rule)
 	}
 	for _, c := range o.Checks {
+		m := c.Meta()
 		rule := sarifRule{
-			ID:                   c.Name(),
-			ShortDescription:     sarifText{Text: "blindspot check " + c.Name()},
-			HelpURI:              checks.HelpURL(c.Name()),
-			DefaultConfiguration: sarifDefault{Level: sarifLevel(c.Severity())},
+			ID:                   m.ID,
+			ShortDescription:     sarifText{Text: "blindspot check " + m.ID},
+			HelpURI:              checks.HelpURL(m.ID),
+			DefaultConfiguration: sarifDefault{Level: sarifLevel(m.Severity)},
 		}
 		if o.Help != nil {
-			if page := o.Help(c.Name()); page != "" {
+			if page := o.Help(m.ID); page != "" {
 				if s := firstParagraph(page, "## What it finds"); s != "" {
 					rule.ShortDescription.Text = s
 				}

@@ -191,17 +191,16 @@ func (a *app) auditReport(ctx context.Context, src sourceFlags, now time.Time) (
 	if err != nil {
 		return report.Report{}, err
 	}
-	matrix := checks.Matrix(res.Inventory, all)
-	pages, _ := checks.Pages(res.Inventory, all, matrix)
+	d := a.cfg.derive(res.Inventory)
 	return report.Build(report.Input{
 		Inventory: res.Inventory,
-		Result:    checks.Run(res.Inventory, all, policy),
+		Result:    checks.Run(res.Inventory, d, all, policy),
 		Checks:    all,
-		Matrix:    matrix,
-		Pages:     pages,
+		Matrix:    d.Matrix,
+		Pages:     d.Pages,
 		Now:       now,
 		// Only the dashboards the check judged: none when the source failed.
-		Dashboards: checks.DashboardsOfJobs(res.Inventory, res.Dashboards),
+		Dashboards: d.Dashboards,
 	}), nil
 }
 
@@ -223,7 +222,7 @@ func partialError(rep report.Report) error {
 // network traffic), reads the sources the flags and configuration name (the demo snapshot when
 // none), and returns the checks and policy to judge them with.
 func (a *app) collect(ctx context.Context, src sourceFlags) (*collect.Result, []checks.Check, checks.Policy, error) {
-	if _, _, err := a.cfg.checkSuite(nil); err != nil {
+	if _, _, err := a.cfg.checkSuite(); err != nil {
 		return nil, nil, checks.Policy{}, usageError(err)
 	}
 	opts, err := a.collectOptions(src)
@@ -235,8 +234,7 @@ func (a *app) collect(ctx context.Context, src sourceFlags) (*collect.Result, []
 		return nil, nil, checks.Policy{}, usageError(err)
 	}
 	a.logStreamMatches(res.Inventory)
-	// The dashboard check judges the dashboards that were read (nil when none were).
-	all, policy, err := a.cfg.checkSuite(res.Dashboards)
+	all, policy, err := a.cfg.checkSuite()
 	if err != nil {
 		return nil, nil, checks.Policy{}, usageError(err)
 	}

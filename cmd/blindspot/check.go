@@ -125,7 +125,7 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	}
 	gc := report.NewGapCheck(rep, base, fl.baseline, failOn)
 	// The rules SARIF describes: every configured check (checked already by the audit).
-	all, _, err := a.cfg.checkSuite(nil)
+	all, _, err := a.cfg.checkSuite()
 	if err != nil {
 		return usageError(err)
 	}

@@ -26,7 +26,7 @@ func (a *app) fleetSources(ctx context.Context, src *sourceFlags) (*collect.Flee
 	}
 	if fo == nil && src.from == "" && a.cfg.Prometheus.URL != "" {
 		// A mistake in the checks' configuration fails before any request is made.
-		if _, _, err := a.cfg.checkSuite(nil); err != nil {
+		if _, _, err := a.cfg.checkSuite(); err != nil {
 			return nil, usageError(err)
 		}
 		if fo, err = a.recognisedFleet(ctx); err != nil {
@@ -84,14 +84,14 @@ func (a *app) fleetShared(ctx context.Context, src sourceFlags) (*collect.Result
 // member explains (rule files' rules, secrets in streams of no member's job); they name no
 // member, and a shared source that cannot be read is named once.
 func (a *app) auditFleet(ctx context.Context, src sourceFlags, fo *collect.FleetOptions, now time.Time) (report.Report, error) {
-	if _, _, err := a.cfg.checkSuite(nil); err != nil {
+	if _, _, err := a.cfg.checkSuite(); err != nil {
 		return report.Report{}, usageError(err)
 	}
 	shared, err := a.fleetShared(ctx, src)
 	if err != nil {
 		return report.Report{}, err
 	}
-	all, policy, err := a.cfg.checkSuite(shared.Dashboards)
+	all, policy, err := a.cfg.checkSuite()
 	if err != nil {
 		return report.Report{}, usageError(err)
 	}
@@ -107,7 +107,8 @@ func (a *app) auditFleet(ctx context.Context, src sourceFlags, fo *collect.Fleet
 		p := policy
 		p.Scope = m.Scope
 		owns := func(f analyze.Finding) bool { return m.Owns(f) && !unclaimedSecret(f) }
-		res := checks.Run(m.Inventory, all, p)
+		d := a.cfg.derive(m.Inventory)
+		res := checks.Run(m.Inventory, d, all, p)
 		res.Findings = slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !owns(f) })
 		res.Suppressed = slices.DeleteFunc(res.Suppressed, func(s checks.Suppressed) bool { return !owns(s.Finding) })
 		for _, f := range slices.Concat(res.Findings, suppressedFindings(res.Suppressed)) {
@@ -115,19 +116,20 @@ func (a *app) auditFleet(ctx context.Context, src sourceFlags, fo *collect.Fleet
 				claimed[secretKey(f)] = true
 			}
 		}
-		parts = append(parts, part{report.MemberName(m.Scope), judgeMember(m.Inventory, res, all, m.Scope, shared, now)})
+		parts = append(parts, part{report.MemberName(m.Scope), judgeMember(m.Inventory, d, res, all, m.Scope, now)})
 	})
 	if err != nil {
 		return report.Report{}, usageError(err)
 	}
 	if len(shared.Inventory.Sources) > 0 {
-		res := checks.Run(shared.Inventory, all, policy)
+		d := a.cfg.derive(shared.Inventory)
+		res := checks.Run(shared.Inventory, d, all, policy)
 		// A secret in a stream of some member's job was reported by that member.
 		res.Findings = slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return claimed[secretKey(f)] })
 		res.Suppressed = slices.DeleteFunc(res.Suppressed, func(s checks.Suppressed) bool { return claimed[secretKey(s.Finding)] })
 		// The checks that need a server ran for the members; none is skipped for lack of one.
 		res.Skipped = nil
-		parts = append(parts, part{"", judgeMember(shared.Inventory, res, all, nil, shared, now)})
+		parts = append(parts, part{"", judgeMember(shared.Inventory, d, res, all, nil, now)})
 	}
 	// Members are judged in the order their servers answered: sorted, the report is the same
 	// in every run.
@@ -140,17 +142,15 @@ func (a *app) auditFleet(ctx context.Context, src sourceFlags, fo *collect.Fleet
 }
 
 // judgeMember builds the report of one member from its check results.
-func judgeMember(inv *analyze.Inventory, res checks.Result, all []checks.Check, scope map[string]string, shared *collect.Result, now time.Time) report.Report {
-	matrix := checks.Matrix(inv, all)
-	pages, _ := checks.Pages(inv, all, matrix)
+func judgeMember(inv *analyze.Inventory, d *checks.Derived, res checks.Result, all []checks.Check, scope map[string]string, now time.Time) report.Report {
 	return report.BuildMember(report.Input{
 		Inventory:  inv,
 		Result:     res,
 		Checks:     all,
-		Matrix:     matrix,
-		Pages:      pages,
+		Matrix:     d.Matrix,
+		Pages:      d.Pages,
 		Now:        now,
-		Dashboards: checks.DashboardsOfJobs(inv, shared.Dashboards),
+		Dashboards: d.Dashboards,
 	}, scope)
 }
 

@@ -32,7 +32,7 @@ func (a *app) fleetFiles(ctx context.Context, src *sourceFlags, gopts generate.O
 	if fo == nil {
 		return nil, nil, false, nil
 	}
-	if _, _, err := a.cfg.checkSuite(nil); err != nil {
+	if _, _, err := a.cfg.checkSuite(); err != nil {
 		return nil, nil, true, usageError(err)
 	}
 	shared, err := a.fleetShared(ctx, *src)
@@ -42,7 +42,7 @@ func (a *app) fleetFiles(ctx context.Context, src *sourceFlags, gopts generate.O
 	if f := unreadable(shared.Inventory.Sources); len(f) > 0 {
 		return nil, nil, true, notGenerating(f)
 	}
-	all, policy, err := a.cfg.checkSuite(shared.Dashboards)
+	all, policy, err := a.cfg.checkSuite()
 	if err != nil {
 		return nil, nil, true, usageError(err)
 	}
@@ -72,7 +72,8 @@ func (a *app) fleetFiles(ctx context.Context, src *sourceFlags, gopts generate.O
 		dirs[dir] = report.MemberName(m.Scope)
 		p := policy
 		p.Scope = m.Scope
-		res := checks.Run(m.Inventory, all, p)
+		d := a.cfg.derive(m.Inventory)
+		res := checks.Run(m.Inventory, d, all, p)
 		// A secret of no member's job stays: the masking pipelines follow the logs/secrets
 		// findings, and every member's log agents see all of Loki's streams.
 		owned := slices.DeleteFunc(res.Findings, func(f analyze.Finding) bool { return !m.Owns(f) })
@@ -87,7 +88,7 @@ func (a *app) fleetFiles(ctx context.Context, src *sourceFlags, gopts generate.O
 			// selects its member by the member's identifying labels (a Thanos cluster).
 			mo.Scope = withoutKeys(m.Scope, map[string]string{"source": ""})
 		}
-		fs, err := bundle.Files(m.Inventory, owned, checks.Matrix(m.Inventory, all), mo)
+		fs, err := bundle.Files(m.Inventory, owned, d.Matrix, mo)
 		if err != nil {
 			firstErr = usageError(fmt.Errorf("generate for %s: %w", report.MemberName(m.Scope), err))
 			return

@@ -152,8 +152,9 @@ Exit codes:
 				if failed := unreadable(res.Inventory.Sources); len(failed) > 0 {
 					return notGenerating(failed)
 				}
-				result := checks.Run(res.Inventory, all, policy)
-				generated, err := bundle.Generate(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
+				d := a.cfg.derive(res.Inventory)
+				result := checks.Run(res.Inventory, d, all, policy)
+				generated, err := bundle.Generate(res.Inventory, result.Findings, d.Matrix, gopts)
 				if err != nil {
 					return usageError(fmt.Errorf("generate: %w", err))
 				}

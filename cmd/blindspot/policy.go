@@ -7,10 +7,10 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/analyze/routing"
+	"github.com/blindspot-dev/blindspot/generate"
 )
 
 // checkOptions converts the checks and business_metrics sections.
@@ -39,6 +39,7 @@ func (c Config) checkOptions() (checks.Options, error) {
 		LogPairs:          pairs,
 		RunbookAnnotation: c.Checks.RunbookAnnotation,
 		SeverityLabel:     c.Checks.SeverityLabel,
+		Generated:         c.generated(),
 		Routing: routing.Options{
 			CriticalValues: c.Routing.CriticalValues,
 			PagingKinds:    c.Routing.PagingKinds,
@@ -111,20 +112,37 @@ func (c Config) policy(known []string) (checks.Policy, error) {
 	return p, nil
 }
 
-// checkSuite builds the configured checks and policy; audit and generate judge alike. ds are
-// the dashboards read with --dashboards, nil when none were.
-func (c Config) checkSuite(ds []dashboards.Dashboard) ([]checks.Check, checks.Policy, error) {
+// checkSuite builds the configured checks and policy; audit and generate judge alike.
+func (c Config) checkSuite() ([]checks.Check, checks.Policy, error) {
 	copts, err := c.checkOptions()
 	if err != nil {
 		return nil, checks.Policy{}, err
 	}
-	copts.Dashboards = ds
 	all := checks.All(copts)
 	policy, err := c.policy(checks.Names(all))
 	if err != nil {
 		return nil, checks.Policy{}, err
 	}
 	return all, policy, nil
+}
+
+// derive computes what the checks and the report read of inv, with the configured options
+// (checkSuite has refused options that do not convert before any inventory is read).
+func (c Config) derive(inv *analyze.Inventory) *checks.Derived {
+	copts, _ := c.checkOptions()
+	return checks.Derive(inv, copts)
+}
+
+// generated is what the fixes quote of the alerts generate writes, with generate's defaults.
+func (c Config) generated() checks.Generated {
+	g := generate.DefaultOptions(generate.Options{
+		UpFor:     c.Generate.UpFor,
+		AbsentFor: c.Generate.AbsentFor,
+		Business: generate.BusinessOptions{
+			Mode: c.Generate.Business.Mode, Window: c.Generate.Business.Window, StaleAfter: c.Generate.Business.StaleAfter,
+		},
+	})
+	return checks.Generated{UpFor: g.UpFor, AbsentFor: g.AbsentFor, BusinessWindow: g.Business.Window, StaleAfter: g.Business.StaleAfter}
 }
 
 // logPairs converts logs.match; empty means the defaults.

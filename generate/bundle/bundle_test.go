@@ -52,7 +52,7 @@ func logFiles(files []generate.File) map[string][]byte {
 // generateWith runs the logs/secrets check under the policy and generates from its findings.
 func generateWith(t *testing.T, inv *analyze.Inventory, p checks.Policy, o generate.Options) map[string][]byte {
 	t.Helper()
-	res := checks.Run(inv, []checks.Check{checks.LogsSecrets{}}, p)
+	res := checks.Run(inv, nil, []checks.Check{checks.LogsSecrets{}}, p)
 	files, err := Files(inv, res.Findings, nil, o)
 	if err != nil {
 		t.Fatal(err)

@@ -230,9 +230,10 @@ func TestAgreesWithTheChecks(t *testing.T) {
 		b.AddJobMetric(hostileJob, "batch_last_success_timestamp_seconds")
 		inv := b.Build()
 		o := checks.Options{}
+		d := checks.Derive(inv, o)
 		var findings []analyze.Finding
 		for _, c := range []checks.Check{checks.NewAlertsMissingUp(o), checks.NewAlertsMissingAbsent(o), checks.NewAlertsMissingBusiness(o)} {
-			findings = append(findings, c.Run(inv)...)
+			findings = append(findings, c.Run(inv, d)...)
 		}
 		if len(findings) != 6 {
 			t.Fatalf("%d findings, want 6: %+v", len(findings), findings)

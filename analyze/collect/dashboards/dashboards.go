@@ -5,6 +5,10 @@
 // Reading is lenient where an audit should report rather than stop: a query that does not
 // parse is recorded on its query, and documents that hold no dashboard are skipped with a
 // reason. A file whose JSON or YAML is broken is an error.
+//
+// What it reads is the Inventory's dashboard model (analyze.Dashboard); the collectors put it
+// into Inventory.Dashboards with PartDashboards, and package analyze/dashboard holds what
+// checks need to read it (the variables' placeholders, the metrics the queries read).
 package dashboards
 
 import (
@@ -18,38 +22,20 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/dashboard"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
-
-	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/internal/yamlnode"
 )
 
-// Dashboard is one Grafana dashboard and the PromQL queries it runs.
-type Dashboard struct {
-	UID, Title string
-	// File is the file the dashboard was read from (a ConfigMap file may hold many).
-	File string
-	// Queries in panel order: panels (rows of the old format and collapsed rows included),
-	// then template variables.
-	Queries []Query
-	// Variables are the template variables, in the dashboard's order.
-	Variables []Variable
-}
-
-// Query is one PromQL expression of a panel target or template variable. Parsed is nil when
-// ParseError is set.
-type Query struct {
-	// Panel is the panel title ("panel 7" when it has none) or `variable "name"`.
-	Panel string
-	// Variable is the name of the variable whose query this is; "" for a panel's.
-	Variable string
-	// Expr is the expression as written in the dashboard, variables included.
-	Expr string
-	// Parsed is Expr with every Grafana variable substituted (see Substitute).
-	Parsed     parser.Expr
-	ParseError string
-}
+// Dashboard, Query and Variable are the Inventory's dashboard model: what this package reads
+// is what checks judge.
+type (
+	Dashboard = analyze.Dashboard
+	Query     = analyze.DashboardQuery
+	Variable  = analyze.DashboardVariable
+)
 
 // Skipped is a file, or one document of a file, that was read but holds no dashboard.
 type Skipped struct {
@@ -358,7 +344,7 @@ func appendPanels(qs []Query, panels []any, inherited datasource) []Query {
 			if !tds.isPrometheus() || strings.TrimSpace(expr) == "" {
 				continue
 			}
-			qs = append(qs, NewQuery(name, expr))
+			qs = append(qs, dashboard.NewQuery(name, expr))
 		}
 		qs = appendPanels(qs, list(panel["panels"]), ds)
 	}
@@ -379,7 +365,7 @@ func appendVariables(qs []Query, vars []any) []Query {
 			continue
 		}
 		name, _ := v["name"].(string)
-		q := NewQuery(fmt.Sprintf("variable %q", name), expr)
+		q := dashboard.NewQuery(fmt.Sprintf("variable %q", name), expr)
 		q.Variable = name
 		qs = append(qs, q)
 	}

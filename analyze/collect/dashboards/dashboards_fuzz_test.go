@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/analyze/dashboard"
 )
 
 // FuzzParse reads arbitrary dashboard files, as JSON (a .json file, or a Grafana answer) and
@@ -48,10 +49,10 @@ func FuzzParse(f *testing.F) {
 				if (q.Parsed == nil) == (q.ParseError == "") {
 					t.Fatalf("query %q of %q: parsed %v, parse error %q", q.Expr, d.Title, q.Parsed, q.ParseError)
 				}
-				dashboards.VariablesIn(q.Expr)
-				dashboards.Substitute(q.Expr)
+				dashboard.VariablesIn(q.Expr)
+				dashboard.Substitute(q.Expr)
 			}
 		}
-		dashboards.MetricNames(ds)
+		dashboard.MetricNames(ds)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
+	"github.com/blindspot-dev/blindspot/analyze/dashboard"
 	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
@@ -136,13 +137,13 @@ func TestCorpus(t *testing.T) {
 	})
 
 	t.Run("The metric names a dashboard reads are those of its panels and variables, without placeholders.", func(t *testing.T) {
-		names := dashboards.MetricNames([]dashboards.Dashboard{byUID(t, ds, "rYdddlPWk")})
+		names := dashboard.MetricNames([]dashboards.Dashboard{byUID(t, ds, "rYdddlPWk")})
 		for _, want := range []string{"node_cpu_seconds_total", "node_uname_info", "node_memory_MemTotal_bytes"} {
 			if !slices.Contains(names, want) {
 				t.Errorf("%s missing from %d names", want, len(names))
 			}
 		}
-		if !slices.IsSorted(names) || slices.ContainsFunc(names, dashboards.HasVariable) {
+		if !slices.IsSorted(names) || slices.ContainsFunc(names, dashboard.HasVariable) {
 			t.Errorf("names %v", names)
 		}
 	})
@@ -252,25 +253,6 @@ func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
 
-func TestSubstitute(t *testing.T) {
-	for _, c := range []struct{ name, in, want string }{
-		{"$__rate_interval becomes a duration.", `rate(x[$__rate_interval])`, `rate(x[5m])`},
-		{"$__interval and $__range become durations.", `avg_over_time(x[$__interval])[$__range:]`, `avg_over_time(x[5m])[5m:]`},
-		{"${var:regex} becomes the placeholder naming it.", `x{job=~"${job:regex}"}`, `x{job=~"__var_job__"}`},
-		{"[[var]] becomes the placeholder naming it.", `x{job="[[job]]"}`, `x{job="__var_job__"}`},
-		{"$var becomes the placeholder naming it.", `x{job="$job"} > $threshold`, `x{job="__var_job__"} > __var_threshold__`},
-		{"A name the placeholder cannot hold becomes the anonymous placeholder.", `x{a="${__data.x}",b="$_c",c="$d__e"}`, `x{a="__var__",b="__var__",c="__var__"}`},
-		{"A user variable used as a range becomes a duration.", `rate(x[$interval]) offset $shift`, `rate(x[5m]) offset 5m`},
-		{"${__range_s} becomes a number.", `x[${__range_s}s]`, `x[300s]`},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if got := dashboards.Substitute(c.in); got != c.want {
-				t.Errorf("Substitute(%q) = %q, want %q", c.in, got, c.want)
-			}
-		})
-	}
-}
-
 func TestVariables(t *testing.T) {
 	ds, _, err := dashboards.ParseJSON("v.json", []byte(`{"uid": "v", "panels": [], "templating": {"list": [
 	  {"name": "env", "type": "custom", "query": "Production : prod, staging,a\\,b"},
@@ -313,18 +295,4 @@ func TestVariables(t *testing.T) {
 			t.Errorf("loki %+v, svc %+v", vars[5], vars[6])
 		}
 	})
-}
-
-func TestVariablePlaceholders(t *testing.T) {
-	s := dashboards.Substitute(`x{job=~"$job-${env}-[[__data.x]]"}`)
-	if got := dashboards.VariablesIn(s); !slices.Equal(got, []string{"job", "env", ""}) {
-		t.Errorf("variables of %q: %q", s, got)
-	}
-	got, ok := dashboards.ExpandVariables(s, func(name string) (string, bool) { return "<" + name + ">", name != "" })
-	if got != `x{job=~"<job>-<env>-<>"}` || ok {
-		t.Errorf("expanded %q %v", got, ok)
-	}
-	if dashboards.HasVariable(`x{job="api"}`) || !dashboards.HasVariable(dashboards.Placeholder) {
-		t.Error("HasVariable")
-	}
 }

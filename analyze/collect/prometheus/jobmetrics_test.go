@@ -298,7 +298,7 @@ func TestJobMetrics(t *testing.T) {
 			t.Fatalf("no query asks about node_exporter_build_info: %q", s.queries)
 		}
 
-		res := checks.Run(inv, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{})}, checks.Policy{})
+		res := checks.Run(inv, nil, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{})}, checks.Policy{})
 		var got []string
 		for _, f := range res.Findings {
 			got = append(got, f.Subject["job"]+" "+f.Subject["metric"])
@@ -521,7 +521,7 @@ func TestJobMetricsLive(t *testing.T) {
 
 			// What the checks make of it: billing's metrics are watched by no alert,
 			// checkout's counter by OrdersStopped, and InvoicesStalled reads a misspelt name.
-			res := checks.Run(inv, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{}), checks.RulesUnknownMetric{}}, checks.Policy{})
+			res := checks.Run(inv, nil, []checks.Check{checks.NewAlertsMissingBusiness(checks.Options{}), checks.RulesUnknownMetric{}}, checks.Policy{})
 			var got []string
 			for _, f := range res.Findings {
 				got = append(got, fmt.Sprintf("%s %s %s %s", f.Check, f.Subject["job"], f.Subject["rule"], f.Subject["metric"]))
@@ -670,8 +670,7 @@ func BenchmarkLiveAudit(b *testing.B) {
 		inv, r := collectLive(t, o)
 		collection += time.Since(start)
 		all := checks.All(checks.Options{})
-		res := checks.Run(inv, all, checks.Policy{})
-		checks.Matrix(inv, all)
+		res := checks.Run(inv, checks.Derive(inv, checks.Options{}), all, checks.Policy{})
 		audit += time.Since(start)
 		rec = r
 		if errs := inv.Sources[0].Errors; len(errs) != 0 {

@@ -110,18 +110,17 @@ func audit(t *testing.T, fsys fstest.MapFS) (report.Report, bool) {
 		}
 		return report.Report{}, false
 	}
-	all := checks.All(checks.Options{Dashboards: res.Dashboards})
+	all := checks.All(checks.Options{})
 	if res.Manifest == nil || !res.Manifest.IsFleet() {
-		matrix := checks.Matrix(res.Inventory, all)
-		pages, _ := checks.Pages(res.Inventory, all, matrix)
+		d := checks.Derive(res.Inventory, checks.Options{})
 		return report.Build(report.Input{
 			Inventory:  res.Inventory,
-			Result:     checks.Run(res.Inventory, all, checks.Policy{}),
+			Result:     checks.Run(res.Inventory, d, all, checks.Policy{}),
 			Checks:     all,
-			Matrix:     matrix,
-			Pages:      pages,
+			Matrix:     d.Matrix,
+			Pages:      d.Pages,
 			Now:        now,
-			Dashboards: checks.DashboardsOfJobs(res.Inventory, res.Dashboards),
+			Dashboards: d.Dashboards,
 		}), true
 	}
 	fo := collect.FleetOptions{Sources: collect.SnapshotFleet(*res.Manifest), Now: func() time.Time { return now }, Shared: res.Inventory, Concurrency: 1}
@@ -130,16 +129,15 @@ func audit(t *testing.T, fsys fstest.MapFS) (report.Report, bool) {
 	}
 	var parts []report.Report
 	err = collect.RunFleet(ctx, fo, func(m collect.Member) {
-		matrix := checks.Matrix(m.Inventory, all)
-		pages, _ := checks.Pages(m.Inventory, all, matrix)
+		d := checks.Derive(m.Inventory, checks.Options{})
 		parts = append(parts, report.BuildMember(report.Input{
 			Inventory:  m.Inventory,
-			Result:     checks.Run(m.Inventory, all, checks.Policy{Scope: m.Scope}),
+			Result:     checks.Run(m.Inventory, d, all, checks.Policy{Scope: m.Scope}),
 			Checks:     all,
-			Matrix:     matrix,
-			Pages:      pages,
+			Matrix:     d.Matrix,
+			Pages:      d.Pages,
 			Now:        now,
-			Dashboards: checks.DashboardsOfJobs(m.Inventory, res.Dashboards),
+			Dashboards: d.Dashboards,
 		}, m.Scope))
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package dashboards
+package dashboard
 
 import (
 	"regexp"
@@ -101,8 +101,8 @@ func replacement(name, before string) string {
 
 // NewQuery substitutes the variables of expr and parses it, recording a parse failure on the
 // query instead of returning it.
-func NewQuery(panel, expr string) Query {
-	q := Query{Panel: panel, Expr: expr}
+func NewQuery(panel, expr string) analyze.DashboardQuery {
+	q := analyze.DashboardQuery{Panel: panel, Expr: expr}
 	parsed, err := analyze.ParseExpr(Substitute(expr))
 	if err != nil {
 		q.ParseError = err.Error()
