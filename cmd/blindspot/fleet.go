@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -232,28 +231,20 @@ func (c Config) fleetOf(sources []collect.FleetSource) (*collect.FleetOptions, e
 	return o, nil
 }
 
-// recognisedFleet asks the one server named by URL alone (--prometheus-url, prometheus.url
-// or a list of one entry without kind) what it is, and returns the fleet of one it is to be
-// audited as (a Thanos Query as kind thanos; a Mimir as kind mimir, refused without a
-// tenant), or nil for a Prometheus, audited as before. An explicit kind is never second-guessed.
-func (a *app) recognisedFleet(ctx context.Context) (*collect.FleetOptions, error) {
-	c := a.cfg
-	if c.Prometheus.URL == "" || c.PrometheusKind != "" {
-		return nil, nil
+// servers are the Prometheus servers the configuration names: the fleet of its list, or the
+// one server of prometheus.url (of no kind when none was named: the audit asks it what it
+// is), or none.
+func (c Config) servers() ([]collect.FleetSource, error) {
+	fo, err := c.fleetOptions()
+	switch {
+	case err != nil:
+		return nil, err
+	case fo != nil:
+		return fo.Sources, nil
+	case c.Prometheus.URL != "":
+		return []collect.FleetSource{{Kind: collect.SourceKind(c.PrometheusKind), HTTP: c.Prometheus.HTTPOptions()}}, nil
 	}
-	opts := c.Prometheus.HTTPOptions()
-	if opts.Validate() != nil {
-		return nil, nil // collectOptions reports it
-	}
-	s := collect.Recognise(ctx, collect.FleetSource{HTTP: opts}, a.logger)
-	if s.Kind == collect.KindPrometheus {
-		return nil, nil
-	}
-	o, err := c.fleetOf([]collect.FleetSource{s})
-	if err != nil {
-		return nil, usageError(err)
-	}
-	return o, nil
+	return nil, nil
 }
 
 // singleFleetSource is the one plain server of a list with one entry, as a single section.

@@ -6,13 +6,12 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/audit"
 	"github.com/blindspot-dev/blindspot/generate"
-	"github.com/blindspot-dev/blindspot/generate/bundle"
 	"github.com/blindspot-dev/blindspot/generate/output"
 	"github.com/blindspot-dev/blindspot/generate/rules"
 	"github.com/blindspot-dev/blindspot/internal/redact"
@@ -139,31 +138,27 @@ Exit codes:
 			if err != nil {
 				return usageError(err)
 			}
-			files, managed, fleet, err := a.fleetFiles(cmd.Context(), &src, gopts)
+			req, err := a.request(src, time.Now())
 			if err != nil {
 				return err
 			}
-			var notes []string
-			if !fleet {
-				res, all, policy, err := a.collect(cmd.Context(), src)
-				if err != nil {
-					return err
-				}
-				if failed := unreadable(res.Inventory.Sources); len(failed) > 0 {
-					return notGenerating(failed)
-				}
-				result := checks.Run(res.Inventory, all, policy)
-				generated, err := bundle.Generate(res.Inventory, result.Findings, checks.Matrix(res.Inventory, all), gopts)
-				if err != nil {
-					return usageError(fmt.Errorf("generate: %w", err))
-				}
-				files, notes = generated.Files, generated.Notes
-				// What cannot be generated is said, and the rest is still written.
-				for _, s := range rules.Unplanned(result.Findings) {
-					fmt.Fprintf(a.stderr, "blindspot: no alert generated for %s\n", s)
-				}
-				managed = bundle.Managed
+			g, err := audit.Files(cmd.Context(), req, gopts)
+			var unread *audit.UnreadError
+			switch {
+			case errors.As(err, &unread):
+				return notGenerating(unread.Sources)
+			case err != nil:
+				return usageError(err)
 			}
+			// What cannot be generated is said, and the rest is still written.
+			for _, u := range g.Unplanned {
+				if g.Fleet {
+					fmt.Fprintf(a.stderr, "blindspot: %s: no alert generated for %s\n", u.Member, u.Subject)
+				} else {
+					fmt.Fprintf(a.stderr, "blindspot: no alert generated for %s\n", u.Subject)
+				}
+			}
+			files, managed, notes := g.Files, g.Managed, g.Notes
 			plan, err := output.Plan(out, files, managed)
 			if err != nil {
 				return usageError(err)
@@ -209,17 +204,6 @@ func writeNotes(w io.Writer, notes []string) {
 	for _, n := range notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-}
-
-// unreadable describes the sources that were not read completely: "name url: first error".
-func unreadable(srcs []analyze.Source) []string {
-	var out []string
-	for _, s := range srcs {
-		if !s.OK() {
-			out = append(out, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Errors[0].Err))
-		}
-	}
-	return out
 }
 
 // notGenerating refuses to generate from sources that were not read completely: a partial

@@ -7,7 +7,6 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/analyze/routing"
@@ -111,20 +110,18 @@ func (c Config) policy(known []string) (checks.Policy, error) {
 	return p, nil
 }
 
-// checkSuite builds the configured checks and policy; audit and generate judge alike. ds are
-// the dashboards read with --dashboards, nil when none were.
-func (c Config) checkSuite(ds []dashboards.Dashboard) ([]checks.Check, checks.Policy, error) {
+// checkConfig converts the checks' configuration to their options and policy; audit and
+// generate judge alike.
+func (c Config) checkConfig() (checks.Options, checks.Policy, error) {
 	copts, err := c.checkOptions()
 	if err != nil {
-		return nil, checks.Policy{}, err
+		return checks.Options{}, checks.Policy{}, err
 	}
-	copts.Dashboards = ds
-	all := checks.All(copts)
-	policy, err := c.policy(checks.Names(all))
+	policy, err := c.policy(checks.Names(checks.All(copts)))
 	if err != nil {
-		return nil, checks.Policy{}, err
+		return checks.Options{}, checks.Policy{}, err
 	}
-	return all, policy, nil
+	return copts, policy, nil
 }
 
 // logPairs converts logs.match; empty means the defaults.
