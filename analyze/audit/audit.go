@@ -6,7 +6,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -54,10 +53,6 @@ func (r *Request) defaults() {
 	}
 	r.Sources.Logger = r.Logger
 }
-
-// ErrPrometheusConfigFleet refuses a scrape configuration for a fleet.
-var ErrPrometheusConfigFleet = errors.New("--prometheus-config cannot be combined with several Prometheus servers: " +
-	"its scrape_configs would say which jobs every server should have, and each server reports its own configuration")
 
 // Member is one member of the audit judged: a server, one member of a Thanos source, or (for
 // a fleet) the sources the members share, judged on their own for the findings no member
@@ -194,13 +189,16 @@ func fleetOf(ctx context.Context, req *Request) (*collect.FleetOptions, error) {
 		created := snap.Manifest.CreatedAt
 		now = func() time.Time { return created }
 	}
-	if req.Sources.PrometheusConfigFile != "" {
-		return nil, ErrPrometheusConfigFleet
-	}
 	if req.Concurrency < 0 {
 		return nil, fmt.Errorf("fleet_concurrency %d: want the number of servers read at once, at least 1", req.Concurrency)
 	}
-	fo := &collect.FleetOptions{Sources: servers, Concurrency: req.Concurrency, Now: now, Logger: req.Logger}
+	fo := &collect.FleetOptions{
+		Sources: servers, Concurrency: req.Concurrency, Now: now, Logger: req.Logger,
+		// Each member is read with the Alertmanager its Prometheus reports, and judged
+		// against the scrape configuration, as a single server is.
+		Alertmanager:         req.Sources.Alertmanager,
+		PrometheusConfigFile: req.Sources.PrometheusConfigFile,
+	}
 	if err := fo.Validate(); err != nil {
 		return nil, err
 	}
@@ -271,8 +269,9 @@ func fleet(ctx context.Context, req Request, fo *collect.FleetOptions, fn func(M
 func readShared(ctx context.Context, req Request) (*collect.Result, error) {
 	o := req.Sources
 	o.Prometheus = nil
-	// An Alertmanager is not read for a fleet (each server sends to its own).
+	// Each member reads its own Alertmanager, and is judged against the scrape configuration.
 	o.Alertmanager = nil
+	o.PrometheusConfigFile = ""
 	res, err := collect.Run(ctx, o)
 	if err != nil {
 		return nil, err

@@ -45,6 +45,8 @@ func Record(ctx context.Context, req Request) (Recording, error) {
 	}
 	now := req.Now().UTC()
 	fo.Now = func() time.Time { return now }
+	// A fleet's snapshot holds the servers' answers, not their Alertmanagers'.
+	fo.Alertmanager = nil
 	var mu sync.Mutex
 	recorded := map[string][]prometheus.Response{}
 	fo.Record = func(s collect.FleetSource, r []prometheus.Response) {

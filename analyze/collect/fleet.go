@@ -15,6 +15,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 )
 
@@ -79,6 +80,13 @@ type FleetOptions struct {
 	// Record, when set, is given the raw answers of every source once it has been read (for
 	// snapshots); it may be called from several goroutines at once.
 	Record func(FleetSource, []prometheus.Response)
+	// Alertmanager, when set, are the settings (auth, TLS, timeout) with which the
+	// Alertmanager each live source reports (/api/v1/alertmanagers) is read, for the member
+	// it belongs to; its URL is not used. Nil reads none.
+	Alertmanager *httpconfig.Options
+	// PrometheusConfigFile, when set, is a prometheus.yml whose scrape_configs every source
+	// is judged against, as a single server is with --prometheus-config.
+	PrometheusConfigFile string
 }
 
 // Member is the part of a fleet that is judged on its own: a source, or one value of the
@@ -165,6 +173,14 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 	}
 	now := o.Now().UTC()
 	scoped := len(o.Sources) > 1
+	var scrape *promconfig.Config
+	if o.PrometheusConfigFile != "" {
+		cfg, err := promconfig.LoadFile(o.PrometheusConfigFile)
+		if err != nil {
+			return err
+		}
+		scrape = &cfg
+	}
 
 	var rulers, others []int
 	for i, s := range o.Sources {
@@ -200,7 +216,7 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 				case <-ctx.Done():
 					// readSource records the cancellation on the source.
 				}
-				each(i, readRecorded(ctx, o, i, clients[i], now))
+				each(i, readRecorded(ctx, o, i, clients[i], now, scrape))
 			})
 		}
 		wg.Wait()
@@ -242,9 +258,9 @@ func apiOptions(s FleetSource) httpconfig.Options {
 
 // readRecorded reads source i, giving its raw answers to o.Record. The answers are released
 // on return, before the source's members are judged.
-func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client, now time.Time) *analyze.Inventory {
+func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client, now time.Time, scrape *promconfig.Config) *analyze.Inventory {
 	rec := prometheus.NewRecorder(client)
-	inv := readSource(ctx, o.Sources[i], rec, now, o.Logger)
+	inv := readSource(ctx, o, o.Sources[i], rec, now, scrape)
 	if o.Record != nil {
 		o.Record(o.Sources[i], rec.Responses())
 	}
@@ -252,8 +268,10 @@ func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client,
 }
 
 // readSource reads one source into an inventory of its own, every request through rec so
-// that a snapshot holds all of them.
-func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, now time.Time, logger *slog.Logger) *analyze.Inventory {
+// that a snapshot holds all of them, with the Alertmanager it reports and the scrape
+// configuration it is judged against.
+func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometheus.Recorder, now time.Time, scrape *promconfig.Config) *analyze.Inventory {
+	logger := o.Logger
 	b := analyze.NewBuilder(now)
 	client := api.Client(rec)
 	src := analyze.Source{Name: s.Name, Kind: "live", URL: s.HTTP.Redacted()}
@@ -313,11 +331,24 @@ func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, no
 			src.Notes = append(src.Notes, fmt.Sprintf("targets: %d known only from the up series (stores without a targets API)", len(extra)))
 		}
 	}
+	if o.Alertmanager != nil && s.Replay == nil {
+		am := *o.Alertmanager
+		am.URL = ""
+		// A reported Alertmanager that cannot be read is recorded on its source, not returned.
+		_, _ = readAlertmanager(ctx, Options{Alertmanager: &am}, b.ActiveAlertmanagers(), b)
+	}
+	if scrape != nil {
+		for _, j := range scrape.Jobs {
+			b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
+		}
+		b.AddSource(analyze.Source{Name: "prometheus-config", Kind: "files", URL: o.PrometheusConfigFile})
+		b.AddPart(analyze.PartConfig)
+	}
 	inv := b.Build()
-	// Collect recorded the source before the amendments above.
-	inv.Sources[len(inv.Sources)-1] = amend(src, derived)
+	// Collect recorded the source, first, before the amendments above.
+	inv.Sources[0] = amend(src, derived)
 	if s.Kind == KindThanos {
-		last := &inv.Sources[len(inv.Sources)-1]
+		last := &inv.Sources[0]
 		errs, notes, stores, err := prometheus.Stores(ctx, client)
 		if err != nil {
 			last.Errors = append(last.Errors, analyze.SourceError{Part: analyze.PartStores, Err: err.Error()})
@@ -478,6 +509,11 @@ func split(inv *analyze.Inventory, s FleetSource, scoped bool, shared []analyze.
 		}
 		for _, part := range inv.Parts {
 			b.AddPart(part)
+		}
+		for _, sp := range inv.Pools {
+			if sp.Configured {
+				b.AddScrapeConfig(sp.Name, sp.JobLabel, sp.SDKinds, sp.RelabelRules)
+			}
 		}
 		for _, t := range p.targets {
 			b.AddTarget(t)
