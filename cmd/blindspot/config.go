@@ -28,20 +28,20 @@ const envPrefix = "BLINDSPOT"
 // Config is the configuration file's schema (documented key by key in config.example.yaml).
 // It exists only in cmd: the packages below get typed options built from it.
 type Config struct {
-	Prometheus      SourceConfig   `mapstructure:"prometheus"`
-	Loki            SourceConfig   `mapstructure:"loki"`
-	Grafana         SourceConfig   `mapstructure:"grafana"`
+	Prometheus      Connection     `mapstructure:"prometheus"`
+	Loki            Connection     `mapstructure:"loki"`
+	Grafana         Connection     `mapstructure:"grafana"`
 	Checks          ChecksConfig   `mapstructure:"checks"`
 	BusinessMetrics BusinessConfig `mapstructure:"business_metrics"`
 	Ignore          []IgnoreConfig `mapstructure:"ignore"`
 	Generate        GenerateConfig `mapstructure:"generate"`
 	Logs            LogsConfig     `mapstructure:"logs"`
 	Masking         MaskingConfig  `mapstructure:"masking"`
-	Pushgateway     SourceConfig   `mapstructure:"pushgateway"`
+	Pushgateway     Connection     `mapstructure:"pushgateway"`
 	// Fleet is the list form of `prometheus:` (several servers), read apart from viper.
-	Fleet        []FleetSourceConfig `mapstructure:"-"`
-	Alertmanager SourceConfig        `mapstructure:"alertmanager"`
-	Routing      RoutingConfig       `mapstructure:"routing"`
+	Fleet        []ServerConfig `mapstructure:"-"`
+	Alertmanager Connection     `mapstructure:"alertmanager"`
+	Routing      RoutingConfig  `mapstructure:"routing"`
 	// Timeout is the deadline of the whole run (--timeout; 0: defaultRunTimeout).
 	Timeout time.Duration `mapstructure:"timeout"`
 	// FleetConcurrency bounds how many servers of a fleet are read at once (0: the default).
@@ -157,8 +157,9 @@ type IgnoreConfig struct {
 	Expires time.Time `mapstructure:"expires"`
 }
 
-// SourceConfig is how to reach one server.
-type SourceConfig struct {
+// Connection is how to reach one server: the keys every source section shares, mapped 1:1
+// onto the collectors' HTTP options (HTTPOptions).
+type Connection struct {
 	URL     string            `mapstructure:"url"`
 	Headers map[string]string `mapstructure:"headers"`
 	// BearerToken may only come from the environment; see secretKeys.
@@ -192,8 +193,8 @@ var secretKeys = []string{"bearer_token", "basic_auth.password"}
 // sourceSections are the sections that describe a server to read.
 var sourceSections = []string{"prometheus", "loki", "grafana", "pushgateway", "alertmanager"}
 
-// HTTPOptions converts the section to the collectors' options.
-func (s SourceConfig) HTTPOptions() httpconfig.Options {
+// HTTPOptions converts the connection to the collectors' options.
+func (s Connection) HTTPOptions() httpconfig.Options {
 	return httpconfig.Options{
 		URL:             s.URL,
 		Headers:         s.Headers,
@@ -259,7 +260,7 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 	v.AutomaticEnv()
 
 	data, err := fsutil.ReadFile(path, fsutil.MaxInputFile)
-	var fleet []FleetSourceConfig
+	var fleet []ServerConfig
 	switch {
 	case err == nil:
 		if fleet, data, err = takeFleet(path, data); err != nil {
@@ -385,7 +386,15 @@ func checkNode(path, key string, line int, n *yaml.Node, t reflect.Type) error {
 
 func fieldByTag(t reflect.Type, tag string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
-		if f := t.Field(i); f.Tag.Get("mapstructure") == tag {
+		f := t.Field(i)
+		if f.Anonymous && f.Tag.Get("mapstructure") == ",squash" {
+			// An embedded section's keys are the embedding section's own (ServerConfig).
+			if sf, ok := fieldByTag(f.Type, tag); ok {
+				return sf, true
+			}
+			continue
+		}
+		if f.Tag.Get("mapstructure") == tag {
 			return f, true
 		}
 	}
@@ -403,7 +412,7 @@ func logConfig(logger *slog.Logger, file string, cfg Config) {
 	logger.Debug("configuration", "file", file)
 	for _, s := range []struct {
 		name string
-		cfg  SourceConfig
+		cfg  Connection
 	}{{"prometheus", cfg.Prometheus}, {"loki", cfg.Loki}, {"grafana", cfg.Grafana}, {"alertmanager", cfg.Alertmanager}} {
 		if s.cfg.URL == "" {
 			continue

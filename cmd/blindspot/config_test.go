@@ -65,7 +65,7 @@ func TestLoadConfig(t *testing.T) {
 		if want := map[string]string{"x-scope-orgid": "team-a"}; !maps.Equal(p.Headers, want) {
 			t.Errorf("prometheus.headers = %v, want %v", p.Headers, want)
 		}
-		for name, s := range map[string]SourceConfig{"loki": cfg.Loki, "grafana": cfg.Grafana} {
+		for name, s := range map[string]Connection{"loki": cfg.Loki, "grafana": cfg.Grafana} {
 			if s.URL != "" || s.Timeout != 30*time.Second || len(s.Headers) != 0 {
 				t.Errorf("%s = %+v", name, s)
 			}

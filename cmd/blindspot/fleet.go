@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"go.yaml.in/yaml/v3"
@@ -14,10 +14,10 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 )
 
-// FleetSourceConfig is one entry of the list form of `prometheus:` (documented in
-// config.example.yaml): a server of a fleet, with a name and the keys of a single source.
-// Credentials come from files only: an entry has no environment variable of its own.
-type FleetSourceConfig struct {
+// ServerConfig is one entry of the list form of `prometheus:` (documented in
+// config.example.yaml): a server of a fleet, with a name and the connection of a single
+// source. Credentials come from files only: an entry has no environment variable of its own.
+type ServerConfig struct {
 	Name string `mapstructure:"name"`
 	// Kind is prometheus (default), thanos or mimir.
 	Kind string `mapstructure:"kind"`
@@ -26,62 +26,37 @@ type FleetSourceConfig struct {
 	// Tenant is sent as X-Scope-OrgID (Mimir, Cortex).
 	Tenant string `mapstructure:"tenant"`
 	// MemberLabels are the external labels that tell a Thanos source's members apart.
-	MemberLabels    []string          `mapstructure:"member_labels"`
-	URL             string            `mapstructure:"url"`
-	Headers         map[string]string `mapstructure:"headers"`
-	BearerTokenFile string            `mapstructure:"bearer_token_file"`
-	BasicAuth       struct {
-		Username     string `mapstructure:"username"`
-		PasswordFile string `mapstructure:"password_file"`
-	} `mapstructure:"basic_auth"`
-	TLS              TLSConfig     `mapstructure:"tls"`
-	Timeout          time.Duration `mapstructure:"timeout"`
-	MaxResponseBytes int64         `mapstructure:"max_response_bytes"`
+	MemberLabels []string `mapstructure:"member_labels"`
+	Connection   `mapstructure:",squash"`
 }
 
-// source converts the entry to the collector's description of a fleet source.
-func (f FleetSourceConfig) source() collect.FleetSource {
-	o := httpconfig.Options{
-		URL:             f.URL,
-		Headers:         f.Headers,
-		BearerTokenFile: f.BearerTokenFile,
-		BasicAuth:       httpconfig.BasicAuth{Username: f.BasicAuth.Username, PasswordFile: f.BasicAuth.PasswordFile},
-		TLS: httpconfig.TLS{
-			CAFile:             f.TLS.CAFile,
-			CertFile:           f.TLS.CertFile,
-			KeyFile:            f.TLS.KeyFile,
-			InsecureSkipVerify: f.TLS.InsecureSkipVerify,
-		},
-		Timeout:          f.Timeout,
-		MaxResponseBytes: f.MaxResponseBytes,
-	}
-	if f.Tenant != "" {
-		o.Headers = map[string]string{}
-		for k, v := range f.Headers {
-			o.Headers[k] = v
-		}
-		o.Headers["X-Scope-OrgID"] = f.Tenant
-	}
+// source converts the entry to the collector's description of a server.
+func (f ServerConfig) source() collect.FleetSource {
 	kind := collect.SourceKind(f.Kind)
 	if kind == "" {
 		kind = collect.KindPrometheus
 	}
-	return collect.FleetSource{Name: f.Name, Kind: kind, Role: f.Role, HTTP: o, MemberLabels: f.MemberLabels}
+	return collect.FleetSource{Name: f.Name, Kind: kind, Role: f.Role, HTTP: f.connection().HTTPOptions(), MemberLabels: f.MemberLabels}
 }
 
-// fleetConfig inherits every setting but the URL from a single `prometheus:` section, for
-// the sources named on the command line.
-func fleetConfig(name, u string, s SourceConfig) FleetSourceConfig {
-	f := FleetSourceConfig{Name: name, URL: u, Headers: s.Headers, BearerTokenFile: s.BearerTokenFile, TLS: s.TLS, Timeout: s.Timeout, MaxResponseBytes: s.MaxResponseBytes}
-	f.BasicAuth.Username, f.BasicAuth.PasswordFile = s.BasicAuth.Username, s.BasicAuth.PasswordFile
-	return f
+// connection is the entry's connection, its tenant sent as the X-Scope-OrgID header.
+func (f ServerConfig) connection() Connection {
+	c := f.Connection
+	if f.Tenant != "" {
+		c.Headers = maps.Clone(c.Headers)
+		if c.Headers == nil {
+			c.Headers = map[string]string{}
+		}
+		c.Headers["X-Scope-OrgID"] = f.Tenant
+	}
+	return c
 }
 
 // takeFleet removes the list form of `prometheus:` from a configuration file, checks its
 // entries key by key and decodes them. It returns the file without the list (for viper, which
 // reads `prometheus` as one section) and the entries; a file with a single section is
 // returned unchanged with no entries.
-func takeFleet(path string, data []byte) ([]FleetSourceConfig, []byte, error) {
+func takeFleet(path string, data []byte) ([]ServerConfig, []byte, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, data, nil // checkKeys reports what is wrong with such a file
@@ -92,7 +67,7 @@ func takeFleet(path string, data []byte) ([]FleetSourceConfig, []byte, error) {
 		return nil, data, nil
 	}
 	list := doc.Content[i+1]
-	t := reflect.TypeFor[FleetSourceConfig]()
+	t := reflect.TypeFor[ServerConfig]()
 	for j, item := range list.Content {
 		key := fmt.Sprintf("prometheus[%d]", j)
 		if item.Kind == yaml.MappingNode {
@@ -113,10 +88,10 @@ func takeFleet(path string, data []byte) ([]FleetSourceConfig, []byte, error) {
 			return nil, nil, err
 		}
 	}
-	var out []FleetSourceConfig
+	var out []ServerConfig
 	for j, item := range list.Content {
 		var raw map[string]any
-		var f FleetSourceConfig
+		var f ServerConfig
 		err := item.Decode(&raw)
 		if err == nil {
 			var dec *mapstructure.Decoder
@@ -180,7 +155,7 @@ func (c *Config) applyFleetFlags(p *prometheusURLs) error {
 	if !p.named() {
 		return nil
 	}
-	var fleet []FleetSourceConfig
+	var fleet []ServerConfig
 	for _, v := range p.values {
 		name, u, ok := namedURL(v)
 		if !ok {
@@ -190,13 +165,16 @@ func (c *Config) applyFleetFlags(p *prometheusURLs) error {
 			// Validate quotes the URL redacted; url.Parse's own error would quote it whole.
 			return fmt.Errorf("--prometheus-url %s: %w", name, err)
 		}
-		if i := slices.IndexFunc(c.Fleet, func(f FleetSourceConfig) bool { return f.Name == name }); i >= 0 {
+		if i := slices.IndexFunc(c.Fleet, func(f ServerConfig) bool { return f.Name == name }); i >= 0 {
 			f := c.Fleet[i]
-			f.URL = u
+			f.Connection.URL = u
 			fleet = append(fleet, f)
 			continue
 		}
-		fleet = append(fleet, fleetConfig(name, u, c.Prometheus))
+		// The credentials of the environment stay with the single section.
+		conn := c.Prometheus
+		conn.URL, conn.BearerToken, conn.BasicAuth.Password = u, "", ""
+		fleet = append(fleet, ServerConfig{Name: name, Connection: conn})
 	}
 	c.Fleet = fleet
 	c.Prometheus.URL = ""
@@ -248,7 +226,7 @@ func (c Config) servers() ([]collect.FleetSource, error) {
 }
 
 // singleFleetSource is the one plain server of a list with one entry, as a single section.
-func (c Config) singleFleetSource() (SourceConfig, bool) {
+func (c Config) singleFleetSource() (Connection, bool) {
 	if c.Prometheus.URL != "" || len(c.Fleet) != 1 {
 		return c.Prometheus, false
 	}
@@ -256,10 +234,6 @@ func (c Config) singleFleetSource() (SourceConfig, bool) {
 	if (f.Kind != "" && f.Kind != string(collect.KindPrometheus)) || f.Role != "" {
 		return c.Prometheus, false
 	}
-	s := SourceConfig{URL: f.URL, Headers: f.Headers, BearerTokenFile: f.BearerTokenFile, TLS: f.TLS, Timeout: f.Timeout, MaxResponseBytes: f.MaxResponseBytes}
-	s.BasicAuth.Username, s.BasicAuth.PasswordFile = f.BasicAuth.Username, f.BasicAuth.PasswordFile
-	if f.Tenant != "" {
-		s.Headers = f.source().HTTP.Headers
-	}
+	s := f.connection()
 	return s, true
 }

@@ -121,7 +121,7 @@ func TestFleetConfig(t *testing.T) {
 	})
 
 	t.Run("A list with one plain server is audited as that server alone.", func(t *testing.T) {
-		cfg := Config{Fleet: []FleetSourceConfig{{Name: "only", URL: "http://p:9090", Tenant: "t"}}}
+		cfg := Config{Fleet: []ServerConfig{{Name: "only", Connection: Connection{URL: "http://p:9090"}, Tenant: "t"}}}
 		s, ok := cfg.singleFleetSource()
 		if !ok || s.URL != "http://p:9090" || s.Headers["X-Scope-OrgID"] != "t" {
 			t.Errorf("single = %+v, %v", s, ok)
