@@ -173,11 +173,11 @@ dashboard, or --dashboards files) are read alongside a live Prometheus.
 // one server or none), the sources they share, and the checks with their policy. Mistakes in
 // the configuration fail here, before any request is made.
 func (a *app) request(src sourceFlags, now time.Time) (audit.Request, error) {
-	servers, err := a.cfg.servers()
+	servers, err := a.cfg.Servers()
 	if err != nil {
 		return audit.Request{}, usageError(err)
 	}
-	copts, policy, err := a.cfg.checkConfig()
+	copts, policy, err := a.cfg.CheckSuite()
 	if err != nil {
 		return audit.Request{}, usageError(err)
 	}

@@ -126,7 +126,7 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	}
 	gc := report.NewGapCheck(rep, base, fl.baseline, failOn)
 	// The rules SARIF describes: every configured check (checked already by the audit).
-	copts, _, err := a.cfg.checkConfig()
+	copts, _, err := a.cfg.CheckSuite()
 	if err != nil {
 		return usageError(err)
 	}

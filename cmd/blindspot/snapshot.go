@@ -36,7 +36,7 @@ name, kind, role and member labels, and the offline audit judges the same fleet.
 			if out == "" {
 				return usageError(errors.New("--out DIR is required"))
 			}
-			servers, err := a.cfg.servers()
+			servers, err := a.cfg.Servers()
 			if err != nil {
 				return usageError(err)
 			}
@@ -48,7 +48,7 @@ name, kind, role and member labels, and the offline audit judges the same fleet.
 				return err
 			}
 			// The log pairs only explain, at debug level, which streams each job has.
-			pairs, _ := a.cfg.logPairs()
+			pairs, _ := a.cfg.LogPairs()
 			rec, err := audit.Record(cmd.Context(), audit.Request{
 				Servers: servers, Concurrency: a.cfg.FleetConcurrency, Sources: opts,
 				Checks: checks.Options{LogPairs: pairs}, Logger: a.logger,
