@@ -12,6 +12,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
@@ -77,6 +78,27 @@ func TestFleetMembersAreJudgedLikeASingleServer(t *testing.T) {
 	if got := findingsOf(rep, "jobs/no-targets"); !slices.Contains(got, "a ghost") || !slices.Contains(got, "b ghost") {
 		t.Errorf("jobs/no-targets %v, want the pool of the scrape configuration missing from each member", got)
 	}
+	// A snapshot of the fleet holds each member's Alertmanager: the offline audit finds the same.
+	rec, err := audit.Record(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "snap")
+	if err := snapshot.Write(dir, rec.Manifest); err != nil {
+		t.Fatal(err)
+	}
+	offline, err := audit.Report(context.Background(), audit.Request{
+		Sources: collect.Options{Snapshot: os.DirFS(dir), SnapshotName: dir, SnapshotKind: "snapshot"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, check := range []string{"alerts/unrouted", "alerts/silenced"} {
+		if got, want := findingsOf(offline, check), findingsOf(rep, check); !slices.Equal(got, want) {
+			t.Errorf("offline %s %v, live %v", check, got, want)
+		}
+	}
+
 	var names []string
 	for _, s := range rep.Sources {
 		if !s.OK {

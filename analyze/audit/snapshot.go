@@ -45,14 +45,18 @@ func Record(ctx context.Context, req Request) (Recording, error) {
 	}
 	now := req.Now().UTC()
 	fo.Now = func() time.Time { return now }
-	// A fleet's snapshot holds the servers' answers, not their Alertmanagers'.
-	fo.Alertmanager = nil
 	var mu sync.Mutex
 	recorded := map[string][]prometheus.Response{}
+	alertmanagers := map[string]*collect.AlertmanagerAnswers{}
 	fo.Record = func(s collect.FleetSource, r []prometheus.Response) {
 		mu.Lock()
 		defer mu.Unlock()
 		recorded[s.Name] = r
+	}
+	fo.RecordAlertmanager = func(s collect.FleetSource, am *collect.AlertmanagerAnswers) {
+		mu.Lock()
+		defer mu.Unlock()
+		alertmanagers[s.Name] = am
 	}
 	var failed []string
 	err = collect.RunFleet(ctx, *fo, func(m collect.Member) {
@@ -63,12 +67,19 @@ func Record(ctx context.Context, req Request) (Recording, error) {
 	}
 	rec := Recording{Manifest: snapshot.Manifest{CreatedAt: now}, Fleet: true, Collected: shared}
 	for _, s := range fo.Sources {
-		responses := recorded[s.Name]
+		responses, am := recorded[s.Name], alertmanagers[s.Name]
 		if s.Name == "" {
 			s.Name = "prometheus" // the one source of a fleet of one, as the audit names it
 		}
-		rec.Manifest.Sources = append(rec.Manifest.Sources, collect.SnapshotSource(s, responses))
+		src := collect.SnapshotSource(s, responses)
 		rec.Endpoints += len(responses)
+		if am == nil {
+			rec.Manifest.Sources = append(rec.Manifest.Sources, src)
+			continue
+		}
+		// The server's own Alertmanager, in a directory beside the server's.
+		src.Fleet.Alertmanager = s.Name + ".alertmanager"
+		rec.Manifest.Sources = append(rec.Manifest.Sources, src, collect.SnapshotAlertmanager(src.Fleet.Alertmanager, am))
 	}
 	rec.Manifest.Sources = append(rec.Manifest.Sources, collectedSources(shared)...)
 	slices.Sort(failed)

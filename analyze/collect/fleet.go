@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/alertmanager"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
@@ -64,6 +65,13 @@ type FleetSource struct {
 	// Refused, when set, is why the source is not read (a Mimir given no tenant, say): it
 	// becomes the source's error.
 	Refused string
+	// Alertmanager, when set, is how to reach the server's own Alertmanager (its URL, when
+	// set, names it instead of the one the server reports); FleetOptions.Alertmanager
+	// otherwise.
+	Alertmanager *httpconfig.Options
+	// ReplayAlertmanager, when not nil, holds the answers a snapshot recorded of the
+	// server's Alertmanager.
+	ReplayAlertmanager *AlertmanagerAnswers
 }
 
 // FleetOptions say which servers make up the fleet.
@@ -82,8 +90,11 @@ type FleetOptions struct {
 	Record func(FleetSource, []prometheus.Response)
 	// Alertmanager, when set, are the settings (auth, TLS, timeout) with which the
 	// Alertmanager each live source reports (/api/v1/alertmanagers) is read, for the member
-	// it belongs to; its URL is not used. Nil reads none.
+	// it belongs to; its URL is not used. Nil reads none (but FleetSource.Alertmanager).
 	Alertmanager *httpconfig.Options
+	// RecordAlertmanager, when set, is given the raw answers of every source's Alertmanager
+	// that was read (for snapshots); it may be called from several goroutines at once.
+	RecordAlertmanager func(FleetSource, *AlertmanagerAnswers)
 	// PrometheusConfigFile, when set, is a prometheus.yml whose scrape_configs every source
 	// is judged against, as a single server is with --prometheus-config.
 	PrometheusConfigFile string
@@ -132,6 +143,11 @@ func (o FleetOptions) Validate() error {
 		}
 		if s.Replay != nil {
 			continue // answered from a snapshot: no connection settings
+		}
+		if s.Alertmanager != nil && s.Alertmanager.URL != "" {
+			if err := s.Alertmanager.Validate(); err != nil {
+				return fmt.Errorf("prometheus[%d] (%s): alertmanager: %w", i, s.Name, err)
+			}
 		}
 		if err := s.HTTP.Validate(); err != nil {
 			return fmt.Errorf("prometheus[%d] (%s): %w", i, s.Name, err)
@@ -331,12 +347,7 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 			src.Notes = append(src.Notes, fmt.Sprintf("targets: %d known only from the up series (stores without a targets API)", len(extra)))
 		}
 	}
-	if o.Alertmanager != nil && s.Replay == nil {
-		am := *o.Alertmanager
-		am.URL = ""
-		// A reported Alertmanager that cannot be read is recorded on its source, not returned.
-		_, _ = readAlertmanager(ctx, Options{Alertmanager: &am}, b.ActiveAlertmanagers(), b)
-	}
+	readSourceAlertmanager(ctx, o, s, b)
 	if scrape != nil {
 		for _, j := range scrape.Jobs {
 			b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
@@ -362,6 +373,38 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 		}
 	}
 	return inv
+}
+
+// readSourceAlertmanager reads the Alertmanager of a source (the one it reports, or the one
+// its configuration names), or replays what a snapshot recorded of it.
+func readSourceAlertmanager(ctx context.Context, o FleetOptions, s FleetSource, b *analyze.Builder) {
+	if s.ReplayAlertmanager != nil {
+		alertmanager.Collect(s.ReplayAlertmanager.Responses, analyze.Source{Name: "alertmanager", Kind: "snapshot", URL: s.ReplayAlertmanager.URL}, b)
+		return
+	}
+	var opts httpconfig.Options
+	switch {
+	case s.Replay != nil:
+		return // a snapshot that did not record one
+	case s.Alertmanager != nil:
+		opts = *s.Alertmanager
+	case o.Alertmanager != nil:
+		opts = *o.Alertmanager
+		opts.URL = ""
+	default:
+		return
+	}
+	am, err := readAlertmanager(ctx, Options{Alertmanager: &opts}, b.ActiveAlertmanagers(), b)
+	if err != nil {
+		// The member's configured Alertmanager cannot be asked: its source says why, and the
+		// other members are still audited.
+		src := analyze.Source{Name: "alertmanager", Kind: "live", URL: opts.Redacted()}
+		am = &AlertmanagerAnswers{URL: src.URL, Responses: alertmanager.Unusable(err)}
+		alertmanager.Collect(am.Responses, src, b)
+	}
+	if am != nil && o.RecordAlertmanager != nil {
+		o.RecordAlertmanager(s, am)
+	}
 }
 
 // upOnly returns the targets whose up series has no target in the targets API, told apart by

@@ -7,6 +7,7 @@ package config
 
 import (
 	"maps"
+	"reflect"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect"
@@ -218,6 +219,9 @@ type ServerConfig struct {
 	// MemberLabels are the external labels that tell a Thanos source's members apart.
 	MemberLabels []string `mapstructure:"member_labels"`
 	Connection   `mapstructure:",squash"`
+	// Alertmanager is how to reach the server's own Alertmanager: its url names it instead
+	// of the one the server reports. Unset, the alertmanager section's settings apply.
+	Alertmanager Connection `mapstructure:"alertmanager"`
 }
 
 // source converts the entry to the collector's description of a server.
@@ -226,7 +230,12 @@ func (f ServerConfig) source() collect.FleetSource {
 	if kind == "" {
 		kind = collect.KindPrometheus
 	}
-	return collect.FleetSource{Name: f.Name, Kind: kind, Role: f.Role, HTTP: f.connection().HTTPOptions(), MemberLabels: f.MemberLabels}
+	src := collect.FleetSource{Name: f.Name, Kind: kind, Role: f.Role, HTTP: f.connection().HTTPOptions(), MemberLabels: f.MemberLabels}
+	if !reflect.ValueOf(f.Alertmanager).IsZero() {
+		am := f.Alertmanager.HTTPOptions()
+		src.Alertmanager = &am
+	}
+	return src
 }
 
 // connection is the entry's connection, its tenant sent as the X-Scope-OrgID header.

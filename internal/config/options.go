@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -69,11 +70,11 @@ func (c Config) SingleFleetSource() (Connection, bool) {
 		return c.Prometheus, false
 	}
 	f := c.Fleet[0]
-	if (f.Kind != "" && f.Kind != string(collect.KindPrometheus)) || f.Role != "" {
+	// An entry naming its own Alertmanager is a fleet of one, which reads it.
+	if (f.Kind != "" && f.Kind != string(collect.KindPrometheus)) || f.Role != "" || !reflect.ValueOf(f.Alertmanager).IsZero() {
 		return c.Prometheus, false
 	}
-	s := f.connection()
-	return s, true
+	return f.connection(), true
 }
 
 // checkOptions converts the checks and business_metrics sections.

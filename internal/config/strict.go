@@ -166,19 +166,8 @@ func TakeFleet(path string, data []byte) ([]ServerConfig, []byte, error) {
 	t := reflect.TypeFor[ServerConfig]()
 	for j, item := range list.Content {
 		key := fmt.Sprintf("prometheus[%d]", j)
-		if item.Kind == yaml.MappingNode {
-			for k := 0; k+1 < len(item.Content); k += 2 {
-				switch name, val := item.Content[k].Value, item.Content[k+1]; {
-				case name == "bearer_token":
-					return nil, nil, fmt.Errorf("%s:%d: %s.bearer_token: credentials are not read from the config file; use bearer_token_file", path, item.Content[k].Line, key)
-				case name == "basic_auth" && val.Kind == yaml.MappingNode:
-					for m := 0; m+1 < len(val.Content); m += 2 {
-						if val.Content[m].Value == "password" {
-							return nil, nil, fmt.Errorf("%s:%d: %s.basic_auth.password: credentials are not read from the config file; use basic_auth.password_file", path, val.Content[m].Line, key)
-						}
-					}
-				}
-			}
+		if err := entryCredentials(path, key, item); err != nil {
+			return nil, nil, err
 		}
 		if err := checkNode(path, key, item.Line, item, t); err != nil {
 			return nil, nil, err
@@ -213,6 +202,32 @@ func TakeFleet(path string, data []byte) ([]ServerConfig, []byte, error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return out, rest, nil
+}
+
+// entryCredentials rejects credentials written into an entry of the list form of
+// `prometheus:` or into its alertmanager section: an entry has no environment variable of its
+// own, so they come from files only.
+func entryCredentials(path, key string, n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for k := 0; k+1 < len(n.Content); k += 2 {
+		switch name, val := n.Content[k].Value, n.Content[k+1]; {
+		case name == "bearer_token":
+			return fmt.Errorf("%s:%d: %s.bearer_token: credentials are not read from the config file; use bearer_token_file", path, n.Content[k].Line, key)
+		case name == "basic_auth" && val.Kind == yaml.MappingNode:
+			for m := 0; m+1 < len(val.Content); m += 2 {
+				if val.Content[m].Value == "password" {
+					return fmt.Errorf("%s:%d: %s.basic_auth.password: credentials are not read from the config file; use basic_auth.password_file", path, val.Content[m].Line, key)
+				}
+			}
+		case name == "alertmanager" && !strings.Contains(key, "."):
+			if err := entryCredentials(path, key+".alertmanager", val); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SortedKeys are the keys of m, sorted.
