@@ -66,7 +66,7 @@ type Member struct {
 	Inventory *analyze.Inventory
 	// Checks are the checks the member was judged with, disabled ones included.
 	Checks []checks.Check
-	judgement
+	Judgement
 	// fleet marks a member of a fleet, even of a fleet of one.
 	fleet bool
 }
@@ -105,8 +105,8 @@ type UnreadError struct{ Sources []string }
 
 func (e *UnreadError) Error() string { return "could not read " + strings.Join(e.Sources, "; ") }
 
-// judgement is what the checks make of one inventory.
-type judgement struct {
+// Judgement is what the checks make of one inventory.
+type Judgement struct {
 	Result checks.Result
 	// Matrix is the coverage of every job; Pages the paging receivers each job's alerts
 	// reach (nil when the routing is unknown); Dashboards the titles of the dashboards
@@ -117,10 +117,10 @@ type judgement struct {
 }
 
 // judge runs the checks over one inventory: the one place the checks are run.
-func judge(inv *analyze.Inventory, all []checks.Check, p checks.Policy, ds []dashboards.Dashboard) judgement {
+func judge(inv *analyze.Inventory, all []checks.Check, p checks.Policy, ds []dashboards.Dashboard) Judgement {
 	matrix := checks.Matrix(inv, all)
 	pages, _ := checks.Pages(inv, all, matrix)
-	return judgement{
+	return Judgement{
 		Result: checks.Run(inv, all, p),
 		Matrix: matrix,
 		Pages:  pages,
@@ -167,7 +167,7 @@ func fleetOf(ctx context.Context, req *Request) (*collect.FleetOptions, error) {
 	if len(servers) == 1 && servers[0].Kind == "" && servers[0].Role == "" {
 		servers[0] = collect.Recognise(ctx, servers[0], req.Logger)
 	}
-	if len(servers) == 1 && servers[0].Kind == collect.KindPrometheus && servers[0].Role == "" && servers[0].Replay == nil {
+	if len(servers) == 1 && servers[0].Kind == collect.KindPrometheus && servers[0].Role == "" && servers[0].Replay == nil && servers[0].Alertmanager == nil {
 		opts := servers[0].HTTP
 		req.Sources.Prometheus = &opts
 		return nil, nil
@@ -214,7 +214,7 @@ func single(ctx context.Context, req Request, fn func(Member) error) error {
 	}
 	logStreamMatches(req, res.Inventory)
 	all := suite(req.Checks, res.Dashboards)
-	return fn(Member{Inventory: res.Inventory, Checks: all, judgement: judge(res.Inventory, all, req.Policy, res.Dashboards)})
+	return fn(Member{Inventory: res.Inventory, Checks: all, Judgement: judge(res.Inventory, all, req.Policy, res.Dashboards)})
 }
 
 // fleet audits a fleet, one member at a time as the servers are read. The shared sources are
@@ -244,7 +244,7 @@ func fleet(ctx context.Context, req Request, fo *collect.FleetOptions, fn func(M
 				claimed[secretKey(f)] = true
 			}
 		}
-		fnErr = fn(Member{Scope: m.Scope, Inventory: m.Inventory, Checks: all, judgement: j, fleet: true})
+		fnErr = fn(Member{Scope: m.Scope, Inventory: m.Inventory, Checks: all, Judgement: j, fleet: true})
 	})
 	if err != nil {
 		return err
@@ -261,7 +261,7 @@ func fleet(ctx context.Context, req Request, fo *collect.FleetOptions, fn func(M
 	j.Result.Suppressed = slices.DeleteFunc(j.Result.Suppressed, func(s checks.Suppressed) bool { return claimed[secretKey(s.Finding)] })
 	// The checks that need a server ran for the members; none is skipped for lack of one.
 	j.Result.Skipped = nil
-	return fn(Member{Shared: true, Inventory: shared.Inventory, Checks: all, judgement: j, fleet: true})
+	return fn(Member{Shared: true, Inventory: shared.Inventory, Checks: all, Judgement: j, fleet: true})
 }
 
 // readShared reads once what every member of a fleet shares: Loki, Grafana, dashboard and
@@ -281,7 +281,7 @@ func readShared(ctx context.Context, req Request) (*collect.Result, error) {
 }
 
 // unclaimedSecret is a secret found in a log stream of none of a member's jobs: the shared
-// Loki's own judgement reports it, once, unless another member's job claims the stream.
+// Loki's own Judgement reports it, once, unless another member's job claims the stream.
 func unclaimedSecret(f analyze.Finding) bool {
 	return f.Check == checks.LogsSecretsName && f.Subject["job"] == ""
 }

@@ -170,7 +170,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 	cmd.SetContext(ctx)
 	a.cancel = cancel
 	a.cfg, a.cfgFile = cfg, file
-	logConfig(a.logger, file, cfg)
+	cfg.Log(a.logger, file)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -76,49 +75,6 @@ func loadConfig(path string, explicit bool, flags *pflag.FlagSet, flagKeys map[s
 	}
 	cfg.Fleet = fleet
 	return cfg, path, nil
-}
-
-// logConfig shows the effective configuration at debug level with every credential replaced
-// by <redacted>, every header value but the safe ones (httpconfig.SafeHeader) too, and URLs
-// redacted (redact.URL).
-func logConfig(logger *slog.Logger, file string, cfg config.Config) {
-	logger.Debug("configuration", "file", file)
-	for _, s := range []struct {
-		name string
-		cfg  config.Connection
-	}{{"prometheus", cfg.Prometheus}, {"loki", cfg.Loki}, {"grafana", cfg.Grafana}, {"alertmanager", cfg.Alertmanager}} {
-		if s.cfg.URL == "" {
-			continue
-		}
-		attrs := []any{"url", httpconfig.RedactURL(s.cfg.URL), "timeout", s.cfg.Timeout}
-		if s.cfg.BearerToken != "" {
-			attrs = append(attrs, "bearer_token", "<redacted>")
-		}
-		if s.cfg.BearerTokenFile != "" {
-			attrs = append(attrs, "bearer_token_file", s.cfg.BearerTokenFile)
-		}
-		if s.cfg.BasicAuth.Username != "" {
-			attrs = append(attrs, "basic_auth.username", s.cfg.BasicAuth.Username)
-		}
-		if s.cfg.BasicAuth.Password != "" {
-			attrs = append(attrs, "basic_auth.password", "<redacted>")
-		}
-		if s.cfg.BasicAuth.PasswordFile != "" {
-			attrs = append(attrs, "basic_auth.password_file", s.cfg.BasicAuth.PasswordFile)
-		}
-		for _, h := range config.SortedKeys(s.cfg.Headers) {
-			val := s.cfg.Headers[h]
-			if !httpconfig.SafeHeader(h) {
-				val = "<redacted>"
-			}
-			attrs = append(attrs, "headers."+h, val)
-		}
-		if s.cfg.TLS != (config.TLSConfig{}) {
-			attrs = append(attrs, "tls.ca_file", s.cfg.TLS.CAFile, "tls.cert_file", s.cfg.TLS.CertFile,
-				"tls.key_file", s.cfg.TLS.KeyFile, "tls.insecure_skip_verify", s.cfg.TLS.InsecureSkipVerify)
-		}
-		logger.Debug("source "+s.name, attrs...)
-	}
 }
 
 // prometheusURLs is --prometheus-url: a URL, or repeated name=URL for a fleet. As a viper

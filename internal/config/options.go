@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/analyze/routing"
@@ -276,4 +278,47 @@ func grafanaBase(u string) string {
 		u = p.String()
 	}
 	return redactLink(u)
+}
+
+// Log shows the effective configuration at debug level with every credential replaced
+// by <redacted>, every header value but the safe ones (httpconfig.SafeHeader) too, and URLs
+// redacted (redact.URL).
+func (cfg Config) Log(logger *slog.Logger, file string) {
+	logger.Debug("configuration", "file", file)
+	for _, s := range []struct {
+		name string
+		cfg  Connection
+	}{{"prometheus", cfg.Prometheus}, {"loki", cfg.Loki}, {"grafana", cfg.Grafana}, {"alertmanager", cfg.Alertmanager}} {
+		if s.cfg.URL == "" {
+			continue
+		}
+		attrs := []any{"url", httpconfig.RedactURL(s.cfg.URL), "timeout", s.cfg.Timeout}
+		if s.cfg.BearerToken != "" {
+			attrs = append(attrs, "bearer_token", "<redacted>")
+		}
+		if s.cfg.BearerTokenFile != "" {
+			attrs = append(attrs, "bearer_token_file", s.cfg.BearerTokenFile)
+		}
+		if s.cfg.BasicAuth.Username != "" {
+			attrs = append(attrs, "basic_auth.username", s.cfg.BasicAuth.Username)
+		}
+		if s.cfg.BasicAuth.Password != "" {
+			attrs = append(attrs, "basic_auth.password", "<redacted>")
+		}
+		if s.cfg.BasicAuth.PasswordFile != "" {
+			attrs = append(attrs, "basic_auth.password_file", s.cfg.BasicAuth.PasswordFile)
+		}
+		for _, h := range SortedKeys(s.cfg.Headers) {
+			val := s.cfg.Headers[h]
+			if !httpconfig.SafeHeader(h) {
+				val = "<redacted>"
+			}
+			attrs = append(attrs, "headers."+h, val)
+		}
+		if s.cfg.TLS != (TLSConfig{}) {
+			attrs = append(attrs, "tls.ca_file", s.cfg.TLS.CAFile, "tls.cert_file", s.cfg.TLS.CertFile,
+				"tls.key_file", s.cfg.TLS.KeyFile, "tls.insecure_skip_verify", s.cfg.TLS.InsecureSkipVerify)
+		}
+		logger.Debug("source "+s.name, attrs...)
+	}
 }
