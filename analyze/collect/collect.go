@@ -174,10 +174,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if kind == "" {
 			kind = "snapshot"
 		}
+		fleetAMs := map[string]bool{}
+		for _, src := range snap.Manifest.Sources {
+			if src.Fleet != nil && src.Fleet.Alertmanager != "" {
+				fleetAMs[src.Fleet.Alertmanager] = true
+			}
+		}
 		for _, src := range snap.Manifest.Sources {
 			as := analyze.Source{Name: src.Name, Kind: kind, URL: src.URL}
-			if src.Fleet != nil {
-				continue // a server of a fleet: RunFleet reads it
+			if src.Fleet != nil || fleetAMs[src.Name] {
+				continue // a server of a fleet, or its Alertmanager: RunFleet reads them
 			}
 			switch src.Kind {
 			case snapshot.KindLoki:

@@ -14,7 +14,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/alertmanager"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 )
 
@@ -63,6 +65,13 @@ type FleetSource struct {
 	// Refused, when set, is why the source is not read (a Mimir given no tenant, say): it
 	// becomes the source's error.
 	Refused string
+	// Alertmanager, when set, is how to reach the server's own Alertmanager (its URL, when
+	// set, names it instead of the one the server reports); FleetOptions.Alertmanager
+	// otherwise.
+	Alertmanager *httpconfig.Options
+	// ReplayAlertmanager, when not nil, holds the answers a snapshot recorded of the
+	// server's Alertmanager.
+	ReplayAlertmanager *AlertmanagerAnswers
 }
 
 // FleetOptions say which servers make up the fleet.
@@ -79,6 +88,16 @@ type FleetOptions struct {
 	// Record, when set, is given the raw answers of every source once it has been read (for
 	// snapshots); it may be called from several goroutines at once.
 	Record func(FleetSource, []prometheus.Response)
+	// Alertmanager, when set, are the settings (auth, TLS, timeout) with which the
+	// Alertmanager each live source reports (/api/v1/alertmanagers) is read, for the member
+	// it belongs to; its URL is not used. Nil reads none (but FleetSource.Alertmanager).
+	Alertmanager *httpconfig.Options
+	// RecordAlertmanager, when set, is given the raw answers of every source's Alertmanager
+	// that was read (for snapshots); it may be called from several goroutines at once.
+	RecordAlertmanager func(FleetSource, *AlertmanagerAnswers)
+	// PrometheusConfigFile, when set, is a prometheus.yml whose scrape_configs every source
+	// is judged against, as a single server is with --prometheus-config.
+	PrometheusConfigFile string
 }
 
 // Member is the part of a fleet that is judged on its own: a source, or one value of the
@@ -125,6 +144,11 @@ func (o FleetOptions) Validate() error {
 		if s.Replay != nil {
 			continue // answered from a snapshot: no connection settings
 		}
+		if s.Alertmanager != nil && s.Alertmanager.URL != "" {
+			if err := s.Alertmanager.Validate(); err != nil {
+				return fmt.Errorf("prometheus[%d] (%s): alertmanager: %w", i, s.Name, err)
+			}
+		}
 		if err := s.HTTP.Validate(); err != nil {
 			return fmt.Errorf("prometheus[%d] (%s): %w", i, s.Name, err)
 		}
@@ -165,6 +189,14 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 	}
 	now := o.Now().UTC()
 	scoped := len(o.Sources) > 1
+	var scrape *promconfig.Config
+	if o.PrometheusConfigFile != "" {
+		cfg, err := promconfig.LoadFile(o.PrometheusConfigFile)
+		if err != nil {
+			return err
+		}
+		scrape = &cfg
+	}
 
 	var rulers, others []int
 	for i, s := range o.Sources {
@@ -200,7 +232,7 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 				case <-ctx.Done():
 					// readSource records the cancellation on the source.
 				}
-				each(i, readRecorded(ctx, o, i, clients[i], now))
+				each(i, readRecorded(ctx, o, i, clients[i], now, scrape))
 			})
 		}
 		wg.Wait()
@@ -244,9 +276,9 @@ func apiOptions(s FleetSource) httpconfig.Options {
 
 // readRecorded reads source i, giving its raw answers to o.Record. The answers are released
 // on return, before the source's members are judged.
-func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client, now time.Time) *analyze.Inventory {
+func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client, now time.Time, scrape *promconfig.Config) *analyze.Inventory {
 	rec := prometheus.NewRecorder(client)
-	inv := readSource(ctx, o.Sources[i], rec, now, o.Logger)
+	inv := readSource(ctx, o, o.Sources[i], rec, now, scrape)
 	if o.Record != nil {
 		o.Record(o.Sources[i], rec.Responses())
 	}
@@ -254,8 +286,10 @@ func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client,
 }
 
 // readSource reads one source into an inventory of its own, every request through rec so
-// that a snapshot holds all of them.
-func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, now time.Time, logger *slog.Logger) *analyze.Inventory {
+// that a snapshot holds all of them, with the Alertmanager it reports and the scrape
+// configuration it is judged against.
+func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometheus.Recorder, now time.Time, scrape *promconfig.Config) *analyze.Inventory {
+	logger := o.Logger
 	b := analyze.NewBuilder(now)
 	client := api.Client(rec)
 	src := analyze.Source{Name: s.Name, Kind: "live", URL: s.HTTP.Redacted()}
@@ -315,11 +349,19 @@ func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, no
 			src.Notes = append(src.Notes, fmt.Sprintf("targets: %d known only from the up series (stores without a targets API)", len(extra)))
 		}
 	}
+	readSourceAlertmanager(ctx, o, s, b)
+	if scrape != nil {
+		for _, j := range scrape.Jobs {
+			b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
+		}
+		b.AddSource(analyze.Source{Name: "prometheus-config", Kind: "files", URL: o.PrometheusConfigFile})
+		b.AddPart(analyze.PartConfig)
+	}
 	inv := b.Build()
-	// Collect recorded the source before the amendments above.
-	inv.Sources[len(inv.Sources)-1] = amend(src, derived)
+	// Collect recorded the source, first, before the amendments above.
+	inv.Sources[0] = amend(src, derived)
 	if s.Kind == KindThanos {
-		last := &inv.Sources[len(inv.Sources)-1]
+		last := &inv.Sources[0]
 		errs, notes, stores, err := prometheus.Stores(ctx, client)
 		if err != nil {
 			last.Errors = append(last.Errors, analyze.SourceError{Part: analyze.PartStores, Err: err.Error()})
@@ -333,6 +375,38 @@ func readSource(ctx context.Context, s FleetSource, rec *prometheus.Recorder, no
 		}
 	}
 	return inv
+}
+
+// readSourceAlertmanager reads the Alertmanager of a source (the one it reports, or the one
+// its configuration names), or replays what a snapshot recorded of it.
+func readSourceAlertmanager(ctx context.Context, o FleetOptions, s FleetSource, b *analyze.Builder) {
+	if s.ReplayAlertmanager != nil {
+		alertmanager.Collect(s.ReplayAlertmanager.Responses, analyze.Source{Name: "alertmanager", Kind: "snapshot", URL: s.ReplayAlertmanager.URL}, b)
+		return
+	}
+	var opts httpconfig.Options
+	switch {
+	case s.Replay != nil:
+		return // a snapshot that did not record one
+	case s.Alertmanager != nil:
+		opts = *s.Alertmanager
+	case o.Alertmanager != nil:
+		opts = *o.Alertmanager
+		opts.URL = ""
+	default:
+		return
+	}
+	am, err := readAlertmanager(ctx, Options{Alertmanager: &opts}, b.ActiveAlertmanagers(), b)
+	if err != nil {
+		// The member's configured Alertmanager cannot be asked: its source says why, and the
+		// other members are still audited.
+		src := analyze.Source{Name: "alertmanager", Kind: "live", URL: opts.Redacted()}
+		am = &AlertmanagerAnswers{URL: src.URL, Responses: alertmanager.Unusable(err)}
+		alertmanager.Collect(am.Responses, src, b)
+	}
+	if am != nil && o.RecordAlertmanager != nil {
+		o.RecordAlertmanager(s, am)
+	}
 }
 
 // upOnly returns the targets whose up series has no target in the targets API, told apart by
@@ -480,6 +554,11 @@ func split(inv *analyze.Inventory, s FleetSource, scoped bool, shared []analyze.
 		}
 		for _, part := range inv.Parts {
 			b.AddPart(part)
+		}
+		for _, sp := range inv.Pools {
+			if sp.Configured {
+				b.AddScrapeConfig(sp.Name, sp.JobLabel, sp.SDKinds, sp.RelabelRules)
+			}
 		}
 		for _, t := range p.targets {
 			b.AddTarget(t)

@@ -20,18 +20,33 @@ func SnapshotFleet(m snapshot.Manifest) []FleetSource {
 		if replay == nil {
 			replay = []prometheus.Response{} // a server that answered nothing is still replayed
 		}
+		var am *AlertmanagerAnswers
+		if i := slices.IndexFunc(m.Sources, func(s snapshot.Source) bool { return s.Name == src.Fleet.Alertmanager }); src.Fleet.Alertmanager != "" && i >= 0 {
+			am = &AlertmanagerAnswers{URL: m.Sources[i].URL, Responses: snapshot.Responses(m.Sources[i])}
+		}
 		out = append(out, FleetSource{
-			Name:         src.Name,
-			Kind:         SourceKind(src.Fleet.Kind),
-			Role:         src.Fleet.Role,
-			HTTP:         httpconfig.Options{URL: src.URL},
-			MemberLabels: slices.Clone(src.Fleet.MemberLabels),
-			Replay:       replay,
-			Notes:        slices.Clone(src.Fleet.Recognised),
-			Refused:      src.Fleet.Refused,
+			ReplayAlertmanager: am,
+			Name:               src.Name,
+			Kind:               SourceKind(src.Fleet.Kind),
+			Role:               src.Fleet.Role,
+			HTTP:               httpconfig.Options{URL: src.URL},
+			MemberLabels:       slices.Clone(src.Fleet.MemberLabels),
+			Replay:             replay,
+			Notes:              slices.Clone(src.Fleet.Recognised),
+			Refused:            src.Fleet.Refused,
 		})
 	}
 	return out
+}
+
+// SnapshotAlertmanager describes the Alertmanager of a fleet source in a snapshot's manifest,
+// with the answers it gave; the source's entry names it (FleetServer.Alertmanager).
+func SnapshotAlertmanager(name string, am *AlertmanagerAnswers) snapshot.Source {
+	src := snapshot.Source{Name: name, Kind: snapshot.KindAlertmanager, URL: am.URL}
+	for _, r := range am.Responses {
+		src.Responses = append(src.Responses, snapshot.Response{Response: r})
+	}
+	return src
 }
 
 // SnapshotSource describes a fleet source in a snapshot's manifest, with the answers it gave.

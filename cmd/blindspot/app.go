@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/blindspot-dev/blindspot/internal/config"
 	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
@@ -34,7 +35,7 @@ type app struct {
 	// progressLine is the terminal line the long collections report on (see progress).
 	progressLine *progressLine
 	logger       *slog.Logger
-	cfg          Config
+	cfg          config.Config
 	cfgFile      string // the file actually read, "" for none
 	// promURLs is --prometheus-url, which may name several servers (name=URL).
 	promURLs prometheusURLs
@@ -152,10 +153,10 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if err != nil {
 		return usageError(err)
 	}
-	if err := cfg.applyFleetFlags(&a.promURLs); err != nil {
+	if err := applyFleetFlags(&cfg, &a.promURLs); err != nil {
 		return usageError(err)
 	}
-	if single, ok := cfg.singleFleetSource(); ok {
+	if single, ok := cfg.SingleFleetSource(); ok {
 		cfg.Prometheus, cfg.PrometheusKind, cfg.Fleet = single, cfg.Fleet[0].Kind, nil
 	}
 	switch {
@@ -169,7 +170,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 	cmd.SetContext(ctx)
 	a.cancel = cancel
 	a.cfg, a.cfgFile = cfg, file
-	logConfig(a.logger, file, cfg)
+	cfg.Log(a.logger, file)
 	return nil
 }
 

@@ -10,32 +10,25 @@ import (
 	"strings"
 	"time"
 
-	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/logmatch"
-
 	"github.com/spf13/cobra"
 
 	"github.com/blindspot-dev/blindspot"
-	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/audit"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
-	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
 )
 
-// sourceFlags are the ways in shared by audit (and later generate and check).
+// sourceFlags are the ways in shared by audit, generate and check.
 type sourceFlags struct {
 	from             string
 	rules            []string
 	prometheusConfig string
 	dashboards       []string
 
-	// read is the snapshot --from names, when it was read already to tell whether it holds
-	// a fleet.
-	read *snapshot.Snapshot
-	// fleet marks the sources shared by the servers of a fleet: with none of them, nothing is
-	// read (not the demo).
+	// fleet marks the sources shared by the servers of a fleet the configuration lists: the
+	// demo is never read for one.
 	fleet bool
 }
 
@@ -97,15 +90,14 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 	case s.from != "" && promURL != "":
 		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
 	case s.from != "":
-		o.Snapshot, o.SnapshotName, o.SnapshotKind, o.SnapshotRead = os.DirFS(s.from), s.from, "snapshot", s.read
+		o.Snapshot, o.SnapshotName, o.SnapshotKind = os.DirFS(s.from), s.from, "snapshot"
 	case s.fleet:
-		// The servers are read by collect.RunFleet.
+		// The servers are read by the audit.
 	case promURL != "":
-		opts := a.cfg.Prometheus.HTTPOptions()
-		if err := opts.Validate(); err != nil {
+		// Read by the audit, as the fleet of one it is.
+		if err := a.cfg.Prometheus.HTTPOptions().Validate(); err != nil {
 			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
 		}
-		o.Prometheus = &opts
 	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && o.Grafana == nil && a.cfg.Alertmanager.URL == "":
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
@@ -177,31 +169,49 @@ dashboard, or --dashboards files) are read alongside a live Prometheus.
 	return cmd
 }
 
+// request turns the flags and configuration into the audit's request: the servers (a fleet,
+// one server or none), the sources they share, and the checks with their policy. Mistakes in
+// the configuration fail here, before any request is made.
+func (a *app) request(src sourceFlags, now time.Time) (audit.Request, error) {
+	servers, err := a.cfg.Servers()
+	if err != nil {
+		return audit.Request{}, usageError(err)
+	}
+	copts, policy, err := a.cfg.CheckSuite()
+	if err != nil {
+		return audit.Request{}, usageError(err)
+	}
+	src.fleet = a.cfg.Prometheus.URL == "" && len(servers) > 0
+	if src.fleet && src.from != "" {
+		return audit.Request{}, usageError(errors.New("--from and several Prometheus servers are mutually exclusive: audit either the snapshot or the fleet"))
+	}
+	opts, err := a.collectOptions(src)
+	if err != nil {
+		return audit.Request{}, err
+	}
+	return audit.Request{
+		Servers:     servers,
+		Concurrency: a.cfg.FleetConcurrency,
+		Sources:     opts,
+		Checks:      copts,
+		Policy:      policy,
+		Now:         func() time.Time { return now },
+		Logger:      a.logger,
+	}, nil
+}
+
 // auditReport audits what the flags and configuration name, a fleet of servers or one
 // source, and judges it; audit and check report alike.
 func (a *app) auditReport(ctx context.Context, src sourceFlags, now time.Time) (report.Report, error) {
-	fo, err := a.fleetSources(ctx, &src)
+	req, err := a.request(src, now)
 	if err != nil {
 		return report.Report{}, err
 	}
-	if fo != nil {
-		return a.auditFleet(ctx, src, fo, now)
-	}
-	res, all, policy, err := a.collect(ctx, src)
+	rep, err := audit.Report(ctx, req)
 	if err != nil {
-		return report.Report{}, err
+		return report.Report{}, usageError(err)
 	}
-	d := a.cfg.derive(res.Inventory)
-	return report.Build(report.Input{
-		Inventory: res.Inventory,
-		Result:    checks.Run(res.Inventory, d, all, policy),
-		Checks:    all,
-		Matrix:    d.Matrix,
-		Pages:     d.Pages,
-		Now:       now,
-		// Only the dashboards the check judged: none when the source failed.
-		Dashboards: d.Dashboards,
-	}), nil
+	return rep, nil
 }
 
 // partialError turns source errors into exit code 3 after the report was written.
@@ -216,47 +226,4 @@ func partialError(rep report.Report) error {
 		return nil
 	}
 	return sourceError(fmt.Errorf("partial report: could not read %s", strings.Join(failed, "; ")))
-}
-
-// collect checks the check configuration (so that a mistake there fails before any
-// network traffic), reads the sources the flags and configuration name (the demo snapshot when
-// none), and returns the checks and policy to judge them with.
-func (a *app) collect(ctx context.Context, src sourceFlags) (*collect.Result, []checks.Check, checks.Policy, error) {
-	if _, _, err := a.cfg.checkSuite(); err != nil {
-		return nil, nil, checks.Policy{}, usageError(err)
-	}
-	opts, err := a.collectOptions(src)
-	if err != nil {
-		return nil, nil, checks.Policy{}, err
-	}
-	res, err := collect.Run(ctx, opts)
-	if err != nil {
-		return nil, nil, checks.Policy{}, usageError(err)
-	}
-	a.logStreamMatches(res.Inventory)
-	all, policy, err := a.cfg.checkSuite()
-	if err != nil {
-		return nil, nil, checks.Policy{}, usageError(err)
-	}
-	return res, all, policy, nil
-}
-
-// logStreamMatches shows at debug level (--verbose) which label pair related each job to its
-// Loki streams, so that a surprising logs/unaggregated finding can be explained.
-func (a *app) logStreamMatches(inv *analyze.Inventory) {
-	if !inv.Has(analyze.PartLogStreams) {
-		return
-	}
-	pairs, err := a.cfg.logPairs()
-	if err != nil {
-		return // reported by checkSuite already
-	}
-	for _, j := range inv.Jobs {
-		m := logmatch.Job(inv, j.Name, pairs)
-		if !m.Matched() {
-			a.logger.Debug("no Loki stream for job", "job", j.Name)
-			continue
-		}
-		a.logger.Debug("Loki streams of job", "job", j.Name, "pair", m.Pair.String(), "streams", len(m.Streams))
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/blindspot-dev/blindspot"
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/baseline"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/gapmetrics"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
@@ -125,10 +126,11 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	}
 	gc := report.NewGapCheck(rep, base, fl.baseline, failOn)
 	// The rules SARIF describes: every configured check (checked already by the audit).
-	all, _, err := a.cfg.checkSuite()
+	copts, _, err := a.cfg.CheckSuite()
 	if err != nil {
 		return usageError(err)
 	}
+	all := checks.All(copts)
 
 	var buf bytes.Buffer
 	switch fl.format {

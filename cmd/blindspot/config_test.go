@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/internal/config"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 )
@@ -65,7 +66,7 @@ func TestLoadConfig(t *testing.T) {
 		if want := map[string]string{"x-scope-orgid": "team-a"}; !maps.Equal(p.Headers, want) {
 			t.Errorf("prometheus.headers = %v, want %v", p.Headers, want)
 		}
-		for name, s := range map[string]SourceConfig{"loki": cfg.Loki, "grafana": cfg.Grafana} {
+		for name, s := range map[string]config.Connection{"loki": cfg.Loki, "grafana": cfg.Grafana} {
 			if s.URL != "" || s.Timeout != 30*time.Second || len(s.Headers) != 0 {
 				t.Errorf("%s = %+v", name, s)
 			}
@@ -173,7 +174,7 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestCheckKeys(t *testing.T) {
-	check := func(body string) error { return checkKeys("blindspot.yaml", []byte(body)) }
+	check := func(body string) error { return config.CheckKeys("blindspot.yaml", []byte(body)) }
 
 	t.Run("Unknown keys are errors naming the file, the line and the full key.", func(t *testing.T) {
 		for body, want := range map[string]string{
@@ -274,7 +275,7 @@ func TestConfigKeys(t *testing.T) {
 	t.Run("Every key of the schema is documented in config.example.yaml, credentials in its comments.", func(t *testing.T) {
 		for _, k := range known {
 			section := strings.SplitN(k, ".", 2)
-			if len(section) == 2 && slices.Contains(secretKeys, section[1]) {
+			if len(section) == 2 && slices.Contains(config.SecretKeys, section[1]) {
 				if !strings.Contains(string(data), "BLINDSPOT_<SECTION>_"+strings.ToUpper(strings.ReplaceAll(section[1], ".", "_"))) {
 					t.Errorf("config.example.yaml does not say where %s comes from", k)
 				}
@@ -288,7 +289,7 @@ func TestConfigKeys(t *testing.T) {
 
 	t.Run("Every credential key is a key of every section.", func(t *testing.T) {
 		for _, section := range []string{"prometheus", "loki", "grafana"} {
-			for _, s := range secretKeys {
+			for _, s := range config.SecretKeys {
 				if !slices.Contains(leaves, section+"."+s) {
 					t.Errorf("secret key %s.%s is not in the schema", section, s)
 				}
@@ -302,3 +303,8 @@ func TestConfigKeys(t *testing.T) {
 		}
 	})
 }
+
+// configKeys and envName are the configuration's keys and their environment variables, as
+// the stories and tests of this package name them.
+func configKeys() (leaves, maps []string) { return config.Keys() }
+func envName(key string) string           { return config.EnvName(key) }

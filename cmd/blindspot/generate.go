@@ -4,96 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/analyze/checks"
-	"github.com/blindspot-dev/blindspot/generate"
-	"github.com/blindspot-dev/blindspot/generate/bundle"
+	"github.com/blindspot-dev/blindspot/analyze/audit"
 	"github.com/blindspot-dev/blindspot/generate/output"
-	"github.com/blindspot-dev/blindspot/generate/rules"
-	"github.com/blindspot-dev/blindspot/internal/redact"
 )
-
-// generateOptions converts the generate section (and grafana.url) to the generators' options.
-func (c Config) generateOptions(rulesFormat string) (generate.Options, error) {
-	g := c.Generate
-	o := generate.Options{
-		UpFor:          g.UpFor,
-		AbsentFor:      g.AbsentFor,
-		OwnerLabel:     g.OwnerLabel,
-		RunbookBaseURL: g.RunbookBaseURL,
-		GrafanaURL:     strings.TrimSuffix(c.Grafana.URL, "/"),
-		RulesFormat:    g.RulesFormat,
-		MaskingScope:   c.Masking.Scope,
-		GapMetrics:     c.exportsGapMetrics(),
-		Operator: generate.OperatorOptions{
-			NamePrefix: g.Operator.NamePrefix,
-			Namespace:  g.Operator.Namespace,
-			Labels:     g.Operator.Labels,
-		},
-		Business: generate.BusinessOptions{
-			Mode:       g.Business.Mode,
-			Window:     g.Business.Window,
-			Threshold:  g.Business.Threshold,
-			Ratio:      g.Business.Ratio,
-			For:        g.Business.For,
-			StaleAfter: g.Business.StaleAfter,
-		},
-	}
-	o.CheckStaleAfter = g.CheckStaleAfter
-	if o.CheckStaleAfter < 0 {
-		return o, fmt.Errorf("generate.check_stale_after: %s: want a positive duration", o.CheckStaleAfter)
-	}
-	if rulesFormat != "" {
-		o.RulesFormat = rulesFormat
-	}
-	if o.MaskingScope != "" && o.MaskingScope != "leaking" && o.MaskingScope != "all" {
-		return o, fmt.Errorf("masking.scope: %q: want leaking or all", o.MaskingScope)
-	}
-	for _, ow := range g.Owners {
-		o.Owners = append(o.Owners, generate.Owner{Jobs: ow.Jobs, Team: ow.Team})
-	}
-	if err := rules.ValidateOptions(o); err != nil {
-		var oe *rules.OptionError
-		if errors.As(err, &oe) {
-			// The generator names options relative to the generate section.
-			key := "generate." + oe.Option
-			if oe.Option == "grafana_url" {
-				key = "grafana.url"
-			}
-			return o, fmt.Errorf("%s: %s", key, oe.Problem)
-		}
-		return o, err
-	}
-	// Validated as configured (the messages redact them), linked to redacted.
-	o.RunbookBaseURL = redactLink(o.RunbookBaseURL)
-	o.GrafanaURL = strings.TrimSuffix(grafanaBase(o.GrafanaURL), "/")
-	return o, nil
-}
-
-// redactLink is a configured URL as generated files link to it: without user information
-// or credential query parameters (redact.URL), since rule annotations reach every
-// notification. "" stays "".
-func redactLink(u string) string {
-	if u == "" {
-		return ""
-	}
-	return redact.URL(u)
-}
-
-// grafanaBase is grafana.url as the base of generated links ("/d/<uid>" is appended):
-// redacted, and without a query string or fragment, which would end up before the path.
-func grafanaBase(u string) string {
-	if p, err := url.Parse(u); err == nil {
-		p.RawQuery, p.Fragment, p.RawFragment = "", "", ""
-		u = p.String()
-	}
-	return redactLink(u)
-}
 
 func (a *app) generateCommand() *cobra.Command {
 	var (
@@ -135,36 +53,31 @@ Exit codes:
 			if check && dryRun {
 				return usageError(errors.New("--check and --dry-run are mutually exclusive"))
 			}
-			gopts, err := a.cfg.generateOptions(rulesFormat)
+			gopts, err := a.cfg.GenerateOptions(rulesFormat)
 			if err != nil {
 				return usageError(err)
 			}
-			files, managed, fleet, err := a.fleetFiles(cmd.Context(), &src, gopts)
+			req, err := a.request(src, time.Now())
 			if err != nil {
 				return err
 			}
-			var notes []string
-			if !fleet {
-				res, all, policy, err := a.collect(cmd.Context(), src)
-				if err != nil {
-					return err
-				}
-				if failed := unreadable(res.Inventory.Sources); len(failed) > 0 {
-					return notGenerating(failed)
-				}
-				d := a.cfg.derive(res.Inventory)
-				result := checks.Run(res.Inventory, d, all, policy)
-				generated, err := bundle.Generate(res.Inventory, result.Findings, d.Matrix, gopts)
-				if err != nil {
-					return usageError(fmt.Errorf("generate: %w", err))
-				}
-				files, notes = generated.Files, generated.Notes
-				// What cannot be generated is said, and the rest is still written.
-				for _, s := range rules.Unplanned(result.Findings) {
-					fmt.Fprintf(a.stderr, "blindspot: no alert generated for %s\n", s)
-				}
-				managed = bundle.Managed
+			g, err := audit.Files(cmd.Context(), req, gopts)
+			var unread *audit.UnreadError
+			switch {
+			case errors.As(err, &unread):
+				return notGenerating(unread.Sources)
+			case err != nil:
+				return usageError(err)
 			}
+			// What cannot be generated is said, and the rest is still written.
+			for _, u := range g.Unplanned {
+				if g.Fleet {
+					fmt.Fprintf(a.stderr, "blindspot: %s: no alert generated for %s\n", u.Member, u.Subject)
+				} else {
+					fmt.Fprintf(a.stderr, "blindspot: no alert generated for %s\n", u.Subject)
+				}
+			}
+			files, managed, notes := g.Files, g.Managed, g.Notes
 			plan, err := output.Plan(out, files, managed)
 			if err != nil {
 				return usageError(err)
@@ -210,17 +123,6 @@ func writeNotes(w io.Writer, notes []string) {
 	for _, n := range notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-}
-
-// unreadable describes the sources that were not read completely: "name url: first error".
-func unreadable(srcs []analyze.Source) []string {
-	var out []string
-	for _, s := range srcs {
-		if !s.OK() {
-			out = append(out, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Errors[0].Err))
-		}
-	}
-	return out
 }
 
 // notGenerating refuses to generate from sources that were not read completely: a partial

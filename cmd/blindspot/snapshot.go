@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/audit"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 )
@@ -33,55 +36,48 @@ name, kind, role and member labels, and the offline audit judges the same fleet.
 			if out == "" {
 				return usageError(errors.New("--out DIR is required"))
 			}
-			fo, err := a.cfg.fleetOptions()
+			servers, err := a.cfg.Servers()
 			if err != nil {
 				return usageError(err)
 			}
-			if fo == nil {
-				if fo, err = a.recognisedFleet(cmd.Context()); err != nil {
-					return err
-				}
-			}
-			if fo != nil {
-				return a.snapshotFleet(cmd.Context(), fo, out)
-			}
-			if a.cfg.Prometheus.URL == "" {
+			if len(servers) == 0 {
 				return usageError(errors.New("no Prometheus to snapshot: set --prometheus-url, BLINDSPOT_PROMETHEUS_URL or prometheus.url"))
 			}
-			opts, err := a.collectOptions(sourceFlags{})
+			opts, err := a.collectOptions(sourceFlags{fleet: a.cfg.Prometheus.URL == ""})
 			if err != nil {
 				return err
 			}
-			res, err := collect.Run(cmd.Context(), opts)
+			// The log pairs only explain, at debug level, which streams each job has.
+			pairs, _ := a.cfg.LogPairs()
+			rec, err := audit.Record(cmd.Context(), audit.Request{
+				Servers: servers, Concurrency: a.cfg.FleetConcurrency, Sources: opts,
+				Checks: checks.Options{LogPairs: pairs}, Logger: a.logger,
+			})
 			if err != nil {
 				return usageError(err)
 			}
-			src := res.Inventory.Sources[0]
-			m := snapshot.Manifest{
-				ToolVersion: toolVersion(),
-				CreatedAt:   res.Inventory.CollectedAt,
-				Sources: []snapshot.Source{{
-					Name: src.Name,
-					Kind: snapshot.KindPrometheus,
-					URL:  src.URL,
-				}},
-			}
-			for _, r := range res.Recorder.Responses() {
-				m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
-			}
-			failed := slices.DeleteFunc(slices.Clone(res.Inventory.Sources), analyze.Source.OK)
-			m.Sources = append(m.Sources, collectedSources(res)...)
-			// An Alertmanager is stored as its raw answers, like the Prometheus.
-			if res.Alertmanager != nil {
-				amSrc := snapshot.Source{Name: "alertmanager", Kind: snapshot.KindAlertmanager, URL: res.Alertmanager.URL}
-				for _, r := range res.Alertmanager.Responses {
-					amSrc.Responses = append(amSrc.Responses, snapshot.Response{Response: r})
-				}
-				m.Sources = append(m.Sources, amSrc)
-			}
+			m := rec.Manifest
+			m.ToolVersion = toolVersion()
 			if err := snapshot.Write(out, m); err != nil {
 				return usageError(err)
 			}
+			res := rec.Collected
+			if rec.Fleet {
+				fmt.Fprintf(a.stdout, "wrote snapshot of %d servers to %s (%d endpoints, %d servers with errors)\n", len(servers), out, rec.Endpoints, len(rec.Unread))
+				a.printCollected(m, res)
+				failed := rec.Unread
+				for _, s := range res.Inventory.Sources {
+					if !s.OK() {
+						failed = append(failed, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Errors[0].Err))
+					}
+				}
+				if len(failed) > 0 {
+					return sourceError(fmt.Errorf("snapshot is partial: could not read %s", strings.Join(failed, "; ")))
+				}
+				return nil
+			}
+			src := res.Inventory.Sources[0]
+			failed := slices.DeleteFunc(slices.Clone(res.Inventory.Sources), analyze.Source.OK)
 			fmt.Fprintf(a.stdout, "wrote snapshot of %s to %s (%d endpoints, %d errors)\n", src.URL, out, len(m.Sources[0].Responses), len(src.Errors))
 			a.printCollected(m, res)
 			if res.Alertmanager != nil {
@@ -95,21 +91,6 @@ name, kind, role and member labels, and the offline audit judges the same fleet.
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the snapshot to (created if missing)")
 	return cmd
-}
-
-// collectedSources are the sources of a snapshot whose raw answers are not stored: a Loki as
-// what was collected (masked), never as raw answers; a Grafana as the dashboards it answered.
-func collectedSources(res *collect.Result) []snapshot.Source {
-	var out []snapshot.Source
-	if res.Loki != nil {
-		lokiSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "loki" })]
-		out = append(out, snapshot.Source{Name: lokiSrc.Name, Kind: snapshot.KindLoki, URL: lokiSrc.URL, Loki: res.Loki})
-	}
-	if res.Grafana != nil {
-		grafanaSrc := res.Inventory.Sources[slices.IndexFunc(res.Inventory.Sources, func(s analyze.Source) bool { return s.Name == "grafana" })]
-		out = append(out, snapshot.Source{Name: grafanaSrc.Name, Kind: snapshot.KindGrafana, URL: grafanaSrc.URL, Grafana: res.Grafana})
-	}
-	return out
 }
 
 // printCollected says what the snapshot holds of Loki and Grafana.

@@ -99,6 +99,9 @@ type FleetServer struct {
 	Recognised []string `json:"recognised,omitempty"`
 	// Refused is why the server was not read (a Mimir given no tenant).
 	Refused string `json:"refused,omitempty"`
+	// Alertmanager names the source of kind alertmanager holding the answers of the
+	// server's own Alertmanager, when one was read.
+	Alertmanager string `json:"alertmanager,omitempty"`
 }
 
 // IsFleet reports whether the snapshot was taken of a fleet.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/internal/config"
 )
 
 const fleetYAML = `prometheus:
@@ -36,7 +37,7 @@ func TestFleetConfig(t *testing.T) {
 		if cfg.Loki.URL != "http://loki:3100" || cfg.Prometheus.URL != "" {
 			t.Errorf("loki = %q, prometheus = %q", cfg.Loki.URL, cfg.Prometheus.URL)
 		}
-		o, err := cfg.fleetOptions()
+		o, err := cfg.FleetOptions()
 		if err != nil || o == nil || len(o.Sources) != 3 {
 			t.Fatalf("fleet %+v, err %v", o, err)
 		}
@@ -59,7 +60,7 @@ func TestFleetConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o, err := cfg.fleetOptions(); err != nil || o.Concurrency != want {
+			if o, err := cfg.FleetOptions(); err != nil || o.Concurrency != want {
 				t.Errorf("concurrency %+v (err %v), want %d", o, err, want)
 			}
 		}
@@ -78,7 +79,7 @@ func TestFleetConfig(t *testing.T) {
 			path := writeConfig(t, body)
 			cfg, _, err := loadConfig(path, true, nil, nil)
 			if err == nil {
-				_, err = cfg.fleetOptions()
+				_, err = cfg.FleetOptions()
 			}
 			if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "\n") {
 				t.Errorf("%q: err = %v, want …%s…", body, err, want)
@@ -93,10 +94,10 @@ func TestFleetConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		flags := &prometheusURLs{values: []string{"global=http://other-query:10902", "us=http://prometheus-us:9090?x=1"}}
-		if err := cfg.applyFleetFlags(flags); err != nil {
+		if err := applyFleetFlags(&cfg, flags); err != nil {
 			t.Fatal(err)
 		}
-		o, err := cfg.fleetOptions()
+		o, err := cfg.FleetOptions()
 		if err != nil || len(o.Sources) != 2 {
 			t.Fatalf("fleet %+v, err %v", o, err)
 		}
@@ -113,20 +114,20 @@ func TestFleetConfig(t *testing.T) {
 		if one.named() || one.String() != "http://prometheus:9090/?a=b" {
 			t.Errorf("named %v, String %q", one.named(), one.String())
 		}
-		var cfg Config
-		err := cfg.applyFleetFlags(&prometheusURLs{values: []string{"http://prometheus:9090", "b=http://b:9090"}})
+		var cfg config.Config
+		err := applyFleetFlags(&cfg, &prometheusURLs{values: []string{"http://prometheus:9090", "b=http://b:9090"}})
 		if err == nil || !strings.Contains(err.Error(), "each needs a name") {
 			t.Errorf("err = %v", err)
 		}
 	})
 
 	t.Run("A list with one plain server is audited as that server alone.", func(t *testing.T) {
-		cfg := Config{Fleet: []FleetSourceConfig{{Name: "only", URL: "http://p:9090", Tenant: "t"}}}
-		s, ok := cfg.singleFleetSource()
+		cfg := config.Config{Fleet: []config.ServerConfig{{Name: "only", Connection: config.Connection{URL: "http://p:9090"}, Tenant: "t"}}}
+		s, ok := cfg.SingleFleetSource()
 		if !ok || s.URL != "http://p:9090" || s.Headers["X-Scope-OrgID"] != "t" {
 			t.Errorf("single = %+v, %v", s, ok)
 		}
-		if o, err := cfg.fleetOptions(); o != nil || err != nil {
+		if o, err := cfg.FleetOptions(); o != nil || err != nil {
 			t.Errorf("fleet = %+v, %v", o, err)
 		}
 	})
