@@ -230,6 +230,7 @@ func (a *app) collect(ctx context.Context, src sourceFlags) (*collect.Result, []
 	if err != nil {
 		return nil, nil, checks.Policy{}, err
 	}
+	opts.StreamAnswers = true // no snapshot is taken of what an audit reads
 	res, err := collect.Run(ctx, opts)
 	if err != nil {
 		return nil, nil, checks.Policy{}, usageError(err)
