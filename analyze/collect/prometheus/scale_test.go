@@ -117,6 +117,15 @@ func BenchmarkScaleEstate(b *testing.B) {
 		out := filepath.Join(dir, "report.json")
 		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", out)
 		cmd.Stderr = io.Discard
+		if log := os.Getenv("BLINDSPOT_SCALE_STDERR"); log != "" {
+			// For a look at the binary's garbage collection: GODEBUG=gctrace=1.
+			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			cmd.Stderr = f
+		}
 		err := cmd.Run()
 		wall += time.Since(start)
 		if code := cmd.ProcessState.ExitCode(); code != 0 && code != 1 { // 1: findings

@@ -205,9 +205,9 @@ func errorAnswer(resp *http.Response, body io.Reader) error {
 		return &promv1.Error{Type: errType, Msg: msg, Detail: string(data)}
 	}
 	var result struct {
-		Status    string          `json:"status"`
+		Status    string           `json:"status"`
 		ErrorType promv1.ErrorType `json:"errorType"`
-		Error     string          `json:"error"`
+		Error     string           `json:"error"`
 	}
 	if json.Unmarshal(data, &result) != nil {
 		return &promv1.Error{Type: errType, Msg: msg, Detail: string(data)}
