@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-
 	"github.com/blindspot-dev/blindspot/analyze"
 )
 
