@@ -118,7 +118,8 @@ func BenchmarkScaleEstate(b *testing.B) {
 		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", out)
 		cmd.Stderr = io.Discard
 		if log := os.Getenv("BLINDSPOT_SCALE_STDERR"); log != "" {
-			// For a look at the binary's garbage collection: GODEBUG=gctrace=1.
+			// A look at the binary's garbage collection, in the file named.
+			cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
 			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 			if err != nil {
 				b.Fatal(err)
