@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/invgen"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
@@ -103,46 +102,8 @@ func BenchmarkScaleEstate(b *testing.B) {
 	}
 	t.Logf("estate: %d jobs, %d targets, %d metric names, %d rules", len(inv.JobMetrics), len(inv.Targets), len(inv.MetricNames), len(inv.Rules()))
 
-	binary := os.Getenv(EnvScaleBinary)
-	var wall time.Duration
-	var peakRSS int64
-	b.ResetTimer()
-	for b.Loop() {
-		start := time.Now()
-		if binary == "" {
-			collectLive(t, o)
-			wall += time.Since(start)
-			continue
-		}
-		out := filepath.Join(dir, "report.json")
-		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", out)
-		cmd.Stderr = io.Discard
-		if log := os.Getenv("BLINDSPOT_SCALE_STDERR"); log != "" {
-			// A look at the binary's garbage collection, in the file named.
-			cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
-			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer f.Close()
-			cmd.Stderr = f
-		}
-		err := cmd.Run()
-		wall += time.Since(start)
-		if code := cmd.ProcessState.ExitCode(); code != 0 && code != 1 { // 1: findings
-			b.Fatalf("blindspot audit: %v", err)
-		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			peakRSS = max(peakRSS, ru.Maxrss*1024)
-		}
-	}
-	b.StopTimer()
-
-	// The same requests, one after the other, reading the bodies and nothing else.
-	var download time.Duration
-	var requests, bytes int
-	for range b.N {
-		requests, bytes = 0, 0
+	// The same requests as the audit, one after the other, reading the bodies and nothing else.
+	download := func(b *testing.B) (d time.Duration, requests, bytes int) {
 		start := time.Now()
 		for _, r := range rec.Responses() {
 			var resp *http.Response
@@ -163,15 +124,65 @@ func BenchmarkScaleEstate(b *testing.B) {
 			requests++
 			bytes += int(n)
 		}
-		download += time.Since(start)
+		return time.Since(start), requests, bytes
 	}
-	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
-	b.ReportMetric(float64(download.Milliseconds())/float64(b.N), "download-ms/op")
-	b.ReportMetric(wall.Seconds()/download.Seconds(), "wall/download")
-	b.ReportMetric(float64(requests), "requests")
-	b.ReportMetric(float64(bytes)/1e6, "read-MB")
-	if binary != "" {
-		b.ReportMetric(float64(peakRSS)/1e6, "peak-RSS-MB")
+	// audit runs the binary (or without one, the collection in this process) and returns its
+	// peak RSS.
+	audit := func(b *testing.B, binary string) int64 {
+		if binary == "" {
+			collectLive(b, o)
+			return 0
+		}
+		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", filepath.Join(dir, "report.json"))
+		cmd.Stderr = io.Discard
+		if log := os.Getenv("BLINDSPOT_SCALE_STDERR"); log != "" {
+			// A look at the binary's garbage collection, in the file named.
+			cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			cmd.Stderr = f
+		}
+		err := cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != 0 && code != 1 { // 1: findings
+			b.Fatalf("blindspot audit: %v", err)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			return ru.Maxrss * 1024
+		}
+		return 0
 	}
-	_ = prometheus.JobMetricsBatch
+
+	// Several binaries (comma-separated) are measured in turn against the same estate, each
+	// audit followed by a download, so that the ratio compares the same moment of the machine.
+	for _, binary := range strings.Split(os.Getenv(EnvScaleBinary), ",") {
+		name := "in-process"
+		if binary != "" {
+			name = filepath.Base(binary)
+		}
+		b.Run(name, func(b *testing.B) {
+			var wall, down time.Duration
+			var peakRSS int64
+			var requests, bytes int
+			for b.Loop() {
+				start := time.Now()
+				peakRSS = max(peakRSS, audit(b, binary))
+				wall += time.Since(start)
+				b.StopTimer()
+				d, r, n := download(b)
+				down, requests, bytes = down+d, r, n
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
+			b.ReportMetric(float64(down.Milliseconds())/float64(b.N), "download-ms/op")
+			b.ReportMetric(wall.Seconds()/down.Seconds(), "wall/download")
+			b.ReportMetric(float64(requests), "requests")
+			b.ReportMetric(float64(bytes)/1e6, "read-MB")
+			if binary != "" {
+				b.ReportMetric(float64(peakRSS)/1e6, "peak-RSS-MB")
+			}
+		})
+	}
 }
