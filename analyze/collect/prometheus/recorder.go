@@ -125,7 +125,8 @@ func NewRecorder(next api.Client) *Recorder {
 
 // NewAuditRecorder wraps a client for an audit, which needs no snapshot: the large answers
 // are decoded as they arrive from a client made by NewClient, and only their statuses are
-// recorded. Its Responses have no bodies. Over any other client (a Replay) it is NewRecorder.
+// recorded. Its Responses have no bodies. Over a client that cannot stream (a Replay) the
+// answers are read whole, and still not kept.
 func NewAuditRecorder(next api.Client) *Recorder {
 	return &Recorder{next: next, resp: map[request]Response{}}
 }
