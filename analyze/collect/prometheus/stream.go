@@ -115,7 +115,16 @@ func (r *Recorder) read(ctx context.Context, req *http.Request, fill func(*json.
 		_, _ = io.Copy(io.Discard, io.LimitReader(body, 4<<10))
 		body.Close()
 	}()
-	return resp.StatusCode, decodeAnswer(req.URL.Path, resp, body, fill)
+	err = decodeAnswer(req.URL.Path, resp, body, fill)
+	if err != nil {
+		// The rest of a body that could not be decoded is still read: the answer read whole
+		// fails on its limit, or on the source's timeout, before anything is decoded, and
+		// that is the more useful error.
+		if _, readErr := io.Copy(io.Discard, body); readErr != nil {
+			return resp.StatusCode, readErr
+		}
+	}
+	return resp.StatusCode, err
 }
 
 // decodeAnswer judges and decodes an API answer of path as it is read: an error status as

@@ -87,6 +87,9 @@ func TestAStreamedAnswerOverItsLimitNamesTheLimit(t *testing.T) {
 	fake := newFakePrometheus(t)
 	body := `{"status":"success","data":[` + strings.Repeat(`"a_metric_name",`, 1000) + `"last"]}`
 	fake.set(apiPath[analyze.PartMetricNames], jsonBody(200, []byte(body)))
+	// A body over the limit that is not even of the right shape fails on the limit too, as
+	// it does when read whole.
+	fake.set(apiPath[analyze.PartTargets], jsonBody(200, []byte(body)))
 	o := options(fake.start(t))
 	o.MaxResponseBytes = 4096
 	client, err := prometheus.NewClient(o)
@@ -94,8 +97,10 @@ func TestAStreamedAnswerOverItsLimitNamesTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := collectWith(t, prometheus.NewAuditRecorder(client), analyze.Source{Name: "prometheus", Kind: "live"})
-	got := partErrors(inv.Sources[0])[analyze.PartMetricNames]
-	if want := "the answer of /api/v1/label/__name__/values is larger than the limit set by max_response_bytes of 4096 bytes"; !strings.Contains(got, want) {
-		t.Errorf("metric names error %q, want it to say %q", got, want)
+	for part, path := range map[analyze.Part]string{analyze.PartMetricNames: "/api/v1/label/__name__/values", analyze.PartTargets: "/api/v1/targets"} {
+		got := partErrors(inv.Sources[0])[part]
+		if want := "the answer of " + path + " is larger than the limit set by max_response_bytes of 4096 bytes"; !strings.Contains(got, want) {
+			t.Errorf("%s error %q, want it to say %q", part, got, want)
+		}
 	}
 }
