@@ -22,12 +22,12 @@ import (
 
 // EnvScaleBinary names a built blindspot binary for BenchmarkScaleEstate to run against the
 // estate, so that the figures include its peak resident memory (scripts/scale.sh sets it).
-const EnvScaleBinary = "BLINDSPOT_SCALE_BINARY"
+const EnvScaleBinary = "BLINDSPOT_TEST_SCALE_BINARY"
 
 // BenchmarkScaleEstate measures `blindspot audit --format json` against a real Prometheus 3
 // loaded with the scale estate (invgen.ScaleEstate: 1,001 jobs, 10,001 targets, about 100,000
 // metric names, 5,000 rules), against merely downloading every answer the audit reads, one
-// after the other. With BLINDSPOT_SCALE_BINARY set it runs that binary and reports its wall
+// after the other. With BLINDSPOT_TEST_SCALE_BINARY set it runs that binary and reports its wall
 // time and peak RSS; without it, the collection in this process. Run it with scripts/scale.sh.
 // The goals: wall ≤ 2.0 × download, peak RSS ≤ 500 MB.
 func BenchmarkScaleEstate(b *testing.B) {
@@ -135,7 +135,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 		}
 		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", filepath.Join(dir, "report.json"))
 		cmd.Stderr = io.Discard
-		if log := os.Getenv("BLINDSPOT_SCALE_STDERR"); log != "" {
+		if log := os.Getenv("BLINDSPOT_TEST_SCALE_STDERR"); log != "" {
 			// A look at the binary's garbage collection, in the file named.
 			cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
 			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
