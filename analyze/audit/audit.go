@@ -204,7 +204,9 @@ func fleetOf(ctx context.Context, req *Request) (*collect.FleetOptions, error) {
 // single audits one Prometheus server, a snapshot of one, or the sources alone: a fleet of
 // one member with an empty scope.
 func single(ctx context.Context, req Request, fn func(Member) error) error {
-	res, err := collect.Run(ctx, req.Sources)
+	o := req.Sources
+	o.StreamAnswers = true // no snapshot is taken of what an audit reads (Record keeps the answers)
+	res, err := collect.Run(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,9 @@ type Options struct {
 
 	Now    func() time.Time
 	Logger *slog.Logger
+	// StreamAnswers decodes the large answers of a live Prometheus as they arrive and keeps
+	// none of them: for an audit, not a snapshot (Result.Recorder then has no bodies).
+	StreamAnswers bool
 }
 
 // Result is what was collected.
@@ -153,6 +156,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	case o.Prometheus != nil:
 		b = analyze.NewBuilder(now)
 		res.Recorder = prometheus.NewRecorder(promClient)
+		if o.StreamAnswers {
+			res.Recorder = prometheus.NewAuditRecorder(promClient)
+		}
 		src := prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.Redacted()}, b, o.Logger)
 		proms = append(proms, promSource{src, res.Recorder})
 		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), b)

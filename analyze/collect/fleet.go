@@ -277,7 +277,10 @@ func apiOptions(s FleetSource) httpconfig.Options {
 // readRecorded reads source i, giving its raw answers to o.Record. The answers are released
 // on return, before the source's members are judged.
 func readRecorded(ctx context.Context, o FleetOptions, i int, client api.Client, now time.Time, scrape *promconfig.Config) *analyze.Inventory {
-	rec := prometheus.NewRecorder(client)
+	rec := prometheus.NewAuditRecorder(client)
+	if o.Record != nil {
+		rec = prometheus.NewRecorder(client) // the raw answers are wanted whole
+	}
 	inv := readSource(ctx, o, o.Sources[i], rec, now, scrape)
 	if o.Record != nil {
 		o.Record(o.Sources[i], rec.Responses())

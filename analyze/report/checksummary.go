@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// checkListsAll says where the findings a check summary leaves out are listed.
+const checkListsAll = "the SARIF and JUnit outputs list them all"
+
 // WriteCheckMarkdown writes the short summary of a gap check fit for $GITHUB_STEP_SUMMARY or a
 // merge-request comment: the verdict, the counts, then the new findings, the resolved ones,
 // the expired exceptions and the sources that could not be read. The full picture is the
@@ -28,8 +31,15 @@ func WriteCheckMarkdown(w io.Writer, g GapCheck) error {
 		p.line("### New")
 		p.line("")
 		p.table("severity", "check", "subject", "finding")
-		for _, f := range g.Comparison.New {
+		el := elide(g.Comparison.New, memberKeys(g.Report))
+		for i, f := range g.Comparison.New {
+			if !el.Show[i] {
+				continue
+			}
 			p.row(mdAlarm(f.Severity.String(), f.Severity >= g.FailOn), helpLink(f), mdEscape(subjectString(f.Subject)), mdEscape(f.Message))
+			if n := el.More[i]; n > 0 {
+				p.row(mdAlarm(f.Severity.String(), f.Severity >= g.FailOn), helpLink(f), mdEscape(el.Scope[i]), fmt.Sprintf("… and %d more new findings of this check for %s: %s", n, mdEscape(el.Scope[i]), checkListsAll))
+			}
 		}
 		p.line("")
 	}
@@ -66,8 +76,15 @@ func WriteCheckText(w io.Writer, g GapCheck) error {
 	if len(g.Comparison.New) > 0 {
 		p.line("")
 		p.line("New:")
-		for _, f := range g.Comparison.New {
+		el := elide(g.Comparison.New, memberKeys(g.Report))
+		for i, f := range g.Comparison.New {
+			if !el.Show[i] {
+				continue
+			}
 			p.line("  %-8s %s %s: %s", strings.ToUpper(f.Severity.String()), f.Check, clean(subjectString(f.Subject)), clean(f.Message))
+			if n := el.More[i]; n > 0 {
+				p.line("  ... and %d more new %s %s findings for %s: %s", n, strings.ToLower(f.Severity.String()), f.Check, el.Scope[i], checkListsAll)
+			}
 		}
 	}
 	if len(g.Comparison.Resolved) > 0 {

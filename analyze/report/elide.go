@@ -66,3 +66,12 @@ func elide(fs []analyze.Finding, members []string) elision {
 	}
 	return e
 }
+
+// elideSuppressed is elide over the findings of suppressed entries.
+func elideSuppressed(ss []SuppressedFinding, members []string) elision {
+	fs := make([]analyze.Finding, len(ss))
+	for i, s := range ss {
+		fs[i] = s.Finding
+	}
+	return elide(fs, members)
+}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/baseline"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 )
 
@@ -135,4 +136,51 @@ func TestTheHTMLPageWithCutGroupsStaysValidAndLinksOnlyToFindingsOnIt(t *testing
 			t.Errorf("link to %s, which is not on the page", href)
 		}
 	})
+}
+
+func TestCheckSummariesAndTheSuppressedListShowTheFirst20OfAJobsFindingsOfACheck(t *testing.T) {
+	many := manyFindings(100, "shop")
+	check := report.NewGapCheck(many, baseline.File{}, "", analyze.Warning)
+	var checkText, checkMD bytes.Buffer
+	if err := report.WriteCheckText(&checkText, check); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteCheckMarkdown(&checkMD, check); err != nil {
+		t.Fatal(err)
+	}
+	suppressed := manyFindings(0)
+	for _, f := range many.Findings {
+		suppressed.Suppressed = append(suppressed.Suppressed, report.SuppressedFinding{Finding: f, Reason: "accepted"})
+	}
+	suppressed.Summary.Findings.Suppressed = len(suppressed.Suppressed)
+	outs := map[string]string{"check text": checkText.String(), "check markdown": checkMD.String()}
+	for format, out := range rendered(t, suppressed) {
+		outs["suppressed in "+format] = out
+	}
+	for name, out := range outs {
+		for i := range 100 {
+			metric := fmt.Sprintf("orders-%03d-total", i)
+			if shown := strings.Contains(out, metric); shown != (i < report.MaxFindingsPerGroup) {
+				t.Errorf("%s: %s shown=%v, want only the first %d", name, metric, shown, report.MaxFindingsPerGroup)
+			}
+		}
+		if n := strings.Count(out, "and 80 more"); n != 1 {
+			t.Errorf("%s: %d lines say \"and 80 more\", want 1:\n%s", name, n, out)
+		}
+	}
+	if want := "... and 80 more new warning alerts/missing-business findings for job \"shop\": the SARIF and JUnit outputs list them all"; !strings.Contains(checkText.String(), want) {
+		t.Errorf("check text lacks %q:\n%s", want, checkText.String())
+	}
+}
+
+func TestAFewSuppressedFindingsAreAllListed(t *testing.T) {
+	r := manyFindings(0)
+	for _, f := range manyFindings(report.MaxFindingsPerGroup, "shop").Findings {
+		r.Suppressed = append(r.Suppressed, report.SuppressedFinding{Finding: f, Reason: "accepted"})
+	}
+	for format, out := range rendered(t, r) {
+		if strings.Contains(out, "more suppressed") || !strings.Contains(out, fmt.Sprintf("orders-%03d-total", report.MaxFindingsPerGroup-1)) {
+			t.Errorf("%s: not every one of %d suppressed findings is listed:\n%s", format, report.MaxFindingsPerGroup, out)
+		}
+	}
 }

@@ -87,6 +87,8 @@ type htmlPage struct {
 	// Elided says, per group of findings cut at MaxFindingsPerGroup, how many more there are.
 	Elided     []htmlElided
 	Suppressed []htmlFinding
+	// SuppressedElided is Elided for the suppressed findings.
+	SuppressedElided []htmlElided
 	// Checks and Jobs fill the filters: the checks in report order, the jobs sorted.
 	Checks []string
 	Jobs   []htmlJob
@@ -223,10 +225,17 @@ func newHTMLPage(r Report, o HTMLOptions) htmlPage {
 			p.Elided = append(p.Elided, htmlElided{Severity: f.Severity, Check: f.Check, Scope: el.Scope[i], More: n})
 		}
 	}
-	for _, s := range r.Suppressed {
+	sel := elideSuppressed(r.Suppressed, memberKeys(r))
+	for i, s := range r.Suppressed {
+		if !sel.Show[i] {
+			continue
+		}
 		hf := newHTMLFinding(s.Finding, keys)
 		hf.Reason = s.Reason
 		p.Suppressed = append(p.Suppressed, hf)
+		if n := sel.More[i]; n > 0 {
+			p.SuppressedElided = append(p.SuppressedElided, htmlElided{Severity: s.Finding.Severity, Check: s.Finding.Check, Scope: sel.Scope[i], More: n})
+		}
 	}
 	return p
 }

@@ -115,8 +115,15 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		p.line("## Suppressed")
 		p.line("")
 		p.table("check", "subject", "reason")
-		for _, s := range r.Suppressed {
+		el := elideSuppressed(r.Suppressed, members)
+		for i, s := range r.Suppressed {
+			if !el.Show[i] {
+				continue
+			}
 			p.row(helpLink(s.Finding), mdEscape(subjectString(s.Finding.Subject)), mdEscape(s.Reason))
+			if n := el.More[i]; n > 0 {
+				p.row(helpLink(s.Finding), mdEscape(el.Scope[i]), fmt.Sprintf("… and %d more suppressed findings of this check for %s: the JSON report lists them all", n, mdEscape(el.Scope[i])))
+			}
 		}
 		p.line("")
 	}

@@ -103,8 +103,15 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 	if len(r.Suppressed) > 0 {
 		p.line("")
 		p.line("Suppressed by ignore entries:")
-		for _, s := range r.Suppressed {
+		el := elideSuppressed(r.Suppressed, members)
+		for i, s := range r.Suppressed {
+			if !el.Show[i] {
+				continue
+			}
 			p.line("  %s %s: %s", s.Finding.Check, clean(subjectString(s.Finding.Subject)), clean(s.Reason))
+			if n := el.More[i]; n > 0 {
+				p.line("  ... and %d more suppressed %s findings for %s: the JSON report lists them all", n, s.Finding.Check, el.Scope[i])
+			}
 		}
 	}
 	p.expired(r.Expired)

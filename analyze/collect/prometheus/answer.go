@@ -139,11 +139,11 @@ func vectorOf(v model.Value) (model.Vector, error) {
 	}
 }
 
-// queryVectors runs instant queries, at most jobMetricsParallel at once (the transport's
-// MaxInFlight bounds all requests to the server on top of this), and returns each query's
-// vector or error at its index.
-func queryVectors(ctx context.Context, api promv1.API, queries []string) ([]model.Vector, []error) {
-	vectors := make([]model.Vector, len(queries))
+// queryJobNames runs group by (job, __name__) queries, at most jobMetricsParallel at once
+// (the transport's MaxInFlight bounds all requests to the server on top of this), and returns
+// each query's (job, name) pairs or error at its index.
+func queryJobNames(ctx context.Context, rec *Recorder, queries []string) ([][]jobName, []error) {
+	pairs := make([][]jobName, len(queries))
 	errs := make([]error, len(queries))
 	sem := make(chan struct{}, jobMetricsParallel)
 	var wg sync.WaitGroup
@@ -156,9 +156,9 @@ func queryVectors(ctx context.Context, api promv1.API, queries []string) ([]mode
 				errs[i] = context.Cause(ctx)
 				return
 			}
-			vectors[i], errs[i] = queryVector(ctx, api, q)
+			pairs[i], errs[i] = readJobNames(ctx, rec, q)
 		})
 	}
 	wg.Wait()
-	return vectors, errs
+	return pairs, errs
 }

@@ -30,7 +30,11 @@ func NewClient(o httpconfig.Options) (api.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return api.NewClient(api.Config{Address: o.BaseURL(), RoundTripper: rt})
+	c, err := api.NewClient(api.Config{Address: o.BaseURL(), RoundTripper: rt})
+	if err != nil {
+		return nil, err
+	}
+	return &client{Client: c, http: &http.Client{Transport: rt}}, nil
 }
 
 // Collect reads every endpoint through rec, adds what it could read to b and returns src with
@@ -62,15 +66,11 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 	}
 
 	fetch(analyze.PartTargets, func() (func(), error) {
-		res, err := api.Targets(ctx)
+		targets, dropped, err := readTargets(ctx, rec)
 		if err != nil {
 			return nil, err
 		}
-		dropped, err := droppedCounts(rec)
-		if err != nil {
-			return nil, err
-		}
-		return func() { addTargets(b, res, dropped) }, nil
+		return func() { addTargets(b, targets, dropped) }, nil
 	})
 	// job_metrics also asks about the metrics the rules join with, so it waits for the rules
 	// (and goes on without those names when the rules cannot be read).
@@ -80,12 +80,16 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 	)
 	fetch(analyze.PartRules, func() (func(), error) {
 		defer close(rulesDone)
-		res, err := api.Rules(ctx, nil)
+		groups, exprs, err := readRules(ctx, rec)
 		if err != nil {
 			return nil, err
 		}
-		ruleExprs = ruleQueries(res)
-		return func() { addRules(b, res) }, nil
+		ruleExprs = exprs
+		return func() {
+			for _, g := range groups {
+				b.AddRuleGroup(g)
+			}
+		}, nil
 	})
 	fetch(analyze.PartConfig, func() (func(), error) {
 		res, err := api.Config(ctx)
@@ -112,20 +116,17 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 	)
 	fetch(analyze.PartMetricNames, func() (func(), error) {
 		defer close(namesDone)
-		res, _, _, err := api.LabelValues(ctx, "__name__", nil, time.Time{}, time.Time{})
+		res, err := readMetricNames(ctx, rec)
 		if err != nil {
 			namesErr = err
 			return nil, err
 		}
-		names = make([]string, len(res))
-		for i, v := range res {
-			names[i] = string(v)
-		}
+		names = res
 		return func() { b.AddMetricNames(names) }, nil
 	})
 	fetch(analyze.PartMetadata, func() (func(), error) {
 		defer close(mdDone)
-		res, err := api.Metadata(ctx, "", "")
+		res, err := readMetadata(ctx, rec)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +157,7 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 			return nil, fmt.Errorf("reading the metric names to query: %w", namesErr)
 		}
 		// Without metadata (nil), _total names are taken for counters.
-		found, err := collectJobMetrics(ctx, api, names, metadata, ruleExprs)
+		found, err := collectJobMetrics(ctx, rec, names, metadata, ruleExprs)
 		if err != nil {
 			return nil, err
 		}
@@ -271,121 +272,13 @@ func oneLine(s string) string {
 	return string(out)
 }
 
-// droppedCounts reads droppedTargetCounts, which client_golang's TargetsResult does not
-// decode, from the recorded body. Servers that predate the field list every dropped target
-// instead; those are counted by their scrapePool, or, where that is missing too (2.x), by
-// the job label of their discovered labels. A dropped target with neither names no pool and
-// is not counted.
-func droppedCounts(rec *Recorder) (map[string]int, error) {
-	resp, ok := rec.response(analyze.PartTargets)
-	if !ok {
-		return nil, nil
-	}
-	var body struct {
-		Data struct {
-			DroppedTargetCounts map[string]int `json:"droppedTargetCounts"`
-			DroppedTargets      []struct {
-				DiscoveredLabels map[string]string `json:"discoveredLabels"`
-				ScrapePool       string            `json:"scrapePool"`
-			} `json:"droppedTargets"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(resp.Body, &body); err != nil {
-		return nil, fmt.Errorf("decoding droppedTargetCounts: %w", err)
-	}
-	if len(body.Data.DroppedTargetCounts) > 0 {
-		return body.Data.DroppedTargetCounts, nil
-	}
-	counts := map[string]int{}
-	for _, d := range body.Data.DroppedTargets {
-		pool := d.ScrapePool
-		if pool == "" {
-			pool = d.DiscoveredLabels["job"]
-		}
-		if pool != "" {
-			counts[pool]++
-		}
-	}
-	return counts, nil
-}
-
-func addTargets(b *analyze.Builder, res promv1.TargetsResult, dropped map[string]int) {
-	for _, t := range res.Active {
-		labels := make(map[string]string, len(t.Labels))
-		for k, v := range t.Labels {
-			labels[string(k)] = string(v)
-		}
-		b.AddTarget(analyze.Target{
-			Job:                labels["job"],
-			ScrapePool:         t.ScrapePool,
-			Instance:           labels["instance"],
-			ScrapeURL:          t.ScrapeURL,
-			Labels:             labels,
-			Health:             analyze.Health(t.Health),
-			LastError:          t.LastError,
-			LastScrape:         t.LastScrape,
-			LastScrapeDuration: time.Duration(t.LastScrapeDuration * float64(time.Second)),
-		})
+func addTargets(b *analyze.Builder, targets []analyze.Target, dropped map[string]int) {
+	for _, t := range targets {
+		b.AddTarget(t)
 	}
 	for pool, n := range dropped {
 		b.SetDropped(pool, n)
 	}
-}
-
-func addRules(b *analyze.Builder, res promv1.RulesResult) {
-	for _, g := range res.Groups {
-		group := analyze.RuleGroup{
-			Name:     g.Name,
-			File:     g.File,
-			Interval: time.Duration(g.Interval * float64(time.Second)),
-			Language: "promql",
-		}
-		for _, r := range g.Rules {
-			switch r := r.(type) {
-			case promv1.AlertingRule:
-				group.Rules = append(group.Rules, analyze.NewRule(analyze.Rule{
-					Kind:        analyze.RuleAlerting,
-					Name:        r.Name,
-					Expr:        r.Query,
-					For:         time.Duration(r.Duration * float64(time.Second)),
-					Labels:      labelMap(r.Labels),
-					Annotations: labelMap(r.Annotations),
-					Health:      string(r.Health),
-					LastError:   r.LastError,
-					Group:       g.Name,
-					File:        g.File,
-				}))
-			case promv1.RecordingRule:
-				group.Rules = append(group.Rules, analyze.NewRule(analyze.Rule{
-					Kind:      analyze.RuleRecording,
-					Name:      r.Name,
-					Expr:      r.Query,
-					Labels:    labelMap(r.Labels),
-					Health:    string(r.Health),
-					LastError: r.LastError,
-					Group:     g.Name,
-					File:      g.File,
-				}))
-			}
-		}
-		b.AddRuleGroup(group)
-	}
-}
-
-// ruleQueries are the expressions of every rule, alerting and recording.
-func ruleQueries(res promv1.RulesResult) []string {
-	var out []string
-	for _, g := range res.Groups {
-		for _, r := range g.Rules {
-			switch r := r.(type) {
-			case promv1.AlertingRule:
-				out = append(out, r.Query)
-			case promv1.RecordingRule:
-				out = append(out, r.Query)
-			}
-		}
-	}
-	return out
 }
 
 func labelMap[M ~map[K]V, K, V ~string](m M) map[string]string {

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
-
 	"github.com/blindspot-dev/blindspot/analyze"
 )
 
@@ -40,8 +37,7 @@ func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposur
 		out.Err = err
 		return out
 	}
-	api := promv1.NewAPI(rec)
-	vectors, errs := queryVectors(ctx, api, queries)
+	vectors, errs := queryJobNames(ctx, rec, queries)
 	for i := range queries {
 		batch := names[i*JobMetricsBatch : min((i+1)*JobMetricsBatch, len(names))]
 		switch status := rec.queryStatus(queries[i]); {
@@ -61,7 +57,7 @@ func CollectExposure(ctx context.Context, rec *Recorder, names []string) Exposur
 			out.Jobs[n] = []string{}
 		}
 		for _, s := range vectors[i] {
-			job, name := string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])
+			job, name := s.job, s.name
 			if _, asked := out.Jobs[name]; job == "" || !asked {
 				continue
 			}

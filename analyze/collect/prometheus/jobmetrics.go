@@ -47,7 +47,7 @@ type jobMetric struct{ job, metric string }
 // rules join with (joinedMetrics) come last, in queries of their own for the same reason: a
 // snapshot without them replays, and the coverage analysis does not know which jobs carry
 // those metrics.
-func collectJobMetrics(ctx context.Context, api promv1.API, names []string, metadata map[string][]promv1.Metadata, ruleExprs []string) ([]jobMetric, error) {
+func collectJobMetrics(ctx context.Context, rec *Recorder, names []string, metadata map[string][]promv1.Metadata, ruleExprs []string) ([]jobMetric, error) {
 	defaults, err := rulesets.DefaultBusiness()
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 		return nil, err
 	}
 	queries = append(queries, joinQueries...)
-	vectors, errs := queryVectors(ctx, api, queries)
+	vectors, errs := queryJobNames(ctx, rec, queries)
 	var out []jobMetric
 	for i, vec := range vectors {
 		switch {
@@ -94,7 +94,7 @@ func collectJobMetrics(ctx context.Context, api promv1.API, names []string, meta
 			return nil, fmt.Errorf("querying which jobs expose the metrics that recognise a ruleset (query %d of %d): %w", i-candidateQueries+1, len(signatureQueries), errs[i])
 		}
 		for _, s := range vec {
-			job, name := string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])
+			job, name := s.job, s.name
 			if job == "" || name == "" {
 				continue // a series without a job label belongs to no job to report
 			}

@@ -112,34 +112,33 @@ func requestOf(req *http.Request) (request, bool) {
 // client_golang falls back to when POST is refused) replaces the earlier answer.
 type Recorder struct {
 	next api.Client
+	// keep tells whether the bodies are recorded (for a snapshot), or only the statuses.
+	keep bool
 	mu   sync.Mutex
 	resp map[request]Response
 }
 
-// NewRecorder wraps a client.
+// NewRecorder wraps a client, keeping every answer whole for a snapshot (Responses).
 func NewRecorder(next api.Client) *Recorder {
+	return &Recorder{next: next, keep: true, resp: map[request]Response{}}
+}
+
+// NewAuditRecorder wraps a client for an audit, which needs no snapshot: the large answers
+// are decoded as they arrive from a client made by NewClient, and only their statuses are
+// recorded. Its Responses have no bodies. Over a client that cannot stream (a Replay) the
+// answers are read whole, and still not kept.
+func NewAuditRecorder(next api.Client) *Recorder {
 	return &Recorder{next: next, resp: map[request]Response{}}
 }
 
 func (r *Recorder) URL(ep string, args map[string]string) *url.URL { return r.next.URL(ep, args) }
 
 func (r *Recorder) Do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
-	key, ok := requestOf(req)
+	key, ok := requestOf(req) // before the request is sent: it may read a POST body
 	resp, body, err := r.next.Do(ctx, req)
-	if !ok {
-		return resp, body, err
+	if ok {
+		r.record(key, req, resp, body, err)
 	}
-	rec := Response{Part: key.part, Path: req.URL.Path, Query: key.query}
-	if err != nil {
-		rec.Error = err.Error()
-	} else {
-		rec.Status = resp.StatusCode
-		rec.ContentType = resp.Header.Get("Content-Type")
-		rec.Body = body
-	}
-	r.mu.Lock()
-	r.resp[key] = rec
-	r.mu.Unlock()
 	// The answer is recorded as it came, so that a snapshot keeps it and fails the same way.
 	if err == nil && resp.StatusCode/100 == 2 {
 		if err := checkAnswer(req.URL.Path, body); err != nil {
@@ -147,6 +146,23 @@ func (r *Recorder) Do(ctx context.Context, req *http.Request) (*http.Response, [
 		}
 	}
 	return resp, body, err
+}
+
+// record remembers what req was answered, the body only when the recorder keeps bodies.
+func (r *Recorder) record(key request, req *http.Request, resp *http.Response, body []byte, err error) {
+	rec := Response{Part: key.part, Path: req.URL.Path, Query: key.query}
+	if err != nil {
+		rec.Error = err.Error()
+	} else {
+		rec.Status = resp.StatusCode
+		rec.ContentType = resp.Header.Get("Content-Type")
+		if r.keep {
+			rec.Body = body
+		}
+	}
+	r.mu.Lock()
+	r.resp[key] = rec
+	r.mu.Unlock()
 }
 
 // Responses returns the recorded responses in endpoint order, the queries of one endpoint

@@ -1,0 +1,188 @@
+package prometheus_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/internal/invgen"
+	"github.com/blindspot-dev/blindspot/internal/servers"
+)
+
+// EnvScaleBinary names a built blindspot binary for BenchmarkScaleEstate to run against the
+// estate, so that the figures include its peak resident memory (scripts/scale.sh sets it).
+const EnvScaleBinary = "BLINDSPOT_TEST_SCALE_BINARY"
+
+// BenchmarkScaleEstate measures `blindspot audit --format json` against a real Prometheus 3
+// loaded with the scale estate (invgen.ScaleEstate: 1,001 jobs, 10,001 targets, about 100,000
+// metric names, 5,000 rules), against merely downloading every answer the audit reads, one
+// after the other. With BLINDSPOT_TEST_SCALE_BINARY set it runs that binary and reports its wall
+// time and peak RSS; without it, the collection in this process. Run it with scripts/scale.sh.
+// The goals: wall ≤ 2.0 × download, peak RSS ≤ 500 MB.
+func BenchmarkScaleEstate(b *testing.B) {
+	t := b
+	estate := invgen.ScaleEstate
+	bins := servers.Find(t)
+	exporter := httptest.NewServer(estate.Handler())
+	t.Cleanup(exporter.Close)
+
+	dir := t.TempDir()
+	rules, err := estate.RuleFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := estate.Config(strings.TrimPrefix(exporter.URL, "http://"), "1m", filepath.Join(dir, "rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := servers.FreeAddress(t)
+	prom := servers.StartProcess(t, "prometheus", bins.Prometheus3,
+		"--config.file="+filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr)
+	base := "http://" + addr
+	prom.WaitReady(t, base+"/-/ready")
+
+	// Every target spreads its first scrape over the interval: wait until all were scraped.
+	client := &http.Client{Timeout: 60 * time.Second}
+	scraped := func(query string) float64 {
+		resp, err := client.PostForm(base+queryPath, url.Values{"query": {query}})
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) != 1 {
+			return -1
+		}
+		var n float64
+		_, _ = fmt.Sscan(fmt.Sprint(body.Data.Result[0].Value[1]), &n)
+		return n
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for scraped("count(up == 1)") != float64(estate.Targets()) || scraped("count(go_goroutines)") != float64(estate.Targets()-1) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the %d targets were not all scraped within three minutes (%v up, %v with go_goroutines):\n%s",
+				estate.Targets(), scraped("count(up == 1)"), scraped("count(go_goroutines)"), prom.LogTail(5))
+		}
+		time.Sleep(time.Second)
+	}
+	// The rules' first evaluation, which makes the recorded series.
+	time.Sleep(5 * time.Second)
+
+	// The requests the audit makes, as the collection in this process makes them.
+	o := options(base)
+	o.Timeout = 2 * time.Minute
+	inv, rec := collectLive(t, o)
+	if errs := inv.Sources[0].Errors; len(errs) != 0 {
+		t.Fatalf("errors %+v", errs)
+	}
+	t.Logf("estate: %d jobs, %d targets, %d metric names, %d rules", len(inv.JobMetrics), len(inv.Targets), len(inv.MetricNames), len(inv.Rules()))
+
+	// The same requests as the audit, one after the other, reading the bodies and nothing else.
+	download := func(b *testing.B) (d time.Duration, requests, bytes int) {
+		start := time.Now()
+		for _, r := range rec.Responses() {
+			var resp *http.Response
+			var err error
+			if r.Query != "" {
+				resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
+			} else {
+				resp, err = client.Get(base + r.Path)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			requests++
+			bytes += int(n)
+		}
+		return time.Since(start), requests, bytes
+	}
+	// audit runs the binary (or without one, the collection in this process) and returns its
+	// peak RSS.
+	audit := func(b *testing.B, binary string) int64 {
+		if binary == "" {
+			collectLive(b, o)
+			return 0
+		}
+		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", filepath.Join(dir, "report.json"))
+		cmd.Stderr = io.Discard
+		if log := os.Getenv("BLINDSPOT_TEST_SCALE_STDERR"); log != "" {
+			// A look at the binary's garbage collection, in the file named.
+			cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			cmd.Stderr = f
+		}
+		err := cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != 0 && code != 1 { // 1: findings
+			b.Fatalf("blindspot audit: %v", err)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			return ru.Maxrss * 1024
+		}
+		return 0
+	}
+
+	// Several binaries (comma-separated) are measured in turn against the same estate, each
+	// audit followed by a download, so that the ratio compares the same moment of the machine.
+	for _, binary := range strings.Split(os.Getenv(EnvScaleBinary), ",") {
+		name := "in-process"
+		if binary != "" {
+			name = filepath.Base(binary)
+		}
+		b.Run(name, func(b *testing.B) {
+			var wall, down time.Duration
+			var peakRSS int64
+			var requests, bytes int
+			for b.Loop() {
+				start := time.Now()
+				peakRSS = max(peakRSS, audit(b, binary))
+				wall += time.Since(start)
+				b.StopTimer()
+				d, r, n := download(b)
+				down, requests, bytes = down+d, r, n
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
+			b.ReportMetric(float64(down.Milliseconds())/float64(b.N), "download-ms/op")
+			b.ReportMetric(wall.Seconds()/down.Seconds(), "wall/download")
+			b.ReportMetric(float64(requests), "requests")
+			b.ReportMetric(float64(bytes)/1e6, "read-MB")
+			if binary != "" {
+				b.ReportMetric(float64(peakRSS)/1e6, "peak-RSS-MB")
+			}
+		})
+	}
+}
