@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -17,7 +17,6 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/report"
-	"github.com/blindspot-dev/blindspot/internal/fsutil"
 )
 
 // sourceFlags are the ways in shared by audit, generate and check.
@@ -138,25 +137,18 @@ dashboard, or --dashboards files) are read alongside a live Prometheus.
 				return err
 			}
 
-			var buf bytes.Buffer
-			switch format {
-			case "json":
-				err = report.WriteJSON(&buf, rep)
-			case "markdown":
-				err = report.WriteMarkdown(&buf, rep)
-			case "html":
-				err = report.WriteHTML(&buf, rep, report.HTMLOptions{Version: toolVersion()})
-			default:
-				err = report.WriteText(&buf, rep, report.TextOptions{Color: output == "" && isTerminal(a.stdout)})
-			}
-			if err != nil {
-				return fmt.Errorf("rendering the report: %w", err)
-			}
-			if output != "" {
-				if err := fsutil.WriteFileAtomic(output, buf.Bytes(), 0o644); err != nil {
-					return usageError(err)
+			render := func(w io.Writer) error {
+				switch format {
+				case "json":
+					return report.WriteJSON(w, rep)
+				case "markdown":
+					return report.WriteMarkdown(w, rep)
+				case "html":
+					return report.WriteHTML(w, rep, report.HTMLOptions{Version: toolVersion()})
 				}
-			} else if _, err := a.stdout.Write(buf.Bytes()); err != nil {
+				return report.WriteText(w, rep, report.TextOptions{Color: output == "" && isTerminal(a.stdout)})
+			}
+			if err := a.writeOutput(output, render); err != nil {
 				return err
 			}
 			return partialError(rep)

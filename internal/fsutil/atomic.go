@@ -2,8 +2,10 @@
 package fsutil
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,18 +22,28 @@ import (
 //     through, as a shell redirection would; a FIFO blocks until a reader opens it;
 //   - a directory, or a symlink whose target does not exist, is refused.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return WriteAtomic(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteAtomic is WriteFileAtomic for content that write produces as it goes (a large report is
+// never held in memory whole): write gets a buffered writer to the temporary file, or to what
+// path is when it is written through. An error of write leaves a regular file untouched.
+func WriteAtomic(path string, perm os.FileMode, write func(io.Writer) error) error {
 	linfo, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return replace(path, path, data, perm)
+		return replace(path, path, write, perm)
 	case err != nil:
 		return fmt.Errorf("writing %s: %w", path, err)
 	case linfo.Mode().IsRegular():
-		return replace(path, path, data, perm)
+		return replace(path, path, write, perm)
 	case linfo.IsDir():
 		return fmt.Errorf("writing %s: it is a directory", path)
 	case linfo.Mode()&fs.ModeSymlink == 0:
-		return writeThrough(path, data, 0)
+		return writeThrough(path, write, 0)
 	}
 
 	info, err := os.Stat(path)
@@ -43,29 +55,29 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	case info.IsDir():
 		return fmt.Errorf("writing %s: it is a symlink to a directory", path)
 	case !info.Mode().IsRegular():
-		return writeThrough(path, data, 0)
+		return writeThrough(path, write, 0)
 	}
 	target, err := filepath.EvalSymlinks(path)
 	if err == nil {
 		if tinfo, terr := os.Stat(target); terr == nil && os.SameFile(info, tinfo) {
-			return replace(path, target, data, perm)
+			return replace(path, target, write, perm)
 		}
 	}
 	// A link the kernel follows but whose text names no path leading to the same file (a
 	// /proc/self/fd entry of a deleted file): write through it rather than guess.
-	return writeThrough(path, data, os.O_TRUNC)
+	return writeThrough(path, write, os.O_TRUNC)
 }
 
-// replace writes data to a temporary file next to target and renames it over target. path is
+// replace writes the content to a temporary file next to target and renames it over target. path is
 // what the user named, for messages.
-func replace(path, target string, data []byte, perm os.FileMode) error {
+func replace(path, target string, write func(io.Writer) error, perm os.FileMode) error {
 	dir := filepath.Dir(target)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
+	if err := buffered(tmp, write); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -85,13 +97,13 @@ func replace(path, target string, data []byte, perm os.FileMode) error {
 	return nil
 }
 
-// writeThrough opens what path is and writes data into it, without creating or replacing it.
-func writeThrough(path string, data []byte, flag int) error {
+// writeThrough opens what path is and writes the content into it, without creating or replacing it.
+func writeThrough(path string, write func(io.Writer) error, flag int) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|flag, 0)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := buffered(f, write); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -99,4 +111,13 @@ func writeThrough(path string, data []byte, flag int) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// buffered runs write over a buffer in front of w and flushes it.
+func buffered(w io.Writer, write func(io.Writer) error) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

@@ -1,6 +1,7 @@
 package fsutil
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -145,4 +146,51 @@ func TestAWriteToADirectoryOrADanglingSymlinkIsRefused(t *testing.T) {
 		}
 	}
 	assertSymlinkTo(t, dangling, filepath.Join(dir, "missing"))
+}
+
+func TestAStreamedWriteThatFailsHalfwayLeavesTheFileAsItWas(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(p, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("renderer failed")
+	err := WriteAtomic(p, 0o644, func(w io.Writer) error {
+		// More than the buffer holds, so part of it reaches the temporary file.
+		if _, err := w.Write([]byte(strings.Repeat("x", 200<<10))); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("WriteAtomic returned %v, want the renderer's error", err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "old\n" {
+		t.Fatalf("the file holds %d bytes after a failed write, want the old content", len(got))
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(p)); len(entries) != 1 {
+		t.Errorf("the directory holds %d entries, want only the file (no temporary left)", len(entries))
+	}
+}
+
+func TestAStreamedWriteProducesWhatTheWriterWrote(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "report.json")
+	want := strings.Repeat("0123456789", 30<<10) // 300 KiB: several buffers
+	err := WriteAtomic(p, 0o600, func(w io.Writer) error {
+		for i := 0; i < len(want); i += 1000 {
+			if _, err := io.WriteString(w, want[i:min(i+1000, len(want))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(p)
+	if string(got) != want {
+		t.Fatalf("the file holds %d bytes, want %d", len(got), len(want))
+	}
+	if info, _ := os.Stat(p); info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", info.Mode().Perm())
+	}
 }
