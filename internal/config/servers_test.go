@@ -143,3 +143,30 @@ func TestPushgatewayOptions(t *testing.T) {
 		}
 	})
 }
+
+func TestServersCarryAnEntrysAlertmanager(t *testing.T) {
+	t.Run("The server of an entry naming its Alertmanager reads that one; the others read the one they report.", func(t *testing.T) {
+		fleet, _, err := TakeFleet("f.yaml", []byte("prometheus:\n  - name: eu\n    url: http://p:9090\n    alertmanager:\n      url: http://am-us:9093\n      timeout: 5s\n  - name: us\n    url: http://q:9090\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers, err := Config{Fleet: fleet}.Servers()
+		if err != nil || len(servers) != 2 {
+			t.Fatalf("servers %+v, err %v", servers, err)
+		}
+		if am := servers[0].Alertmanager; am == nil || am.URL != "http://am-us:9093" || am.Timeout != 5*time.Second {
+			t.Errorf("eu's Alertmanager %+v", am)
+		}
+		if am := servers[1].Alertmanager; am != nil {
+			t.Errorf("us's Alertmanager %+v, want none named", am)
+		}
+	})
+	t.Run("A list of one entry naming its Alertmanager stays a fleet of one, which reads it.", func(t *testing.T) {
+		c := Config{Fleet: []ServerConfig{{Name: "only", Connection: Connection{URL: "http://p:9090"}, Alertmanager: Connection{URL: "http://am:9093"}}}}
+		c.FoldSingleServer()
+		servers, err := c.Servers()
+		if err != nil || len(servers) != 1 || servers[0].Alertmanager == nil || servers[0].Alertmanager.URL != "http://am:9093" {
+			t.Errorf("servers %+v, err %v", servers, err)
+		}
+	})
+}
