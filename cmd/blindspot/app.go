@@ -145,11 +145,8 @@ func (a *app) setup(cmd *cobra.Command) error {
 		return usageError(err)
 	}
 	cfg.FoldSingleServer()
-	switch {
-	case cfg.Timeout < 0:
-		return usageError(fmt.Errorf("timeout %s: want a positive duration such as 2m", cfg.Timeout))
-	case cfg.Timeout == 0:
-		cfg.Timeout = defaultRunTimeout
+	if err := cfg.DefaultTimeout(defaultRunTimeout); err != nil {
+		return usageError(err)
 	}
 	// One deadline for everything the command reads; what it writes after is not cut off.
 	ctx, cancel := context.WithTimeoutCause(cmd.Context(), cfg.Timeout, &deadlineError{timeout: cfg.Timeout})

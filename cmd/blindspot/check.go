@@ -13,7 +13,6 @@ import (
 	"github.com/blindspot-dev/blindspot"
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/baseline"
-	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/gapmetrics"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
@@ -102,10 +101,8 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	}
 	var base baseline.File
 	if fl.baseline != "" {
-		base, err = baseline.Read(fl.baseline)
+		base, err = baseline.Open(fl.baseline, fl.updateBaseline)
 		switch {
-		case errors.Is(err, baseline.ErrNotExist) && fl.updateBaseline:
-			base = baseline.File{Version: baseline.Version}
 		case errors.Is(err, baseline.ErrNotExist):
 			return usageError(fmt.Errorf("baseline %s does not exist: create it with --update-baseline", fl.baseline))
 		case err != nil:
@@ -120,11 +117,10 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	}
 	gc := report.NewGapCheck(rep, base, fl.baseline, failOn)
 	// The rules SARIF describes: every configured check (checked already by the audit).
-	copts, _, err := a.cfg.CheckSuite()
+	all, err := a.cfg.AllChecks()
 	if err != nil {
 		return usageError(err)
 	}
-	all := checks.All(copts)
 
 	var buf bytes.Buffer
 	switch fl.format {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
@@ -110,4 +112,25 @@ func (c Config) PushgatewayOptions(url string) (httpconfig.Options, error) {
 		}
 	}
 	return push, nil
+}
+
+// AllChecks are every check the configuration sets up, disabled ones included: the rules a SARIF
+// log describes.
+func (c Config) AllChecks() ([]checks.Check, error) {
+	copts, _, err := c.CheckSuite()
+	if err != nil {
+		return nil, err
+	}
+	return checks.All(copts), nil
+}
+
+// DefaultTimeout checks timeout:, the deadline of the whole run, and sets it to def when unset.
+func (c *Config) DefaultTimeout(def time.Duration) error {
+	switch {
+	case c.Timeout < 0:
+		return fmt.Errorf("timeout %s: want a positive duration such as 2m", c.Timeout)
+	case c.Timeout == 0:
+		c.Timeout = def
+	}
+	return nil
 }

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blindspot-dev/blindspot/analyze/checks"
 )
 
 func TestNameServers(t *testing.T) {
@@ -169,4 +172,37 @@ func TestServersCarryAnEntrysAlertmanager(t *testing.T) {
 			t.Errorf("servers %+v, err %v", servers, err)
 		}
 	})
+}
+
+func TestAllChecksAreEveryConfiguredCheckDisabledOnesIncluded(t *testing.T) {
+	all, err := Config{Checks: ChecksConfig{Disabled: []string{"targets/down"}}}.AllChecks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(all, func(c checks.Check) bool { return c.Meta().ID == "targets/down" }) {
+		t.Error("the disabled check targets/down is not among the checks")
+	}
+	if _, err := (Config{Checks: ChecksConfig{Disabled: []string{"no/such-check"}}}).AllChecks(); err == nil {
+		t.Error("an unknown check disabled is no error")
+	}
+}
+
+func TestDefaultTimeout(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		set, want time.Duration
+		err       string
+	}{
+		{"An unset timeout is the default.", 0, time.Minute, ""},
+		{"A timeout that is set stays.", 5 * time.Second, 5 * time.Second, ""},
+		{"A negative timeout is an error naming the key.", -time.Second, -time.Second, "timeout -1s: want a positive duration such as 2m"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := Config{Timeout: c.set}
+			err := cfg.DefaultTimeout(time.Minute)
+			if cfg.Timeout != c.want || (err == nil) != (c.err == "") || (err != nil && err.Error() != c.err) {
+				t.Errorf("timeout %s, err %v; want %s, %q", cfg.Timeout, err, c.want, c.err)
+			}
+		})
+	}
 }
