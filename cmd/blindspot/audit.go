@@ -42,7 +42,7 @@ func (s *sourceFlags) register(cmd *cobra.Command) {
 // collectOptions turns flags and config into collector options. With no source at all it
 // selects the embedded demo snapshot and says so on stderr.
 func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
-	o, err := a.cfg.SharedSources(s.from != "")
+	o, err := a.cfg.Sources(s.from != "")
 	if err != nil {
 		return o, usageError(err)
 	}
@@ -53,20 +53,12 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 	if o.Grafana != nil {
 		o.GrafanaOptions.Progress = a.progress("reading Grafana dashboards")
 	}
-	promURL, lokiURL := a.cfg.Prometheus.URL, a.cfg.Loki.URL
 	switch {
-	case s.from != "" && promURL != "":
-		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
 	case s.from != "":
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = os.DirFS(s.from), s.from, "snapshot"
-	case s.fleet:
-		// The servers are read by the audit.
-	case promURL != "":
-		// Read by the audit, as the fleet of one it is.
-		if err := a.cfg.Prometheus.HTTPOptions().Validate(); err != nil {
-			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
-		}
-	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && o.Grafana == nil && a.cfg.Alertmanager.URL == "":
+	case s.fleet, a.cfg.Prometheus.URL != "":
+		// The servers are read by the audit (one server as the fleet of one it is).
+	case len(s.rules) == 0 && s.prometheusConfig == "" && o.Loki == nil && len(s.dashboards) == 0 && o.Grafana == nil && a.cfg.Alertmanager.URL == "":
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"

@@ -53,12 +53,13 @@ func (c *Config) NameServers(values []string) error {
 	return nil
 }
 
-// SharedSources are the collector options of the sources every server shares: Loki, Grafana
-// and the Alertmanager's settings (with no alertmanager.url, those the Alertmanager each
-// Prometheus reports is read with). fromSnapshot says the audit reads a snapshot, which holds
-// what was read from Loki and the Alertmanager (naming them is an error) and the dashboards
-// (grafana.url then only makes the links of generated rules).
-func (c Config) SharedSources(fromSnapshot bool) (collect.Options, error) {
+// Sources are the collector options of the sources every server shares: Loki, Grafana and the
+// Alertmanager's settings (with no alertmanager.url, those the Alertmanager each Prometheus
+// reports is read with). fromSnapshot says the audit reads a snapshot, which holds what was
+// read from Prometheus, Loki and the Alertmanager (naming them is an error) and the dashboards
+// (grafana.url then only makes the links of generated rules). The one server of
+// prometheus.url, which the audit reads, is checked here too.
+func (c Config) Sources(fromSnapshot bool) (collect.Options, error) {
 	var o collect.Options
 	if c.Loki.URL != "" {
 		if fromSnapshot {
@@ -88,6 +89,14 @@ func (c Config) SharedSources(fromSnapshot bool) (collect.Options, error) {
 		}
 	}
 	o.Alertmanager = &opts
+	if c.Prometheus.URL != "" {
+		if fromSnapshot {
+			return o, errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server")
+		}
+		if err := c.Prometheus.HTTPOptions().Validate(); err != nil {
+			return o, fmt.Errorf("prometheus.url: %w", err)
+		}
+	}
 	return o, nil
 }
 

@@ -64,7 +64,7 @@ func TestNamedURL(t *testing.T) {
 	}
 }
 
-func TestSharedSources(t *testing.T) {
+func TestSources(t *testing.T) {
 	t.Run("Loki, Grafana and the Alertmanager become collector options with their settings.", func(t *testing.T) {
 		c := Config{
 			Loki:         Connection{URL: "http://loki:3100"},
@@ -72,7 +72,7 @@ func TestSharedSources(t *testing.T) {
 			Alertmanager: Connection{Timeout: 3 * time.Second},
 			Logs:         LogsConfig{Window: time.Hour, SampleLines: 50, MaxQueries: 9},
 		}
-		o, err := c.SharedSources(false)
+		o, err := c.Sources(false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,12 +88,12 @@ func TestSharedSources(t *testing.T) {
 		}
 	})
 	t.Run("A snapshot holds the dashboards: Grafana is not read from one, and its URL is no error.", func(t *testing.T) {
-		o, err := Config{Grafana: Connection{URL: "http://grafana:3000"}}.SharedSources(true)
+		o, err := Config{Grafana: Connection{URL: "http://grafana:3000"}}.Sources(true)
 		if err != nil || o.Grafana != nil {
 			t.Errorf("Grafana %+v, err %v", o.Grafana, err)
 		}
 	})
-	t.Run("A snapshot with a Loki or an Alertmanager URL, or a URL that does not parse, is an error naming the key.", func(t *testing.T) {
+	t.Run("A snapshot with a Prometheus, a Loki or an Alertmanager URL, or a URL that does not parse, is an error naming the key.", func(t *testing.T) {
 		for _, c := range []struct {
 			cfg      Config
 			snapshot bool
@@ -104,8 +104,10 @@ func TestSharedSources(t *testing.T) {
 			{Config{Loki: Connection{URL: "loki:3100"}}, false, "loki.url: "},
 			{Config{Grafana: Connection{URL: "grafana"}}, false, "grafana.url: "},
 			{Config{Alertmanager: Connection{URL: "ftp://am"}}, false, "alertmanager.url: "},
+			{Config{Prometheus: Connection{URL: "http://p:9090"}}, true, "--from and a Prometheus URL are mutually exclusive"},
+			{Config{Prometheus: Connection{URL: "p:9090"}}, false, "prometheus.url: "},
 		} {
-			if _, err := c.cfg.SharedSources(c.snapshot); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			if _, err := c.cfg.Sources(c.snapshot); err == nil || !strings.HasPrefix(err.Error(), c.want) {
 				t.Errorf("%+v: err %v, want %q…", c.cfg, err, c.want)
 			}
 		}
