@@ -87,6 +87,12 @@ func Record(ctx context.Context, req Request) (Recording, error) {
 	return rec, nil
 }
 
+// Failed lists what a fleet's snapshot could not read completely: its members (Unread), then
+// the sources they share, "name url: first error" each.
+func (r Recording) Failed() []string {
+	return append(slices.Clone(r.Unread), unread(r.Collected.Inventory.Sources)...)
+}
+
 // recordOne records one Prometheus server and the sources read alongside it.
 func recordOne(ctx context.Context, req Request) (Recording, error) {
 	res, err := collect.Run(ctx, req.Sources)

@@ -50,6 +50,16 @@ func Read(path string) (File, error) {
 	return Parse(path, data)
 }
 
+// Open reads the baseline at path, as Read; with create, a baseline that does not exist yet is
+// an empty one, to be written by Update.
+func Open(path string, create bool) (File, error) {
+	f, err := Read(path)
+	if errors.Is(err, ErrNotExist) && create {
+		return File{Version: Version}, nil
+	}
+	return f, err
+}
+
 // Parse decodes a baseline; name says where it came from in errors.
 func Parse(name string, data []byte) (File, error) {
 	var f File

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -169,6 +170,36 @@ func Push(ctx context.Context, o httpconfig.Options, g prometheus.Gatherer) erro
 	if err := push.New(o.BaseURL(), Job).Client(client).Gatherer(g).AddContext(ctx); err != nil {
 		// The push client quotes the URL it built, query string included.
 		return fmt.Errorf("pushing the gap metrics to %s: %s", o.Redacted(), redact.Text(err.Error()))
+	}
+	return nil
+}
+
+// PushError is a push to the Pushgateway that failed: a source error, where a textfile that
+// cannot be written is the user's to fix.
+type PushError struct{ Err error }
+
+func (e *PushError) Error() string { return e.Err.Error() }
+func (e *PushError) Unwrap() error { return e.Err }
+
+// Export writes the metrics of the run to textfile (when set), carrying over the last success
+// time of the previous run the file holds (a file it cannot read loses it, with a warning),
+// then pushes them to the Pushgateway of push (when its URL is set), which keeps that time by
+// itself. A failed push is a *PushError.
+func Export(ctx context.Context, r Run, textfile string, push httpconfig.Options, logger *slog.Logger) error {
+	if textfile != "" {
+		var err error
+		if r.PreviousSuccess, err = PreviousSuccess(textfile); err != nil {
+			logger.Warn("the last success time of the previous run is lost", "err", err)
+		}
+		if err := WriteTextfile(textfile, Registry(r)); err != nil {
+			return err
+		}
+	}
+	if push.URL != "" {
+		r.PreviousSuccess = time.Time{}
+		if err := Push(ctx, push, Registry(r)); err != nil {
+			return &PushError{Err: err}
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -388,4 +389,15 @@ func (r Report) Partial() bool {
 		}
 	}
 	return false
+}
+
+// Unread lists the sources that were not read completely, "name url: error" each.
+func (r Report) Unread() []string {
+	var out []string
+	for _, s := range r.Sources {
+		if !s.OK {
+			out = append(out, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Error))
+		}
+	}
+	return out
 }

@@ -125,25 +125,13 @@ func (a *app) execute(ctx context.Context, args []string) int {
 	return code
 }
 
-// redactAttr redacts every URL in a log attribute's text (redact.Text): an error from a
-// client quotes the URL it requested, query string included.
-func redactAttr(_ []string, a slog.Attr) slog.Attr {
-	switch v := a.Value.Any().(type) {
-	case string:
-		a.Value = slog.StringValue(redact.Text(v))
-	case error:
-		a.Value = slog.StringValue(redact.Text(v.Error()))
-	}
-	return a
-}
-
 // setup loads the configuration and the logger before any command runs.
 func (a *app) setup(cmd *cobra.Command) error {
 	level := slog.LevelWarn
 	if a.verbose {
 		level = slog.LevelDebug
 	}
-	a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr}))
+	a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.Attr}))
 
 	path, explicit := a.configFile, a.configFile != ""
 	if !explicit {
@@ -156,14 +144,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if err := applyFleetFlags(&cfg, &a.promURLs); err != nil {
 		return usageError(err)
 	}
-	if single, ok := cfg.SingleFleetSource(); ok {
-		cfg.Prometheus, cfg.PrometheusKind, cfg.Fleet = single, cfg.Fleet[0].Kind, nil
-	}
-	switch {
-	case cfg.Timeout < 0:
-		return usageError(fmt.Errorf("timeout %s: want a positive duration such as 2m", cfg.Timeout))
-	case cfg.Timeout == 0:
-		cfg.Timeout = defaultRunTimeout
+	cfg.FoldSingleServer()
+	if err := cfg.DefaultTimeout(defaultRunTimeout); err != nil {
+		return usageError(err)
 	}
 	// One deadline for everything the command reads; what it writes after is not cut off.
 	ctx, cancel := context.WithTimeoutCause(cmd.Context(), cfg.Timeout, &deadlineError{timeout: cfg.Timeout})

@@ -15,7 +15,6 @@ import (
 	"github.com/blindspot-dev/blindspot"
 	"github.com/blindspot-dev/blindspot/analyze/audit"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
-	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 )
 
@@ -42,62 +41,23 @@ func (s *sourceFlags) register(cmd *cobra.Command) {
 // collectOptions turns flags and config into collector options. With no source at all it
 // selects the embedded demo snapshot and says so on stderr.
 func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
-	o := collect.Options{
-		RuleFiles:            s.rules,
-		PrometheusConfigFile: s.prometheusConfig,
-		DashboardFiles:       s.dashboards,
-		Logger:               a.logger,
+	o, err := a.cfg.Sources(s.from != "")
+	if err != nil {
+		return o, usageError(err)
 	}
-	promURL, lokiURL := a.cfg.Prometheus.URL, a.cfg.Loki.URL
-	if lokiURL != "" {
-		if s.from != "" {
-			return o, usageError(errors.New("--from and a Loki URL are mutually exclusive: the snapshot holds what was read from Loki"))
-		}
-		opts := a.cfg.Loki.HTTPOptions()
-		if err := opts.Validate(); err != nil {
-			return o, usageError(fmt.Errorf("loki.url: %w", err))
-		}
-		o.Loki = &opts
-		o.LokiOptions = loki.Options{Window: a.cfg.Logs.Window, Limit: a.cfg.Logs.SampleLines, MaxQueries: a.cfg.Logs.MaxQueries}
+	o.RuleFiles, o.PrometheusConfigFile, o.DashboardFiles, o.Logger = s.rules, s.prometheusConfig, s.dashboards, a.logger
+	if o.Loki != nil {
 		o.LokiOptions.Progress = a.progress("sampling Loki streams with secret keywords")
 	}
-	// With a snapshot, grafana.url only makes the links of generated rules; the snapshot holds
-	// the dashboards that were read when it was taken.
-	if grafanaURL := a.cfg.Grafana.URL; grafanaURL != "" && s.from == "" {
-		opts := a.cfg.Grafana.HTTPOptions()
-		if err := opts.Validate(); err != nil {
-			return o, usageError(fmt.Errorf("grafana.url: %w", err))
-		}
-		o.Grafana = &opts
+	if o.Grafana != nil {
 		o.GrafanaOptions.Progress = a.progress("reading Grafana dashboards")
 	}
-	if amURL := a.cfg.Alertmanager.URL; amURL != "" {
-		if s.from != "" {
-			return o, usageError(errors.New("--from and an Alertmanager URL are mutually exclusive: the snapshot holds what was read from the Alertmanager"))
-		}
-		opts := a.cfg.Alertmanager.HTTPOptions()
-		if err := opts.Validate(); err != nil {
-			return o, usageError(fmt.Errorf("alertmanager.url: %w", err))
-		}
-		o.Alertmanager = &opts
-	} else {
-		// The Alertmanager Prometheus reports is read with these settings (auth, TLS, timeout).
-		opts := a.cfg.Alertmanager.HTTPOptions()
-		o.Alertmanager = &opts
-	}
 	switch {
-	case s.from != "" && promURL != "":
-		return o, usageError(errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server"))
 	case s.from != "":
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = os.DirFS(s.from), s.from, "snapshot"
-	case s.fleet:
-		// The servers are read by the audit.
-	case promURL != "":
-		// Read by the audit, as the fleet of one it is.
-		if err := a.cfg.Prometheus.HTTPOptions().Validate(); err != nil {
-			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
-		}
-	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && o.Grafana == nil && a.cfg.Alertmanager.URL == "":
+	case s.fleet, a.cfg.Prometheus.URL != "":
+		// The servers are read by the audit (one server as the fleet of one it is).
+	case len(s.rules) == 0 && s.prometheusConfig == "" && o.Loki == nil && len(s.dashboards) == 0 && o.Grafana == nil && a.cfg.Alertmanager.URL == "":
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = blindspot.DemoSnapshot(), "demo", "demo"
@@ -208,14 +168,8 @@ func (a *app) auditReport(ctx context.Context, src sourceFlags, now time.Time) (
 
 // partialError turns source errors into exit code 3 after the report was written.
 func partialError(rep report.Report) error {
-	var failed []string
-	for _, s := range rep.Sources {
-		if !s.OK {
-			failed = append(failed, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Error))
-		}
+	if failed := rep.Unread(); len(failed) > 0 {
+		return sourceError(fmt.Errorf("partial report: could not read %s", strings.Join(failed, "; ")))
 	}
-	if len(failed) == 0 {
-		return nil
-	}
-	return sourceError(fmt.Errorf("partial report: could not read %s", strings.Join(failed, "; ")))
+	return nil
 }

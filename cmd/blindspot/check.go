@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/blindspot-dev/blindspot"
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/baseline"
-	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/gapmetrics"
 	"github.com/blindspot-dev/blindspot/analyze/report"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
@@ -97,21 +95,14 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	if fl.metricsFile == "" {
 		fl.metricsFile = a.cfg.GapMetrics.Textfile
 	}
-	push := a.cfg.Pushgateway.HTTPOptions()
-	if fl.pushgateway != "" {
-		push.URL = fl.pushgateway
-	}
-	if push.URL != "" {
-		if err := push.Validate(); err != nil {
-			return usageError(fmt.Errorf("pushgateway.url: %w", err))
-		}
+	push, err := a.cfg.PushgatewayOptions(fl.pushgateway)
+	if err != nil {
+		return usageError(err)
 	}
 	var base baseline.File
 	if fl.baseline != "" {
-		base, err = baseline.Read(fl.baseline)
+		base, err = baseline.Open(fl.baseline, fl.updateBaseline)
 		switch {
-		case errors.Is(err, baseline.ErrNotExist) && fl.updateBaseline:
-			base = baseline.File{Version: baseline.Version}
 		case errors.Is(err, baseline.ErrNotExist):
 			return usageError(fmt.Errorf("baseline %s does not exist: create it with --update-baseline", fl.baseline))
 		case err != nil:
@@ -126,11 +117,10 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 	}
 	gc := report.NewGapCheck(rep, base, fl.baseline, failOn)
 	// The rules SARIF describes: every configured check (checked already by the audit).
-	copts, _, err := a.cfg.CheckSuite()
+	all, err := a.cfg.AllChecks()
 	if err != nil {
 		return usageError(err)
 	}
-	all := checks.All(copts)
 
 	var buf bytes.Buffer
 	switch fl.format {
@@ -171,20 +161,11 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 
 	if fl.metricsFile != "" || push.URL != "" {
 		run := gapmetrics.Run{Check: gc, Finished: time.Now(), Duration: time.Since(started)}
-		if fl.metricsFile != "" {
-			if run.PreviousSuccess, err = gapmetrics.PreviousSuccess(fl.metricsFile); err != nil {
-				a.logger.Warn("the last success time of the previous run is lost", "err", err)
-			}
-			if err := gapmetrics.WriteTextfile(fl.metricsFile, gapmetrics.Registry(run)); err != nil {
-				return usageError(err)
-			}
-		}
-		if push.URL != "" {
-			// The Pushgateway keeps the last success time of the previous push by itself.
-			run.PreviousSuccess = time.Time{}
-			if err := gapmetrics.Push(cmd.Context(), push, gapmetrics.Registry(run)); err != nil {
-				return sourceError(err)
-			}
+		var pushErr *gapmetrics.PushError
+		if err := gapmetrics.Export(cmd.Context(), run, fl.metricsFile, push, a.logger); errors.As(err, &pushErr) {
+			return sourceError(err)
+		} else if err != nil {
+			return usageError(err)
 		}
 	}
 
@@ -219,16 +200,8 @@ func appendSummary(path string, gc report.GapCheck) error {
 	if err := report.WriteCheckMarkdown(&buf, gc); err != nil {
 		return fmt.Errorf("rendering the summary: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
+	if err := fsutil.AppendFile(path, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("--summary: %w", err)
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return fmt.Errorf("--summary: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("--summary: writing %s: %w", path, err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
-	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/config"
 	"github.com/blindspot-dev/blindspot/internal/fsutil"
 )
@@ -83,7 +81,7 @@ type prometheusURLs struct{ values []string }
 
 func (p *prometheusURLs) String() string {
 	if len(p.values) == 1 {
-		if _, _, named := namedURL(p.values[0]); !named {
+		if _, _, named := config.NamedURL(p.values[0]); !named {
 			return p.values[0]
 		}
 	}
@@ -96,45 +94,11 @@ func (p *prometheusURLs) Type() string       { return "[name=]url" }
 // named reports whether the flag names a fleet: several values, or one name=URL.
 func (p *prometheusURLs) named() bool { return len(p.values) > 0 && p.String() == "" }
 
-// namedURL splits name=URL. A plain URL (which may hold '=' in its query) is not named: the
-// name must come before any ':' or '/'.
-func namedURL(v string) (name, u string, ok bool) {
-	name, u, ok = strings.Cut(v, "=")
-	if !ok || name == "" || strings.ContainsAny(name, ":/?") {
-		return "", v, false
-	}
-	return name, u, true
-}
-
 // applyFleetFlags replaces the fleet of the configuration by the sources named with
-// --prometheus-url name=URL. A name the configuration lists keeps that entry's other keys
-// (kind, role, auth); a new name inherits the keys of the single `prometheus:` section.
+// --prometheus-url name=URL (config.NameServers).
 func applyFleetFlags(c *config.Config, p *prometheusURLs) error {
 	if !p.named() {
 		return nil
 	}
-	var fleet []config.ServerConfig
-	for _, v := range p.values {
-		name, u, ok := namedURL(v)
-		if !ok {
-			return fmt.Errorf("--prometheus-url %s: with several servers each needs a name: --prometheus-url NAME=URL", httpconfig.RedactURL(v))
-		}
-		if err := (httpconfig.Options{URL: u}).Validate(); err != nil {
-			// Validate quotes the URL redacted; url.Parse's own error would quote it whole.
-			return fmt.Errorf("--prometheus-url %s: %w", name, err)
-		}
-		if i := slices.IndexFunc(c.Fleet, func(f config.ServerConfig) bool { return f.Name == name }); i >= 0 {
-			f := c.Fleet[i]
-			f.Connection.URL = u
-			fleet = append(fleet, f)
-			continue
-		}
-		// The credentials of the environment stay with the single section.
-		conn := c.Prometheus
-		conn.URL, conn.BearerToken, conn.BasicAuth.Password = u, "", ""
-		fleet = append(fleet, config.ServerConfig{Name: name, Connection: conn})
-	}
-	c.Fleet = fleet
-	c.Prometheus.URL = ""
-	return nil
+	return c.NameServers(p.values)
 }

@@ -89,10 +89,7 @@ Exit codes:
 			if err != nil {
 				return sourceError(fmt.Errorf("grafana %s: %w", client.URL(), err))
 			}
-			counts := map[grafana.Action]int{}
-			for _, d := range res.Dashboards {
-				counts[d.Action]++
-			}
+			counts := res.Counts()
 			verb := "pushed"
 			if dryRun {
 				verb = "dry run, nothing changed:"

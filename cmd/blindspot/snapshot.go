@@ -65,13 +65,7 @@ name, kind, role and member labels, and the offline audit judges the same fleet.
 			if rec.Fleet {
 				fmt.Fprintf(a.stdout, "wrote snapshot of %d servers to %s (%d endpoints, %d servers with errors)\n", len(servers), out, rec.Endpoints, len(rec.Unread))
 				a.printCollected(m, res)
-				failed := rec.Unread
-				for _, s := range res.Inventory.Sources {
-					if !s.OK() {
-						failed = append(failed, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Errors[0].Err))
-					}
-				}
-				if len(failed) > 0 {
+				if failed := rec.Failed(); len(failed) > 0 {
 					return sourceError(fmt.Errorf("snapshot is partial: could not read %s", strings.Join(failed, "; ")))
 				}
 				return nil

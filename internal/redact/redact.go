@@ -4,6 +4,7 @@
 package redact
 
 import (
+	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -94,4 +95,16 @@ func Text(s string) string {
 		}
 		return URL(m) + trail
 	})
+}
+
+// Attr redacts every URL in a log attribute's text (Text), for slog.HandlerOptions.ReplaceAttr:
+// an error from a client quotes the URL it requested, query string included.
+func Attr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value.Any().(type) {
+	case string:
+		a.Value = slog.StringValue(Text(v))
+	case error:
+		a.Value = slog.StringValue(Text(v.Error()))
+	}
+	return a
 }

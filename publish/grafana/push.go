@@ -61,6 +61,15 @@ type PushResult struct {
 	Dashboards    []Pushed
 }
 
+// Counts counts the dashboards by what was done to them.
+func (r PushResult) Counts() map[Action]int {
+	counts := map[Action]int{}
+	for _, d := range r.Dashboards {
+		counts[d.Action]++
+	}
+	return counts
+}
+
 // PushError is a push that Grafana refused or that blindspot refused to make, in one line.
 type PushError struct {
 	msg string
