@@ -108,7 +108,7 @@ dashboard, or --dashboards files) are read alongside a live Prometheus.
 				}
 				return report.WriteText(w, rep, report.TextOptions{Color: output == "" && isTerminal(a.stdout)})
 			}
-			if err := a.writeOutput(output, render); err != nil {
+			if err := a.writeOutput(output, "the report", render); err != nil {
 				return err
 			}
 			return partialError(rep)

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -122,25 +123,18 @@ func (a *app) runCheck(cmd *cobra.Command, fl checkFlags) error {
 		return usageError(err)
 	}
 
-	var buf bytes.Buffer
-	switch fl.format {
-	case "markdown":
-		err = report.WriteCheckMarkdown(&buf, gc)
-	case "junit":
-		err = report.WriteJUnit(&buf, gc)
-	case "sarif":
-		err = report.WriteSARIF(&buf, gc, report.SARIFOptions{ToolVersion: toolVersion(), Checks: all, Help: blindspot.CheckDoc, Anchor: cmp.Or(fl.baseline, a.cfgFile), ConfigFile: a.cfgFile})
-	default:
-		err = report.WriteCheckText(&buf, gc)
-	}
-	if err != nil {
-		return fmt.Errorf("rendering the check: %w", err)
-	}
-	if fl.output != "" {
-		if err := fsutil.WriteFileAtomic(fl.output, buf.Bytes(), 0o644); err != nil {
-			return usageError(err)
+	render := func(w io.Writer) error {
+		switch fl.format {
+		case "markdown":
+			return report.WriteCheckMarkdown(w, gc)
+		case "junit":
+			return report.WriteJUnit(w, gc)
+		case "sarif":
+			return report.WriteSARIF(w, gc, report.SARIFOptions{ToolVersion: toolVersion(), Checks: all, Help: blindspot.CheckDoc, Anchor: cmp.Or(fl.baseline, a.cfgFile), ConfigFile: a.cfgFile})
 		}
-	} else if _, err := a.stdout.Write(buf.Bytes()); err != nil {
+		return report.WriteCheckText(w, gc)
+	}
+	if err := a.writeOutput(fl.output, "the check", render); err != nil {
 		return err
 	}
 	if fl.summary != "" {
