@@ -18,17 +18,13 @@ const AlertmanagerNoWatchdogName = "alertmanager/no-watchdog"
 // it, silently.
 type AlertmanagerNoWatchdog struct{}
 
-var alertmanagerNoWatchdogMeta = Meta{
-	ID:          AlertmanagerNoWatchdogName,
-	Severity:    analyze.Warning,
-	Requires:    []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig},
-	SubjectKeys: []string{"alertmanager"},
-	Scope:       ScopeSource,
-	Summary:     "no always-firing heartbeat routed to a receiver",
-	Finds:       "no always-firing `vector(1)` heartbeat reaching a receiver with an integration. Details: `heartbeats`",
+func (AlertmanagerNoWatchdog) Meta() Meta {
+	return Meta{ID: AlertmanagerNoWatchdogName, Severity: analyze.Warning, Scope: ScopeSource,
+		Requires: []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig}, SubjectKeys: []string{"alertmanager"},
+		Summary: "no always-firing heartbeat routed to a receiver",
+		Finds:   "no always-firing `vector(1)` heartbeat reaching a receiver with an integration. Details: `heartbeats`",
+	}
 }
-
-func (AlertmanagerNoWatchdog) Meta() Meta { return alertmanagerNoWatchdogMeta }
 
 func (c AlertmanagerNoWatchdog) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	if d.routes.tree == nil {
@@ -53,7 +49,7 @@ func (c AlertmanagerNoWatchdog) Run(inv *analyze.Inventory, d *Derived) []analyz
 	if len(heartbeats) > 0 {
 		msg = fmt.Sprintf("the heartbeat alert %s reaches only receivers without an integration: nothing outside the cluster watches it", strconv.Quote(heartbeats[0]))
 	}
-	f := alertmanagerNoWatchdogMeta.finding(map[string]string{"alertmanager": inv.Alerting.ConfigURL}, msg,
+	f := c.Meta().finding(map[string]string{"alertmanager": inv.Alerting.ConfigURL}, msg,
 		map[string]string{"heartbeats": strings.Join(heartbeats, ",")})
 	f.Fix = "blindspot generate writes a Watchdog rule (vector(1)) and alertmanager/routes.yaml routes it to a heartbeat receiver; point that receiver at a dead man's switch outside the cluster"
 	return []analyze.Finding{f}

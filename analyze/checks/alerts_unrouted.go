@@ -18,18 +18,13 @@ const AlertsUnroutedName = "alerts/unrouted"
 // nobody is woken up: as blind as no alert.
 type AlertsUnrouted struct{}
 
-var alertsUnroutedMeta = Meta{
-	ID:           AlertsUnroutedName,
-	Severity:     analyze.Critical,
-	Requires:     []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig},
-	SubjectKeys:  []string{"rule"},
-	Scope:        ScopeRule,
-	Summary:      "a critical alert whose notifications reach no paging receiver",
-	Finds:        "a critical alert whose notifications reach only null or non-paging receivers. Details: `receivers`, `jobs`",
-	MatrixColumn: ColumnPages,
+func (AlertsUnrouted) Meta() Meta {
+	return Meta{ID: AlertsUnroutedName, Severity: analyze.Critical, Scope: ScopeRule, MatrixColumn: ColumnPages,
+		Requires: []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig}, SubjectKeys: []string{"rule"},
+		Summary: "a critical alert whose notifications reach no paging receiver",
+		Finds:   "a critical alert whose notifications reach only null or non-paging receivers. Details: `receivers`, `jobs`",
+	}
 }
-
-func (AlertsUnrouted) Meta() Meta { return alertsUnroutedMeta }
 
 func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	if d.routes.tree == nil {
@@ -61,7 +56,7 @@ func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Findin
 		if len(a.LabelSets) > 1 || a.LabelSets[0].Job != "" {
 			details["jobs"] = strings.Join(unpaged, ",")
 		}
-		f := findingAboutRule(alertsUnroutedMeta, a.Group, a.Rule,
+		f := findingAboutRule(c.Meta(), a.Group, a.Rule,
 			fmt.Sprintf("critical alert %s pages nobody: it reaches %s", strconv.Quote(a.Rule.Name), receiverList(r.tree, names)),
 			fmt.Sprintf("route it to a receiver with a %s integration; blindspot generate writes alertmanager/routes.yaml with a route per team", strings.Join(o.PagingKinds, ", ")),
 			details)

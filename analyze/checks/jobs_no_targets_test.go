@@ -10,10 +10,6 @@ import (
 func TestCheckJobsNoTargets(t *testing.T) {
 	id := checks.JobsNoTargetsName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
 		{description: "A configured scrape pool without targets is reported; one with targets is not.", inv: func(*testing.T) *analyze.Inventory {
 			b := newBuilder(analyze.PartTargets, analyze.PartConfig)
 			b.AddConfiguredJob("blackbox", []string{"file"}, 0)
