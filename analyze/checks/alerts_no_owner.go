@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -37,11 +38,13 @@ func (AlertsNoOwner) Meta() Meta {
 }
 
 func (c AlertsNoOwner) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
-	if d.routes.tree == nil {
+	o := d.routes.opts
+	ownerless, ok := d.routes.routedAlerts(func(r *analyze.Rule) bool {
+		return !slices.ContainsFunc(o.OwnerLabels, func(l string) bool { return strings.TrimSpace(r.Labels[l]) != "" })
+	})
+	if !ok {
 		return nil // the inventory claims a configuration it does not hold
 	}
-	r := d.routes
-	o := r.opts
 	var (
 		out               []analyze.Finding
 		generatedNames    = map[string]bool{}
@@ -49,15 +52,9 @@ func (c AlertsNoOwner) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding
 	)
 	owners := strings.Join(o.OwnerLabels, " or ")
 alerts:
-	for _, a := range r.alerts {
-		for _, l := range o.OwnerLabels {
-			if strings.TrimSpace(a.Rule.Labels[l]) != "" {
-				continue alerts
-			}
-		}
+	for _, a := range ownerless {
 		var receivers []string
-		for _, ls := range a.LabelSets {
-			route := r.tree.Match(ls.Labels)
+		for _, route := range a.Routes {
 			if !route.Default {
 				continue alerts
 			}

@@ -27,25 +27,21 @@ func (AlertsUnrouted) Meta() Meta {
 }
 
 func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
-	if d.routes.tree == nil {
+	o, tree := d.routes.opts, d.routes.tree
+	critical, ok := d.routes.routedAlerts(func(r *analyze.Rule) bool { return routing.Critical(r, o) })
+	if !ok {
 		return nil // the inventory claims a configuration it does not hold
 	}
-	r := d.routes
-	o := r.opts
 	var out []analyze.Finding
-	for _, a := range r.alerts {
-		if !routing.Critical(a.Rule, o) {
-			continue
-		}
+	for _, a := range critical {
 		var unpaged []string
 		reached := map[string]bool{}
-		for _, ls := range a.LabelSets {
-			route := r.tree.Match(ls.Labels)
+		for i, route := range a.Routes {
 			for _, name := range route.Receivers {
 				reached[name] = true
 			}
-			if len(r.tree.Paging(route)) == 0 {
-				unpaged = append(unpaged, cmp.Or(ls.Job, "(no job)"))
+			if len(tree.Paging(route)) == 0 {
+				unpaged = append(unpaged, cmp.Or(a.LabelSets[i].Job, "(no job)"))
 			}
 		}
 		if len(unpaged) == 0 {
@@ -57,7 +53,7 @@ func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Findin
 			details["jobs"] = strings.Join(unpaged, ",")
 		}
 		f := findingAboutRule(c.Meta(), a.Group, a.Rule,
-			fmt.Sprintf("critical alert %s pages nobody: it reaches %s", strconv.Quote(a.Rule.Name), receiverList(r.tree, names)),
+			fmt.Sprintf("critical alert %s pages nobody: it reaches %s", strconv.Quote(a.Rule.Name), receiverList(tree, names)),
 			fmt.Sprintf("route it to a receiver with a %s integration; blindspot generate writes alertmanager/routes.yaml with a route per team", strings.Join(o.PagingKinds, ", ")),
 			details)
 		out = append(out, f)
