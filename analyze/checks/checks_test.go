@@ -172,45 +172,6 @@ func TestJobsNoTargets(t *testing.T) {
 			t.Errorf("message = %q, want %q", f.Message, want)
 		}
 	})
-
-	t.Run("A configured job with targets is not reported, even when they are all down.", func(t *testing.T) {
-		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddConfiguredJob("node", []string{"static"}, 0)
-		b.SetDropped("node", 7)
-		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "connection refused"))
-		if fs := run(b); len(fs) != 0 {
-			t.Errorf("findings = %+v", fs)
-		}
-	})
-
-	t.Run("A job seen only in targets is not reported.", func(t *testing.T) {
-		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddTarget(target("federate", "federate", "prom-b:9090", analyze.HealthUp, ""))
-		b.SetDropped("orphan-pool", 3)
-		if fs := run(b); len(fs) != 0 {
-			t.Errorf("findings = %+v", fs)
-		}
-	})
-
-	t.Run("An operator pool whose targets relabeling gave two other job labels is not reported.", func(t *testing.T) {
-		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddScrapeConfig("podMonitor/monitoring/workers/0", "", []string{"kubernetes"}, 9)
-		b.AddTarget(target("worker-a", "podMonitor/monitoring/workers/0", "10.1.0.7:8080", analyze.HealthUp, ""))
-		b.AddTarget(target("worker-b", "podMonitor/monitoring/workers/0", "10.1.0.8:8080", analyze.HealthUp, ""))
-		if fs := run(b); len(fs) != 0 {
-			t.Errorf("findings = %+v", fs)
-		}
-	})
-
-	t.Run("A pool whose targets relabeling gave another job label is not reported.", func(t *testing.T) {
-		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddConfiguredJob("kubernetes-pods", []string{"kubernetes"}, 3)
-		b.SetDropped("kubernetes-pods", 40)
-		b.AddTarget(target("payments-api", "kubernetes-pods", "10.1.0.7:8080", analyze.HealthUp, ""))
-		if fs := run(b); len(fs) != 0 {
-			t.Errorf("findings = %+v", fs)
-		}
-	})
 }
 
 // needsMetadata stands for any check that needs a part the test inventories lack.

@@ -194,11 +194,7 @@ func failedInventory(*testing.T) *analyze.Inventory {
 // targets, rules, names, streams or silences, and an Alertmanager with nothing but its root
 // route. What a check reports on it must follow from those (empty) facts.
 func hollowInventory(t *testing.T) *analyze.Inventory {
-	b := analyze.NewBuilder(collectedAt)
-	for _, p := range everyPart() {
-		b.AddPart(p)
-	}
-	b.AddSource(prometheusSource)
+	b := everyPartRead()
 	b.SetAlertmanagerStatus(rootOnlyConfig(t), "http://am:9093", "", "")
 	return b.Build()
 }
@@ -209,11 +205,7 @@ func hollowInventory(t *testing.T) *analyze.Inventory {
 // without labels, a secret hit without labels, a silence without matchers. Checks must skip
 // what they cannot read rather than report it.
 func holedInventory(t *testing.T) *analyze.Inventory {
-	b := analyze.NewBuilder(collectedAt)
-	for _, p := range everyPart() {
-		b.AddPart(p)
-	}
-	b.AddSource(prometheusSource)
+	b := everyPartRead()
 	b.AddTarget(analyze.Target{ScrapePool: "kubernetes-pods", Instance: "10.0.0.9:8080", Health: analyze.HealthUp})
 	b.AddRuleGroup(analyze.RuleGroup{Name: "empty", File: "rules.yml", Language: "promql"})
 	b.AddRuleGroup(analyze.RuleGroup{Name: "holes", File: "rules.yml", Language: "promql", Rules: []analyze.Rule{
@@ -236,11 +228,7 @@ func holedInventory(t *testing.T) *analyze.Inventory {
 // configlessInventory holds the alertmanager_config part without a configuration, which the
 // Builder allows (AddPart without SetAlertmanagerStatus), and an alert to route.
 func configlessInventory(*testing.T) *analyze.Inventory {
-	b := analyze.NewBuilder(collectedAt)
-	for _, p := range everyPart() {
-		b.AddPart(p)
-	}
-	b.AddSource(prometheusSource)
+	b := everyPartRead()
 	b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
 	b.AddRuleGroup(analyze.RuleGroup{Name: "g", File: "rules.yml", Language: "promql", Rules: []analyze.Rule{
 		analyze.NewRule(analyze.Rule{Kind: analyze.RuleAlerting, Name: "ApiDown", Expr: `up{job="api"} == 0`, Group: "g", File: "rules.yml",
@@ -260,6 +248,13 @@ func rootOnlyConfig(t *testing.T) *amconfig.Config {
 }
 
 var prometheusSource = analyze.Source{Name: "prometheus", Kind: "live", URL: "http://prometheus:9090"}
+
+// everyPartRead starts an inventory whose every part was read, from one Prometheus.
+func everyPartRead() *analyze.Builder {
+	b := newBuilder(everyPart()...)
+	b.AddSource(prometheusSource)
+	return b
+}
 
 func everyPart() []analyze.Part {
 	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, []analyze.Part{analyze.PartDashboards})
