@@ -91,22 +91,6 @@ type FindingSummary struct {
 	Suppressed int `json:"suppressed"`
 }
 
-// countFindings counts the reported findings by severity, beside the suppressed ones.
-func countFindings(findings []analyze.Finding, suppressed int) FindingSummary {
-	out := FindingSummary{Total: len(findings), Suppressed: suppressed}
-	for _, f := range findings {
-		switch f.Severity {
-		case analyze.Critical:
-			out.Critical++
-		case analyze.Warning:
-			out.Warning++
-		default:
-			out.Info++
-		}
-	}
-	return out
-}
-
 // SkippedCheck is a check that did not run for lack of information.
 type SkippedCheck struct {
 	Check   string   `json:"check"`
@@ -393,4 +377,20 @@ func (r Report) Partial() bool {
 		}
 	}
 	return false
+}
+
+// countFindings counts the reported findings by severity, beside the suppressed ones.
+func countFindings(findings []analyze.Finding, suppressed int) FindingSummary {
+	out := FindingSummary{Total: len(findings), Suppressed: suppressed}
+	for _, f := range findings {
+		switch f.Severity {
+		case analyze.Critical:
+			out.Critical++
+		case analyze.Warning:
+			out.Warning++
+		default:
+			out.Info++
+		}
+	}
+	return out
 }
