@@ -3,6 +3,8 @@ package checks
 import (
 	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,7 +49,7 @@ func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Findin
 		if len(unpaged) == 0 {
 			continue
 		}
-		names := sortedKeys(reached)
+		names := slices.Sorted(maps.Keys(reached))
 		details := map[string]string{"receivers": strings.Join(names, ",")}
 		if len(a.LabelSets) > 1 || a.LabelSets[0].Job != "" {
 			details["jobs"] = strings.Join(unpaged, ",")
