@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,8 +72,8 @@ alerts:
 			fmt.Sprintf("add a %s label to the rule and a route for that team; blindspot generate writes alertmanager/routes.yaml with one", o.OwnerLabels[0]),
 			map[string]string{"receiver": strings.Join(receivers, ",")}))
 	}
-	if generated := slices.Sorted(maps.Keys(generatedNames)); len(generated) > 0 {
-		receivers := strings.Join(slices.Sorted(maps.Keys(generatedReceived)), ",")
+	if generated := sortedKeys(generatedNames); len(generated) > 0 {
+		receivers := strings.Join(sortedKeys(generatedReceived), ",")
 		named := strings.Join(generated, ", ")
 		if len(generated) > maxNamed {
 			named = fmt.Sprintf("%s and %d more", strings.Join(generated[:maxNamed], ", "), len(generated)-maxNamed)

@@ -3,8 +3,6 @@ package checks
 import (
 	"cmp"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -49,7 +47,7 @@ func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Findin
 		if len(unpaged) == 0 {
 			continue
 		}
-		names := slices.Sorted(maps.Keys(reached))
+		names := sortedKeys(reached)
 		details := map[string]string{"receivers": strings.Join(names, ",")}
 		if len(a.LabelSets) > 1 || a.LabelSets[0].Job != "" {
 			details["jobs"] = strings.Join(unpaged, ",")

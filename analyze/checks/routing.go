@@ -49,3 +49,12 @@ func receiverList(t *routing.Tree, names []string) string {
 	slices.Sort(parts)
 	return strings.Join(parts, ", ")
 }
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
