@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
@@ -52,4 +54,16 @@ func (s *Server) RequestsTo(method, path string) []Request {
 		}
 	}
 	return out
+}
+
+// Client returns a client of the Grafana at o that sends each request once, so that a test
+// sees the fake's first answer.
+func Client(t testing.TB, o httpconfig.Options) *grafana.Client {
+	t.Helper()
+	o.Attempts, o.Backoff = 1, 1
+	c, err := grafana.NewClient(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

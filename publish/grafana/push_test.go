@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	collectgrafana "github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
 	"github.com/blindspot-dev/blindspot/publish/grafana"
@@ -24,16 +23,6 @@ const (
 	ownerTag  = "generated_by:blindspot"
 	token     = "glsa_test_token"
 )
-
-func client(t *testing.T, o httpconfig.Options) *collectgrafana.Client {
-	t.Helper()
-	o.Attempts, o.Backoff = 1, 1
-	c, err := collectgrafana.NewClient(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // generatedUploads reads the generated golden dashboards as push uploads.
 func generatedUploads(t *testing.T) []grafana.Upload {
@@ -68,7 +57,7 @@ func TestPush(t *testing.T) {
 
 	t.Run("A first push creates the folder and the dashboards, a second changes nothing.", func(t *testing.T) {
 		fake, srv := fakegrafana.ServeCorpus(t, token)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		ups := generatedUploads(t)
 		res, err := grafana.Push(ctx, c, ups, opts)
 		if err != nil {
@@ -124,7 +113,7 @@ func TestPush(t *testing.T) {
 
 	t.Run("A changed dashboard is updated with the version Grafana holds, never with overwrite.", func(t *testing.T) {
 		fake, srv := fakegrafana.ServeCorpus(t, token)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		ups := generatedUploads(t)
 		if _, err := grafana.Push(ctx, c, ups, opts); err != nil {
 			t.Fatal(err)
@@ -153,7 +142,7 @@ func TestPush(t *testing.T) {
 		ups := generatedUploads(t)
 		theirs, _ := json.Marshal(map[string]any{"uid": "bs-overview", "title": "Hand made", "panels": []any{}, "tags": []any{"team"}})
 		fake.AddDashboard("", theirs)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		_, err := grafana.Push(ctx, c, ups, opts)
 		if err == nil || err.Error() != `dashboard bs-overview ("Hand made") in Grafana is not blindspot's (no tag generated_by:blindspot): not changing it; remove it or give the generated dashboard another uid` {
 			t.Fatalf("err %v", err)
@@ -167,7 +156,7 @@ func TestPush(t *testing.T) {
 
 	t.Run("Two files with one uid stop the push before any change.", func(t *testing.T) {
 		fake, srv := fakegrafana.ServeCorpus(t, token)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		ups := generatedUploads(t)
 		ups = append(ups, grafana.Upload{File: "copy.json", Model: ups[0].Model})
 		_, err := grafana.Push(ctx, c, ups, opts)
@@ -182,7 +171,7 @@ func TestPush(t *testing.T) {
 
 	t.Run("A dry run reads and reports but changes nothing.", func(t *testing.T) {
 		fake, srv := fakegrafana.ServeCorpus(t, token)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		dry := opts
 		dry.DryRun = true
 		res, err := grafana.Push(ctx, c, generatedUploads(t), dry)
@@ -238,7 +227,7 @@ func TestPush(t *testing.T) {
 				if tc.token != "" {
 					tok = tc.token
 				}
-				c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: tok})
+				c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: tok})
 				_, err := grafana.Push(ctx, c, generatedUploads(t), opts)
 				var pe *grafana.PushError
 				if !errors.As(err, &pe) || err.Error() != tc.want {
@@ -270,7 +259,7 @@ func TestPush(t *testing.T) {
 		})
 		srv := httptest.NewServer(h)
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		ups[0].Model["refresh"] = "5m"
 		_, err := grafana.Push(ctx, c, ups[:1], grafana.PushOptions{OwnerTag: ownerTag})
 		want := "saving dashboard bs-14c2529eb4498c5d (" + filepath.Join(generated, "api.json") + "): Grafana answered HTTP 412: The dashboard has been changed by someone else (someone saved it while blindspot pushed: run the push again)"

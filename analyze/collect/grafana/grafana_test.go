@@ -25,20 +25,10 @@ const (
 	token = "glsa_test_token"
 )
 
-func client(t *testing.T, o httpconfig.Options) *grafana.Client {
-	t.Helper()
-	o.Attempts, o.Backoff = 1, 1
-	c, err := grafana.NewClient(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func TestRead(t *testing.T) {
 	t.Run("Every dashboard is listed page by page with the token and fetched once by uid.", func(t *testing.T) {
 		fake, srv := fakegrafana.ServeCorpus(t, token)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: 3, Concurrency: 2}, slog.New(slog.DiscardHandler))
 		if res.Err != nil {
 			t.Fatal(res.Err)
@@ -98,7 +88,7 @@ func TestRead(t *testing.T) {
 			fake.ServeHTTP(w, r)
 		}))
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token, MaxInFlight: 10})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token, MaxInFlight: 10})
 		res := grafana.Read(context.Background(), c, grafana.Options{Concurrency: 2}, slog.New(slog.DiscardHandler))
 		if res.Err != nil || len(res.Dashboards) != len(fakegrafana.CorpusFiles(t)) {
 			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
@@ -112,7 +102,7 @@ func TestRead(t *testing.T) {
 		fake, _ := fakegrafana.ServeCorpus(t, token)
 		srv := httptest.NewServer(fake)
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		var calls [][2]int
 		busy := false
 		progress := func(done, total int) {
@@ -137,7 +127,7 @@ func TestRead(t *testing.T) {
 
 	t.Run("A full last page is followed by one more request that comes back empty.", func(t *testing.T) {
 		fake, srv := fakegrafana.ServeCorpus(t, token)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		n := len(fakegrafana.CorpusFiles(t))
 		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: n}, slog.New(slog.DiscardHandler))
 		if res.Err != nil || len(res.Dashboards) != n {
@@ -161,7 +151,7 @@ func TestRead(t *testing.T) {
 			fake.ServeHTTP(w, r)
 		}))
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: 2}, slog.New(slog.DiscardHandler))
 		if res.Err != nil || len(res.Dashboards) != 2 || requests != 2 {
 			t.Errorf("err %v, %d dashboards, %d search requests", res.Err, len(res.Dashboards), requests)
@@ -170,7 +160,7 @@ func TestRead(t *testing.T) {
 
 	t.Run("Folders, URLs and the PromQL of panels, rows and variables come through.", func(t *testing.T) {
 		_, srv := fakegrafana.ServeCorpus(t, token)
-		c := client(t, httpconfig.Options{URL: srv.URL + "/", BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL + "/", BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err != nil {
 			t.Fatal(res.Err)
@@ -231,7 +221,7 @@ func TestRead(t *testing.T) {
 		defer srv.Close()
 		pw := filepath.Join(t.TempDir(), "pw")
 		os.WriteFile(pw, []byte("s3cret\n"), 0o600)
-		c := client(t, httpconfig.Options{URL: srv.URL, BasicAuth: httpconfig.BasicAuth{Username: "auditor", PasswordFile: pw}})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BasicAuth: httpconfig.BasicAuth{Username: "auditor", PasswordFile: pw}})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err != nil {
 			t.Fatal(res.Err)
@@ -244,7 +234,7 @@ func TestRead(t *testing.T) {
 
 	t.Run("A refused token is an error naming the status and Grafana's message.", func(t *testing.T) {
 		_, srv := fakegrafana.ServeCorpus(t, token)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: "wrong"})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: "wrong"})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err == nil || res.Err.Error() != "listing dashboards: HTTP 401: Unauthorized" {
 			t.Fatalf("err %v", res.Err)
@@ -272,7 +262,7 @@ func TestRead(t *testing.T) {
 		})
 		srv := httptest.NewServer(h)
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err == nil || res.Err.Error() != "reading dashboard k8s_views_global: HTTP 403: Access denied to this dashboard" {
 			t.Errorf("err %v", res.Err)
@@ -289,7 +279,7 @@ func TestRead(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		url := srv.URL
 		srv.Close()
-		c := client(t, httpconfig.Options{URL: url})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: url})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err == nil || !strings.Contains(res.Err.Error(), "connection refused") {
 			t.Errorf("err %v", res.Err)
@@ -313,7 +303,7 @@ func TestRead(t *testing.T) {
 				w.WriteHeader(tc.status)
 				w.Write([]byte(tc.body))
 			}))
-			c := client(t, httpconfig.Options{URL: srv.URL})
+			c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL})
 			res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 			srv.Close()
 			if res.Err == nil || res.Err.Error() != tc.want {
@@ -328,7 +318,7 @@ func TestRead(t *testing.T) {
 		mux.Handle("/grafana/", http.StripPrefix("/grafana", fake))
 		srv := httptest.NewServer(mux)
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL + "/grafana", BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL + "/grafana", BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err != nil || len(res.Dashboards) != len(fakegrafana.CorpusFiles(t)) {
 			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
