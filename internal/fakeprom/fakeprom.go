@@ -19,6 +19,19 @@ type Sample struct {
 // sampleTime is the time of every sample (a time of the recorded answers).
 const sampleTime = 1795673162.0
 
+// Recorded answers each path of recorded with its body verbatim, and 404 for any other path.
+func Recorded(recorded map[string][]byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := recorded[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+}
+
 // Handler answers each path of recorded with its body verbatim; the instant query `up` with
 // the up samples and any other instant query with an empty vector; the metric names with up
 // alone; the metadata with none; and 404 for any other path.
