@@ -26,6 +26,15 @@ func newBuilder(parts ...analyze.Part) *analyze.Builder {
 	return b
 }
 
+// jobsUp starts an inventory holding parts with the jobs api and node, each with one up
+// target.
+func jobsUp(parts ...analyze.Part) *analyze.Builder {
+	b := newBuilder(parts...)
+	b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
+	b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUp, ""))
+	return b
+}
+
 func target(job, pool, instance string, health analyze.Health, lastError string) analyze.Target {
 	return analyze.Target{
 		Job: job, ScrapePool: pool, Instance: instance, Health: health, LastError: lastError,

@@ -291,10 +291,7 @@ func TestCheckDashboardsMissing(t *testing.T) {
 	id := checks.DashboardsMissingName
 	runTests(t, id, []checkTest{
 		{description: "A job no dashboard shows is reported; a job a dashboard shows is not.", inv: func(*testing.T) *analyze.Inventory {
-			b := newBuilder(analyze.PartTargets, analyze.PartDashboards)
-			b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
-			b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUp, ""))
-			return b.Build()
+			return jobsUp(analyze.PartTargets, analyze.PartDashboards).Build()
 		}, dashboards: dashboardWith(`up{job="node"}`), want: []string{
 			`job=api: no dashboard queries a metric of job "api"`,
 		}},

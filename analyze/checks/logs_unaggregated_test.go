@@ -12,9 +12,7 @@ func TestCheckLogsUnaggregated(t *testing.T) {
 	id := checks.LogsUnaggregatedName
 	runTests(t, id, []checkTest{
 		{description: "A job with healthy targets and no Loki stream is reported; a job whose logs are shipped is not.", inv: func(*testing.T) *analyze.Inventory {
-			b := newBuilder(analyze.PartTargets, analyze.PartLogStreams)
-			b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
-			b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUp, ""))
+			b := jobsUp(analyze.PartTargets, analyze.PartLogStreams)
 			b.SetLogs(analyze.Logs{Window: time.Hour, Streams: []analyze.LogStream{{Labels: map[string]string{"job": "api"}, Selector: `{job="api"}`, Entries: 10}}})
 			return b.Build()
 		}, want: []string{
