@@ -111,9 +111,10 @@ func withStandardCases(t *testing.T, cases []checkTest) []checkTest {
 	return append(all, own...)
 }
 
-// runTests runs the standard cases and then the cases of the check called id. Whatever the case, every finding must be
-// the check's own, carry the fingerprint of its subject as ID, name no empty subject value
-// (that would be a finding about something the inventory does not know) and have a message.
+// runTests runs the standard cases and then the cases of the check called id. Whatever the
+// case, every finding must be the check's own, carry the fingerprint of its subject as ID, name
+// no empty subject value (that would be a finding about something the inventory does not know)
+// and have a message.
 func runTests(t *testing.T, id string, cases []checkTest) {
 	t.Helper()
 	for _, tc := range withStandardCases(t, cases) {
