@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,43 +19,35 @@ const AlertmanagerNoWatchdogName = "alertmanager/no-watchdog"
 // it, silently.
 type AlertmanagerNoWatchdog struct{}
 
-var alertmanagerNoWatchdogMeta = Meta{
-	ID:          AlertmanagerNoWatchdogName,
-	Severity:    analyze.Warning,
-	Requires:    []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig},
-	SubjectKeys: []string{"alertmanager"},
-	Scope:       ScopeSource,
-	Summary:     "no always-firing heartbeat routed to a receiver",
-	Finds:       "no always-firing `vector(1)` heartbeat reaching a receiver with an integration. Details: `heartbeats`",
+func (AlertmanagerNoWatchdog) Meta() Meta {
+	return Meta{ID: AlertmanagerNoWatchdogName, Severity: analyze.Warning, Scope: ScopeSource,
+		Requires: []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig}, SubjectKeys: []string{"alertmanager"},
+		Summary: "no always-firing heartbeat routed to a receiver",
+		Finds:   "no always-firing `vector(1)` heartbeat reaching a receiver with an integration. Details: `heartbeats`",
+	}
 }
 
-func (AlertmanagerNoWatchdog) Meta() Meta { return alertmanagerNoWatchdogMeta }
-
 func (c AlertmanagerNoWatchdog) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
-	if d.routes.tree == nil {
+	heartbeats, ok := d.routes.routedAlerts(routing.AlwaysFiring)
+	if !ok {
 		return nil // the inventory claims a configuration it does not hold
 	}
-	r := d.routes
-	var heartbeats []string
-	for _, a := range r.alerts {
-		if !routing.AlwaysFiring(a.Rule) {
-			continue
-		}
-		heartbeats = append(heartbeats, a.Rule.Name)
-		for _, ls := range a.LabelSets {
-			for _, name := range r.tree.Match(ls.Labels).Receivers {
-				if !r.tree.Null(name) {
-					return nil
-				}
+	notifies := func(receiver string) bool { return !d.routes.tree.Null(receiver) }
+	names := make([]string, len(heartbeats))
+	for i, a := range heartbeats {
+		names[i] = a.Rule.Name
+		for _, route := range a.Routes {
+			if slices.ContainsFunc(route.Receivers, notifies) {
+				return nil
 			}
 		}
 	}
 	msg := "no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices"
-	if len(heartbeats) > 0 {
-		msg = fmt.Sprintf("the heartbeat alert %s reaches only receivers without an integration: nothing outside the cluster watches it", strconv.Quote(heartbeats[0]))
+	if len(names) > 0 {
+		msg = fmt.Sprintf("the heartbeat alert %s reaches only receivers without an integration: nothing outside the cluster watches it", strconv.Quote(names[0]))
 	}
-	f := alertmanagerNoWatchdogMeta.finding(map[string]string{"alertmanager": inv.Alerting.ConfigURL}, msg,
-		map[string]string{"heartbeats": strings.Join(heartbeats, ",")})
+	f := c.Meta().finding(map[string]string{"alertmanager": inv.Alerting.ConfigURL}, msg,
+		map[string]string{"heartbeats": strings.Join(names, ",")})
 	f.Fix = "blindspot generate writes a Watchdog rule (vector(1)) and alertmanager/routes.yaml routes it to a heartbeat receiver; point that receiver at a dead man's switch outside the cluster"
 	return []analyze.Finding{f}
 }

@@ -10,12 +10,8 @@ import (
 func TestCheckAlertmanagerNoWatchdog(t *testing.T) {
 	id := checks.AlertmanagerNoWatchdogName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: only what the empty parts show is reported.", inv: hollowInventory,
-			want: []string{`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`}},
-		{description: "Every part read with holes in the data: only what the data shows is reported.", inv: holedInventory,
-			want: []string{`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`}},
+		onHollow(`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`),
+		onHoled(`alertmanager=http://am:9093: no always-firing heartbeat alert (vector(1)) exists: if Prometheus or Alertmanager dies, nothing notices`),
 		{description: "The Alertmanager configuration part without a configuration: nothing is reported.", inv: configlessInventory},
 		{description: "A heartbeat alert routed to a receiver that notifies is not reported.", inv: func(t *testing.T) *analyze.Inventory {
 			return routingInventory(t, amConfig, []analyze.Rule{rule("Watchdog", `vector(1)`, map[string]string{"severity": "none"})}, nil)

@@ -14,17 +14,13 @@ const AlertmanagerNotConnectedName = "alertmanager/not-connected"
 // evaluates goes nowhere.
 type AlertmanagerNotConnected struct{}
 
-var alertmanagerNotConnectedMeta = Meta{
-	ID:          AlertmanagerNotConnectedName,
-	Severity:    analyze.Critical,
-	Requires:    []analyze.Part{analyze.PartAlertmanagers},
-	SubjectKeys: []string{"prometheus"},
-	Scope:       ScopeSource,
-	Summary:     "Prometheus sends its alerts to no active Alertmanager",
-	Finds:       "a Prometheus with no active Alertmanager. Details: `dropped`",
+func (AlertmanagerNotConnected) Meta() Meta {
+	return Meta{ID: AlertmanagerNotConnectedName, Severity: analyze.Critical, Scope: ScopeSource,
+		Requires: []analyze.Part{analyze.PartAlertmanagers}, SubjectKeys: []string{"prometheus"},
+		Summary: "Prometheus sends its alerts to no active Alertmanager",
+		Finds:   "a Prometheus with no active Alertmanager. Details: `dropped`",
+	}
 }
-
-func (AlertmanagerNotConnected) Meta() Meta { return alertmanagerNotConnectedMeta }
 
 func (c AlertmanagerNotConnected) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	dropped := 0
@@ -45,7 +41,7 @@ func (c AlertmanagerNotConnected) Run(inv *analyze.Inventory, d *Derived) []anal
 	if dropped > 0 {
 		msg = fmt.Sprintf("all %d Alertmanagers of Prometheus are dropped by relabeling: every alert goes nowhere", dropped)
 	}
-	f := alertmanagerNotConnectedMeta.finding(map[string]string{"prometheus": prom}, msg,
+	f := c.Meta().finding(map[string]string{"prometheus": prom}, msg,
 		map[string]string{"dropped": strconv.Itoa(dropped)})
 	f.Fix = "add an alerting.alertmanagers section to the Prometheus configuration (or fix its relabel_configs) and check /api/v1/alertmanagers lists it as active"
 	return []analyze.Finding{f}

@@ -31,20 +31,14 @@ func NewAlertsMissingAbsent(o Options) Check {
 	return AlertsMissingAbsent{absentFor: o.withDefaults().Generated.AbsentFor}
 }
 
-var alertsMissingAbsentMeta = Meta{
-	ID:           AlertsMissingAbsentName,
-	Severity:     analyze.Warning,
-	Requires:     []analyze.Part{analyze.PartTargets, analyze.PartRules},
-	SubjectKeys:  []string{"job"},
-	SubjectDoc:   "`job`; `scrape_pool` for a pool without targets whose job label discovery or relabeling decides",
-	Scope:        ScopeJob,
-	Summary:      "no alert fires when the job vanishes",
-	Finds:        "a job no alert covers when it vanishes (all targets gone, series absent)",
-	MatrixColumn: ColumnAbsenceAlert,
-	GroupByJob:   true,
+func (AlertsMissingAbsent) Meta() Meta {
+	return Meta{ID: AlertsMissingAbsentName, Severity: analyze.Warning, Scope: ScopeJob, MatrixColumn: ColumnAbsenceAlert, GroupByJob: true,
+		Requires: []analyze.Part{analyze.PartTargets, analyze.PartRules}, SubjectKeys: []string{"job"},
+		SubjectDoc: "`job`; `scrape_pool` for a pool without targets whose job label discovery or relabeling decides",
+		Summary:    "no alert fires when the job vanishes",
+		Finds:      "a job no alert covers when it vanishes (all targets gone, series absent)",
+	}
 }
-
-func (AlertsMissingAbsent) Meta() Meta { return alertsMissingAbsentMeta }
 
 func (c AlertsMissingAbsent) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	a := d.Coverage
@@ -54,7 +48,7 @@ func (c AlertsMissingAbsent) Run(inv *analyze.Inventory, d *Derived) []analyze.F
 		if len(a.Job(j.Name).AbsentAlerts) > 0 {
 			continue
 		}
-		f := alertsMissingAbsentMeta.finding(map[string]string{"job": j.Name},
+		f := c.Meta().finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("no alert fires when job %s vanishes and leaves no up series to compare", strconv.Quote(j.Name)),
 			map[string]string{"targets": strconv.Itoa(j.Active())})
 		vanished := &parser.Call{Func: parser.Functions["absent"], Args: parser.Expressions{upSelector(j.Name)}}
@@ -67,7 +61,7 @@ func (c AlertsMissingAbsent) Run(inv *analyze.Inventory, d *Derived) []analyze.F
 		if p.Active > 0 || p.JobLabel != "" || len(a.PoolAbsentAlerts(p.Name)) > 0 {
 			continue
 		}
-		f := alertsMissingAbsentMeta.finding(map[string]string{"scrape_pool": p.Name},
+		f := c.Meta().finding(map[string]string{"scrape_pool": p.Name},
 			fmt.Sprintf("no alert fires when scrape pool %s has no targets: discovery or relabeling decides its targets' job label, so no absent(up{job=…}) can watch it", strconv.Quote(p.Name)),
 			map[string]string{"targets": "0", PoolMetricDetail: poolMetricState(inv)})
 		if f.Details[PoolMetricDetail] == PoolMetricNotStored {

@@ -10,10 +10,6 @@ import (
 func TestCheckAlertsMissingAbsent(t *testing.T) {
 	id := checks.AlertsMissingAbsentName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
 		{description: "A job whose disappearance no absent() alert watches is reported; a watched one is not.", inv: func(*testing.T) *analyze.Inventory {
 			return coverageInventory(alerting("availability", "NodeAbsent", `absent(up{job="node"})`))
 		}, want: []string{

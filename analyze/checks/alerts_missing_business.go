@@ -38,19 +38,13 @@ func NewAlertsMissingBusiness(o Options) Check {
 	return AlertsMissingBusiness{window: g.BusinessWindow, staleAfter: g.StaleAfter}
 }
 
-var alertsMissingBusinessMeta = Meta{
-	ID:           AlertsMissingBusinessName,
-	Severity:     analyze.Warning,
-	Requires:     []analyze.Part{analyze.PartJobMetrics, analyze.PartRules},
-	SubjectKeys:  []string{"job", "metric"},
-	Scope:        ScopeJob,
-	Summary:      "a business counter or last-success gauge no alert fires on when it stops",
-	Finds:        "a business counter without an alert on its rate dropping, or a last-success gauge without an alert on its age. Details: `kind` (`counter` or `staleness`)",
-	MatrixColumn: ColumnBusiness,
-	GroupByJob:   true,
+func (AlertsMissingBusiness) Meta() Meta {
+	return Meta{ID: AlertsMissingBusinessName, Severity: analyze.Warning, Scope: ScopeJob, MatrixColumn: ColumnBusiness, GroupByJob: true,
+		Requires: []analyze.Part{analyze.PartJobMetrics, analyze.PartRules}, SubjectKeys: []string{"job", "metric"},
+		Summary: "a business counter or last-success gauge no alert fires on when it stops",
+		Finds:   "a business counter without an alert on its rate dropping, or a last-success gauge without an alert on its age. Details: `kind` (`counter` or `staleness`)",
+	}
 }
-
-func (AlertsMissingBusiness) Meta() Meta { return alertsMissingBusinessMeta }
 
 func (c AlertsMissingBusiness) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	a := d.Coverage
@@ -85,7 +79,7 @@ func (c AlertsMissingBusiness) Run(inv *analyze.Inventory, d *Derived) []analyze
 			if len(m.ReadBy) > 0 {
 				details["read_by"] = ruleNames(m.ReadBy)
 			}
-			f := alertsMissingBusinessMeta.finding(map[string]string{"job": job, "metric": m.Metric}, msg, details)
+			f := c.Meta().finding(map[string]string{"job": job, "metric": m.Metric}, msg, details)
 			f.Fix = fix
 			out = append(out, f)
 		}

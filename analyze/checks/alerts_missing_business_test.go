@@ -10,10 +10,6 @@ import (
 func TestCheckAlertsMissingBusiness(t *testing.T) {
 	id := checks.AlertsMissingBusinessName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
 		{description: "A business counter no alert reads is reported; one an alert reads is not.", inv: func(*testing.T) *analyze.Inventory {
 			b := newBuilder(analyze.PartJobMetrics, analyze.PartRules)
 			b.AddJobMetric("billing", "invoices_created_total")

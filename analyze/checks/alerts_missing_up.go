@@ -29,19 +29,13 @@ func NewAlertsMissingUp(o Options) Check {
 	return AlertsMissingUp{upFor: o.withDefaults().Generated.UpFor}
 }
 
-var alertsMissingUpMeta = Meta{
-	ID:           AlertsMissingUpName,
-	Severity:     analyze.Critical,
-	Requires:     []analyze.Part{analyze.PartTargets, analyze.PartRules},
-	SubjectKeys:  []string{"job"},
-	Scope:        ScopeJob,
-	Summary:      "no alert fires when the job's targets are down",
-	Finds:        "a job no alert covers when its targets are down",
-	MatrixColumn: ColumnUpAlert,
-	GroupByJob:   true,
+func (AlertsMissingUp) Meta() Meta {
+	return Meta{ID: AlertsMissingUpName, Severity: analyze.Critical, Scope: ScopeJob, MatrixColumn: ColumnUpAlert, GroupByJob: true,
+		Requires: []analyze.Part{analyze.PartTargets, analyze.PartRules}, SubjectKeys: []string{"job"},
+		Summary: "no alert fires when the job's targets are down",
+		Finds:   "a job no alert covers when its targets are down",
+	}
 }
-
-func (AlertsMissingUp) Meta() Meta { return alertsMissingUpMeta }
 
 func (c AlertsMissingUp) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	a := d.Coverage
@@ -50,7 +44,7 @@ func (c AlertsMissingUp) Run(inv *analyze.Inventory, d *Derived) []analyze.Findi
 		if len(a.Job(j.Name).UpAlerts) > 0 {
 			continue
 		}
-		f := alertsMissingUpMeta.finding(map[string]string{"job": j.Name},
+		f := c.Meta().finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("no alert fires when the targets of job %s are down", strconv.Quote(j.Name)),
 			map[string]string{"targets": strconv.Itoa(j.Active())})
 		down := &parser.BinaryExpr{Op: parser.EQLC, LHS: upSelector(j.Name), RHS: &parser.NumberLiteral{Val: 0}}

@@ -24,18 +24,13 @@ func NewAlertsNoRunbook(o Options) Check {
 	return AlertsNoRunbook{Annotation: o.withDefaults().RunbookAnnotation}
 }
 
-var alertsNoRunbookMeta = Meta{
-	ID:           AlertsNoRunbookName,
-	Severity:     analyze.Warning,
-	Requires:     []analyze.Part{analyze.PartRules},
-	SubjectKeys:  []string{"rule"},
-	Scope:        ScopeRule,
-	Summary:      "an alert without a runbook link",
-	Finds:        "an alerting rule without the runbook annotation (`checks.runbook_annotation`, default `runbook_url`) or with an empty one",
-	MatrixColumn: ColumnRunbooks,
+func (AlertsNoRunbook) Meta() Meta {
+	return Meta{ID: AlertsNoRunbookName, Severity: analyze.Warning, Scope: ScopeRule, MatrixColumn: ColumnRunbooks,
+		Requires: []analyze.Part{analyze.PartRules}, SubjectKeys: []string{"rule"},
+		Summary: "an alert without a runbook link",
+		Finds:   "an alerting rule without the runbook annotation (`checks.runbook_annotation`, default `runbook_url`) or with an empty one",
+	}
 }
-
-func (AlertsNoRunbook) Meta() Meta { return alertsNoRunbookMeta }
 
 func (c AlertsNoRunbook) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	annotation := Options{RunbookAnnotation: c.Annotation}.withDefaults().RunbookAnnotation
@@ -50,7 +45,7 @@ func (c AlertsNoRunbook) Run(inv *analyze.Inventory, d *Derived) []analyze.Findi
 			// into a dashboard or a report: it counts as none.
 			what = fmt.Sprintf("a %s annotation that is not an http, https or relative link", annotation)
 		}
-		out.add(findingAboutRule(alertsNoRunbookMeta, g, r,
+		out.add(findingAboutRule(c.Meta(), g, r,
 			fmt.Sprintf("alert %s has %s", strconv.Quote(r.Name), what),
 			fmt.Sprintf("blindspot generate writes runbooks/%s.md and a %s annotation in the generated rules", r.Name, annotation),
 			nil))

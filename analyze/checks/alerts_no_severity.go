@@ -22,17 +22,13 @@ func NewAlertsNoSeverity(o Options) Check {
 	return AlertsNoSeverity{Label: o.withDefaults().SeverityLabel}
 }
 
-var alertsNoSeverityMeta = Meta{
-	ID:          AlertsNoSeverityName,
-	Severity:    analyze.Info,
-	Requires:    []analyze.Part{analyze.PartRules},
-	SubjectKeys: []string{"rule"},
-	Scope:       ScopeRule,
-	Summary:     "an alert without a severity label",
-	Finds:       "an alerting rule without the severity label (`checks.severity_label`, default `severity`) or with an empty one",
+func (AlertsNoSeverity) Meta() Meta {
+	return Meta{ID: AlertsNoSeverityName, Severity: analyze.Info, Scope: ScopeRule,
+		Requires: []analyze.Part{analyze.PartRules}, SubjectKeys: []string{"rule"},
+		Summary: "an alert without a severity label",
+		Finds:   "an alerting rule without the severity label (`checks.severity_label`, default `severity`) or with an empty one",
+	}
 }
-
-func (AlertsNoSeverity) Meta() Meta { return alertsNoSeverityMeta }
 
 func (c AlertsNoSeverity) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	label := Options{SeverityLabel: c.Label}.withDefaults().SeverityLabel
@@ -42,7 +38,7 @@ func (c AlertsNoSeverity) Run(inv *analyze.Inventory, d *Derived) []analyze.Find
 		if what == "" {
 			continue
 		}
-		out.add(findingAboutRule(alertsNoSeverityMeta, g, r,
+		out.add(findingAboutRule(c.Meta(), g, r,
 			fmt.Sprintf("alert %s has %s", strconv.Quote(r.Name), what),
 			fmt.Sprintf("blindspot generate writes a %s label in the generated rules; on this rule, add %s: critical (pages) or warning (tickets) to its labels", label, label),
 			nil))

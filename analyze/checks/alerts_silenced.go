@@ -19,17 +19,13 @@ const AlertsSilencedName = "alerts/silenced"
 // forgotten keeps the alert blind long after.
 type AlertsSilenced struct{}
 
-var alertsSilencedMeta = Meta{
-	ID:          AlertsSilencedName,
-	Severity:    analyze.Warning,
-	Requires:    []analyze.Part{analyze.PartRules, analyze.PartSilences},
-	SubjectKeys: []string{"rule"},
-	Scope:       ScopeRule,
-	Summary:     "an alert muted by a long-lived or job-wide silence",
-	Finds:       "an alert muted by an active silence ending beyond `routing.silence_horizon`, or by a job-wide silence. Details: `silences`, `created_by`, `ends_at`",
+func (AlertsSilenced) Meta() Meta {
+	return Meta{ID: AlertsSilencedName, Severity: analyze.Warning, Scope: ScopeRule,
+		Requires: []analyze.Part{analyze.PartRules, analyze.PartSilences}, SubjectKeys: []string{"rule"},
+		Summary: "an alert muted by a long-lived or job-wide silence",
+		Finds:   "an alert muted by an active silence ending beyond `routing.silence_horizon`, or by a job-wide silence. Details: `silences`, `created_by`, `ends_at`",
+	}
 }
-
-func (AlertsSilenced) Meta() Meta { return alertsSilencedMeta }
 
 func (c AlertsSilenced) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	r := d.routes
@@ -63,7 +59,7 @@ func (c AlertsSilenced) Run(inv *analyze.Inventory, d *Derived) []analyze.Findin
 			ids[i] = s.ID
 		}
 		details := map[string]string{"silences": strings.Join(ids, ","), "created_by": found[0].CreatedBy, "ends_at": found[0].EndsAt.UTC().Format(time.RFC3339)}
-		out = append(out, findingAboutRule(alertsSilencedMeta, a.Group, a.Rule,
+		out = append(out, findingAboutRule(c.Meta(), a.Group, a.Rule,
 			fmt.Sprintf("alert %s is silenced: %s", strconv.Quote(a.Rule.Name), strings.Join(why, "; ")),
 			"expire the silence (amtool silence expire ID) or narrow it to the alerts of the incident, with an end within days",
 			details))

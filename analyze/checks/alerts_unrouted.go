@@ -18,39 +18,30 @@ const AlertsUnroutedName = "alerts/unrouted"
 // nobody is woken up: as blind as no alert.
 type AlertsUnrouted struct{}
 
-var alertsUnroutedMeta = Meta{
-	ID:           AlertsUnroutedName,
-	Severity:     analyze.Critical,
-	Requires:     []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig},
-	SubjectKeys:  []string{"rule"},
-	Scope:        ScopeRule,
-	Summary:      "a critical alert whose notifications reach no paging receiver",
-	Finds:        "a critical alert whose notifications reach only null or non-paging receivers. Details: `receivers`, `jobs`",
-	MatrixColumn: ColumnPages,
+func (AlertsUnrouted) Meta() Meta {
+	return Meta{ID: AlertsUnroutedName, Severity: analyze.Critical, Scope: ScopeRule, MatrixColumn: ColumnPages,
+		Requires: []analyze.Part{analyze.PartRules, analyze.PartAlertmanagerConfig}, SubjectKeys: []string{"rule"},
+		Summary: "a critical alert whose notifications reach no paging receiver",
+		Finds:   "a critical alert whose notifications reach only null or non-paging receivers. Details: `receivers`, `jobs`",
+	}
 }
 
-func (AlertsUnrouted) Meta() Meta { return alertsUnroutedMeta }
-
 func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
-	if d.routes.tree == nil {
+	o, tree := d.routes.opts, d.routes.tree
+	critical, ok := d.routes.routedAlerts(func(r *analyze.Rule) bool { return routing.Critical(r, o) })
+	if !ok {
 		return nil // the inventory claims a configuration it does not hold
 	}
-	r := d.routes
-	o := r.opts
 	var out []analyze.Finding
-	for _, a := range r.alerts {
-		if !routing.Critical(a.Rule, o) {
-			continue
-		}
+	for _, a := range critical {
 		var unpaged []string
 		reached := map[string]bool{}
-		for _, ls := range a.LabelSets {
-			route := r.tree.Match(ls.Labels)
+		for i, route := range a.Routes {
 			for _, name := range route.Receivers {
 				reached[name] = true
 			}
-			if len(r.tree.Paging(route)) == 0 {
-				unpaged = append(unpaged, cmp.Or(ls.Job, "(no job)"))
+			if len(tree.Paging(route)) == 0 {
+				unpaged = append(unpaged, cmp.Or(a.LabelSets[i].Job, "(no job)"))
 			}
 		}
 		if len(unpaged) == 0 {
@@ -61,8 +52,8 @@ func (c AlertsUnrouted) Run(inv *analyze.Inventory, d *Derived) []analyze.Findin
 		if len(a.LabelSets) > 1 || a.LabelSets[0].Job != "" {
 			details["jobs"] = strings.Join(unpaged, ",")
 		}
-		f := findingAboutRule(alertsUnroutedMeta, a.Group, a.Rule,
-			fmt.Sprintf("critical alert %s pages nobody: it reaches %s", strconv.Quote(a.Rule.Name), receiverList(r.tree, names)),
+		f := findingAboutRule(c.Meta(), a.Group, a.Rule,
+			fmt.Sprintf("critical alert %s pages nobody: it reaches %s", strconv.Quote(a.Rule.Name), receiverList(tree, names)),
 			fmt.Sprintf("route it to a receiver with a %s integration; blindspot generate writes alertmanager/routes.yaml with a route per team", strings.Join(o.PagingKinds, ", ")),
 			details)
 		out = append(out, f)

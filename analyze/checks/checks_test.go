@@ -26,6 +26,15 @@ func newBuilder(parts ...analyze.Part) *analyze.Builder {
 	return b
 }
 
+// jobsUp starts an inventory holding parts with the jobs api and node, each with one up
+// target.
+func jobsUp(parts ...analyze.Part) *analyze.Builder {
+	b := newBuilder(parts...)
+	b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
+	b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUp, ""))
+	return b
+}
+
 func target(job, pool, instance string, health analyze.Health, lastError string) analyze.Target {
 	return analyze.Target{
 		Job: job, ScrapePool: pool, Instance: instance, Health: health, LastError: lastError,
@@ -170,45 +179,6 @@ func TestJobsNoTargets(t *testing.T) {
 		f := only(t, run(b))
 		if want := `scrape pool "node" has no targets: relabeling dropped the only discovered target`; f.Message != want {
 			t.Errorf("message = %q, want %q", f.Message, want)
-		}
-	})
-
-	t.Run("A configured job with targets is not reported, even when they are all down.", func(t *testing.T) {
-		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddConfiguredJob("node", []string{"static"}, 0)
-		b.SetDropped("node", 7)
-		b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthDown, "connection refused"))
-		if fs := run(b); len(fs) != 0 {
-			t.Errorf("findings = %+v", fs)
-		}
-	})
-
-	t.Run("A job seen only in targets is not reported.", func(t *testing.T) {
-		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddTarget(target("federate", "federate", "prom-b:9090", analyze.HealthUp, ""))
-		b.SetDropped("orphan-pool", 3)
-		if fs := run(b); len(fs) != 0 {
-			t.Errorf("findings = %+v", fs)
-		}
-	})
-
-	t.Run("An operator pool whose targets relabeling gave two other job labels is not reported.", func(t *testing.T) {
-		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddScrapeConfig("podMonitor/monitoring/workers/0", "", []string{"kubernetes"}, 9)
-		b.AddTarget(target("worker-a", "podMonitor/monitoring/workers/0", "10.1.0.7:8080", analyze.HealthUp, ""))
-		b.AddTarget(target("worker-b", "podMonitor/monitoring/workers/0", "10.1.0.8:8080", analyze.HealthUp, ""))
-		if fs := run(b); len(fs) != 0 {
-			t.Errorf("findings = %+v", fs)
-		}
-	})
-
-	t.Run("A pool whose targets relabeling gave another job label is not reported.", func(t *testing.T) {
-		b := newBuilder(analyze.PartTargets, analyze.PartConfig)
-		b.AddConfiguredJob("kubernetes-pods", []string{"kubernetes"}, 3)
-		b.SetDropped("kubernetes-pods", 40)
-		b.AddTarget(target("payments-api", "kubernetes-pods", "10.1.0.7:8080", analyze.HealthUp, ""))
-		if fs := run(b); len(fs) != 0 {
-			t.Errorf("findings = %+v", fs)
 		}
 	})
 }

@@ -19,19 +19,13 @@ const DashboardsMissingName = "dashboards/missing"
 // dashboards in the inventory (nil: none were read) it reports nothing rather than every job.
 type DashboardsMissing struct{}
 
-var dashboardsMissingMeta = Meta{
-	ID:           DashboardsMissingName,
-	Severity:     analyze.Warning,
-	Requires:     []analyze.Part{analyze.PartTargets, analyze.PartDashboards},
-	SubjectKeys:  []string{"job"},
-	Scope:        ScopeJob,
-	Summary:      "a job no dashboard panel can show (with `--grafana-url` or `--dashboards PATH`)",
-	Finds:        "a job with up targets that no panel of the dashboards read can show. Details: `dashboards` (how many were read)",
-	MatrixColumn: ColumnDashboards,
-	GroupByJob:   true,
+func (DashboardsMissing) Meta() Meta {
+	return Meta{ID: DashboardsMissingName, Severity: analyze.Warning, Scope: ScopeJob, MatrixColumn: ColumnDashboards, GroupByJob: true,
+		Requires: []analyze.Part{analyze.PartTargets, analyze.PartDashboards}, SubjectKeys: []string{"job"},
+		Summary: "a job no dashboard panel can show (with `--grafana-url` or `--dashboards PATH`)",
+		Finds:   "a job with up targets that no panel of the dashboards read can show. Details: `dashboards` (how many were read)",
+	}
 }
-
-func (DashboardsMissing) Meta() Meta { return dashboardsMissingMeta }
 
 func (c DashboardsMissing) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	if inv.Dashboards == nil || d.Dashboards == nil {
@@ -43,7 +37,7 @@ func (c DashboardsMissing) Run(inv *analyze.Inventory, d *Derived) []analyze.Fin
 		if j.Up == 0 || len(byJob[j.Name]) > 0 {
 			continue
 		}
-		f := dashboardsMissingMeta.finding(map[string]string{"job": j.Name},
+		f := c.Meta().finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("no dashboard queries a metric of job %s", strconv.Quote(j.Name)),
 			map[string]string{"dashboards": strconv.Itoa(len(inv.Dashboards))})
 		f.Fix = fmt.Sprintf("blindspot generate writes dashboards/%s.json for it", promqlbuild.FileStem(j.Name))

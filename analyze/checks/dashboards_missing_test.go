@@ -290,15 +290,8 @@ func TestDashboardsMissingVariables(t *testing.T) {
 func TestCheckDashboardsMissing(t *testing.T) {
 	id := checks.DashboardsMissingName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
 		{description: "A job no dashboard shows is reported; a job a dashboard shows is not.", inv: func(*testing.T) *analyze.Inventory {
-			b := newBuilder(analyze.PartTargets, analyze.PartDashboards)
-			b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
-			b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUp, ""))
-			return b.Build()
+			return jobsUp(analyze.PartTargets, analyze.PartDashboards).Build()
 		}, dashboards: dashboardWith(`up{job="node"}`), want: []string{
 			`job=api: no dashboard queries a metric of job "api"`,
 		}},

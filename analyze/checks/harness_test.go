@@ -18,7 +18,8 @@ import (
 
 // This file is the harness every <check>_test.go runs on, in the manner of pint's
 // internal/checks/base_test.go: a check's test is a list of cases (an inventory and the
-// findings it must give), and each check's list starts with an empty and a broken inventory.
+// findings it must give), which runTests runs after the standard cases every check must pass
+// (standardCases: an empty, a failed, a hollow and a holed inventory).
 
 // runCheckByID runs the check called id, built from opts, over inv and the dashboards ds
 // through checks.Run (so that the parts it requires are honoured as in an audit) with an empty
@@ -60,14 +61,63 @@ type checkTest struct {
 	// defect, when set, skips the case: it names a known defect the case shows, to be fixed in
 	// the check (and the field removed).
 	defect string
+	// standard, in a check's own cases, names the standard case whose expectation differs for
+	// the check (see onHollow): the case replaces it and keeps its inventory.
+	standard string
 }
 
-// runTests runs the cases of the check called id. Whatever the case, every finding must be
-// the check's own, carry the fingerprint of its subject as ID, name no empty subject value
-// (that would be a finding about something the inventory does not know) and have a message.
+// standardCases are the cases runTests runs for every check before its own: on an empty
+// inventory and on one whose every source failed the check must not run, and on a hollow and a
+// holed one it reports nothing unless the check's cases say otherwise (onHollow, onHoled).
+func standardCases() []checkTest {
+	return []checkTest{
+		{standard: "empty", description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
+		{standard: "failed", description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
+		{standard: "hollow", description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
+		{standard: "holed", description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
+	}
+}
+
+// onHollow is the standard case on the hollow inventory for a check that reports what the empty
+// parts show: the findings want.
+func onHollow(want ...string) checkTest {
+	return checkTest{standard: "hollow", description: "Every part read and empty: only what the empty parts show is reported.", want: want}
+}
+
+// onHoled is the standard case on the holed inventory for a check that reports what the data
+// shows despite its holes: the findings want.
+func onHoled(want ...string) checkTest {
+	return checkTest{standard: "holed", description: "Every part read with holes in the data: only what the data shows is reported.", want: want}
+}
+
+// withStandardCases returns the standard cases, each replaced by the case of cases that stands
+// for it, followed by the other cases.
+func withStandardCases(t *testing.T, cases []checkTest) []checkTest {
+	t.Helper()
+	all := standardCases()
+	var own []checkTest
+	for _, tc := range cases {
+		if tc.standard == "" {
+			own = append(own, tc)
+			continue
+		}
+		i := slices.IndexFunc(all, func(s checkTest) bool { return s.standard == tc.standard })
+		if i < 0 {
+			t.Fatalf("case %q stands for %q, which is no standard case", tc.description, tc.standard)
+		}
+		tc.inv = all[i].inv
+		all[i] = tc
+	}
+	return append(all, own...)
+}
+
+// runTests runs the standard cases and then the cases of the check called id. Whatever the
+// case, every finding must be the check's own, carry the fingerprint of its subject as ID, name
+// no empty subject value (that would be a finding about something the inventory does not know)
+// and have a message.
 func runTests(t *testing.T, id string, cases []checkTest) {
 	t.Helper()
-	for _, tc := range cases {
+	for _, tc := range withStandardCases(t, cases) {
 		t.Run(tc.description, func(t *testing.T) {
 			if tc.defect != "" {
 				t.Skip("known defect: " + tc.defect)
@@ -145,11 +195,7 @@ func failedInventory(*testing.T) *analyze.Inventory {
 // targets, rules, names, streams or silences, and an Alertmanager with nothing but its root
 // route. What a check reports on it must follow from those (empty) facts.
 func hollowInventory(t *testing.T) *analyze.Inventory {
-	b := analyze.NewBuilder(collectedAt)
-	for _, p := range everyPart() {
-		b.AddPart(p)
-	}
-	b.AddSource(prometheusSource)
+	b := everyPartRead()
 	b.SetAlertmanagerStatus(rootOnlyConfig(t), "http://am:9093", "", "")
 	return b.Build()
 }
@@ -160,11 +206,7 @@ func hollowInventory(t *testing.T) *analyze.Inventory {
 // without labels, a secret hit without labels, a silence without matchers. Checks must skip
 // what they cannot read rather than report it.
 func holedInventory(t *testing.T) *analyze.Inventory {
-	b := analyze.NewBuilder(collectedAt)
-	for _, p := range everyPart() {
-		b.AddPart(p)
-	}
-	b.AddSource(prometheusSource)
+	b := everyPartRead()
 	b.AddTarget(analyze.Target{ScrapePool: "kubernetes-pods", Instance: "10.0.0.9:8080", Health: analyze.HealthUp})
 	b.AddRuleGroup(analyze.RuleGroup{Name: "empty", File: "rules.yml", Language: "promql"})
 	b.AddRuleGroup(analyze.RuleGroup{Name: "holes", File: "rules.yml", Language: "promql", Rules: []analyze.Rule{
@@ -187,11 +229,7 @@ func holedInventory(t *testing.T) *analyze.Inventory {
 // configlessInventory holds the alertmanager_config part without a configuration, which the
 // Builder allows (AddPart without SetAlertmanagerStatus), and an alert to route.
 func configlessInventory(*testing.T) *analyze.Inventory {
-	b := analyze.NewBuilder(collectedAt)
-	for _, p := range everyPart() {
-		b.AddPart(p)
-	}
-	b.AddSource(prometheusSource)
+	b := everyPartRead()
 	b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
 	b.AddRuleGroup(analyze.RuleGroup{Name: "g", File: "rules.yml", Language: "promql", Rules: []analyze.Rule{
 		analyze.NewRule(analyze.Rule{Kind: analyze.RuleAlerting, Name: "ApiDown", Expr: `up{job="api"} == 0`, Group: "g", File: "rules.yml",
@@ -212,12 +250,20 @@ func rootOnlyConfig(t *testing.T) *amconfig.Config {
 
 var prometheusSource = analyze.Source{Name: "prometheus", Kind: "live", URL: "http://prometheus:9090"}
 
+// everyPartRead starts an inventory whose every part was read, from one Prometheus.
+func everyPartRead() *analyze.Builder {
+	b := newBuilder(everyPart()...)
+	b.AddSource(prometheusSource)
+	return b
+}
+
 func everyPart() []analyze.Part {
 	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, []analyze.Part{analyze.PartDashboards})
 }
 
 // TestEveryCheckHasItsOwnTestFile keeps the rule of one test file per check on this harness:
-// targets/down is tested in targets_down_test.go.
+// targets/down is tested in targets_down_test.go, whose cases runTests runs after the standard
+// ones.
 func TestEveryCheckHasItsOwnTestFile(t *testing.T) {
 	for _, id := range checkIDs() {
 		name := strings.NewReplacer("/", "_", "-", "_").Replace(id) + "_test.go"
@@ -226,13 +272,30 @@ func TestEveryCheckHasItsOwnTestFile(t *testing.T) {
 			t.Errorf("check %s has no test file: %v", id, err)
 			continue
 		}
-		for _, s := range []string{"emptyInventory", "failedInventory", "hollowInventory", "holedInventory"} {
-			if !strings.Contains(string(content), s) {
-				t.Errorf("%s has no case on the %s", name, s)
-			}
-		}
 		if !strings.Contains(string(content), "runTests(t, id,") {
 			t.Errorf("%s does not run its cases on the harness (runTests)", name)
 		}
+	}
+}
+
+// TestTheStandardCasesRunOnEveryInventory keeps the standard cases on the empty, failed,
+// hollow and holed inventories, and an override in place of the case it stands for.
+func TestTheStandardCasesRunOnEveryInventory(t *testing.T) {
+	var got []string
+	for _, tc := range withStandardCases(t, []checkTest{onHoled("x: y"), {description: "own"}}) {
+		got = append(got, tc.standard+"|"+tc.description+"|"+strings.Join(tc.want, ","))
+		if tc.standard != "" && tc.inv == nil {
+			t.Errorf("standard case %q has no inventory", tc.standard)
+		}
+	}
+	want := []string{
+		"empty|An empty inventory: the check does not run and reports nothing.|",
+		"failed|Every source failed: the check does not run and reports nothing.|",
+		"hollow|Every part read and empty: nothing is reported.|",
+		"holed|Every part read with holes in the data: only what the data shows is reported.|x: y",
+		"|own|",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("cases:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

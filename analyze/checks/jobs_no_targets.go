@@ -17,18 +17,13 @@ const JobsNoTargetsName = "jobs/no-targets"
 // relabeling may give a pool's targets any job label.
 type JobsNoTargets struct{}
 
-var jobsNoTargetsMeta = Meta{
-	ID:          JobsNoTargetsName,
-	Severity:    analyze.Warning,
-	Requires:    []analyze.Part{analyze.PartTargets, analyze.PartConfig},
-	SubjectKeys: []string{"scrape_pool"},
-	Scope:       ScopeScrapePool,
-	Summary:     "a scrape pool (`job_name`) whose discovery or relabeling left it without targets",
-	Finds:       "a job in `scrape_configs` with no active target. Details: `cause` is `discovery` (service discovery returned nothing) or `relabeling` (relabeling dropped every discovered target, `dropped` of them), `sd` (the SD kinds), `relabel_rules`",
-	GroupByJob:  true,
+func (JobsNoTargets) Meta() Meta {
+	return Meta{ID: JobsNoTargetsName, Severity: analyze.Warning, Scope: ScopeScrapePool, GroupByJob: true,
+		Requires: []analyze.Part{analyze.PartTargets, analyze.PartConfig}, SubjectKeys: []string{"scrape_pool"},
+		Summary: "a scrape pool (`job_name`) whose discovery or relabeling left it without targets",
+		Finds:   "a job in `scrape_configs` with no active target. Details: `cause` is `discovery` (service discovery returned nothing) or `relabeling` (relabeling dropped every discovered target, `dropped` of them), `sd` (the SD kinds), `relabel_rules`",
+	}
 }
-
-func (JobsNoTargets) Meta() Meta { return jobsNoTargetsMeta }
 
 func (c JobsNoTargets) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out []analyze.Finding
@@ -55,7 +50,7 @@ func (c JobsNoTargets) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding
 			details["cause"] = "discovery"
 			msg = fmt.Sprintf("scrape pool %s has no targets: service discovery (%s) returned nothing", strconv.Quote(p.Name), sdList(p.SDKinds))
 		}
-		f := jobsNoTargetsMeta.finding(map[string]string{"scrape_pool": p.Name}, msg, details)
+		f := c.Meta().finding(map[string]string{"scrape_pool": p.Name}, msg, details)
 		if p.Dropped > 0 {
 			f.Fix = "blindspot generate cannot change scrape configs: check the pool's relabel_configs (Status > Service Discovery in the Prometheus UI shows what was dropped); an absence alert (alerts/missing-absent) pages when this happens"
 		} else {

@@ -19,20 +19,14 @@ type LogsSecrets struct {
 	Pairs []logmatch.Pair
 }
 
-var logsSecretsMeta = Meta{
-	ID:           LogsSecretsName,
-	Severity:     analyze.Critical,
-	Requires:     []analyze.Part{analyze.PartLogSecrets},
-	SubjectKeys:  []string{"stream", "pattern"},
-	SubjectDoc:   "`stream`, `pattern` (and `job` when the stream is a job's)",
-	Scope:        ScopeStream,
-	Summary:      "log lines that hold a secret (reported masked, never in clear)",
-	Finds:        "log lines in the log window that match a secret pattern; the example is masked. Details: `count`, `example`, `window`",
-	MatrixColumn: ColumnSecrets,
-	GroupByJob:   true,
+func (LogsSecrets) Meta() Meta {
+	return Meta{ID: LogsSecretsName, Severity: analyze.Critical, Scope: ScopeStream, MatrixColumn: ColumnSecrets, GroupByJob: true,
+		Requires: []analyze.Part{analyze.PartLogSecrets}, SubjectKeys: []string{"stream", "pattern"},
+		SubjectDoc: "`stream`, `pattern` (and `job` when the stream is a job's)",
+		Summary:    "log lines that hold a secret (reported masked, never in clear)",
+		Finds:      "log lines in the log window that match a secret pattern; the example is masked. Details: `count`, `example`, `window`",
+	}
 }
-
-func (LogsSecrets) Meta() Meta { return logsSecretsMeta }
 
 func (c LogsSecrets) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out []analyze.Finding
@@ -46,7 +40,7 @@ func (c LogsSecrets) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 		if job, ok := jobs[h.Stream]; ok {
 			subject["job"] = job
 		}
-		f := logsSecretsMeta.finding(subject,
+		f := c.Meta().finding(subject,
 			fmt.Sprintf("%d log lines of %s in the last %s hold a secret (%s)", h.Count, h.Stream, window, h.Pattern),
 			map[string]string{"count": strconv.FormatInt(h.Count, 10), "example": h.Example, "window": window})
 		f.Fix = "rotate the leaked secret, stop logging it, and mask it in the log pipeline (blindspot generate writes masking stages for Alloy, Promtail, Fluent Bit, Vector and the OpenTelemetry Collector)"

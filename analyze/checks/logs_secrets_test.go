@@ -11,11 +11,7 @@ import (
 func TestCheckLogsSecrets(t *testing.T) {
 	id := checks.LogsSecretsName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: only what the data shows is reported.", inv: holedInventory,
-			want: []string{`pattern=aws-access-token stream={}: 1 log lines of {} in the last 1h hold a secret (aws-access-token)`}},
+		onHoled(`pattern=aws-access-token stream={}: 1 log lines of {} in the last 1h hold a secret (aws-access-token)`),
 		{description: "A secret found in a stream of a job is reported with the job.", inv: func(*testing.T) *analyze.Inventory {
 			b := newBuilder(analyze.PartTargets, analyze.PartLogSecrets)
 			b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))

@@ -20,19 +20,13 @@ type LogsUnaggregated struct {
 	Pairs []logmatch.Pair
 }
 
-var logsUnaggregatedMeta = Meta{
-	ID:           LogsUnaggregatedName,
-	Severity:     analyze.Warning,
-	Requires:     []analyze.Part{analyze.PartTargets, analyze.PartLogStreams},
-	SubjectKeys:  []string{"job"},
-	Scope:        ScopeJob,
-	Summary:      "a job with healthy targets whose logs reach no Loki stream",
-	Finds:        "a job with healthy targets whose logs reach no Loki stream in the log window. Details: `window`, `pairs_tried`",
-	MatrixColumn: ColumnLogs,
-	GroupByJob:   true,
+func (LogsUnaggregated) Meta() Meta {
+	return Meta{ID: LogsUnaggregatedName, Severity: analyze.Warning, Scope: ScopeJob, MatrixColumn: ColumnLogs, GroupByJob: true,
+		Requires: []analyze.Part{analyze.PartTargets, analyze.PartLogStreams}, SubjectKeys: []string{"job"},
+		Summary: "a job with healthy targets whose logs reach no Loki stream",
+		Finds:   "a job with healthy targets whose logs reach no Loki stream in the log window. Details: `window`, `pairs_tried`",
+	}
 }
-
-func (LogsUnaggregated) Meta() Meta { return logsUnaggregatedMeta }
 
 func (c LogsUnaggregated) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out []analyze.Finding
@@ -41,7 +35,7 @@ func (c LogsUnaggregated) Run(inv *analyze.Inventory, d *Derived) []analyze.Find
 		if j.Up == 0 || logmatch.Job(inv, j.Name, c.Pairs).Matched() {
 			continue
 		}
-		f := logsUnaggregatedMeta.finding(map[string]string{"job": j.Name},
+		f := c.Meta().finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("job %s has %d healthy targets but no Loki stream in the last %s: its logs are not shipped", strconv.Quote(j.Name), j.Up, window),
 			map[string]string{"window": window, "pairs_tried": pairsTried(c.Pairs)})
 		f.Fix = "ship the job's logs to Loki (a log agent on its hosts or pods); check how its streams are labelled if they are shipped under other labels"

@@ -11,14 +11,8 @@ import (
 func TestCheckLogsUnaggregated(t *testing.T) {
 	id := checks.LogsUnaggregatedName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
 		{description: "A job with healthy targets and no Loki stream is reported; a job whose logs are shipped is not.", inv: func(*testing.T) *analyze.Inventory {
-			b := newBuilder(analyze.PartTargets, analyze.PartLogStreams)
-			b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthUp, ""))
-			b.AddTarget(target("node", "node", "10.0.0.2:9100", analyze.HealthUp, ""))
+			b := jobsUp(analyze.PartTargets, analyze.PartLogStreams)
 			b.SetLogs(analyze.Logs{Window: time.Hour, Streams: []analyze.LogStream{{Labels: map[string]string{"job": "api"}, Selector: `{job="api"}`, Entries: 10}}})
 			return b.Build()
 		}, want: []string{

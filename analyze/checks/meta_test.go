@@ -64,53 +64,38 @@ func TestMeta(t *testing.T) {
 
 func TestGeneratedDurations(t *testing.T) {
 	inv := coverageInventory()
-	fixes := func(o checks.Options, check string) []string {
-		var out []string
+	// wantFixes checks that check reports on inv under o and that each of its fixes ends in
+	// suffix.
+	wantFixes := func(t *testing.T, o checks.Options, check, suffix string) {
+		t.Helper()
+		var fixes []string
 		for _, c := range checks.All(o) {
 			if c.Meta().ID != check {
 				continue
 			}
 			for _, f := range c.Run(inv, checks.Derive(inv, o)) {
-				out = append(out, f.Fix)
+				fixes = append(fixes, f.Fix)
 			}
 		}
-		slices.Sort(out)
-		return out
+		if len(fixes) == 0 {
+			t.Fatalf("no %s finding", check)
+		}
+		for _, f := range fixes {
+			if !strings.HasSuffix(f, suffix) {
+				t.Errorf("fix %q, want it to end in %q", f, suffix)
+			}
+		}
 	}
 
 	t.Run("Without generate options the fixes quote generate's defaults, 2m and 5m.", func(t *testing.T) {
-		for _, f := range fixes(checks.Options{}, checks.AlertsMissingUpName) {
-			if !strings.HasSuffix(f, " for 2m") {
-				t.Errorf("fix %q", f)
-			}
-		}
-		for _, f := range fixes(checks.Options{}, checks.AlertsMissingAbsentName) {
-			if !strings.HasSuffix(f, " for 5m") {
-				t.Errorf("fix %q", f)
-			}
-		}
+		wantFixes(t, checks.Options{}, checks.AlertsMissingUpName, " for 2m")
+		wantFixes(t, checks.Options{}, checks.AlertsMissingAbsentName, " for 5m")
 	})
 
 	t.Run("With up_for: 5m the up alert's fix says for 5m; absent_for sets the absence alert's.", func(t *testing.T) {
 		o := checks.Options{Generated: checks.Generated{UpFor: 5 * time.Minute, AbsentFor: 90 * time.Minute}}
-		up := fixes(o, checks.AlertsMissingUpName)
-		if len(up) == 0 {
-			t.Fatal("no alerts/missing-up finding")
-		}
-		for _, f := range up {
-			if !strings.HasSuffix(f, " == 0 for 5m") {
-				t.Errorf("fix %q, want the up alert for 5m", f)
-			}
-		}
-		absent := fixes(o, checks.AlertsMissingAbsentName)
-		if len(absent) == 0 {
-			t.Fatal("no alerts/missing-absent finding")
-		}
-		for _, f := range absent {
-			if !strings.HasSuffix(f, " for 1h30m") {
-				t.Errorf("fix %q, want the absence alert for 1h30m", f)
-			}
-		}
+		wantFixes(t, o, checks.AlertsMissingUpName, " == 0 for 5m")
+		wantFixes(t, o, checks.AlertsMissingAbsentName, " for 1h30m")
 	})
 }
 

@@ -49,12 +49,7 @@ func routingInventory(t *testing.T, config string, rules []analyze.Rule, silence
 	b.AddAlertmanager(analyze.AlertmanagerTarget{URL: "http://am:9093/api/v2/alerts", Active: true})
 	b.SetAlertmanagerStatus(cfg, "http://am:9093", "0.25.0", "disabled")
 	b.AddSilences(silences)
-	g := analyze.RuleGroup{Name: "g", File: "rules.yaml", Language: "promql"}
-	for _, r := range rules {
-		r.Group, r.File = g.Name, g.File
-		g.Rules = append(g.Rules, analyze.NewRule(r))
-	}
-	b.AddRuleGroup(g)
+	b.AddRuleGroup(promqlGroup("g", "rules.yaml", rules...))
 	return b.Build()
 }
 

@@ -14,13 +14,19 @@ import (
 // with its group and file as the collectors do.
 func ruleInventory(rs ...analyze.Rule) *analyze.Inventory {
 	b := newBuilder(analyze.PartRules)
-	g := analyze.RuleGroup{Name: "app.rules", File: "rules/app.yml", Language: "promql"}
+	b.AddRuleGroup(promqlGroup("app.rules", "rules/app.yml", rs...))
+	return b.Build()
+}
+
+// promqlGroup is a PromQL rule group of file holding rs, each filled in with its group and
+// file as the collectors do.
+func promqlGroup(name, file string, rs ...analyze.Rule) analyze.RuleGroup {
+	g := analyze.RuleGroup{Name: name, File: file, Language: "promql"}
 	for _, r := range rs {
 		r.Group, r.File = g.Name, g.File
 		g.Rules = append(g.Rules, analyze.NewRule(r))
 	}
-	b.AddRuleGroup(g)
-	return b.Build()
+	return g
 }
 
 func alert(name string, labels, annotations map[string]string) analyze.Rule {

@@ -18,17 +18,13 @@ const RulesBrokenName = "rules/broken"
 // server's own verdict is worth more than anything a static check could infer.
 type RulesBroken struct{}
 
-var rulesBrokenMeta = Meta{
-	ID:          RulesBrokenName,
-	Severity:    analyze.Critical,
-	Requires:    []analyze.Part{analyze.PartRules},
-	SubjectKeys: []string{"rule"},
-	Scope:       ScopeRule,
-	Summary:     "a loaded rule whose evaluation fails",
-	Finds:       "a loaded rule whose last evaluation failed (health `err`); the message has the error. Details: `last_error`, `expr`",
+func (RulesBroken) Meta() Meta {
+	return Meta{ID: RulesBrokenName, Severity: analyze.Critical, Scope: ScopeRule,
+		Requires: []analyze.Part{analyze.PartRules}, SubjectKeys: []string{"rule"},
+		Summary: "a loaded rule whose evaluation fails",
+		Finds:   "a loaded rule whose last evaluation failed (health `err`); the message has the error. Details: `last_error`, `expr`",
+	}
 }
-
-func (RulesBroken) Meta() Meta { return rulesBrokenMeta }
 
 func (c RulesBroken) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out findingBuffer
@@ -41,7 +37,7 @@ func (c RulesBroken) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 		if lastError == "" {
 			lastError = "no error reported"
 		}
-		out.add(findingAboutRule(rulesBrokenMeta, g, r,
+		out.add(findingAboutRule(c.Meta(), g, r,
 			fmt.Sprintf("%s rule %s fails to evaluate: %s", r.Kind, strconv.Quote(r.Name), lastError),
 			"blindspot generate cannot fix this: change the rule so that it evaluates without the error above "+
 				"(run its expression in the Prometheus UI to see it), then reload the rules",

@@ -10,10 +10,6 @@ import (
 func TestCheckRulesBroken(t *testing.T) {
 	id := checks.RulesBrokenName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
 		{description: "A rule the server failed to evaluate is reported; a healthy one and one that was never evaluated are not.", inv: func(*testing.T) *analyze.Inventory {
 			failing, healthy := complete("HighErrorRate"), complete("NodeDown")
 			failing.Health, failing.LastError = "err", "found duplicate series for the match group"

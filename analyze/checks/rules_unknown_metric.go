@@ -25,18 +25,14 @@ type RulesUnknownMetric struct{}
 // pending or firing, so their absence from the metric names says nothing.
 var alertSeries = []string{"ALERTS", "ALERTS_FOR_STATE"}
 
-var rulesUnknownMetricMeta = Meta{
-	ID:          RulesUnknownMetricName,
-	Severity:    analyze.Warning,
-	Requires:    []analyze.Part{analyze.PartRules, analyze.PartMetricNames},
-	SubjectKeys: []string{"rule", "metric"},
-	SubjectDoc:  "`rule`, `metric` (and `job` when the selector names one)",
-	Scope:       ScopeRule,
-	Summary:     "a rule reads a metric nothing exposes: it can never fire",
-	Finds:       "a rule reading a metric no target exposes and no recording rule records. Details: `rule_kind`, `selector`",
+func (RulesUnknownMetric) Meta() Meta {
+	return Meta{ID: RulesUnknownMetricName, Severity: analyze.Warning, Scope: ScopeRule,
+		Requires: []analyze.Part{analyze.PartRules, analyze.PartMetricNames}, SubjectKeys: []string{"rule", "metric"},
+		SubjectDoc: "`rule`, `metric` (and `job` when the selector names one)",
+		Summary:    "a rule reads a metric nothing exposes: it can never fire",
+		Finds:      "a rule reading a metric no target exposes and no recording rule records. Details: `rule_kind`, `selector`",
+	}
 }
-
-func (RulesUnknownMetric) Meta() Meta { return rulesUnknownMetricMeta }
 
 func (c RulesUnknownMetric) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	recorded := map[string]bool{}
@@ -76,7 +72,7 @@ func (c RulesUnknownMetric) Run(inv *analyze.Inventory, d *Derived) []analyze.Fi
 				if job := jobOf(vs); job != "" {
 					subject["job"] = job
 				}
-				f := rulesUnknownMetricMeta.finding(subject, unknownMetricMessage(r, name),
+				f := c.Meta().finding(subject, unknownMetricMessage(r, name),
 					map[string]string{"rule_kind": string(r.Kind), "selector": vs.String()})
 				if slices.Contains(seen, f.ID) {
 					return nil

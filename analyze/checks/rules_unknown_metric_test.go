@@ -10,11 +10,7 @@ import (
 func TestCheckRulesUnknownMetric(t *testing.T) {
 	id := checks.RulesUnknownMetricName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: only what the data shows is reported.", inv: holedInventory,
-			want: []string{`metric=x rule=job:x:rate5m: rule "job:x:rate5m" reads metric "x", which no target exposes and no recording rule records: it records nothing from it`}},
+		onHoled(`metric=x rule=job:x:rate5m: rule "job:x:rate5m" reads metric "x", which no target exposes and no recording rule records: it records nothing from it`),
 		{description: "An alert on a metric nothing exposes is reported; one on an exposed metric is not.", inv: func(*testing.T) *analyze.Inventory {
 			b := newBuilder(analyze.PartRules, analyze.PartMetricNames)
 			b.AddMetricNames([]string{"up", "invoices_created_total"})

@@ -14,19 +14,13 @@ const TargetsDownName = "targets/down"
 // TargetsDown reports every active target whose last scrape failed.
 type TargetsDown struct{}
 
-var targetsDownMeta = Meta{
-	ID:           TargetsDownName,
-	Severity:     analyze.Critical,
-	Requires:     []analyze.Part{analyze.PartTargets},
-	SubjectKeys:  []string{"job", "instance"},
-	Scope:        ScopeTarget,
-	Summary:      "a target whose last scrape failed",
-	Finds:        "an active target whose last scrape failed; the message has the scrape error. Details: `scrape_pool`, `scrape_url`, `last_error`, `last_scrape`, `last_scrape_duration_seconds`",
-	MatrixColumn: ColumnScraped,
-	GroupByJob:   true,
+func (TargetsDown) Meta() Meta {
+	return Meta{ID: TargetsDownName, Severity: analyze.Critical, Scope: ScopeTarget, MatrixColumn: ColumnScraped, GroupByJob: true,
+		Requires: []analyze.Part{analyze.PartTargets}, SubjectKeys: []string{"job", "instance"},
+		Summary: "a target whose last scrape failed",
+		Finds:   "an active target whose last scrape failed; the message has the scrape error. Details: `scrape_pool`, `scrape_url`, `last_error`, `last_scrape`, `last_scrape_duration_seconds`",
+	}
 }
-
-func (TargetsDown) Meta() Meta { return targetsDownMeta }
 
 func (c TargetsDown) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 	var out []analyze.Finding
@@ -47,7 +41,7 @@ func (c TargetsDown) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
 			details["last_scrape"] = t.LastScrape.UTC().Format(time.RFC3339)
 			details["last_scrape_duration_seconds"] = strconv.FormatFloat(t.LastScrapeDuration.Seconds(), 'f', -1, 64)
 		}
-		f := targetsDownMeta.finding(
+		f := c.Meta().finding(
 			map[string]string{"job": t.Job, "instance": t.Instance},
 			fmt.Sprintf("target %s of job %s is down: %s", t.Instance, strconv.Quote(t.Job), lastError),
 			details)

@@ -10,10 +10,6 @@ import (
 func TestCheckTargetsDown(t *testing.T) {
 	id := checks.TargetsDownName
 	runTests(t, id, []checkTest{
-		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
-		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
-		{description: "Every part read and empty: nothing is reported.", inv: hollowInventory},
-		{description: "Every part read with holes in the data: nothing is reported.", inv: holedInventory},
 		{description: "Only the down targets are reported, each with its scrape error.", inv: func(*testing.T) *analyze.Inventory {
 			b := newBuilder(analyze.PartTargets)
 			b.AddTarget(target("node", "node", "10.0.0.1:9100", analyze.HealthUp, ""))

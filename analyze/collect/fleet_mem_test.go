@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/internal/fakeprom"
 )
 
 // bigPrometheus answers /api/v1/targets with n active targets in n/50 jobs, as Prometheus
@@ -36,14 +36,7 @@ func bigPrometheus(t testing.TB, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/targets" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
+	srv := httptest.NewServer(fakeprom.Recorded(map[string][]byte{"/api/v1/targets": body}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -1,8 +1,6 @@
 package collect_test
 
 import (
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/internal/fakeprom"
 )
 
 // fakeThanos answers the targets, rules and stores endpoints with what a real Thanos Query
@@ -36,38 +35,12 @@ func fakeThanosWith(t *testing.T, edit func(path string, body []byte) []byte) st
 			recorded[path] = body
 		}
 	}
-	up := func(job, instance, cluster, value string) map[string]any {
-		return map[string]any{
-			"metric": map[string]string{"__name__": "up", "job": job, "instance": instance, "cluster": cluster},
-			"value":  []any{1795673162.0, value},
-		}
+	up := func(job, instance, cluster, value string) fakeprom.Sample {
+		return fakeprom.Sample{Labels: map[string]string{"job": job, "instance": instance, "cluster": cluster}, Value: value}
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if body, ok := recorded[r.URL.Path]; ok {
-			w.Write(body)
-			return
-		}
-		var data any
-		switch r.URL.Path {
-		case "/api/v1/query":
-			r.ParseForm()
-			result := []any{}
-			if r.Form.Get("query") == "up" {
-				result = append(result,
-					up("api", "127.0.0.1:38869", "a", "0"), up("api", "127.0.0.1:46759", "b", "0"),
-					up("ingest", "10.2.0.1:8080", "c", "1"))
-			}
-			data = map[string]any{"resultType": "vector", "result": result}
-		case "/api/v1/label/__name__/values":
-			data = []string{"up"}
-		case "/api/v1/metadata":
-			data = map[string]any{}
-		default:
-			http.NotFound(w, r)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": data})
+	srv := httptest.NewServer(fakeprom.Handler(recorded, []fakeprom.Sample{
+		up("api", "127.0.0.1:38869", "a", "0"), up("api", "127.0.0.1:46759", "b", "0"),
+		up("ingest", "10.2.0.1:8080", "c", "1"),
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -30,21 +30,12 @@ func newAbsentIndex(inv *analyze.Inventory, rules *ruleIndex) *absentIndex {
 			if !ok || len(call.Args) == 0 || (call.Func.Name != "absent" && call.Func.Name != "absent_over_time") {
 				return nil
 			}
-			parser.Inspect(call.Args[0], func(node parser.Node, _ []parser.Node) error {
-				vs, ok := node.(*parser.VectorSelector)
-				if !ok {
-					return nil
-				}
-				name := MetricName(vs)
-				if name == "" {
-					return nil
-				}
+			for vs, name := range namedSelectors(call.Args[0]) {
 				job, ok := soleJob(vs.LabelMatchers, known)
 				if ok && (name == "up" || exposes(inv, queried, job, name)) {
 					covered[job] = true
 				}
-				return nil
-			})
+			}
 			return nil
 		})
 		for job := range covered {

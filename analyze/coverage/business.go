@@ -220,15 +220,7 @@ func (ms jobMatchers) accept(job string) bool {
 // paths returns the selector paths of expr, following recording rules.
 func (w *watchIndex) paths(expr parser.Expr) selectorPaths {
 	out := selectorPaths{}
-	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
-		vs, ok := n.(*parser.VectorSelector)
-		if !ok {
-			return nil
-		}
-		name := MetricName(vs)
-		if name == "" {
-			return nil
-		}
+	for vs, name := range namedSelectors(expr) {
 		var own jobMatchers
 		for _, m := range vs.LabelMatchers {
 			if m.Name == "job" {
@@ -241,8 +233,7 @@ func (w *watchIndex) paths(expr parser.Expr) selectorPaths {
 				out.add(metric, append(slices.Clip(own), way...))
 			}
 		}
-		return nil
-	})
+	}
 	return out
 }
 

@@ -1,6 +1,9 @@
 package coverage
 
 import (
+	"errors"
+	"iter"
+
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -75,23 +78,34 @@ func failing(r *analyze.Rule) bool { return r.Health == "err" }
 
 // walkMetrics calls f with every metric name expr selects, following recording rules.
 func (idx *ruleIndex) walkMetrics(expr parser.Expr, depth int, f func(string)) {
-	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
-		vs, ok := n.(*parser.VectorSelector)
-		if !ok {
-			return nil
-		}
-		name := MetricName(vs)
-		if name == "" {
-			return nil
-		}
+	for _, name := range namedSelectors(expr) {
 		f(name)
 		if depth < maxRecordingDepth {
 			for _, rec := range idx.recordings[name] {
 				idx.walkMetrics(rec.Parsed, depth+1, f)
 			}
 		}
-		return nil
-	})
+	}
+}
+
+// errStopInspect stops parser.Inspect.
+var errStopInspect = errors.New("stop")
+
+// namedSelectors yields the vector selectors of expr that name their metric (MetricName), in
+// the order parser.Inspect visits them, each with the name.
+func namedSelectors(expr parser.Expr) iter.Seq2[*parser.VectorSelector, string] {
+	return func(yield func(*parser.VectorSelector, string) bool) {
+		parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+			vs, ok := n.(*parser.VectorSelector)
+			if !ok {
+				return nil
+			}
+			if name := MetricName(vs); name != "" && !yield(vs, name) {
+				return errStopInspect
+			}
+			return nil
+		})
+	}
 }
 
 // MetricName is the metric a selector names with an equality matcher, or "".

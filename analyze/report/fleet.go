@@ -124,18 +124,7 @@ func Merge(rs []Report) Report {
 		order[f.ID] = i
 	}
 	slices.SortStableFunc(out.Suppressed, func(a, b SuppressedFinding) int { return cmp.Compare(order[a.Finding.ID], order[b.Finding.ID]) })
-	for _, f := range out.Findings {
-		switch f.Severity {
-		case analyze.Critical:
-			sum.Findings.Critical++
-		case analyze.Warning:
-			sum.Findings.Warning++
-		default:
-			sum.Findings.Info++
-		}
-	}
-	sum.Findings.Total = len(out.Findings)
-	sum.Findings.Suppressed = len(out.Suppressed)
+	sum.Findings = countFindings(out.Findings, len(out.Suppressed))
 	return out
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,20 +14,11 @@ import (
 // The pieces of wording the text and Markdown renderers share. They return plain text: each
 // renderer makes it safe for its medium.
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // subjectString shows a subject as key="value" pairs in key order, the values quoted so that a
 // value holding ", " or "=" cannot pass for another pair.
 func subjectString(subject map[string]string) string {
 	parts := make([]string, 0, len(subject))
-	for _, k := range sortedKeys(subject) {
+	for _, k := range slices.Sorted(maps.Keys(subject)) {
 		parts = append(parts, k+"="+strconv.Quote(subject[k]))
 	}
 	return strings.Join(parts, ", ")

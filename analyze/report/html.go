@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -259,7 +260,7 @@ func newHTMLFinding(f analyze.Finding, jobKeys map[string]string) htmlFinding {
 	if j, ok := f.Subject["job"]; ok {
 		hf.Job, hf.HasJob, hf.JobKey = j, true, jobKeys[j]
 	}
-	for _, k := range sortedKeys(f.Details) {
+	for _, k := range slices.Sorted(maps.Keys(f.Details)) {
 		if v := f.Details[k]; v != "" {
 			hf.Details = append(hf.Details, htmlDetail{Key: k, Value: v, URL: webURL(v)})
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -190,7 +191,7 @@ func findingText(f analyze.Finding) string {
 	if l := location(f); l != "" {
 		fmt.Fprintf(&b, "location: %s\n", clean(l))
 	}
-	for _, k := range sortedKeys(f.Details) {
+	for _, k := range slices.Sorted(maps.Keys(f.Details)) {
 		fmt.Fprintf(&b, "%s: %s\n", k, clean(f.Details[k]))
 	}
 	if f.Fix != "" {

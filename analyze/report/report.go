@@ -273,18 +273,7 @@ func Build(in Input) Report {
 		}
 	}
 	sum.MetricNames = len(inv.MetricNames)
-	for _, f := range r.Findings {
-		switch f.Severity {
-		case analyze.Critical:
-			sum.Findings.Critical++
-		case analyze.Warning:
-			sum.Findings.Warning++
-		default:
-			sum.Findings.Info++
-		}
-	}
-	sum.Findings.Total = len(r.Findings)
-	sum.Findings.Suppressed = len(r.Suppressed)
+	sum.Findings = countFindings(r.Findings, len(r.Suppressed))
 	sum.ChecksRun = []string{}
 	for _, c := range in.Checks {
 		id := c.Meta().ID
@@ -397,6 +386,22 @@ func (r Report) Unread() []string {
 	for _, s := range r.Sources {
 		if !s.OK {
 			out = append(out, fmt.Sprintf("%s %s: %s", s.Name, s.URL, s.Error))
+		}
+	}
+	return out
+}
+
+// countFindings counts the reported findings by severity, beside the suppressed ones.
+func countFindings(findings []analyze.Finding, suppressed int) FindingSummary {
+	out := FindingSummary{Total: len(findings), Suppressed: suppressed}
+	for _, f := range findings {
+		switch f.Severity {
+		case analyze.Critical:
+			out.Critical++
+		case analyze.Warning:
+			out.Warning++
+		default:
+			out.Info++
 		}
 	}
 	return out

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -83,7 +85,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 			p.line("%s", p.paint(ansiBold, heading))
 		}
 		p.line("  %s %s  %s%s", p.severity(f.Severity), f.Check, clean(f.Message), memberSuffix(f.Subject, members))
-		for _, k := range sortedKeys(f.Details) {
+		for _, k := range slices.Sorted(maps.Keys(f.Details)) {
 			if v := f.Details[k]; v != "" {
 				p.line("      %s: %s", k, clean(v))
 			}

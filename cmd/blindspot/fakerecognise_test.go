@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/blindspot-dev/blindspot/internal/fakeprom"
 )
 
 // thanosQueryHandler answers as a Thanos Query v0.42.4 in front of two clusters, a and b,
@@ -52,37 +54,10 @@ func thanosQueryHandler(repo string) (http.Handler, error) {
 	if bodies["/api/v1/rules"], err = json.Marshal(rules); err != nil {
 		return nil, err
 	}
-	up := func(instance, cluster string) map[string]any {
-		return map[string]any{
-			"metric": map[string]string{"__name__": "up", "job": "api", "instance": instance, "cluster": cluster},
-			"value":  []any{1795673162.0, "0"},
-		}
+	up := func(instance, cluster string) fakeprom.Sample {
+		return fakeprom.Sample{Labels: map[string]string{"job": "api", "instance": instance, "cluster": cluster}, Value: "0"}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if body, ok := bodies[r.URL.Path]; ok {
-			w.Write(body)
-			return
-		}
-		var data any
-		switch r.URL.Path {
-		case "/api/v1/query":
-			r.ParseForm()
-			result := []any{}
-			if r.Form.Get("query") == "up" {
-				result = append(result, up("127.0.0.1:38869", "a"), up("127.0.0.1:46759", "b"))
-			}
-			data = map[string]any{"resultType": "vector", "result": result}
-		case "/api/v1/label/__name__/values":
-			data = []string{"up"}
-		case "/api/v1/metadata":
-			data = map[string]any{}
-		default:
-			http.NotFound(w, r)
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": data})
-	}), nil
+	return fakeprom.Handler(bodies, []fakeprom.Sample{up("127.0.0.1:38869", "a"), up("127.0.0.1:46759", "b")}), nil
 }
 
 // mimirHandler answers as a Mimir with multi-tenancy on, as its HTTP API documentation

@@ -165,7 +165,7 @@ func TestIntegration(t *testing.T) {
 				t.Fatalf("offline audit exited %d: %s", code, stderr)
 			}
 			offline := decodeReport(t, []byte(out))
-			if g, w := keys(offline), got; !mapsEqual(g, w) {
+			if g, w := keys(offline), got; !maps.Equal(g, w) {
 				t.Errorf("offline findings differ from live ones:\n offline %v\n live    %v", g, w)
 			}
 			if offline.Sources[0].Kind != "snapshot" || offline.Sources[0].URL != live.Sources[0].URL {
@@ -193,16 +193,4 @@ func TestIntegration(t *testing.T) {
 			}
 		})
 	}
-}
-
-func mapsEqual[K comparable, V comparable](a, b map[K]V) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,7 +100,7 @@ func TestIntegrationLoki(t *testing.T) {
 		t.Fatalf("offline audit exited %d: %s", code, stderr)
 	}
 	offline := decodeReport(t, []byte(out))
-	if g := keys(offline); !mapsEqual(g, got) {
+	if g := keys(offline); !maps.Equal(g, got) {
 		t.Errorf("offline findings differ from live ones:\n offline %v\n live    %v", g, got)
 	}
 	if len(offline.Sources) != 2 || offline.Sources[1].Name != "loki" || offline.Sources[1].Kind != "snapshot" || offline.Sources[1].URL != l.URL {

@@ -153,7 +153,7 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 			t.Fatalf("offline generate: exit %d: %s", code, stderr)
 		}
 		liveFiles, offlineFiles := filesUnder(t, liveDir), filesUnder(t, offlineDir)
-		if _, ok := offlineFiles["us/rules/api.yaml"]; !ok || !mapsEqual(liveFiles, offlineFiles) {
+		if _, ok := offlineFiles["us/rules/api.yaml"]; !ok || !maps.Equal(liveFiles, offlineFiles) {
 			t.Errorf("offline generation wrote %v, live %v", slices.Sorted(maps.Keys(offlineFiles)), slices.Sorted(maps.Keys(liveFiles)))
 		}
 	})
@@ -176,7 +176,7 @@ func TestFleetOfPrometheusServers(t *testing.T) {
 		_, listOut, stderr := cli(t, "--config", path, "audit", "--format", "json")
 		_, plainOut, _ := cli(t, "audit", "--format", "json", "--prometheus-url", us.URL)
 		list, plain := keys(decodeReport(t, []byte(listOut))), keys(decodeReport(t, []byte(plainOut)))
-		if len(list) == 0 || !mapsEqual(list, plain) {
+		if len(list) == 0 || !maps.Equal(list, plain) {
 			t.Errorf("list form %v differs from --prometheus-url %v (stderr %s)", list, plain, stderr)
 		}
 	})

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,7 +210,7 @@ func runbookURL(base, p string) string {
 // {__name__="…",instance="…",job="…"} for a UTF-8 metric name.
 func seriesOf(metric, job string, extra map[string]string) string {
 	vs := promqlbuild.Selector(metric, job)
-	for _, k := range sortedKeys(extra) {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		vs.LabelMatchers = append(vs.LabelMatchers, labels.MustNewMatcher(labels.MatchEqual, k, extra[k]))
 	}
 	return vs.String()

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"path"
@@ -154,7 +155,7 @@ func validateOptions(o generate.Options) error {
 	if op.Namespace != "" && !isDNSLabel(op.Namespace) {
 		return bad("operator.namespace", "%q is not a valid Kubernetes namespace", op.Namespace)
 	}
-	for _, k := range sortedKeys(op.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(op.Labels)) {
 		if !isK8sLabelKey(k) {
 			return bad("operator.labels", "%q is not a valid Kubernetes label key", k)
 		}
@@ -230,13 +231,4 @@ func isK8sLabelValue(s string) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -56,7 +57,7 @@ func TestPlan(t *testing.T) {
 			t.Errorf("expr %s, want %s", got, want)
 		}
 		wantLabels := map[string]string{"severity": "critical", "team": "platform", "generated_by": "blindspot"}
-		if !equalMaps(a.Labels, wantLabels) {
+		if !maps.Equal(a.Labels, wantLabels) {
 			t.Errorf("labels %v, want %v", a.Labels, wantLabels)
 		}
 		if a.Runbook != "runbooks/KubeStateMetricsTargetDown.md" || a.Annotations["runbook_url"] != a.Runbook {
@@ -66,7 +67,7 @@ func TestPlan(t *testing.T) {
 			t.Error("dashboard_url without a Grafana URL")
 		}
 		wantFiring := map[string]string{"job": ksmJob, "instance": "test:9100", "severity": "critical", "team": "platform", "generated_by": "blindspot"}
-		if !equalMaps(a.Test.FiringLabels, wantFiring) {
+		if !maps.Equal(a.Test.FiringLabels, wantFiring) {
 			t.Errorf("firing labels %v, want %v", a.Test.FiringLabels, wantFiring)
 		}
 	})
@@ -110,7 +111,7 @@ func TestPlan(t *testing.T) {
 					t.Errorf("%s: severity %s, want warning", a.Name, a.Labels["severity"])
 				}
 			}
-			if !equalMaps(got, c.want) {
+			if !maps.Equal(got, c.want) {
 				t.Errorf("%+v: got %v, want %v", c.o, got, c.want)
 			}
 			if order[0] != "ShopAbsent" {
@@ -587,15 +588,3 @@ func TestRender(t *testing.T) {
 }
 
 func promqlSample() promql.Sample { return promql.Sample{} }
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}

@@ -113,14 +113,8 @@ func TestAWriteToAFIFOReachesTheReader(t *testing.T) {
 
 func TestAWriteToASymlinkToARegularFileReplacesTheTargetAndKeepsTheLink(t *testing.T) {
 	targetDir, linkDir := t.TempDir(), t.TempDir()
-	target := filepath.Join(targetDir, "report.md")
-	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(linkDir, "latest.md")
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
+	target, link := filepath.Join(targetDir, "report.md"), filepath.Join(linkDir, "latest.md")
+	fileAndLink(t, target, link, "old")
 	if err := WriteFileAtomic(link, []byte("new"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -89,14 +89,8 @@ func TestReadFileRefusesAFileOverItsLimit(t *testing.T) {
 
 func TestReadFileReadsARegularFileAndASymlinkToOne(t *testing.T) {
 	dir := t.TempDir()
-	file := filepath.Join(dir, "rules.yml")
-	if err := os.WriteFile(file, []byte("groups: []\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(dir, "link.yml")
-	if err := os.Symlink(file, link); err != nil {
-		t.Fatal(err)
-	}
+	file, link := filepath.Join(dir, "rules.yml"), filepath.Join(dir, "link.yml")
+	fileAndLink(t, file, link, "groups: []\n")
 	for _, p := range []string{file, link} {
 		data, err := readWithin(t, p, int64(len("groups: []\n")))
 		if err != nil || string(data) != "groups: []\n" {
@@ -130,5 +124,16 @@ func TestSizeNamesTheUnit(t *testing.T) {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// fileAndLink writes content to file and makes link a symbolic link to it.
+func fileAndLink(t *testing.T, file, link, content string) {
+	t.Helper()
+	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -12,10 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	collectgrafana "github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
-	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 	"github.com/blindspot-dev/blindspot/publish/grafana"
 )
 
@@ -25,51 +23,6 @@ const (
 	ownerTag  = "generated_by:blindspot"
 	token     = "glsa_test_token"
 )
-
-// newFake serves the corpus dashboards, the Kubernetes ones in a folder and the rest in
-// General, so that the pushed dashboards land among others.
-func newFake(t *testing.T) (*fakegrafana.Server, *httptest.Server) {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(testcorpus.Dir(t, "dashboards"), "*.json"))
-	if err != nil || len(files) < 5 {
-		t.Fatalf("corpus dashboards: %v (%d files)", err, len(files))
-	}
-	fake := fakegrafana.New()
-	fake.Token = token
-	fake.AddFolder("k8s", "Kubernetes")
-	for _, f := range files {
-		folder := ""
-		if strings.HasPrefix(filepath.Base(f), "k8s-") {
-			folder = "k8s"
-		}
-		if err := fake.AddDashboardFiles(folder, f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := fake.Start()
-	t.Cleanup(srv.Close)
-	return fake, srv
-}
-
-func client(t *testing.T, o httpconfig.Options) *collectgrafana.Client {
-	t.Helper()
-	o.Attempts, o.Backoff = 1, 1
-	c, err := collectgrafana.NewClient(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func requestsTo(fake *fakegrafana.Server, method, path string) []fakegrafana.Request {
-	var out []fakegrafana.Request
-	for _, r := range fake.Requests() {
-		if r.Method == method && (r.Path == path || strings.HasSuffix(path, "*") && strings.HasPrefix(r.Path, strings.TrimSuffix(path, "*"))) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
 
 // generatedUploads reads the generated golden dashboards as push uploads.
 func generatedUploads(t *testing.T) []grafana.Upload {
@@ -103,8 +56,8 @@ func TestPush(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("A first push creates the folder and the dashboards, a second changes nothing.", func(t *testing.T) {
-		fake, srv := newFake(t)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		fake, srv := fakegrafana.ServeCorpus(t, token)
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		ups := generatedUploads(t)
 		res, err := grafana.Push(ctx, c, ups, opts)
 		if err != nil {
@@ -118,11 +71,11 @@ func TestPush(t *testing.T) {
 		if folder.Title != "Generated" || res.FolderUID != folder.UID {
 			t.Errorf("folders %+v, pushed into %q", folders, res.FolderUID)
 		}
-		creates := requestsTo(fake, http.MethodPost, "/api/folders")
+		creates := fake.RequestsTo(http.MethodPost, "/api/folders")
 		if len(creates) != 1 || strings.TrimSpace(string(creates[0].Body)) != `{"title":"Generated"}` {
 			t.Errorf("folder creation requests %+v", creates)
 		}
-		posts := requestsTo(fake, http.MethodPost, "/api/dashboards/db")
+		posts := fake.RequestsTo(http.MethodPost, "/api/dashboards/db")
 		if len(posts) != 2 {
 			t.Fatalf("%d dashboard saves", len(posts))
 		}
@@ -153,14 +106,14 @@ func TestPush(t *testing.T) {
 		if again.FolderCreated || !slices.Equal(actions(again), []string{"unchanged bs-14c2529eb4498c5d", "unchanged bs-overview"}) {
 			t.Errorf("second push: folder created %v, %v", again.FolderCreated, actions(again))
 		}
-		if n := len(requestsTo(fake, http.MethodPost, "/api/dashboards/db")); n != 2 {
+		if n := len(fake.RequestsTo(http.MethodPost, "/api/dashboards/db")); n != 2 {
 			t.Errorf("the second push saved: %d saves in all", n)
 		}
 	})
 
 	t.Run("A changed dashboard is updated with the version Grafana holds, never with overwrite.", func(t *testing.T) {
-		fake, srv := newFake(t)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		fake, srv := fakegrafana.ServeCorpus(t, token)
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		ups := generatedUploads(t)
 		if _, err := grafana.Push(ctx, c, ups, opts); err != nil {
 			t.Fatal(err)
@@ -173,7 +126,7 @@ func TestPush(t *testing.T) {
 		if !slices.Equal(actions(res), []string{"updated bs-14c2529eb4498c5d", "unchanged bs-overview"}) {
 			t.Fatalf("%v", actions(res))
 		}
-		posts := requestsTo(fake, http.MethodPost, "/api/dashboards/db")
+		posts := fake.RequestsTo(http.MethodPost, "/api/dashboards/db")
 		last := posts[len(posts)-1]
 		if !strings.Contains(string(last.Body), `"version":1`) || strings.Contains(string(last.Body), "overwrite") {
 			t.Errorf("update body %s", last.Body[:min(len(last.Body), 200)])
@@ -185,11 +138,11 @@ func TestPush(t *testing.T) {
 	})
 
 	t.Run("A dashboard with the same uid that blindspot does not own stops the push before any change.", func(t *testing.T) {
-		fake, srv := newFake(t)
+		fake, srv := fakegrafana.ServeCorpus(t, token)
 		ups := generatedUploads(t)
 		theirs, _ := json.Marshal(map[string]any{"uid": "bs-overview", "title": "Hand made", "panels": []any{}, "tags": []any{"team"}})
 		fake.AddDashboard("", theirs)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		_, err := grafana.Push(ctx, c, ups, opts)
 		if err == nil || err.Error() != `dashboard bs-overview ("Hand made") in Grafana is not blindspot's (no tag generated_by:blindspot): not changing it; remove it or give the generated dashboard another uid` {
 			t.Fatalf("err %v", err)
@@ -202,8 +155,8 @@ func TestPush(t *testing.T) {
 	})
 
 	t.Run("Two files with one uid stop the push before any change.", func(t *testing.T) {
-		fake, srv := newFake(t)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		fake, srv := fakegrafana.ServeCorpus(t, token)
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		ups := generatedUploads(t)
 		ups = append(ups, grafana.Upload{File: "copy.json", Model: ups[0].Model})
 		_, err := grafana.Push(ctx, c, ups, opts)
@@ -211,14 +164,14 @@ func TestPush(t *testing.T) {
 		if err == nil || err.Error() != want {
 			t.Errorf("err %v", err)
 		}
-		if n := len(requestsTo(fake, http.MethodPost, "/api/dashboards/db")); n != 0 {
+		if n := len(fake.RequestsTo(http.MethodPost, "/api/dashboards/db")); n != 0 {
 			t.Errorf("%d saves", n)
 		}
 	})
 
 	t.Run("A dry run reads and reports but changes nothing.", func(t *testing.T) {
-		fake, srv := newFake(t)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		fake, srv := fakegrafana.ServeCorpus(t, token)
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		dry := opts
 		dry.DryRun = true
 		res, err := grafana.Push(ctx, c, generatedUploads(t), dry)
@@ -266,7 +219,7 @@ func TestPush(t *testing.T) {
 			},
 		} {
 			t.Run(name, func(t *testing.T) {
-				fake, srv := newFake(t)
+				fake, srv := fakegrafana.ServeCorpus(t, token)
 				if tc.setup != nil {
 					tc.setup(fake)
 				}
@@ -274,7 +227,7 @@ func TestPush(t *testing.T) {
 				if tc.token != "" {
 					tok = tc.token
 				}
-				c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: tok})
+				c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: tok})
 				_, err := grafana.Push(ctx, c, generatedUploads(t), opts)
 				var pe *grafana.PushError
 				if !errors.As(err, &pe) || err.Error() != tc.want {
@@ -288,7 +241,7 @@ func TestPush(t *testing.T) {
 	})
 
 	t.Run("A dashboard saved by someone else between reading and saving is a version conflict.", func(t *testing.T) {
-		fake, _ := newFake(t)
+		fake, _ := fakegrafana.ServeCorpus(t, token)
 		ups := generatedUploads(t)
 		first, _ := json.Marshal(ups[0].Model)
 		fake.AddDashboard("", first)
@@ -306,7 +259,7 @@ func TestPush(t *testing.T) {
 		})
 		srv := httptest.NewServer(h)
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		ups[0].Model["refresh"] = "5m"
 		_, err := grafana.Push(ctx, c, ups[:1], grafana.PushOptions{OwnerTag: ownerTag})
 		want := "saving dashboard bs-14c2529eb4498c5d (" + filepath.Join(generated, "api.json") + "): Grafana answered HTTP 412: The dashboard has been changed by someone else (someone saved it while blindspot pushed: run the push again)"

@@ -47,15 +47,11 @@ func BaseURL(pushURL string) string {
 // Fetch reads every endpoint of a live Alertmanager with blindspot's transport for o and
 // returns the raw answers (a transport failure is an answer with Error set).
 func Fetch(ctx context.Context, o httpconfig.Options) ([]prometheus.Response, error) {
-	rt, err := o.RoundTripper()
+	rt, base, err := o.Endpoint()
 	if err != nil {
 		return nil, err
 	}
 	client := &http.Client{Transport: rt}
-	base, err := url.Parse(o.BaseURL())
-	if err != nil {
-		return nil, fmt.Errorf("invalid url %q: %w", o.Redacted(), err)
-	}
 	base.Path = strings.TrimSuffix(base.Path, "/")
 	out := make([]prometheus.Response, 0, len(endpoints))
 	for _, e := range endpoints {

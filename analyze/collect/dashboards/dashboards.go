@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,17 +55,8 @@ func Load(paths []string) ([]Dashboard, []Skipped, error) {
 	var (
 		out     []Dashboard
 		skipped []Skipped
-		seen    = map[string]bool{}
 	)
-	read := func(path string) error {
-		if seen[filepath.Clean(path)] {
-			return nil
-		}
-		seen[filepath.Clean(path)] = true
-		content, err := fsutil.ReadFile(path, fsutil.MaxInputFile)
-		if err != nil {
-			return ioError(path, err)
-		}
+	err := fsutil.ReadFiles(paths, fileExt, ioError, func(path string, content []byte) error {
 		ds, sk, err := Parse(path, content)
 		if err != nil {
 			return err
@@ -74,23 +64,9 @@ func Load(paths []string) ([]Dashboard, []Skipped, error) {
 		out = append(out, ds...)
 		skipped = append(skipped, sk...)
 		return nil
-	}
-	for _, path := range paths {
-		info, err := os.Stat(path)
-		if err != nil {
-			return nil, nil, ioError(path, err)
-		}
-		files := []string{path}
-		if info.IsDir() {
-			if files, err = fsutil.FilesUnder(path, fileExt, ioError); err != nil {
-				return nil, nil, err
-			}
-		}
-		for _, f := range files {
-			if err := read(f); err != nil {
-				return nil, nil, err
-			}
-		}
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, skipped, nil
 }

@@ -16,7 +16,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/go-openapi/runtime"
@@ -40,13 +39,9 @@ type Client struct {
 // The library's own transport constructor is not used: it changes http.DefaultTransport and
 // has its own retries; blindspot's transport does both per client.
 func NewClient(o httpconfig.Options) (*Client, error) {
-	rt, err := o.RoundTripper()
+	rt, base, err := o.Endpoint()
 	if err != nil {
 		return nil, err
-	}
-	base, err := url.Parse(o.BaseURL())
-	if err != nil {
-		return nil, fmt.Errorf("invalid url %q: %w", o.Redacted(), err)
 	}
 	cfg := &goapi.TransportConfig{
 		Host:     base.Host,

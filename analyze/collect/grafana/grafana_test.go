@@ -19,76 +19,25 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
-	"github.com/blindspot-dev/blindspot/internal/testcorpus"
 )
 
 const (
 	token = "glsa_test_token"
 )
 
-// corpusFiles are the plain dashboard JSON files of the corpus.
-func corpusFiles(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(testcorpus.Dir(t, "dashboards"), "*.json"))
-	if err != nil || len(files) < 5 {
-		t.Fatalf("corpus dashboards: %v (%d files)", err, len(files))
-	}
-	return files
-}
-
-// newFake serves the corpus dashboards: the Kubernetes ones in a folder, the rest in General.
-func newFake(t *testing.T) (*fakegrafana.Server, *httptest.Server) {
-	t.Helper()
-	fake := fakegrafana.New()
-	fake.Token = token
-	fake.AddFolder("k8s", "Kubernetes")
-	for _, f := range corpusFiles(t) {
-		folder := ""
-		if strings.HasPrefix(filepath.Base(f), "k8s-") {
-			folder = "k8s"
-		}
-		if err := fake.AddDashboardFiles(folder, f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv := fake.Start()
-	t.Cleanup(srv.Close)
-	return fake, srv
-}
-
-func client(t *testing.T, o httpconfig.Options) *grafana.Client {
-	t.Helper()
-	o.Attempts, o.Backoff = 1, 1
-	c, err := grafana.NewClient(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func requestsTo(fake *fakegrafana.Server, method, path string) []fakegrafana.Request {
-	var out []fakegrafana.Request
-	for _, r := range fake.Requests() {
-		if r.Method == method && (r.Path == path || strings.HasSuffix(path, "*") && strings.HasPrefix(r.Path, strings.TrimSuffix(path, "*"))) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func TestRead(t *testing.T) {
 	t.Run("Every dashboard is listed page by page with the token and fetched once by uid.", func(t *testing.T) {
-		fake, srv := newFake(t)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		fake, srv := fakegrafana.ServeCorpus(t, token)
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: 3, Concurrency: 2}, slog.New(slog.DiscardHandler))
 		if res.Err != nil {
 			t.Fatal(res.Err)
 		}
-		files := corpusFiles(t)
+		files := fakegrafana.CorpusFiles(t)
 		if len(res.Dashboards) != len(files) {
 			t.Fatalf("read %d dashboards, the fake holds %d", len(res.Dashboards), len(files))
 		}
-		searches := requestsTo(fake, http.MethodGet, "/api/search")
+		searches := fake.RequestsTo(http.MethodGet, "/api/search")
 		// 7 dashboards in pages of 3: 3, 3, 1 (a short page ends the listing).
 		wantPages := (len(files) + 2) / 3
 		if len(searches) != wantPages {
@@ -104,7 +53,7 @@ func TestRead(t *testing.T) {
 				t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, r.Authorization)
 			}
 		}
-		gets := requestsTo(fake, http.MethodGet, "/api/dashboards/uid/*")
+		gets := fake.RequestsTo(http.MethodGet, "/api/dashboards/uid/*")
 		var uids []string
 		for _, r := range gets {
 			uids = append(uids, strings.TrimPrefix(r.Path, "/api/dashboards/uid/"))
@@ -120,7 +69,7 @@ func TestRead(t *testing.T) {
 	})
 
 	t.Run("At most Concurrency dashboards are fetched at once.", func(t *testing.T) {
-		fake, _ := newFake(t)
+		fake, _ := fakegrafana.ServeCorpus(t, token)
 		var mu sync.Mutex
 		inFlight, most := 0, 0
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -139,9 +88,9 @@ func TestRead(t *testing.T) {
 			fake.ServeHTTP(w, r)
 		}))
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token, MaxInFlight: 10})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token, MaxInFlight: 10})
 		res := grafana.Read(context.Background(), c, grafana.Options{Concurrency: 2}, slog.New(slog.DiscardHandler))
-		if res.Err != nil || len(res.Dashboards) != len(corpusFiles(t)) {
+		if res.Err != nil || len(res.Dashboards) != len(fakegrafana.CorpusFiles(t)) {
 			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
 		}
 		if most != 2 {
@@ -150,10 +99,10 @@ func TestRead(t *testing.T) {
 	})
 
 	t.Run("Progress counts the fetched dashboards up to the number listed, one call at a time.", func(t *testing.T) {
-		fake, _ := newFake(t)
+		fake, _ := fakegrafana.ServeCorpus(t, token)
 		srv := httptest.NewServer(fake)
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		var calls [][2]int
 		busy := false
 		progress := func(done, total int) {
@@ -165,7 +114,7 @@ func TestRead(t *testing.T) {
 			busy = false
 		}
 		res := grafana.Read(context.Background(), c, grafana.Options{Concurrency: 3, Progress: progress}, slog.New(slog.DiscardHandler))
-		n := len(corpusFiles(t))
+		n := len(fakegrafana.CorpusFiles(t))
 		if res.Err != nil || len(calls) != n {
 			t.Fatalf("err %v, %d progress calls for %d dashboards", res.Err, len(calls), n)
 		}
@@ -177,20 +126,20 @@ func TestRead(t *testing.T) {
 	})
 
 	t.Run("A full last page is followed by one more request that comes back empty.", func(t *testing.T) {
-		fake, srv := newFake(t)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
-		n := len(corpusFiles(t))
+		fake, srv := fakegrafana.ServeCorpus(t, token)
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		n := len(fakegrafana.CorpusFiles(t))
 		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: n}, slog.New(slog.DiscardHandler))
 		if res.Err != nil || len(res.Dashboards) != n {
 			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
 		}
-		if got := len(requestsTo(fake, http.MethodGet, "/api/search")); got != 2 {
+		if got := len(fake.RequestsTo(http.MethodGet, "/api/search")); got != 2 {
 			t.Errorf("%d search requests, want 2", got)
 		}
 	})
 
 	t.Run("A server that ignores the page parameter is not paged through forever.", func(t *testing.T) {
-		fake, _ := newFake(t)
+		fake, _ := fakegrafana.ServeCorpus(t, token)
 		requests := 0
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/api/search" {
@@ -202,7 +151,7 @@ func TestRead(t *testing.T) {
 			fake.ServeHTTP(w, r)
 		}))
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{PageSize: 2}, slog.New(slog.DiscardHandler))
 		if res.Err != nil || len(res.Dashboards) != 2 || requests != 2 {
 			t.Errorf("err %v, %d dashboards, %d search requests", res.Err, len(res.Dashboards), requests)
@@ -210,8 +159,8 @@ func TestRead(t *testing.T) {
 	})
 
 	t.Run("Folders, URLs and the PromQL of panels, rows and variables come through.", func(t *testing.T) {
-		_, srv := newFake(t)
-		c := client(t, httpconfig.Options{URL: srv.URL + "/", BearerToken: token})
+		_, srv := fakegrafana.ServeCorpus(t, token)
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL + "/", BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err != nil {
 			t.Fatal(res.Err)
@@ -272,7 +221,7 @@ func TestRead(t *testing.T) {
 		defer srv.Close()
 		pw := filepath.Join(t.TempDir(), "pw")
 		os.WriteFile(pw, []byte("s3cret\n"), 0o600)
-		c := client(t, httpconfig.Options{URL: srv.URL, BasicAuth: httpconfig.BasicAuth{Username: "auditor", PasswordFile: pw}})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BasicAuth: httpconfig.BasicAuth{Username: "auditor", PasswordFile: pw}})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err != nil {
 			t.Fatal(res.Err)
@@ -284,8 +233,8 @@ func TestRead(t *testing.T) {
 	})
 
 	t.Run("A refused token is an error naming the status and Grafana's message.", func(t *testing.T) {
-		_, srv := newFake(t)
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: "wrong"})
+		_, srv := fakegrafana.ServeCorpus(t, token)
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: "wrong"})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err == nil || res.Err.Error() != "listing dashboards: HTTP 401: Unauthorized" {
 			t.Fatalf("err %v", res.Err)
@@ -296,7 +245,7 @@ func TestRead(t *testing.T) {
 	})
 
 	t.Run("A dashboard that cannot be fetched makes the read fail, one that is gone is a note.", func(t *testing.T) {
-		fake, _ := newFake(t)
+		fake, _ := fakegrafana.ServeCorpus(t, token)
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
 			case "/api/dashboards/uid/rYdddlPWk":
@@ -313,7 +262,7 @@ func TestRead(t *testing.T) {
 		})
 		srv := httptest.NewServer(h)
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL, BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err == nil || res.Err.Error() != "reading dashboard k8s_views_global: HTTP 403: Access denied to this dashboard" {
 			t.Errorf("err %v", res.Err)
@@ -321,7 +270,7 @@ func TestRead(t *testing.T) {
 		if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "rYdddlPWk") {
 			t.Errorf("notes %q", res.Notes)
 		}
-		if got, want := len(res.Dashboards), len(corpusFiles(t))-2; got != want {
+		if got, want := len(res.Dashboards), len(fakegrafana.CorpusFiles(t))-2; got != want {
 			t.Errorf("%d dashboards read, want %d", got, want)
 		}
 	})
@@ -330,7 +279,7 @@ func TestRead(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		url := srv.URL
 		srv.Close()
-		c := client(t, httpconfig.Options{URL: url})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: url})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 		if res.Err == nil || !strings.Contains(res.Err.Error(), "connection refused") {
 			t.Errorf("err %v", res.Err)
@@ -354,7 +303,7 @@ func TestRead(t *testing.T) {
 				w.WriteHeader(tc.status)
 				w.Write([]byte(tc.body))
 			}))
-			c := client(t, httpconfig.Options{URL: srv.URL})
+			c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL})
 			res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
 			srv.Close()
 			if res.Err == nil || res.Err.Error() != tc.want {
@@ -364,14 +313,14 @@ func TestRead(t *testing.T) {
 	})
 
 	t.Run("A Grafana served under a sub path is asked under it.", func(t *testing.T) {
-		fake, _ := newFake(t)
+		fake, _ := fakegrafana.ServeCorpus(t, token)
 		mux := http.NewServeMux()
 		mux.Handle("/grafana/", http.StripPrefix("/grafana", fake))
 		srv := httptest.NewServer(mux)
 		defer srv.Close()
-		c := client(t, httpconfig.Options{URL: srv.URL + "/grafana", BearerToken: token})
+		c := fakegrafana.Client(t, httpconfig.Options{URL: srv.URL + "/grafana", BearerToken: token})
 		res := grafana.Read(context.Background(), c, grafana.Options{}, slog.New(slog.DiscardHandler))
-		if res.Err != nil || len(res.Dashboards) != len(corpusFiles(t)) {
+		if res.Err != nil || len(res.Dashboards) != len(fakegrafana.CorpusFiles(t)) {
 			t.Fatalf("err %v, %d dashboards", res.Err, len(res.Dashboards))
 		}
 	})

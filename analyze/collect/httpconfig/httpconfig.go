@@ -125,6 +125,20 @@ func (o Options) BaseURL() string {
 	return p.String()
 }
 
+// Endpoint returns blindspot's transport for o and the address requests go to (BaseURL),
+// parsed.
+func (o Options) Endpoint() (http.RoundTripper, *url.URL, error) {
+	rt, err := o.RoundTripper()
+	if err != nil {
+		return nil, nil, err
+	}
+	base, err := url.Parse(o.BaseURL())
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid url %q: %w", o.Redacted(), err)
+	}
+	return rt, base, nil
+}
+
 // Redacted is the URL as logs, reports and snapshots show it (see redact.URL).
 func (o Options) Redacted() string { return redact.URL(o.URL) }
 

@@ -36,13 +36,9 @@ type Client struct {
 // (X-Scope-OrgID goes in o.Headers), TLS, per-request timeouts, at most o.MaxInFlight requests
 // and bounded retries.
 func NewClient(o httpconfig.Options) (*Client, error) {
-	rt, err := o.RoundTripper()
+	rt, base, err := o.Endpoint()
 	if err != nil {
 		return nil, err
-	}
-	base, err := url.Parse(o.BaseURL())
-	if err != nil {
-		return nil, fmt.Errorf("invalid url %q: %w", o.Redacted(), err)
 	}
 	base.Path = strings.TrimSuffix(base.Path, "/")
 	return &Client{base: base, http: &http.Client{Transport: rt}}, nil

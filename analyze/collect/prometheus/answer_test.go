@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,16 +25,11 @@ var emptyAnswers = []string{
 // wrongAnswers have data of a type no endpoint answers with, or a query result of the wrong
 // shape. Each part may decode some of them without an error (an object with no known field
 // is an empty answer), but none may panic.
-var wrongAnswers = []string{
+var wrongAnswers = slices.Concat([]string{
 	`{"status":"success","data":"text"}`,
 	`{"status":"success","data":42}`,
 	`{"status":"success","data":[null]}`,
-	`{"status":"success","data":{"resultType":"vector"}}`,
-	`{"status":"success","data":{"resultType":"vector","result":{}}}`,
-	`{"status":"success","data":{"resultType":"matrix","result":[]}}`,
-	`{"status":"success","data":{"resultType":"string","result":[1,"x"]}}`,
-	`{"status":"success","data":{"resultType":"scalar","result":null}}`,
-	`{"status":"success","data":{"resultType":"nonsense","result":[]}}`,
+}, queryOnly, []string{
 	`{"status":"success","data":{"groups":[null,{"rules":[null,{"type":"nonsense"}]}]}}`,
 	`{"status":"success","data":{"activeTargets":[null],"droppedTargets":null}}`,
 	`{"status":"success","data":{"activeAlertmanagers":[null],"droppedAlertmanagers":[{}]}}`,
@@ -41,7 +37,7 @@ var wrongAnswers = []string{
 	`{"status":"success","data":{"up":[null]}}`,
 	`<html>proxy says hello</html>`,
 	``,
-}
+})
 
 // The query endpoint's value is the only one used as an interface (model.Value); every other
 // endpoint decodes into a struct, a list or a map.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/fakeprom"
 )
 
 // thanosStores serves a recorded /api/v1/stores body of a real Thanos Query, and 404 for
@@ -21,14 +22,7 @@ func thanosStores(t *testing.T, file string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/stores" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
+	srv := httptest.NewServer(fakeprom.Recorded(map[string][]byte{"/api/v1/stores": body}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

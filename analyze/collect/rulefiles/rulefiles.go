@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -64,16 +62,7 @@ var ruleFileExt = []string{".yml", ".yaml", ".rules"}
 // "path:line: what is wrong", and an empty Result.
 func Load(paths []string) (Result, error) {
 	var res Result
-	seen := map[string]bool{}
-	read := func(path string) error {
-		if seen[filepath.Clean(path)] {
-			return nil
-		}
-		seen[filepath.Clean(path)] = true
-		content, err := fsutil.ReadFile(path, fsutil.MaxInputFile)
-		if err != nil {
-			return ioError(path, err)
-		}
+	err := fsutil.ReadFiles(paths, ruleFileExt, ioError, func(path string, content []byte) error {
 		r, err := Parse(path, content)
 		if err != nil {
 			return err
@@ -81,27 +70,9 @@ func Load(paths []string) (Result, error) {
 		res.Groups = append(res.Groups, r.Groups...)
 		res.Skipped = append(res.Skipped, r.Skipped...)
 		return nil
-	}
-	for _, path := range paths {
-		info, err := os.Stat(path)
-		if err != nil {
-			return Result{}, ioError(path, err)
-		}
-		if !info.IsDir() {
-			if err := read(path); err != nil {
-				return Result{}, err
-			}
-			continue
-		}
-		files, err := fsutil.FilesUnder(path, ruleFileExt, ioError)
-		if err != nil {
-			return Result{}, err
-		}
-		for _, f := range files {
-			if err := read(f); err != nil {
-				return Result{}, err
-			}
-		}
+	})
+	if err != nil {
+		return Result{}, err
 	}
 	return res, nil
 }
