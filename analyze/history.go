@@ -81,3 +81,13 @@ func sortedHistory(h History) History {
 	})
 	return h
 }
+
+// JobMetricNames returns the metric names recorded with AddJobMetric, of every job, sorted.
+func (b *Builder) JobMetricNames() []string {
+	var out []string
+	for _, ms := range b.jobMetrics {
+		out = append(out, ms...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
