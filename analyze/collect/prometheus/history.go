@@ -22,8 +22,9 @@ import (
 const DefaultLookback = 7 * 24 * time.Hour
 
 // MaxPointsPerSeries bounds the points of one series of a range query: Prometheus refuses a
-// query of more than 11,000, and the step is chosen to stay below that.
-const MaxPointsPerSeries = 10_000
+// query of more than 11,000, and the step is chosen to stay below that (a week at one minute
+// is 10,080).
+const MaxPointsPerSeries = 10_800
 
 // minHistoryStep is the finest step the history is read at.
 const minHistoryStep = time.Minute
@@ -76,10 +77,10 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	lookback := requested
 	switch retention, ok := retentionOf(ctx, api); {
 	case !ok:
-		res.Notes = append(res.Notes, fmt.Sprintf("history: the server's retention could not be read; the lookback of %s is not clipped", model.Duration(requested)))
+		res.Notes = append(res.Notes, fmt.Sprintf("history: the server's retention could not be read; the lookback of %s is not clipped", days(requested)))
 	case retention < requested:
 		lookback = retention
-		res.Notes = append(res.Notes, fmt.Sprintf("history: the lookback of %s is clipped to the server's retention of %s", model.Duration(requested), model.Duration(retention)))
+		res.Notes = append(res.Notes, fmt.Sprintf("history: the lookback of %s is clipped to the server's retention of %s", days(requested), days(retention)))
 	}
 	step := historyStep(lookback)
 	end := o.End.Truncate(step)
@@ -111,12 +112,20 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	return res
 }
 
-// historyStep is the step of the range queries over lookback: at least a minute, and coarse
+// historyStep is the step of the range queries over lookback: whole minutes, and coarse
 // enough that no series has more than MaxPointsPerSeries points.
 func historyStep(lookback time.Duration) time.Duration {
 	step := (lookback + MaxPointsPerSeries - 1) / MaxPointsPerSeries
-	step = ((step + time.Second - 1) / time.Second) * time.Second
+	step = ((step + minHistoryStep - 1) / minHistoryStep) * minHistoryStep
 	return max(step, minHistoryStep)
+}
+
+// days writes a duration in days when it is whole days (7d rather than model's 1w).
+func days(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return model.Duration(d).String()
 }
 
 // retentionOf is the server's retention time: storage.tsdb.retention.time from its flags, or
