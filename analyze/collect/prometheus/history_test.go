@@ -240,6 +240,12 @@ func TestHistoryLive(t *testing.T) {
 			if !inv.Has(analyze.PartHistory) || len(inv.Sources[0].Errors) != 0 || len(inv.Sources[0].Notes) != 0 {
 				t.Fatalf("parts %v, source %+v", inv.Parts, inv.Sources[0])
 			}
+			// The hourly counter is judged, and passes: it is a candidate, and its history has it
+			// rising once an hour.
+			i := slices.IndexFunc(inv.History.Counters, func(c analyze.CounterHistory) bool { return c.Metric == "orders_placed_total" })
+			if i < 0 || inv.History.Counters[i].Job != "orders" || inv.History.Counters[i].LongestGap != time.Hour || !slices.Contains(inv.JobMetrics["orders"], "orders_placed_total") {
+				t.Fatalf("the hourly counter's history %+v (job metrics %v)", inv.History.Counters, inv.JobMetrics)
+			}
 			all := checks.All(checks.Options{})
 			mine := slices.DeleteFunc(all, func(c checks.Check) bool {
 				id := c.Meta().ID
@@ -269,13 +275,15 @@ func TestHistoryLive(t *testing.T) {
 			}
 		})
 	}
-	t.Run("prometheus3: a Prometheus keeping a day asked for a week says it clipped the lookback.", func(t *testing.T) {
-		prom := servers.StartPrometheusWithHistory(t, bins.Prometheus3, servers.HistoryPrometheusOptions{Retention: "1d"})
-		res := prometheus.CollectHistory(context.Background(), mustClient(t, prom.URL), prometheus.HistoryOptions{Lookback: 7 * 24 * time.Hour, End: time.Now()})
-		if !res.OK || res.History.Lookback != 24*time.Hour || !slices.Equal(res.Notes, []string{"history: the lookback of 7d is clipped to the server's retention of 1d"}) {
-			t.Errorf("result %+v", res)
-		}
-	})
+	for _, p := range []struct{ name, binary string }{{"prometheus3", bins.Prometheus3}, {"prometheus2", bins.Prometheus2}} {
+		t.Run(p.name+": a Prometheus keeping a day asked for a week says it clipped the lookback.", func(t *testing.T) {
+			prom := servers.StartPrometheusWithHistory(t, p.binary, servers.HistoryPrometheusOptions{Retention: "1d"})
+			res := prometheus.CollectHistory(context.Background(), mustClient(t, prom.URL), prometheus.HistoryOptions{Lookback: 7 * 24 * time.Hour, End: time.Now()})
+			if !res.OK || res.History.Lookback != 24*time.Hour || !slices.Equal(res.Notes, []string{"history: the lookback of 7d is clipped to the server's retention of 1d"}) {
+				t.Errorf("result %+v", res)
+			}
+		})
+	}
 }
 
 // unixParam reads the start or end of a range query as client_golang sends it.
