@@ -98,6 +98,10 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 		if err := a.cfg.Prometheus.HTTPOptions().Validate(); err != nil {
 			return o, usageError(fmt.Errorf("prometheus.url: %w", err))
 		}
+		var err error
+		if o.History, err = a.cfg.HistoryOptions(); err != nil {
+			return o, usageError(err)
+		}
 	case len(s.rules) == 0 && s.prometheusConfig == "" && lokiURL == "" && len(s.dashboards) == 0 && o.Grafana == nil && a.cfg.Alertmanager.URL == "":
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")

@@ -41,8 +41,11 @@ func TestHistorySection(t *testing.T) {
 			t.Errorf("a valid history section: %v", err)
 		}
 	})
-	t.Run("The lookback defaults to seven days and min_flat reaches the checks; negative durations are refused.", func(t *testing.T) {
-		ho, err := Config{}.HistoryOptions()
+	t.Run("Without a history section no history is read; with any key of it the lookback defaults to seven days, and min_flat reaches the checks; negative durations are refused.", func(t *testing.T) {
+		if ho, err := (Config{}).HistoryOptions(); ho != nil || err != nil {
+			t.Errorf("HistoryOptions() = %+v, %v; want none", ho, err)
+		}
+		ho, err := Config{History: HistoryConfig{MinFlat: time.Hour}}.HistoryOptions()
 		if err != nil || ho.Lookback != prometheus.DefaultLookback || prometheus.DefaultLookback != 7*24*time.Hour {
 			t.Errorf("HistoryOptions() = %+v, %v; want a lookback of 7d", ho, err)
 		}

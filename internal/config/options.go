@@ -125,10 +125,13 @@ func (c Config) checkOptions() (checks.Options, error) {
 	}, nil
 }
 
-// HistoryOptions converts the history section to the history collector's options; an error
-// names a key whose value cannot be a lookback.
+// HistoryOptions converts the history section to the history collector's options: nil when
+// the section sets no key (in the file or as BLINDSPOT_HISTORY_*), and the history is not
+// read. An error names a key whose value cannot be a lookback.
 func (c Config) HistoryOptions() (*prometheus.HistoryOptions, error) {
 	switch {
+	case c.History == (HistoryConfig{}):
+		return nil, nil
 	case c.History.Lookback < 0:
 		return nil, fmt.Errorf("history.lookback %s: want a positive duration", c.History.Lookback)
 	case c.History.MinFlat < 0:
