@@ -19,18 +19,19 @@ type History struct {
 	// Start and End bound the range read, and Step is its resolution.
 	Start, End time.Time
 	Step       time.Duration
-	// Jobs are the job label values that had up series during the lookback, sorted by Name.
+	// Jobs are the job label values whose up series stopped during the lookback and had not
+	// come back by its end, sorted by Name.
 	Jobs []JobHistory
 	// Counters are the counters that increased during the lookback, summed over the series of
 	// a job, sorted by Job and Metric.
 	Counters []CounterHistory
 }
 
-// JobHistory is when a job label value had up series.
+// JobHistory is a job label value whose up series stopped.
 type JobHistory struct {
 	Name string
-	// FirstSeen and LastSeen are the first and last steps at which the job had up series.
-	FirstSeen, LastSeen time.Time
+	// LastSeen is the last step at which the job had up series.
+	LastSeen time.Time
 }
 
 // CounterHistory is when a counter of a job (summed over the job's series) increased.

@@ -25,7 +25,7 @@ var jobsVanishedMeta = Meta{
 	SubjectKeys: []string{"job"},
 	Scope:       ScopeJob,
 	Summary:     "a job that had `up` series during the history's lookback and has none now",
-	Finds:       "a job label value that had `up` series during the lookback (`history.lookback`) and has none now: its discovery or configuration lost it. Details: `first_seen`, `last_seen`",
+	Finds:       "a job label value that had `up` series during the lookback (`history.lookback`) and has none now: its discovery or configuration lost it. Details: `last_seen`",
 	GroupByJob:  true,
 }
 
@@ -52,8 +52,7 @@ func (JobsVanished) Run(inv *analyze.Inventory, _ *Derived) []analyze.Finding {
 		msg := fmt.Sprintf("job %s had up series until %s (%s ago) and has none now: its service discovery or configuration lost it, and no alert on up can fire for it",
 			strconv.Quote(j.Name), j.LastSeen.UTC().Format(historyTime), roundDuration(gone))
 		out = append(out, jobsVanishedMeta.finding(map[string]string{"job": j.Name}, msg, map[string]string{
-			"first_seen": j.FirstSeen.UTC().Format(time.RFC3339),
-			"last_seen":  j.LastSeen.UTC().Format(time.RFC3339),
+			"last_seen": j.LastSeen.UTC().Format(time.RFC3339),
 		}))
 	}
 	return out

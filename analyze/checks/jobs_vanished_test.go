@@ -30,7 +30,6 @@ func week(jobs []analyze.JobHistory, counters []analyze.CounterHistory) analyze.
 
 func TestCheckJobsVanished(t *testing.T) {
 	id := checks.JobsVanishedName
-	start := collectedAt.Add(-7 * 24 * time.Hour)
 	runTests(t, id, []checkTest{
 		{description: "An empty inventory: the check does not run and reports nothing.", inv: emptyInventory, lacksAll: true},
 		{description: "Every source failed: the check does not run and reports nothing.", inv: failedInventory, lacksAll: true},
@@ -40,9 +39,9 @@ func TestCheckJobsVanished(t *testing.T) {
 			inv: withHistory(holedInventory, week([]analyze.JobHistory{{Name: ""}, {Name: "x"}}, nil))},
 		{description: "A job last seen three days ago is reported; one seen at the last step, or a minute before, is not.",
 			inv: withHistory(func(*testing.T) *analyze.Inventory { return newBuilder().Build() }, week([]analyze.JobHistory{
-				{Name: "legacy", FirstSeen: start, LastSeen: collectedAt.Add(-72 * time.Hour)},
-				{Name: "api", FirstSeen: start, LastSeen: collectedAt},
-				{Name: "flaky", FirstSeen: start, LastSeen: collectedAt.Add(-time.Minute)},
+				{Name: "legacy", LastSeen: collectedAt.Add(-72 * time.Hour)},
+				{Name: "api", LastSeen: collectedAt},
+				{Name: "flaky", LastSeen: collectedAt.Add(-time.Minute)},
 			}, nil)),
 			want: []string{
 				`job=legacy: job "legacy" had up series until 2026-11-23 03:00 UTC (3d ago) and has none now: its service discovery or configuration lost it, and no alert on up can fire for it`,
@@ -52,6 +51,6 @@ func TestCheckJobsVanished(t *testing.T) {
 				b := newBuilder(analyze.PartTargets)
 				b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthDown, "connection refused"))
 				return b.Build()
-			}, week([]analyze.JobHistory{{Name: "api", FirstSeen: start, LastSeen: collectedAt.Add(-time.Hour)}}, nil))},
+			}, week([]analyze.JobHistory{{Name: "api", LastSeen: collectedAt.Add(-time.Hour)}}, nil))},
 	})
 }

@@ -62,8 +62,8 @@ func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
 
 // CollectHistory reads what the server stored over the lookback with one range query per
 // kind of question, whatever the number of jobs and metrics (the counters in batches of
-// JobMetricsBatch names): which jobs had up series, and at which steps each business counter
-// candidate rose. Its step keeps every series under MaxPointsPerSeries points. The lookback is
+// JobMetricsBatch names): when jobs' up series stopped or started, and at which steps each
+// business counter candidate rose. Both answer only at the steps where something changed. Its step keeps every series under MaxPointsPerSeries points. The lookback is
 // clipped to the server's retention, read from /api/v1/status/flags or, failing that,
 // /api/v1/status/runtimeinfo; a note says so. A failed query is an error of the history part,
 // which is then not held.
@@ -91,11 +91,11 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		res.Errors = append(res.Errors, analyze.SourceError{Part: analyze.PartHistory, Err: fmt.Sprintf("%s: %s", what, describe(err))})
 		return res
 	}
-	m, err := queryMatrix(ctx, api, upHistoryQuery().String(), r)
+	m, err := queryMatrix(ctx, api, upHistoryQuery(step).String(), r)
 	if err != nil {
 		return fail("reading which jobs had up series", err)
 	}
-	h.Jobs = jobHistories(m)
+	h.Jobs = jobHistories(m, step)
 
 	queries, err := counterHistoryQueries(historyCounters(o.Counters), step)
 	if err != nil {
@@ -162,26 +162,70 @@ func queryMatrix(ctx context.Context, api promv1.API, query string, r promv1.Ran
 	return m, nil
 }
 
-// upHistoryQuery is `count by (job) (up)`.
-func upHistoryQuery() parser.Expr {
-	return &parser.AggregateExpr{
-		Op:       parser.COUNT,
-		Grouping: []string{"job"},
-		Expr: &parser.VectorSelector{Name: "up", LabelMatchers: []*labels.Matcher{
-			labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "up"),
-		}},
+// upHistoryQuery is
+//
+//	label_replace(count by (job) (up offset step) unless on (job) count by (job) (up), "event", "stopped", "", "")
+//	or
+//	label_replace(count by (job) (up) unless on (job) count by (job) (up offset step), "event", "started", "", "")
+//
+// which has a point only at the steps where a job's up series stopped or started: a job
+// scraped all along gives none, whatever the number of steps.
+func upHistoryQuery(step time.Duration) parser.Expr {
+	up := func(offset time.Duration) parser.Expr {
+		return &parser.AggregateExpr{
+			Op:       parser.COUNT,
+			Grouping: []string{"job"},
+			Expr: &parser.VectorSelector{Name: "up", OriginalOffset: offset, LabelMatchers: []*labels.Matcher{
+				labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "up"),
+			}},
+		}
+	}
+	event := func(name string, was, is parser.Expr) parser.Expr {
+		return &parser.Call{Func: parser.Functions["label_replace"], Args: parser.Expressions{
+			&parser.BinaryExpr{Op: parser.LUNLESS, LHS: was, RHS: is,
+				VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, MatchingLabels: []string{"job"}, On: true}},
+			&parser.StringLiteral{Val: eventLabel}, &parser.StringLiteral{Val: name},
+			&parser.StringLiteral{Val: ""}, &parser.StringLiteral{Val: ""},
+		}}
+	}
+	return &parser.BinaryExpr{
+		Op:             parser.LOR,
+		LHS:            event(eventStopped, up(step), up(0)),
+		RHS:            event(eventStarted, up(0), up(step)),
+		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany},
 	}
 }
 
-// jobHistories are the first and last steps at which each job had up series.
-func jobHistories(m model.Matrix) []analyze.JobHistory {
-	var out []analyze.JobHistory
+// The label and values upHistoryQuery marks its events with.
+const (
+	eventLabel   = "event"
+	eventStopped = "stopped"
+	eventStarted = "started"
+)
+
+// jobHistories are the jobs whose last event is that their up series stopped, last seen the
+// step before.
+func jobHistories(m model.Matrix, step time.Duration) []analyze.JobHistory {
+	type last struct {
+		at      model.Time
+		stopped bool
+	}
+	events := map[string]last{}
 	for _, s := range m {
-		job := string(s.Metric["job"])
-		if job == "" || len(s.Values) == 0 {
+		job, event := string(s.Metric["job"]), string(s.Metric[eventLabel])
+		if job == "" || len(s.Values) == 0 || (event != eventStopped && event != eventStarted) {
 			continue
 		}
-		out = append(out, analyze.JobHistory{Name: job, FirstSeen: s.Values[0].Timestamp.Time().UTC(), LastSeen: s.Values[len(s.Values)-1].Timestamp.Time().UTC()})
+		at := s.Values[len(s.Values)-1].Timestamp
+		if e, ok := events[job]; !ok || at > e.at {
+			events[job] = last{at: at, stopped: event == eventStopped}
+		}
+	}
+	var out []analyze.JobHistory
+	for job, e := range events {
+		if e.stopped {
+			out = append(out, analyze.JobHistory{Name: job, LastSeen: e.at.Time().Add(-step).UTC()})
+		}
 	}
 	return out
 }

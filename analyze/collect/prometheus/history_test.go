@@ -98,7 +98,7 @@ func TestCollectHistory(t *testing.T) {
 		if len(f.queries) != 3 {
 			t.Fatalf("%d range queries, want 3 (up, then two batches of counters)", len(f.queries))
 		}
-		if q := f.queries[0].Get("query"); q != `count by (job) (up)` {
+		if q := f.queries[0].Get("query"); q != `label_replace(count by (job) (up offset 1m) unless on (job) count by (job) (up), "event", "stopped", "", "") or label_replace(count by (job) (up) unless on (job) count by (job) (up offset 1m), "event", "started", "", "")` {
 			t.Errorf("jobs query %s", q)
 		}
 		for _, q := range f.queries[1:] {
@@ -162,17 +162,23 @@ func TestCollectHistory(t *testing.T) {
 		}
 	})
 
-	t.Run("The answers become first and last sightings per job and, per counter, its increases, longest gap and rise.", func(t *testing.T) {
+	t.Run("The answers become the jobs whose up series last stopped, seen a step before, and, per counter, its increases, longest gap and rise.", func(t *testing.T) {
 		ts := func(d time.Duration) string { return fmt.Sprint(historyEnd.Add(d).Unix()) }
 		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`, matrix: func(q string) string {
-			if strings.HasPrefix(q, "count") {
-				return `[{"metric":{"job":"legacy"},"values":[[` + ts(-72*time.Hour) + `,"1"],[` + ts(-71*time.Hour) + `,"1"]]},{"metric":{},"values":[[` + ts(0) + `,"1"]]}]`
+			if strings.HasPrefix(q, "label_replace") {
+				// legacy stopped twice and started once in between; api stopped and came back;
+				// a series without a job or an event says nothing.
+				return `[{"metric":{"job":"legacy","event":"stopped"},"values":[[` + ts(-96*time.Hour) + `,"1"],[` + ts(-71*time.Hour) + `,"1"]]},` +
+					`{"metric":{"job":"legacy","event":"started"},"values":[[` + ts(-90*time.Hour) + `,"1"]]},` +
+					`{"metric":{"job":"api","event":"stopped"},"values":[[` + ts(-2*time.Hour) + `,"1"]]},` +
+					`{"metric":{"job":"api","event":"started"},"values":[[` + ts(-time.Hour) + `,"1"]]},` +
+					`{"metric":{"event":"stopped"},"values":[[` + ts(0) + `,"1"]]},{"metric":{"job":"x"},"values":[[` + ts(0) + `,"1"]]}]`
 			}
 			return `[{"metric":{"__name__":"orders_total","job":"shop"},"values":[[` + ts(-3*time.Hour) + `,"10"],[` + ts(-2*time.Hour) + `,"12"],[` + ts(-time.Hour+time.Minute) + `,"1"],[` + ts(-time.Hour+2*time.Minute) + `,"4"]]}]`
 		}}
 		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd, Counters: []string{"orders_total"}})
 		h := res.History
-		if len(h.Jobs) != 1 || h.Jobs[0] != (analyze.JobHistory{Name: "legacy", FirstSeen: historyEnd.Add(-72 * time.Hour), LastSeen: historyEnd.Add(-71 * time.Hour)}) {
+		if len(h.Jobs) != 1 || h.Jobs[0] != (analyze.JobHistory{Name: "legacy", LastSeen: historyEnd.Add(-71*time.Hour - time.Minute)}) {
 			t.Errorf("jobs %+v", h.Jobs)
 		}
 		want := analyze.CounterHistory{Job: "shop", Metric: "orders_total", FirstIncrease: historyEnd.Add(-3 * time.Hour), LastIncrease: historyEnd.Add(-time.Hour + 2*time.Minute),
