@@ -24,6 +24,7 @@ type Builder struct {
 	build       BuildInfo
 	logs        Logs
 	alerting    Alerting
+	history     History
 }
 
 type configuredJob struct {
@@ -112,12 +113,13 @@ func (b *Builder) Build() *Inventory {
 		Build:       b.build,
 		Metadata:    b.metadata,
 	}
-	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts) {
+	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts, AllHistoryParts) {
 		if b.parts[p] {
 			inv.Parts = append(inv.Parts, p)
 		}
 	}
 	inv.Logs = b.logs
+	inv.History = sortedHistory(b.history)
 	inv.Alerting = b.alerting
 	inv.Alerting.Alertmanagers = slices.Clone(b.alerting.Alertmanagers)
 	slices.SortFunc(inv.Alerting.Alertmanagers, func(a, c AlertmanagerTarget) int {

@@ -40,6 +40,9 @@ const PartDashboards Part = "dashboards"
 // AllLokiParts lists the parts a fully readable Loki provides.
 var AllLokiParts = []Part{PartLogStreams, PartLogSecrets}
 
+// AllHistoryParts lists the parts a Prometheus provides when its history is read too.
+var AllHistoryParts = []Part{PartHistory}
+
 // AllPrometheusParts lists the parts a fully readable Prometheus server provides.
 var AllPrometheusParts = []Part{PartTargets, PartRules, PartConfig, PartMetricNames, PartMetadata, PartBuildInfo, PartJobMetrics, PartAlertmanagers}
 
@@ -75,6 +78,9 @@ type Inventory struct {
 	// Alerting is where alerts go: Prometheus's Alertmanagers and what one of them has
 	// loaded (PartAlertmanagers, PartAlertmanagerConfig, PartSilences).
 	Alerting Alerting
+
+	// History is what Prometheus stored over the lookback (PartHistory).
+	History History
 }
 
 // Has reports whether the inventory holds part p.

@@ -45,6 +45,15 @@ type Options struct {
 	// Generated is what blindspot generate is configured to write, for the fixes that name
 	// its files.
 	Generated Generated
+	// History tunes the checks that read the history.
+	History History
+}
+
+// History tunes the checks that read the history (the history section).
+type History struct {
+	// MinFlat is the shortest flat stretch of a business counter business/flatlined reports
+	// (default DefaultMinFlat).
+	MinFlat time.Duration
 }
 
 // Generated are the options of blindspot generate that the fixes quote (generate.up_for,
@@ -83,6 +92,7 @@ func (o Options) withDefaults() Options {
 	g.AbsentFor = cmp.Or(g.AbsentFor, defaultAbsentFor)
 	g.BusinessWindow = cmp.Or(g.BusinessWindow, defaultBusinessWindow)
 	g.StaleAfter = cmp.Or(g.StaleAfter, defaultStaleAfter)
+	o.History.MinFlat = cmp.Or(o.History.MinFlat, DefaultMinFlat)
 	return o
 }
 
@@ -92,9 +102,11 @@ func All(o Options) []Check {
 	return []Check{
 		TargetsDown{},
 		JobsNoTargets{},
+		JobsVanished{},
 		NewAlertsMissingUp(o),
 		NewAlertsMissingAbsent(o),
 		NewAlertsMissingBusiness(o),
+		NewBusinessFlatlined(o),
 		RulesUnknownMetric{},
 		RulesBroken{},
 		NewAlertsNoRunbook(o),

@@ -196,8 +196,8 @@ func (needsMetadata) Run(*analyze.Inventory, *checks.Derived) []analyze.Finding 
 func TestRun(t *testing.T) {
 	t.Run("The registry lists every check in report order.", func(t *testing.T) {
 		want := []string{
-			"targets/down", "jobs/no-targets",
-			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business",
+			"targets/down", "jobs/no-targets", "jobs/vanished",
+			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business", "business/flatlined",
 			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
 			"logs/unaggregated", "logs/secrets", "dashboards/missing",
 			"alertmanager/not-connected", "alerts/unrouted", "alerts/silenced", "alertmanager/no-watchdog", "alerts/no-owner",
@@ -273,6 +273,7 @@ func TestRun(t *testing.T) {
 			alert("Watchdog", `vector(1)`),
 		}})
 		b.AddPart(analyze.PartDashboards)
+		b.AddPart(analyze.PartHistory)
 		cfg, err := amconfig.Load(`
 route:
   receiver: pager

@@ -57,6 +57,10 @@ type Options struct {
 	// DashboardFiles are Grafana dashboard files or directories (--dashboards).
 	DashboardFiles []string
 
+	// History, when set, reads what a live Prometheus stored over the lookback (the history
+	// part); a snapshot holds no history.
+	History *prometheus.HistoryOptions
+
 	Now    func() time.Time
 	Logger *slog.Logger
 	// StreamAnswers decodes the large answers of a live Prometheus as they arrive and keeps
@@ -161,6 +165,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		src := prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.Redacted()}, b, o.Logger)
 		proms = append(proms, promSource{src, res.Recorder})
+		if o.History != nil {
+			ho := *o.History
+			ho.End, ho.Counters = now, b.JobMetricNames()
+			prometheus.CollectHistory(ctx, promClient, ho).AddTo(b, src.Name)
+		}
 		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), b)
 		if err != nil {
 			return nil, err

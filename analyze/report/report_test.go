@@ -415,6 +415,9 @@ func TestSummary(t *testing.T) {
 			},
 			// The prometheus source could not read the metric names.
 			ChecksSkipped: []report.SkippedCheck{
+				// No history was read.
+				{Check: "jobs/vanished", Missing: []string{"history"}},
+				{Check: "business/flatlined", Missing: []string{"history"}},
 				{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
 				{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
 				{Check: "logs/secrets", Missing: []string{"log_secrets"}},
@@ -464,6 +467,8 @@ func TestSummary(t *testing.T) {
 		// rules/unknown-metric is skipped for lack of metric names, the log checks for lack of
 		// Loki, whatever the policy.
 		wantSkipped := []report.SkippedCheck{
+			{Check: "jobs/vanished", Missing: []string{"history"}},
+			{Check: "business/flatlined", Missing: []string{"history"}},
 			{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
 			{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
 			{Check: "logs/secrets", Missing: []string{"log_secrets"}},

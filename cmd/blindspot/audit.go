@@ -56,7 +56,11 @@ func (a *app) collectOptions(s sourceFlags) (collect.Options, error) {
 	case s.from != "":
 		o.Snapshot, o.SnapshotName, o.SnapshotKind = os.DirFS(s.from), s.from, "snapshot"
 	case s.fleet, a.cfg.Prometheus.URL != "":
-		// The servers are read by the audit (one server as the fleet of one it is).
+		// The servers are read by the audit (one server as the fleet of one it is); the
+		// history is read of a single live server.
+		if o.History, err = a.cfg.HistoryOptions(); err != nil {
+			return o, usageError(err)
+		}
 	case len(s.rules) == 0 && s.prometheusConfig == "" && o.Loki == nil && len(s.dashboards) == 0 && o.Grafana == nil && a.cfg.Alertmanager.URL == "":
 		fmt.Fprintln(a.stderr, "blindspot: no Prometheus configured: auditing the embedded demo snapshot. "+
 			"Point blindspot at your server with --prometheus-url URL, BLINDSPOT_PROMETHEUS_URL or prometheus.url in blindspot.yaml.")

@@ -25,6 +25,7 @@ type Config struct {
 	Ignore          []IgnoreConfig `mapstructure:"ignore"`
 	Generate        GenerateConfig `mapstructure:"generate"`
 	Logs            LogsConfig     `mapstructure:"logs"`
+	History         HistoryConfig  `mapstructure:"history"`
 	Masking         MaskingConfig  `mapstructure:"masking"`
 	Pushgateway     Connection     `mapstructure:"pushgateway"`
 	// Fleet is the list form of `prometheus:` (several servers), read apart from viper.
@@ -74,6 +75,16 @@ type LogsConfig struct {
 	SampleLines int              `mapstructure:"sample_lines"`
 	MaxQueries  int              `mapstructure:"max_queries"`
 	Match       []LogMatchConfig `mapstructure:"match"`
+}
+
+// HistoryConfig bounds what is read of the past of a live Prometheus and tunes the checks
+// that read it.
+type HistoryConfig struct {
+	// Lookback is how far back the history is read (0: prometheus.DefaultLookback), clipped
+	// to the server's retention.
+	Lookback time.Duration `mapstructure:"lookback"`
+	// MinFlat is the shortest flat stretch business/flatlined reports (0: its default).
+	MinFlat time.Duration `mapstructure:"min_flat"`
 }
 
 // LogMatchConfig is one pair of target labels and stream labels.

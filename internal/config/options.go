@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
 	"github.com/blindspot-dev/blindspot/analyze/routing"
@@ -106,6 +108,7 @@ func (c Config) checkOptions() (checks.Options, error) {
 		RunbookAnnotation: c.Checks.RunbookAnnotation,
 		SeverityLabel:     c.Checks.SeverityLabel,
 		Generated:         c.generated(),
+		History:           checks.History{MinFlat: c.History.MinFlat},
 		Routing: routing.Options{
 			CriticalValues: c.Routing.CriticalValues,
 			PagingKinds:    c.Routing.PagingKinds,
@@ -120,6 +123,21 @@ func (c Config) checkOptions() (checks.Options, error) {
 			Staleness:   c.BusinessMetrics.Staleness,
 		},
 	}, nil
+}
+
+// HistoryOptions converts the history section to the history collector's options: nil when
+// the section sets no key (in the file or as BLINDSPOT_HISTORY_*), and the history is not
+// read. An error names a key whose value cannot be a lookback.
+func (c Config) HistoryOptions() (*prometheus.HistoryOptions, error) {
+	switch {
+	case c.History == (HistoryConfig{}):
+		return nil, nil
+	case c.History.Lookback < 0:
+		return nil, fmt.Errorf("history.lookback %s: want a positive duration", c.History.Lookback)
+	case c.History.MinFlat < 0:
+		return nil, fmt.Errorf("history.min_flat %s: want a positive duration", c.History.MinFlat)
+	}
+	return &prometheus.HistoryOptions{Lookback: cmp.Or(c.History.Lookback, prometheus.DefaultLookback)}, nil
 }
 
 // generated is what the fixes quote of the alerts generate writes, with generate's defaults.

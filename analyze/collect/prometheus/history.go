@@ -1,0 +1,309 @@
+package prometheus
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/rulesets"
+)
+
+// DefaultLookback is how far back the history is read unless history.lookback says otherwise.
+const DefaultLookback = 7 * 24 * time.Hour
+
+// MaxPointsPerSeries bounds the points of one series of a range query: Prometheus refuses a
+// query of more than 11,000, and the step is chosen to stay below that (a week at one minute
+// is 10,080).
+const MaxPointsPerSeries = 10_800
+
+// minHistoryStep is the finest step the history is read at.
+const minHistoryStep = time.Minute
+
+// HistoryOptions say what CollectHistory reads.
+type HistoryOptions struct {
+	// Lookback is how far back to read (DefaultLookback when 0), clipped to the server's
+	// retention.
+	Lookback time.Duration
+	// End is the end of the range: the time of the audit.
+	End time.Time
+	// Counters are the metric names the job_metrics part found (Builder.JobMetricNames); the
+	// counters among them that the defaults do not exclude are the ones whose increases are
+	// read.
+	Counters []string
+}
+
+// HistoryResult is what CollectHistory read: the history when OK, and what to add to the
+// source (errors, and a note when the lookback was clipped).
+type HistoryResult struct {
+	History analyze.History
+	OK      bool
+	Errors  []analyze.SourceError
+	Notes   []string
+}
+
+// AddTo records the result in b, on the source called source.
+func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
+	if r.OK {
+		b.SetHistory(r.History)
+		b.AddPart(analyze.PartHistory)
+	}
+	b.AnnotateSource(source, r.Errors, r.Notes)
+}
+
+// CollectHistory reads what the server stored over the lookback with one range query per
+// kind of question, whatever the number of jobs and metrics (the counters in batches of
+// JobMetricsBatch names): when jobs' up series stopped or started, and at which steps each
+// business counter candidate rose. Both answer only at the steps where something changed. Its step keeps every series under MaxPointsPerSeries points. The lookback is
+// clipped to the server's retention, read from /api/v1/status/flags or, failing that,
+// /api/v1/status/runtimeinfo; a note says so. A failed query is an error of the history part,
+// which is then not held.
+func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) HistoryResult {
+	api := promv1.NewAPI(client)
+	var res HistoryResult
+	requested := o.Lookback
+	if requested <= 0 {
+		requested = DefaultLookback
+	}
+	lookback := requested
+	switch retention, ok := retentionOf(ctx, api); {
+	case !ok:
+		res.Notes = append(res.Notes, fmt.Sprintf("history: the server's retention could not be read; the lookback of %s is not clipped", days(requested)))
+	case retention < requested:
+		lookback = retention
+		res.Notes = append(res.Notes, fmt.Sprintf("history: the lookback of %s is clipped to the server's retention of %s", days(requested), days(retention)))
+	}
+	step := historyStep(lookback)
+	end := o.End.Truncate(step)
+	h := analyze.History{Requested: requested, Lookback: lookback, Start: end.Add(-lookback), End: end, Step: step}
+	r := promv1.Range{Start: h.Start, End: h.End, Step: step}
+
+	fail := func(what string, err error) HistoryResult {
+		res.Errors = append(res.Errors, analyze.SourceError{Part: analyze.PartHistory, Err: fmt.Sprintf("%s: %s", what, describe(err))})
+		return res
+	}
+	m, err := queryMatrix(ctx, api, upHistoryQuery(step).String(), r)
+	if err != nil {
+		return fail("reading which jobs had up series", err)
+	}
+	h.Jobs = jobHistories(m, step)
+
+	queries, err := counterHistoryQueries(historyCounters(o.Counters), step)
+	if err != nil {
+		return fail("building the counter history query", err)
+	}
+	for i, q := range queries {
+		m, err := queryMatrix(ctx, api, q, r)
+		if err != nil {
+			return fail(fmt.Sprintf("reading when the business counters rose (query %d of %d)", i+1, len(queries)), err)
+		}
+		h.Counters = append(h.Counters, counterHistories(m, step)...)
+	}
+	res.History, res.OK = h, true
+	return res
+}
+
+// historyStep is the step of the range queries over lookback: whole minutes, and coarse
+// enough that no series has more than MaxPointsPerSeries points.
+func historyStep(lookback time.Duration) time.Duration {
+	step := (lookback + MaxPointsPerSeries - 1) / MaxPointsPerSeries
+	step = ((step + minHistoryStep - 1) / minHistoryStep) * minHistoryStep
+	return max(step, minHistoryStep)
+}
+
+// days writes a duration in days when it is whole days (7d rather than model's 1w).
+func days(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return model.Duration(d).String()
+}
+
+// retentionOf is the server's retention time: storage.tsdb.retention.time from its flags, or
+// the time part of runtimeinfo's storageRetention ("15d", "15d or 512MiB"); false when neither
+// says one (a size-only retention, Thanos, an error).
+func retentionOf(ctx context.Context, api promv1.API) (time.Duration, bool) {
+	if flags, err := api.Flags(ctx); err == nil {
+		if d, err := model.ParseDuration(flags["storage.tsdb.retention.time"]); err == nil && d > 0 {
+			return time.Duration(d), true
+		}
+	}
+	info, err := api.Runtimeinfo(ctx)
+	if err != nil {
+		return 0, false
+	}
+	for part := range strings.SplitSeq(info.StorageRetention, " or ") {
+		if d, err := model.ParseDuration(strings.TrimSpace(part)); err == nil && d > 0 {
+			return time.Duration(d), true
+		}
+	}
+	return 0, false
+}
+
+// queryMatrix runs a range query and returns its matrix.
+func queryMatrix(ctx context.Context, api promv1.API, query string, r promv1.Range) (model.Matrix, error) {
+	v, _, _, err := api.QueryRange(ctx, query, r)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(model.Matrix)
+	if !ok {
+		return nil, fmt.Errorf("the range query answered a %s, not a matrix", v.Type())
+	}
+	return m, nil
+}
+
+// upHistoryQuery is
+//
+//	label_replace(count by (job) (up offset step) unless on (job) count by (job) (up), "event", "stopped", "", "")
+//	or
+//	label_replace(count by (job) (up) unless on (job) count by (job) (up offset step), "event", "started", "", "")
+//
+// which has a point only at the steps where a job's up series stopped or started: a job
+// scraped all along gives none, whatever the number of steps.
+func upHistoryQuery(step time.Duration) parser.Expr {
+	up := func(offset time.Duration) parser.Expr {
+		return &parser.AggregateExpr{
+			Op:       parser.COUNT,
+			Grouping: []string{"job"},
+			Expr: &parser.VectorSelector{Name: "up", OriginalOffset: offset, LabelMatchers: []*labels.Matcher{
+				labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "up"),
+			}},
+		}
+	}
+	event := func(name string, was, is parser.Expr) parser.Expr {
+		return &parser.Call{Func: parser.Functions["label_replace"], Args: parser.Expressions{
+			&parser.BinaryExpr{Op: parser.LUNLESS, LHS: was, RHS: is,
+				VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, MatchingLabels: []string{"job"}, On: true}},
+			&parser.StringLiteral{Val: eventLabel}, &parser.StringLiteral{Val: name},
+			&parser.StringLiteral{Val: ""}, &parser.StringLiteral{Val: ""},
+		}}
+	}
+	return &parser.BinaryExpr{
+		Op:             parser.LOR,
+		LHS:            event(eventStopped, up(step), up(0)),
+		RHS:            event(eventStarted, up(0), up(step)),
+		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany},
+	}
+}
+
+// The label and values upHistoryQuery marks its events with.
+const (
+	eventLabel   = "event"
+	eventStopped = "stopped"
+	eventStarted = "started"
+)
+
+// jobHistories are the jobs whose last event is that their up series stopped, last seen the
+// step before.
+func jobHistories(m model.Matrix, step time.Duration) []analyze.JobHistory {
+	type last struct {
+		at      model.Time
+		stopped bool
+	}
+	events := map[string]last{}
+	for _, s := range m {
+		job, event := string(s.Metric["job"]), string(s.Metric[eventLabel])
+		if job == "" || len(s.Values) == 0 || (event != eventStopped && event != eventStarted) {
+			continue
+		}
+		at := s.Values[len(s.Values)-1].Timestamp
+		if e, ok := events[job]; !ok || at > e.at {
+			events[job] = last{at: at, stopped: event == eventStopped}
+		}
+	}
+	var out []analyze.JobHistory
+	for job, e := range events {
+		if e.stopped {
+			out = append(out, analyze.JobHistory{Name: job, LastSeen: e.at.Time().Add(-step).UTC()})
+		}
+	}
+	return out
+}
+
+// historyCounters are the names among names that are counters (by name: _total) the default
+// business exclusions keep, sorted.
+func historyCounters(names []string) []string {
+	defaults, err := rulesets.DefaultBusiness()
+	if err != nil {
+		return nil
+	}
+	exclude, staleness := rulesets.NewGlobs(defaults.Exclude), rulesets.NewGlobs(defaults.Staleness)
+	var out []string
+	for _, n := range names {
+		if !exclude.Match(n) && !staleness.Match(n) && analyze.IsCounter(n, func(string) []string { return nil }) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// counterHistoryQueries build, per batch of JobMetricsBatch names,
+//
+//	sum by (job, __name__) ({__name__=~"a|b"}) > on (job, __name__) sum by (job, __name__) ({__name__=~"a|b"} offset step)
+//
+// which has a point only at the steps where a job's counter (summed over its series) rose: a
+// steady counter gives a point a step, a flat one none. A reset lowers the sum and gives none.
+func counterHistoryQueries(names []string, step time.Duration) ([]string, error) {
+	var out []string
+	for start := 0; start < len(names); start += JobMetricsBatch {
+		batch := names[start:min(start+JobMetricsBatch, len(names))]
+		quoted := make([]string, len(batch))
+		for i, n := range batch {
+			quoted[i] = regexp.QuoteMeta(n)
+		}
+		m, err := labels.NewMatcher(labels.MatchRegexp, model.MetricNameLabel, strings.Join(quoted, "|"))
+		if err != nil {
+			return nil, err
+		}
+		sum := func(offset time.Duration) parser.Expr {
+			return &parser.AggregateExpr{
+				Op:       parser.SUM,
+				Grouping: []string{"job", model.MetricNameLabel},
+				Expr:     &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}, OriginalOffset: offset},
+			}
+		}
+		expr := &parser.BinaryExpr{
+			Op:             parser.GTR,
+			LHS:            sum(0),
+			RHS:            sum(step),
+			VectorMatching: &parser.VectorMatching{Card: parser.CardOneToOne, MatchingLabels: []string{"job", model.MetricNameLabel}, On: true},
+		}
+		out = append(out, expr.String())
+	}
+	return out, nil
+}
+
+// counterHistories summarise the steps at which each counter rose. Between two such steps the
+// sum did not rise, so the rise at a step is its value less the value at the step before it
+// that rose (the first rise's own size is unknown and not counted).
+func counterHistories(m model.Matrix, step time.Duration) []analyze.CounterHistory {
+	var out []analyze.CounterHistory
+	for _, s := range m {
+		job, name := string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])
+		if job == "" || name == "" || len(s.Values) == 0 {
+			continue
+		}
+		c := analyze.CounterHistory{Job: job, Metric: name, Increases: len(s.Values),
+			FirstIncrease: s.Values[0].Timestamp.Time().UTC(), LastIncrease: s.Values[len(s.Values)-1].Timestamp.Time().UTC()}
+		for i := 1; i < len(s.Values); i++ {
+			prev, cur := s.Values[i-1], s.Values[i]
+			c.LongestGap = max(c.LongestGap, cur.Timestamp.Time().Sub(prev.Timestamp.Time()))
+			if d := float64(cur.Value - prev.Value); d > 0 {
+				c.Rise += d
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}

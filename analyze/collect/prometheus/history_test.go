@@ -1,0 +1,312 @@
+package prometheus_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/servers"
+)
+
+// historyFake answers the flags, runtimeinfo and query_range endpoints and records the range
+// queries it was asked.
+type historyFake struct {
+	mu      sync.Mutex
+	queries []url.Values
+	flags   string // the data of /api/v1/status/flags; "" answers 404
+	runtime string // the data of /api/v1/status/runtimeinfo; "" answers 404
+	// matrix answers a range query; "" answers an empty matrix.
+	matrix func(query string) string
+	fail   bool
+}
+
+func (f *historyFake) start(t *testing.T) api.Client {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answer := func(data string) {
+			if data == "" {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"status":"success","data":%s}`, data)
+		}
+		switch r.URL.Path {
+		case "/api/v1/status/flags":
+			answer(f.flags)
+		case "/api/v1/status/runtimeinfo":
+			answer(f.runtime)
+		case "/api/v1/query_range":
+			if err := r.ParseForm(); err != nil {
+				t.Error(err)
+			}
+			f.mu.Lock()
+			f.queries = append(f.queries, r.Form)
+			f.mu.Unlock()
+			if f.fail {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				fmt.Fprint(w, `{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory"}`)
+				return
+			}
+			result := "[]"
+			if f.matrix != nil {
+				if m := f.matrix(r.Form.Get("query")); m != "" {
+					result = m
+				}
+			}
+			answer(`{"resultType":"matrix","result":` + result + `}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := api.NewClient(api.Config{Address: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var historyEnd = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+
+func TestCollectHistory(t *testing.T) {
+	t.Run("Jobs and counters are read with one range query each per batch of names, at a step that keeps a week under 11,000 points a series.", func(t *testing.T) {
+		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`}
+		names := []string{"go_gc_cycles_total", "up", "last_success_timestamp_seconds"}
+		for i := range prometheus.JobMetricsBatch + 1 {
+			names = append(names, fmt.Sprintf("app_%04d_total", i))
+		}
+		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{Lookback: 7 * 24 * time.Hour, End: historyEnd, Counters: names})
+		if !res.OK || len(res.Errors) != 0 || len(res.Notes) != 0 {
+			t.Fatalf("result %+v", res)
+		}
+		if len(f.queries) != 3 {
+			t.Fatalf("%d range queries, want 3 (up, then two batches of counters)", len(f.queries))
+		}
+		if q := f.queries[0].Get("query"); q != `label_replace(count by (job) (up offset 1m) unless on (job) count by (job) (up), "event", "stopped", "", "") or label_replace(count by (job) (up) unless on (job) count by (job) (up offset 1m), "event", "started", "", "")` {
+			t.Errorf("jobs query %s", q)
+		}
+		for _, q := range f.queries[1:] {
+			expr := q.Get("query")
+			if !strings.Contains(expr, `> on (job, __name__) sum by (job, __name__) ({__name__=~"app_`) || !strings.Contains(expr, " offset 1m)") {
+				t.Errorf("counter query %s", expr)
+			}
+			if strings.Contains(expr, "go_gc_cycles_total") || strings.Contains(expr, "last_success") || strings.Contains(expr, `"up"`) {
+				t.Errorf("a name the business defaults exclude, or no counter, was queried: %s", expr)
+			}
+			start, end := unixParam(t, q.Get("start")), unixParam(t, q.Get("end"))
+			if q.Get("step") != "60" || end.Sub(start) != 7*24*time.Hour || end.Sub(start)/time.Minute+1 > 11_000 {
+				t.Errorf("range %s to %s step %s", q.Get("start"), q.Get("end"), q.Get("step"))
+			}
+		}
+		h := res.History
+		if h.Lookback != 7*24*time.Hour || h.Step != time.Minute || !h.End.Equal(historyEnd) || !h.Start.Equal(historyEnd.Add(-7*24*time.Hour)) {
+			t.Errorf("history %+v", h)
+		}
+	})
+
+	t.Run("A lookback longer than the retention is clipped to it, and a note says so; the retention comes from runtimeinfo when the flags do not say it.", func(t *testing.T) {
+		for _, f := range []*historyFake{
+			{flags: `{"storage.tsdb.retention.time":"1d"}`},
+			{flags: `{"storage.tsdb.retention.time":"0s"}`, runtime: `{"storageRetention":"1d or 512MiB"}`},
+			{runtime: `{"storageRetention":"1d"}`},
+		} {
+			res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd})
+			want := []string{"history: the lookback of 7d is clipped to the server's retention of 1d"}
+			if !res.OK || !slices.Equal(res.Notes, want) || res.History.Lookback != 24*time.Hour || res.History.Requested != 7*24*time.Hour {
+				t.Errorf("flags %s, runtimeinfo %s: notes %q, history %+v", f.flags, f.runtime, res.Notes, res.History)
+			}
+			start := unixParam(t, f.queries[0].Get("start"))
+			if !start.Equal(historyEnd.Add(-24 * time.Hour)) {
+				t.Errorf("the query starts at %s, want a day before the end", start)
+			}
+		}
+	})
+
+	t.Run("A server that does not say its retention is read over the whole lookback, and a note says the retention is unknown.", func(t *testing.T) {
+		f := &historyFake{}
+		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{Lookback: 48 * time.Hour, End: historyEnd})
+		if !res.OK || res.History.Lookback != 48*time.Hour || !slices.Equal(res.Notes, []string{"history: the server's retention could not be read; the lookback of 2d is not clipped"}) {
+			t.Errorf("result %+v", res)
+		}
+	})
+
+	t.Run("A failed range query is an error of the history part with the server's message, and the part is not held.", func(t *testing.T) {
+		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`, fail: true}
+		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd, Counters: []string{"orders_total"}})
+		if res.OK || len(res.Errors) != 1 || res.Errors[0].Part != analyze.PartHistory ||
+			res.Errors[0].Err != "reading which jobs had up series: query processing would load too many samples into memory" {
+			t.Fatalf("result %+v", res)
+		}
+		b := analyze.NewBuilder(historyEnd)
+		b.AddSource(analyze.Source{Name: "prometheus", Kind: "live"})
+		res.AddTo(b, "prometheus")
+		inv := b.Build()
+		if inv.Has(analyze.PartHistory) || len(inv.Sources[0].Errors) != 1 {
+			t.Errorf("parts %v, source %+v", inv.Parts, inv.Sources[0])
+		}
+	})
+
+	t.Run("The answers become the jobs whose up series last stopped, seen a step before, and, per counter, its increases, longest gap and rise.", func(t *testing.T) {
+		ts := func(d time.Duration) string { return fmt.Sprint(historyEnd.Add(d).Unix()) }
+		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`, matrix: func(q string) string {
+			if strings.HasPrefix(q, "label_replace") {
+				// legacy stopped twice and started once in between; api stopped and came back;
+				// a series without a job or an event says nothing.
+				return `[{"metric":{"job":"legacy","event":"stopped"},"values":[[` + ts(-96*time.Hour) + `,"1"],[` + ts(-71*time.Hour) + `,"1"]]},` +
+					`{"metric":{"job":"legacy","event":"started"},"values":[[` + ts(-90*time.Hour) + `,"1"]]},` +
+					`{"metric":{"job":"api","event":"stopped"},"values":[[` + ts(-2*time.Hour) + `,"1"]]},` +
+					`{"metric":{"job":"api","event":"started"},"values":[[` + ts(-time.Hour) + `,"1"]]},` +
+					`{"metric":{"event":"stopped"},"values":[[` + ts(0) + `,"1"]]},{"metric":{"job":"x"},"values":[[` + ts(0) + `,"1"]]}]`
+			}
+			return `[{"metric":{"__name__":"orders_total","job":"shop"},"values":[[` + ts(-3*time.Hour) + `,"10"],[` + ts(-2*time.Hour) + `,"12"],[` + ts(-time.Hour+time.Minute) + `,"1"],[` + ts(-time.Hour+2*time.Minute) + `,"4"]]}]`
+		}}
+		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd, Counters: []string{"orders_total"}})
+		h := res.History
+		if len(h.Jobs) != 1 || h.Jobs[0] != (analyze.JobHistory{Name: "legacy", LastSeen: historyEnd.Add(-71*time.Hour - time.Minute)}) {
+			t.Errorf("jobs %+v", h.Jobs)
+		}
+		want := analyze.CounterHistory{Job: "shop", Metric: "orders_total", FirstIncrease: historyEnd.Add(-3 * time.Hour), LastIncrease: historyEnd.Add(-time.Hour + 2*time.Minute),
+			Increases: 4, LongestGap: 61 * time.Minute, Rise: 2 + 3}
+		if len(h.Counters) != 1 || h.Counters[0] != want {
+			t.Errorf("counters %+v, want %+v", h.Counters, want)
+		}
+	})
+}
+
+// history is an OpenMetrics history of a week, one sample a minute, ending at end: a counter
+// steady for five days then flat for two, a counter that moves once an hour, and a job whose
+// up series stop three days before the end.
+func history(end time.Time) (om string, invoices, orders int) {
+	var b strings.Builder
+	start := end.Add(-7 * 24 * time.Hour)
+	minutes := int(end.Sub(start) / time.Minute)
+	b.WriteString("# TYPE invoices_generated_total counter\n")
+	for i := 0; i <= minutes; i++ {
+		invoices = min(i, 5*24*60) * 30
+		fmt.Fprintf(&b, "invoices_generated_total{job=\"billing\",instance=\"billing-1\"} %d %d\n", invoices, start.Add(time.Duration(i)*time.Minute).Unix())
+	}
+	b.WriteString("# TYPE orders_placed_total counter\n")
+	for i := 0; i <= minutes; i++ {
+		orders = i / 60
+		fmt.Fprintf(&b, "orders_placed_total{job=\"orders\",instance=\"orders-1\"} %d %d\n", orders, start.Add(time.Duration(i)*time.Minute).Unix())
+	}
+	b.WriteString("# TYPE up gauge\n")
+	for i := 0; i <= minutes-3*24*60; i++ {
+		fmt.Fprintf(&b, "up{job=\"legacy\",instance=\"legacy-1\"} 1 %d\n", start.Add(time.Duration(i)*time.Minute).Unix())
+	}
+	b.WriteString("# EOF\n")
+	return b.String(), invoices, orders
+}
+
+func TestHistoryLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	bins := servers.Find(t)
+	for _, p := range []struct{ name, binary string }{{"prometheus3", bins.Prometheus3}, {"prometheus2", bins.Prometheus2}} {
+		t.Run(p.name+": a week of history gives a flatlined counter and a vanished job, and not the counter that moves once an hour.", func(t *testing.T) {
+			now := time.Now().UTC()
+			// The history ends before the head begins; the live targets carry the counters on at
+			// their last values, so that they are candidates now.
+			end := now.Add(-10 * time.Minute).Truncate(time.Minute)
+			om, invoices, orders := history(end)
+			target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				fmt.Fprintf(w, "# TYPE invoices_generated_total counter\ninvoices_generated_total{job=\"billing\",instance=\"billing-1\"} %d\n", invoices)
+				fmt.Fprintf(w, "# TYPE orders_placed_total counter\norders_placed_total{job=\"orders\",instance=\"orders-1\"} %d\n", orders)
+			}))
+			t.Cleanup(target.Close)
+			prom := servers.StartPrometheusWithHistory(t, p.binary, servers.HistoryPrometheusOptions{
+				OpenMetrics: om,
+				Jobs:        map[string][]string{"shop": {strings.TrimPrefix(target.URL, "http://")}},
+			})
+			res, err := collect.Run(t.Context(), collect.Options{
+				Prometheus: &httpconfig.Options{URL: prom.URL},
+				History:    &prometheus.HistoryOptions{Lookback: 7 * 24 * time.Hour},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := res.Inventory
+			if !inv.Has(analyze.PartHistory) || len(inv.Sources[0].Errors) != 0 || len(inv.Sources[0].Notes) != 0 {
+				t.Fatalf("parts %v, source %+v", inv.Parts, inv.Sources[0])
+			}
+			// The hourly counter is judged, and passes: it is a candidate, and its history has it
+			// rising once an hour.
+			i := slices.IndexFunc(inv.History.Counters, func(c analyze.CounterHistory) bool { return c.Metric == "orders_placed_total" })
+			if i < 0 || inv.History.Counters[i].Job != "orders" || inv.History.Counters[i].LongestGap != time.Hour || !slices.Contains(inv.JobMetrics["orders"], "orders_placed_total") {
+				t.Fatalf("the hourly counter's history %+v (job metrics %v)", inv.History.Counters, inv.JobMetrics)
+			}
+			all := checks.All(checks.Options{})
+			mine := slices.DeleteFunc(all, func(c checks.Check) bool {
+				id := c.Meta().ID
+				return id != checks.JobsVanishedName && id != checks.BusinessFlatlinedName
+			})
+			found := checks.Run(inv, checks.Derive(inv, checks.Options{}), mine, checks.Policy{}).Findings
+			var got []string
+			for _, f := range found {
+				got = append(got, f.Check+" "+f.Subject["job"]+" "+f.Subject["metric"])
+			}
+			want := []string{"business/flatlined billing invoices_generated_total", "jobs/vanished legacy "}
+			if !slices.Equal(got, want) {
+				t.Fatalf("findings %q, want %q", got, want)
+			}
+			flat, gone := found[0], found[1]
+			if flat.Details["flat_for"] != "2d" || flat.Details["longest_gap"] != "1m" || flat.Details["rate_per_second"] != "0.5" ||
+				!strings.Contains(flat.Message, "before, it rose at 30/min and never paused longer than 1m; no alert covers it") {
+				t.Errorf("flatlined: %s %v", flat.Message, flat.Details)
+			}
+			since, _ := time.Parse(time.RFC3339, flat.Details["since"])
+			if d := end.Add(-2 * 24 * time.Hour).Sub(since); d < 0 || d > 2*time.Minute {
+				t.Errorf("flat since %s, want the last increase two days before %s", since, end)
+			}
+			lastSeen, _ := time.Parse(time.RFC3339, gone.Details["last_seen"])
+			if d := lastSeen.Sub(end.Add(-3 * 24 * time.Hour)); d < 0 || d > 6*time.Minute || !strings.Contains(gone.Message, "(3d ago)") {
+				t.Errorf("vanished: %s %v", gone.Message, gone.Details)
+			}
+		})
+	}
+	for _, p := range []struct{ name, binary string }{{"prometheus3", bins.Prometheus3}, {"prometheus2", bins.Prometheus2}} {
+		t.Run(p.name+": a Prometheus keeping a day asked for a week says it clipped the lookback.", func(t *testing.T) {
+			prom := servers.StartPrometheusWithHistory(t, p.binary, servers.HistoryPrometheusOptions{Retention: "1d"})
+			res := prometheus.CollectHistory(context.Background(), mustClient(t, prom.URL), prometheus.HistoryOptions{Lookback: 7 * 24 * time.Hour, End: time.Now()})
+			if !res.OK || res.History.Lookback != 24*time.Hour || !slices.Equal(res.Notes, []string{"history: the lookback of 7d is clipped to the server's retention of 1d"}) {
+				t.Errorf("result %+v", res)
+			}
+		})
+	}
+}
+
+// unixParam reads the start or end of a range query as client_golang sends it.
+func unixParam(t *testing.T, s string) time.Time {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("time %q: %v", s, err)
+	}
+	return time.Unix(int64(f), 0).UTC()
+}
+
+func mustClient(t *testing.T, u string) api.Client {
+	t.Helper()
+	c, err := prometheus.NewClient(httpconfig.Options{URL: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

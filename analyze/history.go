@@ -1,0 +1,94 @@
+package analyze
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// PartHistory is what Prometheus stored over the lookback: which jobs had up series and when
+// the business counter candidates increased, read with a few batched range queries.
+const PartHistory Part = "history"
+
+// History is what the history checks read of the past, compactly: a few facts per job and per
+// counter rather than the samples.
+type History struct {
+	// Requested is the lookback asked for; Lookback is what was read, Requested clipped to the
+	// server's retention.
+	Requested, Lookback time.Duration
+	// Start and End bound the range read, and Step is its resolution.
+	Start, End time.Time
+	Step       time.Duration
+	// Jobs are the job label values whose up series stopped during the lookback and had not
+	// come back by its end, sorted by Name.
+	Jobs []JobHistory
+	// Counters are the counters that increased during the lookback, summed over the series of
+	// a job, sorted by Job and Metric.
+	Counters []CounterHistory
+}
+
+// JobHistory is a job label value whose up series stopped.
+type JobHistory struct {
+	Name string
+	// LastSeen is the last step at which the job had up series.
+	LastSeen time.Time
+}
+
+// CounterHistory is when a counter of a job (summed over the job's series) increased.
+type CounterHistory struct {
+	Job, Metric string
+	// FirstIncrease and LastIncrease are the first and last steps at which the counter was
+	// higher than one step before; Increases counts those steps.
+	FirstIncrease, LastIncrease time.Time
+	Increases                   int
+	// LongestGap is the longest time between two consecutive increases (0 with one).
+	LongestGap time.Duration
+	// Rise is how much the counter rose from FirstIncrease to LastIncrease.
+	Rise float64
+}
+
+// Rate is the counter's rate per second from its first to its last increase; 0 when it
+// increased once.
+func (c CounterHistory) Rate() float64 {
+	span := c.LastIncrease.Sub(c.FirstIncrease)
+	if span <= 0 {
+		return 0
+	}
+	return c.Rise / span.Seconds()
+}
+
+// SetHistory records what Prometheus stored over the lookback.
+func (b *Builder) SetHistory(h History) { b.history = h }
+
+// AnnotateSource adds errors and notes to the source called name, already added; a source of
+// another name is left alone.
+func (b *Builder) AnnotateSource(name string, errs []SourceError, notes []string) {
+	for i := range b.sources {
+		if b.sources[i].Name == name {
+			b.sources[i].Errors = append(b.sources[i].Errors, errs...)
+			b.sources[i].Notes = append(b.sources[i].Notes, notes...)
+			return
+		}
+	}
+}
+
+// sortedHistory returns h with its jobs and counters sorted, on copies.
+func sortedHistory(h History) History {
+	h.Jobs = slices.Clone(h.Jobs)
+	slices.SortFunc(h.Jobs, func(a, c JobHistory) int { return cmp.Compare(a.Name, c.Name) })
+	h.Counters = slices.Clone(h.Counters)
+	slices.SortFunc(h.Counters, func(a, c CounterHistory) int {
+		return cmp.Or(cmp.Compare(a.Job, c.Job), cmp.Compare(a.Metric, c.Metric))
+	})
+	return h
+}
+
+// JobMetricNames returns the metric names recorded with AddJobMetric, of every job, sorted.
+func (b *Builder) JobMetricNames() []string {
+	var out []string
+	for _, ms := range b.jobMetrics {
+		out = append(out, ms...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
