@@ -179,7 +179,7 @@ func failedInventory(*testing.T) *analyze.Inventory {
 		{"prometheus", "http://prometheus:9090"}, {"loki", "http://loki:3100"}, {"alertmanager", "http://am:9093"},
 	} {
 		src := analyze.Source{Name: s.name, Kind: "live", URL: s.url}
-		for _, p := range slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts) {
+		for _, p := range slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts) {
 			src.Errors = append(src.Errors, analyze.SourceError{Part: p, Err: "connection refused"})
 		}
 		b.AddSource(src)
@@ -258,7 +258,7 @@ func everyPartRead() *analyze.Builder {
 }
 
 func everyPart() []analyze.Part {
-	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, []analyze.Part{analyze.PartDashboards})
+	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts, []analyze.Part{analyze.PartDashboards})
 }
 
 // TestEveryCheckHasItsOwnTestFile keeps the rule of one test file per check on this harness:
