@@ -354,14 +354,7 @@ func TestRecorder(t *testing.T) {
 		t.Parallel()
 		fake := newFakePrometheus(t)
 		_, live := collectLive(t, options(fake.start(t)))
-		var older []prometheus.Response
-		for _, r := range live.Responses() {
-			if r.Part != analyze.PartMetadata {
-				older = append(older, r)
-			}
-		}
-
-		inv := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(older)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
+		inv := replayWithout(t, live, func(r prometheus.Response) bool { return r.Part == analyze.PartMetadata })
 		errs := partErrors(inv.Sources[0])
 		if len(errs) != 1 || !strings.Contains(errs[analyze.PartMetadata], "not recorded in the snapshot") {
 			t.Errorf("errors %+v, want metadata not recorded", inv.Sources[0].Errors)

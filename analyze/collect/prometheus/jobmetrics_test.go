@@ -3,12 +3,10 @@ package prometheus_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -309,13 +307,7 @@ func TestJobMetrics(t *testing.T) {
 
 		// A snapshot recorded before the packs existed lacks the ruleset query: its
 		// business metrics still replay, and no pack is recognised.
-		var older []prometheus.Response
-		for _, r := range rec.Responses() {
-			if r.Query != signatureQuery {
-				older = append(older, r)
-			}
-		}
-		offline := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(older)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
+		offline := replayWithout(t, rec, func(r prometheus.Response) bool { return r.Query == signatureQuery })
 		if !inv0OK(offline) || !maps.EqualFunc(offline.JobMetrics, map[string][]string{"shop": {"orders_total"}}, slices.Equal) {
 			t.Errorf("replayed without the ruleset query: job metrics %v, errors %+v", offline.JobMetrics, offline.Sources[0].Errors)
 		}
@@ -358,22 +350,7 @@ func TestJobMetricsSnapshot(t *testing.T) {
 		t.Helper()
 		o := options(fake.start(t))
 		live, rec := collectLive(t, o)
-		m = snapshot.Manifest{
-			ToolVersion: "test",
-			CreatedAt:   collectedAt,
-			Sources:     []snapshot.Source{{Name: "prometheus", Kind: "prometheus", URL: o.BaseURL()}},
-		}
-		for _, r := range rec.Responses() {
-			m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
-		}
-		dir := t.TempDir()
-		if err := snapshot.Write(dir, m); err != nil {
-			t.Fatal(err)
-		}
-		snap, err := snapshot.Read(os.DirFS(dir), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		snap := writeRead(t, manifestOf(o, rec))
 		return live, replay(t, snap), snap.Manifest
 	}
 
@@ -611,9 +588,6 @@ func BenchmarkLiveAudit(b *testing.B) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), ruleData, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	target := strings.TrimPrefix(exporter.URL, "http://")
 	for i := range jobs {
 		job := fmt.Sprintf("job-%04d", i)
@@ -623,17 +597,7 @@ func BenchmarkLiveAudit(b *testing.B) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := servers.FreeAddress(t)
-	prom := servers.StartProcess(t, "prometheus", bins.Prometheus3,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--scrape.discovery-reload-interval=100ms")
-	base := "http://" + addr
-	prom.WaitReady(t, base+"/-/ready")
+	base, _ := startLoaded(t, bins.Prometheus3, dir, ruleData, data, "--scrape.discovery-reload-interval=100ms")
 
 	// Wait until every job has been scraped once.
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -686,26 +650,8 @@ func BenchmarkLiveAudit(b *testing.B) {
 	var download time.Duration
 	var queries, bytes int
 	for range b.N {
-		queries, bytes = 0, 0
 		start := time.Now()
-		for _, r := range rec.Responses() {
-			var resp *http.Response
-			if r.Query != "" {
-				queries++
-				resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
-			} else {
-				resp, err = client.Get(base + r.Path)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, err := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				b.Fatal(err)
-			}
-			bytes += int(n)
-		}
+		_, queries, bytes = downloadAll(b, client, base, rec)
 		download += time.Since(start)
 	}
 	b.Logf("%d jobs, %d rules, %d job_metrics queries, %d KiB read", jobs, rules, queries, bytes>>10)

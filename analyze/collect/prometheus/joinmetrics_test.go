@@ -3,14 +3,12 @@ package prometheus_test
 import (
 	"maps"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
-	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 )
 
@@ -84,10 +82,9 @@ func TestJoinedMetrics(t *testing.T) {
 		}
 
 		// A snapshot holds the join query and replays it.
-		m := snapshot.Manifest{ToolVersion: "test", CreatedAt: collectedAt, Sources: []snapshot.Source{{Name: "prometheus", Kind: "prometheus", URL: o.BaseURL()}}}
+		m := manifestOf(o, rec)
 		recorded := 0
 		for _, r := range rec.Responses() {
-			m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
 			if r.Query == joinQuery {
 				recorded++
 			}
@@ -95,26 +92,12 @@ func TestJoinedMetrics(t *testing.T) {
 		if recorded != 1 {
 			t.Errorf("the join query is recorded %d times, want once", recorded)
 		}
-		dir := t.TempDir()
-		if err := snapshot.Write(dir, m); err != nil {
-			t.Fatal(err)
-		}
-		snap, err := snapshot.Read(os.DirFS(dir), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if offline := replay(t, snap); !maps.EqualFunc(offline.JobMetrics, want, slices.Equal) || !inv0OK(offline) {
+		if offline := replay(t, writeRead(t, m)); !maps.EqualFunc(offline.JobMetrics, want, slices.Equal) || !inv0OK(offline) {
 			t.Errorf("replayed job metrics %v, errors %+v", offline.JobMetrics, offline.Sources[0].Errors)
 		}
 
 		// A snapshot recorded before the join query existed replays the rest.
-		var older []prometheus.Response
-		for _, r := range rec.Responses() {
-			if r.Query != joinQuery {
-				older = append(older, r)
-			}
-		}
-		offline := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(older)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
+		offline := replayWithout(t, rec, func(r prometheus.Response) bool { return r.Query == joinQuery })
 		if !inv0OK(offline) || !maps.EqualFunc(offline.JobMetrics, map[string][]string{"shop": {"orders_total"}}, slices.Equal) {
 			t.Errorf("replayed without the join query: job metrics %v, errors %+v", offline.JobMetrics, offline.Sources[0].Errors)
 		}

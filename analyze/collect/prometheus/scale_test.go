@@ -16,9 +16,60 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/invgen"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
+
+// startLoaded writes rules to dir/rules.yml and config to dir/prometheus.yml, starts the
+// Prometheus binary on them with its data in dir/data and the extra args, waits until it is
+// ready and returns its base URL and process.
+func startLoaded(t testing.TB, binary, dir string, rules, config []byte, args ...string) (string, *servers.Process) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := servers.FreeAddress(t)
+	prom := servers.StartProcess(t, "prometheus", binary, append([]string{
+		"--config.file=" + filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
+	}, args...)...)
+	base := "http://" + addr
+	prom.WaitReady(t, base+"/-/ready")
+	return base, prom
+}
+
+// downloadAll makes the requests rec recorded against the server at base again, one after the
+// other, reading the bodies and nothing else. It returns how many requests it made, how many of
+// them were queries and how many bytes of body it read.
+func downloadAll(tb testing.TB, client *http.Client, base string, rec *prometheus.Recorder) (requests, queries, bytes int) {
+	tb.Helper()
+	for _, r := range rec.Responses() {
+		var resp *http.Response
+		var err error
+		if r.Query != "" {
+			queries++
+			resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
+		} else {
+			resp, err = client.Get(base + r.Path)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		requests++
+		bytes += int(n)
+	}
+	return requests, queries, bytes
+}
 
 // EnvScaleBinary names a built blindspot binary for BenchmarkScaleEstate to run against the
 // estate, so that the figures include its peak resident memory (scripts/scale.sh sets it).
@@ -42,23 +93,11 @@ func BenchmarkScaleEstate(b *testing.B) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := estate.Config(strings.TrimPrefix(exporter.URL, "http://"), "1m", filepath.Join(dir, "rules.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), cfg, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := servers.FreeAddress(t)
-	prom := servers.StartProcess(t, "prometheus", bins.Prometheus3,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr)
-	base := "http://" + addr
-	prom.WaitReady(t, base+"/-/ready")
+	base, prom := startLoaded(t, bins.Prometheus3, dir, rules, cfg)
 
 	// Every target spreads its first scrape over the interval: wait until all were scraped.
 	client := &http.Client{Timeout: 60 * time.Second}
@@ -105,25 +144,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 	// The same requests as the audit, one after the other, reading the bodies and nothing else.
 	download := func(b *testing.B) (d time.Duration, requests, bytes int) {
 		start := time.Now()
-		for _, r := range rec.Responses() {
-			var resp *http.Response
-			var err error
-			if r.Query != "" {
-				resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
-			} else {
-				resp, err = client.Get(base + r.Path)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, err := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				b.Fatal(err)
-			}
-			requests++
-			bytes += int(n)
-		}
+		requests, _, bytes = downloadAll(b, client, base, rec)
 		return time.Since(start), requests, bytes
 	}
 	// audit runs the binary (or without one, the collection in this process) and returns its
