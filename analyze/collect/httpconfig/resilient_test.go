@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 // fast are options for tests: short waits so that retries cost milliseconds.
@@ -158,12 +159,8 @@ func TestRetries(t *testing.T) {
 
 	t.Run("A refused connection is retried, then its error is returned.", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		// Nothing listens there: the connection is refused.
+		addr := servers.FreeAddress(t)
 
 		o := fast("http://" + addr).WithDefaults()
 		tries := &countingTransport{next: http.DefaultTransport}
@@ -551,12 +548,8 @@ func TestRetryPolicy(t *testing.T) {
 
 	t.Run("After a connection is refused on every attempt, the part's further requests are not sent.", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		// Nothing listens there: the connection is refused.
+		addr := servers.FreeAddress(t)
 		o := fast("http://" + addr)
 		rt, err := o.RoundTripper()
 		if err != nil {

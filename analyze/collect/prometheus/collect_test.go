@@ -2,7 +2,6 @@ package prometheus_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 func TestCollect(t *testing.T) {
@@ -181,12 +181,8 @@ func TestCollect(t *testing.T) {
 
 	t.Run("An unreachable server is an error for every part, each saying the same thing without the URL.", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		// Nothing listens there: the connection is refused.
+		addr := servers.FreeAddress(t)
 
 		inv, _ := collectLive(t, options("http://"+addr))
 		src := inv.Sources[0]

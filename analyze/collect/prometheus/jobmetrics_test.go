@@ -1,12 +1,10 @@
 package prometheus_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path"
 	"path/filepath"
 	"slices"
@@ -602,22 +600,7 @@ func BenchmarkLiveAudit(b *testing.B) {
 	// Wait until every job has been scraped once.
 	client := &http.Client{Timeout: 30 * time.Second}
 	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		resp, err := client.PostForm(base+queryPath, url.Values{"query": {"count(group by (job) (shared_operations_00_total))"}})
-		if err == nil {
-			var body struct {
-				Data struct {
-					Result []struct {
-						Value [2]any `json:"value"`
-					} `json:"result"`
-				} `json:"data"`
-			}
-			err = json.NewDecoder(resp.Body).Decode(&body)
-			resp.Body.Close()
-			if err == nil && len(body.Data.Result) == 1 && body.Data.Result[0].Value[1] == fmt.Sprint(jobs) {
-				break
-			}
-		}
+	for queryOne(client, base, "count(group by (job) (shared_operations_00_total))") != float64(jobs) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the %d jobs were not all scraped within two minutes", jobs)
 		}

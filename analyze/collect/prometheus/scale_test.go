@@ -43,6 +43,29 @@ func startLoaded(t testing.TB, binary, dir string, rules, config []byte, args ..
 	return base, prom
 }
 
+// queryOne is the value of the one sample the instant query answers at the server at base,
+// or -1 when it cannot be asked or does not answer exactly one sample.
+func queryOne(client *http.Client, base, query string) float64 {
+	resp, err := client.PostForm(base+queryPath, url.Values{"query": {query}})
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) != 1 {
+		return -1
+	}
+	var n float64
+	_, _ = fmt.Sscan(fmt.Sprint(body.Data.Result[0].Value[1]), &n)
+	return n
+}
+
 // downloadAll makes the requests rec recorded against the server at base again, one after the
 // other, reading the bodies and nothing else. It returns how many requests it made, how many of
 // them were queries and how many bytes of body it read.
@@ -101,26 +124,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 
 	// Every target spreads its first scrape over the interval: wait until all were scraped.
 	client := &http.Client{Timeout: 60 * time.Second}
-	scraped := func(query string) float64 {
-		resp, err := client.PostForm(base+queryPath, url.Values{"query": {query}})
-		if err != nil {
-			return -1
-		}
-		defer resp.Body.Close()
-		var body struct {
-			Data struct {
-				Result []struct {
-					Value [2]any `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) != 1 {
-			return -1
-		}
-		var n float64
-		_, _ = fmt.Sscan(fmt.Sprint(body.Data.Result[0].Value[1]), &n)
-		return n
-	}
+	scraped := func(query string) float64 { return queryOne(client, base, query) }
 	deadline := time.Now().Add(3 * time.Minute)
 	for scraped("count(up == 1)") != float64(estate.Targets()) || scraped("count(go_goroutines)") != float64(estate.Targets()-1) {
 		if time.Now().After(deadline) {
