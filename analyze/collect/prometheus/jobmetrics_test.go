@@ -249,10 +249,7 @@ func TestJobMetrics(t *testing.T) {
 		fake.set(queryPath, apiError(t, http.StatusUnprocessableEntity, "execution", "query processing would load too many samples into memory"))
 
 		inv, _ := collectLive(t, options(fake.start(t)))
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "too many samples") {
-			t.Errorf("errors %+v, want one for job_metrics with the server's message", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartJobMetrics, "too many samples")
 		if inv.Has(analyze.PartJobMetrics) || len(inv.JobMetrics) != 0 || !inv.Has(analyze.PartMetricNames) {
 			t.Errorf("parts %v, job metrics %d", inv.Parts, len(inv.JobMetrics))
 		}
@@ -319,10 +316,7 @@ func TestJobMetrics(t *testing.T) {
 		fake.set(queryPath, apiError(t, http.StatusServiceUnavailable, "unavailable", "too many queries"))
 
 		inv, _ := collectLive(t, options(fake.start(t)))
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "too many queries") {
-			t.Errorf("errors %+v", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartJobMetrics, "too many queries")
 	})
 
 	t.Run("Without metric names there is nothing to query, and job_metrics fails the same way.", func(t *testing.T) {
@@ -428,10 +422,7 @@ func TestJobMetricsSnapshot(t *testing.T) {
 			responses = append(responses, r)
 		}
 		inv := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(responses)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "not recorded in the snapshot") {
-			t.Errorf("errors %+v", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartJobMetrics, "not recorded in the snapshot")
 	})
 }
 

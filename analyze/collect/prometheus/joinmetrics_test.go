@@ -117,10 +117,7 @@ func TestJoinedMetrics(t *testing.T) {
 			s.ServeHTTP(w, r)
 		})
 		inv, _ := collectLive(t, options(fake.start(t)))
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "too many queries") {
-			t.Errorf("errors %+v", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartJobMetrics, "too many queries")
 	})
 
 	t.Run("Without readable rules, job_metrics asks about no join and is still read.", func(t *testing.T) {
