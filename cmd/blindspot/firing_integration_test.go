@@ -53,17 +53,7 @@ func TestRulesThatCannotFire(t *testing.T) {
 				t.Fatalf("audit %q exited %d: %s", args, code, stderr)
 			}
 			r := decodeReport(t, []byte(out))
-			got := keys(r)
-			for _, k := range want {
-				if _, ok := got[k]; !ok {
-					t.Errorf("missing finding %s", k)
-				}
-			}
-			for k := range got {
-				if !slices.Contains(want, k) {
-					t.Errorf("unexpected finding %s", k)
-				}
-			}
+			wantExactly(t, r, want)
 			rows := map[string]report.CoverageRow{}
 			for _, row := range r.Coverage {
 				rows[row.Job] = row
