@@ -175,7 +175,13 @@ func (p *Process) WaitReady(t testing.TB, url string) {
 // that fails or a body that cannot be read fails t.
 func Get(t testing.TB, url string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	return GetWith(t, http.DefaultClient, url)
+}
+
+// GetWith is Get through client.
+func GetWith(t testing.TB, client *http.Client, url string) (int, []byte) {
+	t.Helper()
+	resp, err := client.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,16 +35,8 @@ func client(t *testing.T, o Options) *http.Client {
 // get requests path from the source of o and returns the status and body.
 func get(t *testing.T, o Options, path string) (int, string) {
 	t.Helper()
-	resp, err := client(t, o).Get(o.BaseURL() + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
+	status, body := servers.GetWith(t, client(t, o), o.BaseURL()+path)
+	return status, string(body)
 }
 
 // apiError writes a Prometheus API error envelope, as the server does for failed requests.
