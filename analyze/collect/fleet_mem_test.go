@@ -65,22 +65,27 @@ func fleetMemory(t testing.TB, urls []string, concurrency int) uint64 {
 	return peak
 }
 
+// bigFleet starts n big fake servers of targets targets each and returns their URLs and the
+// live heap with them up, after a GC.
+func bigFleet(tb testing.TB, n, targets int) (urls []string, heap uint64) {
+	for range n {
+		urls = append(urls, bigPrometheus(tb, targets))
+	}
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return urls, m.HeapAlloc
+}
+
 func TestFleetMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures memory over a fleet of large fake servers")
 	}
-	const targets = 10000
-	one := []string{bigPrometheus(t, targets)}
-	var eight []string
-	for range 8 {
-		eight = append(eight, bigPrometheus(t, targets))
-	}
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
+	urls, heap := bigFleet(t, 9, 10000)
+	one, eight := urls[:1], urls[1:]
 
 	t.Run("The live heap while judging a fleet of eight servers stays near that of one: members are released once judged.", func(t *testing.T) {
-		above := func(b uint64) uint64 { return b - min(b, base.HeapAlloc) }
+		above := func(b uint64) uint64 { return b - min(b, heap) }
 		single, fleet := above(fleetMemory(t, one, 1)), above(fleetMemory(t, eight, 1))
 		t.Logf("live heap above baseline: one server %.1f MiB, eight servers read one at a time %.1f MiB", mib(single), mib(fleet))
 		if fleet > 2*single {
@@ -95,14 +100,7 @@ func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 // GC, so garbage is not counted), above the heap of the fake servers themselves, for one
 // server and for eight read 1 and 4 at a time.
 func BenchmarkFleetMemory(b *testing.B) {
-	const targets = 20000
-	var urls []string
-	for range 8 {
-		urls = append(urls, bigPrometheus(b, targets))
-	}
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
+	urls, heap := bigFleet(b, 8, 20000)
 	for _, tc := range []struct {
 		name        string
 		urls        []string
@@ -117,7 +115,7 @@ func BenchmarkFleetMemory(b *testing.B) {
 			for b.Loop() {
 				peak = max(peak, fleetMemory(b, tc.urls, tc.concurrency))
 			}
-			b.ReportMetric(mib(peak-min(peak, base.HeapAlloc)), "peak-live-MiB")
+			b.ReportMetric(mib(peak-min(peak, heap)), "peak-live-MiB")
 		})
 	}
 }

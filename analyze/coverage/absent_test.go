@@ -1,7 +1,6 @@
 package coverage
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -10,11 +9,7 @@ import (
 func TestAbsentCoverage(t *testing.T) {
 	twoJobs := []analyze.Target{target("a", "a-1:9100"), target("b", "b-1:9100")}
 	oneJob := []analyze.Target{target("a", "a-1:9100")}
-	tests := []struct {
-		name string
-		w    world
-		want []string
-	}{
+	tests := []coverageTest{
 		{`absent(up{job="a"}) covers a.`, world{rules: []analyze.Rule{alert("AMissing", `absent(up{job="a"})`)}}, []string{"a"}},
 		{`absent_over_time(up{job="a"}[5m]) covers a.`, world{rules: []analyze.Rule{alert("AMissing", `absent_over_time(up{job="a"}[5m])`)}}, []string{"a"}},
 		{`absent(up{job="a"} == 1), Thanos' form, covers a.`, world{rules: []analyze.Rule{alert("AMissing", `absent(up{job="a"} == 1)`)}}, []string{"a"}},
@@ -56,22 +51,7 @@ func TestAbsentCoverage(t *testing.T) {
 		{"count(up{job=\"a\"}) < 1 returns nothing when a vanishes and is no absence alert.", world{rules: []analyze.Rule{alert("Few", `count(up{job="a"}) < 1`)}}, []string{}},
 		{"An unparseable alert is ignored.", world{rules: []analyze.Rule{alert("Broken", `absent(up{job="a"}`)}}, []string{}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := coveredJobs(tt.w.build(), absentAlerts); !slices.Equal(got, tt.want) {
-				t.Errorf("covered = %q, want %q", got, tt.want)
-			}
-		})
-	}
-
-	t.Run("A non-PromQL group is ignored.", func(t *testing.T) {
-		b := analyze.NewBuilder(collectedAt)
-		b.AddTarget(target("a", "a-1:9100"))
-		b.AddRuleGroup(analyze.RuleGroup{Name: "logs", Language: "vlogs", Rules: []analyze.Rule{alert("Missing", `absent(up{job="a"})`)}})
-		if got := coveredJobs(b.Build(), absentAlerts); len(got) != 0 {
-			t.Errorf("covered = %q", got)
-		}
-	})
+	runCoverageTests(t, tests, absentAlerts, alert("Missing", `absent(up{job="a"})`))
 
 	t.Run("An alert with two absent() calls covers both jobs, once each.", func(t *testing.T) {
 		inv := world{rules: []analyze.Rule{alert("Missing", `absent(up{job="a"}) or absent(up{job="b"}) or absent(up{job="a"})`)}}.build()

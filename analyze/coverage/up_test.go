@@ -90,6 +90,35 @@ func coveredJobs(inv *analyze.Inventory, refs func(JobCoverage) []RuleRef) []str
 	return out
 }
 
+// coverageTest is a world and the jobs it should cover.
+type coverageTest struct {
+	name string
+	w    world
+	want []string
+}
+
+// runCoverageTests checks each test's covered jobs by refs, then that an alert in a non-PromQL
+// group, which refs would count in a PromQL one, covers nothing.
+func runCoverageTests(t *testing.T, tests []coverageTest, refs func(JobCoverage) []RuleRef, covering analyze.Rule) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := coveredJobs(tt.w.build(), refs); !slices.Equal(got, tt.want) {
+				t.Errorf("covered = %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("A non-PromQL group is ignored.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddTarget(target("a", "a-1:9100"))
+		b.AddRuleGroup(analyze.RuleGroup{Name: "logs", Language: "vlogs", Rules: []analyze.Rule{covering}})
+		if got := coveredJobs(b.Build(), refs); len(got) != 0 {
+			t.Errorf("covered = %q", got)
+		}
+	})
+}
+
 func upAlerts(j JobCoverage) []RuleRef     { return j.UpAlerts }
 func absentAlerts(j JobCoverage) []RuleRef { return j.AbsentAlerts }
 
@@ -98,11 +127,7 @@ const targetDown = `100 * (count by (job, namespace, service) (up == 0) / count 
 
 func TestUpCoverage(t *testing.T) {
 	all := []string{"a", "b", "ba"}
-	tests := []struct {
-		name string
-		w    world
-		want []string
-	}{
+	tests := []coverageTest{
 		{"up == 0 covers every job.", world{rules: []analyze.Rule{alert("Down", `up == 0`)}}, all},
 		{"up < 1 covers every job.", world{rules: []analyze.Rule{alert("Down", `up < 1`)}}, all},
 		{"up != 1 covers every job.", world{rules: []analyze.Rule{alert("Down", `up != 1`)}}, all},
@@ -209,23 +234,7 @@ func TestUpCoverage(t *testing.T) {
 			alert("Odd", `label_replace(up, "job", "x", "", "") == 0 or histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m]))) > 1 or -up < -1 or up % 2 == 0 or clamp(up, 1, 0) == 0 or topk(1, up == 0) or vector(scalar(up)) == 0 or vector(time()) > 0 or absent_over_time(up[5m]) or up ^ 2 atan2 up < 0`),
 		}}, all},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := coveredJobs(tt.w.build(), upAlerts); !slices.Equal(got, tt.want) {
-				t.Errorf("covered = %q, want %q", got, tt.want)
-			}
-		})
-	}
-
-	t.Run("A non-PromQL group is ignored.", func(t *testing.T) {
-		b := analyze.NewBuilder(collectedAt)
-		b.AddTarget(target("a", "a-1:9100"))
-		r := alert("Down", `up == 0`)
-		b.AddRuleGroup(analyze.RuleGroup{Name: "logs", Language: "vlogs", Rules: []analyze.Rule{r}})
-		if got := coveredJobs(b.Build(), upAlerts); len(got) != 0 {
-			t.Errorf("covered = %q", got)
-		}
-	})
+	runCoverageTests(t, tests, upAlerts, alert("Down", `up == 0`))
 
 	t.Run("A job's alerts come sorted by file, group and name.", func(t *testing.T) {
 		b := analyze.NewBuilder(collectedAt)

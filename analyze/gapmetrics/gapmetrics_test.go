@@ -3,8 +3,6 @@ package gapmetrics_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,15 +200,7 @@ func TestPushgateway(t *testing.T) {
 	}
 	scrape := func() []byte {
 		t.Helper()
-		resp, err := http.Get(url + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, data := servers.Get(t, url+"/metrics")
 		return data
 	}
 

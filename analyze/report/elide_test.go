@@ -43,17 +43,24 @@ func rendered(t *testing.T, r report.Report) map[string]string {
 	return map[string]string{"text": text.String(), "markdown": md.String(), "html": string(renderHTML(t, r))}
 }
 
+// wantFirst20Of100 checks that out, the output named name of 100 findings of one group, shows
+// the first MaxFindingsPerGroup of them and says once that 80 more are left out.
+func wantFirst20Of100(t *testing.T, name, out string) {
+	t.Helper()
+	for i := range 100 {
+		metric := fmt.Sprintf("orders-%03d-total", i)
+		if shown := strings.Contains(out, metric); shown != (i < report.MaxFindingsPerGroup) {
+			t.Errorf("%s: %s shown=%v, want only the first %d", name, metric, shown, report.MaxFindingsPerGroup)
+		}
+	}
+	if n := strings.Count(out, "and 80 more"); n != 1 {
+		t.Errorf("%s: %d lines say \"and 80 more\", want 1:\n%s", name, n, out)
+	}
+}
+
 func TestManyFindingsOfOneCheckForOneJobShowTheFirst20AndSayHowManyMore(t *testing.T) {
 	for format, out := range rendered(t, manyFindings(100, "shop")) {
-		for i := range 100 {
-			metric := fmt.Sprintf("orders-%03d-total", i)
-			if shown := strings.Contains(out, metric); shown != (i < report.MaxFindingsPerGroup) {
-				t.Errorf("%s: %s shown=%v, want only the first %d", format, metric, shown, report.MaxFindingsPerGroup)
-			}
-		}
-		if n := strings.Count(out, "and 80 more"); n != 1 {
-			t.Errorf("%s: %d lines say \"and 80 more\", want 1:\n%s", format, n, out)
-		}
+		wantFirst20Of100(t, format, out)
 		if !strings.Contains(out, "the JSON report lists them all") {
 			t.Errorf("%s does not point to the JSON report", format)
 		}
@@ -158,15 +165,7 @@ func TestCheckSummariesAndTheSuppressedListShowTheFirst20OfAJobsFindingsOfACheck
 		outs["suppressed in "+format] = out
 	}
 	for name, out := range outs {
-		for i := range 100 {
-			metric := fmt.Sprintf("orders-%03d-total", i)
-			if shown := strings.Contains(out, metric); shown != (i < report.MaxFindingsPerGroup) {
-				t.Errorf("%s: %s shown=%v, want only the first %d", name, metric, shown, report.MaxFindingsPerGroup)
-			}
-		}
-		if n := strings.Count(out, "and 80 more"); n != 1 {
-			t.Errorf("%s: %d lines say \"and 80 more\", want 1:\n%s", name, n, out)
-		}
+		wantFirst20Of100(t, name, out)
 	}
 	if want := "... and 80 more new warning alerts/missing-business findings for job \"shop\": the SARIF and JUnit outputs list them all"; !strings.Contains(checkText.String(), want) {
 		t.Errorf("check text lacks %q:\n%s", want, checkText.String())

@@ -34,6 +34,25 @@ const hostileJob = `evil"}# <script>alert(1)</script>`
 // hostileError tries to fake a line of its own and to paint the terminal.
 const hostileError = "dial tcp 10.0.0.66:80: connect: connection refused\n\x1b[31mCRITICAL everything is fine"
 
+// auditSkipped are the checks an audit of auditInventory skips, with the parts they miss: the
+// prometheus source could not read the metric names, and no history, Loki, Grafana or
+// Alertmanager was read.
+var auditSkipped = []report.SkippedCheck{
+	// No history was read.
+	{Check: "jobs/vanished", Missing: []string{"history"}},
+	{Check: "business/flatlined", Missing: []string{"history"}},
+	{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
+	{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
+	{Check: "logs/secrets", Missing: []string{"log_secrets"}},
+	{Check: "dashboards/missing", Missing: []string{"dashboards"}},
+	// No Alertmanager was read.
+	{Check: "alertmanager/not-connected", Missing: []string{"alertmanagers"}},
+	{Check: "alerts/unrouted", Missing: []string{"alertmanager_config"}},
+	{Check: "alerts/silenced", Missing: []string{"silences"}},
+	{Check: "alertmanager/no-watchdog", Missing: []string{"alertmanager_config"}},
+	{Check: "alerts/no-owner", Missing: []string{"alertmanager_config"}},
+}
+
 // auditInventory is a small setup with one of everything the report shows: a partly readable
 // source, a rule-files source with a note, down targets, jobs without targets for both causes,
 // rules of every kind (one failing, some without runbook or severity), business metrics, and
@@ -414,21 +433,7 @@ func TestSummary(t *testing.T) {
 				"rules/broken", "alerts/no-runbook", "alerts/no-severity",
 			},
 			// The prometheus source could not read the metric names.
-			ChecksSkipped: []report.SkippedCheck{
-				// No history was read.
-				{Check: "jobs/vanished", Missing: []string{"history"}},
-				{Check: "business/flatlined", Missing: []string{"history"}},
-				{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
-				{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
-				{Check: "logs/secrets", Missing: []string{"log_secrets"}},
-				{Check: "dashboards/missing", Missing: []string{"dashboards"}},
-				// No Alertmanager was read.
-				{Check: "alertmanager/not-connected", Missing: []string{"alertmanagers"}},
-				{Check: "alerts/unrouted", Missing: []string{"alertmanager_config"}},
-				{Check: "alerts/silenced", Missing: []string{"silences"}},
-				{Check: "alertmanager/no-watchdog", Missing: []string{"alertmanager_config"}},
-				{Check: "alerts/no-owner", Missing: []string{"alertmanager_config"}},
-			},
+			ChecksSkipped:  auditSkipped,
 			ChecksDisabled: []string{"alerts/missing-absent"},
 		}
 		if !reflect.DeepEqual(got, want) {
@@ -466,20 +471,7 @@ func TestSummary(t *testing.T) {
 		sum := rep.Summary
 		// rules/unknown-metric is skipped for lack of metric names, the log checks for lack of
 		// Loki, whatever the policy.
-		wantSkipped := []report.SkippedCheck{
-			{Check: "jobs/vanished", Missing: []string{"history"}},
-			{Check: "business/flatlined", Missing: []string{"history"}},
-			{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
-			{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
-			{Check: "logs/secrets", Missing: []string{"log_secrets"}},
-			{Check: "dashboards/missing", Missing: []string{"dashboards"}},
-			{Check: "alertmanager/not-connected", Missing: []string{"alertmanagers"}},
-			{Check: "alerts/unrouted", Missing: []string{"alertmanager_config"}},
-			{Check: "alerts/silenced", Missing: []string{"silences"}},
-			{Check: "alertmanager/no-watchdog", Missing: []string{"alertmanager_config"}},
-			{Check: "alerts/no-owner", Missing: []string{"alertmanager_config"}},
-		}
-		if slices.Contains(sum.ChecksRun, "targets/down") || !reflect.DeepEqual(sum.ChecksSkipped, wantSkipped) || !slices.Equal(sum.ChecksDisabled, []string{"targets/down"}) {
+		if slices.Contains(sum.ChecksRun, "targets/down") || !reflect.DeepEqual(sum.ChecksSkipped, auditSkipped) || !slices.Equal(sum.ChecksDisabled, []string{"targets/down"}) {
 			t.Errorf("run %v, skipped %v, disabled %v", sum.ChecksRun, sum.ChecksSkipped, sum.ChecksDisabled)
 		}
 		// Without targets/down's two findings: critical are alerts/missing-up 4 and rules/broken 1;

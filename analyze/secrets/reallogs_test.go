@@ -246,17 +246,9 @@ func (l *lokiServer) query(t testing.TB, path string, params url.Values) {
 // queryInto GETs a Loki API path and decodes the data of a successful answer.
 func (l *lokiServer) queryInto(t testing.TB, path string, params url.Values, data any) {
 	t.Helper()
-	resp, err := http.Get(l.url + path + "?" + params.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s %v: HTTP %d: %.300s", path, params, resp.StatusCode, body)
+	status, body := servers.Get(t, l.url+path+"?"+params.Encode())
+	if status != http.StatusOK {
+		t.Fatalf("GET %s %v: HTTP %d: %.300s", path, params, status, body)
 	}
 	envelope := struct {
 		Status string `json:"status"`

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,15 +106,7 @@ func TestCheckStories(t *testing.T) {
 
 		t.Run("The gap metrics reach the Pushgateway and pass promtool check metrics.", func(t *testing.T) {
 			check(exitOK, "--pushgateway", sc.PushgatewayURL)
-			resp, err := http.Get(sc.PushgatewayURL + "/metrics")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			data, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, data := servers.Get(t, sc.PushgatewayURL+"/metrics")
 			var families bytes.Buffer
 			for _, line := range strings.SplitAfter(string(data), "\n") {
 				if strings.HasPrefix(line, "blindspot_") || strings.HasPrefix(line, "# HELP blindspot_") || strings.HasPrefix(line, "# TYPE blindspot_") {

@@ -87,11 +87,7 @@ func TestClosedLoop(t *testing.T) {
 		sc.AddRuleFiles(t, thirdPartyWithoutUp(t))
 		coverageChecks := []string{"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business"}
 
-		code, out, stderr := cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
-		if code != exitOK {
-			t.Fatalf("audit exited %d: %s", code, stderr)
-		}
-		first := decodeReport(t, []byte(out))
+		first := auditJSON(t, exitOK, "--prometheus-url", sc.PrometheusURL)
 		var before []findingKey
 		for _, f := range first.Findings {
 			if slices.Contains(coverageChecks, f.Check) {
@@ -107,7 +103,7 @@ func TestClosedLoop(t *testing.T) {
 		// generated.
 		dir := t.TempDir()
 		config := writeFile(t, t.TempDir(), "blindspot.yaml", "pushgateway:\n  url: "+sc.PushgatewayURL+"\n")
-		code, out, stderr = cli(t, "--config", config, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir)
+		code, out, stderr := cli(t, "--config", config, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir)
 		if code != exitOK {
 			t.Fatalf("generate exited %d: %s%s", code, out, stderr)
 		}
@@ -137,12 +133,8 @@ func TestClosedLoop(t *testing.T) {
 		}
 		waitForAlert(t, sc.PrometheusURL, "BlindspotNewGaps", "firing")
 
-		code, out, stderr = cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
-		if code != exitOK {
-			t.Fatalf("second audit exited %d: %s", code, stderr)
-		}
 		ownersOnce := 0
-		for _, f := range decodeReport(t, []byte(out)).Findings {
+		for _, f := range auditJSON(t, exitOK, "--prometheus-url", sc.PrometheusURL).Findings {
 			k := keyOf(f.Check, f.Subject)
 			if slices.Contains(before, k) {
 				t.Errorf("still reported after loading the generated rules: %s", k)

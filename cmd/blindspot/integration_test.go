@@ -54,6 +54,24 @@ func keys(r report.Report) map[findingKey]string {
 	return out
 }
 
+// wantExactly checks that r holds a finding of each key of want and no other, and returns
+// r's findings by key.
+func wantExactly(t *testing.T, r report.Report, want []findingKey) map[findingKey]string {
+	t.Helper()
+	got := keys(r)
+	for _, k := range want {
+		if _, ok := got[k]; !ok {
+			t.Errorf("missing finding %s", k)
+		}
+	}
+	for k := range got {
+		if !slices.Contains(want, k) {
+			t.Errorf("unexpected finding %s", k)
+		}
+	}
+	return got
+}
+
 // expectedFindings are exactly the gaps of the scenario (with its hostile job).
 func expectedFindings(sc *servers.Scenario) []findingKey {
 	job := func(j string) map[string]string { return map[string]string{"job": j} }
@@ -117,18 +135,7 @@ func TestIntegration(t *testing.T) {
 			if v := live.Sources[0].Version; !tc.version.MatchString(v) {
 				t.Errorf("source version %q, want one matching %s", v, tc.version)
 			}
-			got := keys(live)
-			want := expectedFindings(sc)
-			for _, k := range want {
-				if _, ok := got[k]; !ok {
-					t.Errorf("missing finding %s", k)
-				}
-			}
-			for k := range got {
-				if !slices.Contains(want, k) {
-					t.Errorf("unexpected finding %s", k)
-				}
-			}
+			got := wantExactly(t, live, expectedFindings(sc))
 			for _, f := range live.Findings {
 				if f.Check != "jobs/no-targets" {
 					continue

@@ -31,11 +31,7 @@ func TestOperatorScrapePools(t *testing.T) {
 		sc := servers.StartScenario(t, binary, servers.WithOperatorPools())
 		pools := []string{servers.PoolServiceMonitor, servers.PoolPodMonitor, servers.PoolProbeEmpty}
 
-		code, out, stderr := cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
-		if code != exitOK {
-			t.Fatalf("audit exited %d: %s", code, stderr)
-		}
-		r := decodeReport(t, []byte(out))
+		r := auditJSON(t, exitOK, "--prometheus-url", sc.PrometheusURL)
 		var rows []string
 		for _, row := range r.Coverage {
 			rows = append(rows, row.Job)
@@ -76,7 +72,7 @@ func TestOperatorScrapePools(t *testing.T) {
 
 		// generate writes the pool's alert, on the gauge, and exits 0.
 		dir := t.TempDir()
-		code, out, stderr = cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir)
+		code, out, stderr := cli(t, "generate", "--prometheus-url", sc.PrometheusURL, "--out", dir)
 		if code != exitOK {
 			t.Fatalf("generate exited %d: %s%s", code, out, stderr)
 		}

@@ -49,11 +49,7 @@ func closedLoop(t *testing.T, sc *servers.AlertingScenario) {
 		return len(sc.Webhooks.Deliveries(servers.PathHeartbeat)) >= seen+2
 	})
 
-	code, out, stderr := cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
-	if code != exitOK {
-		t.Fatalf("audit exited %d: %s", code, stderr)
-	}
-	rep := decodeReport(t, []byte(out))
+	rep := auditJSON(t, exitOK, "--prometheus-url", sc.PrometheusURL)
 	if len(rep.Sources) != 2 || rep.Sources[1].Name != "alertmanager" || !rep.Sources[1].OK || rep.Sources[1].URL != sc.Alertmanager.URL {
 		t.Fatalf("sources %+v, want the Alertmanager Prometheus sends to, read completely", rep.Sources)
 	}
@@ -121,11 +117,7 @@ func closedLoop(t *testing.T, sc *servers.AlertingScenario) {
 	if _, err := os.Stat(filepath.Join(snap, "alertmanager", "alertmanager_config.json")); err != nil {
 		t.Errorf("snapshot lacks the Alertmanager's status: %v", err)
 	}
-	code, out, stderr = cli(t, "audit", "--from", snap, "--format", "json")
-	if code != exitOK {
-		t.Fatalf("offline audit exited %d: %s", code, stderr)
-	}
-	offline := decodeReport(t, []byte(out))
+	offline := auditJSON(t, exitOK, "--from", snap)
 	if !slices.Equal(findingRules(offline, "alerts/unrouted"), unrouted) || !slices.Equal(findingRules(offline, "alerts/silenced"), silenced) {
 		t.Errorf("offline unrouted %v silenced %v, live %v %v", findingRules(offline, "alerts/unrouted"), findingRules(offline, "alerts/silenced"), unrouted, silenced)
 	}
@@ -145,7 +137,7 @@ func closedLoop(t *testing.T, sc *servers.AlertingScenario) {
 
 	// The Alertmanager going away makes the report partial.
 	sc.Alertmanager.Process.Stop()
-	code, out, _ = cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
+	code, out, _ := cli(t, "audit", "--prometheus-url", sc.PrometheusURL, "--format", "json")
 	if code != exitSource {
 		t.Errorf("audit with the Alertmanager down exited %d, want %d", code, exitSource)
 	}

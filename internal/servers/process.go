@@ -171,6 +171,28 @@ func (p *Process) WaitReady(t testing.TB, url string) {
 	}
 }
 
+// Get GETs url with http.DefaultClient and returns the status and the whole body. A request
+// that fails or a body that cannot be read fails t.
+func Get(t testing.TB, url string) (int, []byte) {
+	t.Helper()
+	return GetWith(t, http.DefaultClient, url)
+}
+
+// GetWith is Get through client.
+func GetWith(t testing.TB, client *http.Client, url string) (int, []byte) {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body
+}
+
 func getOK(client *http.Client, url string) error {
 	resp, err := client.Get(url)
 	if err != nil {

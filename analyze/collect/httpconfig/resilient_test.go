@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 // fast are options for tests: short waits so that retries cost milliseconds.
@@ -34,16 +35,8 @@ func client(t *testing.T, o Options) *http.Client {
 // get requests path from the source of o and returns the status and body.
 func get(t *testing.T, o Options, path string) (int, string) {
 	t.Helper()
-	resp, err := client(t, o).Get(o.BaseURL() + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
+	status, body := servers.GetWith(t, client(t, o), o.BaseURL()+path)
+	return status, string(body)
 }
 
 // apiError writes a Prometheus API error envelope, as the server does for failed requests.
@@ -158,12 +151,8 @@ func TestRetries(t *testing.T) {
 
 	t.Run("A refused connection is retried, then its error is returned.", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		// Nothing listens there: the connection is refused.
+		addr := servers.FreeAddress(t)
 
 		o := fast("http://" + addr).WithDefaults()
 		tries := &countingTransport{next: http.DefaultTransport}
@@ -551,12 +540,8 @@ func TestRetryPolicy(t *testing.T) {
 
 	t.Run("After a connection is refused on every attempt, the part's further requests are not sent.", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		// Nothing listens there: the connection is refused.
+		addr := servers.FreeAddress(t)
 		o := fast("http://" + addr)
 		rt, err := o.RoundTripper()
 		if err != nil {

@@ -217,7 +217,7 @@ func TestParse(t *testing.T) {
 	})
 
 	t.Run("Jobs built from YAML anchors and merge keys get the merged SD kinds and relabel rules.", func(t *testing.T) {
-		cfg, err := Parse([]byte(`
+		merged := `
 scrape_configs:
   - &base
     job_name: base
@@ -228,23 +228,12 @@ scrape_configs:
   - <<: *base
     job_name: derived
     static_configs: [{targets: [x:1]}]
-  - *base
-`))
+`
+		cfg, err := Parse([]byte(merged + "  - *base\n"))
 		if err == nil {
 			t.Fatalf("an alias repeating job %q must be a duplicate, got %v", "base", jobNames(cfg))
 		}
-		cfg, err = Parse([]byte(`
-scrape_configs:
-  - &base
-    job_name: base
-    file_sd_configs: [{files: [a.json]}]
-    relabel_configs:
-      - source_labels: [__address__]
-        target_label: host
-  - <<: *base
-    job_name: derived
-    static_configs: [{targets: [x:1]}]
-`))
+		cfg, err = Parse([]byte(merged))
 		if err != nil {
 			t.Fatal(err)
 		}

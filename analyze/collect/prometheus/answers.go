@@ -206,10 +206,10 @@ func ruleGroup(g promv1.RuleGroup) (analyze.RuleGroup, []string) {
 	}
 	var exprs []string
 	for _, r := range g.Rules {
+		var rule analyze.Rule
 		switch r := r.(type) {
 		case promv1.AlertingRule:
-			exprs = append(exprs, r.Query)
-			group.Rules = append(group.Rules, analyze.NewRule(analyze.Rule{
+			rule = analyze.Rule{
 				Kind:        analyze.RuleAlerting,
 				Name:        r.Name,
 				Expr:        r.Query,
@@ -218,22 +218,22 @@ func ruleGroup(g promv1.RuleGroup) (analyze.RuleGroup, []string) {
 				Annotations: labelMap(r.Annotations),
 				Health:      string(r.Health),
 				LastError:   r.LastError,
-				Group:       g.Name,
-				File:        g.File,
-			}))
+			}
 		case promv1.RecordingRule:
-			exprs = append(exprs, r.Query)
-			group.Rules = append(group.Rules, analyze.NewRule(analyze.Rule{
+			rule = analyze.Rule{
 				Kind:      analyze.RuleRecording,
 				Name:      r.Name,
 				Expr:      r.Query,
 				Labels:    labelMap(r.Labels),
 				Health:    string(r.Health),
 				LastError: r.LastError,
-				Group:     g.Name,
-				File:      g.File,
-			}))
+			}
+		default:
+			continue
 		}
+		rule.Group, rule.File = g.Name, g.File
+		exprs = append(exprs, rule.Expr)
+		group.Rules = append(group.Rules, analyze.NewRule(rule))
 	}
 	return group, exprs
 }

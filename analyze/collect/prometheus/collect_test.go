@@ -2,7 +2,6 @@ package prometheus_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,7 +9,16 @@ import (
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
+
+// wantOnlyPartError checks that the first source of inv has one error, for part, saying msg.
+func wantOnlyPartError(t *testing.T, inv *analyze.Inventory, part analyze.Part, msg string) {
+	t.Helper()
+	if errs := partErrors(inv.Sources[0]); len(errs) != 1 || !strings.Contains(errs[part], msg) {
+		t.Errorf("errors %+v, want only one, for %s, saying %q", inv.Sources[0].Errors, part, msg)
+	}
+}
 
 func TestCollect(t *testing.T) {
 	t.Parallel()
@@ -173,20 +181,13 @@ func TestCollect(t *testing.T) {
 		fake.set(apiPath[analyze.PartConfig], success(t, map[string]string{"yaml": "scrape_configs:\n- job_name: a\n  static_configs: [\n"}))
 
 		inv, _ := collectLive(t, options(fake.start(t)))
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartConfig], "parsing the loaded configuration") {
-			t.Errorf("errors %+v, want one saying the configuration does not parse", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartConfig, "parsing the loaded configuration")
 	})
 
 	t.Run("An unreachable server is an error for every part, each saying the same thing without the URL.", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
+		// Nothing listens there: the connection is refused.
+		addr := servers.FreeAddress(t)
 
 		inv, _ := collectLive(t, options("http://"+addr))
 		src := inv.Sources[0]
@@ -354,17 +355,7 @@ func TestRecorder(t *testing.T) {
 		t.Parallel()
 		fake := newFakePrometheus(t)
 		_, live := collectLive(t, options(fake.start(t)))
-		var older []prometheus.Response
-		for _, r := range live.Responses() {
-			if r.Part != analyze.PartMetadata {
-				older = append(older, r)
-			}
-		}
-
-		inv := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(older)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartMetadata], "not recorded in the snapshot") {
-			t.Errorf("errors %+v, want metadata not recorded", inv.Sources[0].Errors)
-		}
+		inv := replayWithout(t, live, func(r prometheus.Response) bool { return r.Part == analyze.PartMetadata })
+		wantOnlyPartError(t, inv, analyze.PartMetadata, "not recorded in the snapshot")
 	})
 }

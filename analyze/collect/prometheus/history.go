@@ -3,7 +3,6 @@ package prometheus
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -255,17 +254,12 @@ func historyCounters(names []string) []string {
 // which has a point only at the steps where a job's counter (summed over its series) rose: a
 // steady counter gives a point a step, a flat one none. A reset lowers the sum and gives none.
 func counterHistoryQueries(names []string, step time.Duration) ([]string, error) {
+	matchers, err := batchMatchers(names)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for start := 0; start < len(names); start += JobMetricsBatch {
-		batch := names[start:min(start+JobMetricsBatch, len(names))]
-		quoted := make([]string, len(batch))
-		for i, n := range batch {
-			quoted[i] = regexp.QuoteMeta(n)
-		}
-		m, err := labels.NewMatcher(labels.MatchRegexp, model.MetricNameLabel, strings.Join(quoted, "|"))
-		if err != nil {
-			return nil, err
-		}
+	for _, m := range matchers {
 		sum := func(offset time.Duration) parser.Expr {
 			return &parser.AggregateExpr{
 				Op:       parser.SUM,

@@ -200,20 +200,34 @@ func isCounter(name string, metadata map[string][]promv1.Metadata) bool {
 	})
 }
 
-// jobMetricQueries builds one `group by (job, __name__) ({__name__=~"…"})` per batch of
-// JobMetricsBatch names, each name quoted so that it matches only itself.
-func jobMetricQueries(candidates []string) ([]string, error) {
-	var out []string
-	for start := 0; start < len(candidates); start += JobMetricsBatch {
-		batch := candidates[start:min(start+JobMetricsBatch, len(candidates))]
+// batchMatchers is one `__name__=~"a|b|…"` matcher per batch of JobMetricsBatch names, each
+// name quoted so that it matches only itself.
+func batchMatchers(names []string) ([]*labels.Matcher, error) {
+	var out []*labels.Matcher
+	for start := 0; start < len(names); start += JobMetricsBatch {
+		batch := names[start:min(start+JobMetricsBatch, len(names))]
 		quoted := make([]string, len(batch))
 		for i, n := range batch {
 			quoted[i] = regexp.QuoteMeta(n)
 		}
 		m, err := labels.NewMatcher(labels.MatchRegexp, model.MetricNameLabel, strings.Join(quoted, "|"))
 		if err != nil {
-			return nil, fmt.Errorf("building the job_metrics query: %w", err)
+			return nil, err
 		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// jobMetricQueries builds one `group by (job, __name__) ({__name__=~"…"})` per batch of
+// JobMetricsBatch names, each name quoted so that it matches only itself.
+func jobMetricQueries(candidates []string) ([]string, error) {
+	matchers, err := batchMatchers(candidates)
+	if err != nil {
+		return nil, fmt.Errorf("building the job_metrics query: %w", err)
+	}
+	var out []string
+	for _, m := range matchers {
 		expr := &parser.AggregateExpr{
 			Op:       parser.GROUP,
 			Grouping: []string{"job", model.MetricNameLabel},

@@ -1,14 +1,10 @@
 package prometheus_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -253,10 +249,7 @@ func TestJobMetrics(t *testing.T) {
 		fake.set(queryPath, apiError(t, http.StatusUnprocessableEntity, "execution", "query processing would load too many samples into memory"))
 
 		inv, _ := collectLive(t, options(fake.start(t)))
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "too many samples") {
-			t.Errorf("errors %+v, want one for job_metrics with the server's message", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartJobMetrics, "too many samples")
 		if inv.Has(analyze.PartJobMetrics) || len(inv.JobMetrics) != 0 || !inv.Has(analyze.PartMetricNames) {
 			t.Errorf("parts %v, job metrics %d", inv.Parts, len(inv.JobMetrics))
 		}
@@ -309,13 +302,7 @@ func TestJobMetrics(t *testing.T) {
 
 		// A snapshot recorded before the packs existed lacks the ruleset query: its
 		// business metrics still replay, and no pack is recognised.
-		var older []prometheus.Response
-		for _, r := range rec.Responses() {
-			if r.Query != signatureQuery {
-				older = append(older, r)
-			}
-		}
-		offline := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(older)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
+		offline := replayWithout(t, rec, func(r prometheus.Response) bool { return r.Query == signatureQuery })
 		if !inv0OK(offline) || !maps.EqualFunc(offline.JobMetrics, map[string][]string{"shop": {"orders_total"}}, slices.Equal) {
 			t.Errorf("replayed without the ruleset query: job metrics %v, errors %+v", offline.JobMetrics, offline.Sources[0].Errors)
 		}
@@ -329,10 +316,7 @@ func TestJobMetrics(t *testing.T) {
 		fake.set(queryPath, apiError(t, http.StatusServiceUnavailable, "unavailable", "too many queries"))
 
 		inv, _ := collectLive(t, options(fake.start(t)))
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "too many queries") {
-			t.Errorf("errors %+v", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartJobMetrics, "too many queries")
 	})
 
 	t.Run("Without metric names there is nothing to query, and job_metrics fails the same way.", func(t *testing.T) {
@@ -358,22 +342,7 @@ func TestJobMetricsSnapshot(t *testing.T) {
 		t.Helper()
 		o := options(fake.start(t))
 		live, rec := collectLive(t, o)
-		m = snapshot.Manifest{
-			ToolVersion: "test",
-			CreatedAt:   collectedAt,
-			Sources:     []snapshot.Source{{Name: "prometheus", Kind: "prometheus", URL: o.BaseURL()}},
-		}
-		for _, r := range rec.Responses() {
-			m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
-		}
-		dir := t.TempDir()
-		if err := snapshot.Write(dir, m); err != nil {
-			t.Fatal(err)
-		}
-		snap, err := snapshot.Read(os.DirFS(dir), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		snap := writeRead(t, manifestOf(o, rec))
 		return live, replay(t, snap), snap.Manifest
 	}
 
@@ -453,10 +422,7 @@ func TestJobMetricsSnapshot(t *testing.T) {
 			responses = append(responses, r)
 		}
 		inv := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(responses)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "not recorded in the snapshot") {
-			t.Errorf("errors %+v", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartJobMetrics, "not recorded in the snapshot")
 	})
 }
 
@@ -611,9 +577,6 @@ func BenchmarkLiveAudit(b *testing.B) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), ruleData, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	target := strings.TrimPrefix(exporter.URL, "http://")
 	for i := range jobs {
 		job := fmt.Sprintf("job-%04d", i)
@@ -623,37 +586,12 @@ func BenchmarkLiveAudit(b *testing.B) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := servers.FreeAddress(t)
-	prom := servers.StartProcess(t, "prometheus", bins.Prometheus3,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--scrape.discovery-reload-interval=100ms")
-	base := "http://" + addr
-	prom.WaitReady(t, base+"/-/ready")
+	base, _ := startLoaded(t, bins.Prometheus3, dir, ruleData, data, "--scrape.discovery-reload-interval=100ms")
 
 	// Wait until every job has been scraped once.
 	client := &http.Client{Timeout: 30 * time.Second}
 	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		resp, err := client.PostForm(base+queryPath, url.Values{"query": {"count(group by (job) (shared_operations_00_total))"}})
-		if err == nil {
-			var body struct {
-				Data struct {
-					Result []struct {
-						Value [2]any `json:"value"`
-					} `json:"result"`
-				} `json:"data"`
-			}
-			err = json.NewDecoder(resp.Body).Decode(&body)
-			resp.Body.Close()
-			if err == nil && len(body.Data.Result) == 1 && body.Data.Result[0].Value[1] == fmt.Sprint(jobs) {
-				break
-			}
-		}
+	for queryOne(client, base, "count(group by (job) (shared_operations_00_total))") != float64(jobs) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the %d jobs were not all scraped within two minutes", jobs)
 		}
@@ -686,26 +624,8 @@ func BenchmarkLiveAudit(b *testing.B) {
 	var download time.Duration
 	var queries, bytes int
 	for range b.N {
-		queries, bytes = 0, 0
 		start := time.Now()
-		for _, r := range rec.Responses() {
-			var resp *http.Response
-			if r.Query != "" {
-				queries++
-				resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
-			} else {
-				resp, err = client.Get(base + r.Path)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, err := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				b.Fatal(err)
-			}
-			bytes += int(n)
-		}
+		_, queries, bytes = downloadAll(b, client, base, rec)
 		download += time.Since(start)
 	}
 	b.Logf("%d jobs, %d rules, %d job_metrics queries, %d KiB read", jobs, rules, queries, bytes>>10)

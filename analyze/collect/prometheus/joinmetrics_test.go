@@ -3,14 +3,12 @@ package prometheus_test
 import (
 	"maps"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
-	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 )
 
@@ -84,10 +82,9 @@ func TestJoinedMetrics(t *testing.T) {
 		}
 
 		// A snapshot holds the join query and replays it.
-		m := snapshot.Manifest{ToolVersion: "test", CreatedAt: collectedAt, Sources: []snapshot.Source{{Name: "prometheus", Kind: "prometheus", URL: o.BaseURL()}}}
+		m := manifestOf(o, rec)
 		recorded := 0
 		for _, r := range rec.Responses() {
-			m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
 			if r.Query == joinQuery {
 				recorded++
 			}
@@ -95,26 +92,12 @@ func TestJoinedMetrics(t *testing.T) {
 		if recorded != 1 {
 			t.Errorf("the join query is recorded %d times, want once", recorded)
 		}
-		dir := t.TempDir()
-		if err := snapshot.Write(dir, m); err != nil {
-			t.Fatal(err)
-		}
-		snap, err := snapshot.Read(os.DirFS(dir), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if offline := replay(t, snap); !maps.EqualFunc(offline.JobMetrics, want, slices.Equal) || !inv0OK(offline) {
+		if offline := replay(t, writeRead(t, m)); !maps.EqualFunc(offline.JobMetrics, want, slices.Equal) || !inv0OK(offline) {
 			t.Errorf("replayed job metrics %v, errors %+v", offline.JobMetrics, offline.Sources[0].Errors)
 		}
 
 		// A snapshot recorded before the join query existed replays the rest.
-		var older []prometheus.Response
-		for _, r := range rec.Responses() {
-			if r.Query != joinQuery {
-				older = append(older, r)
-			}
-		}
-		offline := collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(older)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
+		offline := replayWithout(t, rec, func(r prometheus.Response) bool { return r.Query == joinQuery })
 		if !inv0OK(offline) || !maps.EqualFunc(offline.JobMetrics, map[string][]string{"shop": {"orders_total"}}, slices.Equal) {
 			t.Errorf("replayed without the join query: job metrics %v, errors %+v", offline.JobMetrics, offline.Sources[0].Errors)
 		}
@@ -134,10 +117,7 @@ func TestJoinedMetrics(t *testing.T) {
 			s.ServeHTTP(w, r)
 		})
 		inv, _ := collectLive(t, options(fake.start(t)))
-		errs := partErrors(inv.Sources[0])
-		if len(errs) != 1 || !strings.Contains(errs[analyze.PartJobMetrics], "too many queries") {
-			t.Errorf("errors %+v", inv.Sources[0].Errors)
-		}
+		wantOnlyPartError(t, inv, analyze.PartJobMetrics, "too many queries")
 	})
 
 	t.Run("Without readable rules, job_metrics asks about no join and is still read.", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 )
@@ -17,6 +18,46 @@ func replay(t *testing.T, snap *snapshot.Snapshot) *analyze.Inventory {
 	src := snap.Manifest.Sources[0]
 	rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
 	return collectWith(t, rec, analyze.Source{Name: src.Name, Kind: "snapshot", URL: src.URL})
+}
+
+// manifestOf is a snapshot manifest of one Prometheus at o holding every response rec recorded.
+func manifestOf(o httpconfig.Options, rec *prometheus.Recorder) snapshot.Manifest {
+	m := snapshot.Manifest{
+		ToolVersion: "test",
+		CreatedAt:   collectedAt,
+		Sources:     []snapshot.Source{{Name: "prometheus", Kind: "prometheus", URL: o.BaseURL()}},
+	}
+	for _, r := range rec.Responses() {
+		m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
+	}
+	return m
+}
+
+// writeRead writes m as a snapshot and reads it back.
+func writeRead(t *testing.T, m snapshot.Manifest) *snapshot.Snapshot {
+	t.Helper()
+	dir := t.TempDir()
+	if err := snapshot.Write(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := snapshot.Read(os.DirFS(dir), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// replayWithout replays the responses rec recorded but those drop matches, as a snapshot
+// recorded before they existed would.
+func replayWithout(t testing.TB, rec *prometheus.Recorder, drop func(prometheus.Response) bool) *analyze.Inventory {
+	t.Helper()
+	var older []prometheus.Response
+	for _, r := range rec.Responses() {
+		if !drop(r) {
+			older = append(older, r)
+		}
+	}
+	return collectWith(t, prometheus.NewRecorder(prometheus.NewReplay(older)), analyze.Source{Name: "prometheus", Kind: "snapshot"})
 }
 
 // withoutASTs returns the rule groups with the parsed expressions left out, which are compared
@@ -123,23 +164,7 @@ func TestReplay(t *testing.T) {
 			t.Fatalf("live errors %+v, missing %+v; want one of each", live.Sources[0].Errors, live.Sources[0].Missing)
 		}
 
-		m := snapshot.Manifest{
-			ToolVersion: "test",
-			CreatedAt:   collectedAt,
-			Sources:     []snapshot.Source{{Name: "prometheus", Kind: "prometheus", URL: o.BaseURL()}},
-		}
-		for _, r := range rec.Responses() {
-			m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
-		}
-		dir := t.TempDir()
-		if err := snapshot.Write(dir, m); err != nil {
-			t.Fatal(err)
-		}
-		snap, err := snapshot.Read(os.DirFS(dir), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		offline := replay(t, snap)
+		offline := replay(t, writeRead(t, manifestOf(o, rec)))
 
 		if !reflect.DeepEqual(offline.Jobs, live.Jobs) {
 			t.Errorf("jobs differ:\nlive    %+v\noffline %+v", live.Jobs, offline.Jobs)

@@ -16,9 +16,83 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/invgen"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
+
+// startLoaded writes rules to dir/rules.yml and config to dir/prometheus.yml, starts the
+// Prometheus binary on them with its data in dir/data and the extra args, waits until it is
+// ready and returns its base URL and process.
+func startLoaded(t testing.TB, binary, dir string, rules, config []byte, args ...string) (string, *servers.Process) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := servers.FreeAddress(t)
+	prom := servers.StartProcess(t, "prometheus", binary, append([]string{
+		"--config.file=" + filepath.Join(dir, "prometheus.yml"),
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
+	}, args...)...)
+	base := "http://" + addr
+	prom.WaitReady(t, base+"/-/ready")
+	return base, prom
+}
+
+// queryOne is the value of the one sample the instant query answers at the server at base,
+// or -1 when it cannot be asked or does not answer exactly one sample.
+func queryOne(client *http.Client, base, query string) float64 {
+	resp, err := client.PostForm(base+queryPath, url.Values{"query": {query}})
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) != 1 {
+		return -1
+	}
+	var n float64
+	_, _ = fmt.Sscan(fmt.Sprint(body.Data.Result[0].Value[1]), &n)
+	return n
+}
+
+// downloadAll makes the requests rec recorded against the server at base again, one after the
+// other, reading the bodies and nothing else. It returns how many requests it made, how many of
+// them were queries and how many bytes of body it read.
+func downloadAll(tb testing.TB, client *http.Client, base string, rec *prometheus.Recorder) (requests, queries, bytes int) {
+	tb.Helper()
+	for _, r := range rec.Responses() {
+		var resp *http.Response
+		var err error
+		if r.Query != "" {
+			queries++
+			resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
+		} else {
+			resp, err = client.Get(base + r.Path)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		requests++
+		bytes += int(n)
+	}
+	return requests, queries, bytes
+}
 
 // EnvScaleBinary names a built blindspot binary for BenchmarkScaleEstate to run against the
 // estate, so that the figures include its peak resident memory (scripts/scale.sh sets it).
@@ -42,46 +116,15 @@ func BenchmarkScaleEstate(b *testing.B) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), rules, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := estate.Config(strings.TrimPrefix(exporter.URL, "http://"), "1m", filepath.Join(dir, "rules.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), cfg, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := servers.FreeAddress(t)
-	prom := servers.StartProcess(t, "prometheus", bins.Prometheus3,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr)
-	base := "http://" + addr
-	prom.WaitReady(t, base+"/-/ready")
+	base, prom := startLoaded(t, bins.Prometheus3, dir, rules, cfg)
 
 	// Every target spreads its first scrape over the interval: wait until all were scraped.
 	client := &http.Client{Timeout: 60 * time.Second}
-	scraped := func(query string) float64 {
-		resp, err := client.PostForm(base+queryPath, url.Values{"query": {query}})
-		if err != nil {
-			return -1
-		}
-		defer resp.Body.Close()
-		var body struct {
-			Data struct {
-				Result []struct {
-					Value [2]any `json:"value"`
-				} `json:"result"`
-			} `json:"data"`
-		}
-		if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) != 1 {
-			return -1
-		}
-		var n float64
-		_, _ = fmt.Sscan(fmt.Sprint(body.Data.Result[0].Value[1]), &n)
-		return n
-	}
+	scraped := func(query string) float64 { return queryOne(client, base, query) }
 	deadline := time.Now().Add(3 * time.Minute)
 	for scraped("count(up == 1)") != float64(estate.Targets()) || scraped("count(go_goroutines)") != float64(estate.Targets()-1) {
 		if time.Now().After(deadline) {
@@ -105,25 +148,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 	// The same requests as the audit, one after the other, reading the bodies and nothing else.
 	download := func(b *testing.B) (d time.Duration, requests, bytes int) {
 		start := time.Now()
-		for _, r := range rec.Responses() {
-			var resp *http.Response
-			var err error
-			if r.Query != "" {
-				resp, err = client.PostForm(base+r.Path, url.Values{"query": {r.Query}})
-			} else {
-				resp, err = client.Get(base + r.Path)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, err := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				b.Fatal(err)
-			}
-			requests++
-			bytes += int(n)
-		}
+		requests, _, bytes = downloadAll(b, client, base, rec)
 		return time.Since(start), requests, bytes
 	}
 	// audit runs the binary (or without one, the collection in this process) and returns its
