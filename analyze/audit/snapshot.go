@@ -102,7 +102,7 @@ func recordOne(ctx context.Context, req Request) (Recording, error) {
 	src := res.Inventory.Sources[0]
 	m := snapshot.Manifest{
 		CreatedAt: res.Inventory.CollectedAt,
-		Sources:   []snapshot.Source{{Name: src.Name, Kind: snapshot.KindPrometheus, URL: src.URL}},
+		Sources:   []snapshot.Source{{Name: src.Name, Kind: snapshot.KindPrometheus, URL: src.URL, History: res.History}},
 	}
 	for _, r := range res.Recorder.Responses() {
 		m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
