@@ -417,6 +417,7 @@ func TestSummary(t *testing.T) {
 			ChecksSkipped: []report.SkippedCheck{
 				// No history was read.
 				{Check: "jobs/vanished", Missing: []string{"history"}},
+				{Check: "probes/failing", Missing: []string{"history"}},
 				{Check: "business/flatlined", Missing: []string{"history"}},
 				{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
 				{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
@@ -468,6 +469,7 @@ func TestSummary(t *testing.T) {
 		// Loki, whatever the policy.
 		wantSkipped := []report.SkippedCheck{
 			{Check: "jobs/vanished", Missing: []string{"history"}},
+			{Check: "probes/failing", Missing: []string{"history"}},
 			{Check: "business/flatlined", Missing: []string{"history"}},
 			{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
 			{Check: "logs/unaggregated", Missing: []string{"log_streams"}},

@@ -36,6 +36,8 @@ type historyFake struct {
 	runtime string // the data of /api/v1/status/runtimeinfo; "" answers 404
 	// matrix answers a range query; "" answers an empty matrix.
 	matrix func(query string) string
+	// vector answers an instant query; "" answers an empty vector.
+	vector func(query string) string
 	fail   bool
 }
 
@@ -74,6 +76,17 @@ func (f *historyFake) start(t *testing.T) api.Client {
 				}
 			}
 			answer(`{"resultType":"matrix","result":` + result + `}`)
+		case "/api/v1/query":
+			if err := r.ParseForm(); err != nil {
+				t.Error(err)
+			}
+			result := "[]"
+			if f.vector != nil {
+				if v := f.vector(r.Form.Get("query")); v != "" {
+					result = v
+				}
+			}
+			answer(`{"resultType":"vector","result":` + result + `}`)
 		default:
 			http.NotFound(w, r)
 		}

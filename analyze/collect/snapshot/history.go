@@ -29,6 +29,16 @@ type HistoryFile struct {
 	Notes     []string         `json:"notes,omitempty"`
 	Jobs      []HistoryJob     `json:"jobs"`
 	Counters  []HistoryCounter `json:"counters"`
+	// Probes are absent from files written before probes were read.
+	Probes []HistoryProbe `json:"probes,omitempty"`
+}
+
+// HistoryProbe is a probe failing at the end (analyze.ProbeHistory); Since is absent when it
+// failed throughout the lookback.
+type HistoryProbe struct {
+	Job      string    `json:"job"`
+	Instance string    `json:"instance"`
+	Since    time.Time `json:"since,omitzero"`
 }
 
 // HistoryJob is a job whose up series stopped during the lookback (analyze.JobHistory).
@@ -66,6 +76,9 @@ func NewHistoryFile(r prometheus.HistoryResult) HistoryFile {
 		f.Counters = append(f.Counters, HistoryCounter{Job: c.Job, Metric: c.Metric, FirstIncrease: c.FirstIncrease.UTC(),
 			LastIncrease: c.LastIncrease.UTC(), Increases: c.Increases, LongestGap: c.LongestGap.String(), Rise: c.Rise})
 	}
+	for _, p := range h.Probes {
+		f.Probes = append(f.Probes, HistoryProbe{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
+	}
 	return f
 }
 
@@ -93,6 +106,9 @@ func (f HistoryFile) Result() (prometheus.HistoryResult, error) {
 		r.History.Counters = append(r.History.Counters, analyze.CounterHistory{Job: c.Job, Metric: c.Metric,
 			FirstIncrease: c.FirstIncrease.UTC(), LastIncrease: c.LastIncrease.UTC(), Increases: c.Increases,
 			LongestGap: duration("longest_gap", c.LongestGap), Rise: c.Rise})
+	}
+	for _, p := range f.Probes {
+		r.History.Probes = append(r.History.Probes, analyze.ProbeHistory{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
 	}
 	return r, err
 }
