@@ -2,13 +2,23 @@ package prometheus_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/audit"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 func TestCollectHistoryProbes(t *testing.T) {
@@ -49,4 +59,61 @@ func TestCollectHistoryProbes(t *testing.T) {
 			t.Errorf("range query %s", got)
 		}
 	})
+}
+
+// TestProbesLive has a real Prometheus 3 scrape a real blackbox exporter probing a server that
+// answers and an address that refuses connections: the history reads the refused probe as
+// failing since Prometheus started, and probes/failing reports it alone, also from a snapshot.
+func TestProbesLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	bins := servers.Find(t)
+	blackbox := servers.StartBlackboxExporter(t, servers.FindBlackboxExporter(t))
+	healthy := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(healthy.Close)
+	refused := "http://" + servers.FreeAddress(t) + "/"
+	started := time.Now().UTC()
+	prom := servers.StartPrometheusWithHistory(t, bins.Prometheus3, servers.HistoryPrometheusOptions{
+		Probes: map[string][]string{"blackbox": {healthy.URL, refused}}, Blackbox: blackbox,
+	})
+	// The history ends at the last whole step (a minute): wait for one past the first probes.
+	time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute + time.Second)))
+
+	rec, err := audit.Record(t.Context(), audit.Request{
+		Servers: []collect.FleetSource{{Kind: collect.KindPrometheus, HTTP: httpconfig.Options{URL: prom.URL}}},
+		Sources: collect.Options{History: &prometheus.HistoryOptions{Lookback: 24 * time.Hour}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := rec.Collected.Inventory
+	probes := inv.History.Probes
+	if !inv.Has(analyze.PartHistory) || len(probes) != 1 || probes[0].Job != "blackbox" || probes[0].Instance != refused {
+		t.Fatalf("failing probes %+v, want %s alone (errors %v)", probes, refused, inv.Sources[0].Errors)
+	}
+	if since := probes[0].Since; since.Before(started.Truncate(time.Minute)) || since.After(inv.History.End) {
+		t.Errorf("failing since %s, want a step between %s and %s", since, started, inv.History.End)
+	}
+	probesFailing := func(inv *analyze.Inventory) []analyze.Finding {
+		all := slices.DeleteFunc(checks.All(checks.Options{}), func(c checks.Check) bool { return c.Meta().ID != checks.ProbesFailingName })
+		return checks.Run(inv, checks.Derive(inv, checks.Options{}), all, checks.Policy{}).Findings
+	}
+	found := probesFailing(inv)
+	if len(found) != 1 || found[0].Subject["instance"] != refused || found[0].Details["since"] == "" ||
+		!strings.Contains(found[0].Message, `probe "`+refused+`" of job "blackbox" fails (probe_success 0) since `) {
+		t.Fatalf("findings %+v", found)
+	}
+
+	dir := t.TempDir()
+	if err := snapshot.Write(dir, rec.Manifest); err != nil {
+		t.Fatal(err)
+	}
+	offline, err := collect.Run(t.Context(), collect.Options{Snapshot: os.DirFS(dir), SnapshotName: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back := probesFailing(offline.Inventory); !reflect.DeepEqual(back, found) {
+		t.Errorf("findings of the snapshot %+v, want %+v", back, found)
+	}
 }
