@@ -25,6 +25,17 @@ type History struct {
 	// Counters are the counters that increased during the lookback, summed over the series of
 	// a job, sorted by Job and Metric.
 	Counters []CounterHistory
+	// Probes are the probes whose probe_success was 0 at End, sorted by Job and Instance.
+	Probes []ProbeHistory
+}
+
+// ProbeHistory is a probe (a job and instance, typically of a blackbox exporter) failing at the
+// end of the lookback.
+type ProbeHistory struct {
+	Job, Instance string
+	// Since is the step at which its current failure began (probe_success 0 after 1, or
+	// first seen at 0); zero when it was failing throughout the lookback.
+	Since time.Time
 }
 
 // JobHistory is a job label value whose up series stopped.
@@ -79,6 +90,10 @@ func sortedHistory(h History) History {
 	h.Counters = slices.Clone(h.Counters)
 	slices.SortFunc(h.Counters, func(a, c CounterHistory) int {
 		return cmp.Or(cmp.Compare(a.Job, c.Job), cmp.Compare(a.Metric, c.Metric))
+	})
+	h.Probes = slices.Clone(h.Probes)
+	slices.SortFunc(h.Probes, func(a, c ProbeHistory) int {
+		return cmp.Or(cmp.Compare(a.Job, c.Job), cmp.Compare(a.Instance, c.Instance))
 	})
 	return h
 }

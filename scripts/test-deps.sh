@@ -9,6 +9,7 @@
 #   - Debian's chromium, driven headless by the browser tests of the HTML report.
 #   - Thanos v0.42.4 (sidecar + query), built like Loki into $BLINDSPOT_CACHE.
 #   - Debian's prometheus-alertmanager (with amtool), for the routing checks and routes.yaml.
+#   - Debian's prometheus-blackbox-exporter, whose failing probe probes/failing is tested on.
 # Prints the environment the tests read (BLINDSPOT_TEST_*) as export statements for eval.
 set -euo pipefail
 
@@ -109,6 +110,7 @@ need=()
 [ -x /usr/bin/luajit ] || need+=(luajit)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
+[ -x /usr/bin/prometheus-blackbox-exporter ] || need+=(prometheus-blackbox-exporter)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   sudo=""
@@ -130,3 +132,4 @@ printf 'export BLINDSPOT_TEST_CHROMIUM=%q\n' /usr/bin/chromium
 printf 'export BLINDSPOT_TEST_THANOS=%q\n' "$thanos_dir/thanos"
 printf 'export BLINDSPOT_TEST_ALERTMANAGER=%q\n' /usr/bin/prometheus-alertmanager
 printf 'export BLINDSPOT_TEST_AMTOOL=%q\n' /usr/bin/amtool
+printf 'export BLINDSPOT_TEST_BLACKBOX_EXPORTER=%q\n' /usr/bin/prometheus-blackbox-exporter

@@ -194,6 +194,7 @@ func fleetOf(ctx context.Context, req *Request) (*collect.FleetOptions, error) {
 		// against the scrape configuration, as a single server is.
 		Alertmanager:         req.Sources.Alertmanager,
 		PrometheusConfigFile: req.Sources.PrometheusConfigFile,
+		History:              req.Sources.History,
 	}
 	if err := fo.Validate(); err != nil {
 		return nil, err

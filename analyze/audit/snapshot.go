@@ -48,10 +48,16 @@ func Record(ctx context.Context, req Request) (Recording, error) {
 	var mu sync.Mutex
 	recorded := map[string][]prometheus.Response{}
 	alertmanagers := map[string]*collect.AlertmanagerAnswers{}
+	histories := map[string]*prometheus.HistoryResult{}
 	fo.Record = func(s collect.FleetSource, r []prometheus.Response) {
 		mu.Lock()
 		defer mu.Unlock()
 		recorded[s.Name] = r
+	}
+	fo.RecordHistory = func(s collect.FleetSource, h *prometheus.HistoryResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		histories[s.Name] = h
 	}
 	fo.RecordAlertmanager = func(s collect.FleetSource, am *collect.AlertmanagerAnswers) {
 		mu.Lock()
@@ -67,11 +73,12 @@ func Record(ctx context.Context, req Request) (Recording, error) {
 	}
 	rec := Recording{Manifest: snapshot.Manifest{CreatedAt: now}, Fleet: true, Collected: shared}
 	for _, s := range fo.Sources {
-		responses, am := recorded[s.Name], alertmanagers[s.Name]
+		responses, am, history := recorded[s.Name], alertmanagers[s.Name], histories[s.Name]
 		if s.Name == "" {
 			s.Name = "prometheus" // the one source of a fleet of one, as the audit names it
 		}
 		src := collect.SnapshotSource(s, responses)
+		src.History = history
 		rec.Endpoints += len(responses)
 		if am == nil {
 			rec.Manifest.Sources = append(rec.Manifest.Sources, src)
@@ -102,7 +109,7 @@ func recordOne(ctx context.Context, req Request) (Recording, error) {
 	src := res.Inventory.Sources[0]
 	m := snapshot.Manifest{
 		CreatedAt: res.Inventory.CollectedAt,
-		Sources:   []snapshot.Source{{Name: src.Name, Kind: snapshot.KindPrometheus, URL: src.URL}},
+		Sources:   []snapshot.Source{{Name: src.Name, Kind: snapshot.KindPrometheus, URL: src.URL, History: res.History}},
 	}
 	for _, r := range res.Recorder.Responses() {
 		m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})

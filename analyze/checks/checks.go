@@ -103,6 +103,7 @@ func All(o Options) []Check {
 		TargetsDown{},
 		JobsNoTargets{},
 		JobsVanished{},
+		ProbesFailing{},
 		NewAlertsMissingUp(o),
 		NewAlertsMissingAbsent(o),
 		NewAlertsMissingBusiness(o),

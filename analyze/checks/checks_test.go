@@ -196,7 +196,7 @@ func (needsMetadata) Run(*analyze.Inventory, *checks.Derived) []analyze.Finding 
 func TestRun(t *testing.T) {
 	t.Run("The registry lists every check in report order.", func(t *testing.T) {
 		want := []string{
-			"targets/down", "jobs/no-targets", "jobs/vanished",
+			"targets/down", "jobs/no-targets", "jobs/vanished", "probes/failing",
 			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business", "business/flatlined",
 			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
 			"logs/unaggregated", "logs/secrets", "dashboards/missing",

@@ -58,7 +58,7 @@ type Options struct {
 	DashboardFiles []string
 
 	// History, when set, reads what a live Prometheus stored over the lookback (the history
-	// part); a snapshot holds no history.
+	// part); a snapshot holds the history read when it was taken, if any.
 	History *prometheus.HistoryOptions
 
 	Now    func() time.Time
@@ -79,6 +79,9 @@ type Result struct {
 	Grafana *grafana.Result
 	// Alertmanager holds the raw answers of a live Alertmanager, for snapshots; nil otherwise.
 	Alertmanager *AlertmanagerAnswers
+	// History is what was read of a live Prometheus's history, for snapshots; nil when it was
+	// not read.
+	History *prometheus.HistoryResult
 	// Manifest is the snapshot that was read, if any.
 	Manifest *snapshot.Manifest
 }
@@ -168,7 +171,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if o.History != nil {
 			ho := *o.History
 			ho.End, ho.Counters = now, b.JobMetricNames()
-			prometheus.CollectHistory(ctx, promClient, ho).AddTo(b, src.Name)
+			hr := prometheus.CollectHistory(ctx, promClient, ho)
+			hr.AddTo(b, src.Name)
+			res.History = &hr
 		}
 		am, err := readAlertmanager(ctx, o, b.ActiveAlertmanagers(), b)
 		if err != nil {
@@ -215,6 +220,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 			rec := prometheus.NewRecorder(prometheus.NewReplay(snapshot.Responses(src)))
 			proms = append(proms, promSource{prometheus.Collect(ctx, rec, as, b, o.Logger), rec})
+			if src.History != nil {
+				src.History.AddTo(b, as.Name)
+			}
 		}
 	default:
 		b = analyze.NewBuilder(now)

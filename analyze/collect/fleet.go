@@ -72,6 +72,9 @@ type FleetSource struct {
 	// ReplayAlertmanager, when not nil, holds the answers a snapshot recorded of the
 	// server's Alertmanager.
 	ReplayAlertmanager *AlertmanagerAnswers
+	// History, with Replay, is what a snapshot recorded of the server's history; nil when it
+	// recorded none.
+	History *prometheus.HistoryResult
 }
 
 // FleetOptions say which servers make up the fleet.
@@ -98,6 +101,13 @@ type FleetOptions struct {
 	// PrometheusConfigFile, when set, is a prometheus.yml whose scrape_configs every source
 	// is judged against, as a single server is with --prometheus-config.
 	PrometheusConfigFile string
+	// History, when set, reads what every live Prometheus or Mimir source stored over the
+	// lookback (the history part), as for a single server. A Thanos source's history is not
+	// read: its members would not be told apart.
+	History *prometheus.HistoryOptions
+	// RecordHistory, when set, is given what was read of every source's history (for
+	// snapshots); it may be called from several goroutines at once.
+	RecordHistory func(FleetSource, *prometheus.HistoryResult)
 }
 
 // Member is the part of a fleet that is judged on its own: a source, or one value of the
@@ -352,6 +362,15 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 			src.Notes = append(src.Notes, fmt.Sprintf("targets: %d known only from the up series (stores without a targets API)", len(extra)))
 		}
 	}
+	if hr := sourceHistory(ctx, o, s, client, now, b); hr != nil {
+		// On src, which replaces the source the builder holds.
+		if hr.OK {
+			b.SetHistory(hr.History)
+			b.AddPart(analyze.PartHistory)
+		}
+		src.Errors = append(src.Errors, hr.Errors...)
+		src.Notes = append(src.Notes, hr.Notes...)
+	}
 	readSourceAlertmanager(ctx, o, s, b)
 	if scrape != nil {
 		for _, j := range scrape.Jobs {
@@ -378,6 +397,28 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 		}
 	}
 	return inv
+}
+
+// sourceHistory reads the history of a live source when o asks for it, giving it to
+// o.RecordHistory, or returns what a snapshot recorded of it; nil when there is none.
+func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, client api.Client, now time.Time, b *analyze.Builder) *prometheus.HistoryResult {
+	var hr prometheus.HistoryResult
+	switch {
+	case s.Replay != nil:
+		return s.History
+	case o.History == nil:
+		return nil
+	case s.Kind == KindThanos:
+		hr.Notes = []string{"history: not read of a Thanos source, whose members it would not tell apart"}
+	default:
+		ho := *o.History
+		ho.End, ho.Counters = now, b.JobMetricNames()
+		hr = prometheus.CollectHistory(ctx, client, ho)
+	}
+	if o.RecordHistory != nil {
+		o.RecordHistory(s, &hr)
+	}
+	return &hr
 }
 
 // readSourceAlertmanager reads the Alertmanager of a source (the one it reports, or the one

@@ -34,6 +34,7 @@ func SnapshotFleet(m snapshot.Manifest) []FleetSource {
 			Replay:             replay,
 			Notes:              slices.Clone(src.Fleet.Recognised),
 			Refused:            src.Fleet.Refused,
+			History:            src.History,
 		})
 	}
 	return out

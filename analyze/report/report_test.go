@@ -40,6 +40,7 @@ const hostileError = "dial tcp 10.0.0.66:80: connect: connection refused\n\x1b[3
 var auditSkipped = []report.SkippedCheck{
 	// No history was read.
 	{Check: "jobs/vanished", Missing: []string{"history"}},
+	{Check: "probes/failing", Missing: []string{"history"}},
 	{Check: "business/flatlined", Missing: []string{"history"}},
 	{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
 	{Check: "logs/unaggregated", Missing: []string{"log_streams"}},

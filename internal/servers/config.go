@@ -28,11 +28,13 @@ type globalConfig struct {
 }
 
 type scrapeConfig struct {
-	JobName        string          `yaml:"job_name"`
-	HonorLabels    bool            `yaml:"honor_labels,omitempty"`
-	StaticConfigs  []staticConfig  `yaml:"static_configs,omitempty"`
-	FileSDConfigs  []fileSDConfig  `yaml:"file_sd_configs,omitempty"`
-	RelabelConfigs []relabelConfig `yaml:"relabel_configs,omitempty"`
+	JobName        string              `yaml:"job_name"`
+	HonorLabels    bool                `yaml:"honor_labels,omitempty"`
+	MetricsPath    string              `yaml:"metrics_path,omitempty"`
+	Params         map[string][]string `yaml:"params,omitempty"`
+	StaticConfigs  []staticConfig      `yaml:"static_configs,omitempty"`
+	FileSDConfigs  []fileSDConfig      `yaml:"file_sd_configs,omitempty"`
+	RelabelConfigs []relabelConfig     `yaml:"relabel_configs,omitempty"`
 }
 
 // staticConfig is also the element of a file_sd targets file.

@@ -20,6 +20,10 @@ type HistoryPrometheusOptions struct {
 	// Jobs maps job names to the addresses of their static targets, scraped with
 	// honor_labels so that a target may expose the series of other jobs.
 	Jobs map[string][]string
+	// Probes maps job names to the targets the blackbox exporter at Blackbox (host:port,
+	// StartBlackboxExporter) probes for them.
+	Probes   map[string][]string
+	Blackbox string
 }
 
 // StartPrometheusWithHistory writes o.OpenMetrics into a new data directory with the promtool
@@ -49,6 +53,10 @@ func StartPrometheusWithHistory(t testing.TB, binary string, o HistoryPrometheus
 	for _, job := range slices.Sorted(maps.Keys(o.Jobs)) {
 		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, scrapeConfig{JobName: job, HonorLabels: true, StaticConfigs: []staticConfig{{Targets: o.Jobs[job]}}})
 		want += len(o.Jobs[job])
+	}
+	for _, job := range slices.Sorted(maps.Keys(o.Probes)) {
+		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, probeScrapeConfig(job, o.Blackbox, o.Probes[job]))
+		want += len(o.Probes[job])
 	}
 	config := filepath.Join(dir, "prometheus.yml")
 	writeYAML(t, config, cfg)

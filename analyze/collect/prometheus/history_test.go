@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,10 +18,12 @@ import (
 	"github.com/prometheus/client_golang/api"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/audit"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
@@ -32,6 +36,8 @@ type historyFake struct {
 	runtime string // the data of /api/v1/status/runtimeinfo; "" answers 404
 	// matrix answers a range query; "" answers an empty matrix.
 	matrix func(query string) string
+	// vector answers an instant query; "" answers an empty vector.
+	vector func(query string) string
 	fail   bool
 }
 
@@ -70,6 +76,17 @@ func (f *historyFake) start(t *testing.T) api.Client {
 				}
 			}
 			answer(`{"resultType":"matrix","result":` + result + `}`)
+		case "/api/v1/query":
+			if err := r.ParseForm(); err != nil {
+				t.Error(err)
+			}
+			result := "[]"
+			if f.vector != nil {
+				if v := f.vector(r.Form.Get("query")); v != "" {
+					result = v
+				}
+			}
+			answer(`{"resultType":"vector","result":` + result + `}`)
 		default:
 			http.NotFound(w, r)
 		}
@@ -278,6 +295,33 @@ func TestHistoryLive(t *testing.T) {
 			lastSeen, _ := time.Parse(time.RFC3339, gone.Details["last_seen"])
 			if d := lastSeen.Sub(end.Add(-3 * 24 * time.Hour)); d < 0 || d > 6*time.Minute || !strings.Contains(gone.Message, "(3d ago)") {
 				t.Errorf("vanished: %s %v", gone.Message, gone.Details)
+			}
+
+			// A snapshot of the server holds its history: audited offline, it gives the same
+			// findings as the audit of the server it was taken of.
+			rec, err := audit.Record(t.Context(), audit.Request{
+				Servers: []collect.FleetSource{{Kind: collect.KindPrometheus, HTTP: httpconfig.Options{URL: prom.URL}}},
+				Sources: collect.Options{History: &prometheus.HistoryOptions{Lookback: 7 * 24 * time.Hour}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			if err := snapshot.Write(dir, rec.Manifest); err != nil {
+				t.Fatal(err)
+			}
+			offline, err := collect.Run(t.Context(), collect.Options{Snapshot: os.DirFS(dir), SnapshotName: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			live, back := rec.Collected.Inventory, offline.Inventory
+			if !back.Has(analyze.PartHistory) || !reflect.DeepEqual(back.History, live.History) || !reflect.DeepEqual(back.Sources[0].Notes, live.Sources[0].Notes) {
+				t.Fatalf("history read back %+v, want %+v (notes %q)", back.History, live.History, back.Sources[0].Notes)
+			}
+			liveFound := checks.Run(live, checks.Derive(live, checks.Options{}), mine, checks.Policy{}).Findings
+			backFound := checks.Run(back, checks.Derive(back, checks.Options{}), mine, checks.Policy{}).Findings
+			if len(liveFound) != 2 || !reflect.DeepEqual(backFound, liveFound) {
+				t.Errorf("findings of the snapshot %+v, want those of the live audit %+v", backFound, liveFound)
 			}
 		})
 	}

@@ -42,6 +42,8 @@ const FormatVersion = 1
 //	                                  manifest entry has kind "loki" and names it as "file"
 //	DIR/<source name>/dashboards.json the dashboards read from a Grafana (GrafanaFile), whose
 //	                                  manifest entry has kind "grafana" and names it as "file"
+//	DIR/<source name>/history.json    what was read of a Prometheus's history (HistoryFile),
+//	                                  named by its manifest entry as "history"
 //	DIR/alertmanager/<part>.json      raw response body of an Alertmanager endpoint
 //	                                  (/api/v2/status, /api/v2/silences), kind "alertmanager"
 //
@@ -80,6 +82,13 @@ type Source struct {
 	Loki *loki.Result `json:"-"`
 	// Grafana is what was read from a Grafana: written to File, and read back from it.
 	Grafana *grafana.Result `json:"-"`
+	// HistoryFile is where what was read of a Prometheus's history is, relative to the
+	// snapshot directory; empty when the history was not read (snapshots taken without a
+	// history section, or before blindspot read one).
+	HistoryFile string `json:"history,omitempty"`
+	// History is what was read of a Prometheus's history: written to HistoryFile, and read
+	// back from it.
+	History *prometheus.HistoryResult `json:"-"`
 	// Fleet says how a Prometheus source was audited as a server of a fleet; absent for the
 	// one server of a single-server snapshot. A snapshot with such sources is audited as the
 	// same fleet.
@@ -285,6 +294,9 @@ func Write(dir string, m Manifest) error {
 				return err
 			}
 		}
+		if err := writeHistory(dir, src); err != nil {
+			return err
+		}
 	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -300,6 +312,14 @@ func Write(dir string, m Manifest) error {
 func redactSource(src *Source) {
 	if src.URL != "" {
 		src.URL = redact.URL(src.URL)
+	}
+	if src.History != nil {
+		h := *src.History
+		h.Errors = slices.Clone(h.Errors)
+		for i := range h.Errors {
+			h.Errors[i].Err = redact.Text(h.Errors[i].Err)
+		}
+		src.History = &h
 	}
 	for j := range src.Responses {
 		r := &src.Responses[j]
@@ -409,6 +429,9 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 				return nil, fmt.Errorf("snapshot %s is incomplete: %s: %w", name, r.File, unwrapPathError(err))
 			}
 			r.Body = body
+		}
+		if err := readHistory(fsys, name, src); err != nil {
+			return nil, err
 		}
 	}
 	return &Snapshot{Manifest: m}, nil

@@ -1,0 +1,150 @@
+package snapshot
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/fsutil"
+)
+
+// HistoryFile is the content of a Prometheus source's history file: the few facts per job
+// and per counter the history checks read (not the samples), the range they were read over,
+// and the errors and notes of the history part (a clipped lookback). Durations are Go
+// durations ("168h0m0s").
+type HistoryFile struct {
+	// Read is false when the history could not be read; Errors say why.
+	Read      bool             `json:"read"`
+	Requested string           `json:"requested"`
+	Lookback  string           `json:"lookback"`
+	Start     time.Time        `json:"start"`
+	End       time.Time        `json:"end"`
+	Step      string           `json:"step"`
+	Errors    []string         `json:"errors,omitempty"`
+	Notes     []string         `json:"notes,omitempty"`
+	Jobs      []HistoryJob     `json:"jobs"`
+	Counters  []HistoryCounter `json:"counters"`
+	// Probes are absent from files written before probes were read.
+	Probes []HistoryProbe `json:"probes,omitempty"`
+}
+
+// HistoryProbe is a probe failing at the end (analyze.ProbeHistory); Since is absent when it
+// failed throughout the lookback.
+type HistoryProbe struct {
+	Job      string    `json:"job"`
+	Instance string    `json:"instance"`
+	Since    time.Time `json:"since,omitzero"`
+}
+
+// HistoryJob is a job whose up series stopped during the lookback (analyze.JobHistory).
+type HistoryJob struct {
+	Name     string    `json:"name"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// HistoryCounter is when a job's counter rose (analyze.CounterHistory).
+type HistoryCounter struct {
+	Job           string    `json:"job"`
+	Metric        string    `json:"metric"`
+	FirstIncrease time.Time `json:"first_increase"`
+	LastIncrease  time.Time `json:"last_increase"`
+	Increases     int       `json:"increases"`
+	LongestGap    string    `json:"longest_gap"`
+	Rise          float64   `json:"rise"`
+}
+
+// NewHistoryFile converts what the history collector read to the file's form.
+func NewHistoryFile(r prometheus.HistoryResult) HistoryFile {
+	h := r.History
+	f := HistoryFile{
+		Read: r.OK, Requested: h.Requested.String(), Lookback: h.Lookback.String(),
+		Start: h.Start.UTC(), End: h.End.UTC(), Step: h.Step.String(), Notes: r.Notes,
+		Jobs: []HistoryJob{}, Counters: []HistoryCounter{},
+	}
+	for _, e := range r.Errors {
+		f.Errors = append(f.Errors, e.Err)
+	}
+	for _, j := range h.Jobs {
+		f.Jobs = append(f.Jobs, HistoryJob{Name: j.Name, LastSeen: j.LastSeen.UTC()})
+	}
+	for _, c := range h.Counters {
+		f.Counters = append(f.Counters, HistoryCounter{Job: c.Job, Metric: c.Metric, FirstIncrease: c.FirstIncrease.UTC(),
+			LastIncrease: c.LastIncrease.UTC(), Increases: c.Increases, LongestGap: c.LongestGap.String(), Rise: c.Rise})
+	}
+	for _, p := range h.Probes {
+		f.Probes = append(f.Probes, HistoryProbe{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
+	}
+	return f
+}
+
+// Result converts the file back to what the history collector returns.
+func (f HistoryFile) Result() (prometheus.HistoryResult, error) {
+	var r prometheus.HistoryResult
+	var err error
+	duration := func(what, s string) time.Duration {
+		d, e := time.ParseDuration(s)
+		if e != nil && err == nil {
+			err = fmt.Errorf("%s: %w", what, e)
+		}
+		return d
+	}
+	r.OK, r.Notes = f.Read, f.Notes
+	r.History = analyze.History{Requested: duration("requested", f.Requested), Lookback: duration("lookback", f.Lookback),
+		Start: f.Start.UTC(), End: f.End.UTC(), Step: duration("step", f.Step)}
+	for _, e := range f.Errors {
+		r.Errors = append(r.Errors, analyze.SourceError{Part: analyze.PartHistory, Err: e})
+	}
+	for _, j := range f.Jobs {
+		r.History.Jobs = append(r.History.Jobs, analyze.JobHistory{Name: j.Name, LastSeen: j.LastSeen.UTC()})
+	}
+	for _, c := range f.Counters {
+		r.History.Counters = append(r.History.Counters, analyze.CounterHistory{Job: c.Job, Metric: c.Metric,
+			FirstIncrease: c.FirstIncrease.UTC(), LastIncrease: c.LastIncrease.UTC(), Increases: c.Increases,
+			LongestGap: duration("longest_gap", c.LongestGap), Rise: c.Rise})
+	}
+	for _, p := range f.Probes {
+		r.History.Probes = append(r.History.Probes, analyze.ProbeHistory{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
+	}
+	return r, err
+}
+
+// writeHistory stores the history of a Prometheus source as DIR/<source name>/history.json and
+// names the file in the manifest; a source without one is left alone.
+func writeHistory(dir string, src *Source) error {
+	src.HistoryFile = ""
+	if src.History == nil {
+		return nil
+	}
+	data, err := json.MarshalIndent(NewHistoryFile(*src.History), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the history of the snapshot: %w", err)
+	}
+	src.HistoryFile = path.Join(src.Name, "history.json")
+	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.HistoryFile)), append(data, '\n'), 0o644)
+}
+
+// readHistory reads the history file a source names, if any.
+func readHistory(fsys fs.FS, name string, src *Source) error {
+	if src.HistoryFile == "" {
+		return nil
+	}
+	data, err := fsutil.ReadFileFS(fsys, src.HistoryFile, fsutil.MaxSnapshotFile)
+	if err != nil {
+		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.HistoryFile, unwrapPathError(err))
+	}
+	var f HistoryFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.HistoryFile, err)
+	}
+	r, err := f.Result()
+	if err != nil {
+		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.HistoryFile, err)
+	}
+	src.History = &r
+	return nil
+}
