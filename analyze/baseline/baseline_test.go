@@ -1,6 +1,7 @@
 package baseline_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,4 +146,26 @@ func TestFile(t *testing.T) {
 
 func entry(f analyze.Finding) string {
 	return `{"id": "` + f.ID + `", "check": "` + f.Check + `", "subject": {"job": "api", "instance": "10.0.0.1:80"}, "first_seen": "2026-01-01T00:00:00Z"}`
+}
+
+func TestOpen(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "b.json")
+	t.Run("A missing baseline is an error unless it is to be created, and then an empty one.", func(t *testing.T) {
+		if _, err := baseline.Open(missing, false); !errors.Is(err, baseline.ErrNotExist) {
+			t.Errorf("err %v, want ErrNotExist", err)
+		}
+		f, err := baseline.Open(missing, true)
+		if err != nil || f.Version != baseline.Version || len(f.Findings) != 0 {
+			t.Errorf("%+v, %v: want an empty baseline of the current version", f, err)
+		}
+	})
+	t.Run("A baseline that exists but does not parse is an error even to be created.", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.json")
+		if err := os.WriteFile(bad, []byte("{"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := baseline.Open(bad, true); err == nil || errors.Is(err, baseline.ErrNotExist) {
+			t.Errorf("err %v, want the parse error", err)
+		}
+	})
 }

@@ -3,6 +3,9 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 )
 
 func TestServerAlertmanager(t *testing.T) {
@@ -31,6 +34,63 @@ func TestServerAlertmanager(t *testing.T) {
 			_, _, err := TakeFleet("f.yaml", []byte(body))
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("%q: error %v, want %q", body, err, want)
+			}
+		}
+	})
+}
+
+func TestHistorySection(t *testing.T) {
+	t.Run("The history section is part of the schema: its keys are known and can come from BLINDSPOT_HISTORY_*.", func(t *testing.T) {
+		leaves, _ := Keys()
+		for _, key := range []string{"history.lookback", "history.min_flat"} {
+			found := false
+			for _, l := range leaves {
+				found = found || l == key
+			}
+			if !found {
+				t.Errorf("%s is not a key of the schema (%v)", key, leaves)
+			}
+		}
+		if got := EnvName("history.min_flat"); got != "BLINDSPOT_HISTORY_MIN_FLAT" {
+			t.Errorf("EnvName = %s", got)
+		}
+		if got := EnvName("history.lookback"); got != "BLINDSPOT_HISTORY_LOOKBACK" {
+			t.Errorf("EnvName = %s", got)
+		}
+	})
+	t.Run("Unknown keys and values of the wrong shape under history are errors naming the key and its line.", func(t *testing.T) {
+		for body, want := range map[string]string{
+			"history:\n  lookbak: 7d\n":        `f.yaml:2: unknown key "history.lookbak"`,
+			"history:\n  lookback: [1h, 2h]\n": `f.yaml:2: history.lookback`,
+		} {
+			err := CheckKeys("f.yaml", []byte(body))
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%q: error %v, want %q", body, err, want)
+			}
+		}
+		if err := CheckKeys("f.yaml", []byte("history:\n  lookback: 48h\n  min_flat: 2h\n")); err != nil {
+			t.Errorf("a valid history section: %v", err)
+		}
+	})
+	t.Run("Without a history section no history is read; with any key of it the lookback defaults to seven days, and min_flat reaches the checks; negative durations are refused.", func(t *testing.T) {
+		if ho, err := (Config{}).HistoryOptions(); ho != nil || err != nil {
+			t.Errorf("HistoryOptions() = %+v, %v; want none", ho, err)
+		}
+		ho, err := Config{History: HistoryConfig{MinFlat: time.Hour}}.HistoryOptions()
+		if err != nil || ho.Lookback != prometheus.DefaultLookback || prometheus.DefaultLookback != 7*24*time.Hour {
+			t.Errorf("HistoryOptions() = %+v, %v; want a lookback of 7d", ho, err)
+		}
+		c := Config{History: HistoryConfig{Lookback: 48 * time.Hour, MinFlat: 2 * time.Hour}}
+		if ho, err := c.HistoryOptions(); err != nil || ho.Lookback != 48*time.Hour {
+			t.Errorf("HistoryOptions() = %+v, %v", ho, err)
+		}
+		o, err := c.checkOptions()
+		if err != nil || o.History.MinFlat != 2*time.Hour {
+			t.Errorf("checkOptions().History = %+v, %v", o.History, err)
+		}
+		for _, c := range []Config{{History: HistoryConfig{Lookback: -time.Hour}}, {History: HistoryConfig{MinFlat: -time.Hour}}} {
+			if _, err := c.HistoryOptions(); err == nil {
+				t.Errorf("%+v: no error", c.History)
 			}
 		}
 	})
