@@ -7,9 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
-	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/bundle"
 	"github.com/blindspot-dev/blindspot/generate/rules"
@@ -91,7 +89,7 @@ func Files(ctx context.Context, req Request, o generate.Options) (Generated, err
 				mo.Scope = withoutKeys(m.Scope, map[string]string{"source": ""})
 			}
 		}
-		g, err := generateBundle(m.Inventory, findings, m.Matrix, mo)
+		g, err := bundle.Generate(m.Inventory, findings, m.Matrix, mo)
 		if err != nil {
 			if m.fleet {
 				firstErr = fmt.Errorf("generate for %s: %w", m.Name(), err)
@@ -138,11 +136,6 @@ func Files(ctx context.Context, req Request, o generate.Options) (Generated, err
 		slices.Sort(out.Managed)
 	}
 	return out, nil
-}
-
-// generateBundle generates the bundle of one member: the one place the generators are run.
-func generateBundle(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage.JobCoverage, o generate.Options) (bundle.Result, error) {
-	return bundle.Generate(inv, findings, matrix, o)
 }
 
 // memberDir names a member's output directory: the source, then the values of the other

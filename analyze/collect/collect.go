@@ -266,11 +266,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, j := range cfg.Jobs {
-			b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
-		}
-		b.AddSource(analyze.Source{Name: "prometheus-config", Kind: "files", URL: o.PrometheusConfigFile})
-		b.AddPart(analyze.PartConfig)
+		addScrapeConfigFile(b, cfg, o.PrometheusConfigFile)
 	}
 	if len(o.DashboardFiles) > 0 {
 		ds, skipped, err := dashboards.Load(o.DashboardFiles)
@@ -294,6 +290,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	addExposures(res.Inventory, proms, exposure)
 	noteMergedView(res.Inventory)
 	return res, nil
+}
+
+// addScrapeConfigFile adds the scrape configs of the prometheus.yml at path, and the file as
+// the source of the config part.
+func addScrapeConfigFile(b *analyze.Builder, cfg promconfig.Config, path string) {
+	for _, j := range cfg.Jobs {
+		b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
+	}
+	b.AddSource(analyze.Source{Name: "prometheus-config", Kind: "files", URL: path})
+	b.AddPart(analyze.PartConfig)
 }
 
 // noteMergedView says when the one Prometheus-compatible server of a single-server audit

@@ -373,11 +373,7 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 	}
 	readSourceAlertmanager(ctx, o, s, b)
 	if scrape != nil {
-		for _, j := range scrape.Jobs {
-			b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
-		}
-		b.AddSource(analyze.Source{Name: "prometheus-config", Kind: "files", URL: o.PrometheusConfigFile})
-		b.AddPart(analyze.PartConfig)
+		addScrapeConfigFile(b, *scrape, o.PrometheusConfigFile)
 	}
 	inv := b.Build()
 	// Collect recorded the source, first, before the amendments above.
