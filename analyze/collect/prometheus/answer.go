@@ -117,14 +117,20 @@ func nullMeansEmpty(path string) bool {
 // be decoded, or decodes to something else, is an error naming the endpoint.
 func queryVector(ctx context.Context, api promv1.API, q string) (model.Vector, error) {
 	v, _, _, err := api.Query(ctx, q, time.Time{})
-	var apiErr *promv1.Error
-	if errors.As(err, &apiErr) && apiErr.Type == promv1.ErrBadResponse {
-		return nil, fmt.Errorf("/api/v1/query answered with a body that cannot be read: %s", apiErr.Msg)
-	}
 	if err != nil {
-		return nil, err
+		return nil, queryError(err)
 	}
 	return vectorOf(v)
+}
+
+// queryError names the endpoint in the error of a query whose answer could not be decoded;
+// any other error is returned as it is.
+func queryError(err error) error {
+	var apiErr *promv1.Error
+	if errors.As(err, &apiErr) && apiErr.Type == promv1.ErrBadResponse {
+		return fmt.Errorf("/api/v1/query answered with a body that cannot be read: %s", apiErr.Msg)
+	}
+	return err
 }
 
 // vectorOf is the instant vector of a query answer, or an error naming what came instead.

@@ -180,10 +180,7 @@ func readJobNames(ctx context.Context, rec *Recorder, q string) ([]jobName, erro
 		})
 	})
 	if err != nil {
-		if apiErr, ok := err.(*promv1.Error); ok && apiErr.Type == promv1.ErrBadResponse {
-			return nil, fmt.Errorf("/api/v1/query answered with a body that cannot be read: %s", apiErr.Msg)
-		}
-		return nil, err
+		return nil, queryError(err)
 	}
 	switch {
 	case resultType == model.ValVector.String() && hasResult:

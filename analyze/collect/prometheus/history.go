@@ -179,9 +179,7 @@ func upHistoryQuery(step time.Duration) parser.Expr {
 		return &parser.AggregateExpr{
 			Op:       parser.COUNT,
 			Grouping: []string{"job"},
-			Expr: &parser.VectorSelector{Name: "up", OriginalOffset: offset, LabelMatchers: []*labels.Matcher{
-				labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, "up"),
-			}},
+			Expr:     nameSelector("up", offset),
 		}
 	}
 	event := func(name string, was, is parser.Expr) parser.Expr {

@@ -19,8 +19,13 @@ const probeSuccess = "probe_success"
 
 // probeSelector selects probe_success, offset by offset.
 func probeSelector(offset time.Duration) *parser.VectorSelector {
-	return &parser.VectorSelector{Name: probeSuccess, OriginalOffset: offset, LabelMatchers: []*labels.Matcher{
-		labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, probeSuccess),
+	return nameSelector(probeSuccess, offset)
+}
+
+// nameSelector selects the series of the metric name, offset by offset.
+func nameSelector(name string, offset time.Duration) *parser.VectorSelector {
+	return &parser.VectorSelector{Name: name, OriginalOffset: offset, LabelMatchers: []*labels.Matcher{
+		labels.MustNewMatcher(labels.MatchEqual, model.MetricNameLabel, name),
 	}}
 }
 

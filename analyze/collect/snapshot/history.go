@@ -133,13 +133,9 @@ func readHistory(fsys fs.FS, name string, src *Source) error {
 	if src.HistoryFile == "" {
 		return nil
 	}
-	data, err := fsutil.ReadFileFS(fsys, src.HistoryFile, fsutil.MaxSnapshotFile)
-	if err != nil {
-		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.HistoryFile, unwrapPathError(err))
-	}
 	var f HistoryFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.HistoryFile, err)
+	if err := readJSON(fsys, name, src.HistoryFile, &f); err != nil {
+		return err
 	}
 	r, err := f.Result()
 	if err != nil {

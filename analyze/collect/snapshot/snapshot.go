@@ -466,12 +466,17 @@ func readCollected(fsys fs.FS, name string, src *Source, kind string, v any) err
 	if src.File == "" {
 		return fmt.Errorf("snapshot %s: %s source %q names no file", name, kind, src.Name)
 	}
-	data, err := fsutil.ReadFileFS(fsys, src.File, fsutil.MaxSnapshotFile)
+	return readJSON(fsys, name, src.File, v)
+}
+
+// readJSON decodes the snapshot's file into v.
+func readJSON(fsys fs.FS, name, file string, v any) error {
+	data, err := fsutil.ReadFileFS(fsys, file, fsutil.MaxSnapshotFile)
 	if err != nil {
-		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, src.File, unwrapPathError(err))
+		return fmt.Errorf("snapshot %s is incomplete: %s: %w", name, file, unwrapPathError(err))
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
+		return fmt.Errorf("snapshot %s: invalid %s: %w", name, file, err)
 	}
 	return nil
 }
