@@ -28,6 +28,16 @@ func Selector(metric, job string) *parser.VectorSelector {
 	return vs
 }
 
+// TargetDown fires for each target of the job that is down: up{job="…"} == 0.
+func TargetDown(job string) parser.Expr {
+	return &parser.BinaryExpr{Op: parser.EQLC, LHS: Selector("up", job), RHS: &parser.NumberLiteral{Val: 0}}
+}
+
+// JobAbsent fires when the job has no target at all: absent(up{job="…"}).
+func JobAbsent(job string) parser.Expr {
+	return &parser.Call{Func: parser.Functions["absent"], Args: parser.Expressions{Selector("up", job)}}
+}
+
 // AlertPrefix turns a job name into the CamelCase start of an alert name:
 // "kube-state-metrics" → "KubeStateMetrics". Alert names must be valid label values only, but
 // tools and people expect identifiers.
