@@ -92,15 +92,7 @@ func newAlert(g gap, name string, o generate.Options) generate.Alert {
 
 	case g.kind == generate.KindStaleness:
 		// time() - m is the age of the last success: the gauge holds its Unix time.
-		a.Expr = &parser.BinaryExpr{
-			Op: parser.GTR,
-			LHS: &parser.BinaryExpr{
-				Op:  parser.SUB,
-				LHS: &parser.Call{Func: parser.Functions["time"], Args: parser.Expressions{}},
-				RHS: promqlbuild.Selector(g.metric, g.job),
-			},
-			RHS: number(b.StaleAfter.Seconds()),
-		}
+		a.Expr = promqlbuild.Stale(g.metric, g.job, b.StaleAfter)
 		a.For = b.For
 		a.Labels["severity"] = severityBusiness
 		a.Annotations["summary"] = fmt.Sprintf("Job {{ $labels.job }} has not succeeded for more than %s", model.Duration(b.StaleAfter))
