@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/prometheus/prometheus/promql/parser"
-
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/internal/promqlbuild"
 )
@@ -51,8 +49,7 @@ func (c AlertsMissingAbsent) Run(inv *analyze.Inventory, d *Derived) []analyze.F
 		f := c.Meta().finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("no alert fires when job %s vanishes and leaves no up series to compare", strconv.Quote(j.Name)),
 			map[string]string{"targets": strconv.Itoa(j.Active())})
-		vanished := &parser.Call{Func: parser.Functions["absent"], Args: parser.Expressions{upSelector(j.Name)}}
-		f.Fix = generatedAlert(j.Name, "Absent", vanished, absentFor)
+		f.Fix = generatedAlert(j.Name, "Absent", promqlbuild.JobAbsent(j.Name), absentFor)
 		out = append(out, f)
 	}
 	for _, p := range inv.Pools {

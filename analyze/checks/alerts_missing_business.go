@@ -116,13 +116,5 @@ func (c AlertsMissingBusiness) stale() time.Duration {
 
 // staleExpr is `time() - metric{job="…"} > 90000`, with the configured age.
 func (c AlertsMissingBusiness) staleExpr(metric, job string) parser.Expr {
-	return &parser.BinaryExpr{
-		Op: parser.GTR,
-		LHS: &parser.BinaryExpr{
-			Op:  parser.SUB,
-			LHS: &parser.Call{Func: parser.Functions["time"], Args: parser.Expressions{}},
-			RHS: promqlbuild.Selector(metric, job),
-		},
-		RHS: &parser.NumberLiteral{Val: c.stale().Seconds()},
-	}
+	return promqlbuild.Stale(metric, job, c.stale())
 }

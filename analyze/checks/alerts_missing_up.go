@@ -47,16 +47,11 @@ func (c AlertsMissingUp) Run(inv *analyze.Inventory, d *Derived) []analyze.Findi
 		f := c.Meta().finding(map[string]string{"job": j.Name},
 			fmt.Sprintf("no alert fires when the targets of job %s are down", strconv.Quote(j.Name)),
 			map[string]string{"targets": strconv.Itoa(j.Active())})
-		down := &parser.BinaryExpr{Op: parser.EQLC, LHS: upSelector(j.Name), RHS: &parser.NumberLiteral{Val: 0}}
-		f.Fix = generatedAlert(j.Name, "TargetDown", down, cmp.Or(c.upFor, defaultUpFor))
+		f.Fix = generatedAlert(j.Name, "TargetDown", promqlbuild.TargetDown(j.Name), cmp.Or(c.upFor, defaultUpFor))
 		out = append(out, f)
 	}
 	return out
 }
-
-// upSelector is up{job="<job>"}, built as a syntax tree so that any job name prints quoted
-// and escaped correctly.
-func upSelector(job string) *parser.VectorSelector { return promqlbuild.Selector("up", job) }
 
 // generatedAlert describes the rule `blindspot generate` writes for a job.
 func generatedAlert(job, suffix string, expr parser.Expr, forDuration time.Duration) string {

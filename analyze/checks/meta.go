@@ -2,6 +2,7 @@ package checks
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 )
@@ -72,18 +73,22 @@ const (
 )
 
 // Metas returns the metadata of every check of the registry, in registry order.
-func Metas() []Meta {
+func Metas() []Meta { return slices.Clone(registryMetas()) }
+
+// registryMetas is the registry's metadata, built once: the report looks a column's check
+// up for every job of the matrix.
+var registryMetas = sync.OnceValue(func() []Meta {
 	all := All(Options{})
 	out := make([]Meta, len(all))
 	for i, c := range all {
 		out[i] = c.Meta()
 	}
 	return out
-}
+})
 
 // MetaOf returns the metadata of the registry's check id; false when there is none.
 func MetaOf(id string) (Meta, bool) {
-	metas := Metas()
+	metas := registryMetas()
 	i := slices.IndexFunc(metas, func(m Meta) bool { return m.ID == id })
 	if i < 0 {
 		return Meta{}, false
@@ -94,7 +99,7 @@ func MetaOf(id string) (Meta, bool) {
 // ColumnCheck returns the ID of the check that decides column c of the coverage matrix; ""
 // when none does.
 func ColumnCheck(c Column) string {
-	for _, m := range Metas() {
+	for _, m := range registryMetas() {
 		if m.MatrixColumn == c {
 			return m.ID
 		}

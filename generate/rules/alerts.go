@@ -60,7 +60,7 @@ func newAlert(g gap, name string, o generate.Options) generate.Alert {
 	metric := templateText(g.metric)
 	switch {
 	case g.kind == generate.KindUp:
-		a.Expr = &parser.BinaryExpr{Op: parser.EQLC, LHS: promqlbuild.Selector("up", g.job), RHS: number(0)}
+		a.Expr = promqlbuild.TargetDown(g.job)
 		a.For = o.UpFor
 		a.Labels["severity"] = severityUp
 		a.Annotations["summary"] = "Target {{ $labels.instance }} of job {{ $labels.job }} is down"
@@ -70,7 +70,7 @@ func newAlert(g gap, name string, o generate.Options) generate.Alert {
 		a.Test = upTest(g.job, a.For)
 
 	case g.kind == generate.KindAbsent:
-		a.Expr = &parser.Call{Func: parser.Functions["absent"], Args: parser.Expressions{promqlbuild.Selector("up", g.job)}}
+		a.Expr = promqlbuild.JobAbsent(g.job)
 		a.For = o.AbsentFor
 		a.Labels["severity"] = severityAbsent
 		a.Annotations["summary"] = "Job {{ $labels.job }} has no targets"
@@ -92,15 +92,7 @@ func newAlert(g gap, name string, o generate.Options) generate.Alert {
 
 	case g.kind == generate.KindStaleness:
 		// time() - m is the age of the last success: the gauge holds its Unix time.
-		a.Expr = &parser.BinaryExpr{
-			Op: parser.GTR,
-			LHS: &parser.BinaryExpr{
-				Op:  parser.SUB,
-				LHS: &parser.Call{Func: parser.Functions["time"], Args: parser.Expressions{}},
-				RHS: promqlbuild.Selector(g.metric, g.job),
-			},
-			RHS: number(b.StaleAfter.Seconds()),
-		}
+		a.Expr = promqlbuild.Stale(g.metric, g.job, b.StaleAfter)
 		a.For = b.For
 		a.Labels["severity"] = severityBusiness
 		a.Annotations["summary"] = fmt.Sprintf("Job {{ $labels.job }} has not succeeded for more than %s", model.Duration(b.StaleAfter))

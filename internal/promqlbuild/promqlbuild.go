@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/prometheus/common/model"
@@ -26,6 +27,30 @@ func Selector(metric, job string) *parser.VectorSelector {
 		vs.Name = metric
 	}
 	return vs
+}
+
+// TargetDown fires for each target of the job that is down: up{job="…"} == 0.
+func TargetDown(job string) parser.Expr {
+	return &parser.BinaryExpr{Op: parser.EQLC, LHS: Selector("up", job), RHS: &parser.NumberLiteral{Val: 0}}
+}
+
+// JobAbsent fires when the job has no target at all: absent(up{job="…"}).
+func JobAbsent(job string) parser.Expr {
+	return &parser.Call{Func: parser.Functions["absent"], Args: parser.Expressions{Selector("up", job)}}
+}
+
+// Stale fires when the Unix time a last-success gauge holds is more than age ago:
+// time() - metric{job="…"} > <age in seconds>.
+func Stale(metric, job string, age time.Duration) parser.Expr {
+	return &parser.BinaryExpr{
+		Op: parser.GTR,
+		LHS: &parser.BinaryExpr{
+			Op:  parser.SUB,
+			LHS: &parser.Call{Func: parser.Functions["time"], Args: parser.Expressions{}},
+			RHS: Selector(metric, job),
+		},
+		RHS: &parser.NumberLiteral{Val: age.Seconds()},
+	}
 }
 
 // AlertPrefix turns a job name into the CamelCase start of an alert name:
