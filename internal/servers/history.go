@@ -33,21 +33,7 @@ func StartPrometheusWithHistory(t testing.TB, binary string, o HistoryPrometheus
 	t.Helper()
 	addr, dir := FreeAddress(t), t.TempDir()
 	p := &Prometheus{URL: "http://" + addr, DataDir: filepath.Join(dir, "data")}
-	if o.OpenMetrics != "" {
-		promtool := filepath.Join(filepath.Dir(binary), "promtool")
-		if _, err := os.Stat(promtool); err != nil {
-			if promtool, err = exec.LookPath("promtool"); err != nil {
-				t.Fatalf("no promtool beside %s nor on PATH: %v", binary, err)
-			}
-		}
-		input := filepath.Join(dir, "history.om")
-		if err := os.WriteFile(input, []byte(o.OpenMetrics), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", input, p.DataDir).CombinedOutput(); err != nil {
-			t.Fatalf("%s tsdb create-blocks-from openmetrics: %v\n%s", promtool, err, out)
-		}
-	}
+	writeHistory(t, binary, o.OpenMetrics, p.DataDir)
 	cfg := promConfig{Global: globalConfig{ScrapeInterval: scenarioInterval, ScrapeTimeout: scenarioInterval, EvaluationInterval: scenarioInterval}}
 	want := 0
 	for _, job := range slices.Sorted(maps.Keys(o.Jobs)) {
@@ -73,4 +59,26 @@ func StartPrometheusWithHistory(t testing.TB, binary string, o HistoryPrometheus
 	p.Process.WaitReady(t, p.URL+"/-/ready")
 	waitScraped(t, p.URL, want)
 	return p
+}
+
+// writeHistory writes openMetrics into the data directory dataDir with the promtool beside
+// binary (or on PATH): `promtool tsdb create-blocks-from openmetrics`. Empty writes nothing.
+func writeHistory(t testing.TB, binary, openMetrics, dataDir string) {
+	t.Helper()
+	if openMetrics == "" {
+		return
+	}
+	promtool := filepath.Join(filepath.Dir(binary), "promtool")
+	if _, err := os.Stat(promtool); err != nil {
+		if promtool, err = exec.LookPath("promtool"); err != nil {
+			t.Fatalf("no promtool beside %s nor on PATH: %v", binary, err)
+		}
+	}
+	input := filepath.Join(filepath.Dir(dataDir), "history.om")
+	if err := os.WriteFile(input, []byte(openMetrics), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", input, dataDir).CombinedOutput(); err != nil {
+		t.Fatalf("%s tsdb create-blocks-from openmetrics: %v\n%s", promtool, err, out)
+	}
 }

@@ -173,6 +173,13 @@ type scenarioOptions struct {
 	hostileJob    bool
 	alertmanager  string
 	operatorPools bool
+	history       string
+}
+
+// WithHistory writes openMetrics (see HistoryPrometheusOptions.OpenMetrics) into the
+// Prometheus's data directory before it starts, so its range queries see that past.
+func WithHistory(openMetrics string) Option {
+	return func(o *scenarioOptions) { o.history = openMetrics }
 }
 
 // WithOperatorPools adds the scrape pools PoolServiceMonitor, PoolPodMonitor and
@@ -247,6 +254,7 @@ func StartScenario(t testing.TB, prometheusBinary string, opts ...Option) *Scena
 	writeYAML(t, s.RuleFile, s.rules())
 	writeYAML(t, s.ConfigFile, s.config(t, o, promAddr, nodeAddr, pushAddr, emptySD))
 
+	writeHistory(t, prometheusBinary, o.history, filepath.Join(dir, "data"))
 	s.Prometheus = StartProcess(t, "prometheus", prometheusBinary,
 		"--config.file="+s.ConfigFile,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
