@@ -173,13 +173,15 @@ type scenarioOptions struct {
 	hostileJob    bool
 	alertmanager  string
 	operatorPools bool
-	history       string
+	history       func(*Scenario) string
 }
 
-// WithHistory writes openMetrics (see HistoryPrometheusOptions.OpenMetrics) into the
-// Prometheus's data directory before it starts, so its range queries see that past.
-func WithHistory(openMetrics string) Option {
-	return func(o *scenarioOptions) { o.history = openMetrics }
+// WithHistory writes the OpenMetrics history returns (see HistoryPrometheusOptions.OpenMetrics)
+// into the Prometheus's data directory before it starts, so its range queries see that past.
+// history is called once the scenario's files and addresses are known (the rule file's path
+// is part of the rule_group label Prometheus gives its own rule metrics).
+func WithHistory(history func(*Scenario) string) Option {
+	return func(o *scenarioOptions) { o.history = history }
 }
 
 // WithOperatorPools adds the scrape pools PoolServiceMonitor, PoolPodMonitor and
@@ -254,7 +256,9 @@ func StartScenario(t testing.TB, prometheusBinary string, opts ...Option) *Scena
 	writeYAML(t, s.RuleFile, s.rules())
 	writeYAML(t, s.ConfigFile, s.config(t, o, promAddr, nodeAddr, pushAddr, emptySD))
 
-	writeHistory(t, prometheusBinary, o.history, filepath.Join(dir, "data"))
+	if o.history != nil {
+		writeHistory(t, prometheusBinary, o.history(s), filepath.Join(dir, "data"))
+	}
 	s.Prometheus = StartProcess(t, "prometheus", prometheusBinary,
 		"--config.file="+s.ConfigFile,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
