@@ -90,15 +90,19 @@ func TestSoak(t *testing.T) {
 
 	started := time.Now()
 	cycle()
-	first := liveHeap()
+	first, firstGoroutines := liveHeap(), runtime.NumGoroutine()
 	for range soakCycles - 1 {
 		cycle()
 	}
-	last := liveHeap()
+	last, lastGoroutines := liveHeap(), runtime.NumGoroutine()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	t.Logf("%d audits in %s: live heap %.1f MiB after the first, %.1f MiB after the last; heap in use from the OS %.1f MiB, total from the OS %.1f MiB",
-		soakCycles, time.Since(started).Round(time.Millisecond), mib(first), mib(last), mib(ms.HeapSys-ms.HeapReleased), mib(ms.Sys))
+	t.Logf("%d audits in %s: %d goroutines after the first, %d after the last; live heap %.1f MiB after the first, %.1f MiB after the last; heap in use from the OS %.1f MiB, total from the OS %.1f MiB",
+		soakCycles, time.Since(started).Round(time.Millisecond), firstGoroutines, lastGoroutines, mib(first), mib(last), mib(ms.HeapSys-ms.HeapReleased), mib(ms.Sys))
+	// An audit that left its connections open would leave two goroutines per connection.
+	if lastGoroutines > firstGoroutines+10 {
+		t.Errorf("%d goroutines after the first audit, %d after the last", firstGoroutines, lastGoroutines)
+	}
 	if float64(last) > 1.10*float64(first) {
 		t.Errorf("live heap grew from %.2f MiB after the first audit to %.2f MiB after the last (over 10 %%)", mib(first), mib(last))
 	}
