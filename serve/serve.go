@@ -48,8 +48,8 @@ const (
 type Options struct {
 	// Audit runs one audit made at now. Its context ends when the server stops.
 	Audit func(ctx context.Context, now time.Time) (report.Report, error)
-	// Interval is the time between the start of two audits, each wait jittered by up to a
-	// tenth of it either way so that replicas do not audit in step.
+	// Interval is the time from the end of an audit to the start of the next, each wait
+	// jittered by up to a tenth of it either way so that replicas do not audit in step.
 	Interval time.Duration
 	// Baseline is what the gap metrics count new findings against (BaselineName its file,
 	// "" for none: then every finding is new, as in `blindspot check` without --baseline).

@@ -39,8 +39,8 @@ func (a *app) serveCommand() *cobra.Command {
 		Use:   "serve",
 		Short: "Audit on an interval and serve the gap metrics and the report over HTTP",
 		Long: `serve runs the same audit as audit and check (every source, fleet and policy of the
-configuration) at once and then every --interval (serve.interval, default 10m, moved by up
-to a tenth either way), one audit at a time, and serves the last one:
+configuration) at once and then --interval after each (serve.interval, default 10m, moved
+by up to a tenth either way), one audit at a time, and serves the last one:
 
   /metrics         the gap metrics of check --metrics-file (same names and labels), and
                    serve's own: audits by result, their duration, source errors per source
