@@ -117,6 +117,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if promClient, err = prometheus.NewClient(*o.Prometheus); err != nil {
 			return nil, fmt.Errorf("prometheus: %w", err)
 		}
+		defer httpconfig.CloseIdle(promClient)
 	}
 	// Loki is read while Prometheus is; the builder is only touched once both are done.
 	lokiDone := func() {}
@@ -125,6 +126,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("loki: %w", err)
 		}
+		defer httpconfig.CloseIdle(client)
 		patterns, err := rulesets.SecretPatterns()
 		if err != nil {
 			return nil, fmt.Errorf("loki: %w", err)
@@ -147,6 +149,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("grafana: %w", err)
 		}
+		defer httpconfig.CloseIdle(client)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

@@ -195,6 +195,7 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 		if err != nil {
 			return fmt.Errorf("prometheus %s: %w", s.Name, err)
 		}
+		defer httpconfig.CloseIdle(c)
 		clients[i] = c
 	}
 	now := o.Now().UTC()

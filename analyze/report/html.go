@@ -22,6 +22,8 @@ import (
 type HTMLOptions struct {
 	// Version is blindspot's version, shown in the header.
 	Version string
+	// Changes, when set, are shown first: what changed since an earlier audit.
+	Changes *Changes
 }
 
 // WriteHTML writes the report as one self-contained page (templates/report.html.tmpl): the
@@ -95,6 +97,8 @@ type htmlPage struct {
 	Jobs   []htmlJob
 	// NoJob is set when some finding has no job (a rule's, say).
 	NoJob bool
+	// Changes are HTMLOptions.Changes (nil when none were given).
+	Changes *htmlChanges
 }
 
 // htmlSource is a source with the parts that failed the same way merged, as in the text report.
@@ -238,6 +242,7 @@ func newHTMLPage(r Report, o HTMLOptions) htmlPage {
 			p.SuppressedElided = append(p.SuppressedElided, htmlElided{Severity: s.Finding.Severity, Check: s.Finding.Check, Scope: sel.Scope[i], More: n})
 		}
 	}
+	p.Changes = newHTMLChanges(o.Changes, p.Findings)
 	return p
 }
 

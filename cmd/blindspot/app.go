@@ -41,6 +41,8 @@ type app struct {
 	promURLs prometheusURLs
 	// cancel ends the run's deadline (see setup).
 	cancel context.CancelFunc
+	// runCtx is the command's context without the run's deadline: serve deadlines each audit.
+	runCtx context.Context
 }
 
 // defaultRunTimeout is the deadline of a whole run when neither --timeout nor timeout: is set.
@@ -96,6 +98,7 @@ its blind spots: targets that are down, jobs without targets, and more.
 	root.AddCommand(a.auditCommand(), a.generateCommand(), a.snapshotCommand(), a.versionCommand())
 	root.AddCommand(a.pushCommand())
 	root.AddCommand(a.checkCommand())
+	root.AddCommand(a.serveCommand())
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
@@ -148,6 +151,7 @@ func (a *app) setup(cmd *cobra.Command) error {
 	if err := cfg.DefaultTimeout(defaultRunTimeout); err != nil {
 		return usageError(err)
 	}
+	a.runCtx = cmd.Context()
 	// One deadline for everything the command reads; what it writes after is not cut off.
 	ctx, cancel := context.WithTimeoutCause(cmd.Context(), cfg.Timeout, &deadlineError{timeout: cfg.Timeout})
 	cmd.SetContext(ctx)

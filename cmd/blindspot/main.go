@@ -10,10 +10,15 @@ import (
 )
 
 func main() {
+	os.Exit(runMain())
+}
+
+// runMain is main without the exit: SIGINT and SIGTERM end the command's context (serve
+// stops, an audit is cut off).
+func runMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
 // Exit codes, documented in README.md and in `blindspot --help`.

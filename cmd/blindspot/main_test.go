@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,7 +22,7 @@ import (
 // run the real main code path (flags, config, env, exit codes) with `go test`.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"blindspot": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+		"blindspot": func() { os.Exit(runMain()) },
 	})
 }
 

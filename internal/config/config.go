@@ -41,6 +41,8 @@ type Config struct {
 	PrometheusKind string `mapstructure:"-"`
 	// GapMetrics says where check writes its gap metrics besides pushgateway.url.
 	GapMetrics GapMetricsConfig `mapstructure:"gap_metrics"`
+	// Serve configures blindspot serve.
+	Serve ServeConfig `mapstructure:"serve"`
 }
 
 // RoutingConfig says which alerts are critical, which receivers page and who owns an alert,

@@ -52,6 +52,7 @@ func Fetch(ctx context.Context, o httpconfig.Options) ([]prometheus.Response, er
 		return nil, err
 	}
 	client := &http.Client{Transport: rt}
+	defer client.CloseIdleConnections()
 	base.Path = strings.TrimSuffix(base.Path, "/")
 	out := make([]prometheus.Response, 0, len(endpoints))
 	for _, e := range endpoints {

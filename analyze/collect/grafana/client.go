@@ -30,7 +30,12 @@ import (
 type Client struct {
 	api  *goapi.GrafanaHTTPAPI
 	base string // as shown in reports: redacted (redact.URL); the transport adds the credentials
+	// rt is the transport, whose idle connections CloseIdleConnections closes.
+	rt http.RoundTripper
 }
+
+// CloseIdleConnections closes the connections the client keeps open (httpconfig.CloseIdle).
+func (c *Client) CloseIdleConnections() { httpconfig.CloseIdle(c.rt) }
 
 // NewClient returns a client for the Grafana at o.URL (which may include a sub path, as when
 // Grafana is served from /grafana/). A service account token goes in o.BearerToken or
@@ -53,7 +58,7 @@ func NewClient(o httpconfig.Options) (*Client, error) {
 	tr.Consumers[runtime.JSONMime] = runtime.ConsumerFunc(func(r io.Reader, v any) error {
 		return json.NewDecoder(r).Decode(v)
 	})
-	return &Client{api: goapi.New(tr, cfg, nil), base: strings.TrimSuffix(o.Redacted(), "/")}, nil
+	return &Client{api: goapi.New(tr, cfg, nil), base: strings.TrimSuffix(o.Redacted(), "/"), rt: rt}, nil
 }
 
 // URL is the server's address without credentials.

@@ -32,6 +32,9 @@ type Client struct {
 	http *http.Client
 }
 
+// CloseIdleConnections closes the connections the client keeps open (httpconfig.CloseIdle).
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // NewClient returns a client with blindspot's transport for o: auth, tenant and other headers
 // (X-Scope-OrgID goes in o.Headers), TLS, per-request timeouts, at most o.MaxInFlight requests
 // and bounded retries.

@@ -60,6 +60,7 @@ func Identify(ctx context.Context, o httpconfig.Options) (Identity, error) {
 		return Identity{Server: ServerPrometheus}, err
 	}
 	client := &http.Client{Transport: rt}
+	defer client.CloseIdleConnections()
 	base := strings.TrimSuffix(o.BaseURL(), "/")
 
 	status, body, err := probe(ctx, client, base+"/api/v1/status/buildinfo")

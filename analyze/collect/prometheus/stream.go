@@ -28,6 +28,9 @@ type client struct {
 	http *http.Client
 }
 
+// CloseIdleConnections closes the connections the client keeps open (httpconfig.CloseIdle).
+func (c *client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // streamer is a client that hands over a response with its body still to read.
 type streamer interface {
 	stream(ctx context.Context, req *http.Request) (*http.Response, error)
