@@ -336,6 +336,11 @@ func TestImage(t *testing.T) {
 	run(t, bin, "rm", probe)
 	id := fmt.Sprintf("%d", os.Getpid())
 	goImage, image := "localhost/blindspot-test-go:"+id, "localhost/blindspot-test:"+id
+	// Both images go when the whole test ends: the second subtest runs the first one's image.
+	t.Cleanup(func() {
+		runErr(bin, "rmi", "--force", image)
+		runErr(bin, "rmi", "--force", goImage)
+	})
 
 	t.Run("The image builds from the Dockerfile with the module proxy settings passed as build arguments.", func(t *testing.T) {
 		ctr := run(t, bin, "from", "scratch")
@@ -361,7 +366,6 @@ func TestImage(t *testing.T) {
 		run(t, bin, "copy", ctr, empty, "/tmp")
 		run(t, bin, "config", "--env", "PATH=/usr/local/go/bin:/bin", "--env", "HOME=/root", "--env", "GOPATH=/go", ctr)
 		run(t, bin, "commit", "--quiet", ctr, goImage)
-		t.Cleanup(func() { runErr(bin, "rmi", "--force", goImage) })
 
 		goroot := goEnv(t, "GOROOT")
 		if _, err := os.Stat(filepath.Join(goroot, "bin", "go")); err != nil {
@@ -381,7 +385,6 @@ func TestImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { runErr(bin, "rmi", "--force", image) })
 		t.Logf("built %s: %s", image, out)
 	})
 
