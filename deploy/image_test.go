@@ -154,7 +154,7 @@ func TestDockerfile(t *testing.T) {
 			}
 		}
 		for _, name := range []string{"GOPROXY", "GOFLAGS"} {
-			if !strings.Contains(env, name+"=${"+name+"}") {
+			if !strings.Contains(env, name+`="${`+name+`}"`) {
 				t.Errorf("ARG %s does not reach the go commands through ENV", name)
 			}
 		}
