@@ -306,7 +306,13 @@ func TestAction(t *testing.T) {
 				t.Errorf("--%s = %q, want %q", name, got, want)
 			}
 		}
-		if urls := a.promURLsOf(args); urls != 2 {
+		var urls int
+		for _, arg := range args {
+			if strings.HasPrefix(arg, "--prometheus-url=") {
+				urls++
+			}
+		}
+		if urls != 2 {
 			t.Errorf("%d --prometheus-url flags, want one per line", urls)
 		}
 		if c.Flag("output").Value.String() != "blindspot.sarif" || !strings.Contains(out, "output=blindspot.sarif\n") {
@@ -320,16 +326,6 @@ func TestAction(t *testing.T) {
 			t.Errorf("check ran with %q; outputs %q", args, out)
 		}
 	})
-}
-
-func (action) promURLsOf(args []string) int {
-	var n int
-	for _, a := range args {
-		if strings.HasPrefix(a, "--prometheus-url=") {
-			n++
-		}
-	}
-	return n
 }
 
 // checkActionSteps checks that the workflow's steps using blindspot's action give it only
