@@ -10,6 +10,7 @@
 #   - Thanos v0.42.4 (sidecar + query), built like Loki into $BLINDSPOT_CACHE.
 #   - Debian's prometheus-alertmanager (with amtool), for the routing checks and routes.yaml.
 #   - Debian's prometheus-blackbox-exporter, whose failing probe probes/failing is tested on.
+#   - Debian's buildah, which builds the container image from the Dockerfile (deploy/image_test.go).
 # Prints the environment the tests read (BLINDSPOT_TEST_*) as export statements for eval.
 set -euo pipefail
 
@@ -111,6 +112,7 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
 [ -x /usr/bin/prometheus-blackbox-exporter ] || need+=(prometheus-blackbox-exporter)
+[ -x /usr/bin/buildah ] || need+=(buildah)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   sudo=""
@@ -133,3 +135,4 @@ printf 'export BLINDSPOT_TEST_THANOS=%q\n' "$thanos_dir/thanos"
 printf 'export BLINDSPOT_TEST_ALERTMANAGER=%q\n' /usr/bin/prometheus-alertmanager
 printf 'export BLINDSPOT_TEST_AMTOOL=%q\n' /usr/bin/amtool
 printf 'export BLINDSPOT_TEST_BLACKBOX_EXPORTER=%q\n' /usr/bin/prometheus-blackbox-exporter
+printf 'export BLINDSPOT_TEST_BUILDAH=%q\n' /usr/bin/buildah
