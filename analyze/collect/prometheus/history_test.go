@@ -427,8 +427,12 @@ func TestProbesLive(t *testing.T) {
 		all := slices.DeleteFunc(checks.All(checks.Options{}), func(c checks.Check) bool { return c.Meta().ID != checks.ProbesFailingName })
 		return checks.Run(inv, checks.Derive(inv, checks.Options{}), all, checks.Policy{}).Findings
 	}
+	// No alert is loaded: the job itself is reported as uncovered beside its failing probe.
 	found := probesFailing(inv)
-	if len(found) != 1 || found[0].Subject["instance"] != refused || found[0].Details["since"] == "" ||
+	if len(found) != 2 || found[1].Subject["job"] != "blackbox" || found[1].Details["kind"] != "uncovered" || found[1].Details["probes"] != "2" {
+		t.Fatalf("findings %+v, want the failing probe and the uncovered job", found)
+	}
+	if found[0].Subject["instance"] != refused || found[0].Details["since"] == "" ||
 		!strings.Contains(found[0].Message, `probe "`+refused+`" of job "blackbox" fails (probe_success 0) since `) {
 		t.Fatalf("findings %+v", found)
 	}
