@@ -32,7 +32,7 @@ var jobsVanishedMeta = Meta{
 	Requires:    []analyze.Part{analyze.PartHistory},
 	SubjectKeys: []string{"job"},
 	Scope:       ScopeJob,
-	Summary:     "a job that had `up` series during the history's lookback and has none now",
+	Summary:     "a job that had `up` series during the history's lookback and has none now, or lost more than a share of its targets",
 	Finds:       "a job label value that had `up` series during the lookback (`history.lookback`) and has none now: its discovery or configuration lost it (details: `last_seen`); or a job that still has `up` series but lost more than `history.vanished_target_share` (default 0.5) of the most it had (details: `kind: targets`, `targets_before`, `targets_now`, `last_seen`)",
 	GroupByJob:  true,
 }
