@@ -37,7 +37,7 @@ type HistoryOptions struct {
 	End time.Time
 	// Counters are the metric names the job_metrics part found (Builder.JobMetricNames); the
 	// counters among them that the defaults do not exclude are the ones whose increases are
-	// read.
+	// read, and the last-success gauges among them (the default staleness globs) are read too.
 	Counters []string
 }
 

@@ -178,7 +178,8 @@ func targetCountQuery(step time.Duration) parser.Expr {
 }
 
 // targetCounts reads, from the answer of targetCountQuery, the jobs whose count of up series
-// fell and that still have some at the end: the most they had, until when, and how many now.
+// fell and that still have some at the end, sorted: the most they had, until when, and how
+// many now.
 // A job's count between two change points is the count after the first, so the most it had
 // is the largest count either side of a change; the count now is the one after its last
 // change, none when its last change was its disappearance.
@@ -232,6 +233,8 @@ func targetCounts(m model.Matrix, step time.Duration) []analyze.TargetCountHisto
 		}
 		out = append(out, analyze.TargetCountHistory{Job: job, Most: most, MostUntil: until, Now: now})
 	}
+	// Sorted, so that a snapshot's file does not depend on map order.
+	slices.SortFunc(out, func(a, b analyze.TargetCountHistory) int { return cmp.Compare(a.Job, b.Job) })
 	return out
 }
 
