@@ -27,6 +27,10 @@ type History struct {
 	Counters []CounterHistory
 	// Probes are the probes whose probe_success was 0 at End, sorted by Job and Instance.
 	Probes []ProbeHistory
+	// Successes are the last-success gauges of the jobs, sorted by Job, Metric and Instance.
+	Successes []SuccessHistory
+	// TargetCounts are the jobs that lost up series and still have some, sorted by Job.
+	TargetCounts []TargetCountHistory
 }
 
 // ProbeHistory is a probe (a job and instance, typically of a blackbox exporter) failing at the
@@ -95,7 +99,7 @@ func sortedHistory(h History) History {
 	slices.SortFunc(h.Probes, func(a, c ProbeHistory) int {
 		return cmp.Or(cmp.Compare(a.Job, c.Job), cmp.Compare(a.Instance, c.Instance))
 	})
-	return h
+	return sortHistoryData(h)
 }
 
 // JobMetricNames returns the metric names recorded with AddJobMetric, of every job, sorted.

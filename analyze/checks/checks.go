@@ -54,6 +54,9 @@ type History struct {
 	// MinFlat is the shortest flat stretch of a business counter business/flatlined reports
 	// (default DefaultMinFlat).
 	MinFlat time.Duration
+	// VanishedTargetShare is the share of its targets a job must have lost for jobs/vanished
+	// to report it (default DefaultVanishedTargetShare).
+	VanishedTargetShare float64
 }
 
 // Generated are the options of blindspot generate that the fixes quote (generate.up_for,
@@ -93,6 +96,7 @@ func (o Options) withDefaults() Options {
 	g.BusinessWindow = cmp.Or(g.BusinessWindow, defaultBusinessWindow)
 	g.StaleAfter = cmp.Or(g.StaleAfter, defaultStaleAfter)
 	o.History.MinFlat = cmp.Or(o.History.MinFlat, DefaultMinFlat)
+	o.History.VanishedTargetShare = cmp.Or(o.History.VanishedTargetShare, DefaultVanishedTargetShare)
 	return o
 }
 
@@ -102,12 +106,13 @@ func All(o Options) []Check {
 	return []Check{
 		TargetsDown{},
 		JobsNoTargets{},
-		JobsVanished{},
+		NewJobsVanished(o),
 		ProbesFailing{},
 		NewAlertsMissingUp(o),
 		NewAlertsMissingAbsent(o),
 		NewAlertsMissingBusiness(o),
 		NewBusinessFlatlined(o),
+		NewBusinessStaleSuccess(o),
 		RulesUnknownMetric{},
 		RulesBroken{},
 		NewAlertsNoRunbook(o),

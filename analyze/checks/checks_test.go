@@ -197,7 +197,7 @@ func TestRun(t *testing.T) {
 	t.Run("The registry lists every check in report order.", func(t *testing.T) {
 		want := []string{
 			"targets/down", "jobs/no-targets", "jobs/vanished", "probes/failing",
-			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business", "business/flatlined",
+			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business", "business/flatlined", "business/stale-success",
 			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
 			"logs/unaggregated", "logs/secrets", "dashboards/missing",
 			"alertmanager/not-connected", "alerts/unrouted", "alerts/silenced", "alertmanager/no-watchdog", "alerts/no-owner",

@@ -15,8 +15,16 @@ const JobsVanishedName = "jobs/vanished"
 
 // JobsVanished reports the job label values that had up series during the lookback and have
 // none now: their service discovery or configuration silently lost them, and an alert on up
-// has nothing left to fire on.
-type JobsVanished struct{}
+// has nothing left to fire on. It also reports the jobs that still exist but lost more than
+// a share of their targets (history.vanished_target_share; jobs_vanished_targets.go).
+type JobsVanished struct {
+	targetShare float64
+}
+
+// NewJobsVanished returns the check with o's history.vanished_target_share.
+func NewJobsVanished(o Options) Check {
+	return JobsVanished{targetShare: o.withDefaults().History.VanishedTargetShare}
+}
 
 var jobsVanishedMeta = Meta{
 	ID:          JobsVanishedName,
@@ -24,8 +32,8 @@ var jobsVanishedMeta = Meta{
 	Requires:    []analyze.Part{analyze.PartHistory},
 	SubjectKeys: []string{"job"},
 	Scope:       ScopeJob,
-	Summary:     "a job that had `up` series during the history's lookback and has none now",
-	Finds:       "a job label value that had `up` series during the lookback (`history.lookback`) and has none now: its discovery or configuration lost it. Details: `last_seen`",
+	Summary:     "a job that had `up` series during the history's lookback and has none now, or lost more than a share of its targets",
+	Finds:       "a job label value that had `up` series during the lookback (`history.lookback`) and has none now: its discovery or configuration lost it (details: `last_seen`); or a job that still has `up` series but lost more than `history.vanished_target_share` (default 0.5) of the most it had (details: `kind: targets`, `targets_before`, `targets_now`, `last_seen`)",
 	GroupByJob:  true,
 }
 
@@ -35,7 +43,7 @@ func (JobsVanished) Meta() Meta { return jobsVanishedMeta }
 // keeps a series for five minutes after its last sample.
 const vanishGrace = 5 * time.Minute
 
-func (JobsVanished) Run(inv *analyze.Inventory, _ *Derived) []analyze.Finding {
+func (c JobsVanished) Run(inv *analyze.Inventory, _ *Derived) []analyze.Finding {
 	h := inv.History
 	grace := max(vanishGrace, 2*h.Step)
 	var out []analyze.Finding
@@ -55,7 +63,7 @@ func (JobsVanished) Run(inv *analyze.Inventory, _ *Derived) []analyze.Finding {
 			"last_seen": j.LastSeen.UTC().Format(time.RFC3339),
 		}))
 	}
-	return out
+	return append(out, c.lostTargets(inv)...)
 }
 
 // historyTime is how the history checks write a time in a message.

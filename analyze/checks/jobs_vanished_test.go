@@ -52,5 +52,42 @@ func TestCheckJobsVanished(t *testing.T) {
 				b.AddTarget(target("api", "api", "10.0.0.1:8080", analyze.HealthDown, "connection refused"))
 				return b.Build()
 			}, week([]analyze.JobHistory{{Name: "api", LastSeen: collectedAt.Add(-time.Hour)}}, nil))},
+		{description: "A job that lost three of its four targets two days ago is reported with how many it had and has; one that lost one of four, or lost three a minute ago, is not.",
+			inv: withHistory(func(*testing.T) *analyze.Inventory { return newBuilder().Build() }, targetCounts(
+				analyze.TargetCountHistory{Job: "web", Most: 4, MostUntil: collectedAt.Add(-48 * time.Hour), Now: 1},
+				analyze.TargetCountHistory{Job: "api", Most: 4, MostUntil: collectedAt.Add(-48 * time.Hour), Now: 3},
+				analyze.TargetCountHistory{Job: "db", Most: 4, MostUntil: collectedAt.Add(-time.Minute), Now: 1},
+			)),
+			want: []string{
+				`job=web: job "web" had 4 targets with up series until 2026-11-24 03:00 UTC (2d ago) and has 1 now: 3 vanished (more than 50% of them), and an alert on up cannot fire for a target that is gone`,
+			}},
+		{description: "history.vanished_target_share sets the share: at 0.2 a job that lost one of four is reported, and one that lost exactly the share is not.",
+			opts: checks.Options{History: checks.History{VanishedTargetShare: 0.2}},
+			inv: withHistory(func(*testing.T) *analyze.Inventory { return newBuilder().Build() }, targetCounts(
+				analyze.TargetCountHistory{Job: "api", Most: 4, MostUntil: collectedAt.Add(-48 * time.Hour), Now: 3},
+				analyze.TargetCountHistory{Job: "db", Most: 5, MostUntil: collectedAt.Add(-48 * time.Hour), Now: 4},
+			)),
+			want: []string{
+				`job=api: job "api" had 4 targets with up series until 2026-11-24 03:00 UTC (2d ago) and has 3 now: 1 vanished (more than 20% of them), and an alert on up cannot fire for a target that is gone`,
+			}},
+		{description: "A job whose targets the targets API lists now as many as it had, or that has none left, is not reported as having lost targets.",
+			inv: withHistory(func(*testing.T) *analyze.Inventory {
+				b := newBuilder(analyze.PartTargets)
+				for _, instance := range []string{"10.0.0.1:8080", "10.0.0.2:8080"} {
+					b.AddTarget(target("api", "api", instance, analyze.HealthUp, ""))
+				}
+				return b.Build()
+			}, targetCounts(
+				analyze.TargetCountHistory{Job: "api", Most: 2, MostUntil: collectedAt.Add(-48 * time.Hour), Now: 0},
+				analyze.TargetCountHistory{Job: "api", Most: 2, MostUntil: collectedAt.Add(-48 * time.Hour), Now: 1},
+				analyze.TargetCountHistory{Job: "", Most: 2, Now: 1},
+			))},
 	})
+}
+
+// targetCounts is a week of history holding the jobs that lost up series.
+func targetCounts(tcs ...analyze.TargetCountHistory) analyze.History {
+	h := week(nil, nil)
+	h.TargetCounts = tcs
+	return h
 }

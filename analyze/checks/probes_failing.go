@@ -13,24 +13,31 @@ const ProbesFailingName = "probes/failing"
 
 // ProbesFailing reports the probes (a blackbox exporter's, or any probe_success) failing now,
 // with since when: what a probe watches is down, whether or not the prober's own target is up.
+// It also reports the probe jobs whose probe_success no loaded alert covers
+// (probes_uncovered.go), a gap of the configuration it finds without the history: it needs
+// the rules, and reads the history only when it was read.
 type ProbesFailing struct{}
 
 var probesFailingMeta = Meta{
 	ID:          ProbesFailingName,
 	Severity:    analyze.Critical,
-	Requires:    []analyze.Part{analyze.PartHistory},
-	SubjectKeys: []string{"job", "instance"},
+	Requires:    []analyze.Part{analyze.PartRules},
+	SubjectKeys: []string{"job"},
+	SubjectDoc:  "`job`, `instance` for a failing probe; `job` alone for a probe job no alert covers",
 	Scope:       ScopeTarget,
-	Summary:     "a probe (`probe_success`, a blackbox exporter's) failing now",
-	Finds:       "a probe whose `probe_success` is 0 now, with since when it fails, read with the history (`history.lookback`). Details: `since` (absent when it failed throughout the lookback), `failing_for`",
+	Summary:     "a probe (`probe_success`, a blackbox exporter's) failing now, or a probe job no alert covers",
+	Finds:       "a probe whose `probe_success` is 0 now, with since when it fails, read with the history (`history.lookback`; details: `since`, absent when it failed throughout the lookback, `failing_for`); and, history or not, a probe job (its series carry `probe_success`, or it scrapes a `/probe` path) whose `probe_success` no loaded alert covers when every probe fails (details: `kind: uncovered`, `probes`)",
 	GroupByJob:  true,
 }
 
 func (ProbesFailing) Meta() Meta { return probesFailingMeta }
 
-func (ProbesFailing) Run(inv *analyze.Inventory, _ *Derived) []analyze.Finding {
+func (ProbesFailing) Run(inv *analyze.Inventory, d *Derived) []analyze.Finding {
+	out := uncoveredProbeJobs(inv, d)
+	if !inv.Has(analyze.PartHistory) {
+		return out
+	}
 	h := inv.History
-	var out []analyze.Finding
 	for _, p := range h.Probes {
 		if p.Job == "" || p.Instance == "" {
 			continue

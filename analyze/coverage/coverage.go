@@ -107,6 +107,9 @@ type Analysis struct {
 	rules    *ruleIndex
 	jobsOnce sync.Once
 	ruleJobs map[*analyze.Rule][]string
+
+	probeOnce sync.Once
+	probeIdx  *probeIndex
 }
 
 // Analyze builds the indexes once; lookups per job are then cheap.

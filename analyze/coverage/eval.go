@@ -439,6 +439,8 @@ func (e *evaluator) selector(vs *parser.VectorSelector, depth int) value {
 	switch {
 	case name == subject && e.subjectIsUp():
 		return e.up(e.u.upSelectorOf(vs))
+	case name == subject && subject == ProbeSuccess:
+		return e.up(e.u.probeSelectorOf(vs))
 	case name == subject:
 		return e.counter(vs)
 	case e.u.rules.starved[name]:

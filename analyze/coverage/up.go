@@ -70,6 +70,11 @@ type evalContext struct {
 	// collector asked about (JobMetrics); built on first use.
 	exposers  map[string][]string
 	exposures map[*parser.VectorSelector]exposure
+
+	// probeJobs are the probe jobs, sorted, when the subject is probe_success; probeSelectors
+	// memoises probeSelectorOf.
+	probeJobs      []string
+	probeSelectors map[*parser.VectorSelector]*upSelector
 }
 
 type namedTarget struct {
@@ -153,6 +158,14 @@ func (u *evalContext) upSelectorOf(vs *parser.VectorSelector) *upSelector {
 	if s, ok := u.upSelectors[vs]; ok {
 		return s
 	}
+	s := u.selectTargets(vs, u.jobs)
+	u.upSelectors[vs] = s
+	return s
+}
+
+// selectTargets is what a selector of a per-target metric (up, probe_success) selects among
+// the targets of jobs, a sorted subset of the inventory's.
+func (u *evalContext) selectTargets(vs *parser.VectorSelector, jobs []string) *upSelector {
 	// Job matchers are judged once per job, the others per target.
 	var jobMs, ms []*labels.Matcher
 	for _, m := range vs.LabelMatchers {
@@ -165,11 +178,11 @@ func (u *evalContext) upSelectorOf(vs *parser.VectorSelector) *upSelector {
 		}
 	}
 	s := &upSelector{perJob: map[string]int{}, names: map[string]labelNames{}}
-	jobs := u.jobs
 	for _, m := range jobMs {
 		if m.Type == labels.MatchEqual {
+			_, found := slices.BinarySearch(jobs, m.Value)
 			jobs = nil
-			if u.known[m.Value] {
+			if found {
 				jobs = []string{m.Value}
 			}
 			break
@@ -206,7 +219,6 @@ func (u *evalContext) upSelectorOf(vs *parser.VectorSelector) *upSelector {
 			}
 		}
 	}
-	u.upSelectors[vs] = s
 	return s
 }
 

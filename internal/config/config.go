@@ -87,6 +87,9 @@ type HistoryConfig struct {
 	Lookback time.Duration `mapstructure:"lookback"`
 	// MinFlat is the shortest flat stretch business/flatlined reports (0: its default).
 	MinFlat time.Duration `mapstructure:"min_flat"`
+	// VanishedTargetShare is the share of its targets a job must have lost for jobs/vanished
+	// to report it (0: its default, 0.5).
+	VanishedTargetShare float64 `mapstructure:"vanished_target_share"`
 }
 
 // LogMatchConfig is one pair of target labels and stream labels.

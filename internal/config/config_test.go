@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 )
 
@@ -42,7 +43,7 @@ func TestServerAlertmanager(t *testing.T) {
 func TestHistorySection(t *testing.T) {
 	t.Run("The history section is part of the schema: its keys are known and can come from BLINDSPOT_HISTORY_*.", func(t *testing.T) {
 		leaves, _ := Keys()
-		for _, key := range []string{"history.lookback", "history.min_flat"} {
+		for _, key := range []string{"history.lookback", "history.min_flat", "history.vanished_target_share"} {
 			found := false
 			for _, l := range leaves {
 				found = found || l == key
@@ -56,6 +57,30 @@ func TestHistorySection(t *testing.T) {
 		}
 		if got := EnvName("history.lookback"); got != "BLINDSPOT_HISTORY_LOOKBACK" {
 			t.Errorf("EnvName = %s", got)
+		}
+		if got := EnvName("history.vanished_target_share"); got != "BLINDSPOT_HISTORY_VANISHED_TARGET_SHARE" {
+			t.Errorf("EnvName = %s", got)
+		}
+	})
+	t.Run("history.vanished_target_share reaches jobs/vanished, defaults to a half, and a share outside 0 to 1 is refused.", func(t *testing.T) {
+		c := Config{History: HistoryConfig{VanishedTargetShare: 0.8}}
+		if _, err := c.HistoryOptions(); err != nil {
+			t.Errorf("HistoryOptions() = %v", err)
+		}
+		if o, err := c.checkOptions(); err != nil || o.History.VanishedTargetShare != 0.8 {
+			t.Errorf("checkOptions().History = %+v, %v", o.History, err)
+		}
+		if checks.DefaultVanishedTargetShare != 0.5 {
+			t.Errorf("default share %g, want 0.5", checks.DefaultVanishedTargetShare)
+		}
+		for _, share := range []float64{-0.1, 1.5} {
+			_, err := Config{History: HistoryConfig{VanishedTargetShare: share}}.HistoryOptions()
+			if err == nil || !strings.Contains(err.Error(), "history.vanished_target_share") {
+				t.Errorf("share %g: error %v", share, err)
+			}
+		}
+		if err := CheckKeys("f.yaml", []byte("history:\n  vanished_target_share: 0.25\n")); err != nil {
+			t.Errorf("a valid share: %v", err)
 		}
 	})
 	t.Run("Unknown keys and values of the wrong shape under history are errors naming the key and its line.", func(t *testing.T) {

@@ -37,7 +37,7 @@ type HistoryOptions struct {
 	End time.Time
 	// Counters are the metric names the job_metrics part found (Builder.JobMetricNames); the
 	// counters among them that the defaults do not exclude are the ones whose increases are
-	// read.
+	// read, and the last-success gauges among them (the default staleness globs) are read too.
 	Counters []string
 }
 
@@ -111,6 +111,9 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	}
 	if h.Probes, err = collectProbes(ctx, api, r); err != nil {
 		return fail("reading which probes fail", err)
+	}
+	if what, err := collectHistoryData(ctx, api, o, r, &h); err != nil {
+		return fail(what, err)
 	}
 	res.History, res.OK = h, true
 	return res

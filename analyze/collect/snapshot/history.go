@@ -31,6 +31,9 @@ type HistoryFile struct {
 	Counters  []HistoryCounter `json:"counters"`
 	// Probes are absent from files written before probes were read.
 	Probes []HistoryProbe `json:"probes,omitempty"`
+	// Successes and TargetCounts are absent from files written before they were read.
+	Successes    []HistorySuccess     `json:"successes,omitempty"`
+	TargetCounts []HistoryTargetCount `json:"target_counts,omitempty"`
 }
 
 // HistoryProbe is a probe failing at the end (analyze.ProbeHistory); Since is absent when it
@@ -79,6 +82,7 @@ func NewHistoryFile(r prometheus.HistoryResult) HistoryFile {
 	for _, p := range h.Probes {
 		f.Probes = append(f.Probes, HistoryProbe{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
 	}
+	f.addHistoryData(h)
 	return f
 }
 
@@ -110,6 +114,7 @@ func (f HistoryFile) Result() (prometheus.HistoryResult, error) {
 	for _, p := range f.Probes {
 		r.History.Probes = append(r.History.Probes, analyze.ProbeHistory{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
 	}
+	f.historyData(&r.History, duration)
 	return r, err
 }
 
