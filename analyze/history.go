@@ -27,6 +27,8 @@ type History struct {
 	Counters []CounterHistory
 	// Probes are the probes whose probe_success was 0 at End, sorted by Job and Instance.
 	Probes []ProbeHistory
+	// Alerts is what ALERTS showed: which alerts fired, how often and how long.
+	Alerts AlertsHistory
 }
 
 // ProbeHistory is a probe (a job and instance, typically of a blackbox exporter) failing at the
@@ -95,6 +97,7 @@ func sortedHistory(h History) History {
 	slices.SortFunc(h.Probes, func(a, c ProbeHistory) int {
 		return cmp.Or(cmp.Compare(a.Job, c.Job), cmp.Compare(a.Instance, c.Instance))
 	})
+	h.Alerts = sortedAlertsHistory(h.Alerts)
 	return h
 }
 

@@ -54,6 +54,9 @@ type History struct {
 	// MinFlat is the shortest flat stretch of a business counter business/flatlined reports
 	// (default DefaultMinFlat).
 	MinFlat time.Duration
+	// FlapEpisodes is how many times a day, on average, an alert may begin to fire before
+	// alerts/flapping reports it (default DefaultFlapEpisodes).
+	FlapEpisodes int
 }
 
 // Generated are the options of blindspot generate that the fixes quote (generate.up_for,
@@ -93,6 +96,7 @@ func (o Options) withDefaults() Options {
 	g.BusinessWindow = cmp.Or(g.BusinessWindow, defaultBusinessWindow)
 	g.StaleAfter = cmp.Or(g.StaleAfter, defaultStaleAfter)
 	o.History.MinFlat = cmp.Or(o.History.MinFlat, DefaultMinFlat)
+	o.History.FlapEpisodes = cmp.Or(o.History.FlapEpisodes, DefaultFlapEpisodes)
 	return o
 }
 
@@ -112,6 +116,9 @@ func All(o Options) []Check {
 		RulesBroken{},
 		NewAlertsNoRunbook(o),
 		NewAlertsNoSeverity(o),
+		AlertsNeverFired{},
+		AlertsAlwaysFiring{},
+		NewAlertsFlapping(o),
 		LogsUnaggregated{Pairs: o.LogPairs},
 		LogsSecrets{Pairs: o.LogPairs},
 		DashboardsMissing{},

@@ -112,6 +112,9 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	if h.Probes, err = collectProbes(ctx, api, r); err != nil {
 		return fail("reading which probes fail", err)
 	}
+	if h.Alerts, err = collectAlertHistory(ctx, api, r); err != nil {
+		return fail("reading when alerts fired", err)
+	}
 	res.History, res.OK = h, true
 	return res
 }
