@@ -85,6 +85,9 @@ type HistoryConfig struct {
 	Lookback time.Duration `mapstructure:"lookback"`
 	// MinFlat is the shortest flat stretch business/flatlined reports (0: its default).
 	MinFlat time.Duration `mapstructure:"min_flat"`
+	// FlapEpisodes is how many times a day, on average, an alert may begin to fire before
+	// alerts/flapping reports it (0: its default).
+	FlapEpisodes int `mapstructure:"flap_episodes"`
 }
 
 // LogMatchConfig is one pair of target labels and stream labels.

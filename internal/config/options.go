@@ -108,7 +108,7 @@ func (c Config) checkOptions() (checks.Options, error) {
 		RunbookAnnotation: c.Checks.RunbookAnnotation,
 		SeverityLabel:     c.Checks.SeverityLabel,
 		Generated:         c.generated(),
-		History:           checks.History{MinFlat: c.History.MinFlat},
+		History:           checks.History{MinFlat: c.History.MinFlat, FlapEpisodes: c.History.FlapEpisodes},
 		Routing: routing.Options{
 			CriticalValues: c.Routing.CriticalValues,
 			PagingKinds:    c.Routing.PagingKinds,
@@ -136,6 +136,8 @@ func (c Config) HistoryOptions() (*prometheus.HistoryOptions, error) {
 		return nil, fmt.Errorf("history.lookback %s: want a positive duration", c.History.Lookback)
 	case c.History.MinFlat < 0:
 		return nil, fmt.Errorf("history.min_flat %s: want a positive duration", c.History.MinFlat)
+	case c.History.FlapEpisodes < 0:
+		return nil, fmt.Errorf("history.flap_episodes %d: want a positive number", c.History.FlapEpisodes)
 	}
 	return &prometheus.HistoryOptions{Lookback: cmp.Or(c.History.Lookback, prometheus.DefaultLookback)}, nil
 }
