@@ -31,6 +31,8 @@ type HistoryFile struct {
 	Counters  []HistoryCounter `json:"counters"`
 	// Probes are absent from files written before probes were read.
 	Probes []HistoryProbe `json:"probes,omitempty"`
+	// Alerts are absent from files written before ALERTS was read.
+	Alerts *HistoryAlerts `json:"alerts,omitempty"`
 }
 
 // HistoryProbe is a probe failing at the end (analyze.ProbeHistory); Since is absent when it
@@ -79,6 +81,7 @@ func NewHistoryFile(r prometheus.HistoryResult) HistoryFile {
 	for _, p := range h.Probes {
 		f.Probes = append(f.Probes, HistoryProbe{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
 	}
+	f.Alerts = newHistoryAlerts(h.Alerts)
 	return f
 }
 
@@ -109,6 +112,11 @@ func (f HistoryFile) Result() (prometheus.HistoryResult, error) {
 	}
 	for _, p := range f.Probes {
 		r.History.Probes = append(r.History.Probes, analyze.ProbeHistory{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
+	}
+	if a, e := f.Alerts.result(); e == nil {
+		r.History.Alerts = a
+	} else if err == nil {
+		err = fmt.Errorf("alerts: %w", e)
 	}
 	return r, err
 }
