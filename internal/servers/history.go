@@ -24,6 +24,8 @@ type HistoryPrometheusOptions struct {
 	// StartBlackboxExporter) probes for them.
 	Probes   map[string][]string
 	Blackbox string
+	// RuleFiles are rule files the server loads (rule_files), by absolute path.
+	RuleFiles []string
 }
 
 // StartPrometheusWithHistory writes o.OpenMetrics into a new data directory with the promtool
@@ -58,6 +60,7 @@ func StartPrometheusWithHistory(t testing.TB, binary string, o HistoryPrometheus
 		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, probeScrapeConfig(job, o.Blackbox, o.Probes[job]))
 		want += len(o.Probes[job])
 	}
+	cfg.RuleFiles = o.RuleFiles
 	config := filepath.Join(dir, "prometheus.yml")
 	writeYAML(t, config, cfg)
 	retention := o.Retention

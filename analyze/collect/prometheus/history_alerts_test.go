@@ -2,13 +2,22 @@ package prometheus_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/audit"
+	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
 func TestCollectAlertHistory(t *testing.T) {
@@ -109,4 +118,114 @@ func TestCollectAlertHistory(t *testing.T) {
 			t.Errorf("result %+v", res)
 		}
 	})
+}
+
+// alertRules are the rules TestAlertHistoryLive loads: none fires live but CertExpiring.
+const alertRules = `groups:
+  - name: alerts
+    rules:
+      - alert: CertExpiring
+        expr: vector(1) > 0
+        labels: {severity: warning}
+      - alert: LatencyHigh
+        expr: vector(0) > 1
+        labels: {severity: warning}
+      - alert: DiskFull
+        expr: vector(0) > 2
+        labels: {severity: critical}
+`
+
+// alertHistory is an OpenMetrics week ending at end, one sample a minute: ALERTS firing
+// throughout for CertExpiring and for ten minutes every two hours for LatencyHigh (84 times,
+// the first an hour after the start), none for DiskFull; and the rule manager's own gauge of
+// the group of ruleFile, loaded all week.
+func alertHistory(end time.Time, ruleFile string) string {
+	var b strings.Builder
+	start := end.Add(-7 * 24 * time.Hour)
+	minutes := int(end.Sub(start) / time.Minute)
+	at := func(i int) int64 { return start.Add(time.Duration(i) * time.Minute).Unix() }
+	b.WriteString("# TYPE ALERTS gauge\n")
+	for i := 0; i <= minutes; i++ {
+		fmt.Fprintf(&b, "ALERTS{alertname=\"CertExpiring\",alertstate=\"firing\",severity=\"warning\"} 1 %d\n", at(i))
+	}
+	for i := 0; i <= minutes; i++ {
+		if i%120 >= 60 && i%120 < 70 {
+			fmt.Fprintf(&b, "ALERTS{alertname=\"LatencyHigh\",alertstate=\"firing\",severity=\"warning\"} 1 %d\n", at(i))
+		}
+	}
+	b.WriteString("# TYPE prometheus_rule_group_rules gauge\n")
+	for i := 0; i <= minutes; i++ {
+		fmt.Fprintf(&b, "prometheus_rule_group_rules{job=\"prometheus\",instance=\"localhost:9090\",rule_group=%q} 3 %d\n", analyze.RuleGroupKey(ruleFile, "alerts"), at(i))
+	}
+	b.WriteString("# EOF\n")
+	return b.String()
+}
+
+func TestAlertHistoryLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	bins := servers.Find(t)
+	for _, p := range []struct{ name, binary string }{{"prometheus3", bins.Prometheus3}, {"prometheus2", bins.Prometheus2}} {
+		t.Run(p.name+": a week of ALERTS gives an always-firing alert, a flapping one and one that never fired, also from a snapshot.", func(t *testing.T) {
+			ruleFile := filepath.Join(t.TempDir(), "alerts.yml")
+			if err := os.WriteFile(ruleFile, []byte(alertRules), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The history ends before the head begins.
+			end := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Minute)
+			prom := servers.StartPrometheusWithHistory(t, p.binary, servers.HistoryPrometheusOptions{
+				OpenMetrics: alertHistory(end, ruleFile), RuleFiles: []string{ruleFile},
+			})
+			rec, err := audit.Record(t.Context(), audit.Request{
+				Servers: []collect.FleetSource{{Kind: collect.KindPrometheus, HTTP: httpconfig.Options{URL: prom.URL}}},
+				Sources: collect.Options{History: &prometheus.HistoryOptions{Lookback: 7 * 24 * time.Hour}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			live := rec.Collected.Inventory
+			if !live.Has(analyze.PartHistory) || !live.Has(analyze.PartRules) || len(live.Sources[0].Errors) != 0 {
+				t.Fatalf("parts %v, source %+v", live.Parts, live.Sources[0])
+			}
+			a := live.History.Alerts
+			if !a.Read || a.ServerStart.Before(end) || len(a.Groups) != 1 || a.Groups[0] != (analyze.RuleGroupHistory{Key: analyze.RuleGroupKey(ruleFile, "alerts")}) {
+				t.Fatalf("alert history %+v, want the group loaded all week on a server started now", a)
+			}
+			mine := slices.DeleteFunc(checks.All(checks.Options{}), func(c checks.Check) bool {
+				id := c.Meta().ID
+				return id != checks.AlertsNeverFiredName && id != checks.AlertsAlwaysFiringName && id != checks.AlertsFlappingName
+			})
+			found := checks.Run(live, checks.Derive(live, checks.Options{}), mine, checks.Policy{}).Findings
+			var got []string
+			for _, f := range found {
+				got = append(got, f.Check+" "+f.Subject["rule"])
+			}
+			want := []string{"alerts/always-firing CertExpiring", "alerts/flapping LatencyHigh", "alerts/never-fired DiskFull"}
+			if !slices.Equal(got, want) {
+				t.Fatalf("findings %q, want %q (alerts %+v)", got, want, a.Alerts)
+			}
+			always, flapping, never := found[0], found[1], found[2]
+			if share, err := strconv.ParseFloat(always.Details["firing_share"], 64); err != nil || share < checks.AlwaysFiringShare || always.Details["observed"] != "7d" {
+				t.Errorf("always firing: %s %v", always.Message, always.Details)
+			}
+			if flapping.Details["episodes"] != "84" || flapping.Details["per_day"] != "12.0" ||
+				!strings.Contains(flapping.Message, `alert "LatencyHigh" began to fire 84 times in the 7d observed (12.0 a day, more than 3)`) {
+				t.Errorf("flapping: %s %v", flapping.Message, flapping.Details)
+			}
+			if never.Details["observed"] != "7d" || never.File != ruleFile || never.Group != "alerts" ||
+				!strings.HasPrefix(never.Message, `alert "DiskFull" did not fire once in the 7d observed (since `) {
+				t.Errorf("never fired: %s %v in %s %s", never.Message, never.Details, never.File, never.Group)
+			}
+
+			// Audited offline, the snapshot gives the same findings.
+			back := readBack(t, rec)
+			if !reflect.DeepEqual(back.History.Alerts, a) {
+				t.Fatalf("alert history read back %+v, want %+v", back.History.Alerts, a)
+			}
+			if backFound := checks.Run(back, checks.Derive(back, checks.Options{}), mine, checks.Policy{}).Findings; !reflect.DeepEqual(backFound, found) {
+				t.Errorf("findings of the snapshot %+v, want those of the live audit %+v", backFound, found)
+			}
+		})
+	}
 }
