@@ -74,11 +74,11 @@ func (a AlertsHistory) LoadedSince(file, name string, start time.Time) (time.Tim
 // AlertNoise is a line of the noise table: an alert, how often it began to fire and its share
 // of the time all alerts fired.
 type AlertNoise struct {
-	Alert    string        `json:"alert"`
-	Episodes int           `json:"episodes"`
-	Firing   time.Duration `json:"-"`
+	Alert    string
+	Episodes int
+	Firing   time.Duration
 	// Share is Firing over the firing time of every alert, from 0 to 1.
-	Share float64 `json:"firing_share"`
+	Share float64
 }
 
 // Noisiest are the n alerts that began to fire most often (by name on ties), with their share
