@@ -352,7 +352,8 @@ func TestJSON(t *testing.T) {
 		// An expired exception writes expired_exceptions.
 		expired := auditPolicy()
 		expired.Ignore[0].Expires = generatedAt.AddDate(0, 0, -1)
-		for _, r := range []report.Report{goldenReport(), buildReport(partial.Build()), fleet, audit(auditInventory(), expired, auditMatrix())} {
+		// fullReport writes a fleet member's noise table.
+		for _, r := range []report.Report{goldenReport(), buildReport(partial.Build()), fleet, audit(auditInventory(), expired, auditMatrix()), fullReport()} {
 			var doc any
 			if err := json.Unmarshal(renderJSON(t, r), &doc); err != nil {
 				t.Fatal(err)
