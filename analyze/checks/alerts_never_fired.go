@@ -33,7 +33,8 @@ func (AlertsNeverFired) Run(inv *analyze.Inventory, _ *Derived) []analyze.Findin
 	h := inv.History
 	var out findingBuffer
 	for o := range observedRules(inv) {
-		if o.alert.Episodes > 0 || o.alert.FiringNow || !o.wholeLookback(h) {
+		// A rule whose evaluation fails cannot fire either, and rules/broken says why.
+		if o.alert.Episodes > 0 || o.alert.FiringNow || !o.wholeLookback(h) || o.rule.Health == "err" {
 			continue
 		}
 		observed := inDays(h.Lookback)

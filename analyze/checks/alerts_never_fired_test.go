@@ -54,6 +54,12 @@ func TestCheckAlertsNeverFired(t *testing.T) {
 			want: []string{
 				`rule=DiskFull: alert "DiskFull" did not fire once in the 7d observed (since 2026-11-19 03:00 UTC): either what it watches never broke, or it cannot fire`,
 			}},
+		{description: "A rule whose evaluation fails is left to rules/broken.",
+			inv: withRules(alertHistory(longAgo, nil), ruleGroup("app", func() analyze.Rule {
+				r := loaded("app", "Failing", `rate(x[5m]) > 1`)
+				r.Health, r.LastError = "err", "many-to-many matching not allowed"
+				return r
+			}()))},
 		{description: "A server that started two days ago, without its own rule metrics, cannot say a rule never fired in a week.",
 			inv: withRules(alertHistory(collectedAt.Add(-48*time.Hour), nil), rules)},
 		{description: "A server whose start is unknown and that does not scrape itself says nothing either.",
