@@ -31,6 +31,8 @@ type History struct {
 	Successes []SuccessHistory
 	// TargetCounts are the jobs that lost up series and still have some, sorted by Job.
 	TargetCounts []TargetCountHistory
+	// Alerts is what ALERTS showed: which alerts fired, how often and how long.
+	Alerts AlertsHistory
 }
 
 // ProbeHistory is a probe (a job and instance, typically of a blackbox exporter) failing at the
@@ -99,6 +101,7 @@ func sortedHistory(h History) History {
 	slices.SortFunc(h.Probes, func(a, c ProbeHistory) int {
 		return cmp.Or(cmp.Compare(a.Job, c.Job), cmp.Compare(a.Instance, c.Instance))
 	})
+	h.Alerts = sortedAlertsHistory(h.Alerts)
 	return sortHistoryData(h)
 }
 

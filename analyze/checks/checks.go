@@ -57,6 +57,9 @@ type History struct {
 	// VanishedTargetShare is the share of its targets a job must have lost for jobs/vanished
 	// to report it (default DefaultVanishedTargetShare).
 	VanishedTargetShare float64
+	// FlapEpisodes is how many times a day, on average, an alert may begin to fire before
+	// alerts/flapping reports it (default DefaultFlapEpisodes).
+	FlapEpisodes int
 }
 
 // Generated are the options of blindspot generate that the fixes quote (generate.up_for,
@@ -97,6 +100,7 @@ func (o Options) withDefaults() Options {
 	g.StaleAfter = cmp.Or(g.StaleAfter, defaultStaleAfter)
 	o.History.MinFlat = cmp.Or(o.History.MinFlat, DefaultMinFlat)
 	o.History.VanishedTargetShare = cmp.Or(o.History.VanishedTargetShare, DefaultVanishedTargetShare)
+	o.History.FlapEpisodes = cmp.Or(o.History.FlapEpisodes, DefaultFlapEpisodes)
 	return o
 }
 
@@ -117,6 +121,9 @@ func All(o Options) []Check {
 		RulesBroken{},
 		NewAlertsNoRunbook(o),
 		NewAlertsNoSeverity(o),
+		AlertsNeverFired{},
+		AlertsAlwaysFiring{},
+		NewAlertsFlapping(o),
 		LogsUnaggregated{Pairs: o.LogPairs},
 		LogsSecrets{Pairs: o.LogPairs},
 		DashboardsMissing{},

@@ -199,6 +199,7 @@ func TestRun(t *testing.T) {
 			"targets/down", "jobs/no-targets", "jobs/vanished", "probes/failing",
 			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business", "business/flatlined", "business/stale-success",
 			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
+			"alerts/never-fired", "alerts/always-firing", "alerts/flapping",
 			"logs/unaggregated", "logs/secrets", "dashboards/missing",
 			"alertmanager/not-connected", "alerts/unrouted", "alerts/silenced", "alertmanager/no-watchdog", "alerts/no-owner",
 		}

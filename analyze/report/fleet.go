@@ -19,6 +19,9 @@ func BuildMember(in Input, scope map[string]string) Report {
 	for i := range r.Coverage {
 		r.Coverage[i].Member = maps.Clone(scope)
 	}
+	for i := range r.Noise {
+		r.Noise[i].Member = maps.Clone(scope)
+	}
 	name := MemberName(scope)
 	for i := range r.Summary.ChecksSkipped {
 		r.Summary.ChecksSkipped[i].Members = []string{name}
@@ -70,6 +73,7 @@ func Merge(rs []Report) Report {
 		out.Findings = append(out.Findings, r.Findings...)
 		out.Suppressed = append(out.Suppressed, r.Suppressed...)
 		out.Expired = mergeExpired(out.Expired, r.Expired)
+		out.Noise = append(out.Noise, r.Noise...)
 		sum.Jobs += r.Summary.Jobs
 		sum.Targets.Up += r.Summary.Targets.Up
 		sum.Targets.Down += r.Summary.Targets.Down

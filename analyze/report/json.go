@@ -28,6 +28,9 @@ func WriteJSON(w io.Writer, r Report) error {
 	if len(r.Expired) > 0 {
 		jw.field("expired_exceptions", r.Expired)
 	}
+	if len(r.Noise) > 0 {
+		jw.field("noise", r.Noise)
+	}
 	jw.raw("\n}\n")
 	if jw.err != nil {
 		return jw.err

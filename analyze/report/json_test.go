@@ -17,6 +17,8 @@ func fullReport() report.Report {
 	r.Suppressed = append(r.Suppressed, report.SuppressedFinding{Finding: r.Findings[0], Reason: "accepted </script> & \"why\""})
 	r.Expired = []report.ExpiredException{{Check: r.Findings[0].Check, Subject: r.Findings[0].Subject,
 		Reason: "until the <migration>", Expires: "2026-01-31", Findings: []string{r.Findings[0].ID}}}
+	r.Noise = []report.NoiseTable{{Lookback: "7d", Member: map[string]string{"source": "eu-1"},
+		Alerts: []report.NoisyAlert{{Alert: "Flappy</script>", Episodes: 84, FiringSeconds: 50400, FiringShare: 0.077}}}}
 	return r
 }
 

@@ -127,6 +127,7 @@ func WriteMarkdown(w io.Writer, r Report) error {
 		}
 		p.line("")
 	}
+	p.noiseTable(r.Noise)
 	p.expiredTable(r.Expired)
 	return p.err
 }

@@ -30,6 +30,9 @@ type Report struct {
 	Suppressed  []SuppressedFinding `json:"suppressed"`
 	// Expired lists the ignore entries past their expiry (see expired.go); absent when none.
 	Expired []ExpiredException `json:"expired_exceptions,omitempty"`
+	// Noise are the noise tables of the servers whose history was read (see noise.go);
+	// absent when none was.
+	Noise []NoiseTable `json:"noise,omitempty"`
 }
 
 // Source is one audited source and what went wrong with it.
@@ -202,6 +205,7 @@ func Build(in Input) Report {
 		Findings:    slices.Clone(res.Findings),
 		Suppressed:  suppressed(res.Suppressed),
 		Expired:     expiredExceptions(res.Expired),
+		Noise:       noiseTables(inv),
 	}
 	if r.Findings == nil {
 		r.Findings = []analyze.Finding{}

@@ -116,6 +116,7 @@ func WriteText(w io.Writer, r Report, o TextOptions) error {
 			}
 		}
 	}
+	p.noise(r.Noise)
 	p.expired(r.Expired)
 	p.line("")
 	p.line("Findings: %d critical, %d warning, %d info; %d suppressed",

@@ -90,6 +90,9 @@ type HistoryConfig struct {
 	// VanishedTargetShare is the share of its targets a job must have lost for jobs/vanished
 	// to report it (0: its default, 0.5).
 	VanishedTargetShare float64 `mapstructure:"vanished_target_share"`
+	// FlapEpisodes is how many times a day, on average, an alert may begin to fire before
+	// alerts/flapping reports it (0: its default).
+	FlapEpisodes int `mapstructure:"flap_episodes"`
 }
 
 // LogMatchConfig is one pair of target labels and stream labels.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +118,25 @@ func TestHistorySection(t *testing.T) {
 			if _, err := c.HistoryOptions(); err == nil {
 				t.Errorf("%+v: no error", c.History)
 			}
+		}
+	})
+	t.Run("history.flap_episodes is a key of the schema, from the file or BLINDSPOT_HISTORY_FLAP_EPISODES; it reaches alerts/flapping, and a negative count is refused.", func(t *testing.T) {
+		leaves, _ := Keys()
+		if !slices.Contains(leaves, "history.flap_episodes") || EnvName("history.flap_episodes") != "BLINDSPOT_HISTORY_FLAP_EPISODES" {
+			t.Errorf("keys %v", leaves)
+		}
+		if err := CheckKeys("f.yaml", []byte("history:\n  flap_episodes: 10\n")); err != nil {
+			t.Errorf("a valid history section: %v", err)
+		}
+		c := Config{History: HistoryConfig{FlapEpisodes: 10}}
+		if ho, err := c.HistoryOptions(); err != nil || ho == nil {
+			t.Errorf("HistoryOptions() = %+v, %v; want the history read", ho, err)
+		}
+		if o, err := c.checkOptions(); err != nil || o.History.FlapEpisodes != 10 {
+			t.Errorf("checkOptions().History = %+v, %v", o.History, err)
+		}
+		if _, err := (Config{History: HistoryConfig{FlapEpisodes: -1}}).HistoryOptions(); err == nil || err.Error() != "history.flap_episodes -1: want a positive number" {
+			t.Errorf("a negative count: %v", err)
 		}
 	})
 }

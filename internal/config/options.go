@@ -108,7 +108,7 @@ func (c Config) checkOptions() (checks.Options, error) {
 		RunbookAnnotation: c.Checks.RunbookAnnotation,
 		SeverityLabel:     c.Checks.SeverityLabel,
 		Generated:         c.generated(),
-		History:           checks.History{MinFlat: c.History.MinFlat, VanishedTargetShare: c.History.VanishedTargetShare},
+		History:           checks.History{MinFlat: c.History.MinFlat, VanishedTargetShare: c.History.VanishedTargetShare, FlapEpisodes: c.History.FlapEpisodes},
 		Routing: routing.Options{
 			CriticalValues: c.Routing.CriticalValues,
 			PagingKinds:    c.Routing.PagingKinds,
@@ -138,6 +138,8 @@ func (c Config) HistoryOptions() (*prometheus.HistoryOptions, error) {
 		return nil, fmt.Errorf("history.min_flat %s: want a positive duration", c.History.MinFlat)
 	case c.History.VanishedTargetShare < 0 || c.History.VanishedTargetShare > 1:
 		return nil, fmt.Errorf("history.vanished_target_share %g: want a share between 0 and 1 (0.5 reports a job that lost more than half its targets; 1 none that still has some)", c.History.VanishedTargetShare)
+	case c.History.FlapEpisodes < 0:
+		return nil, fmt.Errorf("history.flap_episodes %d: want a positive number", c.History.FlapEpisodes)
 	}
 	return &prometheus.HistoryOptions{Lookback: cmp.Or(c.History.Lookback, prometheus.DefaultLookback)}, nil
 }

@@ -63,7 +63,8 @@ func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
 // kind of question, whatever the number of jobs and metrics (the counters in batches of
 // JobMetricsBatch names): when jobs' up series stopped or started, and at which steps each
 // business counter candidate rose; and which probes fail at its end (probe_success == 0,
-// an instant query), and since when (a range query, only when some fail). The range queries
+// an instant query), and since when (a range query, only when some fail); and when alerts fired
+// and rule groups were loaded (collectAlertHistory: one range and one instant query). The range queries
 // answer only at the steps where something changed. Its step keeps every series under MaxPointsPerSeries points. The lookback is
 // clipped to the server's retention, read from /api/v1/status/flags or, failing that,
 // /api/v1/status/runtimeinfo; a note says so. A failed query is an error of the history part,
@@ -114,6 +115,9 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	}
 	if what, err := collectHistoryData(ctx, api, o, r, &h); err != nil {
 		return fail(what, err)
+	}
+	if h.Alerts, err = collectAlertHistory(ctx, api, r); err != nil {
+		return fail("reading when alerts fired", err)
 	}
 	res.History, res.OK = h, true
 	return res

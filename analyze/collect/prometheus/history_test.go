@@ -112,8 +112,8 @@ func TestCollectHistory(t *testing.T) {
 		if !res.OK || len(res.Errors) != 0 || len(res.Notes) != 0 {
 			t.Fatalf("result %+v", res)
 		}
-		if len(f.queries) != 4 {
-			t.Fatalf("%d range queries, want 4 (up, two batches of counters, then the jobs' target counts)", len(f.queries))
+		if len(f.queries) != 5 {
+			t.Fatalf("%d range queries, want 5 (up, two batches of counters, the jobs' target counts, then alerts)", len(f.queries))
 		}
 		if q := f.queries[0].Get("query"); q != `label_replace(count by (job) (up offset 1m) unless on (job) count by (job) (up), "event", "stopped", "", "") or label_replace(count by (job) (up) unless on (job) count by (job) (up offset 1m), "event", "started", "", "")` {
 			t.Errorf("jobs query %s", q)
@@ -353,7 +353,7 @@ func TestCollectHistoryProbes(t *testing.T) {
 		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd})
 		probeQueries := slices.DeleteFunc(slices.Clone(f.queries), func(q url.Values) bool { return !strings.Contains(q.Get("query"), "probe_success") })
 		if !res.OK || len(res.History.Probes) != 0 || len(probeQueries) != 0 {
-			t.Errorf("probes %+v after %d range queries", res.History.Probes, len(probeQueries))
+			t.Errorf("probes %+v after %d range queries of probe_success", res.History.Probes, len(probeQueries))
 		}
 	})
 
@@ -361,6 +361,9 @@ func TestCollectHistoryProbes(t *testing.T) {
 		ts := func(d time.Duration) string { return fmt.Sprint(historyEnd.Add(d).Unix()) }
 		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`,
 			vector: func(q string) string {
+				if !strings.Contains(q, "probe_success") {
+					return ""
+				}
 				if q != "probe_success == 0" {
 					t.Errorf("instant query %q", q)
 				}

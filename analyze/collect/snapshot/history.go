@@ -34,6 +34,8 @@ type HistoryFile struct {
 	// Successes and TargetCounts are absent from files written before they were read.
 	Successes    []HistorySuccess     `json:"successes,omitempty"`
 	TargetCounts []HistoryTargetCount `json:"target_counts,omitempty"`
+	// Alerts are absent from files written before ALERTS was read.
+	Alerts *HistoryAlerts `json:"alerts,omitempty"`
 }
 
 // HistoryProbe is a probe failing at the end (analyze.ProbeHistory); Since is absent when it
@@ -83,6 +85,7 @@ func NewHistoryFile(r prometheus.HistoryResult) HistoryFile {
 		f.Probes = append(f.Probes, HistoryProbe{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
 	}
 	f.addHistoryData(h)
+	f.Alerts = newHistoryAlerts(h.Alerts)
 	return f
 }
 
@@ -115,6 +118,11 @@ func (f HistoryFile) Result() (prometheus.HistoryResult, error) {
 		r.History.Probes = append(r.History.Probes, analyze.ProbeHistory{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
 	}
 	f.historyData(&r.History, duration)
+	if a, e := f.Alerts.result(); e == nil {
+		r.History.Alerts = a
+	} else if err == nil {
+		err = fmt.Errorf("alerts: %w", e)
+	}
 	return r, err
 }
 
