@@ -35,6 +35,9 @@ type Options struct {
 	// Loki is read concurrently with Prometheus, within the bounds of LokiOptions.
 	Loki        *httpconfig.Options
 	LokiOptions loki.Options
+	// LokiHistory, when set with Loki, reads which jobs' log streams stopped over the
+	// history's lookback (the log history part); a snapshot holds it when it was read.
+	LokiHistory *loki.HistoryOptions
 	// Grafana is read concurrently with Prometheus and Loki: its dashboards are judged as
 	// DashboardFiles are.
 	Grafana        *httpconfig.Options
@@ -137,6 +140,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		go func() {
 			defer close(done)
 			res.Loki = loki.Read(ctx, client, lokiOpts, patterns, o.Logger)
+			if o.LokiHistory != nil {
+				ho := *o.LokiHistory
+				ho.End = lokiOpts.End
+				hr := loki.ReadHistory(ctx, client, ho)
+				res.Loki.History = &hr
+			}
 		}()
 		lokiDone = func() { <-done }
 	}
