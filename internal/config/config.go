@@ -85,6 +85,9 @@ type HistoryConfig struct {
 	Lookback time.Duration `mapstructure:"lookback"`
 	// MinFlat is the shortest flat stretch business/flatlined reports (0: its default).
 	MinFlat time.Duration `mapstructure:"min_flat"`
+	// LogSilence is how long a job's Loki streams must have had no line for logs/stopped
+	// (0: loki.DefaultLogSilence).
+	LogSilence time.Duration `mapstructure:"log_silence"`
 }
 
 // LogMatchConfig is one pair of target labels and stream labels.
@@ -137,6 +140,9 @@ type ChecksConfig struct {
 	Severity          map[string]string `mapstructure:"severity"`
 	RunbookAnnotation string            `mapstructure:"runbook_annotation"`
 	SeverityLabel     string            `mapstructure:"severity_label"`
+	// RunbookLinks fetches the runbook links of the alerting rules for alerts/broken-runbook
+	// (nil: on).
+	RunbookLinks *bool `mapstructure:"runbook_links"`
 }
 
 // BusinessConfig selects the metrics alerts/missing-business looks at.

@@ -45,6 +45,8 @@ const FormatVersion = 1
 //	DIR/<source name>/history.json    what was read of a Prometheus's history (HistoryFile),
 //	                                  named by its manifest entry as "history"; of a Loki,
 //	                                  its log history (LogHistoryFile)
+//	DIR/runbook_links.json            what the runbook links of the alerting rules answered
+//	                                  (RunbookLinksFile), named by the manifest's "runbook_links"
 //	DIR/alertmanager/<part>.json      raw response body of an Alertmanager endpoint
 //	                                  (/api/v2/status, /api/v2/silences), kind "alertmanager"
 //
@@ -58,6 +60,12 @@ type Manifest struct {
 	ToolVersion string    `json:"tool_version"`
 	CreatedAt   time.Time `json:"created_at"`
 	Sources     []Source  `json:"sources"`
+	// RunbookLinksFile names the file recording what the runbook links of the alerting rules
+	// answered (RunbookLinksFile, DIR/runbook_links.json); empty when they were not checked.
+	RunbookLinksFile string `json:"runbook_links,omitempty"`
+	// RunbookLinks is what the runbook links answered: written to RunbookLinksFile, and read
+	// back from it. Nil when they were not checked.
+	RunbookLinks []analyze.RunbookLink `json:"-"`
 }
 
 // Source kinds.
@@ -300,6 +308,9 @@ func Write(dir string, m Manifest) error {
 			return err
 		}
 	}
+	if err := writeRunbookLinks(dir, &m); err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding snapshot manifest: %w", err)
@@ -438,6 +449,9 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 		if err := readHistory(fsys, name, src); err != nil {
 			return nil, err
 		}
+	}
+	if err := readRunbookLinks(fsys, name, &m); err != nil {
+		return nil, err
 	}
 	return &Snapshot{Manifest: m}, nil
 }
