@@ -90,7 +90,7 @@ func (f *limitedLoki) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		success(w, map[string]any{"resultType": "matrix", "result": []any{}})
 	default:
 		success(w, map[string]any{"resultType": "matrix", "result": []any{
-			map[string]any{"metric": map[string]string{"job": "api"}, "values": [][2]any{{float64(end.Add(-2*time.Hour).Unix()), "7"}}},
+			map[string]any{"metric": map[string]string{"job": "api"}, "values": [][2]any{{float64(end.Add(-2 * time.Hour).Unix()), "7"}}},
 		}})
 	}
 }
