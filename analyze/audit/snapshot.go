@@ -89,7 +89,9 @@ func Record(ctx context.Context, req Request) (Recording, error) {
 		rec.Manifest.Sources = append(rec.Manifest.Sources, src, collect.SnapshotAlertmanager(src.Fleet.Alertmanager, am))
 	}
 	rec.Manifest.Sources = append(rec.Manifest.Sources, collectedSources(shared)...)
-	rec.Manifest.RunbookLinks = shared.RunbookLinks
+	if fo.RunbookLinks != nil {
+		rec.Manifest.RunbookLinks = fo.RunbookLinks.Links()
+	}
 	slices.Sort(failed)
 	rec.Unread = failed
 	return rec, nil

@@ -250,3 +250,40 @@ func TestTheRunbookLinksOfTheAlertingRulesAreRecorded(t *testing.T) {
 		t.Error("an inventory without rules holds the runbook links part")
 	}
 }
+
+func TestACheckerFetchesEachLinkOnceAcrossInventories(t *testing.T) {
+	seen := &requests{}
+	w := wiki(t, seen)
+	inventory := func(links ...string) *analyze.Inventory {
+		b := analyze.NewBuilder(time.Time{})
+		b.AddPart(analyze.PartRules)
+		g := analyze.RuleGroup{Name: "g", Language: "promql"}
+		for i, l := range links {
+			g.Rules = append(g.Rules, analyze.NewRule(analyze.Rule{Kind: analyze.RuleAlerting, Name: fmt.Sprint("A", i), Expr: "up == 0",
+				Annotations: map[string]string{"runbook_url": l}}))
+		}
+		b.AddRuleGroup(g)
+		return b.Build()
+	}
+	a, b := inventory(w.URL+"/gone", w.URL+"/ok"), inventory(w.URL+"/gone", w.URL+"/boom", "runbooks/x.md")
+	c := links.NewChecker(links.Options{})
+	var wg sync.WaitGroup
+	for _, inv := range []*analyze.Inventory{a, b, a} {
+		wg.Go(func() { c.Collect(context.Background(), inv) })
+	}
+	wg.Wait()
+	for path, n := range map[string]int{"HEAD /gone": 1, "HEAD /ok": 1, "HEAD /boom": 1} {
+		if got := seen.count(path); got != n {
+			t.Errorf("%s: %d requests, want %d", path, got, n)
+		}
+	}
+	if len(a.RunbookLinks) != 2 || len(b.RunbookLinks) != 3 {
+		t.Errorf("links of a %+v, of b %+v", a.RunbookLinks, b.RunbookLinks)
+	}
+	if l, ok := b.RunbookLink(w.URL + "/gone"); !ok || l.Status != 404 {
+		t.Errorf("b's /gone: %+v", l)
+	}
+	if got := c.Links(); len(got) != 4 {
+		t.Errorf("the checker's links %+v, want the four distinct ones", got)
+	}
+}
