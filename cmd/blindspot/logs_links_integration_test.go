@@ -124,13 +124,14 @@ func TestIntegrationRunbookLinks(t *testing.T) {
 	runbook := func(name, link string) servers.Alert {
 		return servers.Alert{Name: name, Expr: "vector(0) > 1", Annotations: map[string]string{"runbook_url": link}}
 	}
-	prom := servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{Alerts: []servers.Alert{
+	alerts := []servers.Alert{
 		runbook("Documented", wiki.URL+"/ok"),
 		runbook("Gone", wiki.URL+"/gone"),
 		runbook("AlsoGone", wiki.URL+"/gone"),
 		runbook("Unreachable", refused),
 		runbook("Relative", "runbooks/Relative.md"),
-	}})
+	}
+	prom := servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{Alerts: alerts})
 	cleanEnv(t)
 	t.Setenv("BLINDSPOT_CHECKS_RUNBOOK_LINKS", "true")
 
@@ -152,6 +153,34 @@ func TestIntegrationRunbookLinks(t *testing.T) {
 	mu.Unlock()
 	if want := []string{"HEAD /gone", "HEAD /ok"}; !slices.Equal(fetched, want) {
 		t.Errorf("the wiki received %q, want %q", fetched, want)
+	}
+
+	// A fleet of two servers with the same alerts: each member reports its broken links, and
+	// each link is still fetched once.
+	other := servers.StartPrometheus(t, bins.Prometheus3, servers.PrometheusOptions{Alerts: alerts})
+	mu.Lock()
+	requests = nil
+	mu.Unlock()
+	code, out, stderr = cli(t, "audit", "--prometheus-url", "a="+prom.URL, "--prometheus-url", "b="+other.URL, "--format", "json")
+	if code != exitOK && code != exitFindings {
+		t.Fatalf("fleet audit exited %d: %s", code, stderr)
+	}
+	var fleetWant []string
+	for _, source := range []string{"a", "b"} {
+		for _, w := range want {
+			rule, msg, _ := strings.Cut(w, ": ")
+			fleetWant = append(fleetWant, rule+" source="+source+": "+msg)
+		}
+	}
+	slices.Sort(fleetWant) // the report sorts the findings by rule, then member
+	if got := findingsOf(decodeReport(t, []byte(out)), "alerts/broken-runbook"); !slices.Equal(got, fleetWant) {
+		t.Errorf("fleet alerts/broken-runbook findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(fleetWant, "\n"))
+	}
+	mu.Lock()
+	fetched = slices.Sorted(slices.Values(requests))
+	mu.Unlock()
+	if want := []string{"HEAD /gone", "HEAD /ok"}; !slices.Equal(fetched, want) {
+		t.Errorf("for the fleet the wiki received %q, want %q", fetched, want)
 	}
 
 	snap := filepath.Join(t.TempDir(), "snap")
