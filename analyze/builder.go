@@ -25,6 +25,7 @@ type Builder struct {
 	logs        Logs
 	alerting    Alerting
 	history     History
+	logHistory  LogHistory
 }
 
 type configuredJob struct {
@@ -113,13 +114,14 @@ func (b *Builder) Build() *Inventory {
 		Build:       b.build,
 		Metadata:    b.metadata,
 	}
-	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts, AllHistoryParts) {
+	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts, AllHistoryParts, AllLogHistoryParts, []Part{PartRunbookLinks}) {
 		if b.parts[p] {
 			inv.Parts = append(inv.Parts, p)
 		}
 	}
 	inv.Logs = b.logs
 	inv.History = sortedHistory(b.history)
+	inv.LogHistory = b.logHistory
 	inv.Alerting = b.alerting
 	inv.Alerting.Alertmanagers = slices.Clone(b.alerting.Alertmanagers)
 	slices.SortFunc(inv.Alerting.Alertmanagers, func(a, c AlertmanagerTarget) int {

@@ -81,6 +81,12 @@ type Inventory struct {
 
 	// History is what Prometheus stored over the lookback (PartHistory).
 	History History
+
+	// LogHistory is what Loki stored over the history's lookback (PartLogHistory).
+	LogHistory LogHistory
+	// RunbookLinks are what the distinct runbook links of the alerting rules answered,
+	// sorted by Link (PartRunbookLinks).
+	RunbookLinks []RunbookLink
 }
 
 // Has reports whether the inventory holds part p.

@@ -15,6 +15,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/links"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
 	"github.com/blindspot-dev/blindspot/analyze/logmatch"
@@ -196,6 +197,12 @@ func fleetOf(ctx context.Context, req *Request) (*collect.FleetOptions, error) {
 		PrometheusConfigFile: req.Sources.PrometheusConfigFile,
 		History:              req.Sources.History,
 	}
+	switch {
+	case req.Sources.SnapshotRead != nil:
+		fo.ReplayRunbookLinks = req.Sources.SnapshotRead.Manifest.RunbookLinks
+	case req.Sources.RunbookLinks != nil:
+		fo.RunbookLinks = links.NewChecker(*req.Sources.RunbookLinks)
+	}
 	if err := fo.Validate(); err != nil {
 		return nil, err
 	}
@@ -255,12 +262,19 @@ func fleet(ctx context.Context, req Request, fo *collect.FleetOptions, fn func(M
 	if len(shared.Inventory.Sources) == 0 {
 		return nil
 	}
+	if fo.RunbookLinks != nil {
+		fo.RunbookLinks.Collect(ctx, shared.Inventory)
+	}
 	j := judge(shared.Inventory, req.Checks, all, req.Policy)
 	// A secret in a stream of some member's job was reported by that member.
 	j.Result.Findings = slices.DeleteFunc(j.Result.Findings, func(f analyze.Finding) bool { return claimed[secretKey(f)] })
 	j.Result.Suppressed = slices.DeleteFunc(j.Result.Suppressed, func(s checks.Suppressed) bool { return claimed[secretKey(s.Finding)] })
 	// The checks that need a server ran for the members; none is skipped for lack of one.
 	j.Result.Skipped = nil
+	// The members compared the stopped log streams with their targets; the shared sources
+	// alone have none to compare with.
+	j.Result.Findings = slices.DeleteFunc(j.Result.Findings, func(f analyze.Finding) bool { return f.Check == checks.LogsStoppedName })
+	j.Result.Suppressed = slices.DeleteFunc(j.Result.Suppressed, func(s checks.Suppressed) bool { return s.Finding.Check == checks.LogsStoppedName })
 	return fn(Member{Shared: true, Inventory: shared.Inventory, Checks: all, Judgement: j, fleet: true})
 }
 
@@ -272,6 +286,8 @@ func readShared(ctx context.Context, req Request) (*collect.Result, error) {
 	// Each member reads its own Alertmanager, and is judged against the scrape configuration.
 	o.Alertmanager = nil
 	o.PrometheusConfigFile = ""
+	// The members' checker fetches the links of the rule files with theirs, once.
+	o.RunbookLinks = nil
 	res, err := collect.Run(ctx, o)
 	if err != nil {
 		return nil, err

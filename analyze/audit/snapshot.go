@@ -89,6 +89,9 @@ func Record(ctx context.Context, req Request) (Recording, error) {
 		rec.Manifest.Sources = append(rec.Manifest.Sources, src, collect.SnapshotAlertmanager(src.Fleet.Alertmanager, am))
 	}
 	rec.Manifest.Sources = append(rec.Manifest.Sources, collectedSources(shared)...)
+	if fo.RunbookLinks != nil {
+		rec.Manifest.RunbookLinks = fo.RunbookLinks.Links()
+	}
 	slices.Sort(failed)
 	rec.Unread = failed
 	return rec, nil
@@ -115,6 +118,7 @@ func recordOne(ctx context.Context, req Request) (Recording, error) {
 		m.Sources[0].Responses = append(m.Sources[0].Responses, snapshot.Response{Response: r})
 	}
 	m.Sources = append(m.Sources, collectedSources(res)...)
+	m.RunbookLinks = res.RunbookLinks
 	// An Alertmanager is stored as its raw answers, like the Prometheus.
 	if res.Alertmanager != nil {
 		amSrc := snapshot.Source{Name: "alertmanager", Kind: snapshot.KindAlertmanager, URL: res.Alertmanager.URL}

@@ -198,9 +198,9 @@ func TestRun(t *testing.T) {
 		want := []string{
 			"targets/down", "jobs/no-targets", "jobs/vanished", "probes/failing",
 			"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business", "business/flatlined", "business/stale-success",
-			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
+			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/broken-runbook", "alerts/no-severity",
 			"alerts/never-fired", "alerts/always-firing", "alerts/flapping",
-			"logs/unaggregated", "logs/secrets", "dashboards/missing",
+			"logs/unaggregated", "logs/secrets", "logs/stopped", "dashboards/missing",
 			"alertmanager/not-connected", "alerts/unrouted", "alerts/silenced", "alertmanager/no-watchdog", "alerts/no-owner",
 		}
 		if got := checks.Names(checks.All(checks.Options{})); !slices.Equal(got, want) {
@@ -275,6 +275,9 @@ func TestRun(t *testing.T) {
 		}})
 		b.AddPart(analyze.PartDashboards)
 		b.AddPart(analyze.PartHistory)
+		b.AddPart(analyze.PartLogHistory)
+		b.SetLogHistory(analyze.LogHistory{Silence: time.Hour, Jobs: []analyze.JobLogHistory{{Job: "node", LastLine: collectedAt, Lines: 90, Recent: 4}}})
+		b.AddPart(analyze.PartRunbookLinks)
 		cfg, err := amconfig.Load(`
 route:
   receiver: pager
@@ -293,6 +296,12 @@ receivers:
 		}
 		board := analyze.Dashboard{UID: "all", Queries: []analyze.DashboardQuery{dashboard.NewQuery("Up", `up{job=~"node|payments-api"}`)}}
 		inv := withDashboards(b.Build(), []analyze.Dashboard{board})
+		var links []analyze.RunbookLink
+		for _, r := range inv.Rules() {
+			u := r.Annotations["runbook_url"]
+			links = append(links, analyze.RunbookLink{Link: u, URL: u, Status: 200})
+		}
+		inv.SetRunbookLinks(links)
 		res := checks.Run(inv, checks.Derive(inv, checks.Options{}), checks.All(checks.Options{}), checks.Policy{})
 		if len(res.Findings) != 0 || len(res.Skipped) != 0 {
 			t.Errorf("result = %+v", res)

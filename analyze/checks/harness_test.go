@@ -179,7 +179,7 @@ func failedInventory(*testing.T) *analyze.Inventory {
 		{"prometheus", "http://prometheus:9090"}, {"loki", "http://loki:3100"}, {"alertmanager", "http://am:9093"},
 	} {
 		src := analyze.Source{Name: s.name, Kind: "live", URL: s.url}
-		for _, p := range slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts) {
+		for _, p := range slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts, analyze.AllLogHistoryParts, []analyze.Part{analyze.PartRunbookLinks}) {
 			src.Errors = append(src.Errors, analyze.SourceError{Part: p, Err: "connection refused"})
 		}
 		b.AddSource(src)
@@ -215,6 +215,7 @@ func holedInventory(t *testing.T) *analyze.Inventory {
 		analyze.NewRule(analyze.Rule{Kind: analyze.RuleRecording, Name: "job:x:rate5m", Expr: `sum by (job) (rate(x[5m]))`, Group: "holes", File: "rules.yml"}),
 	}})
 	b.AddMetadata("x", nil)
+	b.SetLogHistory(analyze.LogHistory{Jobs: []analyze.JobLogHistory{{Job: "", Lines: 3}, {Job: "x", Recent: 2}}})
 	b.SetLogs(analyze.Logs{
 		Window:  time.Hour,
 		Streams: []analyze.LogStream{{Selector: "{}", Entries: -1}},
@@ -258,7 +259,8 @@ func everyPartRead() *analyze.Builder {
 }
 
 func everyPart() []analyze.Part {
-	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts, []analyze.Part{analyze.PartDashboards})
+	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts, []analyze.Part{analyze.PartDashboards},
+		analyze.AllLogHistoryParts, []analyze.Part{analyze.PartRunbookLinks})
 }
 
 // TestEveryCheckHasItsOwnTestFile keeps the rule of one test file per check on this harness:

@@ -19,6 +19,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze/collect/dashboards"
 	"github.com/blindspot-dev/blindspot/analyze/collect/grafana"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/links"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
 	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
@@ -66,6 +67,14 @@ type Options struct {
 	// StreamAnswers decodes the large answers of a live Prometheus as they arrive and keeps
 	// none of them: for an audit, not a snapshot (Result.Recorder then has no bodies).
 	StreamAnswers bool
+
+	// LokiHistory, when set with Loki, reads which jobs' log streams stopped over the
+	// history's lookback (the log history part); a snapshot holds it when it was read.
+	LokiHistory *loki.HistoryOptions
+	// RunbookLinks, when set, fetches the runbook links of the alerting rules read (the runbook
+	// links part; checks.runbook_links). A snapshot holds what they answered when it was
+	// taken, and is never fetched from.
+	RunbookLinks *links.Options
 }
 
 // Result is what was collected.
@@ -84,6 +93,9 @@ type Result struct {
 	History *prometheus.HistoryResult
 	// Manifest is the snapshot that was read, if any.
 	Manifest *snapshot.Manifest
+	// RunbookLinks are what the runbook links answered, for snapshots; nil when they were not
+	// fetched.
+	RunbookLinks []analyze.RunbookLink
 }
 
 // Run collects. Its error is reserved for input that cannot be used at all (an unreadable
@@ -139,6 +151,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		go func() {
 			defer close(done)
 			res.Loki = loki.Read(ctx, client, lokiOpts, patterns, o.Logger)
+			if o.LokiHistory != nil {
+				ho := *o.LokiHistory
+				ho.End = lokiOpts.End
+				hr := loki.ReadHistory(ctx, client, ho)
+				res.Loki.History = &hr
+			}
 		}()
 		lokiDone = func() { <-done }
 	}
@@ -290,6 +308,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	exposure := exposures(ctx, proms, read)
 	res.Inventory = b.Build()
 	res.Inventory.Dashboards = read
+	runbookLinks(ctx, o, res)
 	addExposures(res.Inventory, proms, exposure)
 	noteMergedView(res.Inventory)
 	return res, nil
@@ -476,4 +495,21 @@ func readAlertmanager(ctx context.Context, o Options, reported []string, b *anal
 	}
 	alertmanager.Collect(responses, src, b)
 	return &AlertmanagerAnswers{URL: src.URL, Responses: responses}, nil
+}
+
+// runbookLinks gives the inventory what the runbook links of its alerting rules answered: as a
+// snapshot recorded it, or fetched when o asks for it and no snapshot is read.
+func runbookLinks(ctx context.Context, o Options, res *Result) {
+	switch {
+	case res.Manifest != nil:
+		if res.Manifest.RunbookLinks != nil {
+			res.Inventory.SetRunbookLinks(res.Manifest.RunbookLinks)
+		}
+	case o.RunbookLinks != nil && res.Inventory.Has(analyze.PartRules):
+		links.Collect(ctx, res.Inventory, *o.RunbookLinks)
+		res.RunbookLinks = res.Inventory.RunbookLinks
+		if res.RunbookLinks == nil {
+			res.RunbookLinks = []analyze.RunbookLink{}
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/alertmanager"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
+	"github.com/blindspot-dev/blindspot/analyze/collect/links"
 	"github.com/blindspot-dev/blindspot/analyze/collect/promconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 )
@@ -108,6 +109,12 @@ type FleetOptions struct {
 	// RecordHistory, when set, is given what was read of every source's history (for
 	// snapshots); it may be called from several goroutines at once.
 	RecordHistory func(FleetSource, *prometheus.HistoryResult)
+	// RunbookLinks, when set, fetches the runbook links of every member's alerting rules,
+	// each distinct link once across the fleet.
+	RunbookLinks *links.Checker
+	// ReplayRunbookLinks, when not nil, is what a snapshot recorded of the runbook links:
+	// every member holding rules is given it, and nothing is fetched.
+	ReplayRunbookLinks []analyze.RunbookLink
 }
 
 // Member is the part of a fleet that is judged on its own: a source, or one value of the
@@ -223,6 +230,9 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 		shared = slices.Clip(o.Shared.RuleGroups)
 	}
 	emit := func(ms []Member) {
+		for _, m := range ms {
+			memberRunbookLinks(ctx, o, m.Inventory)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		for _, m := range ms {
@@ -268,6 +278,7 @@ func RunFleet(ctx context.Context, o FleetOptions, judge func(Member)) error {
 // read stays so.
 func share(inv, shared *analyze.Inventory) {
 	inv.Logs = shared.Logs
+	inv.LogHistory = shared.LogHistory
 	inv.Dashboards = shared.Dashboards
 	for _, p := range shared.Parts {
 		if p != analyze.PartRules && !inv.Has(p) {
@@ -620,4 +631,16 @@ func split(inv *analyze.Inventory, s FleetSource, scoped bool, shared []analyze.
 		out = append(out, Member{Scope: p.scope, Inventory: b.Build(), borrowed: borrowed})
 	}
 	return out
+}
+
+// memberRunbookLinks gives a member what the runbook links of its alerting rules answered: as
+// a snapshot recorded them, or fetched (once per distinct link across the fleet).
+func memberRunbookLinks(ctx context.Context, o FleetOptions, inv *analyze.Inventory) {
+	switch {
+	case !inv.Has(analyze.PartRules):
+	case o.ReplayRunbookLinks != nil:
+		inv.SetRunbookLinks(o.ReplayRunbookLinks)
+	case o.RunbookLinks != nil:
+		o.RunbookLinks.Collect(ctx, inv)
+	}
 }

@@ -43,11 +43,14 @@ var auditSkipped = []report.SkippedCheck{
 	{Check: "business/flatlined", Missing: []string{"history"}},
 	{Check: "business/stale-success", Missing: []string{"history"}},
 	{Check: "rules/unknown-metric", Missing: []string{"metric_names"}},
+	// The runbook links were not fetched.
+	{Check: "alerts/broken-runbook", Missing: []string{"runbook_links"}},
 	{Check: "alerts/never-fired", Missing: []string{"history"}},
 	{Check: "alerts/always-firing", Missing: []string{"history"}},
 	{Check: "alerts/flapping", Missing: []string{"history"}},
 	{Check: "logs/unaggregated", Missing: []string{"log_streams"}},
 	{Check: "logs/secrets", Missing: []string{"log_secrets"}},
+	{Check: "logs/stopped", Missing: []string{"log_history"}},
 	{Check: "dashboards/missing", Missing: []string{"dashboards"}},
 	// No Alertmanager was read.
 	{Check: "alertmanager/not-connected", Missing: []string{"alertmanagers"}},

@@ -21,6 +21,9 @@ import (
 // TestMain lets the test binary act as the blindspot command inside scripts, so CLI stories
 // run the real main code path (flags, config, env, exit codes) with `go test`.
 func TestMain(m *testing.M) {
+	// The tests never fetch the runbook links of their rules from the network: a story that
+	// checks links turns it on against a local server.
+	os.Setenv("BLINDSPOT_CHECKS_RUNBOOK_LINKS", "false")
 	testscript.Main(m, map[string]func(){
 		"blindspot": func() { os.Exit(runMain()) },
 	})
@@ -55,6 +58,7 @@ func TestScripts(t *testing.T) {
 			}
 			env.Setenv("REPO", repo)
 			env.Setenv("NO_COLOR", "1")
+			env.Setenv("BLINDSPOT_CHECKS_RUNBOOK_LINKS", "false")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -93,6 +93,9 @@ type HistoryConfig struct {
 	// FlapEpisodes is how many times a day, on average, an alert may begin to fire before
 	// alerts/flapping reports it (0: its default).
 	FlapEpisodes int `mapstructure:"flap_episodes"`
+	// LogSilence is how long a job's Loki streams must have had no line for logs/stopped
+	// (0: loki.DefaultLogSilence).
+	LogSilence time.Duration `mapstructure:"log_silence"`
 }
 
 // LogMatchConfig is one pair of target labels and stream labels.
@@ -145,6 +148,9 @@ type ChecksConfig struct {
 	Severity          map[string]string `mapstructure:"severity"`
 	RunbookAnnotation string            `mapstructure:"runbook_annotation"`
 	SeverityLabel     string            `mapstructure:"severity_label"`
+	// RunbookLinks fetches the runbook links of the alerting rules for alerts/broken-runbook
+	// (nil: on).
+	RunbookLinks *bool `mapstructure:"runbook_links"`
 }
 
 // BusinessConfig selects the metrics alerts/missing-business looks at.

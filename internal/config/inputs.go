@@ -89,6 +89,15 @@ func (c Config) Sources(fromSnapshot bool) (collect.Options, error) {
 		}
 	}
 	o.Alertmanager = &opts
+	if o.Loki != nil {
+		var err error
+		if o.LokiHistory, err = c.LogHistoryOptions(); err != nil {
+			return o, err
+		}
+	}
+	if !fromSnapshot {
+		o.RunbookLinks = c.RunbookLinkOptions()
+	}
 	if c.Prometheus.URL != "" {
 		if fromSnapshot {
 			return o, errors.New("--from and a Prometheus URL are mutually exclusive: audit either the snapshot or the live server")

@@ -33,6 +33,8 @@ func FindThanos(t testing.TB) string {
 type Alert struct {
 	Name string
 	Expr string
+	// Annotations are the alert's annotations (runbook_url…).
+	Annotations map[string]string
 }
 
 // PrometheusOptions describe a plain Prometheus of a fleet test.
@@ -77,7 +79,7 @@ func StartPrometheus(t testing.TB, binary string, o PrometheusOptions) *Promethe
 	if len(o.Alerts) > 0 {
 		g := ruleGroup{Name: "fleet"}
 		for _, a := range o.Alerts {
-			g.Rules = append(g.Rules, rule{Alert: a.Name, Expr: a.Expr})
+			g.Rules = append(g.Rules, rule{Alert: a.Name, Expr: a.Expr, Annotations: a.Annotations})
 		}
 		rules := filepath.Join(dir, "rules.yml")
 		writeYAML(t, rules, ruleFile{Groups: []ruleGroup{g}})

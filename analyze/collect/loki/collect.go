@@ -68,6 +68,8 @@ type Result struct {
 	Parts  []analyze.Part
 	Errors []analyze.SourceError
 	Notes  []string
+	// History is what was read of the log history (ReadHistory); nil when it was not read.
+	History *HistoryResult
 }
 
 // AddTo adds the result to b under src and returns src with the errors and notes filled in.
@@ -79,6 +81,9 @@ func (r *Result) AddTo(b *analyze.Builder, src analyze.Source) analyze.Source {
 	}
 	for _, p := range r.Parts {
 		b.AddPart(p)
+	}
+	if r.History != nil {
+		r.History.addTo(b, &src)
 	}
 	b.AddSource(src)
 	return src

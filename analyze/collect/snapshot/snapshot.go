@@ -43,7 +43,10 @@ const FormatVersion = 1
 //	DIR/<source name>/dashboards.json the dashboards read from a Grafana (GrafanaFile), whose
 //	                                  manifest entry has kind "grafana" and names it as "file"
 //	DIR/<source name>/history.json    what was read of a Prometheus's history (HistoryFile),
-//	                                  named by its manifest entry as "history"
+//	                                  named by its manifest entry as "history"; of a Loki,
+//	                                  its log history (LogHistoryFile)
+//	DIR/runbook_links.json            what the runbook links of the alerting rules answered
+//	                                  (RunbookLinksFile), named by the manifest's "runbook_links"
 //	DIR/alertmanager/<part>.json      raw response body of an Alertmanager endpoint
 //	                                  (/api/v2/status, /api/v2/silences), kind "alertmanager"
 //
@@ -57,6 +60,12 @@ type Manifest struct {
 	ToolVersion string    `json:"tool_version"`
 	CreatedAt   time.Time `json:"created_at"`
 	Sources     []Source  `json:"sources"`
+	// RunbookLinksFile names the file recording what the runbook links of the alerting rules
+	// answered (RunbookLinksFile, DIR/runbook_links.json); empty when they were not checked.
+	RunbookLinksFile string `json:"runbook_links,omitempty"`
+	// RunbookLinks is what the runbook links answered: written to RunbookLinksFile, and read
+	// back from it. Nil when they were not checked.
+	RunbookLinks []analyze.RunbookLink `json:"-"`
 }
 
 // Source kinds.
@@ -82,7 +91,8 @@ type Source struct {
 	Loki *loki.Result `json:"-"`
 	// Grafana is what was read from a Grafana: written to File, and read back from it.
 	Grafana *grafana.Result `json:"-"`
-	// HistoryFile is where what was read of a Prometheus's history is, relative to the
+	// HistoryFile is where what was read of a Prometheus's history (or a Loki's log
+	// history: LogHistoryFile, read into Loki.History) is, relative to the
 	// snapshot directory; empty when the history was not read (snapshots taken without a
 	// history section, or before blindspot read one).
 	HistoryFile string `json:"history,omitempty"`
@@ -298,6 +308,9 @@ func Write(dir string, m Manifest) error {
 			return err
 		}
 	}
+	if err := writeRunbookLinks(dir, &m); err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding snapshot manifest: %w", err)
@@ -334,7 +347,10 @@ func writeLoki(dir string, src *Source) error {
 	if src.Loki == nil {
 		return fmt.Errorf("writing snapshot to %s: Loki source %q has no data", dir, src.Name)
 	}
-	return writeCollected(dir, src, "Loki", "logs.json", NewLokiFile(src.Loki))
+	if err := writeCollected(dir, src, "Loki", "logs.json", NewLokiFile(src.Loki)); err != nil {
+		return err
+	}
+	return writeLogHistory(dir, src)
 }
 
 func writeGrafana(dir string, src *Source) error {
@@ -434,6 +450,9 @@ func Read(fsys fs.FS, name string) (*Snapshot, error) {
 			return nil, err
 		}
 	}
+	if err := readRunbookLinks(fsys, name, &m); err != nil {
+		return nil, err
+	}
 	return &Snapshot{Manifest: m}, nil
 }
 
@@ -446,7 +465,7 @@ func readLoki(fsys fs.FS, name string, src *Source) error {
 	if src.Loki, err = f.Result(); err != nil {
 		return fmt.Errorf("snapshot %s: invalid %s: %w", name, src.File, err)
 	}
-	return nil
+	return readLogHistory(fsys, name, src)
 }
 
 func readGrafana(fsys fs.FS, name string, src *Source) error {

@@ -1,0 +1,222 @@
+package loki
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/internal/logql"
+)
+
+// Defaults of HistoryOptions.
+const (
+	// DefaultLookback is the history's default lookback (history.lookback), as for Prometheus.
+	DefaultLookback = 7 * 24 * time.Hour
+	// DefaultLogSilence is how long a job's streams must have had no line to count as
+	// stopped (history.log_silence).
+	DefaultLogSilence = time.Hour
+)
+
+// maxHistoryPoints bounds the points of one series of the log history's range query: a
+// coarse step keeps the answer small (a week at 11 minutes is 917 points per job), far below
+// Loki's limit of 11,000.
+const maxHistoryPoints = 1000
+
+// historyLabel is the label the log history sums the streams by.
+const historyLabel = "job"
+
+// HistoryOptions say what ReadHistory reads.
+type HistoryOptions struct {
+	// Lookback is how far back to read (DefaultLookback when 0).
+	Lookback time.Duration
+	// Silence is the stretch at the end without a line that makes a job's streams stopped
+	// (DefaultLogSilence when 0).
+	Silence time.Duration
+	// End is the end of the range: the time of the audit (now when zero).
+	End time.Time
+}
+
+// HistoryResult is what ReadHistory read: the history when OK, and what to add to the
+// source (errors, and a note when the lookback was clipped).
+type HistoryResult struct {
+	History analyze.LogHistory
+	OK      bool
+	Errors  []analyze.SourceError
+	Notes   []string
+}
+
+// addTo records the result in b; the errors and notes go on src.
+func (r *HistoryResult) addTo(b *analyze.Builder, src *analyze.Source) {
+	if r.OK {
+		b.SetLogHistory(r.History)
+		b.AddPart(analyze.PartLogHistory)
+	}
+	src.Errors = append(src.Errors, r.Errors...)
+	src.Notes = append(src.Notes, r.Notes...)
+}
+
+// ReadHistory reads which jobs' log streams had lines over the lookback, and until when,
+// with two metric queries whatever the number of jobs and streams:
+//
+//  1. sum by (job) (count_over_time({job=~".+"} [STEP])) over the lookback at a coarse
+//     step (no more than maxHistoryPoints points per job): the lines of each job, and the
+//     last step that had some;
+//  2. sum by (job) (count_over_time({job=~".+"} [SILENCE])) once, at the end: the lines of
+//     the last silence.
+//
+// Streams without a job label are not read. When Loki refuses the range as longer than its
+// max_query_length, the lookback is clipped to that limit, once, and a note says so; a
+// query refused for returning more series than max_query_series allows is an error of the
+// part, which is then not held.
+func ReadHistory(ctx context.Context, c *Client, o HistoryOptions) HistoryResult {
+	if o.Lookback <= 0 {
+		o.Lookback = DefaultLookback
+	}
+	if o.Silence <= 0 {
+		o.Silence = DefaultLogSilence
+	}
+	end := o.End
+	if end.IsZero() {
+		end = time.Now()
+	}
+	var res HistoryResult
+	h := analyze.LogHistory{Requested: o.Lookback, Lookback: o.Lookback, Silence: o.Silence, End: end.UTC()}
+	fail := func(what string, err error) HistoryResult {
+		res.Errors = append(res.Errors, analyze.SourceError{Part: analyze.PartLogHistory, Err: oneLine(fmt.Sprintf("%s: %s", what, explainLimit(err)))})
+		return res
+	}
+
+	jobs, err := readLines(ctx, c, &h)
+	if limit, ok := queryTooLong(err); ok && limit < h.Lookback {
+		h.Lookback = limit
+		res.Notes = append(res.Notes, fmt.Sprintf("log history: the lookback of %s is clipped to Loki's max_query_length of %s",
+			model.Duration(h.Requested), model.Duration(limit)))
+		jobs, err = readLines(ctx, c, &h)
+	}
+	if err != nil {
+		return fail("reading which jobs' streams had lines", err)
+	}
+	recent, err := countAt(ctx, c, end, o.Silence)
+	if err != nil {
+		return fail("reading which jobs' streams had lines in the last "+model.Duration(o.Silence).String(), err)
+	}
+	for _, j := range jobs {
+		j.Recent = recent[j.Job]
+		h.Jobs = append(h.Jobs, j)
+	}
+	res.History, res.OK = h, true
+	return res
+}
+
+// historyStep is the step of the range query over lookback: whole minutes, coarse enough that
+// no job has more than maxHistoryPoints points.
+func historyStep(lookback time.Duration) time.Duration {
+	step := (lookback + maxHistoryPoints - 1) / maxHistoryPoints
+	step = (step + time.Minute - 1) / time.Minute * time.Minute
+	return max(step, time.Minute)
+}
+
+// readLines runs the range query over h's lookback, setting its start and step, and returns
+// the jobs whose streams had lines, with their count and last step.
+func readLines(ctx context.Context, c *Client, h *analyze.LogHistory) ([]analyze.JobLogHistory, error) {
+	h.Step = historyStep(h.Lookback)
+	// The first step's window reaches one step before Start: a max_query_length counts it.
+	h.Start = h.End.Add(-h.Lookback + h.Step)
+	query := countByStream([]string{historyLabel}, logql.HasLabel(historyLabel), h.Step)
+	res, err := c.QueryRange(ctx, RangeQuery{Query: query, Start: h.Start, End: h.End, Step: h.Step})
+	if err != nil {
+		return nil, err
+	}
+	if res.Type != ResultMatrix {
+		return nil, fmt.Errorf("%s: a metric query answered with %s", query, res.Type)
+	}
+	byJob := map[string]*analyze.JobLogHistory{}
+	for _, s := range res.Matrix {
+		job := s.Labels[historyLabel]
+		if job == "" {
+			continue
+		}
+		j := byJob[job]
+		if j == nil {
+			j = &analyze.JobLogHistory{Job: job}
+			byJob[job] = j
+		}
+		for _, p := range s.Samples {
+			if p.Value <= 0 {
+				continue
+			}
+			j.Lines += int64(p.Value)
+			if p.Time.After(j.LastLine) {
+				j.LastLine = p.Time
+			}
+		}
+	}
+	var out []analyze.JobLogHistory
+	for _, j := range byJob {
+		if j.Lines > 0 {
+			out = append(out, *j)
+		}
+	}
+	slices.SortFunc(out, func(a, b analyze.JobLogHistory) int { return strings.Compare(a.Job, b.Job) })
+	return out, nil
+}
+
+// countAt counts each job's lines in the window ending at end, with one evaluation.
+func countAt(ctx context.Context, c *Client, end time.Time, window time.Duration) (map[string]int64, error) {
+	query := countByStream([]string{historyLabel}, logql.HasLabel(historyLabel), window)
+	// Loki refuses start == end.
+	res, err := c.QueryRange(ctx, RangeQuery{Query: query, Start: end, End: end.Add(time.Millisecond), Step: window})
+	if err != nil {
+		return nil, err
+	}
+	if res.Type != ResultMatrix {
+		return nil, fmt.Errorf("%s: a metric query answered with %s", query, res.Type)
+	}
+	out := map[string]int64{}
+	for _, s := range res.Matrix {
+		if n := len(s.Samples); n > 0 && s.Labels[historyLabel] != "" {
+			out[s.Labels[historyLabel]] += int64(s.Samples[n-1].Value)
+		}
+	}
+	return out, nil
+}
+
+// queryTooLongMsg is Loki's answer to a range longer than its max_query_length (Loki 1.x to
+// 3.x: "the query time range exceeds the limit (query length: 168h0m0s, limit: 24h0m0s)").
+var queryTooLongMsg = regexp.MustCompile(`exceeds the limit \(query length: [^,]+, limit: ([0-9a-zµ.]+)\)`)
+
+// queryTooLong returns the limit of a refusal for a range longer than max_query_length.
+func queryTooLong(err error) (time.Duration, bool) {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+		return 0, false
+	}
+	m := queryTooLongMsg.FindStringSubmatch(apiErr.Msg)
+	if m == nil {
+		return 0, false
+	}
+	d, err := time.ParseDuration(m[1])
+	if err != nil {
+		if md, merr := model.ParseDuration(m[1]); merr == nil {
+			d, err = time.Duration(md), nil
+		}
+	}
+	return d, err == nil && d > 0
+}
+
+// explainLimit names the Loki limit behind a refusal the user can raise.
+func explainLimit(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "maximum number of series") || strings.Contains(msg, "maximum of series") {
+		return "more job label values than Loki's max_query_series allows (raise limits_config.max_query_series): " + msg
+	}
+	return msg
+}
