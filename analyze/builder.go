@@ -25,6 +25,7 @@ type Builder struct {
 	logs        Logs
 	alerting    Alerting
 	history     History
+	kubernetes  Kubernetes
 }
 
 type configuredJob struct {
@@ -113,13 +114,14 @@ func (b *Builder) Build() *Inventory {
 		Build:       b.build,
 		Metadata:    b.metadata,
 	}
-	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts, AllHistoryParts) {
+	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts, AllHistoryParts, []Part{PartKubernetes}) {
 		if b.parts[p] {
 			inv.Parts = append(inv.Parts, p)
 		}
 	}
 	inv.Logs = b.logs
 	inv.History = sortedHistory(b.history)
+	inv.Kubernetes = sortedKubernetes(b.kubernetes)
 	inv.Alerting = b.alerting
 	inv.Alerting.Alertmanagers = slices.Clone(b.alerting.Alertmanagers)
 	slices.SortFunc(inv.Alerting.Alertmanagers, func(a, c AlertmanagerTarget) int {

@@ -81,6 +81,9 @@ type Inventory struct {
 
 	// History is what Prometheus stored over the lookback (PartHistory).
 	History History
+
+	// Kubernetes is what kube-state-metrics told the Prometheus of the cluster (PartKubernetes).
+	Kubernetes Kubernetes
 }
 
 // Has reports whether the inventory holds part p.
