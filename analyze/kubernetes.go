@@ -25,6 +25,9 @@ var KubeRequiredSeries = []string{"kube_pod_info", "kube_pod_owner", "kube_pod_s
 
 // Kubernetes is what kube-state-metrics exposed about the cluster (PartKubernetes).
 type Kubernetes struct {
+	// Job is the job label of kube-state-metrics' kube_pod_info series (the first, sorted,
+	// when several kube-state-metrics are scraped).
+	Job string
 	// Missing are the series of KubeSeries the Prometheus held none of, sorted.
 	Missing []string
 	// Pods are sorted by Namespace, Name.

@@ -201,6 +201,8 @@ func TestRun(t *testing.T) {
 			"rules/unknown-metric", "rules/broken", "alerts/no-runbook", "alerts/no-severity",
 			"logs/unaggregated", "logs/secrets", "dashboards/missing",
 			"alertmanager/not-connected", "alerts/unrouted", "alerts/silenced", "alertmanager/no-watchdog", "alerts/no-owner",
+			"workloads/unscraped", "services/unscraped", "namespaces/unmonitored", "pods/not-ready-unalerted", "pods/crashloop-unalerted",
+			"pods/not-ready", "pods/crashlooping",
 		}
 		if got := checks.Names(checks.All(checks.Options{})); !slices.Equal(got, want) {
 			t.Errorf("Names(All()) = %v, want %v", got, want)
@@ -274,6 +276,7 @@ func TestRun(t *testing.T) {
 		}})
 		b.AddPart(analyze.PartDashboards)
 		b.AddPart(analyze.PartHistory)
+		b.AddPart(analyze.PartKubernetes)
 		cfg, err := amconfig.Load(`
 route:
   receiver: pager

@@ -258,7 +258,7 @@ func everyPartRead() *analyze.Builder {
 }
 
 func everyPart() []analyze.Part {
-	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts, []analyze.Part{analyze.PartDashboards})
+	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts, []analyze.Part{analyze.PartDashboards, analyze.PartKubernetes})
 }
 
 // TestEveryCheckHasItsOwnTestFile keeps the rule of one test file per check on this harness:

@@ -55,6 +55,10 @@ type KubeCoverage struct {
 	NotReady, CrashLoop []RuleRef
 	// Read are the alerts that read kube-state-metrics' pod series and were evaluated.
 	Read []RuleRef
+	// ReadNotReady and ReadCrashLoop are the alerts that read the series of each failure
+	// (phase or readiness; restarts or waiting reasons) and do not cover it: an old
+	// kubernetes-mixin KubePodNotReady, say.
+	ReadNotReady, ReadCrashLoop []RuleRef
 }
 
 // KubePods evaluates the inventory's alerts in the Kubernetes worlds. job is the job label of
@@ -103,11 +107,20 @@ func KubePods(inv *analyze.Inventory, job string, o Options) KubeCoverage {
 		if healthy.activeAt(r.Parsed, kubeWorldEnd) {
 			continue // fires when nothing fails: it says nothing of a failure
 		}
-		if worlds[KubeNotReady].firing(r) {
-			kc.NotReady = append(kc.NotReady, ref)
+		reads := func(names ...string) bool {
+			return slices.ContainsFunc(names, func(n string) bool { return slices.Contains(rules.alertsByMetric[n], r) })
 		}
-		if worlds[KubeCrashLoop].firing(r) {
+		switch {
+		case worlds[KubeNotReady].firing(r):
+			kc.NotReady = append(kc.NotReady, ref)
+		case reads("kube_pod_status_ready", "kube_pod_status_phase", "kube_pod_container_status_ready"):
+			kc.ReadNotReady = append(kc.ReadNotReady, ref)
+		}
+		switch {
+		case worlds[KubeCrashLoop].firing(r):
 			kc.CrashLoop = append(kc.CrashLoop, ref)
+		case reads("kube_pod_container_status_restarts_total", "kube_pod_container_status_waiting_reason", "kube_pod_container_status_waiting"):
+			kc.ReadCrashLoop = append(kc.ReadCrashLoop, ref)
 		}
 	}
 	return kc

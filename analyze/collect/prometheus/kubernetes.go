@@ -26,7 +26,7 @@ var kubeQueries = struct {
 	present, pods, owners, controllers, phase, ready, notReadyFor,
 	restarts, restartsLastHour, waiting, waitingFor, services, endpoints, annotations string
 }{
-	present:          `group by (__name__) ({__name__=~"kube_pod_info|kube_pod_owner|kube_pod_status_phase|kube_pod_status_ready|kube_replicaset_owner|kube_job_owner|kube_pod_container_status_restarts_total|kube_pod_container_status_waiting_reason|kube_service_info|kube_endpoint_address|kube_pod_annotations"})`,
+	present:          `group by (__name__, job) ({__name__=~"kube_pod_info|kube_pod_owner|kube_pod_status_phase|kube_pod_status_ready|kube_replicaset_owner|kube_job_owner|kube_pod_container_status_restarts_total|kube_pod_container_status_waiting_reason|kube_service_info|kube_endpoint_address|kube_pod_annotations"})`,
 	pods:             `group by (namespace, pod, pod_ip) (kube_pod_info)`,
 	owners:           `group by (namespace, pod, owner_kind, owner_name) (kube_pod_owner)`,
 	controllers:      `group by (__name__, namespace, replicaset, job_name, owner_kind, owner_name) ({__name__=~"kube_replicaset_owner|kube_job_owner"})`,
@@ -117,7 +117,11 @@ func kubernetesOf(a map[string]model.Vector) analyze.Kubernetes {
 	var k analyze.Kubernetes
 	present := map[string]bool{}
 	for _, s := range a[kubeQueries.present] {
-		present[string(s.Metric[model.MetricNameLabel])] = true
+		name := string(s.Metric[model.MetricNameLabel])
+		present[name] = true
+		if name == "kube_pod_info" && (k.Job == "" || string(s.Metric["job"]) < k.Job) {
+			k.Job = string(s.Metric["job"])
+		}
 	}
 	for _, name := range analyze.KubeSeries {
 		if !present[name] {
@@ -127,7 +131,9 @@ func kubernetesOf(a map[string]model.Vector) analyze.Kubernetes {
 	type podKey struct{ ns, pod string }
 	type ctrKey struct{ ns, pod, container string }
 	key := func(m model.Metric) podKey { return podKey{string(m["namespace"]), string(m["pod"])} }
-	ckey := func(m model.Metric) ctrKey { return ctrKey{string(m["namespace"]), string(m["pod"]), string(m["container"])} }
+	ckey := func(m model.Metric) ctrKey {
+		return ctrKey{string(m["namespace"]), string(m["pod"]), string(m["container"])}
+	}
 	pods := map[podKey]*analyze.KubePod{}
 	var order []podKey
 	for _, s := range a[kubeQueries.pods] {
