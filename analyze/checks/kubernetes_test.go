@@ -70,7 +70,7 @@ func kubeRules(b *analyze.Builder, rules ...analyze.Rule) *analyze.Builder {
 // The kubernetes-mixin's KubePodNotReady before readiness was added (phase only), and
 // KubePodCrashLooping, from prometheus-operator/kube-prometheus (Apache-2.0).
 const (
-	oldKubePodNotReady = `sum by (namespace, pod, job, cluster) (max by(namespace, pod, job, cluster) (kube_pod_status_phase{job="kube-state-metrics", phase=~"Pending|Unknown"}) * on(namespace, pod, cluster) group_left() topk by(namespace, pod, cluster) (1, max by(namespace, pod, owner_kind, cluster) (kube_pod_owner{owner_kind!="Job"}))) > 0`
+	oldKubePodNotReady   = `sum by (namespace, pod, job, cluster) (max by(namespace, pod, job, cluster) (kube_pod_status_phase{job="kube-state-metrics", phase=~"Pending|Unknown"}) * on(namespace, pod, cluster) group_left() topk by(namespace, pod, cluster) (1, max by(namespace, pod, owner_kind, cluster) (kube_pod_owner{owner_kind!="Job"}))) > 0`
 	fixedKubePodNotReady = `sum by (namespace, pod, job, cluster) (max by(namespace, pod, job, cluster) (kube_pod_status_phase{job="kube-state-metrics", phase=~"Pending|Unknown"} or (kube_pod_status_phase{job="kube-state-metrics", phase="Running"} == 1 and on(namespace, pod, cluster) kube_pod_status_ready{job="kube-state-metrics", condition="true"} == 0)) * on(namespace, pod, cluster) group_left() topk by(namespace, pod, cluster) (1, max by(namespace, pod, owner_kind, cluster) (kube_pod_owner{owner_kind!="Job"}))) > 0`
-	kubePodCrashLooping = `max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff", job="kube-state-metrics"}[5m]) >= 1`
+	kubePodCrashLooping  = `max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff", job="kube-state-metrics"}[5m]) >= 1`
 )
