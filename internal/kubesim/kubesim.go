@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/kube-state-metrics/v2/pkg/allowdenylist"
@@ -101,7 +101,7 @@ func Start(ctx context.Context, objs []runtime.Object, opts Options) (*Server, e
 
 	pods := 0
 	for _, o := range objs {
-		if o.GetObjectKind() != nil && strings.HasSuffix(fmt.Sprintf("%T", o), ".Pod") {
+		if _, ok := o.(*corev1.Pod); ok {
 			pods++
 		}
 	}
