@@ -112,6 +112,19 @@ type KubePort struct {
 	Number int
 }
 
+// AddMissing records on the source called name a part it does not provide.
+func (b *Builder) AddMissing(name string, m MissingPart) {
+	for i := range b.sources {
+		if b.sources[i].Name == name {
+			b.sources[i].Missing = append(b.sources[i].Missing, m)
+			return
+		}
+	}
+}
+
+// HasKubernetes reports whether SetKubernetes was called with pods.
+func (b *Builder) HasKubernetes() bool { return b.parts[PartKubernetes] }
+
 // SetKubernetes records what kube-state-metrics exposed.
 func (b *Builder) SetKubernetes(k Kubernetes) { b.kubernetes = k }
 

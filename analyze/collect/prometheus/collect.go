@@ -181,8 +181,6 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 			}
 		}, nil
 	})
-	var kube KubernetesResult
-	wg.Go(func() { kube = collectKubernetes(ctx, rec) })
 	wg.Wait()
 
 	for _, e := range endpoints {
@@ -211,7 +209,6 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 		}
 		src.Errors = append(src.Errors, analyze.SourceError{Part: e.Part, Err: describe(err)})
 	}
-	src = kube.addTo(b, src)
 	b.AddSource(src)
 	return src
 }

@@ -63,8 +63,11 @@ type KubernetesResult struct {
 	NotRecorded bool
 }
 
-// collectKubernetes reads what kube-state-metrics exposed with the kubeQueries, in parallel.
-func collectKubernetes(ctx context.Context, rec *Recorder) KubernetesResult {
+// CollectKubernetes reads what kube-state-metrics exposed with the kubeQueries, in parallel:
+// a query group of its own, made once the Prometheus itself was read, whose queries a
+// Recorder records with the job_metrics part (so a snapshot replays them, and one recorded
+// before they existed lacks the part rather than failing).
+func CollectKubernetes(ctx context.Context, rec *Recorder) KubernetesResult {
 	api := promv1.NewAPI(rec)
 	qs := []string{
 		kubeQueries.present, kubeQueries.pods, kubeQueries.owners, kubeQueries.controllers, kubeQueries.phase,
@@ -273,10 +276,10 @@ func minutes(n float64) time.Duration {
 	return time.Duration(n) * kubeSubqueryStep
 }
 
-// addTo records the result in b and on src: the part when kube-state-metrics' pods were
-// found, else why it is missing (which series, or that a snapshot lacks the queries); a
-// failed query is an error of the part.
-func (r KubernetesResult) addTo(b *analyze.Builder, src analyze.Source) analyze.Source {
+// AddTo records the result in b, on the source called source: the part when kube-state-
+// metrics' pods were found, else why it is missing (which series, or that a snapshot lacks
+// the queries); a failed query is an error of the part.
+func (r KubernetesResult) AddTo(b *analyze.Builder, source string) {
 	switch {
 	case r.OK && r.Kubernetes.Ready():
 		b.SetKubernetes(r.Kubernetes)
@@ -288,12 +291,11 @@ func (r KubernetesResult) addTo(b *analyze.Builder, src analyze.Source) analyze.
 				missing = append(missing, s)
 			}
 		}
-		src.Missing = append(src.Missing, analyze.MissingPart{Part: analyze.PartKubernetes,
+		b.AddMissing(source, analyze.MissingPart{Part: analyze.PartKubernetes,
 			Reason: "no kube-state-metrics series " + strings.Join(missing, ", ")})
 	case r.NotRecorded:
-		src.Missing = append(src.Missing, analyze.MissingPart{Part: analyze.PartKubernetes, Reason: "the kube-state-metrics queries are not in the snapshot"})
+		b.AddMissing(source, analyze.MissingPart{Part: analyze.PartKubernetes, Reason: "the kube-state-metrics queries are not in the snapshot"})
 	default:
-		src.Errors = append(src.Errors, analyze.SourceError{Part: analyze.PartKubernetes, Err: describe(r.Err)})
+		b.AnnotateSource(source, []analyze.SourceError{{Part: analyze.PartKubernetes, Err: describe(r.Err)}}, nil)
 	}
-	return src
 }
