@@ -41,26 +41,34 @@ func workloadOf(p analyze.KubePod) string {
 	return "Pod/" + p.Name
 }
 
+// servicesByAddress indexes the Services by namespace and endpoint IP.
+func servicesByAddress(inv *analyze.Inventory) map[[2]string][]*analyze.KubeService {
+	out := map[[2]string][]*analyze.KubeService{}
+	for i := range inv.Kubernetes.Services {
+		s := &inv.Kubernetes.Services[i]
+		for _, a := range s.Addresses {
+			out[[2]string{s.Namespace, a}] = append(out[[2]string{s.Namespace, a}], s)
+		}
+	}
+	return out
+}
+
 // evidence says why a set of pods seems to serve metrics: a metrics-named port of a Service
 // whose endpoints are theirs, or a prometheus.io/scrape annotation.
-func evidence(inv *analyze.Inventory, pods []analyze.KubePod) []string {
-	ips := map[string]bool{}
+func evidence(byAddress map[[2]string][]*analyze.KubeService, pods []analyze.KubePod) []string {
 	var out []string
 	for _, p := range pods {
-		if p.IP != "" {
-			ips[p.IP] = true
-		}
 		if p.ScrapeAnnotation == "true" {
 			out = append(out, "annotation prometheus.io/scrape=true")
 		}
-	}
-	for _, s := range inv.Kubernetes.Services {
-		if s.Namespace != pods[0].Namespace || !slices.ContainsFunc(s.Addresses, func(a string) bool { return ips[a] }) {
+		if p.IP == "" {
 			continue
 		}
-		for _, port := range s.Ports {
-			if metricsPort.MatchString(port.Name) {
-				out = append(out, fmt.Sprintf("Service %s port %s (%d)", s.Name, port.Name, port.Number))
+		for _, s := range byAddress[[2]string{p.Namespace, p.IP}] {
+			for _, port := range s.Ports {
+				if metricsPort.MatchString(port.Name) {
+					out = append(out, fmt.Sprintf("Service %s port %s (%d)", s.Name, port.Name, port.Number))
+				}
 			}
 		}
 	}
@@ -70,6 +78,7 @@ func evidence(inv *analyze.Inventory, pods []analyze.KubePod) []string {
 
 func (c WorkloadsUnscraped) Run(inv *analyze.Inventory, _ *Derived) []analyze.Finding {
 	sc := newScraped(inv)
+	byAddress := servicesByAddress(inv)
 	type key struct{ ns, workload string }
 	groups := map[key][]analyze.KubePod{}
 	for _, p := range kubePods(inv, c.Namespaces) {
@@ -98,7 +107,7 @@ workloads:
 		if len(running) == 0 {
 			continue
 		}
-		ev := evidence(inv, running)
+		ev := evidence(byAddress, running)
 		details := map[string]string{
 			"pods":       strconv.Itoa(len(running)),
 			"matched_on": "targets' namespace+pod labels and pod IPs",
