@@ -61,6 +61,8 @@ type KubernetesResult struct {
 	// Err is the first failed query; NotRecorded is set when a snapshot lacks the queries.
 	Err         error
 	NotRecorded bool
+	// NotServed says why the server does not answer the queries (HTTP 404, 405 or 501).
+	NotServed string
 }
 
 // CollectKubernetes reads what kube-state-metrics exposed with the kubeQueries, in parallel:
@@ -107,10 +109,14 @@ func CollectKubernetes(ctx context.Context, rec *Recorder) KubernetesResult {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if err != nil {
-			return KubernetesResult{Err: fmt.Errorf("reading what kube-state-metrics exposes (query %d of %d): %w", i+1, len(qs), err),
-				NotRecorded: errors.Is(err, errNotRecorded)}
+		if err == nil {
+			continue
 		}
+		if status := rec.queryStatus(kubeQuery(qs[i])); isMissing(status) {
+			return KubernetesResult{NotServed: fmt.Sprintf("/api/v1/query is not served (HTTP %d)", status)}
+		}
+		return KubernetesResult{Err: fmt.Errorf("reading what kube-state-metrics exposes (query %d of %d): %w", i+1, len(qs), err),
+			NotRecorded: errors.Is(err, errNotRecorded)}
 	}
 	return KubernetesResult{Kubernetes: kubernetesOf(answers), OK: true}
 }
@@ -293,6 +299,8 @@ func (r KubernetesResult) AddTo(b *analyze.Builder, source string) {
 		}
 		b.AddMissing(source, analyze.MissingPart{Part: analyze.PartKubernetes,
 			Reason: "no kube-state-metrics series " + strings.Join(missing, ", ")})
+	case r.NotServed != "":
+		b.AddMissing(source, analyze.MissingPart{Part: analyze.PartKubernetes, Reason: r.NotServed})
 	case r.NotRecorded:
 		b.AddMissing(source, analyze.MissingPart{Part: analyze.PartKubernetes, Reason: "the kube-state-metrics queries are not in the snapshot"})
 	default:
