@@ -26,6 +26,7 @@ type Builder struct {
 	alerting    Alerting
 	history     History
 	logHistory  LogHistory
+	kubernetes  Kubernetes
 }
 
 type configuredJob struct {
@@ -114,7 +115,7 @@ func (b *Builder) Build() *Inventory {
 		Build:       b.build,
 		Metadata:    b.metadata,
 	}
-	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts, AllHistoryParts, AllLogHistoryParts, []Part{PartRunbookLinks}) {
+	for _, p := range slices.Concat(AllPrometheusParts, AllLokiParts, []Part{PartDashboards}, AllAlertmanagerParts, AllHistoryParts, AllLogHistoryParts, []Part{PartRunbookLinks, PartKubernetes}) {
 		if b.parts[p] {
 			inv.Parts = append(inv.Parts, p)
 		}
@@ -122,6 +123,7 @@ func (b *Builder) Build() *Inventory {
 	inv.Logs = b.logs
 	inv.History = sortedHistory(b.history)
 	inv.LogHistory = b.logHistory
+	inv.Kubernetes = sortedKubernetes(b.kubernetes)
 	inv.Alerting = b.alerting
 	inv.Alerting.Alertmanagers = slices.Clone(b.alerting.Alertmanagers)
 	slices.SortFunc(inv.Alerting.Alertmanagers, func(a, c AlertmanagerTarget) int {

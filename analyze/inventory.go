@@ -87,6 +87,8 @@ type Inventory struct {
 	// RunbookLinks are what the distinct runbook links of the alerting rules answered,
 	// sorted by Link (PartRunbookLinks).
 	RunbookLinks []RunbookLink
+	// Kubernetes is what kube-state-metrics told the Prometheus of the cluster (PartKubernetes).
+	Kubernetes Kubernetes
 }
 
 // Has reports whether the inventory holds part p.

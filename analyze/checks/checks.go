@@ -47,6 +47,8 @@ type Options struct {
 	Generated Generated
 	// History tunes the checks that read the history.
 	History History
+	// Kubernetes scopes the Kubernetes checks.
+	Kubernetes Kubernetes
 }
 
 // History tunes the checks that read the history (the history section).
@@ -134,6 +136,13 @@ func All(o Options) []Check {
 		AlertsSilenced{},
 		AlertmanagerNoWatchdog{},
 		AlertsNoOwner{},
+		WorkloadsUnscraped{Namespaces: o.Kubernetes},
+		ServicesUnscraped{Namespaces: o.Kubernetes},
+		NamespacesUnmonitored{Namespaces: o.Kubernetes},
+		PodsNotReadyUnalerted{},
+		PodsCrashloopUnalerted{},
+		PodsNotReady{Namespaces: o.Kubernetes},
+		PodsCrashlooping{Namespaces: o.Kubernetes},
 	}
 }
 

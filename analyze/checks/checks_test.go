@@ -202,6 +202,8 @@ func TestRun(t *testing.T) {
 			"alerts/never-fired", "alerts/always-firing", "alerts/flapping",
 			"logs/unaggregated", "logs/secrets", "logs/stopped", "dashboards/missing",
 			"alertmanager/not-connected", "alerts/unrouted", "alerts/silenced", "alertmanager/no-watchdog", "alerts/no-owner",
+			"workloads/unscraped", "services/unscraped", "namespaces/unmonitored", "pods/not-ready-unalerted", "pods/crashloop-unalerted",
+			"pods/not-ready", "pods/crashlooping",
 		}
 		if got := checks.Names(checks.All(checks.Options{})); !slices.Equal(got, want) {
 			t.Errorf("Names(All()) = %v, want %v", got, want)
@@ -278,6 +280,7 @@ func TestRun(t *testing.T) {
 		b.AddPart(analyze.PartLogHistory)
 		b.SetLogHistory(analyze.LogHistory{Silence: time.Hour, Jobs: []analyze.JobLogHistory{{Job: "node", LastLine: collectedAt, Lines: 90, Recent: 4}}})
 		b.AddPart(analyze.PartRunbookLinks)
+		b.AddPart(analyze.PartKubernetes)
 		cfg, err := amconfig.Load(`
 route:
   receiver: pager

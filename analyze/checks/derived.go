@@ -25,6 +25,10 @@ type Derived struct {
 	Dashboards map[string][]string
 
 	routes routed
+
+	// Kube is which alerts page when a pod fails (coverage.KubePods), computed only when the
+	// inventory holds the rules and the kubernetes part.
+	Kube *coverage.KubeCoverage
 }
 
 // routed is the routing tree of the Alertmanager and the label sets of every alert.
@@ -51,6 +55,10 @@ func Derive(inv *analyze.Inventory, o Options) *Derived {
 		if inv.Has(analyze.PartAlertmanagerConfig) && inv.Alerting.Config != nil {
 			d.routes.tree = routing.NewTree(inv.Alerting.Config, o.Routing)
 		}
+	}
+	if inv.Has(analyze.PartRules) && inv.Has(analyze.PartKubernetes) {
+		kc := coverage.KubePods(inv, inv.Kubernetes.Job, coverage.Options{RunbookAnnotation: o.RunbookAnnotation})
+		d.Kube = &kc
 	}
 	// An inventory may claim the configuration part without holding one: nothing is routed.
 	if d.routes.tree != nil {

@@ -260,7 +260,7 @@ func everyPartRead() *analyze.Builder {
 
 func everyPart() []analyze.Part {
 	return slices.Concat(analyze.AllPrometheusParts, analyze.AllLokiParts, analyze.AllAlertmanagerParts, analyze.AllHistoryParts, []analyze.Part{analyze.PartDashboards},
-		analyze.AllLogHistoryParts, []analyze.Part{analyze.PartRunbookLinks})
+		analyze.AllLogHistoryParts, []analyze.Part{analyze.PartRunbookLinks, analyze.PartKubernetes})
 }
 
 // TestEveryCheckHasItsOwnTestFile keeps the rule of one test file per check on this harness:

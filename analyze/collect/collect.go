@@ -306,6 +306,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	exposure := exposures(ctx, proms, read)
+	addKubernetes(ctx, b, proms)
 	res.Inventory = b.Build()
 	res.Inventory.Dashboards = read
 	runbookLinks(ctx, o, res)
@@ -381,6 +382,22 @@ func exposures(ctx context.Context, proms []promSource, ds []analyze.Dashboard) 
 		}
 	}
 	return out
+}
+
+// addKubernetes reads what kube-state-metrics exposed through each Prometheus source whose
+// queries can be answered, and keeps the first cluster found.
+func addKubernetes(ctx context.Context, b *analyze.Builder, proms []promSource) {
+	for _, p := range proms {
+		if slices.ContainsFunc(p.src.Errors, func(e analyze.SourceError) bool { return e.Part == analyze.PartJobMetrics }) ||
+			slices.ContainsFunc(p.src.Missing, func(m analyze.MissingPart) bool { return m.Part == analyze.PartJobMetrics }) {
+			continue
+		}
+		r := prometheus.CollectKubernetes(ctx, p.rec)
+		if r.OK && r.Kubernetes.Ready() && b.HasKubernetes() {
+			continue
+		}
+		r.AddTo(b, p.src.Name)
+	}
 }
 
 // addExposures gives the inventory what the Prometheus sources answered about the

@@ -58,6 +58,14 @@ var auditSkipped = []report.SkippedCheck{
 	{Check: "alerts/silenced", Missing: []string{"silences"}},
 	{Check: "alertmanager/no-watchdog", Missing: []string{"alertmanager_config"}},
 	{Check: "alerts/no-owner", Missing: []string{"alertmanager_config"}},
+	// No kube-state-metrics series were read.
+	{Check: "workloads/unscraped", Missing: []string{"kubernetes"}},
+	{Check: "services/unscraped", Missing: []string{"kubernetes"}},
+	{Check: "namespaces/unmonitored", Missing: []string{"kubernetes"}},
+	{Check: "pods/not-ready-unalerted", Missing: []string{"kubernetes"}},
+	{Check: "pods/crashloop-unalerted", Missing: []string{"kubernetes"}},
+	{Check: "pods/not-ready", Missing: []string{"kubernetes"}},
+	{Check: "pods/crashlooping", Missing: []string{"kubernetes"}},
 }
 
 // auditInventory is a small setup with one of everything the report shows: a partly readable

@@ -43,6 +43,20 @@ type Config struct {
 	GapMetrics GapMetricsConfig `mapstructure:"gap_metrics"`
 	// Serve configures blindspot serve.
 	Serve ServeConfig `mapstructure:"serve"`
+	// Kubernetes scopes the checks that read kube-state-metrics' series.
+	Kubernetes KubernetesConfig `mapstructure:"kubernetes"`
+}
+
+// KubernetesConfig scopes the Kubernetes checks.
+type KubernetesConfig struct {
+	Namespaces KubernetesNamespaces `mapstructure:"namespaces"`
+}
+
+// KubernetesNamespaces are globs (path.Match) on namespace names: include (empty: every
+// namespace), then exclude.
+type KubernetesNamespaces struct {
+	Include []string `mapstructure:"include"`
+	Exclude []string `mapstructure:"exclude"`
 }
 
 // RoutingConfig says which alerts are critical, which receivers page and who owns an alert,

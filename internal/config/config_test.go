@@ -140,3 +140,18 @@ func TestHistorySection(t *testing.T) {
 		}
 	})
 }
+
+func TestKubernetesNamespacesBecomeTheChecksScope(t *testing.T) {
+	t.Run("The namespace globs reach the checks' options.", func(t *testing.T) {
+		o, err := Config{Kubernetes: KubernetesConfig{Namespaces: KubernetesNamespaces{Include: []string{"team-*"}, Exclude: []string{"team-sandbox"}}}}.checkOptions()
+		if err != nil || !slices.Equal(o.Kubernetes.Include, []string{"team-*"}) || !slices.Equal(o.Kubernetes.Exclude, []string{"team-sandbox"}) {
+			t.Errorf("checkOptions().Kubernetes = %+v, %v", o.Kubernetes, err)
+		}
+	})
+	t.Run("An invalid glob is an error naming its key.", func(t *testing.T) {
+		_, err := Config{Kubernetes: KubernetesConfig{Namespaces: KubernetesNamespaces{Exclude: []string{"["}}}}.checkOptions()
+		if err == nil || !strings.Contains(err.Error(), "kubernetes.namespaces.exclude") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}

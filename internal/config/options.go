@@ -92,6 +92,8 @@ func (c Config) checkOptions() (checks.Options, error) {
 		{"business_metrics.jobs", c.BusinessMetrics.Jobs},
 		{"business_metrics.exclude_jobs", c.BusinessMetrics.ExcludeJobs},
 		{"business_metrics.staleness", c.BusinessMetrics.Staleness},
+		{"kubernetes.namespaces.include", c.Kubernetes.Namespaces.Include},
+		{"kubernetes.namespaces.exclude", c.Kubernetes.Namespaces.Exclude},
 	} {
 		for _, g := range field.globs {
 			if _, err := path.Match(g, ""); err != nil {
@@ -109,6 +111,7 @@ func (c Config) checkOptions() (checks.Options, error) {
 		SeverityLabel:     c.Checks.SeverityLabel,
 		Generated:         c.generated(),
 		History:           checks.History{MinFlat: c.History.MinFlat, VanishedTargetShare: c.History.VanishedTargetShare, FlapEpisodes: c.History.FlapEpisodes},
+		Kubernetes:        checks.Kubernetes{Include: c.Kubernetes.Namespaces.Include, Exclude: c.Kubernetes.Namespaces.Exclude},
 		Routing: routing.Options{
 			CriticalValues: c.Routing.CriticalValues,
 			PagingKinds:    c.Routing.PagingKinds,
