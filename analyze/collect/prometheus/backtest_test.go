@@ -161,7 +161,7 @@ func TestPushHistory(t *testing.T) {
 	}
 	f := &historyFake{
 		vector: func(q string) string {
-			if q != "push_time_seconds" {
+			if q != "last_over_time(push_time_seconds[1w])" {
 				return ""
 			}
 			return `[{"metric":{"__name__":"push_time_seconds","job":"once"},"value":[0,"1"]},

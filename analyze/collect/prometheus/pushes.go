@@ -20,8 +20,8 @@ const pushTimeMetric = "push_time_seconds"
 // intervals to compare at least.
 const minPeriodicPushes = 3
 
-// PushGroup is a Pushgateway group (a push_time_seconds series at the end of the range) and
-// how it was pushed over the range.
+// PushGroup is a Pushgateway group (a push_time_seconds series of the range) and how it was
+// pushed over the range.
 type PushGroup struct {
 	Job string
 	// Labels are the series' labels, push_time_seconds's name left out: the grouping key and
@@ -55,15 +55,18 @@ func (g PushGroup) Periodic(step time.Duration) (ok bool, why string) {
 	return true, ""
 }
 
-// PushHistory reads how every Pushgateway group present at the end of r was pushed over r:
-// an instant query of push_time_seconds for the groups, and one range query,
+// PushHistory reads how every Pushgateway group seen in r was pushed over r: an instant query,
+// last_over_time(push_time_seconds[range]), for the groups, and one range query,
 //
 //	push_time_seconds != push_time_seconds offset step
 //
 // which answers only at the steps where a group was pushed again, with the push's time.
 func PushHistory(ctx context.Context, client api.Client, r BacktestRange) ([]PushGroup, error) {
 	api := promv1.NewAPI(client)
-	v, _, _, err := api.Query(ctx, nameSelector(pushTimeMetric, 0).String(), r.End)
+	seen := &parser.Call{Func: parser.Functions["last_over_time"], Args: parser.Expressions{
+		&parser.MatrixSelector{VectorSelector: nameSelector(pushTimeMetric, 0), Range: r.End.Sub(r.Start)},
+	}}
+	v, _, _, err := api.Query(ctx, seen.String(), r.End)
 	if err != nil {
 		return nil, fmt.Errorf("reading the Pushgateway groups: %s", describe(err))
 	}
