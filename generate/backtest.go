@@ -67,6 +67,17 @@ func (r BacktestResult) Sentence(lookback time.Duration) string {
 	return fmt.Sprintf("would have fired %d times in the last %s, for %s in all", r.Episodes, span, Days(r.Firing))
 }
 
+// Phrase is Sentence without the span: "would have fired 2 times, for 3h10m in all".
+func (r BacktestResult) Phrase() string {
+	switch r.Episodes {
+	case 0:
+		return "would not have fired"
+	case 1:
+		return "would have fired once, for " + Days(r.Firing)
+	}
+	return fmt.Sprintf("would have fired %d times, for %s in all", r.Episodes, Days(r.Firing))
+}
+
 // Days writes a duration the way Prometheus does, but in days rather than weeks (7d, not 1w),
 // rounded down to the minute.
 func Days(d time.Duration) string {

@@ -146,7 +146,7 @@ func TestBacktestLive(t *testing.T) {
 			if r := files["rules/hourly-pushgateway.yaml"]; !strings.Contains(r, "alert: HourlyNoRecentPush\n") {
 				t.Errorf("the group pushed every hour has no push alert:\n%s", r)
 			}
-			if rb := files["runbooks/BillingInvoicesGeneratedStopped.md"]; !strings.Contains(rb, "Backtest: evaluated over the last 7d of the server's history when it was generated, this alert would have fired once in the last 7d, for 1d23h45m.\n") {
+			if rb := files["runbooks/BillingInvoicesGeneratedStopped.md"]; !strings.Contains(rb, "Backtest: over the last 7d of the server's history, as it stood when the alert was generated, this alert would have fired once, for 1d23h45m.\n") {
 				t.Errorf("the runbook does not say what the backtest found:\n%s", rb)
 			}
 			for _, want := range []string{

@@ -140,7 +140,7 @@ func writeBacktest(w io.Writer, g audit.Generated) {
 		case b.Noisy:
 			suffix = " (too noisy: not written)"
 		case b.Tuned:
-			suffix = " (after tuning its window and for)"
+			suffix = " (tuned)"
 		}
 		fmt.Fprintf(w, "blindspot: backtest: %s %s%s\n", b.Alert, b.Result.Sentence(g.Lookback), suffix)
 	}

@@ -18,8 +18,8 @@ func backtestText(a generate.Alert, o generate.Options) string {
 	if !ok {
 		return ""
 	}
-	s := fmt.Sprintf("evaluated over the last %s of the server's history when it was generated, this alert %s.",
-		generate.Days(bt.Lookback), r.Sentence(bt.Lookback))
+	s := fmt.Sprintf("over the last %s of the server's history, as it stood when the alert was generated, this alert %s.",
+		generate.Days(bt.Lookback), r.Phrase())
 	if _, tuned := bt.Tuning[a.Name]; tuned {
 		s += fmt.Sprintf(" Its window and `for` were lengthened so that it fires at most %d times over that span (`generate.max_backtest_episodes`).", o.MaxBacktestEpisodes)
 	}
