@@ -57,7 +57,7 @@ func (Backtested) Generate(in generate.Input, out *generate.Output) error {
 		return nil
 	}
 	maxEpisodes := in.Options.MaxBacktestEpisodes
-	files := out.RuleFiles[:0]
+	var files []generate.RuleFile
 	for _, rf := range out.RuleFiles {
 		rf.Alerts = slices.DeleteFunc(slices.Clone(rf.Alerts), func(a generate.Alert) bool {
 			if why, ok := bt.Unperiodic[a.Job]; ok && a.Pack == pushPack && a.PackAlert == pushAlert {
