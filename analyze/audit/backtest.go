@@ -112,7 +112,7 @@ func backtest(ctx context.Context, live httpconfig.Options, inv *analyze.Invento
 		}
 		pending = map[string]bool{}
 		for i, res := range results {
-			a, got := alerts[i], generate.BacktestResult{Episodes: results[i].Episodes, Firing: res.Firing}
+			a, got := alerts[i], generate.BacktestResult{Episodes: res.Episodes, Firing: res.Firing}
 			bt.Results[a.Name] = got
 			if got.Episodes <= o.MaxBacktestEpisodes {
 				continue
