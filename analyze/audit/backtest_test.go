@@ -70,7 +70,7 @@ func TestBacktestBounds(t *testing.T) {
 	}}
 	findings := []analyze.Finding{analyze.NewFinding(checks.AlertsMissingUpName, analyze.Critical, map[string]string{"job": "shop"}, "no up alert", nil)}
 
-	t.Run("An alert that fires too often whatever its for is tuned three times, each time evaluated alone, then left out as too noisy.", func(t *testing.T) {
+	t.Run("An alert that fires too often whatever its for is tuned three times, only the tuned alerts evaluated again each time, then left out as too noisy.", func(t *testing.T) {
 		f := &flappingServer{}
 		o, tested, notes, err := backtest(t.Context(), f.start(t, inv.History.Start), inv, findings, nil, generate.Options{})
 		if err != nil || len(notes) != 0 {
