@@ -150,6 +150,11 @@ type Options struct {
 	// their tests) carries: the identifying labels of a fleet member whose rules a global
 	// ruler evaluates over the whole fleet ({"cluster": "b"}). Empty for one server.
 	Scope map[string]string
+	// MaxBacktestEpisodes is how many times an alert may have fired over the lookback before
+	// it is tuned or left out (DefaultMaxBacktestEpisodes when 0); it applies with Backtest.
+	MaxBacktestEpisodes int
+	// Backtest is what the server's history says of the alerts; nil without history.
+	Backtest *Backtest
 }
 
 // Owner maps jobs to a team.
@@ -254,6 +259,9 @@ func DefaultOptions(o Options) Options {
 	}
 	if o.CheckStaleAfter == 0 {
 		o.CheckStaleAfter = 36 * time.Hour
+	}
+	if o.MaxBacktestEpisodes == 0 {
+		o.MaxBacktestEpisodes = DefaultMaxBacktestEpisodes
 	}
 	return o
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/links"
 	"github.com/blindspot-dev/blindspot/analyze/collect/snapshot"
 	"github.com/blindspot-dev/blindspot/analyze/coverage"
@@ -73,6 +74,9 @@ type Member struct {
 	// and the secrets in streams of no member's job, which every member's log agents see and
 	// mask (the shared judgement reports them once). Nil when they are Result.Findings.
 	generating []analyze.Finding
+	// live is the live Prometheus a single server's audit read, with its history: the one
+	// the generated alerts are backtested on. Nil otherwise.
+	live *httpconfig.Options
 }
 
 // Name is how the member is named in messages and directory names ("" for a single server).
@@ -220,7 +224,11 @@ func single(ctx context.Context, req Request, fn func(Member) error) error {
 	}
 	logStreamMatches(req, res.Inventory)
 	all := checks.All(req.Checks)
-	return fn(Member{Inventory: res.Inventory, Checks: all, Judgement: judge(res.Inventory, req.Checks, all, req.Policy)})
+	m := Member{Inventory: res.Inventory, Checks: all, Judgement: judge(res.Inventory, req.Checks, all, req.Policy)}
+	if o.Prometheus != nil && o.History != nil {
+		m.live = o.Prometheus
+	}
+	return fn(m)
 }
 
 // fleet audits a fleet, one member at a time as the servers are read. The shared sources are

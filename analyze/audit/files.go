@@ -6,7 +6,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect"
 	"github.com/blindspot-dev/blindspot/generate"
 	"github.com/blindspot-dev/blindspot/generate/bundle"
@@ -25,6 +27,11 @@ type Generated struct {
 	// Fleet says whether the request named a fleet, whose members' files are in directories
 	// of their own (even a fleet of one, a Thanos or Mimir named by URL).
 	Fleet bool
+	// Backtest is how each alert generated for a single live server with history would have
+	// behaved over Lookback, the alerts left out as too noisy included; nil when none was
+	// backtested.
+	Backtest []Backtested
+	Lookback time.Duration
 }
 
 // Unplanned is a finding no alert could be generated for, and the member it is of ("" for a
@@ -89,6 +96,19 @@ func Files(ctx context.Context, req Request, o generate.Options) (Generated, err
 				mo.Scope = withoutKeys(m.Scope, map[string]string{"source": ""})
 			}
 		}
+		mo = withHistory(m.Inventory, mo)
+		var notes []string
+		if m.live != nil && m.Inventory.Has(analyze.PartHistory) {
+			var (
+				tested []Backtested
+				err    error
+			)
+			if mo, tested, notes, err = backtest(ctx, *m.live, m.Inventory, findings, m.Matrix, mo); err != nil {
+				firstErr = fmt.Errorf("generate: %w", err)
+				return nil
+			}
+			out.Backtest, out.Lookback = tested, m.Inventory.History.Lookback
+		}
 		g, err := bundle.Generate(m.Inventory, findings, m.Matrix, mo)
 		if err != nil {
 			if m.fleet {
@@ -100,7 +120,7 @@ func Files(ctx context.Context, req Request, o generate.Options) (Generated, err
 		}
 		if !m.fleet {
 			// A fleet's members say nothing of what they left out.
-			out.Notes = g.Notes
+			out.Notes = append(g.Notes, notes...)
 		}
 		for _, s := range rules.Unplanned(findings) {
 			out.Unplanned = append(out.Unplanned, Unplanned{Member: m.Name(), Subject: s})

@@ -29,6 +29,7 @@ var Generators = []generate.Generator{
 	packs.Instances{},
 	selfwatch.Alerts{},
 	rules.WatchdogAlert{},
+	rules.Backtested{},
 	rules.RuleFiles{},
 	unittests.Tests{},
 	runbooks.Runbooks{},
@@ -74,6 +75,21 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage
 // Generate is Files with the notes: it runs Generators over one input.
 func Generate(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage.JobCoverage, o generate.Options) (Result, error) {
 	return run(Generators, generate.Input{Inventory: inv, Findings: findings, Matrix: matrix, Options: generate.DefaultOptions(o)})
+}
+
+// Plan runs the planners of Generators alone (the leading generators, which write no
+// directory) and returns the rule files they plan: what the backtest evaluates before
+// Generate writes anything.
+func Plan(inv *analyze.Inventory, findings []analyze.Finding, matrix []coverage.JobCoverage, o generate.Options) ([]generate.RuleFile, error) {
+	n := slices.IndexFunc(Generators, func(g generate.Generator) bool { return len(g.Dirs()) > 0 })
+	in := generate.Input{Inventory: inv, Findings: findings, Matrix: matrix, Options: generate.DefaultOptions(o)}
+	var out generate.Output
+	for _, g := range Generators[:n] {
+		if err := g.Generate(in, &out); err != nil {
+			return nil, err
+		}
+	}
+	return out.RuleFiles, nil
 }
 
 // run runs the generators in order. Every file must be in a directory its generator names,

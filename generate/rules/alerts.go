@@ -36,6 +36,7 @@ const (
 // newAlert builds the alert of one gap: its expression as a syntax tree, its labels and
 // annotations, and the worlds its promtool test feeds it.
 func newAlert(g gap, name string, o generate.Options) generate.Alert {
+	o = tunedOptions(o, g, name)
 	job, owned := g.job, g.job
 	if g.kind == generate.KindPoolEmpty {
 		// g.job is the pool: no job's dashboard applies, and its owner is the team whose

@@ -131,6 +131,7 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 		"Owner":       "",
 		"OwnerLabel":  code(o.OwnerLabel),
 		"Origin":      map[string]string(nil),
+		"Backtest":    backtestText(a, o),
 	}
 	if a.Metric != "" {
 		d["Metric"] = code(a.Metric)

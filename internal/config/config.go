@@ -130,6 +130,9 @@ type GenerateConfig struct {
 	Business       GenerateBusinessConfig `mapstructure:"business"`
 	// CheckStaleAfter is how long BlindspotCheckStale waits for a successful check.
 	CheckStaleAfter time.Duration `mapstructure:"check_stale_after"`
+	// MaxBacktestEpisodes is how many times a generated alert may have fired over the history
+	// before it is tuned or left out (0: generate.DefaultMaxBacktestEpisodes).
+	MaxBacktestEpisodes int `mapstructure:"max_backtest_episodes"`
 }
 
 // OwnerConfig maps jobs (a glob) to the team that owns them.

@@ -271,6 +271,9 @@ func (c Config) GenerateOptions(rulesFormat string) (generate.Options, error) {
 	if o.CheckStaleAfter < 0 {
 		return o, fmt.Errorf("generate.check_stale_after: %s: want a positive duration", o.CheckStaleAfter)
 	}
+	if o.MaxBacktestEpisodes = g.MaxBacktestEpisodes; o.MaxBacktestEpisodes < 0 {
+		return o, fmt.Errorf("generate.max_backtest_episodes: %d: want a number of firing episodes, at least 1", o.MaxBacktestEpisodes)
+	}
 	if rulesFormat != "" {
 		o.RulesFormat = rulesFormat
 	}
