@@ -97,6 +97,11 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		return fail("reading which jobs had up series", err)
 	}
 	h.Jobs = jobHistories(m, step)
+	buckets := newSeriesBuckets(h)
+	h.SeriesStep = buckets.step
+	if err := collectUpSeries(ctx, api, &h, buckets); err != nil {
+		return fail("reading how many up series the stopped jobs had", err)
+	}
 
 	queries, err := counterHistoryQueries(historyCounters(o.Counters), step)
 	if err != nil {
@@ -107,7 +112,7 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		if err != nil {
 			return fail(fmt.Sprintf("reading when the business counters rose (query %d of %d)", i+1, len(queries)), err)
 		}
-		h.Counters = append(h.Counters, counterHistories(m, step)...)
+		h.Counters = append(h.Counters, counterHistories(m, buckets)...)
 	}
 	if h.Probes, err = collectProbes(ctx, api, r); err != nil {
 		return fail("reading which probes fail", err)
@@ -283,8 +288,9 @@ func counterHistoryQueries(names []string, step time.Duration) ([]string, error)
 
 // counterHistories summarise the steps at which each counter rose. Between two such steps the
 // sum did not rise, so the rise at a step is its value less the value at the step before it
-// that rose (the first rise's own size is unknown and not counted).
-func counterHistories(m model.Matrix, step time.Duration) []analyze.CounterHistory {
+// that rose (the first rise's own size is unknown and not counted); Series spreads the rises
+// over buckets.
+func counterHistories(m model.Matrix, buckets seriesBuckets) []analyze.CounterHistory {
 	var out []analyze.CounterHistory
 	for _, s := range m {
 		job, name := string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])
@@ -300,6 +306,7 @@ func counterHistories(m model.Matrix, step time.Duration) []analyze.CounterHisto
 				c.Rise += d
 			}
 		}
+		c.Series = buckets.increases(s.Values)
 		out = append(out, c)
 	}
 	return out
