@@ -24,7 +24,7 @@ func TestHistory(t *testing.T) {
 			Counters: []analyze.CounterHistory{{Job: "billing", Metric: "invoices_generated_total", FirstIncrease: end.Add(-20 * time.Hour),
 				LastIncrease: end.Add(-2 * time.Hour), Increases: 1080, LongestGap: time.Minute, Rise: 32400.5,
 				Series: []float64{0, 16200.25, 16200.25, 0}}},
-			Probes: []analyze.ProbeHistory{{Job: "blackbox", Instance: "https://shop.example", Since: end.Add(-time.Hour)}, {Job: "blackbox", Instance: "https://old.example"}},
+			Probes:     []analyze.ProbeHistory{{Job: "blackbox", Instance: "https://shop.example", Since: end.Add(-time.Hour)}, {Job: "blackbox", Instance: "https://old.example"}},
 			SeriesStep: 6 * time.Hour,
 		},
 		Notes: []string{"history: the lookback of 7d is clipped to the server's retention of 1d"},
