@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/report"
@@ -17,6 +18,8 @@ func fullReport() report.Report {
 	r.Suppressed = append(r.Suppressed, report.SuppressedFinding{Finding: r.Findings[0], Reason: "accepted </script> & \"why\""})
 	r.Expired = []report.ExpiredException{{Check: r.Findings[0].Check, Subject: r.Findings[0].Subject,
 		Reason: "until the <migration>", Expires: "2026-01-31", Findings: []string{r.Findings[0].ID}}}
+	// The HTML report's series are not part of the JSON document.
+	r.Sparklines = map[string]report.Sparkline{r.Findings[0].ID: {Title: "up series", End: collectedAt, Step: time.Hour, Values: []float64{1, 0}}}
 	return r
 }
 
