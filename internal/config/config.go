@@ -85,6 +85,9 @@ type HistoryConfig struct {
 	Lookback time.Duration `mapstructure:"lookback"`
 	// MinFlat is the shortest flat stretch business/flatlined reports (0: its default).
 	MinFlat time.Duration `mapstructure:"min_flat"`
+	// Enabled, when false, turns the history off: a live audit then reads none (it reads it
+	// by default, unset or true).
+	Enabled *bool `mapstructure:"enabled"`
 }
 
 // LogMatchConfig is one pair of target labels and stream labels.
