@@ -64,7 +64,8 @@ type CounterHistory struct {
 	// Rise is how much the counter rose from FirstIncrease to LastIncrease.
 	Rise float64
 	// Series is, per bucket of the lookback (History.SeriesStep), how much the counter rose
-	// in it (the first increase's own size is unknown and counts 0); empty when not read.
+	// in it (the first increase's own size is unknown and counts 0); empty when not read, and
+	// for a counter that rose in the last three steps (it cannot be flat).
 	Series []float64
 }
 

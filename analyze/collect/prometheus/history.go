@@ -289,7 +289,7 @@ func counterHistoryQueries(names []string, step time.Duration) ([]string, error)
 // counterHistories summarise the steps at which each counter rose. Between two such steps the
 // sum did not rise, so the rise at a step is its value less the value at the step before it
 // that rose (the first rise's own size is unknown and not counted); Series spreads the rises
-// over buckets.
+// over buckets, for the counters that may be flat (keepsSeries).
 func counterHistories(m model.Matrix, buckets seriesBuckets) []analyze.CounterHistory {
 	var out []analyze.CounterHistory
 	for _, s := range m {
@@ -306,7 +306,9 @@ func counterHistories(m model.Matrix, buckets seriesBuckets) []analyze.CounterHi
 				c.Rise += d
 			}
 		}
-		c.Series = buckets.increases(s.Values)
+		if buckets.keepsSeries(c) {
+			c.Series = buckets.increases(s.Values)
+		}
 		out = append(out, c)
 	}
 	return out

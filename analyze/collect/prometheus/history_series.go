@@ -16,18 +16,28 @@ import (
 )
 
 // seriesBuckets are the buckets of the history's series (analyze.History.SeriesStep): n of
-// width step, the last ending at end.
+// width step, the last ending at end; queryStep is the step of the range queries.
 type seriesBuckets struct {
-	end  time.Time
-	step time.Duration
-	n    int
+	end       time.Time
+	step      time.Duration
+	n         int
+	queryStep time.Duration
 }
 
 // newSeriesBuckets divides the range of h into at most analyze.SeriesBuckets buckets of whole
 // steps.
 func newSeriesBuckets(h analyze.History) seriesBuckets {
 	step := analyze.SeriesStep(h.Lookback, h.Step)
-	return seriesBuckets{end: h.End, step: step, n: analyze.SeriesLen(h.Lookback, step)}
+	return seriesBuckets{end: h.End, step: step, n: analyze.SeriesLen(h.Lookback, step), queryStep: h.Step}
+}
+
+// keepsSeries reports whether the series of counter c is kept: only when c may be flat at the
+// end, the one use of a counter's series (the sparkline of business/flatlined). A counter that
+// rose more than once is flat only after three times its longest gap, itself at least a step,
+// so one that rose in the last three steps is not, and its series (most counters' on a large
+// server) is not held.
+func (b seriesBuckets) keepsSeries(c analyze.CounterHistory) bool {
+	return c.Increases <= 1 || b.end.Sub(c.LastIncrease) >= 3*b.queryStep
 }
 
 // increases is how much a counter rose in each bucket, from the points of

@@ -11,11 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/invgen"
 	"github.com/blindspot-dev/blindspot/internal/servers"
@@ -102,8 +104,12 @@ const EnvScaleBinary = "BLINDSPOT_TEST_SCALE_BINARY"
 // loaded with the scale estate (invgen.ScaleEstate: 1,001 jobs, 10,001 targets, about 100,000
 // metric names, 5,000 rules), against merely downloading every answer the audit reads, one
 // after the other. With BLINDSPOT_TEST_SCALE_BINARY set it runs that binary and reports its wall
-// time and peak RSS; without it, the collection in this process. Run it with scripts/scale.sh.
-// The goals: wall ≤ 2.0 × download, peak RSS ≤ 500 MB.
+// time and peak RSS; without it, the collection in this process. Each is measured twice: with
+// the history (read by default, over seven days, of which the estate holds the minutes since it
+// started) and without (history.enabled false); the in-process history run also reports the
+// time and the requests of CollectHistory alone. Run it with scripts/scale.sh.
+// The goals: wall ≤ 2.0 × download, peak RSS ≤ 500 MB; the history costs no more than the
+// rest of the collection.
 func BenchmarkScaleEstate(b *testing.B) {
 	t := b
 	estate := invgen.ScaleEstate
@@ -151,18 +157,42 @@ func BenchmarkScaleEstate(b *testing.B) {
 		requests, _, bytes = downloadAll(b, client, base, rec)
 		return time.Since(start), requests, bytes
 	}
-	// audit runs the binary (or without one, the collection in this process) and returns its
-	// peak RSS.
-	audit := func(b *testing.B, binary string) int64 {
+	// readHistory reads the history of the estate as an audit does, in this process, and
+	// returns how long it took and how many requests it made.
+	readHistory := func(b *testing.B, inv *analyze.Inventory) (time.Duration, int) {
+		client, err := prometheus.NewClient(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var names []string
+		for _, ms := range inv.JobMetrics {
+			names = append(names, ms...)
+		}
+		rec := prometheus.NewRecorder(client)
+		start := time.Now()
+		res := prometheus.CollectHistory(context.Background(), rec, prometheus.HistoryOptions{End: time.Now(), Counters: names})
+		d := time.Since(start)
+		if !res.OK {
+			b.Fatalf("history: %+v", res.Errors)
+		}
+		return d, len(rec.Responses())
+	}
+	// audit runs the binary (or without one, the collection in this process) with or without
+	// the history and returns its peak RSS.
+	audit := func(b *testing.B, binary string, history bool) int64 {
 		if binary == "" {
-			collectLive(b, o)
+			inv, _ := collectLive(b, o)
+			if history {
+				readHistory(b, inv)
+			}
 			return 0
 		}
 		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", filepath.Join(dir, "report.json"))
+		cmd.Env = append(os.Environ(), "BLINDSPOT_HISTORY_ENABLED="+strconv.FormatBool(history))
 		cmd.Stderr = io.Discard
 		if log := os.Getenv("BLINDSPOT_TEST_SCALE_STDERR"); log != "" {
 			// A look at the binary's garbage collection, in the file named.
-			cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+			cmd.Env = append(cmd.Env, "GODEBUG=gctrace=1")
 			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 			if err != nil {
 				b.Fatal(err)
@@ -187,27 +217,40 @@ func BenchmarkScaleEstate(b *testing.B) {
 		if binary != "" {
 			name = filepath.Base(binary)
 		}
-		b.Run(name, func(b *testing.B) {
-			var wall, down time.Duration
-			var peakRSS int64
-			var requests, bytes int
-			for b.Loop() {
-				start := time.Now()
-				peakRSS = max(peakRSS, audit(b, binary))
-				wall += time.Since(start)
-				b.StopTimer()
-				d, r, n := download(b)
-				down, requests, bytes = down+d, r, n
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
-			b.ReportMetric(float64(down.Milliseconds())/float64(b.N), "download-ms/op")
-			b.ReportMetric(wall.Seconds()/down.Seconds(), "wall/download")
-			b.ReportMetric(float64(requests), "requests")
-			b.ReportMetric(float64(bytes)/1e6, "read-MB")
-			if binary != "" {
-				b.ReportMetric(float64(peakRSS)/1e6, "peak-RSS-MB")
-			}
-		})
+		for _, history := range []bool{false, true} {
+			b.Run(name+"/history="+strconv.FormatBool(history), func(b *testing.B) {
+				var wall, down time.Duration
+				var peakRSS int64
+				var requests, bytes int
+				for b.Loop() {
+					start := time.Now()
+					peakRSS = max(peakRSS, audit(b, binary, history))
+					wall += time.Since(start)
+					b.StopTimer()
+					d, r, n := download(b)
+					down, requests, bytes = down+d, r, n
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
+				b.ReportMetric(float64(down.Milliseconds())/float64(b.N), "download-ms/op")
+				b.ReportMetric(wall.Seconds()/down.Seconds(), "wall/download")
+				b.ReportMetric(float64(requests), "requests")
+				b.ReportMetric(float64(bytes)/1e6, "read-MB")
+				if binary != "" {
+					b.ReportMetric(float64(peakRSS)/1e6, "peak-RSS-MB")
+				}
+			})
+		}
 	}
+	// The history alone, in this process: its range queries against the estate.
+	b.Run("history-only", func(b *testing.B) {
+		var took time.Duration
+		var requests int
+		for b.Loop() {
+			d, n := readHistory(b, inv)
+			took, requests = took+d, n
+		}
+		b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "history-ms/op")
+		b.ReportMetric(float64(requests), "history-requests")
+	})
 }
