@@ -62,8 +62,10 @@ func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
 // CollectHistory reads what the server stored over the lookback with one range query per
 // kind of question, whatever the number of jobs and metrics (the counters in batches of
 // JobMetricsBatch names): when jobs' up series stopped or started, and at which steps each
-// business counter candidate rose; and which probes fail at its end (probe_success == 0,
-// an instant query), and since when (a range query, only when some fail). The range queries
+// business counter candidate rose; how many up series the stopped jobs had per bucket of the
+// lookback (a range query a bucket apart, only when some stopped: collectUpSeries); and which
+// probes fail at its end (probe_success == 0, an instant query), and since when (a range
+// query, only when some fail). The range queries
 // answer only at the steps where something changed. Its step keeps every series under MaxPointsPerSeries points. The lookback is
 // clipped to the server's retention, read from /api/v1/status/flags or, failing that,
 // /api/v1/status/runtimeinfo; a note says so. A failed query is an error of the history part,
