@@ -115,6 +115,19 @@ func collectScale(t testing.TB, o httpconfig.Options) (*analyze.Inventory, *prom
 	return b.Build(), rec
 }
 
+// tailBuffer keeps the last 4 KiB written to it.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > 4096 {
+		t.b = t.b[len(t.b)-4096:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.b) }
+
 // EnvScaleBinary names a built blindspot binary for BenchmarkScaleEstate to run against the
 // estate, so that the figures include its peak resident memory (scripts/scale.sh sets it).
 const EnvScaleBinary = "BLINDSPOT_TEST_SCALE_BINARY"
@@ -208,7 +221,9 @@ func BenchmarkScaleEstate(b *testing.B) {
 		}
 		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", filepath.Join(dir, "report.json"))
 		cmd.Env = append(os.Environ(), "BLINDSPOT_HISTORY_ENABLED="+strconv.FormatBool(history))
-		cmd.Stderr = io.Discard
+		// The last lines of stderr say why an audit failed (its partial report's line).
+		var stderr tailBuffer
+		cmd.Stderr = &stderr
 		if log := os.Getenv("BLINDSPOT_TEST_SCALE_STDERR"); log != "" {
 			// A look at the binary's garbage collection, in the file named.
 			cmd.Env = append(cmd.Env, "GODEBUG=gctrace=1")
@@ -221,7 +236,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 		}
 		err := cmd.Run()
 		if code := cmd.ProcessState.ExitCode(); code != 0 && code != 1 { // 1: findings
-			b.Fatalf("blindspot audit: %v", err)
+			b.Fatalf("blindspot audit: %v: %s", err, stderr.String())
 		}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			return ru.Maxrss * 1024
