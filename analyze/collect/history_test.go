@@ -62,4 +62,27 @@ func TestHistoryOfAFailingServer(t *testing.T) {
 		}
 		noHistory(t, members[0].Inventory, ranges)
 	})
+
+	t.Run("A ruler of a fleet, which scrapes nothing, is not asked its history.", func(t *testing.T) {
+		var ranges atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/query_range"):
+				ranges.Add(1)
+			case r.URL.Path == "/api/v1/rules":
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(`{"status":"success","data":{"groups":[]}}`))
+				return
+			}
+			http.NotFound(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		err := collect.RunFleet(t.Context(), collect.FleetOptions{
+			Sources: []collect.FleetSource{{Name: "ruler", Kind: collect.KindPrometheus, Role: collect.RoleRuler, HTTP: httpconfig.Options{URL: srv.URL}}},
+			History: &prometheus.HistoryOptions{},
+		}, func(collect.Member) {})
+		if err != nil || ranges.Load() != 0 {
+			t.Errorf("%d range queries of the ruler, %v", ranges.Load(), err)
+		}
+	})
 }
