@@ -33,6 +33,10 @@ type History struct {
 	TargetCounts []TargetCountHistory
 	// Alerts is what ALERTS showed: which alerts fired, how often and how long.
 	Alerts AlertsHistory
+	// SeriesStep is the width of one bucket of the jobs' and counters' Series, which end at
+	// End: of n buckets, bucket i covers (End − (n−i)×SeriesStep, End − (n−i−1)×SeriesStep].
+	// Zero when no series were read.
+	SeriesStep time.Duration
 }
 
 // ProbeHistory is a probe (a job and instance, typically of a blackbox exporter) failing at the
@@ -49,6 +53,9 @@ type JobHistory struct {
 	Name string
 	// LastSeen is the last step at which the job had up series.
 	LastSeen time.Time
+	// Series is, per bucket of the lookback (History.SeriesStep), how many up series the job
+	// had in it; empty when not read.
+	Series []float64
 }
 
 // CounterHistory is when a counter of a job (summed over the job's series) increased.
@@ -62,6 +69,10 @@ type CounterHistory struct {
 	LongestGap time.Duration
 	// Rise is how much the counter rose from FirstIncrease to LastIncrease.
 	Rise float64
+	// Series is, per bucket of the lookback (History.SeriesStep), how much the counter rose
+	// in it (the first increase's own size is unknown and counts 0); empty when not read, and
+	// for a counter that rose in the last three steps (it cannot be flat).
+	Series []float64
 }
 
 // Rate is the counter's rate per second from its first to its last increase; 0 when it

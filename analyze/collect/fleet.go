@@ -374,7 +374,7 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 			src.Notes = append(src.Notes, fmt.Sprintf("targets: %d known only from the up series (stores without a targets API)", len(extra)))
 		}
 	}
-	if hr := sourceHistory(ctx, o, s, client, now, b); hr != nil {
+	if hr := sourceHistory(ctx, o, s, client, now, b, historyAskable(src)); hr != nil {
 		// On src, which replaces the source the builder holds.
 		if hr.OK {
 			b.SetHistory(hr.History)
@@ -408,13 +408,15 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 }
 
 // sourceHistory reads the history of a live source when o asks for it, giving it to
-// o.RecordHistory, or returns what a snapshot recorded of it; nil when there is none.
-func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, client api.Client, now time.Time, b *analyze.Builder) *prometheus.HistoryResult {
+// o.RecordHistory, or returns what a snapshot recorded of it; nil when there is none, when it
+// is not askable (historyAskable) and for a ruler.
+func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, client api.Client, now time.Time, b *analyze.Builder, askable bool) *prometheus.HistoryResult {
 	var hr prometheus.HistoryResult
 	switch {
 	case s.Replay != nil:
 		return s.History
-	case o.History == nil:
+	case o.History == nil, !askable, s.Role == RoleRuler:
+		// A ruler evaluates rules over the others' series and scrapes none: no history.
 		return nil
 	case s.Kind == KindThanos:
 		hr.Notes = []string{"history: not read of a Thanos source, whose members it would not tell apart"}

@@ -74,6 +74,12 @@ func Merge(rs []Report) Report {
 		out.Suppressed = append(out.Suppressed, r.Suppressed...)
 		out.Expired = mergeExpired(out.Expired, r.Expired)
 		out.Noise = append(out.Noise, r.Noise...)
+		for id, s := range r.Sparklines {
+			if out.Sparklines == nil {
+				out.Sparklines = map[string]Sparkline{}
+			}
+			out.Sparklines[id] = s
+		}
 		sum.Jobs += r.Summary.Jobs
 		sum.Targets.Up += r.Summary.Targets.Up
 		sum.Targets.Down += r.Summary.Targets.Down

@@ -151,6 +151,8 @@ type htmlFinding struct {
 	Details  []htmlDetail
 	HelpURL  string
 	Reason   string
+	// Sparkline draws the series of the history behind the finding; nil when it has none.
+	Sparkline *htmlSparkline
 }
 
 // htmlDetail is one detail of a finding; URL is set only for an http or https value.
@@ -225,7 +227,11 @@ func newHTMLPage(r Report, o HTMLOptions) htmlPage {
 		if !el.Show[i] {
 			continue
 		}
-		p.Findings = append(p.Findings, newHTMLFinding(f, keys))
+		hf := newHTMLFinding(f, keys)
+		if s, ok := r.Sparklines[f.ID]; ok {
+			hf.Sparkline = newHTMLSparkline(s)
+		}
+		p.Findings = append(p.Findings, hf)
 		if n := el.More[i]; n > 0 {
 			p.Elided = append(p.Elided, htmlElided{Severity: f.Severity, Check: f.Check, Scope: el.Scope[i], More: n})
 		}

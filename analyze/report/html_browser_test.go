@@ -411,6 +411,20 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 		b.screenshot(t, "hostile.png")
 	})
+
+	t.Run("The sparklines of a flatlined counter and a vanished job are drawn at their size, their line within the drawing, and named by their label.", func(t *testing.T) {
+		b.open(t, historyReport(true), "history.html")
+		got := eval[[]string](t, b, `Array.from(document.querySelectorAll("#findings-table svg"), svg => {
+			const box = svg.getBoundingClientRect(), line = svg.querySelector("polyline").getBBox();
+			return [svg.closest("tr").dataset.check, Math.round(box.width) + "x" + Math.round(box.height),
+				line.x >= 0 && line.y >= 0 && line.x + line.width <= 120 && line.y + line.height <= 24, svg.getAttribute("aria-label").length > 0].join(" ");
+		})`)
+		want := []string{"business/flatlined 120x24 true true", "jobs/vanished 120x24 true true"}
+		if !slices.Equal(got, want) {
+			t.Errorf("sparklines %q, want %q", got, want)
+		}
+		b.screenshot(t, "history.png")
+	})
 }
 
 // findingText is every value of a finding the page shows in its row.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/report"
@@ -19,6 +20,8 @@ func fullReport() report.Report {
 		Reason: "until the <migration>", Expires: "2026-01-31", Findings: []string{r.Findings[0].ID}}}
 	r.Noise = []report.NoiseTable{{Lookback: "7d", Member: map[string]string{"source": "eu-1"},
 		Alerts: []report.NoisyAlert{{Alert: "Flappy</script>", Episodes: 84, FiringSeconds: 50400, FiringShare: 0.077}}}}
+	// The HTML report's series are not part of the JSON document.
+	r.Sparklines = map[string]report.Sparkline{r.Findings[0].ID: {Title: "up series", End: collectedAt, Step: time.Hour, Values: []float64{1, 0}}}
 	return r
 }
 

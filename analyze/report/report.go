@@ -33,6 +33,9 @@ type Report struct {
 	// Noise are the noise tables of the servers whose history was read (see noise.go);
 	// absent when none was.
 	Noise []NoiseTable `json:"noise,omitempty"`
+	// Sparklines are, by finding ID, the series of the history behind some findings (see
+	// sparklines), which the HTML report draws; not part of the JSON document.
+	Sparklines map[string]Sparkline `json:"-"`
 }
 
 // Source is one audited source and what went wrong with it.
@@ -210,6 +213,7 @@ func Build(in Input) Report {
 	if r.Findings == nil {
 		r.Findings = []analyze.Finding{}
 	}
+	r.Sparklines = sparklines(inv.History, r.Findings)
 	for _, s := range inv.Sources {
 		// Collectors pass redacted URLs on; redacting again here keeps a client's error text
 		// that quotes a requested URL (query string included) out of every format.

@@ -97,6 +97,8 @@ func demoHandler(repo string) (http.Handler, error) {
 			w.Write(rec.Body)
 			return
 		}
-		http.NotFound(w, r)
+		if !emptyHistory(w, r) {
+			http.NotFound(w, r)
+		}
 	}), nil
 }

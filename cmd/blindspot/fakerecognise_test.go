@@ -57,7 +57,13 @@ func thanosQueryHandler(repo string) (http.Handler, error) {
 	up := func(instance, cluster string) fakeprom.Sample {
 		return fakeprom.Sample{Labels: map[string]string{"job": "api", "instance": instance, "cluster": cluster}, Value: "0"}
 	}
-	return fakeprom.Handler(bodies, []fakeprom.Sample{up("127.0.0.1:38869", "a"), up("127.0.0.1:46759", "b")}), nil
+	h := fakeprom.Handler(bodies, []fakeprom.Sample{up("127.0.0.1:38869", "a"), up("127.0.0.1:46759", "b")})
+	// Audited as one Prometheus (kind: prometheus), it is asked the history: it has none.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !emptyHistory(w, r) {
+			h.ServeHTTP(w, r)
+		}
+	}), nil
 }
 
 // mimirHandler answers as a Mimir with multi-tenancy on, as its HTTP API documentation
@@ -89,6 +95,8 @@ func mimirHandler(repo string) (http.Handler, error) {
 			data = map[string]any{}
 		case "/prometheus/api/v1/rules":
 			data = map[string]any{"groups": []any{}}
+		case "/prometheus/api/v1/query_range":
+			data = map[string]any{"resultType": "matrix", "result": []any{}}
 		default:
 			http.NotFound(w, r)
 			return

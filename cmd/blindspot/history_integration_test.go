@@ -22,10 +22,26 @@ func TestIntegrationHistory(t *testing.T) {
 	om.WriteString("# EOF\n")
 	prom := servers.StartPrometheusWithHistory(t, bins.Prometheus3, servers.HistoryPrometheusOptions{OpenMetrics: om.String(), Retention: "5d"})
 
-	t.Run("Without a history section the history is not read and its checks say so.", func(t *testing.T) {
+	t.Run("With BLINDSPOT_HISTORY_ENABLED=false the history is not read and its checks say so.", func(t *testing.T) {
 		cleanEnv(t)
+		t.Setenv("BLINDSPOT_HISTORY_ENABLED", "false")
 		_, out, stderr := cli(t, "audit", "--prometheus-url", prom.URL)
 		if !strings.Contains(out, "check jobs/vanished did not run: no history") || strings.Contains(out, "legacy") {
+			t.Errorf("report:\n%s\n%s", out, stderr)
+		}
+	})
+	t.Run("With history.enabled: false in the file the history is not read either.", func(t *testing.T) {
+		cleanEnv(t)
+		path := writeConfig(t, "history:\n  enabled: false\n")
+		_, out, stderr := cli(t, "--config", path, "audit", "--prometheus-url", prom.URL)
+		if !strings.Contains(out, "check jobs/vanished did not run: no history") || strings.Contains(out, "legacy") {
+			t.Errorf("report:\n%s\n%s", out, stderr)
+		}
+	})
+	t.Run("Without a history section the history is read over the default week, clipped to the five days kept, and the vanished job is reported.", func(t *testing.T) {
+		cleanEnv(t)
+		_, out, stderr := cli(t, "audit", "--prometheus-url", prom.URL)
+		if !strings.Contains(out, "    history: the lookback of 7d is clipped to the server's retention of 5d\n") || !strings.Contains(out, "(3d ago) and has none now") {
 			t.Errorf("report:\n%s\n%s", out, stderr)
 		}
 	})

@@ -26,7 +26,9 @@ import (
 // the line, or @FILE for a file of the story. A JSON body is served as application/json, any
 // other as text/plain, unless -H says otherwise. A request is answered from the first declared
 // PATH that matches; several answers declared for one PATH answer in turn, the last one
-// repeating. Any other path is answered 404. `http start` serves the answers on 127.0.0.1 with
+// repeating. The history a live audit reads by default is answered as a Prometheus keeping
+// 15 days with no history to tell (emptyHistory) when the story declares nothing for it;
+// any other path is answered 404. `http start` serves the answers on 127.0.0.1 with
 // a free port and sets $NAME_URL (NAME in upper case) to the server's URL; the server stops
 // at the end of the story. The output of a command run with `exits` names the server
 // $NAME_URL rather than by its port, and writes the times of its own run <now>, so that whole
@@ -163,10 +165,15 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fakes.mu.Lock()
-			a := s.answer(r.URL.Path)
+			var a *httpAnswer
+			if !isHistoryProbe(r) {
+				a = s.answer(r.URL.Path)
+			}
 			fakes.mu.Unlock()
 			if a == nil {
-				http.NotFound(w, r)
+				if !emptyHistory(w, r) {
+					http.NotFound(w, r)
+				}
 				return
 			}
 			for k, vs := range a.header {
@@ -204,6 +211,38 @@ func (s *httpFake) answer(path string) *httpAnswer {
 	}
 	last.used++
 	return last
+}
+
+// emptyHistory answers a request of the history a live audit reads (analyze/collect/prometheus
+// CollectHistory) as a Prometheus keeping 15 days that has nothing to tell: the retention
+// flag, empty range queries and no failing probe. It reports whether r was one.
+func emptyHistory(w http.ResponseWriter, r *http.Request) bool {
+	var data string
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/api/v1/status/flags"):
+		data = `{"storage.tsdb.retention.time":"15d"}`
+	case strings.HasSuffix(r.URL.Path, "/api/v1/query_range"):
+		data = `{"resultType":"matrix","result":[]}`
+	case isHistoryProbe(r):
+		data = `{"resultType":"vector","result":[]}`
+	default:
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"status":"success","data":` + data + `}`))
+	return true
+}
+
+// isHistoryProbe reports whether r is one of the instant queries the history reads (the
+// failing probes, the alerts and rule groups now, the last-success gauges), which a story's
+// answers to /api/v1/query (written for other queries) do not answer.
+func isHistoryProbe(r *http.Request) bool {
+	if !strings.HasSuffix(r.URL.Path, "/api/v1/query") || r.ParseForm() != nil {
+		return false
+	}
+	q := r.Form.Get("query")
+	return q == "probe_success == 0" || strings.Contains(q, "ALERTS{") ||
+		strings.HasPrefix(q, "min by (job, instance, __name__) (")
 }
 
 // nameFakes replaces the URLs of the story's started servers in out by $NAME_URL.

@@ -110,6 +110,9 @@ type HistoryConfig struct {
 	// LogSilence is how long a job's Loki streams must have had no line for logs/stopped
 	// (0: loki.DefaultLogSilence).
 	LogSilence time.Duration `mapstructure:"log_silence"`
+	// Enabled, when false, turns the history off: a live audit then reads none (it reads it
+	// by default, unset or true).
+	Enabled *bool `mapstructure:"enabled"`
 }
 
 // LogMatchConfig is one pair of target labels and stream labels.

@@ -44,7 +44,7 @@ func TestServerAlertmanager(t *testing.T) {
 func TestHistorySection(t *testing.T) {
 	t.Run("The history section is part of the schema: its keys are known and can come from BLINDSPOT_HISTORY_*.", func(t *testing.T) {
 		leaves, _ := Keys()
-		for _, key := range []string{"history.lookback", "history.min_flat", "history.vanished_target_share"} {
+		for _, key := range []string{"history.lookback", "history.min_flat", "history.vanished_target_share", "history.enabled"} {
 			found := false
 			for _, l := range leaves {
 				found = found || l == key
@@ -57,6 +57,9 @@ func TestHistorySection(t *testing.T) {
 			t.Errorf("EnvName = %s", got)
 		}
 		if got := EnvName("history.lookback"); got != "BLINDSPOT_HISTORY_LOOKBACK" {
+			t.Errorf("EnvName = %s", got)
+		}
+		if got := EnvName("history.enabled"); got != "BLINDSPOT_HISTORY_ENABLED" {
 			t.Errorf("EnvName = %s", got)
 		}
 		if got := EnvName("history.vanished_target_share"); got != "BLINDSPOT_HISTORY_VANISHED_TARGET_SHARE" {
@@ -88,23 +91,27 @@ func TestHistorySection(t *testing.T) {
 		for body, want := range map[string]string{
 			"history:\n  lookbak: 7d\n":        `f.yaml:2: unknown key "history.lookbak"`,
 			"history:\n  lookback: [1h, 2h]\n": `f.yaml:2: history.lookback`,
+			"history:\n  enabled: [no]\n":      `f.yaml:2: history.enabled`,
 		} {
 			err := CheckKeys("f.yaml", []byte(body))
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("%q: error %v, want %q", body, err, want)
 			}
 		}
-		if err := CheckKeys("f.yaml", []byte("history:\n  lookback: 48h\n  min_flat: 2h\n")); err != nil {
+		if err := CheckKeys("f.yaml", []byte("history:\n  lookback: 48h\n  min_flat: 2h\n  enabled: false\n")); err != nil {
 			t.Errorf("a valid history section: %v", err)
 		}
 	})
-	t.Run("Without a history section no history is read; with any key of it the lookback defaults to seven days, and min_flat reaches the checks; negative durations are refused.", func(t *testing.T) {
-		if ho, err := (Config{}).HistoryOptions(); ho != nil || err != nil {
-			t.Errorf("HistoryOptions() = %+v, %v; want none", ho, err)
+	t.Run("The history is read by default over seven days, and not when history.enabled is false; the lookback and min_flat reach the collector and the checks; negative durations are refused.", func(t *testing.T) {
+		yes, no := true, false
+		for _, c := range []Config{{}, {History: HistoryConfig{MinFlat: time.Hour}}, {History: HistoryConfig{Enabled: &yes}}} {
+			ho, err := c.HistoryOptions()
+			if err != nil || ho == nil || ho.Lookback != prometheus.DefaultLookback || prometheus.DefaultLookback != 7*24*time.Hour {
+				t.Errorf("%+v: HistoryOptions() = %+v, %v; want a lookback of 7d", c.History, ho, err)
+			}
 		}
-		ho, err := Config{History: HistoryConfig{MinFlat: time.Hour}}.HistoryOptions()
-		if err != nil || ho.Lookback != prometheus.DefaultLookback || prometheus.DefaultLookback != 7*24*time.Hour {
-			t.Errorf("HistoryOptions() = %+v, %v; want a lookback of 7d", ho, err)
+		if ho, err := (Config{History: HistoryConfig{Enabled: &no, Lookback: 48 * time.Hour}}).HistoryOptions(); ho != nil || err != nil {
+			t.Errorf("history.enabled false: HistoryOptions() = %+v, %v; want none", ho, err)
 		}
 		c := Config{History: HistoryConfig{Lookback: 48 * time.Hour, MinFlat: 2 * time.Hour}}
 		if ho, err := c.HistoryOptions(); err != nil || ho.Lookback != 48*time.Hour {

@@ -128,12 +128,13 @@ func (c Config) checkOptions() (checks.Options, error) {
 	}, nil
 }
 
-// HistoryOptions converts the history section to the history collector's options: nil when
-// the section sets no key (in the file or as BLINDSPOT_HISTORY_*), and the history is not
-// read. An error names a key whose value cannot be a lookback.
+// HistoryOptions converts the history section to the history collector's options: a live
+// audit reads the history by default, over prometheus.DefaultLookback; nil when
+// history.enabled is false (in the file or as BLINDSPOT_HISTORY_ENABLED), and the history is
+// not read. An error names a key whose value cannot be a lookback.
 func (c Config) HistoryOptions() (*prometheus.HistoryOptions, error) {
 	switch {
-	case c.History == (HistoryConfig{}):
+	case c.History.Enabled != nil && !*c.History.Enabled:
 		return nil, nil
 	case c.History.Lookback < 0:
 		return nil, fmt.Errorf("history.lookback %s: want a positive duration", c.History.Lookback)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -53,25 +54,28 @@ func BigCounter(k int) string { return fmt.Sprintf("shop_operation_%05d_total", 
 // Targets is the number of targets the estate scrapes.
 func (e Estate) Targets() int { return e.Jobs*e.TargetsPerJob + 1 }
 
-// Handler serves /metrics/<job> in the text exposition format.
+// Handler serves /metrics/<job> in the text exposition format. The counters rise by one at
+// every scrape (the n-th scrape of the exporter exposes a job's counters at 7+n, the big job's
+// counter k at k+n), so that the history reads them as steady business counters.
 func (e Estate) Handler() http.Handler {
-	var big bytes.Buffer
-	for k := range e.BigCounters {
-		fmt.Fprintf(&big, "# TYPE %[1]s counter\n%[1]s %d\n", BigCounter(k), k)
-	}
+	var scrapes atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		n := scrapes.Add(1)
 		job := path.Base(r.URL.Path)
+		var body bytes.Buffer
 		if job == BigJob {
-			_, _ = w.Write(big.Bytes())
+			for k := range e.BigCounters {
+				fmt.Fprintf(&body, "# TYPE %[1]s counter\n%[1]s %d\n", BigCounter(k), int64(k)+n)
+			}
+			_, _ = w.Write(body.Bytes())
 			return
 		}
-		var body bytes.Buffer
 		for _, m := range sharedMetrics {
 			fmt.Fprintf(&body, "# TYPE %[1]s %s\n%[1]s 1\n", m.name, m.kind)
 		}
 		for k := range e.OwnCounters {
-			fmt.Fprintf(&body, "# TYPE %[1]s counter\n%[1]s 7\n", OwnCounter(job, k))
+			fmt.Fprintf(&body, "# TYPE %[1]s counter\n%[1]s %d\n", OwnCounter(job, k), 7+n)
 		}
 		_, _ = w.Write(body.Bytes())
 	})

@@ -62,9 +62,11 @@ func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
 // CollectHistory reads what the server stored over the lookback with one range query per
 // kind of question, whatever the number of jobs and metrics (the counters in batches of
 // JobMetricsBatch names): when jobs' up series stopped or started, and at which steps each
-// business counter candidate rose; and which probes fail at its end (probe_success == 0,
-// an instant query), and since when (a range query, only when some fail); and when alerts fired
-// and rule groups were loaded (collectAlertHistory: one range and one instant query). The range queries
+// business counter candidate rose; how many up series the stopped jobs had per bucket of the
+// lookback (a range query a bucket apart, only when some stopped: collectUpSeries); which
+// probes fail at its end (probe_success == 0, an instant query), and since when (a range
+// query, only when some fail); and when alerts fired and rule groups were loaded
+// (collectAlertHistory: one range and one instant query). The range queries
 // answer only at the steps where something changed. Its step keeps every series under MaxPointsPerSeries points. The lookback is
 // clipped to the server's retention, read from /api/v1/status/flags or, failing that,
 // /api/v1/status/runtimeinfo; a note says so. A failed query is an error of the history part,
@@ -98,6 +100,11 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		return fail("reading which jobs had up series", err)
 	}
 	h.Jobs = jobHistories(m, step)
+	buckets := newSeriesBuckets(h)
+	h.SeriesStep = buckets.step
+	if err := collectUpSeries(ctx, api, &h, buckets); err != nil {
+		return fail("reading how many up series the stopped jobs had", err)
+	}
 
 	queries, err := counterHistoryQueries(historyCounters(o.Counters), step)
 	if err != nil {
@@ -108,7 +115,7 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		if err != nil {
 			return fail(fmt.Sprintf("reading when the business counters rose (query %d of %d)", i+1, len(queries)), err)
 		}
-		h.Counters = append(h.Counters, counterHistories(m, step)...)
+		h.Counters = append(h.Counters, counterHistories(m, buckets)...)
 	}
 	if h.Probes, err = collectProbes(ctx, api, r); err != nil {
 		return fail("reading which probes fail", err)
@@ -166,11 +173,14 @@ func queryMatrix(ctx context.Context, api promv1.API, query string, r promv1.Ran
 	if err != nil {
 		return nil, err
 	}
-	m, ok := v.(model.Matrix)
-	if !ok {
+	switch m := v.(type) {
+	case model.Matrix:
+		return m, nil
+	case nil:
+		return nil, fmt.Errorf("the range query answered with no result")
+	default:
 		return nil, fmt.Errorf("the range query answered a %s, not a matrix", v.Type())
 	}
-	return m, nil
 }
 
 // upHistoryQuery is
@@ -290,8 +300,9 @@ func counterHistoryQueries(names []string, step time.Duration) ([]string, error)
 
 // counterHistories summarise the steps at which each counter rose. Between two such steps the
 // sum did not rise, so the rise at a step is its value less the value at the step before it
-// that rose (the first rise's own size is unknown and not counted).
-func counterHistories(m model.Matrix, step time.Duration) []analyze.CounterHistory {
+// that rose (the first rise's own size is unknown and not counted); Series spreads the rises
+// over buckets, for the counters that may be flat (keepsSeries).
+func counterHistories(m model.Matrix, buckets seriesBuckets) []analyze.CounterHistory {
 	var out []analyze.CounterHistory
 	for _, s := range m {
 		job, name := string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])
@@ -306,6 +317,9 @@ func counterHistories(m model.Matrix, step time.Duration) []analyze.CounterHisto
 			if d := float64(cur.Value - prev.Value); d > 0 {
 				c.Rise += d
 			}
+		}
+		if buckets.keepsSeries(c) {
+			c.Series = buckets.increases(s.Values)
 		}
 		out = append(out, c)
 	}

@@ -3,7 +3,6 @@ package prometheus
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -102,9 +101,9 @@ func collectAlertHistory(ctx context.Context, api promv1.API, r promv1.Range) (a
 	if err != nil {
 		return out, err
 	}
-	now, ok := v.(model.Vector)
-	if !ok {
-		return out, fmt.Errorf("the query answered a %s, not a vector", v.Type())
+	now, err := vectorOf(v)
+	if err != nil {
+		return out, err
 	}
 	alerts, groups := newPresence(r), newPresence(r)
 	for _, s := range m {

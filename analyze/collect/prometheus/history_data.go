@@ -94,9 +94,9 @@ func collectSuccesses(ctx context.Context, api promv1.API, names []string, r pro
 		if err != nil {
 			return nil, fmt.Sprintf("reading the last-success gauges (query %d of %d)", i+1, len(instantQueries)), err
 		}
-		vec, ok := v.(model.Vector)
-		if !ok {
-			return nil, "reading the last-success gauges", fmt.Errorf("the query answered a %s, not a vector", v.Type())
+		vec, err := vectorOf(v)
+		if err != nil {
+			return nil, "reading the last-success gauges", err
 		}
 		for _, s := range vec {
 			k := successKeyOf(s.Metric)

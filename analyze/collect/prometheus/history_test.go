@@ -191,17 +191,45 @@ func TestCollectHistory(t *testing.T) {
 					`{"metric":{"job":"api","event":"started"},"values":[[` + ts(-time.Hour) + `,"1"]]},` +
 					`{"metric":{"event":"stopped"},"values":[[` + ts(0) + `,"1"]]},{"metric":{"job":"x"},"values":[[` + ts(0) + `,"1"]]}]`
 			}
-			return `[{"metric":{"__name__":"orders_total","job":"shop"},"values":[[` + ts(-3*time.Hour) + `,"10"],[` + ts(-2*time.Hour) + `,"12"],[` + ts(-time.Hour+time.Minute) + `,"1"],[` + ts(-time.Hour+2*time.Minute) + `,"4"]]}]`
+			if strings.HasPrefix(q, "count by (job) (max_over_time(") {
+				// legacy had two up series in the first bucket, one in the 27th.
+				return `[{"metric":{"job":"legacy"},"values":[[` + ts(-47*210*time.Minute) + `,"2"],[` + ts(-21*210*time.Minute) + `,"1"]]}]`
+			}
+			return `[{"metric":{"__name__":"orders_total","job":"shop"},"values":[[` + ts(-3*time.Hour) + `,"10"],[` + ts(-2*time.Hour) + `,"12"],[` + ts(-time.Hour+time.Minute) + `,"1"],[` + ts(-time.Hour+2*time.Minute) + `,"4"]]},` +
+				`{"metric":{"__name__":"steady_total","job":"shop"},"values":[[` + ts(-2*time.Minute) + `,"1"],[` + ts(-time.Minute) + `,"2"],[` + ts(0) + `,"3"]]}]`
 		}}
 		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd, Counters: []string{"orders_total"}})
 		h := res.History
-		if len(h.Jobs) != 1 || h.Jobs[0] != (analyze.JobHistory{Name: "legacy", LastSeen: historyEnd.Add(-71*time.Hour - time.Minute)}) {
+		// A week in buckets of whole steps: 48 of 3h30m, the last ending at the end.
+		legacy := make([]float64, 48)
+		legacy[0], legacy[26] = 2, 1
+		if len(h.Jobs) != 1 || !reflect.DeepEqual(h.Jobs[0], analyze.JobHistory{Name: "legacy", LastSeen: historyEnd.Add(-71*time.Hour - time.Minute), Series: legacy}) {
 			t.Errorf("jobs %+v", h.Jobs)
 		}
+		// The rises at two hours and at 58 minutes before the end fall in the last bucket; the
+		// reset and the first point add nothing.
+		orders := make([]float64, 48)
+		orders[47] = 2 + 3
 		want := analyze.CounterHistory{Job: "shop", Metric: "orders_total", FirstIncrease: historyEnd.Add(-3 * time.Hour), LastIncrease: historyEnd.Add(-time.Hour + 2*time.Minute),
-			Increases: 4, LongestGap: 61 * time.Minute, Rise: 2 + 3}
-		if len(h.Counters) != 1 || h.Counters[0] != want {
-			t.Errorf("counters %+v, want %+v", h.Counters, want)
+			Increases: 4, LongestGap: 61 * time.Minute, Rise: 2 + 3, Series: orders}
+		// A counter that rose in the last steps cannot be flat: its series is not kept.
+		steady := analyze.CounterHistory{Job: "shop", Metric: "steady_total", FirstIncrease: historyEnd.Add(-2 * time.Minute), LastIncrease: historyEnd,
+			Increases: 3, LongestGap: time.Minute, Rise: 2}
+		if len(h.Counters) != 2 || !reflect.DeepEqual(h.Counters[0], want) || !reflect.DeepEqual(h.Counters[1], steady) {
+			t.Errorf("counters %+v, want %+v and %+v", h.Counters, want, steady)
+		}
+		if h.SeriesStep != 210*time.Minute {
+			t.Errorf("series step %s, want 3h30m", h.SeriesStep)
+		}
+		// The stopped job's series is read with one range query a bucket apart, ending at the end.
+		i := slices.IndexFunc(f.queries, func(q url.Values) bool { return strings.HasPrefix(q.Get("query"), "count by") })
+		if i < 0 {
+			t.Fatalf("no query of the stopped jobs' up series among %v", f.queries)
+		}
+		q := f.queries[i]
+		if q.Get("query") != `count by (job) (max_over_time(up{job=~"legacy"}[3h30m]))` || q.Get("step") != "12600" ||
+			!unixParam(t, q.Get("end")).Equal(historyEnd) || !unixParam(t, q.Get("start")).Equal(historyEnd.Add(-47*210*time.Minute)) {
+			t.Errorf("up series query %v", q)
 		}
 	})
 }

@@ -97,9 +97,9 @@ func CollectKubernetes(ctx context.Context, rec *Recorder) KubernetesResult {
 				errs[i] = err
 				return
 			}
-			vec, ok := v.(model.Vector)
-			if !ok {
-				errs[i] = fmt.Errorf("/api/v1/query answered with a %s, not a vector", v.Type())
+			vec, err := vectorOf(v)
+			if err != nil {
+				errs[i] = err
 				return
 			}
 			mu.Lock()

@@ -2,7 +2,6 @@ package prometheus
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -64,9 +63,9 @@ func collectProbes(ctx context.Context, api promv1.API, r promv1.Range) ([]analy
 	if err != nil {
 		return nil, err
 	}
-	failing, ok := v.(model.Vector)
-	if !ok {
-		return nil, fmt.Errorf("the query answered a %s, not a vector", v.Type())
+	failing, err := vectorOf(v)
+	if err != nil {
+		return nil, err
 	}
 	if len(failing) == 0 {
 		return nil, nil

@@ -70,9 +70,9 @@ func PushHistory(ctx context.Context, client api.Client, r BacktestRange) ([]Pus
 	if err != nil {
 		return nil, fmt.Errorf("reading the Pushgateway groups: %s", describe(err))
 	}
-	now, ok := v.(model.Vector)
-	if !ok {
-		return nil, fmt.Errorf("reading the Pushgateway groups: the query answered a %s, not a vector", v.Type())
+	now, err := vectorOf(v)
+	if err != nil {
+		return nil, fmt.Errorf("reading the Pushgateway groups: %w", err)
 	}
 	if len(now) == 0 {
 		return nil, nil

@@ -5,17 +5,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/api"
+
+	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 	"github.com/blindspot-dev/blindspot/internal/invgen"
 	"github.com/blindspot-dev/blindspot/internal/servers"
@@ -94,6 +101,47 @@ func downloadAll(tb testing.TB, client *http.Client, base string, rec *prometheu
 	return requests, queries, bytes
 }
 
+// collectScale is collectLive with a deadline of ten minutes rather than collectWith's 30
+// seconds: the benchmark's own collection (which records the requests to download) of the
+// whole estate takes longer than that when the machine is busy, and only needs to finish.
+func collectScale(t testing.TB, o httpconfig.Options) (*analyze.Inventory, *prometheus.Recorder) {
+	t.Helper()
+	client, err := prometheus.NewClient(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := prometheus.NewRecorder(client)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	b := analyze.NewBuilder(collectedAt)
+	prometheus.Collect(ctx, rec, analyze.Source{Name: "prometheus", Kind: "live", URL: o.BaseURL()}, b, slog.New(slog.DiscardHandler))
+	return b.Build(), rec
+}
+
+// countingClient counts the requests made through it.
+type countingClient struct {
+	api.Client
+	requests atomic.Int32
+}
+
+func (c *countingClient) Do(ctx context.Context, r *http.Request) (*http.Response, []byte, error) {
+	c.requests.Add(1)
+	return c.Client.Do(ctx, r)
+}
+
+// tailBuffer keeps the last 4 KiB written to it.
+type tailBuffer struct{ b []byte }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > 4096 {
+		t.b = t.b[len(t.b)-4096:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.b) }
+
 // EnvScaleBinary names a built blindspot binary for BenchmarkScaleEstate to run against the
 // estate, so that the figures include its peak resident memory (scripts/scale.sh sets it).
 const EnvScaleBinary = "BLINDSPOT_TEST_SCALE_BINARY"
@@ -102,8 +150,12 @@ const EnvScaleBinary = "BLINDSPOT_TEST_SCALE_BINARY"
 // loaded with the scale estate (invgen.ScaleEstate: 1,001 jobs, 10,001 targets, about 100,000
 // metric names, 5,000 rules), against merely downloading every answer the audit reads, one
 // after the other. With BLINDSPOT_TEST_SCALE_BINARY set it runs that binary and reports its wall
-// time and peak RSS; without it, the collection in this process. Run it with scripts/scale.sh.
-// The goals: wall ≤ 2.0 × download, peak RSS ≤ 500 MB.
+// time and peak RSS; without it, the collection in this process. Each is measured twice: with
+// the history (read by default, over seven days, of which the estate holds the minutes since it
+// started) and without (history.enabled false); the in-process history run also reports the
+// time and the requests of CollectHistory alone. Run it with scripts/scale.sh.
+// The goals: wall ≤ 2.0 × download, peak RSS ≤ 500 MB; the history costs no more than the
+// rest of the collection.
 func BenchmarkScaleEstate(b *testing.B) {
 	t := b
 	estate := invgen.ScaleEstate
@@ -139,7 +191,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 	// The requests the audit makes, as the collection in this process makes them.
 	o := options(base)
 	o.Timeout = 2 * time.Minute
-	inv, rec := collectLive(t, o)
+	inv, rec := collectScale(t, o)
 	if errs := inv.Sources[0].Errors; len(errs) != 0 {
 		t.Fatalf("errors %+v", errs)
 	}
@@ -151,18 +203,44 @@ func BenchmarkScaleEstate(b *testing.B) {
 		requests, _, bytes = downloadAll(b, client, base, rec)
 		return time.Since(start), requests, bytes
 	}
-	// audit runs the binary (or without one, the collection in this process) and returns its
-	// peak RSS.
-	audit := func(b *testing.B, binary string) int64 {
+	// readHistory reads the history of the estate as an audit does, in this process, and
+	// returns how long it took and how many requests it made.
+	readHistory := func(b *testing.B, inv *analyze.Inventory) (time.Duration, int) {
+		client, err := prometheus.NewClient(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var names []string
+		for _, ms := range inv.JobMetrics {
+			names = append(names, ms...)
+		}
+		counted := &countingClient{Client: client}
+		start := time.Now()
+		res := prometheus.CollectHistory(context.Background(), counted, prometheus.HistoryOptions{End: time.Now(), Counters: names})
+		d := time.Since(start)
+		if !res.OK {
+			b.Fatalf("history: %+v", res.Errors)
+		}
+		return d, int(counted.requests.Load())
+	}
+	// audit runs the binary (or without one, the collection in this process) with or without
+	// the history and returns its peak RSS.
+	audit := func(b *testing.B, binary string, history bool) int64 {
 		if binary == "" {
-			collectLive(b, o)
+			inv, _ := collectLive(b, o)
+			if history {
+				readHistory(b, inv)
+			}
 			return 0
 		}
 		cmd := exec.CommandContext(context.Background(), binary, "audit", "--prometheus-url", base, "--format", "json", "--output", filepath.Join(dir, "report.json"))
-		cmd.Stderr = io.Discard
+		cmd.Env = append(os.Environ(), "BLINDSPOT_HISTORY_ENABLED="+strconv.FormatBool(history))
+		// The last lines of stderr say why an audit failed (its partial report's line).
+		var stderr tailBuffer
+		cmd.Stderr = &stderr
 		if log := os.Getenv("BLINDSPOT_TEST_SCALE_STDERR"); log != "" {
 			// A look at the binary's garbage collection, in the file named.
-			cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+			cmd.Env = append(cmd.Env, "GODEBUG=gctrace=1")
 			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 			if err != nil {
 				b.Fatal(err)
@@ -172,7 +250,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 		}
 		err := cmd.Run()
 		if code := cmd.ProcessState.ExitCode(); code != 0 && code != 1 { // 1: findings
-			b.Fatalf("blindspot audit: %v", err)
+			b.Fatalf("blindspot audit: %v: %s", err, stderr.String())
 		}
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			return ru.Maxrss * 1024
@@ -187,27 +265,40 @@ func BenchmarkScaleEstate(b *testing.B) {
 		if binary != "" {
 			name = filepath.Base(binary)
 		}
-		b.Run(name, func(b *testing.B) {
-			var wall, down time.Duration
-			var peakRSS int64
-			var requests, bytes int
-			for b.Loop() {
-				start := time.Now()
-				peakRSS = max(peakRSS, audit(b, binary))
-				wall += time.Since(start)
-				b.StopTimer()
-				d, r, n := download(b)
-				down, requests, bytes = down+d, r, n
-				b.StartTimer()
-			}
-			b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
-			b.ReportMetric(float64(down.Milliseconds())/float64(b.N), "download-ms/op")
-			b.ReportMetric(wall.Seconds()/down.Seconds(), "wall/download")
-			b.ReportMetric(float64(requests), "requests")
-			b.ReportMetric(float64(bytes)/1e6, "read-MB")
-			if binary != "" {
-				b.ReportMetric(float64(peakRSS)/1e6, "peak-RSS-MB")
-			}
-		})
+		for _, history := range []bool{false, true} {
+			b.Run(name+"/history="+strconv.FormatBool(history), func(b *testing.B) {
+				var wall, down time.Duration
+				var peakRSS int64
+				var requests, bytes int
+				for b.Loop() {
+					start := time.Now()
+					peakRSS = max(peakRSS, audit(b, binary, history))
+					wall += time.Since(start)
+					b.StopTimer()
+					d, r, n := download(b)
+					down, requests, bytes = down+d, r, n
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
+				b.ReportMetric(float64(down.Milliseconds())/float64(b.N), "download-ms/op")
+				b.ReportMetric(wall.Seconds()/down.Seconds(), "wall/download")
+				b.ReportMetric(float64(requests), "requests")
+				b.ReportMetric(float64(bytes)/1e6, "read-MB")
+				if binary != "" {
+					b.ReportMetric(float64(peakRSS)/1e6, "peak-RSS-MB")
+				}
+			})
+		}
 	}
+	// The history alone, in this process: its range queries against the estate.
+	b.Run("history-only", func(b *testing.B) {
+		var took time.Duration
+		var requests int
+		for b.Loop() {
+			d, n := readHistory(b, inv)
+			took, requests = took+d, n
+		}
+		b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "history-ms/op")
+		b.ReportMetric(float64(requests), "history-requests")
+	})
 }

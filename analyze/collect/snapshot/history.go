@@ -36,6 +36,9 @@ type HistoryFile struct {
 	TargetCounts []HistoryTargetCount `json:"target_counts,omitempty"`
 	// Alerts are absent from files written before ALERTS was read.
 	Alerts *HistoryAlerts `json:"alerts,omitempty"`
+	// SeriesStep is the width of the buckets of the jobs' and counters' series
+	// (analyze.History.SeriesStep); absent from files written before series were read.
+	SeriesStep string `json:"series_step,omitempty"`
 }
 
 // HistoryProbe is a probe failing at the end (analyze.ProbeHistory); Since is absent when it
@@ -50,6 +53,7 @@ type HistoryProbe struct {
 type HistoryJob struct {
 	Name     string    `json:"name"`
 	LastSeen time.Time `json:"last_seen"`
+	Series   Series    `json:"series,omitempty"`
 }
 
 // HistoryCounter is when a job's counter rose (analyze.CounterHistory).
@@ -61,6 +65,7 @@ type HistoryCounter struct {
 	Increases     int       `json:"increases"`
 	LongestGap    string    `json:"longest_gap"`
 	Rise          float64   `json:"rise"`
+	Series        Series    `json:"series,omitempty"`
 }
 
 // NewHistoryFile converts what the history collector read to the file's form.
@@ -71,15 +76,18 @@ func NewHistoryFile(r prometheus.HistoryResult) HistoryFile {
 		Start: h.Start.UTC(), End: h.End.UTC(), Step: h.Step.String(), Notes: r.Notes,
 		Jobs: []HistoryJob{}, Counters: []HistoryCounter{},
 	}
+	if h.SeriesStep > 0 {
+		f.SeriesStep = h.SeriesStep.String()
+	}
 	for _, e := range r.Errors {
 		f.Errors = append(f.Errors, e.Err)
 	}
 	for _, j := range h.Jobs {
-		f.Jobs = append(f.Jobs, HistoryJob{Name: j.Name, LastSeen: j.LastSeen.UTC()})
+		f.Jobs = append(f.Jobs, HistoryJob{Name: j.Name, LastSeen: j.LastSeen.UTC(), Series: Series(j.Series)})
 	}
 	for _, c := range h.Counters {
 		f.Counters = append(f.Counters, HistoryCounter{Job: c.Job, Metric: c.Metric, FirstIncrease: c.FirstIncrease.UTC(),
-			LastIncrease: c.LastIncrease.UTC(), Increases: c.Increases, LongestGap: c.LongestGap.String(), Rise: c.Rise})
+			LastIncrease: c.LastIncrease.UTC(), Increases: c.Increases, LongestGap: c.LongestGap.String(), Rise: c.Rise, Series: Series(c.Series)})
 	}
 	for _, p := range h.Probes {
 		f.Probes = append(f.Probes, HistoryProbe{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})
@@ -103,16 +111,19 @@ func (f HistoryFile) Result() (prometheus.HistoryResult, error) {
 	r.OK, r.Notes = f.Read, f.Notes
 	r.History = analyze.History{Requested: duration("requested", f.Requested), Lookback: duration("lookback", f.Lookback),
 		Start: f.Start.UTC(), End: f.End.UTC(), Step: duration("step", f.Step)}
+	if f.SeriesStep != "" {
+		r.History.SeriesStep = duration("series_step", f.SeriesStep)
+	}
 	for _, e := range f.Errors {
 		r.Errors = append(r.Errors, analyze.SourceError{Part: analyze.PartHistory, Err: e})
 	}
 	for _, j := range f.Jobs {
-		r.History.Jobs = append(r.History.Jobs, analyze.JobHistory{Name: j.Name, LastSeen: j.LastSeen.UTC()})
+		r.History.Jobs = append(r.History.Jobs, analyze.JobHistory{Name: j.Name, LastSeen: j.LastSeen.UTC(), Series: j.Series})
 	}
 	for _, c := range f.Counters {
 		r.History.Counters = append(r.History.Counters, analyze.CounterHistory{Job: c.Job, Metric: c.Metric,
 			FirstIncrease: c.FirstIncrease.UTC(), LastIncrease: c.LastIncrease.UTC(), Increases: c.Increases,
-			LongestGap: duration("longest_gap", c.LongestGap), Rise: c.Rise})
+			LongestGap: duration("longest_gap", c.LongestGap), Rise: c.Rise, Series: c.Series})
 	}
 	for _, p := range f.Probes {
 		r.History.Probes = append(r.History.Probes, analyze.ProbeHistory{Job: p.Job, Instance: p.Instance, Since: p.Since.UTC()})

@@ -20,10 +20,12 @@ func TestHistory(t *testing.T) {
 		OK: true,
 		History: analyze.History{
 			Requested: 7 * 24 * time.Hour, Lookback: 24 * time.Hour, Start: end.Add(-24 * time.Hour), End: end, Step: time.Minute,
-			Jobs: []analyze.JobHistory{{Name: "legacy", LastSeen: end.Add(-3 * time.Hour)}},
+			Jobs: []analyze.JobHistory{{Name: "legacy", LastSeen: end.Add(-3 * time.Hour), Series: []float64{2, 2, 1, 0}}},
 			Counters: []analyze.CounterHistory{{Job: "billing", Metric: "invoices_generated_total", FirstIncrease: end.Add(-20 * time.Hour),
-				LastIncrease: end.Add(-2 * time.Hour), Increases: 1080, LongestGap: time.Minute, Rise: 32400.5}},
-			Probes: []analyze.ProbeHistory{{Job: "blackbox", Instance: "https://shop.example", Since: end.Add(-time.Hour)}, {Job: "blackbox", Instance: "https://old.example"}},
+				LastIncrease: end.Add(-2 * time.Hour), Increases: 1080, LongestGap: time.Minute, Rise: 32400.5,
+				Series: []float64{0, 16200.25, 16200.25, 0}}},
+			Probes:     []analyze.ProbeHistory{{Job: "blackbox", Instance: "https://shop.example", Since: end.Add(-time.Hour)}, {Job: "blackbox", Instance: "https://old.example"}},
+			SeriesStep: 6 * time.Hour,
 		},
 		Notes: []string{"history: the lookback of 7d is clipped to the server's retention of 1d"},
 	}
@@ -37,6 +39,13 @@ func TestHistory(t *testing.T) {
 		src := read(t, dir).Manifest.Sources[0]
 		if src.HistoryFile != "prometheus/history.json" || src.History == nil || !reflect.DeepEqual(*src.History, want) {
 			t.Fatalf("file %q, history read back %+v, want %+v", src.HistoryFile, src.History, want)
+		}
+		// The series are stored as one line each, their values exact.
+		file, err := os.ReadFile(filepath.Join(dir, "prometheus", "history.json"))
+		for _, line := range []string{`"series_step": "6h0m0s"`, `"series": "2 2 1 0"`, `"series": "0 16200.25 16200.25 0"`} {
+			if err != nil || !strings.Contains(string(file), line) {
+				t.Errorf("history file lacks %s: %s (%v)", line, file, err)
+			}
 		}
 		manifest, err := os.ReadFile(filepath.Join(dir, snapshot.ManifestFile))
 		if err != nil || !strings.Contains(string(manifest), `"history": "prometheus/history.json"`) {
