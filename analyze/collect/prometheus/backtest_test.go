@@ -167,7 +167,8 @@ func TestPushHistory(t *testing.T) {
 			return `[{"metric":{"__name__":"push_time_seconds","job":"once"},"value":[0,"1"]},
 				{"metric":{"__name__":"push_time_seconds","job":"hourly","instance":"a"},"value":[0,"1"]},
 				{"metric":{"__name__":"push_time_seconds","job":"daily"},"value":[0,"1"]},
-				{"metric":{"__name__":"push_time_seconds","job":"odd"},"value":[0,"1"]}]`
+				{"metric":{"__name__":"push_time_seconds","job":"odd"},"value":[0,"1"]},
+				{"metric":{"__name__":"push_time_seconds","job":"young"},"value":[0,"`+fmt.Sprint(historyEnd.Add(-2*time.Hour).Unix())+`"]}]`
 		},
 		matrix: func(q string) string {
 			if q != "push_time_seconds != push_time_seconds offset 1m" {
@@ -194,6 +195,8 @@ func TestPushHistory(t *testing.T) {
 		`hourly {instance="a", job="hourly"} 5 true `,
 		`odd {job="odd"} 4 false pushed at irregular intervals, from 10m to 8h`,
 		`once {job="once"} 0 false not pushed again over the lookback`,
+		// Pushed for the first time two hours ago: too early to judge, the alert is kept.
+		`young {job="young"} 0 true too early to tell: pushed 1 times, last 2h ago`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("groups:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -30,13 +30,26 @@ type PushGroup struct {
 	// Pushes are the times of the pushes seen in the range (a push is seen when the value
 	// changed from one step to the next: the group's first push is not), in order.
 	Pushes []time.Time
+	// Age is how long before the end of the range the group was last pushed (its
+	// push_time_seconds then).
+	Age time.Duration
 }
+
+// minUnperiodicAge is how long ago a group seen pushed fewer than minPeriodicPushes times
+// must have been last pushed to be judged not periodic: a daily batch job pushed for the
+// first time an hour ago, or a Prometheus that started an hour ago, cannot tell yet.
+const minUnperiodicAge = 24 * time.Hour
 
 // Periodic says whether the group is pushed at regular intervals: at least
 // minPeriodicPushes pushes, no interval longer than twice the median one (one missed run
 // allowed) and a step. Why says what it is not otherwise.
+//
+// A group pushed fewer times than that, last pushed less than a day ago, is too young to
+// judge: it counts as periodic, and why says so.
 func (g PushGroup) Periodic(step time.Duration) (ok bool, why string) {
 	switch n := len(g.Pushes); {
+	case n < minPeriodicPushes && g.Age < minUnperiodicAge:
+		return true, fmt.Sprintf("too early to tell: pushed %d times, last %s ago", n+1, model.Duration(g.Age.Truncate(time.Minute)))
 	case n == 0:
 		return false, "not pushed again over the lookback"
 	case n < minPeriodicPushes:
@@ -95,7 +108,8 @@ func PushHistory(ctx context.Context, client api.Client, r BacktestRange) ([]Pus
 		ls := withoutName(s.Metric)
 		ts := pushes[ls.Fingerprint()]
 		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
-		out = append(out, PushGroup{Job: string(ls["job"]), Labels: ls, Pushes: slices.Compact(ts)})
+		last := time.Unix(0, int64(float64(s.Value)*float64(time.Second)))
+		out = append(out, PushGroup{Job: string(ls["job"]), Labels: ls, Pushes: slices.Compact(ts), Age: max(r.End.Sub(last), 0)})
 	}
 	slices.SortFunc(out, func(a, b PushGroup) int {
 		return cmp.Or(cmp.Compare(a.Job, b.Job), cmp.Compare(a.Labels.String(), b.Labels.String()))
