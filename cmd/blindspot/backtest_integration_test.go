@@ -55,8 +55,9 @@ func TestIntegrationBacktest(t *testing.T) {
 		note    = "note: tuned FlappyTargetDown, which fired more than 7 times in the backtest: for 10m\n"
 	)
 
-	t.Run("Without a history section nothing is backtested and stderr says nothing of it.", func(t *testing.T) {
+	t.Run("With the history turned off nothing is backtested and stderr says nothing of it.", func(t *testing.T) {
 		cleanEnv(t)
+		t.Setenv("BLINDSPOT_HISTORY_ENABLED", "false")
 		code, out, stderr := cli(t, "generate", "--prometheus-url", prom.URL, "--out", t.TempDir())
 		if code != exitOK || strings.Contains(stderr, "backtest") || strings.Contains(out, "tuned") {
 			t.Errorf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)

@@ -25,9 +25,13 @@ func TestLogHistoryAndRunbookLinkKeys(t *testing.T) {
 			t.Errorf("a list for a boolean: %v", err)
 		}
 	})
-	t.Run("The log history is read when the history is, with its lookback and a silence of an hour by default; a negative silence is refused.", func(t *testing.T) {
-		if ho, err := (Config{}).LogHistoryOptions(); ho != nil || err != nil {
-			t.Errorf("LogHistoryOptions() = %+v, %v; want none", ho, err)
+	t.Run("The log history is read when the history is (by default, not with history.enabled false), with its lookback and a silence of an hour by default; a negative silence is refused.", func(t *testing.T) {
+		if ho, err := (Config{}).LogHistoryOptions(); err != nil || ho == nil || ho.Lookback != 7*24*time.Hour || ho.Silence != time.Hour {
+			t.Errorf("LogHistoryOptions() = %+v, %v; want a week with an hour's silence", ho, err)
+		}
+		off := false
+		if ho, err := (Config{History: HistoryConfig{Enabled: &off}}).LogHistoryOptions(); ho != nil || err != nil {
+			t.Errorf("LogHistoryOptions() with history.enabled false = %+v, %v; want none", ho, err)
 		}
 		ho, err := Config{History: HistoryConfig{Lookback: 48 * time.Hour}}.LogHistoryOptions()
 		if err != nil || ho.Lookback != 48*time.Hour || ho.Silence != time.Hour {
