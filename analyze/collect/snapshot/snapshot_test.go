@@ -362,6 +362,13 @@ func TestRead(t *testing.T) {
 		if !slices.Equal(parts, analyze.AllPrometheusParts) || queries != 3 || kube == 0 {
 			t.Errorf("parts %v with %d job queries and %d kube-state-metrics ones, want every part in order, 3 job queries and some kube-state-metrics ones", parts, queries, kube)
 		}
+		// It was recorded with a week of history and its runbook links fetched.
+		if h := snap.Manifest.Sources[0].History; h == nil || !h.OK || len(h.History.Counters) != 2 || len(h.History.Jobs) != 1 || len(h.History.Alerts.Alerts) != 2 {
+			t.Errorf("the demo's history %+v, want two counters, a vanished job and two alerts that fired", h)
+		}
+		if len(snap.Manifest.RunbookLinks) != 3 {
+			t.Errorf("runbook links %+v, want the 3 distinct links of the demo's rules", snap.Manifest.RunbookLinks)
+		}
 	})
 }
 
