@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/blindspot-dev/blindspot"
+	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/internal/fakegrafana"
 	"github.com/blindspot-dev/blindspot/internal/servers"
 	"github.com/blindspot-dev/blindspot/internal/testcorpus"
@@ -42,10 +44,16 @@ func startDemoAlertmanager(t *testing.T, bins servers.AlertmanagerBinaries) *ser
 	return am
 }
 
-// demoLogs are the demo's Loki streams: prometheus and node ship their logs, pushgateway does
-// not, and a cron job on the node host prints a password into the node's syslog.
+// demoLogs are the demo's Loki streams: prometheus and node ship their logs, pushgateway's
+// stopped 70 minutes before now (so it has no stream in the last hour), and a cron job on the
+// node host prints a password into the node's syslog.
 func demoLogs(now time.Time) []servers.LogStream {
 	return []servers.LogStream{
+		{Labels: map[string]string{"job": servers.JobPushgateway}, Entries: []servers.LogEntry{
+			{Time: now.Add(-3 * time.Hour), Line: `time=2026-11-26T03:00:00.000Z level=INFO source=main.go:88 msg="starting pushgateway"`},
+			{Time: now.Add(-2 * time.Hour), Line: `time=2026-11-26T04:00:00.000Z level=INFO source=main.go:201 msg="Listening on" address=[::]:9091`},
+			{Time: now.Add(-70 * time.Minute), Line: `time=2026-11-26T04:50:00.000Z level=INFO source=diskmetricstore.go:132 msg="metric group pushed" job=billing`},
+		}},
 		{Labels: map[string]string{"job": servers.JobPrometheus}, Entries: []servers.LogEntry{
 			{Time: now.Add(-2 * time.Minute), Line: `time=2026-11-26T06:00:00Z level=INFO source=main.go:1396 msg="Server is ready to receive web requests."`},
 			{Time: now.Add(-time.Minute), Line: `time=2026-11-26T06:01:00Z level=INFO source=head.go:1422 msg="Head GC completed" component=tsdb`},
@@ -86,7 +94,10 @@ var demoDashboard = testcorpus.Copied("dashboards/k8s-views-nodes.json")
 func recordDemoSnapshot(t *testing.T, bins servers.Binaries) {
 	am := servers.FindAlertmanager(t)
 	alertmanager := startDemoAlertmanager(t, am)
-	sc := servers.StartScenario(t, bins.Prometheus3, servers.WithAlertmanager(alertmanager.URL))
+	// The history ends before the head begins (ten minutes before the Prometheus starts).
+	end := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Minute)
+	sc := servers.StartScenario(t, bins.Prometheus3, servers.WithAlertmanager(alertmanager.URL),
+		servers.WithHistory(func(s *servers.Scenario) string { return demoHistory(s, end) }))
 	l := servers.StartLoki(t, bins.Loki)
 	l.Push(t, demoLogs(time.Now())...)
 	grafana := fakegrafana.New()
@@ -96,6 +107,13 @@ func recordDemoSnapshot(t *testing.T, bins servers.Binaries) {
 	grafanaSrv := grafana.Start()
 	t.Cleanup(grafanaSrv.Close)
 
+	// The history is read up to the last whole minute: wait until that minute is past the
+	// first scrapes, so that the live values (the pushed last-success gauge among them) are
+	// in the answers at the end of the history.
+	time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute + 5*time.Second)))
+	// The runbook links are fetched, as an audit does by default: runbooks.example.com does
+	// not resolve, which is what the demo shows.
+	t.Setenv("BLINDSPOT_CHECKS_RUNBOOK_LINKS", "true")
 	snap := filepath.Join(t.TempDir(), "demo")
 	code, out, stderr := cli(t, "snapshot", "--prometheus-url", sc.PrometheusURL, "--loki-url", l.URL, "--grafana-url", grafanaSrv.URL, "--out", snap)
 	if code != exitOK {
@@ -132,4 +150,59 @@ func recordDemoSnapshot(t *testing.T, bins servers.Binaries) {
 		t.Fatal(err)
 	}
 	t.Logf("recorded the demo snapshot into %s", demo)
+}
+
+// demoHistory is the demo Prometheus's week before end, one sample a minute (each family once,
+// in one block, ending with # EOF, as promtool's create-blocks-from openmetrics wants):
+//   - billing's invoices_created_total rose steadily for five days to its pushed value, then
+//     stayed flat for two (business/flatlined);
+//   - checkout's orders_placed_total moved every four hours, ending at its pushed value
+//     (moving, so not flatlined);
+//   - a job reports had an up series until three days before end (jobs/vanished);
+//   - ALERTS: InstanceDown fired all week (the node maintenance its silence is about:
+//     alerts/always-firing); OrdersStopped, whose 10m rate is zero between the four-hourly
+//     orders, fired from 25 minutes after each order to the next (alerts/flapping);
+//   - the rule manager's own gauge has every group of the scenario's rule file loaded all week,
+//     so the alerts that never fired are alerts/never-fired.
+func demoHistory(s *servers.Scenario, end time.Time) string {
+	const week = 7 * 24 * 60
+	start := end.Add(-week * time.Minute)
+	at := func(i int) int64 { return start.Add(time.Duration(i) * time.Minute).Unix() }
+	invoices, orders := 1234, 42
+	var b strings.Builder
+	b.WriteString("# TYPE invoices_created_total counter\n")
+	for i := 0; i <= week; i++ {
+		fmt.Fprintf(&b, "invoices_created_total{job=\"billing\"} %d %d\n", min(i, 5*24*60)*invoices/(5*24*60), at(i))
+	}
+	b.WriteString("# TYPE orders_placed_total counter\n")
+	for i := 0; i <= week; i++ {
+		fmt.Fprintf(&b, "orders_placed_total{job=\"checkout\"} %d %d\n", orders-(week-i+239)/240, at(i))
+	}
+	b.WriteString("# TYPE up gauge\n")
+	for i := 0; i <= week-3*24*60; i++ {
+		fmt.Fprintf(&b, "up{job=\"reports\",instance=\"reports-1:9100\"} 1 %d\n", at(i))
+	}
+	b.WriteString("# TYPE ALERTS gauge\n")
+	for i := 0; i <= week; i++ {
+		fmt.Fprintf(&b, "ALERTS{alertname=%q,alertstate=\"firing\",instance=%q,job=%q,severity=\"critical\"} 1 %d\n",
+			servers.AlertInstanceDown, s.Instances[servers.JobNode], servers.JobNode, at(i))
+	}
+	for i := 0; i <= week; i++ {
+		if (week-i)%240 != 0 && (i-week%240+240)%240 >= 25 {
+			fmt.Fprintf(&b, "ALERTS{alertname=%q,alertstate=\"firing\",job=\"checkout\",severity=\"critical\"} 1 %d\n",
+				servers.AlertOrdersStopped, at(i))
+		}
+	}
+	b.WriteString("# TYPE prometheus_rule_group_rules gauge\n")
+	for _, g := range []struct {
+		name  string
+		rules int
+	}{{servers.GroupAvailability, 2}, {servers.GroupRecording, 1}, {servers.GroupCoverage, 6}} {
+		for i := 0; i <= week; i++ {
+			fmt.Fprintf(&b, "prometheus_rule_group_rules{instance=%q,job=%q,rule_group=%q} %d %d\n",
+				s.Instances[servers.JobPrometheus], servers.JobPrometheus, analyze.RuleGroupKey(s.RuleFile, g.name), g.rules, at(i))
+		}
+	}
+	b.WriteString("# EOF\n")
+	return b.String()
 }

@@ -336,7 +336,7 @@ func TestRead(t *testing.T) {
 		}
 		responses := snapshot.Responses(snap.Manifest.Sources[0])
 		var parts []analyze.Part
-		queries := 0
+		queries, kube := 0, 0
 		for _, r := range responses {
 			if r.Status != 200 || len(r.Body) == 0 {
 				t.Errorf("%s: status %d, %d bytes", r.Part, r.Status, len(r.Body))
@@ -344,17 +344,30 @@ func TestRead(t *testing.T) {
 			if r.Part == analyze.PartJobMetrics && r.Query == "" {
 				t.Errorf("a job_metrics response without its query")
 			}
-			if r.Query != "" {
+			switch {
+			case strings.HasPrefix(r.Query, "group by (job, __name__) "):
 				queries++
+			case strings.Contains(r.Query, "kube_"):
+				kube++
+			case r.Query != "":
+				t.Errorf("unexpected query %q", r.Query)
 			}
 			if !slices.Contains(parts, r.Part) {
 				parts = append(parts, r.Part)
 			}
 		}
 		// One query for the business candidates, one for the ruleset detection names, one for
-		// the metrics the demo's dashboard reads.
-		if !slices.Equal(parts, analyze.AllPrometheusParts) || queries != 3 {
-			t.Errorf("parts %v with %d queries, want every part in order and 3 job_metrics queries", parts, queries)
+		// the metrics the demo's dashboard reads; the others look for kube-state-metrics series
+		// (the demo has none).
+		if !slices.Equal(parts, analyze.AllPrometheusParts) || queries != 3 || kube == 0 {
+			t.Errorf("parts %v with %d job queries and %d kube-state-metrics ones, want every part in order, 3 job queries and some kube-state-metrics ones", parts, queries, kube)
+		}
+		// It was recorded with a week of history and its runbook links fetched.
+		if h := snap.Manifest.Sources[0].History; h == nil || !h.OK || len(h.History.Counters) != 2 || len(h.History.Jobs) != 1 || len(h.History.Alerts.Alerts) != 2 {
+			t.Errorf("the demo's history %+v, want two counters, a vanished job and two alerts that fired", h)
+		}
+		if len(snap.Manifest.RunbookLinks) != 3 {
+			t.Errorf("runbook links %+v, want the 3 distinct links of the demo's rules", snap.Manifest.RunbookLinks)
 		}
 	})
 }
