@@ -39,7 +39,7 @@ var kubeQueries = struct {
 	waitingFor:       `count_over_time((max by (namespace, pod, container) (kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}) == 1)[1h:1m])`,
 	services:         `group by (namespace, service) (kube_service_info)`,
 	endpoints:        `group by (namespace, endpoint, port_name, port_number, ip) (kube_endpoint_address)`,
-	annotations:      `group by (namespace, pod, annotation_prometheus_io_scrape) (kube_pod_annotations)`,
+	annotations:      `group by (namespace, pod, annotation_prometheus_io_scrape, annotation_prometheus_io_port) (kube_pod_annotations)`,
 }
 
 // kubeSubqueryStep is the resolution of the "for how long in the last hour" subqueries.
@@ -196,6 +196,7 @@ func kubernetesOf(a map[string]model.Vector) analyze.Kubernetes {
 	for _, s := range a[kubeQueries.annotations] {
 		if p := pods[key(s.Metric)]; p != nil {
 			p.ScrapeAnnotation = string(s.Metric["annotation_prometheus_io_scrape"])
+			p.PortAnnotation = string(s.Metric["annotation_prometheus_io_port"])
 		}
 	}
 	containers := map[ctrKey]*analyze.KubeContainer{}
