@@ -8,6 +8,7 @@
 //	rules/<name>.yaml              rule files, one per job and one per ruleset instance
 //	rules/tests/<name>.test.yaml   promtool unit tests of rules/<name>.yaml
 //	runbooks/<AlertName>.md        one runbook per generated alert
+//	kubernetes/<namespace>.yaml    ServiceMonitors and PodMonitors (generate/kubernetes)
 package generate
 
 import (
