@@ -46,7 +46,7 @@ func loaded(f generate.RuleFile) []analyze.Rule {
 
 func TestPodAlerts(t *testing.T) {
 	t.Run("Without alerts both checks report, both alerts are generated, and once loaded neither check reports.", func(t *testing.T) {
-		findings := audit(cluster())
+		findings := runChecks(cluster())
 		if got, want := unalerted(findings), []string{checks.PodsCrashloopUnalertedName, checks.PodsNotReadyUnalertedName}; !slices.Equal(got, want) {
 			t.Fatalf("before: %v, want %v", got, want)
 		}
@@ -61,7 +61,7 @@ func TestPodAlerts(t *testing.T) {
 		if want := []string{kubernetes.AlertPodNotReady, kubernetes.AlertPodCrashLooping}; !slices.Equal(names, want) {
 			t.Fatalf("alerts %v, want %v", names, want)
 		}
-		if got := unalerted(audit(cluster(loaded(f)...))); len(got) != 0 {
+		if got := unalerted(runChecks(cluster(loaded(f)...))); len(got) != 0 {
 			t.Errorf("after loading the generated alerts the checks still report %v", got)
 		}
 	})
@@ -69,7 +69,7 @@ func TestPodAlerts(t *testing.T) {
 	t.Run("Beside the old mixin's KubePodNotReady only the readiness alert is generated, and it closes the gap.", func(t *testing.T) {
 		crash := analyze.Rule{Name: "KubePodCrashLooping", Expr: `max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff", job="kube-state-metrics"}[5m]) >= 1`, For: 15 * time.Minute}
 		old := analyze.Rule{Name: "KubePodNotReady", Expr: oldKubePodNotReady, For: 15 * time.Minute}
-		findings := audit(cluster(old, crash))
+		findings := runChecks(cluster(old, crash))
 		if got, want := unalerted(findings), []string{checks.PodsNotReadyUnalertedName}; !slices.Equal(got, want) {
 			t.Fatalf("before: %v, want %v", got, want)
 		}
@@ -77,7 +77,7 @@ func TestPodAlerts(t *testing.T) {
 		if !ok || len(f.Alerts) != 1 || f.Alerts[0].Name != kubernetes.AlertPodNotReady {
 			t.Fatalf("rule file %+v", f)
 		}
-		if got := unalerted(audit(cluster(append(loaded(f), old, crash)...))); len(got) != 0 {
+		if got := unalerted(runChecks(cluster(append(loaded(f), old, crash)...))); len(got) != 0 {
 			t.Errorf("after loading the generated alert the checks still report %v", got)
 		}
 	})
@@ -91,7 +91,7 @@ func TestPodAlerts(t *testing.T) {
 	t.Run("The alerts carry the owner of kube-state-metrics' job and select the fleet member of the scope.", func(t *testing.T) {
 		o := generate.Options{Owners: []generate.Owner{{Jobs: "kube-state-metrics", Team: "platform"}}, Scope: map[string]string{"cluster": "b"}}
 		var out generate.Output
-		if err := (kubernetes.PodAlerts{}).Generate(generate.Input{Inventory: cluster(), Findings: audit(cluster()), Options: generate.DefaultOptions(o)}, &out); err != nil {
+		if err := (kubernetes.PodAlerts{}).Generate(generate.Input{Inventory: cluster(), Findings: runChecks(cluster()), Options: generate.DefaultOptions(o)}, &out); err != nil {
 			t.Fatal(err)
 		}
 		if len(out.RuleFiles) != 1 {
@@ -107,7 +107,7 @@ func TestPodAlerts(t *testing.T) {
 
 func TestPodAlertsPassPromtool(t *testing.T) {
 	o := generate.DefaultOptions(generate.Options{})
-	f, ok := kubernetes.RuleFile(audit(cluster()), o)
+	f, ok := kubernetes.RuleFile(runChecks(cluster()), o)
 	if !ok {
 		t.Fatal("no rule file")
 	}

@@ -87,8 +87,8 @@ var kubeChecks = []string{
 	checks.PodsNotReadyUnalertedName, checks.PodsCrashloopUnalertedName,
 }
 
-// audit runs the Kubernetes checks the generator answers over inv.
-func audit(inv *analyze.Inventory) []analyze.Finding {
+// runChecks runs the Kubernetes checks the generator answers over inv.
+func runChecks(inv *analyze.Inventory) []analyze.Finding {
 	var cs []checks.Check
 	for _, c := range checks.All(checks.Options{}) {
 		if slices.Contains(kubeChecks, c.Meta().ID) {
@@ -139,7 +139,7 @@ func describe(obj any) string {
 
 func TestMonitors(t *testing.T) {
 	inv := cluster()
-	findings := audit(inv)
+	findings := runChecks(inv)
 
 	t.Run("Every unscraped Service and workload with a known metrics port gets a monitor that decodes strictly into the operator's types.", func(t *testing.T) {
 		files, notes, err := kubernetes.Files(inv, findings, generate.Options{})
@@ -210,7 +210,7 @@ func TestMonitors(t *testing.T) {
 
 func TestMonitorsPassDriftDetection(t *testing.T) {
 	inv := cluster()
-	res, err := bundle.Generate(inv, audit(inv), nil, generate.Options{})
+	res, err := bundle.Generate(inv, runChecks(inv), nil, generate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
