@@ -61,12 +61,35 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 		return nil, nil, nil
 	}
 	k := inv.Kubernetes
+	// Indexes, so that a cluster of thousands of workloads is read once.
 	services := map[[2]string]*analyze.KubeService{}
+	byAddress := map[[2]string][]*analyze.KubeService{} // namespace, endpoint IP
 	for i := range k.Services {
-		services[[2]string{k.Services[i].Namespace, k.Services[i].Name}] = &k.Services[i]
+		s := &k.Services[i]
+		services[[2]string{s.Namespace, s.Name}] = s
+		if len(metricsPorts(s)) == 0 {
+			continue
+		}
+		for _, a := range s.Addresses {
+			byAddress[[2]string{s.Namespace, a}] = append(byAddress[[2]string{s.Namespace, a}], s)
+		}
+	}
+	running := map[[2]string][]analyze.KubePod{} // namespace, workload as the finding names it
+	for _, p := range k.Pods {
+		if p.Phase != "Running" {
+			continue
+		}
+		wl := p.Workload
+		if wl == "" {
+			wl = "Pod/" + p.Name
+		}
+		running[[2]string{p.Namespace, wl}] = append(running[[2]string{p.Namespace, wl}], p)
 	}
 	wanted := map[[2]string]bool{} // Services to monitor
-	type workload struct{ ns, name string }
+	type workload struct {
+		ns, name string
+		port     int32
+	}
 	var podWorkloads []workload
 	var notes []string
 	for _, f := range findings {
@@ -78,18 +101,15 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 			}
 		case checks.WorkloadsUnscrapedName:
 			ns, wl := f.Subject["namespace"], f.Subject["workload"]
-			pods := runningPods(k, ns, wl)
-			var selecting []*analyze.KubeService
-			for i := range k.Services {
-				s := &k.Services[i]
-				if s.Namespace == ns && len(metricsPorts(s)) > 0 && servesAny(s, pods) {
-					selecting = append(selecting, s)
+			pods := running[[2]string{ns, wl}]
+			selected := false
+			for _, p := range pods {
+				for _, s := range byAddress[[2]string{ns, p.IP}] {
+					wanted[[2]string{s.Namespace, s.Name}] = true
+					selected = true
 				}
 			}
-			for _, s := range selecting {
-				wanted[[2]string{s.Namespace, s.Name}] = true
-			}
-			if len(selecting) > 0 {
+			if selected {
 				continue
 			}
 			if podPort(pods) == 0 {
@@ -101,7 +121,7 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 					Dir, ns, wl, strconv.Quote(ns)))
 				continue
 			}
-			podWorkloads = append(podWorkloads, workload{ns, wl})
+			podWorkloads = append(podWorkloads, workload{ns, wl, podPort(pods)})
 		}
 	}
 
@@ -114,7 +134,7 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 		byNS[key[0]] = append(byNS[key[0]], m)
 	}
 	for _, w := range podWorkloads {
-		m, err := podMonitor(w.ns, w.name, podPort(runningPods(k, w.ns, w.name)), o)
+		m, err := podMonitor(w.ns, w.name, w.port, o)
 		if err != nil {
 			return nil, notes, err
 		}
@@ -162,27 +182,6 @@ func metricsPorts(s *analyze.KubeService) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// runningPods are the Running pods of a workload as workloads/unscraped names it
-// ("Deployment/web", or "Pod/<name>" for a bare pod).
-func runningPods(k analyze.Kubernetes, ns, wl string) []analyze.KubePod {
-	var out []analyze.KubePod
-	for _, p := range k.Pods {
-		name := p.Workload
-		if name == "" {
-			name = "Pod/" + p.Name
-		}
-		if p.Namespace == ns && name == wl && p.Phase == "Running" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// servesAny reports whether one of the pods is an endpoint of the Service.
-func servesAny(s *analyze.KubeService, pods []analyze.KubePod) bool {
-	return slices.ContainsFunc(pods, func(p analyze.KubePod) bool { return p.IP != "" && slices.Contains(s.Addresses, p.IP) })
 }
 
 // podPort is the prometheus.io/port the pods agree on, 0 when none says or they disagree.
