@@ -200,6 +200,38 @@ func TestMonitors(t *testing.T) {
 		}
 	})
 
+	t.Run("Two workloads of one name in a namespace get one PodMonitor, the first by kind, and a note for the other.", func(t *testing.T) {
+		b := analyze.NewBuilder(collectedAt)
+		b.AddPart(analyze.PartKubernetes)
+		var pods []analyze.KubePod
+		var fs []analyze.Finding
+		for i, wl := range []string{"StatefulSet/x", "Deployment/x"} {
+			pods = append(pods, analyze.KubePod{Namespace: "jobs", Name: fmt.Sprint("x-", i), IP: fmt.Sprint("10.9.0.", i), Workload: wl, Phase: "Running",
+				ScrapeAnnotation: "true", PortAnnotation: fmt.Sprint(9000 + i)})
+			fs = append(fs, analyze.NewFinding(checks.WorkloadsUnscrapedName, analyze.Warning, map[string]string{"namespace": "jobs", "workload": wl},
+				"unscraped", map[string]string{"evidence": "annotation prometheus.io/scrape=true"}))
+		}
+		b.SetKubernetes(analyze.Kubernetes{Job: "kube-state-metrics", Pods: pods})
+		files, notes, err := kubernetes.Files(b.Build(), fs, generate.Options{})
+		if err != nil || len(files) != 1 {
+			t.Fatalf("files %v, err %v", files, err)
+		}
+		docs := documents(t, files[0].Content)
+		if len(docs) != 1 {
+			t.Fatalf("%d documents:\n%s", len(docs), files[0].Content)
+		}
+		if want := []string{"kubernetes/jobs.yaml: Deployment/x and StatefulSet/x would both get the PodMonitor blindspot-x; only the first is written"}; !slices.Equal(notes, want) {
+			t.Errorf("notes %v, want %v", notes, want)
+		}
+		obj, err := kubernetes.Decode(docs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := describe(obj), "PodMonitor jobs/blindspot-x labels=map[app.kubernetes.io/managed-by:blindspot release:prometheus] selector=map[app.kubernetes.io/name:x] ports=[9001]"; got != want {
+			t.Errorf("got  %s\nwant %s (Deployment/x's port)", got, want)
+		}
+	})
+
 	t.Run("A field the operator's types do not have fails the strict decoding.", func(t *testing.T) {
 		doc := "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: x\nspec:\n  selector: {}\n  endpoints:\n  - portName: metrics\n"
 		if _, err := kubernetes.Decode([]byte(doc)); err == nil || !strings.Contains(err.Error(), "portName") {

@@ -50,7 +50,10 @@ func (Monitors) Generate(in generate.Input, out *generate.Output) error {
 // monitor is one object to write: a *monitoringv1.ServiceMonitor or *monitoringv1.PodMonitor.
 type monitor struct {
 	kind, name string
-	obj        any
+	// from is what the monitor scrapes ("Service/web", "Deployment/api"): of two monitors
+	// of one name, the first by from is written.
+	from string
+	obj  any
 }
 
 // Files returns the monitors' files, one per namespace, and notes on the gaps no monitor
@@ -145,12 +148,12 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
 		ms := byNS[ns]
 		slices.SortFunc(ms, func(a, b monitor) int {
-			return cmp.Or(cmp.Compare(kindOrder(a.kind), kindOrder(b.kind)), cmp.Compare(a.name, b.name))
+			return cmp.Or(cmp.Compare(kindOrder(a.kind), kindOrder(b.kind)), cmp.Compare(a.name, b.name), cmp.Compare(a.from, b.from))
 		})
 		// Two workloads may need the same PodMonitor name; the first wins, the rest are noted.
-		ms = slices.CompactFunc(ms, func(a, b monitor) bool {
+		ms = slices.CompactFunc(ms, func(a, b monitor) bool { // b is the one kept, before a
 			if a.kind == b.kind && a.name == b.name {
-				notes = append(notes, fmt.Sprintf("%s/%s.yaml: two monitors would be called %s; only the first is written", Dir, ns, a.name))
+				notes = append(notes, fmt.Sprintf("%s/%s.yaml: %s and %s would both get the %s %s; only the first is written", Dir, ns, b.from, a.from, a.kind, a.name))
 				return true
 			}
 			return false
@@ -231,7 +234,7 @@ func serviceMonitor(s *analyze.KubeService, o generate.Options) (monitor, error)
 	for _, p := range metricsPorts(s) {
 		sm.Spec.Endpoints = append(sm.Spec.Endpoints, monitoringv1.Endpoint{Port: p})
 	}
-	return monitor{kind: monitoringv1.ServiceMonitorsKind, name: meta.Name, obj: sm}, nil
+	return monitor{kind: monitoringv1.ServiceMonitorsKind, name: meta.Name, from: "Service/" + s.Name, obj: sm}, nil
 }
 
 // podMonitor scrapes port of the pods carrying SelectorLabel=<workload name> in ns.
@@ -250,7 +253,7 @@ func podMonitor(ns, wl string, port int32, o generate.Options) (monitor, error) 
 			PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{{PortNumber: &port}},
 		},
 	}
-	return monitor{kind: monitoringv1.PodMonitorsKind, name: meta.Name, obj: pm}, nil
+	return monitor{kind: monitoringv1.PodMonitorsKind, name: meta.Name, from: wl, obj: pm}, nil
 }
 
 // render writes the monitors as one YAML stream after the generated-code header, each
