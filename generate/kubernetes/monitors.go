@@ -151,13 +151,15 @@ func Files(inv *analyze.Inventory, findings []analyze.Finding, o generate.Option
 			return cmp.Or(cmp.Compare(kindOrder(a.kind), kindOrder(b.kind)), cmp.Compare(a.name, b.name), cmp.Compare(a.from, b.from))
 		})
 		// Two workloads may need the same PodMonitor name; the first wins, the rest are noted.
-		ms = slices.CompactFunc(ms, func(a, b monitor) bool { // b is the one kept, before a
-			if a.kind == b.kind && a.name == b.name {
-				notes = append(notes, fmt.Sprintf("%s/%s.yaml: %s and %s would both get the %s %s; only the first is written", Dir, ns, b.from, a.from, a.kind, a.name))
-				return true
+		kept := ms[:0]
+		for _, m := range ms {
+			if n := len(kept); n > 0 && kept[n-1].kind == m.kind && kept[n-1].name == m.name {
+				notes = append(notes, fmt.Sprintf("%s/%s.yaml: %s and %s would both get the %s %s; only the first is written", Dir, ns, kept[n-1].from, m.from, m.kind, m.name))
+				continue
 			}
-			return false
-		})
+			kept = append(kept, m)
+		}
+		ms = kept
 		content, err := render(ms)
 		if err != nil {
 			return nil, notes, fmt.Errorf("generating %s/%s.yaml: %w", Dir, ns, err)
