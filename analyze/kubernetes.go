@@ -69,6 +69,9 @@ type KubePod struct {
 	ScrapeAnnotation string
 	// Containers are sorted by Name.
 	Containers []KubeContainer
+	// PortAnnotation is the pod's prometheus.io/port annotation, when kube-state-metrics'
+	// annotation allowlist exposes it: the port a PodMonitor scrapes.
+	PortAnnotation string
 }
 
 // WorkloadKind is the kind of the pod's workload ("Deployment"), "" for a bare pod.

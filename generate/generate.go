@@ -8,9 +8,11 @@
 //	rules/<name>.yaml              rule files, one per job and one per ruleset instance
 //	rules/tests/<name>.test.yaml   promtool unit tests of rules/<name>.yaml
 //	runbooks/<AlertName>.md        one runbook per generated alert
+//	kubernetes/<namespace>.yaml    ServiceMonitors and PodMonitors (generate/kubernetes)
 package generate
 
 import (
+	"maps"
 	"path"
 	"strings"
 	"time"
@@ -46,6 +48,9 @@ const (
 	KindSelf      Kind = "self"      // watches blindspot check itself (generate/selfwatch)
 	// KindWatchdog is the always-firing heartbeat vector(1); it watches no job.
 	KindWatchdog Kind = "watchdog"
+	// KindKubePods watches the pods of every namespace through kube-state-metrics' series
+	// (generate/kubernetes); its Job is kube-state-metrics' job.
+	KindKubePods Kind = "kube-pods"
 )
 
 // Alert is one generated alerting rule. Expr is a syntax tree built with promql/parser's
@@ -155,7 +160,25 @@ type Options struct {
 	MaxBacktestEpisodes int
 	// Backtest is what the server's history says of the alerts; nil without history.
 	Backtest *Backtest
+	// Kubernetes labels and selects the ServiceMonitors and PodMonitors of generate/kubernetes.
+	Kubernetes KubernetesOptions
 }
+
+// KubernetesOptions configure the ServiceMonitors and PodMonitors written for the unscraped
+// Services and workloads.
+type KubernetesOptions struct {
+	// Labels are the labels of every monitor, those the Prometheus resource's
+	// serviceMonitorSelector and podMonitorSelector ask for; default DefaultMonitorLabels.
+	Labels map[string]string
+	// SelectorLabel is the label whose value is the Service's name (on the Service) or the
+	// workload's name (on its pods), which the monitors select on: kube-state-metrics does not
+	// expose selectors. Default "app.kubernetes.io/name".
+	SelectorLabel string
+}
+
+// DefaultMonitorLabels label the monitors when KubernetesOptions.Labels is empty: what
+// kube-prometheus-stack's Prometheus selects, for a Helm release called prometheus.
+var DefaultMonitorLabels = map[string]string{"release": "prometheus"}
 
 // Owner maps jobs to a team.
 type Owner struct {
@@ -262,6 +285,12 @@ func DefaultOptions(o Options) Options {
 	}
 	if o.MaxBacktestEpisodes == 0 {
 		o.MaxBacktestEpisodes = DefaultMaxBacktestEpisodes
+	}
+	if len(o.Kubernetes.Labels) == 0 {
+		o.Kubernetes.Labels = maps.Clone(DefaultMonitorLabels)
+	}
+	if o.Kubernetes.SelectorLabel == "" {
+		o.Kubernetes.SelectorLabel = "app.kubernetes.io/name"
 	}
 	return o
 }

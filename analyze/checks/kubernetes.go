@@ -48,6 +48,10 @@ func systemNamespace(ns string) bool {
 // metrics-https, prometheus, …).
 var metricsPort = regexp.MustCompile(`(^|-)(metrics|prometheus|prom)($|-)`)
 
+// IsMetricsPort reports whether a port's name says it serves metrics ("metrics",
+// "http-metrics"), as workloads/unscraped and services/unscraped read it.
+func IsMetricsPort(name string) bool { return metricsPort.MatchString(name) }
+
 // scraped indexes the active targets by what Kubernetes discovery and the Prometheus
 // Operator leave on them.
 type scraped struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/blindspot-dev/blindspot/generate/alertmanager"
 	"github.com/blindspot-dev/blindspot/generate/dashboards"
 	"github.com/blindspot-dev/blindspot/generate/fluentbit"
+	"github.com/blindspot-dev/blindspot/generate/kubernetes"
 	"github.com/blindspot-dev/blindspot/generate/packs"
 	"github.com/blindspot-dev/blindspot/generate/pipelines"
 	"github.com/blindspot-dev/blindspot/generate/rules"
@@ -29,6 +30,7 @@ var Generators = []generate.Generator{
 	packs.Instances{},
 	selfwatch.Alerts{},
 	rules.WatchdogAlert{},
+	kubernetes.PodAlerts{},
 	rules.Backtested{},
 	rules.RuleFiles{},
 	unittests.Tests{},
@@ -39,6 +41,7 @@ var Generators = []generate.Generator{
 	dashboards.Boards{},
 	pipelines.Shipping{},
 	alertmanager.Routes{},
+	kubernetes.Monitors{},
 }
 
 // Managed are the directories of the output directory that blindspot owns: generated files

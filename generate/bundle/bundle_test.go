@@ -132,7 +132,7 @@ func TestMaskingFollowsTheSecretsFindings(t *testing.T) {
 
 func TestManagedAreTheDirectoriesOfTheGenerators(t *testing.T) {
 	want := []string{
-		"alertmanager", "dashboards", "loki-rules",
+		"alertmanager", "dashboards", "kubernetes", "loki-rules",
 		"pipelines/alloy", "pipelines/fluent-bit", "pipelines/otelcol", "pipelines/promtail", "pipelines/vector",
 		"rules", "rules/tests", "runbooks",
 	}

@@ -34,7 +34,7 @@ const (
 //	up_for, absent_for, owner_label, owners[i].jobs, owners[i].team, runbook_base_url,
 //	rules_format, operator.name_prefix, operator.namespace, operator.labels,
 //	business.mode, business.window, business.threshold, business.ratio, business.for,
-//	business.stale_after
+//	business.stale_after, kubernetes.labels, kubernetes.selector_label
 //
 // and grafana_url for Options.GrafanaURL, which comes from `grafana.url` instead.
 type OptionError struct {
@@ -162,6 +162,18 @@ func validateOptions(o generate.Options) error {
 		if !isK8sLabelValue(op.Labels[k]) {
 			return bad("operator.labels", "the value %q of %s is not a valid Kubernetes label value", op.Labels[k], k)
 		}
+	}
+	k8s := o.Kubernetes
+	for _, k := range slices.Sorted(maps.Keys(k8s.Labels)) {
+		if !isK8sLabelKey(k) {
+			return bad("kubernetes.labels", "%q is not a valid Kubernetes label key", k)
+		}
+		if !isK8sLabelValue(k8s.Labels[k]) {
+			return bad("kubernetes.labels", "the value %q of %s is not a valid Kubernetes label value", k8s.Labels[k], k)
+		}
+	}
+	if !isK8sLabelKey(k8s.SelectorLabel) {
+		return bad("kubernetes.selector_label", "%q is not a valid Kubernetes label key", k8s.SelectorLabel)
 	}
 	return nil
 }

@@ -532,6 +532,8 @@ func TestOptions(t *testing.T) {
 		{"A namespace with dots", func(o *generate.Options) { o.Operator.Namespace = "a.b" }, `operator.namespace: "a.b" is not a valid Kubernetes namespace`},
 		{"A label key with spaces", func(o *generate.Options) { o.Operator.Labels = map[string]string{"a b": "c"} }, `operator.labels: "a b" is not a valid Kubernetes label key`},
 		{"A label value too long", func(o *generate.Options) { o.Operator.Labels = map[string]string{"a": strings.Repeat("x", 64)} }, "operator.labels: the value"},
+		{"A monitor label key with spaces", func(o *generate.Options) { o.Kubernetes.Labels = map[string]string{"a b": "c"} }, `kubernetes.labels: "a b" is not a valid Kubernetes label key`},
+		{"A selector label that is no label key", func(o *generate.Options) { o.Kubernetes.SelectorLabel = "app name" }, `kubernetes.selector_label: "app name" is not a valid Kubernetes label key`},
 	}
 	for _, c := range cases {
 		t.Run(c.name+" is an error naming the option.", func(t *testing.T) {

@@ -74,7 +74,7 @@ func Render(a generate.Alert, o generate.Options) (generate.File, error) {
 	return generate.File{Path: a.Runbook, Content: buf.Bytes()}, nil
 }
 
-var kinds = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindPoolEmpty, generate.KindRateDrop, generate.KindStaleness, generate.KindRuleset, generate.KindSelf, generate.KindWatchdog}
+var kinds = []generate.Kind{generate.KindUp, generate.KindAbsent, generate.KindPoolEmpty, generate.KindRateDrop, generate.KindStaleness, generate.KindRuleset, generate.KindSelf, generate.KindWatchdog, generate.KindKubePods}
 
 // dataOf is what the template prints, every value ready for Markdown. It is a map so that
 // missingkey=error catches a template asking for something the data does not hold.
@@ -186,7 +186,7 @@ func dataOf(a generate.Alert, o generate.Options) (map[string]any, error) {
 		if err := rulesetData(d, a); err != nil {
 			return nil, err
 		}
-	case generate.KindSelf:
+	case generate.KindSelf, generate.KindKubePods:
 		selectors, err := selectorsOf(a.Expr)
 		if err != nil {
 			return nil, err

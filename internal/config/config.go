@@ -136,6 +136,14 @@ type GenerateConfig struct {
 	// MaxBacktestEpisodes is how many times a generated alert may have fired over the history
 	// before it is tuned or left out (0: generate.DefaultMaxBacktestEpisodes).
 	MaxBacktestEpisodes int `mapstructure:"max_backtest_episodes"`
+	// Kubernetes labels the ServiceMonitors and PodMonitors written under kubernetes/.
+	Kubernetes GenerateKubernetesConfig `mapstructure:"kubernetes"`
+}
+
+// GenerateKubernetesConfig labels the monitors and names the label they select on.
+type GenerateKubernetesConfig struct {
+	Labels        map[string]string `mapstructure:"labels"`
+	SelectorLabel string            `mapstructure:"selector_label"`
 }
 
 // OwnerConfig maps jobs (a glob) to the team that owns them.

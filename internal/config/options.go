@@ -268,6 +268,7 @@ func (c Config) GenerateOptions(rulesFormat string) (generate.Options, error) {
 			StaleAfter: g.Business.StaleAfter,
 		},
 	}
+	o.Kubernetes = generate.KubernetesOptions{Labels: g.Kubernetes.Labels, SelectorLabel: g.Kubernetes.SelectorLabel}
 	o.CheckStaleAfter = g.CheckStaleAfter
 	if o.CheckStaleAfter < 0 {
 		return o, fmt.Errorf("generate.check_stale_after: %s: want a positive duration", o.CheckStaleAfter)

@@ -25,6 +25,8 @@ import (
 var kubeQueries = struct {
 	present, pods, owners, controllers, phase, ready, notReadyFor,
 	restarts, restartsLastHour, waiting, waitingFor, services, endpoints, annotations string
+	// ports came after the others: a snapshot recorded before it lacks it, and keeps the part.
+	ports string
 }{
 	present:          `group by (__name__, job) ({__name__=~"kube_pod_info|kube_pod_owner|kube_pod_status_phase|kube_pod_status_ready|kube_replicaset_owner|kube_job_owner|kube_pod_container_status_restarts_total|kube_pod_container_status_waiting_reason|kube_service_info|kube_endpoint_address|kube_pod_annotations"})`,
 	pods:             `group by (namespace, pod, pod_ip) (kube_pod_info)`,
@@ -40,6 +42,7 @@ var kubeQueries = struct {
 	services:         `group by (namespace, service) (kube_service_info)`,
 	endpoints:        `group by (namespace, endpoint, port_name, port_number, ip) (kube_endpoint_address)`,
 	annotations:      `group by (namespace, pod, annotation_prometheus_io_scrape) (kube_pod_annotations)`,
+	ports:            `group by (namespace, pod, annotation_prometheus_io_port) (kube_pod_annotations{annotation_prometheus_io_port!=""})`,
 }
 
 // kubeSubqueryStep is the resolution of the "for how long in the last hour" subqueries.
@@ -75,6 +78,7 @@ func CollectKubernetes(ctx context.Context, rec *Recorder) KubernetesResult {
 		kubeQueries.present, kubeQueries.pods, kubeQueries.owners, kubeQueries.controllers, kubeQueries.phase,
 		kubeQueries.ready, kubeQueries.notReadyFor, kubeQueries.restarts, kubeQueries.restartsLastHour,
 		kubeQueries.waiting, kubeQueries.waitingFor, kubeQueries.services, kubeQueries.endpoints, kubeQueries.annotations,
+		kubeQueries.ports,
 	}
 	answers := make(map[string]model.Vector, len(qs))
 	errs := make([]error, len(qs))
@@ -109,7 +113,7 @@ func CollectKubernetes(ctx context.Context, rec *Recorder) KubernetesResult {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if err == nil {
+		if err == nil || qs[i] == kubeQueries.ports && errors.Is(err, errNotRecorded) {
 			continue
 		}
 		if status := rec.queryStatus(kubeQuery(qs[i])); isMissing(status) {
@@ -196,6 +200,11 @@ func kubernetesOf(a map[string]model.Vector) analyze.Kubernetes {
 	for _, s := range a[kubeQueries.annotations] {
 		if p := pods[key(s.Metric)]; p != nil {
 			p.ScrapeAnnotation = string(s.Metric["annotation_prometheus_io_scrape"])
+		}
+	}
+	for _, s := range a[kubeQueries.ports] {
+		if p := pods[key(s.Metric)]; p != nil {
+			p.PortAnnotation = string(s.Metric["annotation_prometheus_io_port"])
 		}
 	}
 	containers := map[ctrKey]*analyze.KubeContainer{}

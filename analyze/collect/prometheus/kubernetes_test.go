@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestCollectKubernetes(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[]}}`))
 		})
-		if inv.Has(analyze.PartKubernetes) || n != 14 {
+		if inv.Has(analyze.PartKubernetes) || n != 15 {
 			t.Errorf("part held %v after %d queries", inv.Has(analyze.PartKubernetes), n)
 		}
 		want := []analyze.MissingPart{{Part: analyze.PartKubernetes, Reason: "no kube-state-metrics series kube_pod_info, kube_pod_owner, kube_pod_status_phase"}}
@@ -63,6 +64,49 @@ func TestCollectKubernetes(t *testing.T) {
 		})
 		if errs := inv.Sources[0].Errors; len(errs) != 1 || errs[0].Part != analyze.PartKubernetes || inv.Has(analyze.PartKubernetes) {
 			t.Errorf("errors %v", errs)
+		}
+	})
+	t.Run("A snapshot recorded before the pods' prometheus.io/port was read keeps the part, without ports.", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_ = r.ParseForm()
+			q := r.Form.Get("query")
+			switch {
+			case strings.Contains(q, "__name__=~"):
+				_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[` +
+					`{"metric":{"__name__":"kube_pod_info","job":"kube-state-metrics"},"value":[0,"1"]},` +
+					`{"metric":{"__name__":"kube_pod_owner","job":"kube-state-metrics"},"value":[0,"1"]},` +
+					`{"metric":{"__name__":"kube_pod_status_phase","job":"kube-state-metrics"},"value":[0,"1"]}]}}`))
+			case strings.Contains(q, "kube_pod_info"):
+				_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"payments","pod":"api-1","pod_ip":"10.1.1.2"},"value":[0,"1"]}]}}`))
+			case strings.Contains(q, "annotation_prometheus_io_port"):
+				_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"namespace":"payments","pod":"api-1","annotation_prometheus_io_port":"8080"},"value":[0,"1"]}]}}`))
+			default:
+				_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[]}}`))
+			}
+		}))
+		defer srv.Close()
+		client, err := api.NewClient(api.Config{Address: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := prometheus.NewRecorder(client)
+		live := prometheus.CollectKubernetes(context.Background(), rec)
+		if !live.OK || len(live.Kubernetes.Pods) != 1 || live.Kubernetes.Pods[0].PortAnnotation != "8080" {
+			t.Fatalf("live: %+v", live)
+		}
+		var older []prometheus.Response
+		for _, r := range rec.Responses() {
+			if !strings.Contains(r.Query, "annotation_prometheus_io_port") {
+				older = append(older, r)
+			}
+		}
+		if len(older) != len(rec.Responses())-1 {
+			t.Fatalf("the port query was not recorded: %d responses", len(rec.Responses()))
+		}
+		replayed := prometheus.CollectKubernetes(context.Background(), prometheus.NewAuditRecorder(prometheus.NewReplay(older)))
+		if !replayed.OK || len(replayed.Kubernetes.Pods) != 1 || replayed.Kubernetes.Pods[0].PortAnnotation != "" {
+			t.Errorf("replayed without the port query: %+v", replayed)
 		}
 	})
 }
