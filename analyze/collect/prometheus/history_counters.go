@@ -20,11 +20,6 @@ import (
 // one-minute step over the same lookback.
 const counterCoarseStep = time.Hour
 
-// counterCoarseOverlap lengthens the coarse pass's windows past its step, so that a change
-// between two samples up to this far apart (Prometheus's default lookback) falls inside one
-// window even when the samples lie on either side of a step.
-const counterCoarseOverlap = 5 * time.Minute
-
 // counterBusyGap is the longest pause, over the last coarse step, of a counter the coarse pass
 // is enough for (busyCounter): below it, twice the pause (the backtest's rate window) stays
 // within the usual rate windows.
@@ -48,11 +43,13 @@ func (p counterPoints) add(m model.Matrix) {
 
 // counterCoarseQueries build, per batch of JobMetricsBatch names,
 //
-//	sum by (job, __name__) ({__name__=~"a|b"}) and on (job, __name__) (sum by (job, __name__) (changes({__name__=~"a|b"}[window])) > 0)
+//	sum by (job, __name__) ({__name__=~"a|b"}) > on (job, __name__) sum by (job, __name__) ({__name__=~"a|b"} offset step)
+//	or
+//	sum by (job, __name__) ({__name__=~"a|b"}) unless on (job, __name__) sum by (job, __name__) ({__name__=~"a|b"} offset step)
 //
 // which, read at a coarse step, has a point (the job's counter summed over its series) only at
-// the steps whose window saw one of its series change.
-func counterCoarseQueries(names []string, window time.Duration) ([]string, error) {
+// the steps where the sum is higher than a step before, or where it appeared.
+func counterCoarseQueries(names []string, step time.Duration) ([]string, error) {
 	matchers, err := batchMatchers(names)
 	if err != nil {
 		return nil, err
@@ -60,22 +57,18 @@ func counterCoarseQueries(names []string, window time.Duration) ([]string, error
 	grouping := []string{"job", model.MetricNameLabel}
 	var out []string
 	for _, m := range matchers {
-		selector := func() *parser.VectorSelector {
-			return &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}}
+		sum := func(offset time.Duration) parser.Expr {
+			return &parser.AggregateExpr{Op: parser.SUM, Grouping: grouping,
+				Expr: &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}, OriginalOffset: offset}}
 		}
-		changed := &parser.BinaryExpr{
-			Op: parser.GTR,
-			LHS: &parser.AggregateExpr{Op: parser.SUM, Grouping: grouping, Expr: &parser.Call{
-				Func: parser.Functions["changes"],
-				Args: parser.Expressions{&parser.MatrixSelector{VectorSelector: selector(), Range: window}},
-			}},
-			RHS: &parser.NumberLiteral{Val: 0},
+		on := func(card parser.VectorMatchCardinality) *parser.VectorMatching {
+			return &parser.VectorMatching{Card: card, MatchingLabels: grouping, On: true}
 		}
 		expr := &parser.BinaryExpr{
-			Op:             parser.LAND,
-			LHS:            &parser.AggregateExpr{Op: parser.SUM, Grouping: grouping, Expr: selector()},
-			RHS:            &parser.ParenExpr{Expr: changed},
-			VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, MatchingLabels: grouping, On: true},
+			Op:             parser.LOR,
+			LHS:            &parser.BinaryExpr{Op: parser.GTR, LHS: sum(0), RHS: sum(step), VectorMatching: on(parser.CardOneToOne)},
+			RHS:            &parser.BinaryExpr{Op: parser.LUNLESS, LHS: sum(0), RHS: sum(step), VectorMatching: on(parser.CardManyToMany)},
+			VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany},
 		}
 		out = append(out, expr.String())
 	}
@@ -86,7 +79,8 @@ func counterCoarseQueries(names []string, window time.Duration) ([]string, error
 // queries per batch of JobMetricsBatch names, whatever the number of jobs:
 //
 //   - the coarse pass: counterCoarseQueries over r at counterCoarseStep, which says in which
-//     hours each counter moved;
+//     hours each counter rose (or appeared; a rise undone by a reset within the hour is not
+//     seen);
 //   - the recent pass: counterHistoryQueries over the last coarse step at r's step, which says
 //     exactly when each rose lately;
 //   - the fine pass: counterHistoryQueries over r at r's step, for the names of the counters
@@ -107,7 +101,7 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, r prom
 	if n < 3 {
 		return fineCounters(ctx, api, names, r, buckets, nil)
 	}
-	queries, err := counterCoarseQueries(names, coarse+counterCoarseOverlap)
+	queries, err := counterCoarseQueries(names, coarse)
 	if err != nil {
 		return nil, "building the coarse counter history query", err
 	}
