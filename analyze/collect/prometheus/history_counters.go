@@ -9,8 +9,6 @@ import (
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 )
@@ -41,46 +39,24 @@ func (p counterPoints) add(m model.Matrix) {
 	}
 }
 
-// counterCoarseQueries build, per batch of JobMetricsBatch names,
+// counterCoarseQueries are counterHistoryQueries at a coarse step: per batch of
+// JobMetricsBatch names,
 //
 //	sum by (job, __name__) ({__name__=~"a|b"}) > on (job, __name__) sum by (job, __name__) ({__name__=~"a|b"} offset step)
-//	or
-//	sum by (job, __name__) ({__name__=~"a|b"}) unless on (job, __name__) sum by (job, __name__) ({__name__=~"a|b"} offset step)
 //
-// which, read at a coarse step, has a point (the job's counter summed over its series) only at
-// the steps where the sum is higher than a step before, or where it appeared.
+// which, read at that step, has a point (the job's counter summed over its series) only at the
+// steps where the sum is higher than a step before. Each selector costs the server about what
+// a job_metrics query does, whatever the steps, so the query has no more than these two.
 func counterCoarseQueries(names []string, step time.Duration) ([]string, error) {
-	matchers, err := batchMatchers(names)
-	if err != nil {
-		return nil, err
-	}
-	grouping := []string{"job", model.MetricNameLabel}
-	var out []string
-	for _, m := range matchers {
-		sum := func(offset time.Duration) parser.Expr {
-			return &parser.AggregateExpr{Op: parser.SUM, Grouping: grouping,
-				Expr: &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}, OriginalOffset: offset}}
-		}
-		on := func(card parser.VectorMatchCardinality) *parser.VectorMatching {
-			return &parser.VectorMatching{Card: card, MatchingLabels: grouping, On: true}
-		}
-		expr := &parser.BinaryExpr{
-			Op:             parser.LOR,
-			LHS:            &parser.BinaryExpr{Op: parser.GTR, LHS: sum(0), RHS: sum(step), VectorMatching: on(parser.CardOneToOne)},
-			RHS:            &parser.BinaryExpr{Op: parser.LUNLESS, LHS: sum(0), RHS: sum(step), VectorMatching: on(parser.CardManyToMany)},
-			VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany},
-		}
-		out = append(out, expr.String())
-	}
-	return out, nil
+	return counterHistoryQueries(names, step)
 }
 
 // collectCounters reads when the business counters names rose over r, in at most three range
 // queries per batch of JobMetricsBatch names, whatever the number of jobs:
 //
 //   - the coarse pass: counterCoarseQueries over r at counterCoarseStep, which says in which
-//     hours each counter rose (or appeared; a rise undone by a reset within the hour is not
-//     seen);
+//     hours each counter's sum rose (not the hour it appeared in, nor a rise undone by a reset
+//     within the hour);
 //   - the recent pass: counterHistoryQueries over the last coarse step at r's step, which says
 //     exactly when each rose lately;
 //   - the fine pass: counterHistoryQueries over r at r's step, for the names of the counters
