@@ -66,6 +66,9 @@ type CounterHistory struct {
 	FirstIncrease, LastIncrease time.Time
 	Increases                   int
 	// LongestGap is the longest time between two consecutive increases (0 with one).
+	// For a counter that rose in every hour of the lookback and at least every 15 minutes of
+	// its last hour, FirstIncrease is the end of the first hour it rose in, Increases a lower
+	// bound, and LongestGap the longest of its last hour (the history reads it coarsely).
 	LongestGap time.Duration
 	// Rise is how much the counter rose from FirstIncrease to LastIncrease.
 	Rise float64

@@ -62,7 +62,8 @@ func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
 // CollectHistory reads what the server stored over the lookback with one range query per
 // kind of question, whatever the number of jobs and metrics (the counters in batches of
 // JobMetricsBatch names): when jobs' up series stopped or started, and at which steps each
-// business counter candidate rose; how many up series the stopped jobs had per bucket of the
+// business counter candidate rose (collectCounters: a coarse pass, a pass over the last hour,
+// and a one-minute pass only for the counters those two do not settle); how many up series the stopped jobs had per bucket of the
 // lookback (a range query a bucket apart, only when some stopped: collectUpSeries); which
 // probes fail at its end (probe_success == 0, an instant query), and since when (a range
 // query, only when some fail); and when alerts fired and rule groups were loaded
@@ -106,17 +107,11 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		return fail("reading how many up series the stopped jobs had", err)
 	}
 
-	queries, err := counterHistoryQueries(historyCounters(o.Counters), step)
+	counters, what, err := collectCounters(ctx, api, o.Counters, r, buckets)
 	if err != nil {
-		return fail("building the counter history query", err)
+		return fail(what, err)
 	}
-	for i, q := range queries {
-		m, err := queryMatrix(ctx, api, q, r)
-		if err != nil {
-			return fail(fmt.Sprintf("reading when the business counters rose (query %d of %d)", i+1, len(queries)), err)
-		}
-		h.Counters = append(h.Counters, counterHistories(m, buckets)...)
-	}
+	h.Counters = counters
 	if h.Probes, err = collectProbes(ctx, api, r); err != nil {
 		return fail("reading which probes fail", err)
 	}

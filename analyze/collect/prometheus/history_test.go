@@ -1,6 +1,7 @@
 package prometheus_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -38,6 +39,9 @@ type historyFake struct {
 	matrix func(query string) string
 	// vector answers an instant query; "" answers an empty vector.
 	vector func(query string) string
+	// ranged, when set, answers a range query before matrix, from the whole request; ""
+	// leaves it to matrix.
+	ranged func(q url.Values) string
 	fail   bool
 }
 
@@ -70,7 +74,10 @@ func (f *historyFake) start(t *testing.T) api.Client {
 				return
 			}
 			result := "[]"
-			if f.matrix != nil {
+			if f.ranged != nil {
+				result = cmp.Or(f.ranged(r.Form), result)
+			}
+			if f.matrix != nil && result == "[]" {
 				if m := f.matrix(r.Form.Get("query")); m != "" {
 					result = m
 				}
@@ -112,23 +119,34 @@ func TestCollectHistory(t *testing.T) {
 		if !res.OK || len(res.Errors) != 0 || len(res.Notes) != 0 {
 			t.Fatalf("result %+v", res)
 		}
-		if len(f.queries) != 5 {
-			t.Fatalf("%d range queries, want 5 (up, two batches of counters, the jobs' target counts, then alerts)", len(f.queries))
+		// up, the coarse and the recent counter passes (two batches each; no counter needs the
+		// fine pass), the jobs' target counts, then alerts.
+		if len(f.queries) != 7 {
+			t.Fatalf("%d range queries, want 7", len(f.queries))
 		}
 		if q := f.queries[0].Get("query"); q != `label_replace(count by (job) (up offset 1m) unless on (job) count by (job) (up), "event", "stopped", "", "") or label_replace(count by (job) (up) unless on (job) count by (job) (up offset 1m), "event", "started", "", "")` {
 			t.Errorf("jobs query %s", q)
 		}
-		for _, q := range f.queries[1:3] {
+		counters := slices.DeleteFunc(slices.Clone(f.queries), func(q url.Values) bool { return !strings.Contains(q.Get("query"), `__name__=~"app_`) })
+		if len(counters) != 4 {
+			t.Fatalf("%d counter queries, want 4: two batches of %d names, each read coarsely and over the last hour", len(counters), prometheus.JobMetricsBatch)
+		}
+		for i, q := range counters {
 			expr := q.Get("query")
-			if !strings.Contains(expr, `> on (job, __name__) sum by (job, __name__) ({__name__=~"app_`) || !strings.Contains(expr, " offset 1m)") {
-				t.Errorf("counter query %s", expr)
-			}
 			if strings.Contains(expr, "go_gc_cycles_total") || strings.Contains(expr, "last_success") || strings.Contains(expr, `"up"`) {
 				t.Errorf("a name the business defaults exclude, or no counter, was queried: %s", expr)
 			}
 			start, end := unixParam(t, q.Get("start")), unixParam(t, q.Get("end"))
-			if q.Get("step") != "60" || end.Sub(start) != 7*24*time.Hour || end.Sub(start)/time.Minute+1 > 11_000 {
-				t.Errorf("range %s to %s step %s", q.Get("start"), q.Get("end"), q.Get("step"))
+			coarse := i < 2
+			switch {
+			case coarse && (!strings.Contains(expr, `> on (job, __name__) sum by (job, __name__) ({__name__=~"app_`) || !strings.HasSuffix(expr, " offset 1h)")):
+				t.Errorf("coarse counter query %s", expr)
+			case coarse && (q.Get("step") != "3600" || !end.Equal(historyEnd) || end.Sub(start) != 7*24*time.Hour):
+				t.Errorf("coarse range %s to %s step %s", start, end, q.Get("step"))
+			case !coarse && (!strings.Contains(expr, `> on (job, __name__) sum by (job, __name__) ({__name__=~"app_`) || !strings.Contains(expr, " offset 1m)")):
+				t.Errorf("recent counter query %s", expr)
+			case !coarse && (q.Get("step") != "60" || !end.Equal(historyEnd) || end.Sub(start) != time.Hour):
+				t.Errorf("recent range %s to %s step %s", start, end, q.Get("step"))
 			}
 		}
 		h := res.History
@@ -230,6 +248,85 @@ func TestCollectHistory(t *testing.T) {
 		if q.Get("query") != `count by (job) (max_over_time(up{job=~"legacy"}[3h30m]))` || q.Get("step") != "12600" ||
 			!unixParam(t, q.Get("end")).Equal(historyEnd) || !unixParam(t, q.Get("start")).Equal(historyEnd.Add(-47*210*time.Minute)) {
 			t.Errorf("up series query %v", q)
+		}
+	})
+}
+
+func TestCollectHistoryCounterPasses(t *testing.T) {
+	t.Run("A counter that moved in every hour and lately every minute is summed up from the coarse and recent passes; one that paused is read again at one minute, alone.", func(t *testing.T) {
+		ts := func(d time.Duration) string { return fmt.Sprint(historyEnd.Add(d).Unix()) }
+		series := func(name string, points ...string) string {
+			return `{"metric":{"__name__":"` + name + `","job":"shop"},"values":[` + strings.Join(points, ",") + `]}`
+		}
+		point := func(d time.Duration, v int) string { return fmt.Sprintf(`[%s,"%d"]`, ts(d), v) }
+		var fine []string
+		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`, ranged: func(q url.Values) string {
+			expr := q.Get("query")
+			if !strings.Contains(expr, "_total") {
+				return ""
+			}
+			start := unixParam(t, q.Get("start"))
+			switch {
+			case strings.Contains(expr, "offset 1h"):
+				var busy []string
+				for h := 5; h >= 1; h-- {
+					busy = append(busy, point(-time.Duration(h)*time.Hour, 100*(6-h)))
+				}
+				return "[" + series("busy_total", busy...) + "," +
+					series("paused_total", point(-6*time.Hour, 10), point(-3*time.Hour, 20), point(-time.Hour, 30)) + "]"
+			case start.Equal(historyEnd.Add(-time.Hour)):
+				var busy []string
+				for m := 60; m >= 0; m-- {
+					busy = append(busy, point(-time.Duration(m)*time.Minute, 500+60-m))
+				}
+				return "[" + series("busy_total", busy...) + "," +
+					series("paused_total", point(-30*time.Minute, 31), point(-20*time.Minute, 32)) + "]"
+			default:
+				fine = append(fine, expr)
+				return "[" + series("paused_total", point(-6*time.Hour, 10), point(-3*time.Hour, 20), point(-time.Hour, 30),
+					point(-30*time.Minute, 31), point(-20*time.Minute, 32)) + "]"
+			}
+		}}
+		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd, Counters: []string{"busy_total", "paused_total"}})
+		if !res.OK {
+			t.Fatalf("result %+v", res)
+		}
+		if len(fine) != 1 || !strings.Contains(fine[0], `{__name__=~"paused_total"}`) {
+			t.Fatalf("one-minute queries over the week %q, want one of paused_total alone", fine)
+		}
+		busy := analyze.CounterHistory{Job: "shop", Metric: "busy_total", FirstIncrease: historyEnd.Add(-5 * time.Hour), LastIncrease: historyEnd,
+			Increases: 5 + 61, LongestGap: time.Minute, Rise: 400 + 60}
+		series47 := make([]float64, 48)
+		series47[47] = 10 + 1 + 1 + 10
+		paused := analyze.CounterHistory{Job: "shop", Metric: "paused_total", FirstIncrease: historyEnd.Add(-6 * time.Hour), LastIncrease: historyEnd.Add(-20 * time.Minute),
+			Increases: 5, LongestGap: 3 * time.Hour, Rise: 22, Series: series47}
+		if got := res.History.Counters; len(got) != 2 || !reflect.DeepEqual(got[0], busy) || !reflect.DeepEqual(got[1], paused) {
+			t.Errorf("counters %+v, want %+v and %+v", got, busy, paused)
+		}
+	})
+
+	t.Run("The counters cost at most three range queries per batch of names, however many counters and jobs there are.", func(t *testing.T) {
+		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`, ranged: func(q url.Values) string {
+			if !strings.Contains(q.Get("query"), "_total") {
+				return ""
+			}
+			// Every counter of every batch paused an hour ago: none is settled without the fine pass.
+			return `[{"metric":{"__name__":"app_0000_total","job":"a"},"values":[[` + fmt.Sprint(historyEnd.Add(-2*time.Hour).Unix()) + `,"1"]]},` +
+				`{"metric":{"__name__":"app_0400_total","job":"b"},"values":[[` + fmt.Sprint(historyEnd.Add(-2*time.Hour).Unix()) + `,"1"]]}]`
+		}}
+		var names []string
+		for i := range 2*prometheus.JobMetricsBatch + 1 {
+			names = append(names, fmt.Sprintf("app_%04d_total", i))
+		}
+		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd, Counters: names})
+		if !res.OK {
+			t.Fatalf("result %+v", res)
+		}
+		counters := slices.DeleteFunc(slices.Clone(f.queries), func(q url.Values) bool { return !strings.Contains(q.Get("query"), "_total") })
+		// Three batches, each read coarsely and over the last hour; the two counters to read
+		// again share one fine query.
+		if len(counters) != 3+3+1 || len(counters) > 3*3 {
+			t.Errorf("%d counter queries, want 7", len(counters))
 		}
 	})
 }
