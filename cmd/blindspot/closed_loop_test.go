@@ -87,6 +87,10 @@ func TestClosedLoop(t *testing.T) {
 		sc.AddRuleFiles(t, thirdPartyWithoutUp(t))
 		coverageChecks := []string{"alerts/missing-up", "alerts/missing-absent", "alerts/missing-business"}
 
+		// The history checks judge what the server stored up to the last whole minute: both
+		// audits must see the live series there, or the second would report what the first
+		// could not see yet.
+		waitForHistoryEnd()
 		first := auditJSON(t, exitOK, "--prometheus-url", sc.PrometheusURL)
 		var before []findingKey
 		for _, f := range first.Findings {

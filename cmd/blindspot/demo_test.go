@@ -107,10 +107,7 @@ func recordDemoSnapshot(t *testing.T, bins servers.Binaries) {
 	grafanaSrv := grafana.Start()
 	t.Cleanup(grafanaSrv.Close)
 
-	// The history is read up to the last whole minute: wait until that minute is past the
-	// first scrapes, so that the live values (the pushed last-success gauge among them) are
-	// in the answers at the end of the history.
-	time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute + 5*time.Second)))
+	waitForHistoryEnd()
 	// The runbook links are fetched, as an audit does by default: runbooks.example.com does
 	// not resolve, which is what the demo shows.
 	t.Setenv("BLINDSPOT_CHECKS_RUNBOOK_LINKS", "true")
@@ -205,4 +202,12 @@ func demoHistory(s *servers.Scenario, end time.Time) string {
 	}
 	b.WriteString("# EOF\n")
 	return b.String()
+}
+
+// waitForHistoryEnd waits until the history's end, the last whole minute, is past the first
+// scrapes of a server that just started, so that the live values (the pushed last-success
+// gauge among them) are in the answers at the end of the history: an audit of a server
+// younger than that sees none of them, and the next one would.
+func waitForHistoryEnd() {
+	time.Sleep(time.Until(time.Now().Truncate(time.Minute).Add(time.Minute + 5*time.Second)))
 }
