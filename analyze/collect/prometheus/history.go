@@ -61,7 +61,9 @@ func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
 
 // CollectHistory reads what the server stored over the lookback with one range query per
 // kind of question, whatever the number of jobs and metrics (the counters in batches of
-// JobMetricsBatch names): when jobs' up series stopped or started, and at which steps each
+// JobMetricsBatch names): when jobs' up series stopped or started, and how many each had
+// (collectUpChanges: a coarse pass, and a one-minute pass only for the jobs that lost up
+// series), and at which steps each
 // business counter candidate rose (collectCounters: a coarse pass, a pass over the last hour,
 // and a one-minute pass only for the counters those two do not settle); how many up series the stopped jobs had per bucket of the
 // lookback (a range query a bucket apart, only when some stopped: collectUpSeries); which
