@@ -61,7 +61,9 @@ func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
 
 // CollectHistory reads what the server stored over the lookback with one range query per
 // kind of question, whatever the number of jobs and metrics (the counters in batches of
-// JobMetricsBatch names): when jobs' up series stopped or started, and at which steps each
+// JobMetricsBatch names): when jobs' up series stopped or started, and how many each had
+// (collectUpChanges: a coarse pass, and a one-minute pass only for the jobs that lost up
+// series), and at which steps each
 // business counter candidate rose (collectCounters: a coarse pass, a pass over the last hour,
 // and a one-minute pass only for the counters those two do not settle); how many up series the stopped jobs had per bucket of the
 // lookback (a range query a bucket apart, only when some stopped: collectUpSeries); which
@@ -96,11 +98,12 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		res.Errors = append(res.Errors, analyze.SourceError{Part: analyze.PartHistory, Err: fmt.Sprintf("%s: %s", what, describe(err))})
 		return res
 	}
-	m, err := queryMatrix(ctx, api, upHistoryQuery(step).String(), r)
+	jobs, targets, what, err := collectUpChanges(ctx, api, r)
 	if err != nil {
-		return fail("reading which jobs had up series", err)
+		return fail(what, err)
 	}
-	h.Jobs = jobHistories(m, step)
+	h.Jobs = jobHistories(jobs, step)
+	h.TargetCounts = targetCounts(targets, step)
 	buckets := newSeriesBuckets(h)
 	h.SeriesStep = buckets.step
 	if err := collectUpSeries(ctx, api, &h, buckets); err != nil {
@@ -186,12 +189,14 @@ func queryMatrix(ctx context.Context, api promv1.API, query string, r promv1.Ran
 //
 // which has a point only at the steps where a job's up series stopped or started: a job
 // scraped all along gives none, whatever the number of steps.
-func upHistoryQuery(step time.Duration) parser.Expr {
+//
+// With job set, only the up series it matches are read (collectUpChanges).
+func upHistoryQuery(step time.Duration, job *labels.Matcher) parser.Expr {
 	up := func(offset time.Duration) parser.Expr {
 		return &parser.AggregateExpr{
 			Op:       parser.COUNT,
 			Grouping: []string{"job"},
-			Expr:     nameSelector("up", offset),
+			Expr:     upSelector(offset, job),
 		}
 	}
 	event := func(name string, was, is parser.Expr) parser.Expr {

@@ -159,9 +159,11 @@ const (
 // which has points only at the steps where a job's number of up series changed (or the job
 // appeared or disappeared): the count one step before and the count at the step. A job
 // scraped all along by the same targets gives none.
-func targetCountQuery(step time.Duration) parser.Expr {
+//
+// With job set, only the up series it matches are read (collectUpChanges).
+func targetCountQuery(step time.Duration, job *labels.Matcher) parser.Expr {
 	count := func(offset time.Duration) parser.Expr {
-		return &parser.AggregateExpr{Op: parser.COUNT, Grouping: []string{"job"}, Expr: nameSelector("up", offset)}
+		return &parser.AggregateExpr{Op: parser.COUNT, Grouping: []string{"job"}, Expr: upSelector(offset, job)}
 	}
 	onJob := func(card parser.VectorMatchCardinality) *parser.VectorMatching {
 		return &parser.VectorMatching{Card: card, MatchingLabels: []string{"job"}, On: true}
@@ -239,14 +241,9 @@ func targetCounts(m model.Matrix, step time.Duration) []analyze.TargetCountHisto
 }
 
 // collectHistoryData reads what history_data.go adds to h: the last-success gauges among
-// o.Counters (collectSuccesses) and the jobs that lost targets (one range query). On error,
-// what says what was being read.
+// o.Counters (collectSuccesses); the jobs that lost targets (targetCountQuery) are read with
+// the jobs' up history (collectUpChanges). On error, what says what was being read.
 func collectHistoryData(ctx context.Context, api promv1.API, o HistoryOptions, r promv1.Range, h *analyze.History) (what string, err error) {
-	m, err := queryMatrix(ctx, api, targetCountQuery(r.Step).String(), r)
-	if err != nil {
-		return "reading how many up series each job had", err
-	}
-	h.TargetCounts = targetCounts(m, r.Step)
 	h.Successes, what, err = collectSuccesses(ctx, api, o.Counters, r)
 	return what, err
 }

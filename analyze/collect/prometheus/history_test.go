@@ -119,13 +119,16 @@ func TestCollectHistory(t *testing.T) {
 		if !res.OK || len(res.Errors) != 0 || len(res.Notes) != 0 {
 			t.Fatalf("result %+v", res)
 		}
-		// up, the coarse and the recent counter passes (two batches each; no counter needs the
-		// fine pass), the jobs' target counts, then alerts.
-		if len(f.queries) != 7 {
-			t.Fatalf("%d range queries, want 7", len(f.queries))
+		// The coarse pass over up (no job lost series: no one-minute pass over up), the coarse
+		// and the recent counter passes (two batches each; no counter needs the fine pass), then
+		// alerts.
+		if len(f.queries) != 6 {
+			t.Fatalf("%d range queries, want 6", len(f.queries))
 		}
-		if q := f.queries[0].Get("query"); q != `label_replace(count by (job) (up offset 1m) unless on (job) count by (job) (up), "event", "stopped", "", "") or label_replace(count by (job) (up) unless on (job) count by (job) (up offset 1m), "event", "started", "", "")` {
-			t.Errorf("jobs query %s", q)
+		q := f.queries[0]
+		if q.Get("query") != `count by (job) (present_over_time(up[1h6m])) unless on (job) (count by (job) (up) >= on (job) count by (job) (present_over_time(up[1h6m])))` ||
+			q.Get("step") != "3600" || !unixParam(t, q.Get("end")).Equal(historyEnd) || !unixParam(t, q.Get("start")).Equal(historyEnd.Add(-7*24*time.Hour)) {
+			t.Errorf("coarse jobs query %v", q)
 		}
 		counters := slices.DeleteFunc(slices.Clone(f.queries), func(q url.Values) bool { return !strings.Contains(q.Get("query"), `__name__=~"app_`) })
 		if len(counters) != 4 {
@@ -200,6 +203,11 @@ func TestCollectHistory(t *testing.T) {
 	t.Run("The answers become the jobs whose up series last stopped, seen a step before, and, per counter, its increases, longest gap and rise.", func(t *testing.T) {
 		ts := func(d time.Duration) string { return fmt.Sprint(historyEnd.Add(d).Unix()) }
 		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`, matrix: func(q string) string {
+			if strings.Contains(q, "present_over_time") {
+				// The coarse pass names the jobs that lost up series in some hour.
+				return `[{"metric":{"job":"legacy"},"values":[[` + ts(-96*time.Hour) + `,"1"],[` + ts(-71*time.Hour) + `,"1"]]},` +
+					`{"metric":{"job":"api"},"values":[[` + ts(-2*time.Hour) + `,"1"]]}]`
+			}
 			if strings.HasPrefix(q, "label_replace") {
 				// legacy stopped twice and started once in between; api stopped and came back;
 				// a series without a job or an event says nothing.
@@ -240,7 +248,13 @@ func TestCollectHistory(t *testing.T) {
 			t.Errorf("series step %s, want 3h30m", h.SeriesStep)
 		}
 		// The stopped job's series is read with one range query a bucket apart, ending at the end.
-		i := slices.IndexFunc(f.queries, func(q url.Values) bool { return strings.HasPrefix(q.Get("query"), "count by") })
+		// The one-minute pass over up reads only the jobs the coarse pass named.
+		fine := slices.DeleteFunc(slices.Clone(f.queries), func(q url.Values) bool { return !strings.Contains(q.Get("query"), "(up") || q.Get("step") != "60" })
+		if len(fine) != 2 || !strings.HasPrefix(fine[0].Get("query"), `label_replace(count by (job) (up{job=~"api|legacy"} offset 1m)`) ||
+			!strings.Contains(fine[1].Get("query"), `(count by (job) (up{job=~"api|legacy"}) == on (job)`) {
+			t.Errorf("one-minute up queries %v", fine)
+		}
+		i := slices.IndexFunc(f.queries, func(q url.Values) bool { return strings.HasPrefix(q.Get("query"), "count by (job) (max_over_time(") })
 		if i < 0 {
 			t.Fatalf("no query of the stopped jobs' up series among %v", f.queries)
 		}
