@@ -168,7 +168,7 @@ func TestPushHistory(t *testing.T) {
 				{"metric":{"__name__":"push_time_seconds","job":"hourly","instance":"a"},"value":[0,"1"]},
 				{"metric":{"__name__":"push_time_seconds","job":"daily"},"value":[0,"1"]},
 				{"metric":{"__name__":"push_time_seconds","job":"odd"},"value":[0,"1"]},
-				{"metric":{"__name__":"push_time_seconds","job":"young"},"value":[0,"`+fmt.Sprint(historyEnd.Add(-2*time.Hour).Unix())+`"]}]`
+				{"metric":{"__name__":"push_time_seconds","job":"young"},"value":[0,"` + fmt.Sprint(historyEnd.Add(-2*time.Hour).Unix()) + `"]}]`
 		},
 		matrix: func(q string) string {
 			if q != "push_time_seconds != push_time_seconds offset 1m" {
