@@ -10,18 +10,14 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/timestamp"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/template"
-	"github.com/prometheus/prometheus/tsdb/chunkenc"
-	"github.com/prometheus/prometheus/tsdb/chunks"
-	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/blindspot-dev/blindspot/generate"
+	"github.com/blindspot-dev/blindspot/internal/memstore"
 )
 
 // testStart is where promtool's input series begin and its evaluations start.
@@ -110,7 +106,7 @@ func alertLabels(as []alertInstance) string {
 // world is the storage and engine of one promtool test group.
 type world struct {
 	engine *promql.Engine
-	series []memSeries
+	store  *memstore.Storage
 }
 
 // newWorld loads input series the way promtool's lazy loader does: the i-th value of a series
@@ -119,7 +115,7 @@ type world struct {
 func newWorld(input []generate.Series, interval time.Duration) (*world, error) {
 	p := parser.NewParser(parser.Options{})
 	byLabels := map[string]int{}
-	var ss []memSeries
+	var ss []memstore.Series
 	for _, in := range input {
 		line := in.Series + " " + in.Values
 		if strings.ContainsAny(line, "\r\n") {
@@ -129,13 +125,13 @@ func newWorld(input []generate.Series, interval time.Duration) (*world, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parsing input series %q %q: %w", in.Series, in.Values, err)
 		}
-		s := memSeries{lset: lset}
+		s := memstore.Series{Labels: lset}
 		for i, v := range vals {
 			if v.Omitted {
 				continue
 			}
 			t := timestamp.FromTime(testStart.Add(time.Duration(i) * interval))
-			s.samples = append(s.samples, sample{t: t, f: v.Value, fh: v.Histogram})
+			s.Samples = append(s.Samples, memstore.Sample{T: t, F: v.Value, FH: v.Histogram})
 		}
 		if i, ok := byLabels[lset.String()]; ok {
 			ss[i] = s
@@ -144,8 +140,6 @@ func newWorld(input []generate.Series, interval time.Duration) (*world, error) {
 		byLabels[lset.String()] = len(ss)
 		ss = append(ss, s)
 	}
-	slices.SortFunc(ss, func(a, b memSeries) int { return labels.Compare(a.lset, b.lset) })
-
 	// The options of promtool's engine: its defaults, with @ and negative offsets enabled and
 	// subqueries without a step evaluated at the evaluation interval.
 	engine := promql.NewEngine(promql.EngineOpts{
@@ -155,7 +149,7 @@ func newWorld(input []generate.Series, interval time.Duration) (*world, error) {
 		EnableAtModifier:         true,
 		EnableNegativeOffset:     true,
 	})
-	return &world{engine: engine, series: ss}, nil
+	return &world{engine: engine, store: memstore.New(ss)}, nil
 }
 
 func (w *world) close() { _ = w.engine.Close() }
@@ -163,7 +157,7 @@ func (w *world) close() { _ = w.engine.Close() }
 // query evaluates expr at t as rules.EngineQueryFunc does, over the samples loaded up to t
 // (promtool loads samples lazily, up to each evaluation).
 func (w *world) query(ctx context.Context, expr string, t time.Time) (promql.Vector, error) {
-	q, err := w.engine.NewInstantQuery(ctx, memStorage{series: w.series, till: timestamp.FromTime(t)}, nil, expr, t)
+	q, err := w.engine.NewInstantQuery(ctx, w.store.Until(timestamp.FromTime(t)), nil, expr, t)
 	if err != nil {
 		return nil, err
 	}
@@ -229,108 +223,3 @@ func (w *world) alerts(a generate.Alert, t time.Time) ([]alertInstance, error) {
 // templateDefs are the convenience variables rules.AlertingRule.Eval puts in front of every
 // label and annotation template.
 const templateDefs = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
-
-// memSeries, memStorage and sample hold a test group's input series in memory: the engine
-// needs only Select of a storage.Queryable.
-type memSeries struct {
-	lset    labels.Labels
-	samples []chunks.Sample
-}
-
-type memStorage struct {
-	series []memSeries
-	till   int64
-}
-
-func (m memStorage) Querier(mint, maxt int64) (storage.Querier, error) {
-	return memQuerier{series: m.series, mint: mint, maxt: min(maxt, m.till)}, nil
-}
-
-type memQuerier struct {
-	series     []memSeries
-	mint, maxt int64
-}
-
-func (q memQuerier) Select(_ context.Context, _ bool, _ *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
-	var out []storage.Series
-	for _, s := range q.matching(ms) {
-		var in []chunks.Sample
-		for _, smpl := range s.samples {
-			if smpl.T() >= q.mint && smpl.T() <= q.maxt {
-				in = append(in, smpl)
-			}
-		}
-		out = append(out, storage.NewListSeries(s.lset, in))
-	}
-	return &seriesSet{series: out, i: -1}
-}
-
-func (q memQuerier) matching(ms []*labels.Matcher) []memSeries {
-	var out []memSeries
-	for _, s := range q.series {
-		if !slices.ContainsFunc(ms, func(m *labels.Matcher) bool { return !m.Matches(s.lset.Get(m.Name)) }) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func (q memQuerier) LabelValues(_ context.Context, name string, _ *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
-	var vs []string
-	for _, s := range q.matching(ms) {
-		if v := s.lset.Get(name); v != "" {
-			vs = append(vs, v)
-		}
-	}
-	slices.Sort(vs)
-	return slices.Compact(vs), nil, nil
-}
-
-func (q memQuerier) LabelNames(_ context.Context, _ *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
-	var ns []string
-	for _, s := range q.matching(ms) {
-		s.lset.Range(func(l labels.Label) { ns = append(ns, l.Name) })
-	}
-	slices.Sort(ns)
-	return slices.Compact(ns), nil, nil
-}
-
-func (memQuerier) Close() error { return nil }
-
-type seriesSet struct {
-	series []storage.Series
-	i      int
-}
-
-func (s *seriesSet) Next() bool                      { s.i++; return s.i < len(s.series) }
-func (s *seriesSet) At() storage.Series              { return s.series[s.i] }
-func (*seriesSet) Err() error                        { return nil }
-func (*seriesSet) Warnings() annotations.Annotations { return nil }
-
-// sample is a float sample or, from promtool's histogram notation, a float histogram.
-type sample struct {
-	t  int64
-	f  float64
-	fh *histogram.FloatHistogram
-}
-
-func (s sample) T() int64                      { return s.t }
-func (sample) ST() int64                       { return 0 }
-func (s sample) F() float64                    { return s.f }
-func (sample) H() *histogram.Histogram         { return nil }
-func (s sample) FH() *histogram.FloatHistogram { return s.fh }
-
-func (s sample) Type() chunkenc.ValueType {
-	if s.fh != nil {
-		return chunkenc.ValFloatHistogram
-	}
-	return chunkenc.ValFloat
-}
-
-func (s sample) Copy() chunks.Sample {
-	c := s
-	if s.fh != nil {
-		c.fh = s.fh.Copy()
-	}
-	return c
-}
