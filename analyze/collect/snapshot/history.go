@@ -100,14 +100,8 @@ func NewHistoryFile(r prometheus.HistoryResult) HistoryFile {
 // Result converts the file back to what the history collector returns.
 func (f HistoryFile) Result() (prometheus.HistoryResult, error) {
 	var r prometheus.HistoryResult
-	var err error
-	duration := func(what, s string) time.Duration {
-		d, e := time.ParseDuration(s)
-		if e != nil && err == nil {
-			err = fmt.Errorf("%s: %w", what, e)
-		}
-		return d
-	}
+	var durations durationParser
+	duration := durations.parse
 	r.OK, r.Notes = f.Read, f.Notes
 	r.History = analyze.History{Requested: duration("requested", f.Requested), Lookback: duration("lookback", f.Lookback),
 		Start: f.Start.UTC(), End: f.End.UTC(), Step: duration("step", f.Step)}
@@ -131,10 +125,10 @@ func (f HistoryFile) Result() (prometheus.HistoryResult, error) {
 	f.historyData(&r.History, duration)
 	if a, e := f.Alerts.result(); e == nil {
 		r.History.Alerts = a
-	} else if err == nil {
-		err = fmt.Errorf("alerts: %w", e)
+	} else if durations.err == nil {
+		durations.err = fmt.Errorf("alerts: %w", e)
 	}
-	return r, err
+	return r, durations.err
 }
 
 // writeHistory stores the history of a Prometheus source as DIR/<source name>/history.json and
@@ -167,4 +161,15 @@ func readHistory(fsys fs.FS, name string, src *Source) error {
 	}
 	src.History = &r
 	return nil
+}
+
+// durationParser parses the durations of a file, keeping the first error, named by what.
+type durationParser struct{ err error }
+
+func (d *durationParser) parse(what, s string) time.Duration {
+	v, err := time.ParseDuration(s)
+	if err != nil && d.err == nil {
+		d.err = fmt.Errorf("%s: %w", what, err)
+	}
+	return v
 }

@@ -60,14 +60,8 @@ func NewLogHistoryFile(r loki.HistoryResult) LogHistoryFile {
 // Result converts the file back to what the log history collector returns.
 func (f LogHistoryFile) Result() (loki.HistoryResult, error) {
 	var r loki.HistoryResult
-	var err error
-	duration := func(what, s string) time.Duration {
-		d, e := time.ParseDuration(s)
-		if e != nil && err == nil {
-			err = fmt.Errorf("%s: %w", what, e)
-		}
-		return d
-	}
+	var durations durationParser
+	duration := durations.parse
 	r.OK, r.Notes = f.Read, f.Notes
 	r.History = analyze.LogHistory{Requested: duration("requested", f.Requested), Lookback: duration("lookback", f.Lookback),
 		Silence: duration("silence", f.Silence), Start: f.Start.UTC(), End: f.End.UTC(), Step: duration("step", f.Step)}
@@ -77,7 +71,7 @@ func (f LogHistoryFile) Result() (loki.HistoryResult, error) {
 	for _, j := range f.Jobs {
 		r.History.Jobs = append(r.History.Jobs, analyze.JobLogHistory{Job: j.Job, LastLine: j.LastLine.UTC(), Lines: j.Lines, Recent: j.Recent})
 	}
-	return r, err
+	return r, durations.err
 }
 
 // writeLogHistory stores the log history of a Loki source as DIR/<source name>/history.json
