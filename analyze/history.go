@@ -119,6 +119,18 @@ func sortedHistory(h History) History {
 	return sortHistoryData(h)
 }
 
+// JobMetricJobs counts, per metric name recorded with AddJobMetric, the jobs it was recorded
+// for.
+func (b *Builder) JobMetricJobs() map[string]int {
+	out := map[string]int{}
+	for _, ms := range b.jobMetrics {
+		for _, m := range slices.Compact(slices.Sorted(slices.Values(ms))) {
+			out[m]++
+		}
+	}
+	return out
+}
+
 // JobMetricNames returns the metric names recorded with AddJobMetric, of every job, sorted.
 func (b *Builder) JobMetricNames() []string {
 	var out []string

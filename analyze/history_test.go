@@ -1,6 +1,7 @@
 package analyze_test
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -39,8 +40,12 @@ func TestHistoryInInventory(t *testing.T) {
 		b.AddJobMetric("b", "z_total")
 		b.AddJobMetric("a", "z_total")
 		b.AddJobMetric("a", "y_total")
+		b.AddJobMetric("a", "y_total")
 		if got := b.JobMetricNames(); !slices.Equal(got, []string{"y_total", "z_total"}) {
 			t.Errorf("JobMetricNames() = %v", got)
+		}
+		if got := b.JobMetricJobs(); !maps.Equal(got, map[string]int{"y_total": 1, "z_total": 2}) {
+			t.Errorf("JobMetricJobs() = %v", got)
 		}
 		inv := b.Build()
 		if len(inv.Sources[0].Errors) != 1 || !slices.Equal(inv.Sources[0].Notes, []string{"clipped"}) || len(inv.Sources[1].Errors)+len(inv.Sources[1].Notes) != 0 {

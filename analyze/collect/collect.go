@@ -191,7 +191,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		proms = append(proms, promSource{src, res.Recorder})
 		if o.History != nil && historyAskable(src) {
 			ho := *o.History
-			ho.End, ho.Counters = now, b.JobMetricNames()
+			ho.End, ho.Counters, ho.CounterJobs = now, b.JobMetricNames(), b.JobMetricJobs()
 			hr := prometheus.CollectHistory(ctx, promClient, ho)
 			hr.AddTo(b, src.Name)
 			res.History = &hr

@@ -422,7 +422,7 @@ func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, client ap
 		hr.Notes = []string{"history: not read of a Thanos source, whose members it would not tell apart"}
 	default:
 		ho := *o.History
-		ho.End, ho.Counters = now, b.JobMetricNames()
+		ho.End, ho.Counters, ho.CounterJobs = now, b.JobMetricNames(), b.JobMetricJobs()
 		hr = prometheus.CollectHistory(ctx, client, ho)
 	}
 	if o.RecordHistory != nil {

@@ -39,6 +39,10 @@ type HistoryOptions struct {
 	// counters among them that the defaults do not exclude are the ones whose increases are
 	// read, and the last-success gauges among them (the default staleness globs) are read too.
 	Counters []string
+	// CounterJobs counts, per name of Counters, the jobs exposing it (Builder.JobMetricJobs),
+	// which bounds the series a counter history query answers (counterBatches); a name it
+	// does not hold counts as one job.
+	CounterJobs map[string]int
 }
 
 // HistoryResult is what CollectHistory read: the history when OK, and what to add to the
@@ -110,7 +114,7 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		return fail("reading how many up series the stopped jobs had", err)
 	}
 
-	counters, what, err := collectCounters(ctx, api, o.Counters, r, buckets)
+	counters, what, err := collectCounters(ctx, api, o.Counters, o.CounterJobs, r, buckets)
 	if err != nil {
 		return fail(what, err)
 	}
@@ -267,19 +271,19 @@ func historyCounters(names []string) []string {
 	return slices.Compact(out)
 }
 
-// counterHistoryQueries build, per batch of JobMetricsBatch names,
+// counterHistoryQueries build, per batch of names (counterBatches),
 //
 //	sum by (job, __name__) ({__name__=~"a|b"}) > on (job, __name__) sum by (job, __name__) ({__name__=~"a|b"} offset step)
 //
 // which has a point only at the steps where a job's counter (summed over its series) rose: a
 // steady counter gives a point a step, a flat one none. A reset lowers the sum and gives none.
-func counterHistoryQueries(names []string, step time.Duration) ([]string, error) {
-	matchers, err := batchMatchers(names)
-	if err != nil {
-		return nil, err
-	}
+func counterHistoryQueries(batches [][]string, step time.Duration) ([]string, error) {
 	var out []string
-	for _, m := range matchers {
+	for _, batch := range batches {
+		m, err := namesMatcher(batch)
+		if err != nil {
+			return nil, err
+		}
 		sum := func(offset time.Duration) parser.Expr {
 			return &parser.AggregateExpr{
 				Op:       parser.SUM,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -23,6 +24,88 @@ const counterCoarseStep = time.Hour
 // within the usual rate windows.
 const counterBusyGap = 15 * time.Minute
 
+// Bounds of one counter history query (counterBatches).
+const (
+	// counterBatchNames is the most names one query asks about: a form body of about 60 KiB
+	// at the scale estate's names (a regular expression of literals, which Prometheus looks
+	// up in its index as a set).
+	counterBatchNames = 2000
+	// counterBatchPoints bounds the points one query may answer (a point per job exposing
+	// one of its names, per step): a tenth of Prometheus's default query.max-samples
+	// (50,000,000), which a range query's answer counts against.
+	counterBatchPoints = 5_000_000
+)
+
+// counterBatches splits names, in order, into the batches of one counter history query
+// each over r: no more than counterBatchNames names, and no more jobs exposing them (jobs,
+// one for a name it does not hold) than keep the answer within counterBatchPoints points when
+// every one of them rises at every step of r. A name whose jobs alone exceed that is a batch
+// of its own.
+func counterBatches(names []string, jobs map[string]int, r promv1.Range) [][]string {
+	points := int(r.End.Sub(r.Start)/r.Step) + 1
+	maxJobs := max(1, counterBatchPoints/points)
+	var out [][]string
+	var batch []string
+	n := 0
+	for _, name := range names {
+		j := max(1, jobs[name])
+		if len(batch) > 0 && (len(batch) == counterBatchNames || n+j > maxJobs) {
+			out, batch, n = append(out, batch), nil, 0
+		}
+		batch, n = append(batch, name), n+j
+	}
+	if len(batch) > 0 {
+		out = append(out, batch)
+	}
+	return out
+}
+
+// rangeQueries runs queries over r, no more than jobMetricsParallel at a time, and returns
+// their matrices in order. The first error stops the others: it is returned with the index
+// of its query.
+func rangeQueries(ctx context.Context, api promv1.API, queries []string, r promv1.Range) ([]model.Matrix, int, error) {
+	out := make([]model.Matrix, len(queries))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		failed   = -1
+		firstErr error
+	)
+	fail := func(i int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failed < 0 {
+			failed, firstErr = i, err
+			cancel()
+		}
+	}
+	sem := make(chan struct{}, jobMetricsParallel)
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				fail(i, context.Cause(ctx))
+				return
+			}
+			m, err := queryMatrix(ctx, api, q, r)
+			if err != nil {
+				fail(i, err)
+				return
+			}
+			out[i] = m
+		})
+	}
+	wg.Wait()
+	if failed >= 0 {
+		return nil, failed, firstErr
+	}
+	return out, 0, nil
+}
+
 // counterKey is a counter of a job.
 type counterKey struct{ job, metric string }
 
@@ -39,20 +122,20 @@ func (p counterPoints) add(m model.Matrix) {
 	}
 }
 
-// counterCoarseQueries are counterHistoryQueries at a coarse step: per batch of
-// JobMetricsBatch names,
+// counterCoarseQueries are counterHistoryQueries at a coarse step: per batch of names,
 //
 //	sum by (job, __name__) ({__name__=~"a|b"}) > on (job, __name__) sum by (job, __name__) ({__name__=~"a|b"} offset step)
 //
 // which, read at that step, has a point (the job's counter summed over its series) only at the
 // steps where the sum is higher than a step before. Each selector costs the server about what
 // a job_metrics query does, whatever the steps, so the query has no more than these two.
-func counterCoarseQueries(names []string, step time.Duration) ([]string, error) {
-	return counterHistoryQueries(names, step)
+func counterCoarseQueries(batches [][]string, step time.Duration) ([]string, error) {
+	return counterHistoryQueries(batches, step)
 }
 
 // collectCounters reads when the business counters names rose over r, in at most three range
-// queries per batch of JobMetricsBatch names, whatever the number of jobs:
+// queries per batch of names (counterBatches of the jobs exposing each name, in jobs), run
+// jobMetricsParallel at a time:
 //
 //   - the coarse pass: counterCoarseQueries over r at counterCoarseStep, which says in which
 //     hours each counter's sum rose (not the hour it appeared in, nor a rise undone by a reset
@@ -67,7 +150,7 @@ func counterCoarseQueries(names []string, step time.Duration) ([]string, error) 
 // busy counter is summed up from the coarse and recent passes (busyHistory). Every other one
 // is read from the fine pass, exactly as a single one-minute pass would. A lookback shorter
 // than three coarse steps is read in the fine pass alone.
-func collectCounters(ctx context.Context, api promv1.API, names []string, r promv1.Range, buckets seriesBuckets) ([]analyze.CounterHistory, string, error) {
+func collectCounters(ctx context.Context, api promv1.API, names []string, jobs map[string]int, r promv1.Range, buckets seriesBuckets) ([]analyze.CounterHistory, string, error) {
 	names = historyCounters(names)
 	if len(names) == 0 {
 		return nil, "", nil
@@ -75,30 +158,31 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, r prom
 	coarse := ((counterCoarseStep + r.Step - 1) / r.Step) * r.Step
 	n := int(r.End.Sub(r.Start) / coarse)
 	if n < 3 {
-		return fineCounters(ctx, api, names, r, buckets, nil)
+		return fineCounters(ctx, api, names, jobs, r, buckets, nil)
 	}
-	queries, err := counterCoarseQueries(names, coarse)
+	coarseRange := promv1.Range{Start: r.End.Add(-time.Duration(n) * coarse), End: r.End, Step: coarse}
+	queries, err := counterCoarseQueries(counterBatches(names, jobs, coarseRange), coarse)
 	if err != nil {
 		return nil, "building the coarse counter history query", err
 	}
 	older := counterPoints{}
-	for i, q := range queries {
-		m, err := queryMatrix(ctx, api, q, promv1.Range{Start: r.End.Add(-time.Duration(n) * coarse), End: r.End, Step: coarse})
-		if err != nil {
-			return nil, fmt.Sprintf("reading in which hours the business counters moved (query %d of %d)", i+1, len(queries)), err
-		}
+	matrices, i, err := rangeQueries(ctx, api, queries, coarseRange)
+	if err != nil {
+		return nil, fmt.Sprintf("reading in which hours the business counters moved (query %d of %d)", i+1, len(queries)), err
+	}
+	for _, m := range matrices {
 		older.add(m)
 	}
 	recentStart := r.End.Add(-coarse)
-	if queries, err = counterHistoryQueries(names, r.Step); err != nil {
+	recentRange := promv1.Range{Start: recentStart, End: r.End, Step: r.Step}
+	if queries, err = counterHistoryQueries(counterBatches(names, jobs, recentRange), r.Step); err != nil {
 		return nil, "building the counter history query", err
 	}
 	recent := counterPoints{}
-	for i, q := range queries {
-		m, err := queryMatrix(ctx, api, q, promv1.Range{Start: recentStart, End: r.End, Step: r.Step})
-		if err != nil {
-			return nil, fmt.Sprintf("reading when the business counters rose lately (query %d of %d)", i+1, len(queries)), err
-		}
+	if matrices, i, err = rangeQueries(ctx, api, queries, recentRange); err != nil {
+		return nil, fmt.Sprintf("reading when the business counters rose lately (query %d of %d)", i+1, len(queries)), err
+	}
+	for _, m := range matrices {
 		recent.add(m)
 	}
 
@@ -123,24 +207,24 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, r prom
 		}
 	}
 	slices.Sort(fine)
-	return fineCounters(ctx, api, slices.Compact(fine), r, buckets, settled)
+	return fineCounters(ctx, api, slices.Compact(fine), jobs, r, buckets, settled)
 }
 
 // fineCounters reads the counters names at r's step over r (counterHistoryQueries): what it
 // answers replaces what settled held for the same counters. It returns all of them, sorted by
 // job and metric.
-func fineCounters(ctx context.Context, api promv1.API, names []string, r promv1.Range, buckets seriesBuckets, settled map[counterKey]analyze.CounterHistory) ([]analyze.CounterHistory, string, error) {
-	queries, err := counterHistoryQueries(names, r.Step)
+func fineCounters(ctx context.Context, api promv1.API, names []string, jobs map[string]int, r promv1.Range, buckets seriesBuckets, settled map[counterKey]analyze.CounterHistory) ([]analyze.CounterHistory, string, error) {
+	queries, err := counterHistoryQueries(counterBatches(names, jobs, r), r.Step)
 	if err != nil {
 		return nil, "building the counter history query", err
 	}
 	read := map[counterKey]bool{}
 	all := counterPoints{}
-	for i, q := range queries {
-		m, err := queryMatrix(ctx, api, q, r)
-		if err != nil {
-			return nil, fmt.Sprintf("reading when the business counters rose (query %d of %d)", i+1, len(queries)), err
-		}
+	matrices, i, err := rangeQueries(ctx, api, queries, r)
+	if err != nil {
+		return nil, fmt.Sprintf("reading when the business counters rose (query %d of %d)", i+1, len(queries)), err
+	}
+	for _, m := range matrices {
 		all.add(m)
 	}
 	out := make([]analyze.CounterHistory, 0, len(settled)+len(all))

@@ -112,7 +112,7 @@ func TestCollectHistory(t *testing.T) {
 	t.Run("Jobs and counters are read with one range query each per batch of names, at a step that keeps a week under 11,000 points a series.", func(t *testing.T) {
 		f := &historyFake{flags: `{"storage.tsdb.retention.time":"15d"}`}
 		names := []string{"go_gc_cycles_total", "up", "last_success_timestamp_seconds"}
-		for i := range prometheus.JobMetricsBatch + 1 {
+		for i := range prometheus.CounterBatchNames + 1 {
 			names = append(names, fmt.Sprintf("app_%04d_total", i))
 		}
 		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{Lookback: 7 * 24 * time.Hour, End: historyEnd, Counters: names})
@@ -132,7 +132,7 @@ func TestCollectHistory(t *testing.T) {
 		}
 		counters := slices.DeleteFunc(slices.Clone(f.queries), func(q url.Values) bool { return !strings.Contains(q.Get("query"), `__name__=~"app_`) })
 		if len(counters) != 4 {
-			t.Fatalf("%d counter queries, want 4: two batches of %d names, each read coarsely and over the last hour", len(counters), prometheus.JobMetricsBatch)
+			t.Fatalf("%d counter queries, want 4: two batches of %d names, each read coarsely and over the last hour", len(counters), prometheus.CounterBatchNames)
 		}
 		for i, q := range counters {
 			expr := q.Get("query")
@@ -326,10 +326,10 @@ func TestCollectHistoryCounterPasses(t *testing.T) {
 			}
 			// Every counter of every batch paused an hour ago: none is settled without the fine pass.
 			return `[{"metric":{"__name__":"app_0000_total","job":"a"},"values":[[` + fmt.Sprint(historyEnd.Add(-2*time.Hour).Unix()) + `,"1"]]},` +
-				`{"metric":{"__name__":"app_0400_total","job":"b"},"values":[[` + fmt.Sprint(historyEnd.Add(-2*time.Hour).Unix()) + `,"1"]]}]`
+				`{"metric":{"__name__":"app_2000_total","job":"b"},"values":[[` + fmt.Sprint(historyEnd.Add(-2*time.Hour).Unix()) + `,"1"]]}]`
 		}}
 		var names []string
-		for i := range 2*prometheus.JobMetricsBatch + 1 {
+		for i := range 2*prometheus.CounterBatchNames + 1 {
 			names = append(names, fmt.Sprintf("app_%04d_total", i))
 		}
 		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd, Counters: names})

@@ -205,18 +205,22 @@ func isCounter(name string, metadata map[string][]promv1.Metadata) bool {
 func batchMatchers(names []string) ([]*labels.Matcher, error) {
 	var out []*labels.Matcher
 	for start := 0; start < len(names); start += JobMetricsBatch {
-		batch := names[start:min(start+JobMetricsBatch, len(names))]
-		quoted := make([]string, len(batch))
-		for i, n := range batch {
-			quoted[i] = regexp.QuoteMeta(n)
-		}
-		m, err := labels.NewMatcher(labels.MatchRegexp, model.MetricNameLabel, strings.Join(quoted, "|"))
+		m, err := namesMatcher(names[start:min(start+JobMetricsBatch, len(names))])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// namesMatcher is `__name__=~"a|b|…"`, each name quoted so that it matches only itself.
+func namesMatcher(names []string) (*labels.Matcher, error) {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = regexp.QuoteMeta(n)
+	}
+	return labels.NewMatcher(labels.MatchRegexp, model.MetricNameLabel, strings.Join(quoted, "|"))
 }
 
 // jobMetricQueries builds one `group by (job, __name__) ({__name__=~"…"})` per batch of
