@@ -175,16 +175,11 @@ func (r *historyReader) read(ctx context.Context, h *analyze.LogHistory) ([]anal
 
 // historyStep is the step of the range query over lookback: whole minutes, coarse enough that
 // no job has more than maxHistoryPoints points.
-func historyStep(lookback time.Duration) time.Duration {
-	step := (lookback + maxHistoryPoints - 1) / maxHistoryPoints
-	step = (step + time.Minute - 1) / time.Minute * time.Minute
-	return max(step, time.Minute)
-}
+func historyStep(lookback time.Duration) time.Duration { return stepOf(lookback, maxHistoryPoints) }
 
-// volumeStep is the step of the volume_range over lookback: whole minutes, coarse enough
-// that no job has more than maxVolumePoints points.
-func volumeStep(lookback time.Duration) time.Duration {
-	step := (lookback + maxVolumePoints - 1) / maxVolumePoints
+// stepOf is a step of whole minutes over lookback giving no more than points points.
+func stepOf(lookback time.Duration, points int) time.Duration {
+	step := (lookback + time.Duration(points) - 1) / time.Duration(points)
 	step = (step + time.Minute - 1) / time.Minute * time.Minute
 	return max(step, time.Minute)
 }
@@ -193,7 +188,7 @@ func volumeStep(lookback time.Duration) time.Duration {
 // lookback, setting its start and step, and returns the jobs it places in some step, with
 // their size and last step.
 func readVolumes(ctx context.Context, c *Client, h *analyze.LogHistory) ([]analyze.JobLogHistory, error) {
-	h.Step = volumeStep(h.Lookback)
+	h.Step = stepOf(h.Lookback, maxVolumePoints)
 	h.Start = h.End.Add(-h.Lookback)
 	series, err := c.VolumeRange(ctx, VolumeQuery{
 		Selector: logql.HasLabel(historyLabel), Start: h.Start, End: h.End, Step: h.Step,
