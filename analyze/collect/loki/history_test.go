@@ -260,3 +260,35 @@ func TestReadHistoryNamesLokisVolumeSeriesLimitWithoutCountingLines(t *testing.T
 		t.Errorf("requests %v, want the index's refusal only", paths)
 	}
 }
+
+func TestReadHistoryClipsTheIndexsLookbackToLokisMaxQueryLength(t *testing.T) {
+	end := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		length := end.Sub(nanos(q.Get("start")))
+		paths = append(paths, fmt.Sprintf("%s %s", strings.TrimPrefix(r.URL.Path, "/loki/api/v1/"), length))
+		switch {
+		case length > 24*time.Hour:
+			http.Error(w, fmt.Sprintf("the query time range exceeds the limit (query length: %s, limit: 1d)", length), http.StatusBadRequest)
+		case r.URL.Path == "/loki/api/v1/index/volume_range":
+			success(w, map[string]any{"resultType": "matrix", "result": []any{
+				map[string]any{"metric": map[string]string{"job": "api"}, "values": [][2]any{{float64(end.Add(-2 * time.Hour).Unix()), "1024"}}},
+			}})
+		default:
+			success(w, map[string]any{"resultType": "vector", "result": []any{}})
+		}
+	}))
+	defer srv.Close()
+	res := loki.ReadHistory(context.Background(), newClient(t, srv.URL), loki.HistoryOptions{End: end})
+	if !res.OK || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "clipped to Loki's max_query_length of 1d") {
+		t.Fatalf("result %+v", res)
+	}
+	want := []analyze.JobLogHistory{{Job: "api", LastLine: end.Add(-2 * time.Hour), Indexed: true, Bytes: 1024}}
+	if h := res.History; h.Lookback != 24*time.Hour || h.Step != 8*time.Minute || !reflect.DeepEqual(h.Jobs, want) {
+		t.Errorf("history %+v", h)
+	}
+	if want := []string{"index/volume_range 168h0m0s", "index/volume_range 24h0m0s", "index/volume 1h0m0s"}; !reflect.DeepEqual(paths, want) {
+		t.Errorf("requests %q, want %q", paths, want)
+	}
+}
