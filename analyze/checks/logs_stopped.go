@@ -26,7 +26,7 @@ var logsStoppedMeta = Meta{
 	SubjectDoc:  "`job`: the `job` label value of the Loki streams (their lines are summed by `job`), compared with the `job` label of the Prometheus targets",
 	Scope:       ScopeStream,
 	Summary:     "a job's Loki streams that had lines during the history's lookback and none in the last `history.log_silence`, while its targets are up",
-	Finds:       "a `job` label value of Loki streams that had lines during the lookback (`history.lookback`) and none in the last `history.log_silence` (default 1h), while the Prometheus job of the same name has targets up (when the targets were read). Details: `last_line`, `silence`, `lines`, `targets_up`",
+	Finds:       "a `job` label value of Loki streams that had lines during the lookback (`history.lookback`) and none in the last `history.log_silence` (default 1h), while the Prometheus job of the same name has targets up (when the targets were read). Details: `last_line`, `silence`, `lines` (or `bytes` when read from Loki's index), `targets_up`",
 }
 
 func (LogsStopped) Meta() Meta { return logsStoppedMeta }
@@ -42,7 +42,14 @@ func (LogsStopped) Run(inv *analyze.Inventory, _ *Derived) []analyze.Finding {
 		details := map[string]string{
 			"last_line": j.LastLine.UTC().Format(time.RFC3339),
 			"silence":   silence,
-			"lines":     strconv.FormatInt(j.Lines, 10),
+		}
+		// Read from Loki's index, the history weighs chunks and never counted a line.
+		had := countOf(int(j.Lines), "line", "lines") + " during the lookback, the last at"
+		if j.Indexed {
+			details["bytes"] = strconv.FormatInt(j.Bytes, 10)
+			had = fmt.Sprintf("chunks during the lookback (%s by Loki's index), the last in the step ending at", formatBytes(j.Bytes))
+		} else {
+			details["lines"] = strconv.FormatInt(j.Lines, 10)
 		}
 		up := ""
 		if inv.Has(analyze.PartTargets) {
@@ -57,8 +64,8 @@ func (LogsStopped) Run(inv *analyze.Inventory, _ *Derived) []analyze.Finding {
 		} else {
 			up = " (whether its targets are up is unknown: no Prometheus targets were read)"
 		}
-		msg := fmt.Sprintf("the Loki streams of job %s had %s during the lookback, the last at %s (%s ago), and none in the last %s%s: the process stopped logging, or its logs stopped being shipped",
-			strconv.Quote(j.Job), countOf(int(j.Lines), "line", "lines"), j.LastLine.UTC().Format(historyTime), roundDuration(h.End.Sub(j.LastLine)), silence, up)
+		msg := fmt.Sprintf("the Loki streams of job %s had %s %s (%s ago), and none in the last %s%s: the process stopped logging, or its logs stopped being shipped",
+			strconv.Quote(j.Job), had, j.LastLine.UTC().Format(historyTime), roundDuration(h.End.Sub(j.LastLine)), silence, up)
 		f := logsStoppedMeta.finding(map[string]string{"job": j.Job}, msg, details)
 		f.Fix = "check the log agent that ships the job's logs (Promtail, Alloy, Fluent Bit) and the process's own logging; a job that logs rarely needs a longer history.log_silence"
 		out = append(out, f)
@@ -72,4 +79,18 @@ func countOf(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// formatBytes is n in bytes, KiB, MiB or GiB, with one decimal past bytes: "512 B", "1.5 KiB".
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	v, i := float64(n)/unit, 0
+	for v >= unit && i < 2 {
+		v /= unit
+		i++
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + " " + []string{"KiB", "MiB", "GiB"}[i]
 }

@@ -46,8 +46,33 @@ func TestCheckLogsStopped(t *testing.T) {
 			want: []string{
 				`job=api: the Loki streams of job "api" had 1200 lines during the lookback, the last at 2026-11-26 01:50 UTC (1h10m ago), and none in the last 1h, while its 2 targets are up: the process stopped logging, or its logs stopped being shipped`,
 			}},
+		{description: "A job read from Loki's index is reported by the size of its chunks and the step of its last one, never by lines it did not count; one the index still places in the silence is not.",
+			inv: withLogHistory(func(*testing.T) *analyze.Inventory { return newBuilder().Build() },
+				analyze.JobLogHistory{Job: "api", LastLine: collectedAt.Add(-70 * time.Minute), Indexed: true, Bytes: 3 << 19},
+				analyze.JobLogHistory{Job: "tiny", LastLine: collectedAt.Add(-3 * time.Hour), Indexed: true},
+				analyze.JobLogHistory{Job: "node", LastLine: collectedAt, Indexed: true, Bytes: 4096, Active: true}),
+			want: []string{
+				`job=api: the Loki streams of job "api" had chunks during the lookback (1.5 MiB by Loki's index), the last in the step ending at 2026-11-26 01:50 UTC (1h10m ago), and none in the last 1h (whether its targets are up is unknown: no Prometheus targets were read): the process stopped logging, or its logs stopped being shipped`,
+				`job=tiny: the Loki streams of job "tiny" had chunks during the lookback (0 B by Loki's index), the last in the step ending at 2026-11-26 00:00 UTC (3h ago), and none in the last 1h (whether its targets are up is unknown: no Prometheus targets were read): the process stopped logging, or its logs stopped being shipped`,
+			}},
 		{description: "A job without lines in the lookback, or without a last line, is not reported.",
 			inv: withLogHistory(func(*testing.T) *analyze.Inventory { return newBuilder().Build() },
 				analyze.JobLogHistory{Job: "empty"}, analyze.JobLogHistory{Job: "odd", Lines: 4})},
 	})
+}
+
+func TestLogsStoppedDetailsSayWhatWasMeasured(t *testing.T) {
+	inv := withLogHistory(func(*testing.T) *analyze.Inventory { return newBuilder().Build() },
+		analyze.JobLogHistory{Job: "counted", LastLine: collectedAt.Add(-2 * time.Hour), Lines: 12},
+		analyze.JobLogHistory{Job: "indexed", LastLine: collectedAt.Add(-2 * time.Hour), Indexed: true, Bytes: 2048})(t)
+	got := checks.LogsStopped{}.Run(inv, nil)
+	if len(got) != 2 {
+		t.Fatalf("findings %+v", got)
+	}
+	if d := got[0].Details; d["lines"] != "12" || d["bytes"] != "" {
+		t.Errorf("counted job's details %v, want lines and no bytes", d)
+	}
+	if d := got[1].Details; d["bytes"] != "2048" || d["lines"] != "" || d["last_line"] != "2026-11-26T01:00:00Z" {
+		t.Errorf("indexed job's details %v, want bytes and no lines", d)
+	}
 }

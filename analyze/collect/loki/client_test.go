@@ -3,9 +3,13 @@ package loki_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +128,10 @@ func TestClientAgainstLoki1(t *testing.T) {
 		if !errors.Is(err, loki.ErrNotSupported) {
 			t.Errorf("error %v, want ErrNotSupported", err)
 		}
+		_, err = c.VolumeRange(ctx, loki.VolumeQuery{Selector: `{job=~".+"}`, Start: start, End: end, Step: time.Minute})
+		if !errors.Is(err, loki.ErrNotSupported) {
+			t.Errorf("volume_range error %v, want ErrNotSupported", err)
+		}
 	})
 
 	t.Run("A refused query is one line with the endpoint, the status and Loki's message.", func(t *testing.T) {
@@ -175,6 +183,96 @@ func TestClientAgainstLoki3Shapes(t *testing.T) {
 		api := got[0]
 		if api.Labels["service_name"] != "api" || len(api.Labels) != 1 || api.Bytes != float64(2*len("GET /orders 200")) {
 			t.Errorf("api volume %+v", api)
+		}
+	})
+}
+
+func TestClientVolumeRange(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+	f, srv := newFakeLoki3(t,
+		fakeStream{labels: map[string]string{"job": "api", "env": "prod"}, entries: []fakeEntry{
+			{end.Add(-150 * time.Second), "GET /orders 200"}, {end.Add(-30 * time.Second), "GET /orders 500"},
+		}},
+		fakeStream{labels: map[string]string{"job": "api", "env": "dev"}, entries: []fakeEntry{{end.Add(-30 * time.Second), "GET /"}}},
+		fakeStream{labels: map[string]string{"job": "worker"}, entries: []fakeEntry{{end.Add(-150 * time.Second), "job done"}}},
+	)
+	c := newClient(t, srv.URL)
+	ctx := context.Background()
+
+	t.Run("It sends the documented parameters and reads one series per target label set, each point stamped with its step's end.", func(t *testing.T) {
+		got, err := c.VolumeRange(ctx, loki.VolumeQuery{Selector: `{job=~".+", env=~".*"}`, Start: end.Add(-3 * time.Minute), End: end,
+			Step: time.Minute, Limit: 1000, TargetLabels: []string{"job"}, AggregateBy: loki.BySeries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stepEnd := func(d time.Duration) time.Time { return end.Add(d - time.Millisecond) }
+		want := []loki.Series{
+			{Labels: map[string]string{"job": "api"}, Samples: []loki.Sample{
+				{Time: stepEnd(-2 * time.Minute), Value: float64(len("GET /orders 200"))},
+				{Time: end, Value: float64(len("GET /orders 500") + len("GET /"))}}},
+			{Labels: map[string]string{"job": "worker"}, Samples: []loki.Sample{{Time: stepEnd(-2 * time.Minute), Value: float64(len("job done"))}}},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("series %+v, want %+v", got, want)
+		}
+		f.mu.Lock()
+		r := f.requests[len(f.requests)-1]
+		f.mu.Unlock()
+		q := r.URL.Query()
+		if r.URL.Path != "/loki/api/v1/index/volume_range" || q.Get("query") != `{job=~".+", env=~".*"}` || q.Get("step") != "60" ||
+			q.Get("limit") != "1000" || q.Get("targetLabels") != "job" || q.Get("aggregateBy") != "series" ||
+			q.Get("start") != strconv.FormatInt(end.Add(-3*time.Minute).UnixNano(), 10) || q.Get("end") != strconv.FormatInt(end.UnixNano(), 10) {
+			t.Errorf("request %s", r.URL)
+		}
+	})
+
+	answer := func(t *testing.T, status int, body string) *loki.Client {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+		}))
+		t.Cleanup(srv.Close)
+		return newClient(t, srv.URL)
+	}
+	q := loki.VolumeQuery{Selector: `{job=~".+"}`, Start: end.Add(-time.Hour), End: end, Step: time.Hour}
+
+	t.Run("A vector, Loki's answer when no series has more than one point, is read as series of one point.", func(t *testing.T) {
+		body := fmt.Sprintf(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"job":"a"},"value":[%d,"2048"]}]}}`, end.Unix())
+		got, err := answer(t, http.StatusOK, body).VolumeRange(ctx, q)
+		want := []loki.Series{{Labels: map[string]string{"job": "a"}, Samples: []loki.Sample{{Time: end, Value: 2048}}}}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("series %+v, %v; want %+v", got, err, want)
+		}
+	})
+
+	t.Run("Volume disabled is Loki's 404 not found: ErrNotSupported; other refusals are errors as they are.", func(t *testing.T) {
+		if _, err := answer(t, http.StatusNotFound, "not found\n").VolumeRange(ctx, q); !errors.Is(err, loki.ErrNotSupported) {
+			t.Errorf("error %v, want ErrNotSupported", err)
+		}
+		_, err := answer(t, http.StatusBadRequest, "the query hit the max number of series limit (limit: 1000 series)").VolumeRange(ctx, q)
+		var apiErr *loki.APIError
+		if errors.Is(err, loki.ErrNotSupported) || !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
+			t.Errorf("error %v, want the HTTP 400", err)
+		}
+	})
+
+	t.Run("An answer that is not a matrix or a vector, or a point that is not a number, is an error of the endpoint.", func(t *testing.T) {
+		for _, body := range []string{
+			`{"status":"success","data":{"resultType":"streams","result":[]}}`,
+			`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"x"]]}]}}`,
+			`{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","2"]}]}}`,
+		} {
+			if _, err := answer(t, http.StatusOK, body).VolumeRange(ctx, q); err == nil || !strings.Contains(err.Error(), "decoding /loki/api/v1/index/volume_range") {
+				t.Errorf("%s: error %v", body, err)
+			}
+		}
+	})
+
+	t.Run("A target label that is not a label name is refused before any request.", func(t *testing.T) {
+		n := len(f.paths())
+		if _, err := c.VolumeRange(ctx, loki.VolumeQuery{Selector: `{job=~".+"}`, Start: end.Add(-time.Hour), End: end, TargetLabels: []string{"job,env"}}); err == nil || len(f.paths()) != n {
+			t.Errorf("error %v after %d requests", err, len(f.paths())-n)
 		}
 	})
 }

@@ -17,8 +17,9 @@ import (
 
 // fakeLoki3 answers like Loki 3 does, in the response shapes its HTTP API reference documents
 // (docs/sources/reference/loki-http-api.md): /labels, /label/<name>/values, /series,
-// /query_range for the log and metric query forms the collector sends, and /index/volume
-// (a vector of bytes per label set). Loki 3 gives every stream a service_name label.
+// /query_range for the log and metric query forms the collector sends, /index/volume (a vector
+// of bytes per label set) and /index/volume_range (a matrix of them, one point per step, for
+// the targetLabels the history asks for). Loki 3 gives every stream a service_name label.
 type fakeLoki3 struct {
 	t       testing.TB
 	streams []fakeStream
@@ -94,6 +95,13 @@ func (f *fakeLoki3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.queryRange(w, q.Get("query"), start, end, q)
 	case r.URL.Path == "/loki/api/v1/index/volume":
 		f.volume(w, q.Get("query"), start, end)
+	case r.URL.Path == "/loki/api/v1/index/volume_range":
+		step, _ := strconv.ParseFloat(q.Get("step"), 64)
+		by := selectorNames(q.Get("query"))
+		if t := q.Get("targetLabels"); t != "" {
+			by = strings.Split(t, ",")
+		}
+		f.volumeRange(w, q.Get("query"), by, start, end, time.Duration(step*float64(time.Second)))
 	default:
 		http.NotFound(w, r)
 	}
@@ -220,6 +228,63 @@ func (f *fakeLoki3) volume(w http.ResponseWriter, selector string, start, end ti
 		result = append(result, sample{Metric: groups[key], Value: [2]any{float64(end.Unix()), strconv.Itoa(bytes[key])}})
 	}
 	success(w, map[string]any{"resultType": "vector", "result": result})
+}
+
+// volumeRange sums bytes into the label names by step by step as Loki's query frontend does
+// (pkg/querier/queryrange/volume.go): steps aligned to multiples of step, the first from start
+// and the last to end, each point stamped with its step's end (a millisecond before the next
+// step). Unlike Loki, which shares each chunk's size among the steps its time range covers,
+// the fake weighs the lines of each step.
+func (f *fakeLoki3) volumeRange(w http.ResponseWriter, selector string, by []string, start, end time.Time, step time.Duration) {
+	type series struct {
+		Metric map[string]string `json:"metric"`
+		Values [][2]any          `json:"values"`
+	}
+	bySet := map[string]*series{}
+	first := time.Unix(0, start.UnixNano()-start.UnixNano()%step.Nanoseconds())
+	for from := first; from.Before(end); from = from.Add(step) {
+		lo, hi := from, from.Add(step)
+		if lo.Before(start) {
+			lo = start
+		}
+		if hi.Before(end) {
+			hi = hi.Add(-time.Millisecond)
+		} else {
+			hi = end
+		}
+		bytes := map[string]int{}
+		for _, s := range f.streams {
+			if !matchSelector(f.t, selector, s.labels) {
+				continue
+			}
+			n, seen := 0, false
+			for _, e := range s.entries {
+				if !e.time.Before(lo) && !e.time.After(hi) {
+					n, seen = n+len(e.line), true
+				}
+			}
+			if !seen {
+				continue
+			}
+			set := map[string]string{}
+			for _, l := range by {
+				set[l] = s.labels[l]
+			}
+			key := fmt.Sprint(set)
+			if bySet[key] == nil {
+				bySet[key] = &series{Metric: set}
+			}
+			bytes[key] += n
+		}
+		for _, key := range slices.Sorted(maps.Keys(bytes)) {
+			bySet[key].Values = append(bySet[key].Values, [2]any{float64(hi.UnixMilli()) / 1000, strconv.Itoa(bytes[key])})
+		}
+	}
+	result := []series{}
+	for _, key := range slices.Sorted(maps.Keys(bySet)) {
+		result = append(result, *bySet[key])
+	}
+	success(w, map[string]any{"resultType": "matrix", "result": result})
 }
 
 func success(w http.ResponseWriter, data any) {

@@ -134,3 +134,71 @@ func logLines(body []byte) []string {
 	}
 	return out
 }
+
+// FuzzReadHistory gives the log history arbitrary answers for volume_range, volume and metric
+// queries. It must not panic; the history is held or fails with one error of one line; and a
+// job held is named and either indexed or counted, never both.
+func FuzzReadHistory(f *testing.F) {
+	var (
+		mu  sync.Mutex
+		cur lokiAnswers
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		a := cur
+		mu.Unlock()
+		var body []byte
+		switch r.URL.Path {
+		case "/loki/api/v1/index/volume_range":
+			body = a.series
+		case "/loki/api/v1/index/volume":
+			body = a.volume
+		case "/loki/api/v1/query_range":
+			body = a.metric
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(a.status)
+		w.Write(body)
+	}))
+	f.Cleanup(srv.Close)
+	client, err := loki.NewClient(httpconfig.Options{URL: srv.URL, Timeout: 10 * time.Second})
+	if err != nil {
+		f.Fatal(err)
+	}
+
+	ok := func(data string) string { return `{"status":"success","data":` + data + `}` }
+	f.Add(200,
+		[]byte(ok(`{"resultType":"matrix","result":[{"metric":{"job":"api"},"values":[[1764118799.999,"2048"],[1764122400,"0"]]},{"metric":{},"values":[[1,"1"]]}]}`)),
+		[]byte(ok(`{"resultType":"vector","result":[{"metric":{"job":"api"},"value":[1764126000,"0"]}]}`)),
+		[]byte(ok(`{"resultType":"matrix","result":[]}`)))
+	f.Add(200, []byte(ok(`{"resultType":"vector","result":[]}`)), []byte(ok(`{"resultType":"vector","result":null}`)),
+		[]byte(ok(`{"resultType":"matrix","result":[{"metric":{"job":"a"},"values":[[1764118800,"3"]]}]}`)))
+	f.Add(404, []byte("not found"), []byte("not found"), []byte(`{"resultType":"matrix","result":[]}`))
+	f.Add(400, []byte("the query hit the max number of series limit (limit: 1000 series)"), []byte("x\ny"), []byte(""))
+	f.Add(200, []byte(ok(`{"resultType":"matrix","result":[{"metric":{"job":"a"},"values":[[1e300,"NaN"],["x","1"]]}]}`)), []byte("["), []byte("null"))
+	f.Fuzz(func(t *testing.T, status int, volumeRange, volume, metric []byte) {
+		switch status {
+		case http.StatusNotFound, http.StatusBadRequest:
+		default:
+			status = http.StatusOK // no retried answers: one answer per request
+		}
+		mu.Lock()
+		cur = lokiAnswers{status: status, series: volumeRange, volume: volume, metric: metric}
+		mu.Unlock()
+		end := time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
+		r := loki.ReadHistory(context.Background(), client, loki.HistoryOptions{End: end})
+		if r.OK == (len(r.Errors) != 0) || len(r.Errors) > 1 {
+			t.Fatalf("held %t with errors %v", r.OK, r.Errors)
+		}
+		for _, e := range r.Errors {
+			if e.Part != analyze.PartLogHistory || strings.Contains(e.Err, "\n") {
+				t.Fatalf("error %+v", e)
+			}
+		}
+		for _, j := range r.History.Jobs {
+			if j.Job == "" || j.Indexed && (j.Lines != 0 || j.Recent != 0) || !j.Indexed && (j.Bytes != 0 || j.Active) {
+				t.Fatalf("job %+v", j)
+			}
+		}
+	})
+}

@@ -15,7 +15,8 @@ import (
 )
 
 // LogHistoryFile is the content of a Loki source's history file: per job label value of the
-// streams, how many lines it had over the lookback and in the last log silence and when it
+// streams, how many lines it had over the lookback and in the last log silence (or, read from
+// Loki's index, the size of its chunks and whether it had some in the silence) and when it
 // last had some (not the lines or the samples), the range they were read over, and the
 // errors and notes of the log history part (a clipped lookback). Durations are Go durations.
 type LogHistoryFile struct {
@@ -32,12 +33,16 @@ type LogHistoryFile struct {
 	Jobs      []LogHistoryJob `json:"jobs"`
 }
 
-// LogHistoryJob is the streams of one job (analyze.JobLogHistory).
+// LogHistoryJob is the streams of one job (analyze.JobLogHistory). Indexed, Bytes and
+// Active are left out of files written when the lines were counted, and of older files.
 type LogHistoryJob struct {
 	Job      string    `json:"job"`
 	LastLine time.Time `json:"last_line"`
 	Lines    int64     `json:"lines"`
 	Recent   int64     `json:"recent"`
+	Indexed  bool      `json:"indexed,omitempty"`
+	Bytes    int64     `json:"bytes,omitempty"`
+	Active   bool      `json:"active,omitempty"`
 }
 
 // NewLogHistoryFile converts what the log history collector read to the file's form, its
@@ -52,7 +57,8 @@ func NewLogHistoryFile(r loki.HistoryResult) LogHistoryFile {
 		f.Errors = append(f.Errors, redact.Text(e.Err))
 	}
 	for _, j := range h.Jobs {
-		f.Jobs = append(f.Jobs, LogHistoryJob{Job: j.Job, LastLine: j.LastLine.UTC(), Lines: j.Lines, Recent: j.Recent})
+		f.Jobs = append(f.Jobs, LogHistoryJob{Job: j.Job, LastLine: j.LastLine.UTC(), Lines: j.Lines, Recent: j.Recent,
+			Indexed: j.Indexed, Bytes: j.Bytes, Active: j.Active})
 	}
 	return f
 }
@@ -69,7 +75,8 @@ func (f LogHistoryFile) Result() (loki.HistoryResult, error) {
 		r.Errors = append(r.Errors, analyze.SourceError{Part: analyze.PartLogHistory, Err: e})
 	}
 	for _, j := range f.Jobs {
-		r.History.Jobs = append(r.History.Jobs, analyze.JobLogHistory{Job: j.Job, LastLine: j.LastLine.UTC(), Lines: j.Lines, Recent: j.Recent})
+		r.History.Jobs = append(r.History.Jobs, analyze.JobLogHistory{Job: j.Job, LastLine: j.LastLine.UTC(), Lines: j.Lines, Recent: j.Recent,
+			Indexed: j.Indexed, Bytes: j.Bytes, Active: j.Active})
 	}
 	return r, durations.err
 }

@@ -43,6 +43,25 @@ func TestLogHistoryAndRunbookLinks(t *testing.T) {
 		}
 	})
 
+	t.Run("A log history read from Loki's index keeps, per job, that it was indexed, its bytes and whether it is active.", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		h := history
+		h.History.Jobs = []analyze.JobLogHistory{
+			{Job: "api", LastLine: end.Add(-70 * time.Minute), Indexed: true, Bytes: 1 << 20},
+			{Job: "tiny", LastLine: end, Indexed: true, Active: true}, // a chunk too small to weigh a KiB
+		}
+		want := h
+		write(t, dir, lokiManifest(&h))
+		got := read(t, dir).Manifest.Sources[1].Loki.History
+		if got == nil || !reflect.DeepEqual(*got, want) {
+			t.Fatalf("log history read back %+v, want %+v", got, want)
+		}
+		if !got.History.Jobs[0].Stopped() || got.History.Jobs[1].Stopped() {
+			t.Errorf("jobs read back %+v: want api stopped and tiny not", got.History.Jobs)
+		}
+	})
+
 	t.Run("A log history that could not be read is stored with its error, redacted; none is stored when it was not read.", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
