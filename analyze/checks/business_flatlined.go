@@ -87,12 +87,8 @@ func (c BusinessFlatlined) Run(inv *analyze.Inventory, d *Derived) []analyze.Fin
 
 // businessCounter returns the business counter metric of job, if it is one.
 func businessCounter(a *coverage.Analysis, job, metric string) (coverage.BusinessMetric, bool) {
-	for _, m := range a.Business(job) {
-		if m.Metric == metric && m.Kind == coverage.KindCounter {
-			return m, true
-		}
-	}
-	return coverage.BusinessMetric{}, false
+	m, ok := a.BusinessMetricOf(job, metric)
+	return m, ok && m.Kind == coverage.KindCounter
 }
 
 // formatRate writes a rate per second in the unit that gives it a whole part: 2.5/s, 3/min,

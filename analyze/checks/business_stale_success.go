@@ -105,10 +105,6 @@ func (BusinessStaleSuccess) Run(inv *analyze.Inventory, d *Derived) []analyze.Fi
 // staleGauge returns the last-success gauge metric of job, if it is a business candidate of
 // that kind under the user's business_metrics settings.
 func staleGauge(a *coverage.Analysis, job, metric string) (coverage.BusinessMetric, bool) {
-	for _, m := range a.Business(job) {
-		if m.Metric == metric && m.Kind == coverage.KindStaleness {
-			return m, true
-		}
-	}
-	return coverage.BusinessMetric{}, false
+	m, ok := a.BusinessMetricOf(job, metric)
+	return m, ok && m.Kind == coverage.KindStaleness
 }

@@ -117,6 +117,26 @@ func TestBusiness(t *testing.T) {
 		}
 	})
 
+	t.Run("BusinessMetricOf finds one metric of a job as Business lists it, and none that is not a business metric of that job.", func(t *testing.T) {
+		t.Parallel()
+		r := alertRule("InvoicesStopped", `rate(invoices_created_total[10m]) == 0`)
+		a := coverage.Analyze(businessInventory(map[string][]string{"billing": billing, "shop": {"orders_total"}}, r), coverage.Options{})
+		for _, m := range a.Business("billing") {
+			got, ok := a.BusinessMetricOf("billing", m.Metric)
+			if !ok || got.Metric != m.Metric || got.Kind != m.Kind || len(got.CoveredBy) != len(m.CoveredBy) {
+				t.Errorf("BusinessMetricOf(billing, %s) = %+v, %v; Business lists %+v", m.Metric, got, ok, m)
+			}
+		}
+		if m, ok := a.BusinessMetricOf("billing", "invoices_created_total"); !ok || len(m.CoveredBy) != 1 || m.CoveredBy[0].Name != "InvoicesStopped" {
+			t.Errorf("invoices_created_total: %+v, %v", m, ok)
+		}
+		for _, q := range [][2]string{{"billing", "process_cpu_seconds_total"}, {"billing", "orders_total"}, {"shop", "invoices_created_total"}, {"nowhere", "orders_total"}} {
+			if m, ok := a.BusinessMetricOf(q[0], q[1]); ok {
+				t.Errorf("BusinessMetricOf(%s, %s) = %+v, want none", q[0], q[1], m)
+			}
+		}
+	})
+
 	t.Run("An alert on a recorded metric covers the counter the recording rule reads.", func(t *testing.T) {
 		t.Parallel()
 		inv := businessInventory(map[string][]string{"billing": {"invoices_created_total"}},
