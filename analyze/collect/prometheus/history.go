@@ -86,8 +86,9 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		requested = DefaultLookback
 	}
 	lookback := requested
-	switch retention, ok := retentionOf(ctx, api); {
-	case !ok:
+	settings := settingsOf(ctx, api)
+	switch retention := settings.retention; {
+	case retention <= 0:
 		res.Notes = append(res.Notes, fmt.Sprintf("history: the server's retention could not be read; the lookback of %s is not clipped", days(requested)))
 	case retention < requested:
 		lookback = retention
@@ -102,7 +103,7 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		res.Errors = append(res.Errors, analyze.SourceError{Part: analyze.PartHistory, Err: fmt.Sprintf("%s: %s", what, describe(err))})
 		return res
 	}
-	jobs, targets, what, err := collectUpChanges(ctx, api, r)
+	jobs, targets, what, err := collectUpChanges(ctx, api, r, settings.lookbackDelta)
 	if err != nil {
 		return fail(what, err)
 	}
@@ -148,25 +149,46 @@ func days(d time.Duration) string {
 	return model.Duration(d).String()
 }
 
-// retentionOf is the server's retention time: storage.tsdb.retention.time from its flags, or
-// the time part of runtimeinfo's storageRetention ("15d", "15d or 512MiB"); false when neither
-// says one (a size-only retention, Thanos, an error).
-func retentionOf(ctx context.Context, api promv1.API) (time.Duration, bool) {
+// defaultLookbackDelta is Prometheus's default query.lookback-delta.
+const defaultLookbackDelta = 5 * time.Minute
+
+// serverSettings are what the history needs to know of the server's settings.
+type serverSettings struct {
+	// retention is the server's retention time (0 when it is not known).
+	retention time.Duration
+	// lookbackDelta is how far back an instant selector finds a series' sample
+	// (query.lookback-delta; defaultLookbackDelta when the server does not say).
+	lookbackDelta time.Duration
+}
+
+// settingsOf reads the server's settings from its flags. The retention is
+// storage.tsdb.retention.time or, failing that, the time part of runtimeinfo's
+// storageRetention ("15d", "15d or 512MiB"); neither may say one (a size-only retention,
+// Thanos, an error).
+func settingsOf(ctx context.Context, api promv1.API) serverSettings {
+	s := serverSettings{lookbackDelta: defaultLookbackDelta}
 	if flags, err := api.Flags(ctx); err == nil {
 		if d, err := model.ParseDuration(flags["storage.tsdb.retention.time"]); err == nil && d > 0 {
-			return time.Duration(d), true
+			s.retention = time.Duration(d)
 		}
+		if d, err := model.ParseDuration(flags["query.lookback-delta"]); err == nil && d > 0 {
+			s.lookbackDelta = time.Duration(d)
+		}
+	}
+	if s.retention > 0 {
+		return s
 	}
 	info, err := api.Runtimeinfo(ctx)
 	if err != nil {
-		return 0, false
+		return s
 	}
 	for part := range strings.SplitSeq(info.StorageRetention, " or ") {
 		if d, err := model.ParseDuration(strings.TrimSpace(part)); err == nil && d > 0 {
-			return time.Duration(d), true
+			s.retention = time.Duration(d)
+			return s
 		}
 	}
-	return 0, false
+	return s
 }
 
 // queryMatrix runs a range query and returns its matrix.

@@ -158,6 +158,22 @@ func TestCollectHistory(t *testing.T) {
 		}
 	})
 
+	t.Run("The coarse up windows reach back the server's query.lookback-delta, 5m when its flags do not say.", func(t *testing.T) {
+		for flags, window := range map[string]string{
+			`{"storage.tsdb.retention.time":"15d","query.lookback-delta":"15m"}`: "1h16m",
+			`{"storage.tsdb.retention.time":"15d","query.lookback-delta":"0s"}`:  "1h6m",
+			`{"storage.tsdb.retention.time":"15d"}`:                              "1h6m",
+		} {
+			f := &historyFake{flags: flags}
+			if res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd}); !res.OK {
+				t.Fatalf("result %+v", res)
+			}
+			if q := f.queries[0].Get("query"); !strings.HasPrefix(q, "count by (job) (present_over_time(up["+window+"]))") {
+				t.Errorf("flags %s: coarse up query %s, want windows of %s", flags, q, window)
+			}
+		}
+	})
+
 	t.Run("A lookback longer than the retention is clipped to it, and a note says so; the retention comes from runtimeinfo when the flags do not say it.", func(t *testing.T) {
 		for _, f := range []*historyFake{
 			{flags: `{"storage.tsdb.retention.time":"1d"}`},

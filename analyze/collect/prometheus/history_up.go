@@ -18,10 +18,6 @@ import (
 // each sample about once, whatever the step.
 const upCoarseStep = time.Hour
 
-// upLookbackDelta is the server's default lookback delta: an instant `up` at t is a sample of
-// the five minutes up to t, so the coarse windows reach that much further back.
-const upLookbackDelta = 5 * time.Minute
-
 // upSelector is `up`, or `up{job=~"a|b"}` when job is set, offset by offset.
 func upSelector(offset time.Duration, job *labels.Matcher) *parser.VectorSelector {
 	s := nameSelector("up", offset)
@@ -76,7 +72,8 @@ func jobMatchers(jobs []string) ([]*labels.Matcher, error) {
 // without asking them of every job:
 //
 //   - the coarse pass: upChangedQuery over r at upCoarseStep, with windows of a coarse step,
-//     r's step and upLookbackDelta, so that they overlap and reach the step before r's start
+//     r's step and the server's lookbackDelta (an instant `up` at t is a sample of the
+//     lookbackDelta up to t), so that they overlap and reach the step before r's start
 //     (what the one-minute queries compare their first step with): which jobs lost up series
 //     at some time of r, the last hour included;
 //   - the fine pass: upHistoryQuery and targetCountQuery over r at r's step, only for those
@@ -87,14 +84,14 @@ func jobMatchers(jobs []string) ([]*labels.Matcher, error) {
 // had more targets than now (targetCounts): the answers hold what these read from a single
 // one-minute pass over every job. A lookback shorter than three coarse steps is read in the
 // fine pass alone, over every job. On error, what says what was being read.
-func collectUpChanges(ctx context.Context, api promv1.API, r promv1.Range) (jobs, targets model.Matrix, what string, err error) {
+func collectUpChanges(ctx context.Context, api promv1.API, r promv1.Range, lookbackDelta time.Duration) (jobs, targets model.Matrix, what string, err error) {
 	coarse := ((upCoarseStep + r.Step - 1) / r.Step) * r.Step
 	lookback := r.End.Sub(r.Start)
 	if lookback < 3*coarse {
 		return fineUpChanges(ctx, api, r, []*labels.Matcher{nil})
 	}
 	n := (lookback + coarse - 1) / coarse
-	changed, err := queryMatrix(ctx, api, upChangedQuery(coarse+r.Step+upLookbackDelta).String(),
+	changed, err := queryMatrix(ctx, api, upChangedQuery(coarse+r.Step+lookbackDelta).String(),
 		promv1.Range{Start: r.End.Add(-time.Duration(n) * coarse), End: r.End, Step: coarse})
 	if err != nil {
 		return nil, nil, "reading which jobs had up series", err

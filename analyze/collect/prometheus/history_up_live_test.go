@@ -68,7 +68,7 @@ func TestCollectUpChangesLive(t *testing.T) {
 			}
 			v1 := promv1.NewAPI(client)
 			r := promv1.Range{Start: start, End: end, Step: time.Minute}
-			twoJobs, twoTargets, what, err := collectUpChanges(t.Context(), v1, r)
+			twoJobs, twoTargets, what, err := collectUpChanges(t.Context(), v1, r, 5*time.Minute)
 			if err != nil {
 				t.Fatal(what, err)
 			}
