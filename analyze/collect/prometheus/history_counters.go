@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -31,9 +32,10 @@ const (
 	// up in its index as a set).
 	counterBatchNames = 2000
 	// counterBatchPoints bounds the points one query may answer (a point per job exposing
-	// one of its names, per step): a tenth of Prometheus's default query.max-samples
-	// (50,000,000), which a range query's answer counts against.
-	counterBatchPoints = 5_000_000
+	// one of its names, per step): about 16 MB once decoded, of which jobMetricsParallel are
+	// in flight, and a fiftieth of Prometheus's default query.max-samples (50,000,000), which
+	// a range query's answer counts against.
+	counterBatchPoints = 1_000_000
 )
 
 // counterBatches splits names, in order, into the batches of one counter history query
@@ -60,11 +62,10 @@ func counterBatches(names []string, jobs map[string]int, r promv1.Range) [][]str
 	return out
 }
 
-// rangeQueries runs queries over r, no more than jobMetricsParallel at a time, and returns
-// their matrices in order. The first error stops the others: it is returned with the index
-// of its query.
-func rangeQueries(ctx context.Context, api promv1.API, queries []string, r promv1.Range) ([]model.Matrix, int, error) {
-	out := make([]model.Matrix, len(queries))
+// rangeQueries runs queries over r, no more than jobMetricsParallel at a time, and hands each
+// answer to each as it comes, one at a time, so that none is held longer than each takes. The
+// first error stops the others: it is returned with the index of its query.
+func rangeQueries(ctx context.Context, api promv1.API, queries []string, r promv1.Range, each func(model.Matrix)) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -96,30 +97,63 @@ func rangeQueries(ctx context.Context, api promv1.API, queries []string, r promv
 				fail(i, err)
 				return
 			}
-			out[i] = m
+			mu.Lock()
+			defer mu.Unlock()
+			if failed < 0 {
+				each(m)
+			}
 		})
 	}
 	wg.Wait()
 	if failed >= 0 {
-		return nil, failed, firstErr
+		return failed, firstErr
 	}
-	return out, 0, nil
+	return 0, nil
 }
 
 // counterKey is a counter of a job.
 type counterKey struct{ job, metric string }
 
-// counterPoints are, per counter, the points of a range query, sorted by time.
-type counterPoints map[counterKey][]model.SamplePair
+// keyOf is the counter of a series of a counter history query; false for one without a job
+// or a name, or without points.
+func keyOf(s *model.SampleStream) (counterKey, bool) {
+	k := counterKey{string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])}
+	return k, k.job != "" && k.metric != "" && len(s.Values) > 0
+}
 
-func (p counterPoints) add(m model.Matrix) {
-	for _, s := range m {
-		k := counterKey{string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])}
-		if k.job == "" || k.metric == "" || len(s.Values) == 0 {
-			continue
-		}
-		p[k] = append(p[k], s.Values...)
+// coarseCounter sums up the coarse pass's points of a counter up to the start of the recent
+// pass: what busyCounter and busyHistory read of them.
+type coarseCounter struct {
+	// first and last are the times of its first and last point, of which there are points.
+	first, last model.Time
+	points      int
+	// every says that it has a point at every coarse step from first to last.
+	every bool
+	// rise is what its sum gained from point to point; lastValue is the sum at last.
+	rise      float64
+	lastValue model.SampleValue
+}
+
+// sumUpCoarse sums up the points (sorted by time) up to recentStart of a counter; false when
+// there is none (it moved in the last coarse step only).
+func sumUpCoarse(points []model.SamplePair, recentStart time.Time, coarse time.Duration) (coarseCounter, bool) {
+	n := len(points)
+	for n > 0 && points[n-1].Timestamp.Time().After(recentStart) {
+		n--
 	}
+	if n == 0 {
+		return coarseCounter{}, false
+	}
+	c := coarseCounter{first: points[0].Timestamp, last: points[n-1].Timestamp, points: n, every: true, lastValue: points[n-1].Value}
+	for i := 1; i < n; i++ {
+		if points[i].Timestamp.Sub(points[i-1].Timestamp) != coarse {
+			c.every = false
+		}
+		if d := float64(points[i].Value - points[i-1].Value); d > 0 {
+			c.rise += d
+		}
+	}
+	return c, true
 }
 
 // counterCoarseQueries are counterHistoryQueries at a coarse step: per batch of names,
@@ -149,7 +183,9 @@ func counterCoarseQueries(batches [][]string, step time.Duration) ([]string, err
 // A counter that moved only in the last coarse step is read from the recent pass, exactly. A
 // busy counter is summed up from the coarse and recent passes (busyHistory). Every other one
 // is read from the fine pass, exactly as a single one-minute pass would. A lookback shorter
-// than three coarse steps is read in the fine pass alone.
+// than three coarse steps is read in the fine pass alone. No answer is kept: each is summed up
+// as it comes (the coarse points of a counter into a coarseCounter, the recent and the fine
+// ones into its history), so what the passes hold grows with the counters, not their points.
 func collectCounters(ctx context.Context, api promv1.API, names []string, jobs map[string]int, r promv1.Range, buckets seriesBuckets) ([]analyze.CounterHistory, string, error) {
 	names = historyCounters(names)
 	if len(names) == 0 {
@@ -165,49 +201,56 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, jobs m
 	if err != nil {
 		return nil, "building the coarse counter history query", err
 	}
-	older := counterPoints{}
-	matrices, i, err := rangeQueries(ctx, api, queries, coarseRange)
+	// The coarse points are summed up as each answer comes (coarseCounter): a week of them
+	// would cost 169 points a counter to hold.
+	recentStart := r.End.Add(-coarse)
+	older := map[counterKey]coarseCounter{}
+	i, err := rangeQueries(ctx, api, queries, coarseRange, func(m model.Matrix) {
+		for _, s := range m {
+			if k, ok := keyOf(s); ok {
+				if c, ok := sumUpCoarse(s.Values, recentStart, coarse); ok {
+					older[k] = c
+				}
+			}
+		}
+	})
 	if err != nil {
 		return nil, fmt.Sprintf("reading in which hours the business counters moved (query %d of %d)", i+1, len(queries)), err
 	}
-	for _, m := range matrices {
-		older.add(m)
-	}
-	recentStart := r.End.Add(-coarse)
 	recentRange := promv1.Range{Start: recentStart, End: r.End, Step: r.Step}
 	if queries, err = counterHistoryQueries(counterBatches(names, jobs, recentRange), r.Step); err != nil {
 		return nil, "building the counter history query", err
 	}
-	recent := counterPoints{}
-	if matrices, i, err = rangeQueries(ctx, api, queries, recentRange); err != nil {
-		return nil, fmt.Sprintf("reading when the business counters rose lately (query %d of %d)", i+1, len(queries)), err
-	}
-	for _, m := range matrices {
-		recent.add(m)
-	}
-
+	// The recent points are summed up as each answer comes too: a busy counter from them
+	// and its coarse summary (busyHistory); one the coarse pass saw no point of before the
+	// recent pass moved in the last coarse step only, and the recent pass has all of it.
 	settled := map[counterKey]analyze.CounterHistory{}
-	var fine []string
-	for k, points := range older {
-		points = slices.DeleteFunc(points, func(p model.SamplePair) bool { return p.Timestamp.Time().After(recentStart) })
-		switch {
-		case len(points) == 0:
-			continue // moved in the last coarse step only: the recent pass has all of it
-		case busyCounter(points, recent[k], recentStart, r.End, coarse, r.Step):
-			settled[k] = busyHistory(k, points, recent[k])
-		default:
-			fine = append(fine, k.metric)
-		}
-	}
-	for k, points := range recent {
-		if _, ok := settled[k]; !ok && !slices.Contains(fine, k.metric) {
-			if c, ok := counterHistoryOf(k, points, buckets); ok {
+	if i, err = rangeQueries(ctx, api, queries, recentRange, func(m model.Matrix) {
+		for _, s := range m {
+			k, ok := keyOf(s)
+			if !ok {
+				continue
+			}
+			if c, ok := older[k]; ok {
+				if busyCounter(c, s.Values, recentStart, r.End, r.Step) {
+					settled[k] = busyHistory(k, c, s.Values)
+				}
+			} else if c, ok := counterHistoryOf(k, s.Values, buckets); ok {
 				settled[k] = c
 			}
 		}
+	}); err != nil {
+		return nil, fmt.Sprintf("reading when the business counters rose lately (query %d of %d)", i+1, len(queries)), err
 	}
-	slices.Sort(fine)
-	return fineCounters(ctx, api, slices.Compact(fine), jobs, r, buckets, settled)
+	// Every other counter is read again in the fine pass, with every job's counter of the
+	// same name (what the fine pass reads of a name replaces what was settled of it).
+	fine := map[string]bool{}
+	for k := range older {
+		if _, ok := settled[k]; !ok {
+			fine[k.metric] = true
+		}
+	}
+	return fineCounters(ctx, api, slices.Sorted(maps.Keys(fine)), jobs, r, buckets, settled)
 }
 
 // fineCounters reads the counters names at r's step over r (counterHistoryQueries): what it
@@ -218,24 +261,29 @@ func fineCounters(ctx context.Context, api promv1.API, names []string, jobs map[
 	if err != nil {
 		return nil, "building the counter history query", err
 	}
-	read := map[counterKey]bool{}
-	all := counterPoints{}
-	matrices, i, err := rangeQueries(ctx, api, queries, r)
+	// Each answer is summed up as it comes: a week of a counter's points is 10,080 at one
+	// minute.
+	read := map[counterKey]analyze.CounterHistory{}
+	i, err := rangeQueries(ctx, api, queries, r, func(m model.Matrix) {
+		for _, s := range m {
+			if k, ok := keyOf(s); ok {
+				if c, ok := counterHistoryOf(k, s.Values, buckets); ok {
+					read[k] = c
+				}
+			}
+		}
+	})
 	if err != nil {
 		return nil, fmt.Sprintf("reading when the business counters rose (query %d of %d)", i+1, len(queries)), err
 	}
-	for _, m := range matrices {
-		all.add(m)
+	// What the fine pass read of a name replaces what the others settled of it.
+	asked := map[string]bool{}
+	for _, n := range names {
+		asked[n] = true
 	}
-	out := make([]analyze.CounterHistory, 0, len(settled)+len(all))
-	for k, points := range all {
-		if c, ok := counterHistoryOf(k, points, buckets); ok {
-			out = append(out, c)
-			read[k] = true
-		}
-	}
+	out := slices.Collect(maps.Values(read))
 	for k, c := range settled {
-		if !read[k] && !slices.Contains(names, k.metric) {
+		if _, ok := read[k]; !ok && !asked[k.metric] {
 			out = append(out, c)
 		}
 	}
@@ -259,15 +307,10 @@ func counterHistoryOf(k counterKey, points []model.SamplePair, buckets seriesBuc
 // every coarse step from its first to recentStart, rose at least twice lately, in the last
 // three steps (so it cannot be flat), and never paused counterBusyGap or longer lately, nor
 // between recentStart and its first recent rise.
-func busyCounter(older, recent []model.SamplePair, recentStart, end time.Time, coarse, step time.Duration) bool {
+func busyCounter(older coarseCounter, recent []model.SamplePair, recentStart, end time.Time, step time.Duration) bool {
 	if len(recent) < 2 || end.Sub(recent[len(recent)-1].Timestamp.Time()) >= 3*step ||
-		!older[len(older)-1].Timestamp.Time().Equal(recentStart) {
+		!older.last.Time().Equal(recentStart) || !older.every {
 		return false
-	}
-	for i := 1; i < len(older); i++ {
-		if older[i].Timestamp.Sub(older[i-1].Timestamp) != coarse {
-			return false
-		}
 	}
 	prev := recentStart
 	for _, p := range recent {
@@ -284,14 +327,15 @@ func busyCounter(older, recent []model.SamplePair, recentStart, end time.Time, c
 // the hour it first moved in), its increases are the coarse steps and the recent rises (fewer
 // than the steps it rose at), its longest gap is the longest of the last coarse step (it moved
 // in every hour before), and its rise is what its sum gained from point to point.
-func busyHistory(k counterKey, older, recent []model.SamplePair) analyze.CounterHistory {
-	c := analyze.CounterHistory{Job: k.job, Metric: k.metric, Increases: len(older) + len(recent),
-		FirstIncrease: older[0].Timestamp.Time().UTC(), LastIncrease: recent[len(recent)-1].Timestamp.Time().UTC()}
-	points := append(slices.Clone(older), recent...)
-	for i := 1; i < len(points); i++ {
-		if d := float64(points[i].Value - points[i-1].Value); d > 0 {
+func busyHistory(k counterKey, older coarseCounter, recent []model.SamplePair) analyze.CounterHistory {
+	c := analyze.CounterHistory{Job: k.job, Metric: k.metric, Increases: older.points + len(recent),
+		FirstIncrease: older.first.Time().UTC(), LastIncrease: recent[len(recent)-1].Timestamp.Time().UTC(), Rise: older.rise}
+	prev := older.lastValue
+	for _, p := range recent {
+		if d := float64(p.Value - prev); d > 0 {
 			c.Rise += d
 		}
+		prev = p.Value
 	}
 	for i := 1; i < len(recent); i++ {
 		c.LongestGap = max(c.LongestGap, recent[i].Timestamp.Sub(recent[i-1].Timestamp))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 )
@@ -42,18 +43,18 @@ func TestCounterBatches(t *testing.T) {
 			t.Errorf("batches of %v names", sizes(got))
 		}
 	})
-	t.Run("At one-minute steps over a week, the jobs exposing the names bound a batch: 5,000,000 / 10,081 points is 495 jobs.", func(t *testing.T) {
+	t.Run("At one-minute steps over a week, the jobs exposing the names bound a batch: 1,000,000 / 10,081 points is 99 jobs.", func(t *testing.T) {
 		all := names(300)
 		jobs := map[string]int{}
 		for _, n := range all {
 			jobs[n] = 2
 		}
-		if got := sizes(counterBatches(all, jobs, week)); !slices.Equal(got, []int{247, 53}) {
+		if got := sizes(counterBatches(all, jobs, week)); !slices.Equal(got, []int{49, 49, 49, 49, 49, 49, 6}) {
 			t.Errorf("batches of %v names", got)
 		}
 	})
 	t.Run("A name whose jobs alone exceed the bound is a batch of its own.", func(t *testing.T) {
-		jobs := map[string]int{"a_total": 1, "b_total": 100_000, "c_total": 1}
+		jobs := map[string]int{"a_total": 1, "b_total": 10_000, "c_total": 1}
 		got := counterBatches([]string{"a_total", "b_total", "c_total"}, jobs, hourly)
 		if want := [][]string{{"a_total"}, {"b_total"}, {"c_total"}}; !slices.EqualFunc(got, want, slices.Equal) {
 			t.Errorf("batches %v, want %v", got, want)
@@ -105,16 +106,25 @@ func TestRangeQueries(t *testing.T) {
 	a := promv1.NewAPI(client)
 	r := promv1.Range{Start: time.Unix(0, 0), End: time.Unix(60, 0), Step: time.Minute}
 
-	t.Run("The matrices come back in the order of the queries, no more than jobMetricsParallel at a time.", func(t *testing.T) {
+	t.Run("Every answer is handed over once, one at a time, with no more than jobMetricsParallel queries in flight.", func(t *testing.T) {
 		queries := []string{"q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9"}
-		got, _, err := rangeQueries(context.Background(), a, queries, r)
+		var got []string
+		var handing atomic.Int32
+		_, err := rangeQueries(context.Background(), a, queries, r, func(m model.Matrix) {
+			if handing.Add(1) != 1 {
+				t.Error("two answers handed over at once")
+			}
+			defer handing.Add(-1)
+			time.Sleep(time.Millisecond)
+			for _, s := range m {
+				got = append(got, string(s.Metric["q"]))
+			}
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, m := range got {
-			if len(m) != 1 || string(m[0].Metric["q"]) != queries[i] {
-				t.Errorf("matrix %d is %v", i, m)
-			}
+		if slices.Sort(got); !slices.Equal(got, queries) {
+			t.Errorf("answers of %v, want %v", got, queries)
 		}
 		if m := most.Load(); m < 2 || m > jobMetricsParallel {
 			t.Errorf("%d queries in flight at most, want 2 to %d", m, jobMetricsParallel)
@@ -122,7 +132,7 @@ func TestRangeQueries(t *testing.T) {
 	})
 	t.Run("The first failure is returned with its query's index, not the queries it cancelled.", func(t *testing.T) {
 		queries := []string{"q0", "q1", "q2", "q3", "q4", "bad", "q6", "q7", "q8", "q9"}
-		_, i, err := rangeQueries(context.Background(), a, queries, r)
+		i, err := rangeQueries(context.Background(), a, queries, r, func(model.Matrix) {})
 		if i != 5 || err == nil || !strings.Contains(err.Error(), "too many samples") {
 			t.Errorf("query %d: %v", i, err)
 		}

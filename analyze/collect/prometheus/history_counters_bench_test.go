@@ -1,0 +1,135 @@
+package prometheus_test
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+)
+
+// weekOfCounters serves a week of history in which every counter of the names a counter
+// history query asks about rose at every step of the query (one job, "shop"), writing its
+// answer as it goes so that the server holds none of it; every other range query, and every
+// instant one, answers nothing.
+func weekOfCounters(tb testing.TB) api.Client {
+	names := regexp.MustCompile(`__name__=~"([^"]+)"`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/status/flags":
+			fmt.Fprint(w, `{"status":"success","data":{"storage.tsdb.retention.time":"15d"}}`)
+			return
+		case "/api/v1/query":
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+			return
+		case "/api/v1/query_range":
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		m := names.FindStringSubmatch(r.FormValue("query"))
+		if m == nil || !strings.Contains(r.FormValue("query"), "sum by (job, __name__)") {
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"matrix","result":[]}}`)
+			return
+		}
+		start, _ := strconv.ParseFloat(r.FormValue("start"), 64)
+		end, _ := strconv.ParseFloat(r.FormValue("end"), 64)
+		step, _ := strconv.ParseFloat(r.FormValue("step"), 64)
+		bw := bufio.NewWriter(w)
+		defer bw.Flush()
+		fmt.Fprint(bw, `{"status":"success","data":{"resultType":"matrix","result":[`)
+		for i, name := range strings.Split(m[1], "|") {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			fmt.Fprintf(bw, `{"metric":{"__name__":%q,"job":"shop"},"values":[`, strings.ReplaceAll(name, `\\`, ``))
+			for t := start; t <= end; t += step {
+				if t > start {
+					bw.WriteByte(',')
+				}
+				fmt.Fprintf(bw, `[%d,"%d"]`, int64(t), int64(t/60))
+			}
+			bw.WriteString("]}")
+		}
+		bw.WriteString("]}}")
+	}))
+	tb.Cleanup(srv.Close)
+	c, err := api.NewClient(api.Config{Address: srv.URL})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// BenchmarkCounterHistoryWeek reads the history of n business counters that rose at every
+// minute of a week (each read in the coarse and the recent pass: 169 + 61 points), and
+// reports the peak heap of the reading (the test server writes its answers as it goes) and
+// what the history holds after it.
+func BenchmarkCounterHistoryWeek(b *testing.B) {
+	for _, n := range []int{2_000, 20_000, 97_500} {
+		b.Run(fmt.Sprintf("counters=%d", n), func(b *testing.B) {
+			client := weekOfCounters(b)
+			names := make([]string, n)
+			for i := range names {
+				names[i] = fmt.Sprintf("shop_operation_%05d_total", i)
+			}
+			end := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+			var peak, held uint64
+			for b.Loop() {
+				runtime.GC()
+				stop := sampleHeap()
+				res := prometheus.CollectHistory(b.Context(), client, prometheus.HistoryOptions{End: end, Counters: names})
+				peak = max(peak, stop())
+				if !res.OK || len(res.History.Counters) != n {
+					b.Fatalf("%d counters, errors %+v", len(res.History.Counters), res.Errors)
+				}
+				runtime.GC()
+				held = heapObjects()
+				runtime.KeepAlive(res)
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(held)/(1<<20), "heap-after-MiB")
+		})
+	}
+}
+
+// heapObjects is the bytes of live and not yet collected heap objects.
+func heapObjects() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
+}
+
+// sampleHeap samples heapObjects every millisecond (runtime/metrics, no stop-the-world)
+// until the returned function is called, which returns the largest sample above the heap at
+// the start: the peak heap of what ran in between.
+func sampleHeap() func() uint64 {
+	base := heapObjects()
+	done, result := make(chan struct{}), make(chan uint64)
+	go func() {
+		var peak uint64
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			peak = max(peak, heapObjects())
+			select {
+			case <-done:
+				result <- peak - min(peak, base)
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); return <-result }
+}
