@@ -3,12 +3,11 @@ package checks_test
 import (
 	"fmt"
 	"runtime"
-	"runtime/metrics"
 	"testing"
-	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/checks"
+	"github.com/blindspot-dev/blindspot/internal/heapsample"
 	"github.com/blindspot-dev/blindspot/internal/invgen"
 )
 
@@ -52,7 +51,7 @@ func BenchmarkRuleChecks(b *testing.B) {
 			}
 			d := checks.Derive(inv, checks.Options{})
 			runtime.GC()
-			peak := sampleHeap()
+			peak := heapsample.Peak()
 			b.ReportAllocs()
 			for b.Loop() {
 				res := checks.Run(inv, d, rc, checks.Policy{})
@@ -63,33 +62,6 @@ func BenchmarkRuleChecks(b *testing.B) {
 			b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
 		})
 	}
-}
-
-// sampleHeap samples the bytes of live and not yet collected heap objects every millisecond
-// (runtime/metrics, no stop-the-world) until the returned function is called, which returns
-// the largest sample above the heap at the start: the peak heap of what ran in between.
-func sampleHeap() func() uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
-	base := read()
-	done, result := make(chan struct{}), make(chan uint64)
-	go func() {
-		var peak uint64
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			if v := read(); v > peak {
-				peak = v
-			}
-			select {
-			case <-done:
-				result <- peak - min(peak, base)
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); return <-result }
 }
 
 func onlyRulesAndNames(c checks.Check) bool {

@@ -218,12 +218,7 @@ func (c *Client) Volume(ctx context.Context, selector string, start, end time.Ti
 		} `json:"result"`
 	}
 	const endpoint = "/loki/api/v1/index/volume"
-	err := c.get(ctx, endpoint, params, &data)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
-		return nil, fmt.Errorf("%s: %w", endpoint, ErrNotSupported)
-	}
-	if err != nil {
+	if err := c.getIndex(ctx, endpoint, params, &data); err != nil {
 		return nil, err
 	}
 	if data.ResultType != "vector" {
@@ -300,15 +295,11 @@ func (c *Client) VolumeRange(ctx context.Context, q VolumeQuery) ([]Series, erro
 		Result     json.RawMessage `json:"result"`
 	}
 	const endpoint = "/loki/api/v1/index/volume_range"
-	err := c.get(ctx, endpoint, params, &data)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
-		return nil, fmt.Errorf("%s: %w", endpoint, ErrNotSupported)
-	}
-	if err != nil {
+	if err := c.getIndex(ctx, endpoint, params, &data); err != nil {
 		return nil, err
 	}
 	var out []Series
+	var err error
 	switch data.ResultType {
 	case ResultMatrix:
 		out, err = decodeMatrix(data.Result)
@@ -321,6 +312,17 @@ func (c *Client) VolumeRange(ctx context.Context, q VolumeQuery) ([]Series, erro
 		return nil, fmt.Errorf("decoding %s: %w", endpoint, err)
 	}
 	return out, nil
+}
+
+// getIndex is get for an index endpoint, which a Loki without it (before 2.9, or with
+// volume disabled) answers with 404: ErrNotSupported.
+func (c *Client) getIndex(ctx context.Context, endpoint string, params url.Values, data any) error {
+	err := c.get(ctx, endpoint, params, data)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		return fmt.Errorf("%s: %w", endpoint, ErrNotSupported)
+	}
+	return err
 }
 
 // window is the start and end parameters every request carries, as nanosecond epochs.

@@ -155,16 +155,24 @@ func queryJobNames(ctx context.Context, rec *Recorder, queries []string) ([][]jo
 	var wg sync.WaitGroup
 	for i, q := range queries {
 		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				errs[i] = context.Cause(ctx)
+			if errs[i] = acquire(ctx, sem); errs[i] != nil {
 				return
 			}
+			defer func() { <-sem }()
 			pairs[i], errs[i] = readJobNames(ctx, rec, q)
 		})
 	}
 	wg.Wait()
 	return pairs, errs
+}
+
+// acquire takes one of sem's slots, or returns ctx's cause when ctx ends first. The slot is
+// given back with <-sem.
+func acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }

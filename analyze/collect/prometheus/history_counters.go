@@ -85,13 +85,11 @@ func rangeQueries(ctx context.Context, api promv1.API, queries []string, r promv
 	var wg sync.WaitGroup
 	for i, q := range queries {
 		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-				fail(i, context.Cause(ctx))
+			if err := acquire(ctx, sem); err != nil {
+				fail(i, err)
 				return
 			}
+			defer func() { <-sem }()
 			m, err := queryMatrix(ctx, api, q, r)
 			if err != nil {
 				fail(i, err)

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
+	"github.com/blindspot-dev/blindspot/internal/heapsample"
 )
 
 // weekOfCounters serves a week of history in which every counter of the names a counter
@@ -88,48 +88,18 @@ func BenchmarkCounterHistoryWeek(b *testing.B) {
 			var peak, held uint64
 			for b.Loop() {
 				runtime.GC()
-				stop := sampleHeap()
+				stop := heapsample.Peak()
 				res := prometheus.CollectHistory(b.Context(), client, prometheus.HistoryOptions{End: end, Counters: names})
 				peak = max(peak, stop())
 				if !res.OK || len(res.History.Counters) != n {
 					b.Fatalf("%d counters, errors %+v", len(res.History.Counters), res.Errors)
 				}
 				runtime.GC()
-				held = heapObjects()
+				held = heapsample.Objects()
 				runtime.KeepAlive(res)
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 			b.ReportMetric(float64(held)/(1<<20), "heap-after-MiB")
 		})
 	}
-}
-
-// heapObjects is the bytes of live and not yet collected heap objects.
-func heapObjects() uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(sample)
-	return sample[0].Value.Uint64()
-}
-
-// sampleHeap samples heapObjects every millisecond (runtime/metrics, no stop-the-world)
-// until the returned function is called, which returns the largest sample above the heap at
-// the start: the peak heap of what ran in between.
-func sampleHeap() func() uint64 {
-	base := heapObjects()
-	done, result := make(chan struct{}), make(chan uint64)
-	go func() {
-		var peak uint64
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			peak = max(peak, heapObjects())
-			select {
-			case <-done:
-				result <- peak - min(peak, base)
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); return <-result }
 }
