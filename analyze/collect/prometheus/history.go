@@ -278,19 +278,33 @@ func jobHistories(m model.Matrix, step time.Duration) []analyze.JobHistory {
 // historyCounters are the names among names that are counters (by name: _total) the default
 // business exclusions keep, sorted.
 func historyCounters(names []string) []string {
+	counters, _ := defaultBusinessNames(names)
+	return counters
+}
+
+// defaultBusinessNames splits the names among names that the default business exclusions
+// keep into counters (by name: _total) and last-success gauges (the default staleness globs),
+// each sorted and without repeats. Only the embedded defaults choose, so that a snapshot holds
+// the same answers whatever configuration replays it; the checks apply the user's
+// business_metrics settings to what was read.
+func defaultBusinessNames(names []string) (counters, gauges []string) {
 	defaults, err := rulesets.DefaultBusiness()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	exclude, staleness := rulesets.NewGlobs(defaults.Exclude), rulesets.NewGlobs(defaults.Staleness)
-	var out []string
 	for _, n := range names {
-		if !exclude.Match(n) && !staleness.Match(n) && analyze.IsCounter(n, func(string) []string { return nil }) {
-			out = append(out, n)
+		switch {
+		case exclude.Match(n):
+		case staleness.Match(n):
+			gauges = append(gauges, n)
+		case analyze.IsCounter(n, func(string) []string { return nil }):
+			counters = append(counters, n)
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(counters)
+	slices.Sort(gauges)
+	return slices.Compact(counters), slices.Compact(gauges)
 }
 
 // counterHistoryQueries build, per batch of names (counterBatches),

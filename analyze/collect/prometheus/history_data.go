@@ -14,27 +14,14 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
-	"github.com/blindspot-dev/blindspot/rulesets"
 )
 
 // historySuccessGauges are the names among names that the default business staleness globs
-// name (last-success timestamp gauges), sorted. Like historyCounters, only the embedded
-// defaults choose, so that a snapshot holds the same answers whatever configuration replays
-// it; the checks apply the user's business_metrics settings to what was read.
+// name (last-success timestamp gauges) and the default exclusions keep, sorted
+// (defaultBusinessNames).
 func historySuccessGauges(names []string) []string {
-	defaults, err := rulesets.DefaultBusiness()
-	if err != nil {
-		return nil
-	}
-	exclude, staleness := rulesets.NewGlobs(defaults.Exclude), rulesets.NewGlobs(defaults.Staleness)
-	var out []string
-	for _, n := range names {
-		if staleness.Match(n) && !exclude.Match(n) {
-			out = append(out, n)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	_, gauges := defaultBusinessNames(names)
+	return gauges
 }
 
 // successGrouping is what the success queries fold a gauge's series by: the finding's subject.

@@ -3,13 +3,10 @@ package prometheus
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
@@ -66,24 +63,17 @@ func (b seriesBuckets) increases(values []model.SamplePair) []float64 {
 //
 // which, read at the end of each bucket, is how many up series each job had in the bucket.
 func upSeriesQueries(jobs []string, bucket time.Duration) ([]string, error) {
+	matchers, err := jobMatchers(jobs)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for start := 0; start < len(jobs); start += JobMetricsBatch {
-		batch := jobs[start:min(start+JobMetricsBatch, len(jobs))]
-		quoted := make([]string, len(batch))
-		for i, j := range batch {
-			quoted[i] = regexp.QuoteMeta(j)
-		}
-		job, err := labels.NewMatcher(labels.MatchRegexp, "job", strings.Join(quoted, "|"))
-		if err != nil {
-			return nil, err
-		}
-		up := nameSelector("up", 0)
-		up.LabelMatchers = append(up.LabelMatchers, job)
+	for _, job := range matchers {
 		expr := &parser.AggregateExpr{
 			Op:       parser.COUNT,
 			Grouping: []string{"job"},
 			Expr: &parser.Call{Func: parser.Functions["max_over_time"], Args: parser.Expressions{
-				&parser.MatrixSelector{VectorSelector: up, Range: bucket},
+				&parser.MatrixSelector{VectorSelector: upSelector(0, job), Range: bucket},
 			}},
 		}
 		out = append(out, expr.String())

@@ -2,9 +2,7 @@ package prometheus
 
 import (
 	"context"
-	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -54,12 +52,7 @@ func upChangedQuery(window time.Duration) parser.Expr {
 func jobMatchers(jobs []string) ([]*labels.Matcher, error) {
 	var out []*labels.Matcher
 	for start := 0; start < len(jobs); start += JobMetricsBatch {
-		batch := jobs[start:min(start+JobMetricsBatch, len(jobs))]
-		quoted := make([]string, len(batch))
-		for i, j := range batch {
-			quoted[i] = regexp.QuoteMeta(j)
-		}
-		m, err := labels.NewMatcher(labels.MatchRegexp, "job", strings.Join(quoted, "|"))
+		m, err := literalsMatcher("job", jobs[start:min(start+JobMetricsBatch, len(jobs))])
 		if err != nil {
 			return nil, err
 		}

@@ -216,11 +216,16 @@ func batchMatchers(names []string) ([]*labels.Matcher, error) {
 
 // namesMatcher is `__name__=~"a|b|…"`, each name quoted so that it matches only itself.
 func namesMatcher(names []string) (*labels.Matcher, error) {
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = regexp.QuoteMeta(n)
+	return literalsMatcher(model.MetricNameLabel, names)
+}
+
+// literalsMatcher is `label=~"a|b|…"`, each value quoted so that it matches only itself.
+func literalsMatcher(label string, values []string) (*labels.Matcher, error) {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = regexp.QuoteMeta(v)
 	}
-	return labels.NewMatcher(labels.MatchRegexp, model.MetricNameLabel, strings.Join(quoted, "|"))
+	return labels.NewMatcher(labels.MatchRegexp, label, strings.Join(quoted, "|"))
 }
 
 // jobMetricQueries builds one `group by (job, __name__) ({__name__=~"…"})` per batch of
