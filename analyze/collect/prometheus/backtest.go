@@ -49,35 +49,40 @@ type BacktestResult struct {
 }
 
 // Backtest evaluates each rule's expression over r with range queries, BacktestBatch rules
-// to a query, and applies its `for` the way Prometheus's rule manager does: a series is
-// pending from the first step it appears, fires once it has appeared at every step for `for`,
-// keeps firing while it appears at every step, and a step without it resets it. Each step a
-// series fires counts as one step of firing time. The results are in the order of rules.
+// to a query run jobMetricsParallel at a time (rangeQueries), and applies its `for` the way
+// Prometheus's rule manager does: a series is pending from the first step it appears, fires
+// once it has appeared at every step for `for`, keeps firing while it appears at every step,
+// and a step without it resets it. Each step a series fires counts as one step of firing time.
+// The results are in the order of rules.
 func Backtest(ctx context.Context, client api.Client, rules []BacktestRule, r BacktestRange) ([]BacktestResult, error) {
 	if r.Step <= 0 || !r.End.After(r.Start) {
 		return nil, fmt.Errorf("backtest: an empty range (%s to %s, step %s)", r.Start, r.End, r.Step)
 	}
-	api := promv1.NewAPI(client)
-	out := make([]BacktestResult, len(rules))
+	var queries []string
 	for start := 0; start < len(rules); start += BacktestBatch {
-		batch := rules[start:min(start+BacktestBatch, len(rules))]
-		m, err := queryMatrix(ctx, api, backtestQuery(batch).String(), promv1.Range{Start: r.Start, End: r.End, Step: r.Step})
-		if err != nil {
-			return nil, fmt.Errorf("backtesting %s: %s", batch[0].Name, describe(err))
-		}
-		series := make([][]*model.SampleStream, len(batch))
+		queries = append(queries, backtestQuery(rules[start:min(start+BacktestBatch, len(rules))], start).String())
+	}
+	out := make([]BacktestResult, len(rules))
+	// A rule's series all come in the answer of its batch: each answer is summed up as it
+	// comes.
+	i, err := rangeQueries(ctx, promv1.NewAPI(client), queries, promv1.Range{Start: r.Start, End: r.End, Step: r.Step}, func(m model.Matrix) {
+		series := map[int][]*model.SampleStream{}
 		for _, s := range m {
 			i, err := strconv.Atoi(string(s.Metric[backtestLabel]))
-			if err != nil || i < 0 || i >= len(batch) {
+			if err != nil || i < 0 || i >= len(rules) {
 				continue
 			}
 			series[i] = append(series[i], s)
 		}
-		for i, rule := range batch {
-			res := Episodes(series[i], r.Step, rule.For)
-			res.Name = rule.Name
-			out[start+i] = res
+		for i, ss := range series {
+			out[i] = Episodes(ss, r.Step, rules[i].For)
 		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("backtesting %s: %s", rules[i*BacktestBatch].Name, describe(err))
+	}
+	for i, rule := range rules {
+		out[i].Name = rule.Name
 	}
 	return out, nil
 }
@@ -86,13 +91,14 @@ func Backtest(ctx context.Context, client api.Client, rules []BacktestRule, r Ba
 //
 //	label_replace(expr0, "blindspot_backtest_alert", "0", "", "") or label_replace(expr1, …, "1", "", "") or …
 //
-// which answers the series of every rule of the batch, each marked with its index.
-func backtestQuery(rules []BacktestRule) parser.Expr {
+// which answers the series of every rule of the batch, each marked with its index among all
+// the rules (first, that of the batch's first rule).
+func backtestQuery(rules []BacktestRule, first int) parser.Expr {
 	var q parser.Expr
 	for i, r := range rules {
 		marked := &parser.Call{Func: parser.Functions["label_replace"], Args: parser.Expressions{
 			r.Expr,
-			&parser.StringLiteral{Val: backtestLabel}, &parser.StringLiteral{Val: strconv.Itoa(i)},
+			&parser.StringLiteral{Val: backtestLabel}, &parser.StringLiteral{Val: strconv.Itoa(first + i)},
 			&parser.StringLiteral{Val: ""}, &parser.StringLiteral{Val: ""},
 		}}
 		if q == nil {
