@@ -190,9 +190,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		src := prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.Redacted()}, b, o.Logger)
 		proms = append(proms, promSource{src, res.Recorder})
 		if o.History != nil && historyAskable(src) {
-			ho := *o.History
-			ho.End, ho.Counters, ho.CounterJobs = now, b.JobMetricNames(), b.JobMetricJobs()
-			hr := prometheus.CollectHistory(ctx, promClient, ho)
+			hr := readHistory(ctx, promClient, *o.History, b, now)
 			hr.AddTo(b, src.Name)
 			res.History = &hr
 		}

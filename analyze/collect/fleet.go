@@ -421,9 +421,7 @@ func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, client ap
 	case s.Kind == KindThanos:
 		hr.Notes = []string{"history: not read of a Thanos source, whose members it would not tell apart"}
 	default:
-		ho := *o.History
-		ho.End, ho.Counters, ho.CounterJobs = now, b.JobMetricNames(), b.JobMetricJobs()
-		hr = prometheus.CollectHistory(ctx, client, ho)
+		hr = readHistory(ctx, client, *o.History, b, now)
 	}
 	if o.RecordHistory != nil {
 		o.RecordHistory(s, &hr)

@@ -1,9 +1,14 @@
 package collect
 
 import (
+	"context"
 	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
 
 	"github.com/blindspot-dev/blindspot/analyze"
+	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
 )
 
 // historyAskable reports whether the history of a Prometheus source is worth asking: not when
@@ -16,4 +21,11 @@ func historyAskable(src analyze.Source) bool {
 		}
 	}
 	return false
+}
+
+// readHistory reads the history of a live Prometheus whose other parts b holds, as o says,
+// up to now: the counters it reads are the names the job_metrics part found.
+func readHistory(ctx context.Context, client api.Client, o prometheus.HistoryOptions, b *analyze.Builder, now time.Time) prometheus.HistoryResult {
+	o.End, o.Counters, o.CounterJobs = now, b.JobMetricNames(), b.JobMetricJobs()
+	return prometheus.CollectHistory(ctx, client, o)
 }
