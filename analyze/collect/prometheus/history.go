@@ -207,7 +207,7 @@ func queryMatrix(ctx context.Context, api promv1.API, query string, r promv1.Ran
 	}
 }
 
-// upHistoryQuery is
+// upHistoryQuery is presenceEventsQuery of up by job:
 //
 //	label_replace(count by (job) (up offset step) unless on (job) count by (job) (up), "event", "stopped", "", "")
 //	or
@@ -218,27 +218,7 @@ func queryMatrix(ctx context.Context, api promv1.API, query string, r promv1.Ran
 //
 // With job set, only the up series it matches are read (collectUpChanges).
 func upHistoryQuery(step time.Duration, job *labels.Matcher) parser.Expr {
-	up := func(offset time.Duration) parser.Expr {
-		return &parser.AggregateExpr{
-			Op:       parser.COUNT,
-			Grouping: []string{"job"},
-			Expr:     upSelector(offset, job),
-		}
-	}
-	event := func(name string, was, is parser.Expr) parser.Expr {
-		return &parser.Call{Func: parser.Functions["label_replace"], Args: parser.Expressions{
-			&parser.BinaryExpr{Op: parser.LUNLESS, LHS: was, RHS: is,
-				VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, MatchingLabels: []string{"job"}, On: true}},
-			&parser.StringLiteral{Val: eventLabel}, &parser.StringLiteral{Val: name},
-			&parser.StringLiteral{Val: ""}, &parser.StringLiteral{Val: ""},
-		}}
-	}
-	return &parser.BinaryExpr{
-		Op:             parser.LOR,
-		LHS:            event(eventStopped, up(step), up(0)),
-		RHS:            event(eventStarted, up(0), up(step)),
-		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany},
-	}
+	return presenceEventsQuery(func(offset time.Duration) parser.Expr { return upSelector(offset, job) }, "job", step)
 }
 
 // The label and values upHistoryQuery marks its events with.
