@@ -375,13 +375,7 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 		}
 	}
 	if hr := sourceHistory(ctx, o, s, client, now, b, historyAskable(src)); hr != nil {
-		// On src, which replaces the source the builder holds.
-		if hr.OK {
-			b.SetHistory(hr.History)
-			b.AddPart(analyze.PartHistory)
-		}
-		src.Errors = append(src.Errors, hr.Errors...)
-		src.Notes = append(src.Notes, hr.Notes...)
+		hr.AddToSource(b, &src) // src replaces the source the builder holds
 	}
 	readSourceAlertmanager(ctx, o, s, b)
 	if scrape != nil {

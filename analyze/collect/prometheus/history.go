@@ -56,11 +56,23 @@ type HistoryResult struct {
 
 // AddTo records the result in b, on the source called source.
 func (r HistoryResult) AddTo(b *analyze.Builder, source string) {
+	r.setHistory(b)
+	b.AnnotateSource(source, r.Errors, r.Notes)
+}
+
+// AddToSource records the history in b and its errors and notes on src: a source that
+// replaces the one b holds.
+func (r HistoryResult) AddToSource(b *analyze.Builder, src *analyze.Source) {
+	r.setHistory(b)
+	src.Errors = append(src.Errors, r.Errors...)
+	src.Notes = append(src.Notes, r.Notes...)
+}
+
+func (r HistoryResult) setHistory(b *analyze.Builder) {
 	if r.OK {
 		b.SetHistory(r.History)
 		b.AddPart(analyze.PartHistory)
 	}
-	b.AnnotateSource(source, r.Errors, r.Notes)
 }
 
 // CollectHistory reads what the server stored over the lookback with one range query per
