@@ -138,9 +138,15 @@ func writeHistory(dir string, src *Source) error {
 	if src.History == nil {
 		return nil
 	}
-	data, err := json.MarshalIndent(NewHistoryFile(*src.History), "", "  ")
+	return writeHistoryJSON(dir, src, "history", NewHistoryFile(*src.History))
+}
+
+// writeHistoryJSON stores file, the history of the source src (what it is), as
+// DIR/<source name>/history.json and names it in the manifest.
+func writeHistoryJSON(dir string, src *Source, what string, file any) error {
+	data, err := json.MarshalIndent(file, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding the history of the snapshot: %w", err)
+		return fmt.Errorf("encoding the %s of the snapshot: %w", what, err)
 	}
 	src.HistoryFile = path.Join(src.Name, "history.json")
 	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.HistoryFile)), append(data, '\n'), 0o644)

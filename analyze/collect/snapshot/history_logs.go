@@ -1,16 +1,12 @@
 package snapshot
 
 import (
-	"encoding/json"
 	"fmt"
 	"io/fs"
-	"path"
-	"path/filepath"
 	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/loki"
-	"github.com/blindspot-dev/blindspot/internal/fsutil"
 	"github.com/blindspot-dev/blindspot/internal/redact"
 )
 
@@ -88,12 +84,7 @@ func writeLogHistory(dir string, src *Source) error {
 	if src.Loki == nil || src.Loki.History == nil {
 		return nil
 	}
-	data, err := json.MarshalIndent(NewLogHistoryFile(*src.Loki.History), "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding the log history of the snapshot: %w", err)
-	}
-	src.HistoryFile = path.Join(src.Name, "history.json")
-	return fsutil.WriteFileAtomic(filepath.Join(dir, filepath.FromSlash(src.HistoryFile)), append(data, '\n'), 0o644)
+	return writeHistoryJSON(dir, src, "log history", NewLogHistoryFile(*src.Loki.History))
 }
 
 // readLogHistory reads the history file a Loki source names, if any, into its result.
