@@ -36,7 +36,7 @@ var successGrouping = []string{"job", "instance", model.MetricNameLabel}
 // which has a point only at the steps where a gauge rose, valued with the success time it
 // rose to (a gauge that moves every six hours costs four points a day), and the instant query
 // of its first line, the gauges' values at the end.
-func successQueries(names []string, step time.Duration) (rangeQueries, instantQueries []string, err error) {
+func successQueries(names []string, step time.Duration) (rose, instant []string, err error) {
 	matchers, err := batchMatchers(names)
 	if err != nil {
 		return nil, nil, err
@@ -46,12 +46,12 @@ func successQueries(names []string, step time.Duration) (rangeQueries, instantQu
 			return &parser.AggregateExpr{Op: parser.MIN, Grouping: successGrouping,
 				Expr: &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}, OriginalOffset: offset}}
 		}
-		rose := &parser.BinaryExpr{Op: parser.GTR, LHS: oldest(0), RHS: oldest(step),
+		risen := &parser.BinaryExpr{Op: parser.GTR, LHS: oldest(0), RHS: oldest(step),
 			VectorMatching: &parser.VectorMatching{Card: parser.CardOneToOne, MatchingLabels: successGrouping, On: true}}
-		rangeQueries = append(rangeQueries, rose.String())
-		instantQueries = append(instantQueries, oldest(0).String())
+		rose = append(rose, risen.String())
+		instant = append(instant, oldest(0).String())
 	}
-	return rangeQueries, instantQueries, nil
+	return rose, instant, nil
 }
 
 // successKey is a gauge folded by successGrouping.
@@ -70,16 +70,16 @@ func collectSuccesses(ctx context.Context, api promv1.API, names []string, r pro
 	if len(names) == 0 {
 		return nil, "", nil
 	}
-	rangeQueries, instantQueries, err := successQueries(names, r.Step)
+	rose, instant, err := successQueries(names, r.Step)
 	if err != nil {
 		return nil, "building the last-success gauge queries", err
 	}
 	byKey := map[successKey]*analyze.SuccessHistory{}
 	var order []successKey
-	for i, q := range instantQueries {
+	for i, q := range instant {
 		v, _, _, err := api.Query(ctx, q, r.End)
 		if err != nil {
-			return nil, fmt.Sprintf("reading the last-success gauges (query %d of %d)", i+1, len(instantQueries)), err
+			return nil, fmt.Sprintf("reading the last-success gauges (query %d of %d)", i+1, len(instant)), err
 		}
 		vec, err := vectorOf(v)
 		if err != nil {
@@ -95,11 +95,7 @@ func collectSuccesses(ctx context.Context, api promv1.API, names []string, r pro
 			order = append(order, k)
 		}
 	}
-	for i, q := range rangeQueries {
-		m, err := queryMatrix(ctx, api, q, r)
-		if err != nil {
-			return nil, fmt.Sprintf("reading when the last-success gauges rose (query %d of %d)", i+1, len(rangeQueries)), err
-		}
+	if i, err := rangeQueries(ctx, api, rose, r, func(m model.Matrix) {
 		for _, s := range m {
 			h := byKey[successKeyOf(s.Metric)]
 			if h == nil {
@@ -114,6 +110,8 @@ func collectSuccesses(ctx context.Context, api promv1.API, names []string, r pro
 				}
 			}
 		}
+	}); err != nil {
+		return nil, fmt.Sprintf("reading when the last-success gauges rose (query %d of %d)", i+1, len(rose)), err
 	}
 	for _, k := range order {
 		out = append(out, *byKey[k])
