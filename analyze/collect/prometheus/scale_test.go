@@ -1,6 +1,7 @@
 package prometheus_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -120,15 +122,53 @@ func collectScale(t testing.TB, o httpconfig.Options) (*analyze.Inventory, *prom
 	return b.Build(), rec
 }
 
-// countingClient counts the requests made through it.
+// countingClient counts the requests made through it, and keeps how long each took.
 type countingClient struct {
 	api.Client
 	requests atomic.Int32
+	mu       sync.Mutex
+	took     []timedRequest
+}
+
+// timedRequest is one request a countingClient made: its query (or path), step, duration
+// and the size of its answer.
+type timedRequest struct {
+	query, step string
+	took        time.Duration
+	bytes       int
 }
 
 func (c *countingClient) Do(ctx context.Context, r *http.Request) (*http.Response, []byte, error) {
 	c.requests.Add(1)
-	return c.Client.Do(ctx, r)
+	query, step := r.URL.Path, ""
+	if r.GetBody != nil {
+		if body, err := r.GetBody(); err == nil {
+			form, _ := io.ReadAll(body)
+			if v, err := url.ParseQuery(string(form)); err == nil && v.Has("query") {
+				query, step = v.Get("query"), v.Get("step")
+			}
+		}
+	}
+	start := time.Now()
+	resp, body, err := c.Client.Do(ctx, r)
+	c.mu.Lock()
+	c.took = append(c.took, timedRequest{query: query, step: step, took: time.Since(start), bytes: len(body)})
+	c.mu.Unlock()
+	return resp, body, err
+}
+
+// logSlowest logs the n requests that took longest, their queries cut to 160 bytes.
+func (c *countingClient) logSlowest(b *testing.B, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	took := slices.SortedFunc(slices.Values(c.took), func(x, y timedRequest) int { return cmp.Compare(y.took, x.took) })
+	for _, r := range took[:min(n, len(took))] {
+		q := r.query
+		if len(q) > 160 {
+			q = q[:160] + "…"
+		}
+		b.Logf("%8s %6.1f MB step %-5s %s", r.took.Round(time.Millisecond), float64(r.bytes)/1e6, r.step, q)
+	}
 }
 
 // tailBuffer keeps the last 4 KiB written to it.
@@ -242,6 +282,9 @@ func BenchmarkScaleEstate(b *testing.B) {
 			if c.Job == invgen.BigJob {
 				big++
 			}
+		}
+		if testing.Verbose() {
+			counted.logSlowest(b, 25)
 		}
 		return d, int(counted.requests.Load()), big
 	}
