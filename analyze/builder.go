@@ -21,6 +21,7 @@ type Builder struct {
 	metricNames []string
 	metadata    map[string][]Metadata
 	jobMetrics  map[string][]string
+	storage     map[string]Storage
 	build       BuildInfo
 	logs        Logs
 	alerting    Alerting
@@ -44,6 +45,7 @@ func NewBuilder(collectedAt time.Time) *Builder {
 		dropped:     map[string]int{},
 		metadata:    map[string][]Metadata{},
 		jobMetrics:  map[string][]string{},
+		storage:     map[string]Storage{},
 	}
 }
 

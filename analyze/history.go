@@ -140,3 +140,22 @@ func (b *Builder) JobMetricNames() []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// Storage is what a Prometheus's configuration says its queries may read beyond the samples
+// its own TSDB holds: remote storage, and samples up to an out-of-order window older than the
+// newest of a series (which may be older than anything else it holds).
+type Storage struct {
+	RemoteRead       bool
+	OutOfOrderWindow time.Duration
+}
+
+// SetStorage records what the configuration of the Prometheus source called source says of
+// its storage.
+func (b *Builder) SetStorage(source string, s Storage) { b.storage[source] = s }
+
+// StorageOf is what SetStorage recorded of source; false when nothing was (its configuration
+// was not read, or said nothing that can be relied on).
+func (b *Builder) StorageOf(source string) (Storage, bool) {
+	s, ok := b.storage[source]
+	return s, ok
+}

@@ -19,7 +19,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/relabel"
 	"go.yaml.in/yaml/v3"
 
@@ -35,6 +37,14 @@ type Config struct {
 	// read: the files live wherever the server runs. LoadFile makes relative globs relative
 	// to the configuration file's directory, as Prometheus does; Parse keeps them as written.
 	ScrapeConfigFiles []string
+	// RemoteRead says that the server's queries read remote storage too (a non-empty
+	// remote_read), so that its own TSDB does not bound what they may find.
+	RemoteRead bool
+	// OutOfOrderTimeWindow is storage.tsdb.out_of_order_time_window: how much older than its
+	// newest samples a sample may still be appended. OutOfOrderTimeWindowValid is false when
+	// the value does not parse (nothing can then be said of how old its samples may be).
+	OutOfOrderTimeWindow      time.Duration
+	OutOfOrderTimeWindowValid bool
 }
 
 // ScrapeJob is one scrape config.
@@ -115,6 +125,8 @@ func (e *parseError) Error() string {
 type rawConfig struct {
 	ScrapeConfigs     yaml.Node `yaml:"scrape_configs"`
 	ScrapeConfigFiles []string  `yaml:"scrape_config_files"`
+	RemoteRead        yaml.Node `yaml:"remote_read"`
+	Storage           yaml.Node `yaml:"storage"`
 }
 
 // rawJob holds the fields of a scrape config that are decoded into Go values; the SD keys are
@@ -171,6 +183,15 @@ func parse(content []byte, file string) (cfg Config, err error) {
 		return Config{}, fail(line, "reading the configuration: %s", msg)
 	}
 	cfg.ScrapeConfigFiles = raw.ScrapeConfigFiles
+	if rr := yamlnode.Resolve(&raw.RemoteRead); rr.Kind != 0 && !yamlnode.IsNull(rr) && !emptyList(rr) {
+		cfg.RemoteRead = true
+	}
+	cfg.OutOfOrderTimeWindowValid = true
+	tsdb := yamlnode.Resolve(lookup(yamlnode.Resolve(&raw.Storage), "tsdb"))
+	if w := yamlnode.Resolve(lookup(tsdb, "out_of_order_time_window")); w.Kind != 0 && !yamlnode.IsNull(w) {
+		d, err := model.ParseDuration(w.Value)
+		cfg.OutOfOrderTimeWindow, cfg.OutOfOrderTimeWindowValid = time.Duration(d), w.Kind == yaml.ScalarNode && err == nil
+	}
 
 	list := yamlnode.Resolve(&raw.ScrapeConfigs)
 	switch {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/prometheus/model/relabel"
 
@@ -487,4 +488,31 @@ func FuzzParse(f *testing.F) {
 			seen[j.Name] = true
 		}
 	})
+}
+
+func TestStorageFacts(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		remoteRead bool
+		window     time.Duration
+		valid      bool
+	}{
+		{"Neither: no remote storage, no out-of-order window.", "global:\n  scrape_interval: 1m\n", false, 0, true},
+		{"A remote_read entry: the queries read remote storage too.", "remote_read:\n- url: http://thanos:10902/api/v1/read\n", true, 0, true},
+		{"An empty remote_read reads nothing.", "remote_read: []\n", false, 0, true},
+		{"The out-of-order window, as /api/v1/status/config writes it.", "storage:\n  tsdb:\n    out_of_order_time_window: 30m\n", false, 30 * time.Minute, true},
+		{"Through an alias.", "x: &w 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: *w\n", false, time.Hour, true},
+		{"A window that is no duration: not valid.", "storage:\n  tsdb:\n    out_of_order_time_window: soon\n", false, 0, false},
+		{"A storage section of another shape is ignored, as other unknown sections are.", "storage: 5\nscrape_configs: []\n", false, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.RemoteRead != tc.remoteRead || cfg.OutOfOrderTimeWindow != tc.window || cfg.OutOfOrderTimeWindowValid != tc.valid {
+				t.Errorf("remote read %v, window %v (valid %v); want %v, %v (%v)", cfg.RemoteRead, cfg.OutOfOrderTimeWindow, cfg.OutOfOrderTimeWindowValid, tc.remoteRead, tc.window, tc.valid)
+			}
+		})
+	}
 }

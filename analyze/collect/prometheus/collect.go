@@ -104,6 +104,9 @@ func Collect(ctx context.Context, rec *Recorder, src analyze.Source, b *analyze.
 			for _, j := range cfg.Jobs {
 				b.AddScrapeConfig(j.Name, j.JobLabel, j.SDKinds, j.RelabelRules)
 			}
+			if cfg.OutOfOrderTimeWindowValid {
+				b.SetStorage(src.Name, analyze.Storage{RemoteRead: cfg.RemoteRead, OutOfOrderWindow: cfg.OutOfOrderTimeWindow})
+			}
 		}, nil
 	})
 	// job_metrics chooses what to query from the metric names and their metadata, so it

@@ -2,10 +2,12 @@ package prometheus_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/prometheus"
@@ -358,4 +360,34 @@ func TestRecorder(t *testing.T) {
 		inv := replayWithout(t, live, func(r prometheus.Response) bool { return r.Part == analyze.PartMetadata })
 		wantOnlyPartError(t, inv, analyze.PartMetadata, "not recorded in the snapshot")
 	})
+}
+
+func TestCollectRecordsStorage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		answer  func(t *testing.T) http.HandlerFunc
+		want    analyze.Storage
+		wantSet bool
+	}{
+		{"The configuration's remote_read and out-of-order window are recorded for the history.", func(t *testing.T) http.HandlerFunc {
+			return success(t, map[string]string{"yaml": "remote_read:\n- url: http://lts:9201/read\nstorage:\n  tsdb:\n    out_of_order_time_window: 10m\n"})
+		}, analyze.Storage{RemoteRead: true, OutOfOrderWindow: 10 * time.Minute}, true},
+		{"A configuration that could not be read records nothing.", func(*testing.T) http.HandlerFunc { return notFound }, analyze.Storage{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fake := newFakePrometheus(t)
+			fake.set(apiPath[analyze.PartConfig], tc.answer(t))
+			client, err := prometheus.NewClient(options(fake.start(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := analyze.NewBuilder(collectedAt)
+			prometheus.Collect(t.Context(), prometheus.NewRecorder(client), analyze.Source{Name: "main", Kind: "live"}, b, slog.New(slog.DiscardHandler))
+			if got, ok := b.StorageOf("main"); ok != tc.wantSet || got != tc.want {
+				t.Errorf("storage %+v (%v), want %+v (%v)", got, ok, tc.want, tc.wantSet)
+			}
+		})
+	}
 }
