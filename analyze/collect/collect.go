@@ -190,7 +190,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		src := prometheus.Collect(ctx, res.Recorder, analyze.Source{Name: "prometheus", Kind: "live", URL: o.Prometheus.Redacted()}, b, o.Logger)
 		proms = append(proms, promSource{src, res.Recorder})
 		if o.History != nil && historyAskable(src) {
-			hr := readHistory(ctx, promClient, *o.History, b, now)
+			hr := readHistory(ctx, promClient, *o.History, b, src.Name, now)
 			hr.AddTo(b, src.Name)
 			res.History = &hr
 		}

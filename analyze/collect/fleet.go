@@ -415,7 +415,7 @@ func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, client ap
 	case s.Kind == KindThanos:
 		hr.Notes = []string{"history: not read of a Thanos source, whose members it would not tell apart"}
 	default:
-		hr = readHistory(ctx, client, *o.History, b, now)
+		hr = readHistory(ctx, client, *o.History, b, s.Name, now)
 	}
 	if o.RecordHistory != nil {
 		o.RecordHistory(s, &hr)

@@ -24,8 +24,13 @@ func historyAskable(src analyze.Source) bool {
 }
 
 // readHistory reads the history of a live Prometheus whose other parts b holds, as o says,
-// up to now: the counters it reads are the names the job_metrics part found.
-func readHistory(ctx context.Context, client api.Client, o prometheus.HistoryOptions, b *analyze.Builder, now time.Time) prometheus.HistoryResult {
+// up to now: the counters it reads are the names the job_metrics part found, and what its
+// configuration said of its storage (the source called source) lets it start where the
+// server's data does.
+func readHistory(ctx context.Context, client api.Client, o prometheus.HistoryOptions, b *analyze.Builder, source string, now time.Time) prometheus.HistoryResult {
 	o.End, o.Counters, o.CounterJobs = now, b.JobMetricNames(), b.JobMetricJobs()
+	if s, ok := b.StorageOf(source); ok {
+		o.Storage = &s
+	}
 	return prometheus.CollectHistory(ctx, client, o)
 }

@@ -171,7 +171,8 @@ func counterCoarseQueries(batches [][]string, step time.Duration) ([]string, err
 //
 //   - the coarse pass: counterCoarseQueries over r at counterCoarseStep, which says in which
 //     hours each counter's sum rose (not the hour it appeared in, nor a rise undone by a reset
-//     within the hour);
+//     within the hour); not run on a server whose data (dataStart, when known) starts within
+//     the last coarse step, where it would answer nothing;
 //   - the recent pass: counterHistoryQueries over the last coarse step at r's step, which says
 //     exactly when each rose lately;
 //   - the fine pass: counterHistoryQueries over r at r's step, for the names of the counters
@@ -184,7 +185,7 @@ func counterCoarseQueries(batches [][]string, step time.Duration) ([]string, err
 // than three coarse steps is read in the fine pass alone. No answer is kept: each is summed up
 // as it comes (the coarse points of a counter into a coarseCounter, the recent and the fine
 // ones into its history), so what the passes hold grows with the counters, not their points.
-func collectCounters(ctx context.Context, api promv1.API, names []string, jobs map[string]int, r promv1.Range, buckets seriesBuckets) ([]analyze.CounterHistory, string, error) {
+func collectCounters(ctx context.Context, api promv1.API, names []string, jobs map[string]int, r promv1.Range, buckets seriesBuckets, dataStart time.Time) ([]analyze.CounterHistory, string, error) {
 	names = historyCounters(names)
 	if len(names) == 0 {
 		return nil, "", nil
@@ -203,6 +204,11 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, jobs m
 	// would cost 169 points a counter to hold.
 	recentStart := r.End.Add(-coarse)
 	older := map[counterKey]coarseCounter{}
+	// On a server whose data starts within the last coarse step, no step of the coarse pass
+	// has an hour before it to compare with: the pass would answer nothing.
+	if comparesNothing(coarseRange, dataStart) {
+		queries = nil
+	}
 	i, err := rangeQueries(ctx, api, queries, coarseRange, func(m model.Matrix) {
 		for _, s := range m {
 			if k, ok := keyOf(s); ok {

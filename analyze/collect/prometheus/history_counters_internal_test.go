@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 )
@@ -75,6 +76,56 @@ func TestCounterBatches(t *testing.T) {
 			t.Errorf("query %s: %v", queries[0], err)
 		}
 	})
+}
+
+func TestCounterQueriesLookNamesUpAsSets(t *testing.T) {
+	var names []string
+	for i := range counterBatchNames {
+		names = append(names, fmt.Sprintf("app_%04d_total", i))
+	}
+	queries, err := counterHistoryQueries([][]string{names}, time.Minute)
+	if err != nil || len(queries) != 1 {
+		t.Fatalf("queries %d, %v", len(queries), err)
+	}
+	expr, err := analyze.ParseExpr(queries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every name is read by one selector and its offset twin; each selector's matcher is one
+	// Prometheus looks up as a set of names.
+	seen := map[string]int{}
+	selectors := 0
+	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+		vs, ok := node.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		selectors++
+		for _, m := range vs.LabelMatchers {
+			if m.Name != model.MetricNameLabel {
+				continue
+			}
+			set := m.SetMatches()
+			if len(set) == 0 || len(set) > setMatchValues {
+				t.Errorf("a selector's matcher holds %d names as a set, want 1 to %d", len(set), setMatchValues)
+			}
+			for _, name := range set {
+				seen[name]++
+			}
+		}
+		return nil
+	})
+	if want := 2 * ((counterBatchNames + setMatchValues - 1) / setMatchValues); selectors != want {
+		t.Errorf("%d selectors, want %d", selectors, want)
+	}
+	for _, name := range names {
+		if seen[name] != 2 {
+			t.Fatalf("%s is read by %d selectors, want 2", name, seen[name])
+		}
+	}
+	if len(seen) != len(names) {
+		t.Errorf("%d names read, want %d", len(seen), len(names))
+	}
 }
 
 func TestRangeQueries(t *testing.T) {

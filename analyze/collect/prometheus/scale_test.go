@@ -108,7 +108,9 @@ func downloadAll(tb testing.TB, client *http.Client, base string, rec *prometheu
 // collectScale is collectLive with a deadline of ten minutes rather than collectWith's 30
 // seconds: the benchmark's own collection (which records the requests to download) of the
 // whole estate takes longer than that when the machine is busy, and only needs to finish.
-func collectScale(t testing.TB, o httpconfig.Options) (*analyze.Inventory, *prometheus.Recorder) {
+// It returns what the configuration said of the storage too (nil when nothing), which the
+// audit gives the history.
+func collectScale(t testing.TB, o httpconfig.Options) (*analyze.Inventory, *prometheus.Recorder, *analyze.Storage) {
 	t.Helper()
 	client, err := prometheus.NewClient(o)
 	if err != nil {
@@ -119,7 +121,11 @@ func collectScale(t testing.TB, o httpconfig.Options) (*analyze.Inventory, *prom
 	defer cancel()
 	b := analyze.NewBuilder(collectedAt)
 	prometheus.Collect(ctx, rec, analyze.Source{Name: "prometheus", Kind: "live", URL: o.BaseURL()}, b, slog.New(slog.DiscardHandler))
-	return b.Build(), rec
+	storage, ok := b.StorageOf("prometheus")
+	if !ok {
+		return b.Build(), rec, nil
+	}
+	return b.Build(), rec, &storage
 }
 
 // countingClient counts the requests made through it, and keeps how long each took.
@@ -243,7 +249,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 	// The requests the audit makes, as the collection in this process makes them.
 	o := options(base)
 	o.Timeout = 2 * time.Minute
-	inv, rec := collectScale(t, o)
+	inv, rec, storage := collectScale(t, o)
 	if errs := inv.Sources[0].Errors; len(errs) != 0 {
 		t.Fatalf("errors %+v", errs)
 	}
@@ -258,7 +264,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 	// readHistory reads the history of the estate as an audit does, in this process, and
 	// returns how long it took, how many requests it made and how many of the big job's
 	// counters it read.
-	readHistory := func(b *testing.B, inv *analyze.Inventory) (time.Duration, int, int) {
+	readHistory := func(b *testing.B, inv *analyze.Inventory, storage *analyze.Storage) (time.Duration, int, int) {
 		client, err := prometheus.NewClient(o)
 		if err != nil {
 			b.Fatal(err)
@@ -272,7 +278,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 		names := slices.Sorted(maps.Keys(jobs))
 		counted := &countingClient{Client: client}
 		start := time.Now()
-		res := prometheus.CollectHistory(context.Background(), counted, prometheus.HistoryOptions{End: time.Now(), Counters: names, CounterJobs: jobs})
+		res := prometheus.CollectHistory(context.Background(), counted, prometheus.HistoryOptions{End: time.Now(), Counters: names, CounterJobs: jobs, Storage: storage})
 		d := time.Since(start)
 		if !res.OK {
 			b.Fatalf("history: %+v", res.Errors)
@@ -292,9 +298,9 @@ func BenchmarkScaleEstate(b *testing.B) {
 	// the history and returns its peak RSS.
 	audit := func(b *testing.B, binary string, history bool) int64 {
 		if binary == "" {
-			inv, _ := collectLive(b, o)
+			inv, _, storage := collectScale(b, o)
 			if history {
-				readHistory(b, inv)
+				readHistory(b, inv, storage)
 			}
 			return 0
 		}
@@ -360,7 +366,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 		var took time.Duration
 		var requests, big int
 		for b.Loop() {
-			d, n, c := readHistory(b, inv)
+			d, n, c := readHistory(b, inv, storage)
 			took, requests, big = took+d, n, c
 		}
 		b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "history-ms/op")
