@@ -18,10 +18,12 @@ import (
 )
 
 // JobMetricsBatch is the most metric names one job_metrics query asks about. Each query is
-// `group by (job, __name__) ({__name__=~"a|b|…"})`: Prometheus turns an alternation of
-// literals into a set lookup in the index, so a query costs about what the series it
-// matches cost, and the answer is one small sample per (job, name) pair. 400 names keep a
-// query's form body (and the URL of the GET client_golang falls back to) around 10-20 KiB.
+// `group by (job, __name__) ({__name__=~"a|b|…"})`, and the answer is one small sample per
+// (job, name) pair. 400 names keep a query's form body (and the URL of the GET client_golang
+// falls back to) around 10-20 KiB. Prometheus turns an alternation of up to 256 literals into
+// a set lookup in its index; 400 it matches against every metric name it holds, which costs
+// the server more (see setMatchValues, which the history's queries keep to). The batches stay
+// at 400: snapshots replay their answers by query text.
 const JobMetricsBatch = 400
 
 // jobMetricsParallel bounds the job_metrics queries in flight; the transport's MaxInFlight
