@@ -374,7 +374,7 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 			src.Notes = append(src.Notes, fmt.Sprintf("targets: %d known only from the up series (stores without a targets API)", len(extra)))
 		}
 	}
-	if hr := sourceHistory(ctx, o, s, client, now, b, historyAskable(src)); hr != nil {
+	if hr := sourceHistory(ctx, o, s, src.Name, client, now, b, historyAskable(src)); hr != nil {
 		hr.AddToSource(b, &src) // src replaces the source the builder holds
 	}
 	readSourceAlertmanager(ctx, o, s, b)
@@ -401,10 +401,10 @@ func readSource(ctx context.Context, o FleetOptions, s FleetSource, rec *prometh
 	return inv
 }
 
-// sourceHistory reads the history of a live source when o asks for it, giving it to
+// sourceHistory reads the history of a live source (called name in b) when o asks for it, giving it to
 // o.RecordHistory, or returns what a snapshot recorded of it; nil when there is none, when it
 // is not askable (historyAskable) and for a ruler.
-func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, client api.Client, now time.Time, b *analyze.Builder, askable bool) *prometheus.HistoryResult {
+func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, name string, client api.Client, now time.Time, b *analyze.Builder, askable bool) *prometheus.HistoryResult {
 	var hr prometheus.HistoryResult
 	switch {
 	case s.Replay != nil:
@@ -415,7 +415,7 @@ func sourceHistory(ctx context.Context, o FleetOptions, s FleetSource, client ap
 	case s.Kind == KindThanos:
 		hr.Notes = []string{"history: not read of a Thanos source, whose members it would not tell apart"}
 	default:
-		hr = readHistory(ctx, client, *o.History, b, s.Name, now)
+		hr = readHistory(ctx, client, *o.History, b, name, now)
 	}
 	if o.RecordHistory != nil {
 		o.RecordHistory(s, &hr)
