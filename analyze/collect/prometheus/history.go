@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -90,9 +89,8 @@ func (r HistoryResult) setHistory(b *analyze.Builder) {
 // lookback (a range query a bucket apart, only when some stopped: collectUpSeries); which
 // probes fail at its end (probe_success == 0, an instant query), and since when (a range
 // query, only when some fail); and when alerts fired and rule groups were loaded
-// (collectAlertHistory: one range and one instant query); the counter passes run beside the
-// probe, success and alert queries. The range queries answer only at the steps where
-// something changed. Its step keeps every series under MaxPointsPerSeries points. The lookback
+// (collectAlertHistory: one range and one instant query). The range queries answer only at
+// the steps where something changed. Its step keeps every series under MaxPointsPerSeries points. The lookback
 // is clipped to the server's retention, read from /api/v1/status/flags or, failing that,
 // /api/v1/status/runtimeinfo; a note says so. The range queries start where the server's data
 // does (dataStartOf, asked beside the flags; fromDataStart), with the same answers. A failed
@@ -141,39 +139,20 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		return fail("reading how many up series the stopped jobs had", err)
 	}
 
-	// The counter passes, the history's costliest, run beside the probes, successes and
-	// alerts, whose few queries then wait for no pass of theirs. A failure is reported in
-	// this order: counters, probes, successes, alerts.
-	var (
-		wg       sync.WaitGroup
-		counters []analyze.CounterHistory
-		cWhat    string
-		cErr     error
-	)
-	wg.Go(func() {
-		counters, cWhat, cErr = collectCounters(ctx, api, o.Counters, o.CounterJobs, r, buckets, start)
-	})
-	what, err = func() (string, error) {
-		var err error
-		if h.Probes, err = collectProbes(ctx, api, r); err != nil {
-			return "reading which probes fail", err
-		}
-		if what, err := collectHistoryData(ctx, api, o, r, &h); err != nil {
-			return what, err
-		}
-		if h.Alerts, err = collectAlertHistory(ctx, api, r); err != nil {
-			return "reading when alerts fired", err
-		}
-		return "", nil
-	}()
-	wg.Wait()
-	if cErr != nil {
-		return fail(cWhat, cErr)
-	}
+	counters, what, err := collectCounters(ctx, api, o.Counters, o.CounterJobs, r, buckets, start)
 	if err != nil {
 		return fail(what, err)
 	}
 	h.Counters = counters
+	if h.Probes, err = collectProbes(ctx, api, r); err != nil {
+		return fail("reading which probes fail", err)
+	}
+	if what, err := collectHistoryData(ctx, api, o, r, &h); err != nil {
+		return fail(what, err)
+	}
+	if h.Alerts, err = collectAlertHistory(ctx, api, r); err != nil {
+		return fail("reading when alerts fired", err)
+	}
 	res.History, res.OK = h, true
 	return res
 }
