@@ -107,7 +107,12 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	dataStart := make(chan time.Time, 1)
 	go func() { dataStart <- dataStartOf(ctx, client, o.Storage) }()
 	settings := settingsOf(ctx, api)
+	// A server whose data would start after the audit's time says something wrong: it is
+	// asked about the whole lookback.
 	start := <-dataStart
+	if start.After(o.End) {
+		start = time.Time{}
+	}
 	if !start.IsZero() {
 		api = fromDataStart{API: api, start: start}
 	}

@@ -162,3 +162,32 @@ func TestCoarsePassOnAYoungServer(t *testing.T) {
 		})
 	}
 }
+
+func TestCollectHistoryFromDataStart(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Minute)
+	self := func(at time.Time) string {
+		return fmt.Sprintf(`[{"name":"prometheus_tsdb_lowest_timestamp","type":"GAUGE","metric":[{"gauge":{"value":%d}}]}]`, at.UnixMilli())
+	}
+	for _, tc := range []struct {
+		name    string
+		start   time.Time
+		clipped bool
+	}{
+		{"Data of the last two hours: the first range query starts there.", end.Add(-2 * time.Hour), true},
+		{"Data said to start after the audit's time: the whole lookback.", end.Add(time.Hour), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The server answers no range query: the history stops at its first, whose start
+			// is what is looked at.
+			c := &startsClient{Client: tsdbStatusServer(t, self(tc.start), "", "")}
+			CollectHistory(t.Context(), c, HistoryOptions{Lookback: 7 * 24 * time.Hour, End: end, Storage: &analyze.Storage{}})
+			if len(c.starts) == 0 {
+				t.Fatal("no range query")
+			}
+			weekStart := end.Add(-7 * 24 * time.Hour)
+			if clipped := c.starts[0].After(weekStart); clipped != tc.clipped || clipped && c.starts[0].After(tc.start) {
+				t.Errorf("the first range query starts at %v (data from %v, lookback from %v)", c.starts[0], tc.start, weekStart)
+			}
+		})
+	}
+}
