@@ -90,8 +90,8 @@ func (r HistoryResult) setHistory(b *analyze.Builder) {
 // probes fail at its end (probe_success == 0, an instant query), and since when (a range
 // query, only when some fail); and when alerts fired and rule groups were loaded
 // (collectAlertHistory: one range and one instant query). The range queries answer only at
-// the steps where something changed. Its step keeps every series under MaxPointsPerSeries points. The lookback
-// is clipped to the server's retention, read from /api/v1/status/flags or, failing that,
+// the steps where something changed. Its step keeps every series under MaxPointsPerSeries
+// points. The lookback is clipped to the server's retention, read from /api/v1/status/flags or, failing that,
 // /api/v1/status/runtimeinfo; a note says so. The range queries start where the server's data
 // does (dataStartOf, asked beside the flags; fromDataStart), with the same answers. A failed
 // query is an error of the history part, which is then not held.
@@ -342,24 +342,10 @@ func counterHistoryQueries(batches [][]string, step time.Duration) ([]string, er
 			if err != nil {
 				return nil, err
 			}
-			sum := func(offset time.Duration) parser.Expr {
-				return &parser.AggregateExpr{
-					Op:       parser.SUM,
-					Grouping: grouping,
-					Expr:     &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}, OriginalOffset: offset},
-				}
-			}
-			rose := &parser.BinaryExpr{
-				Op:             parser.GTR,
-				LHS:            sum(0),
-				RHS:            sum(step),
-				VectorMatching: &parser.VectorMatching{Card: parser.CardOneToOne, MatchingLabels: grouping, On: true},
-			}
-			if expr == nil {
+			if rose := risenQuery(parser.SUM, grouping, m, step); expr == nil {
 				expr = rose
 			} else {
-				expr = &parser.BinaryExpr{Op: parser.LOR, LHS: expr, RHS: rose,
-					VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, MatchingLabels: grouping, On: true}}
+				expr = or(expr, rose, grouping...)
 			}
 		}
 		if expr != nil {
@@ -367,6 +353,26 @@ func counterHistoryQueries(batches [][]string, step time.Duration) ([]string, er
 		}
 	}
 	return out, nil
+}
+
+// risenQuery is
+//
+//	op by (grouping) ({m}) > on (grouping) op by (grouping) ({m} offset step)
+//
+// which has a point only at the steps where the aggregate rose, valued with what it rose to.
+func risenQuery(op parser.ItemType, grouping []string, m *labels.Matcher, step time.Duration) parser.Expr {
+	return &parser.BinaryExpr{
+		Op:             parser.GTR,
+		LHS:            aggregateOf(op, grouping, m, 0),
+		RHS:            aggregateOf(op, grouping, m, step),
+		VectorMatching: &parser.VectorMatching{Card: parser.CardOneToOne, MatchingLabels: grouping, On: true},
+	}
+}
+
+// aggregateOf is `op by (grouping) ({m} offset offset)`.
+func aggregateOf(op parser.ItemType, grouping []string, m *labels.Matcher, offset time.Duration) parser.Expr {
+	return &parser.AggregateExpr{Op: op, Grouping: grouping,
+		Expr: &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}, OriginalOffset: offset}}
 }
 
 // counterHistories summarise the steps at which each counter rose. Between two such steps the

@@ -65,9 +65,11 @@ func presenceEventsQuery(s func(offset time.Duration) parser.Expr, l string, ste
 	return or(event(eventStopped, before, now), event(eventStarted, now, before))
 }
 
-// or is `lhs or rhs`.
-func or(lhs, rhs parser.Expr) parser.Expr {
-	return &parser.BinaryExpr{Op: parser.LOR, LHS: lhs, RHS: rhs, VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany}}
+// or is `lhs or rhs`, or with labels `lhs or on (labels) rhs` (a plain or matches series
+// without their metric name).
+func or(lhs, rhs parser.Expr, on ...string) parser.Expr {
+	return &parser.BinaryExpr{Op: parser.LOR, LHS: lhs, RHS: rhs,
+		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, MatchingLabels: on, On: len(on) > 0}}
 }
 
 // alertHistoryQuery is the range query of the alert history: the steps at which an alert name

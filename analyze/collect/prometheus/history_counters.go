@@ -154,22 +154,11 @@ func sumUpCoarse(points []model.SamplePair, recentStart time.Time, coarse time.D
 	return c, true
 }
 
-// counterCoarseQueries are counterHistoryQueries at a coarse step: per batch of names,
-//
-//	sum by (job, __name__) ({__name__=~"a|b"}) > on (job, __name__) sum by (job, __name__) ({__name__=~"a|b"} offset step)
-//
-// which, read at that step, has a point (the job's counter summed over its series) only at the
-// steps where the sum is higher than a step before. Each selector costs the server about what
-// a job_metrics query does, whatever the steps, so the query has no more than these two.
-func counterCoarseQueries(batches [][]string, step time.Duration) ([]string, error) {
-	return counterHistoryQueries(batches, step)
-}
-
 // collectCounters reads when the business counters names rose over r, in at most three range
 // queries per batch of names (counterBatches of the jobs exposing each name, in jobs), run
 // jobMetricsParallel at a time:
 //
-//   - the coarse pass: counterCoarseQueries over r at counterCoarseStep, which says in which
+//   - the coarse pass: counterHistoryQueries over r at counterCoarseStep, which says in which
 //     hours each counter's sum rose (not the hour it appeared in, nor a rise undone by a reset
 //     within the hour); not run on a server whose data (dataStart, when known) starts within
 //     the last coarse step, where it would answer nothing;
@@ -196,7 +185,7 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, jobs m
 		return fineCounters(ctx, api, names, jobs, r, buckets, nil)
 	}
 	coarseRange := promv1.Range{Start: r.End.Add(-time.Duration(n) * coarse), End: r.End, Step: coarse}
-	queries, err := counterCoarseQueries(counterBatches(names, jobs, coarseRange), coarse)
+	queries, err := counterHistoryQueries(counterBatches(names, jobs, coarseRange), coarse)
 	if err != nil {
 		return nil, "building the coarse counter history query", err
 	}

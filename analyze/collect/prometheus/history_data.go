@@ -42,14 +42,8 @@ func successQueries(names []string, step time.Duration) (rose, instant []string,
 		return nil, nil, err
 	}
 	for _, m := range matchers {
-		oldest := func(offset time.Duration) parser.Expr {
-			return &parser.AggregateExpr{Op: parser.MIN, Grouping: successGrouping,
-				Expr: &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}, OriginalOffset: offset}}
-		}
-		risen := &parser.BinaryExpr{Op: parser.GTR, LHS: oldest(0), RHS: oldest(step),
-			VectorMatching: &parser.VectorMatching{Card: parser.CardOneToOne, MatchingLabels: successGrouping, On: true}}
-		rose = append(rose, risen.String())
-		instant = append(instant, oldest(0).String())
+		rose = append(rose, risenQuery(parser.MIN, successGrouping, m, step).String())
+		instant = append(instant, aggregateOf(parser.MIN, successGrouping, m, 0).String())
 	}
 	return rose, instant, nil
 }
