@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
@@ -175,4 +178,39 @@ func acquire(ctx context.Context, sem chan struct{}) error {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+}
+
+// getData GETs the API path (with query, which may be nil) through client and decodes the
+// data of its `{"status": "success", "data": …}` answer into data. Its errors name the path
+// (an HTTP status other than 200 with the answer's first line, an answer that does not
+// decode) or say the status.
+func getData(ctx context.Context, client api.Client, path string, query url.Values, data any) error {
+	u := client.URL(path, nil)
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return err
+	}
+	resp, body, err := client.Do(ctx, req)
+	if err != nil {
+		return errors.New(describe(err))
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := fmt.Sprintf("%s answered HTTP %d", u.Path, resp.StatusCode)
+		if d := detail(string(body)); d != "" {
+			msg += ": " + d
+		}
+		return errors.New(msg)
+	}
+	doc := struct {
+		Status string `json:"status"`
+		Data   any    `json:"data"`
+	}{Data: data}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return fmt.Errorf("decoding %s: %w", u.Path, err)
+	}
+	if doc.Status != "success" {
+		return fmt.Errorf("status %q", doc.Status)
+	}
+	return nil
 }

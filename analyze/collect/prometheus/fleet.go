@@ -2,10 +2,7 @@ package prometheus
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -64,34 +61,12 @@ type storeStatus struct {
 // Thanos warns about a failing store for a few seconds only and then silently answers with
 // less data, so this is the only way to know the answers are incomplete.
 func Stores(ctx context.Context, client api.Client) (unhealthy, notes []string, labels [][]map[string]string, err error) {
-	u := client.URL("/api/v1/stores", nil)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	resp, body, err := client.Do(ctx, req)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the Thanos stores: %s", describe(err))
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := fmt.Sprintf("reading the Thanos stores: %s answered HTTP %d", u.Path, resp.StatusCode)
-		if d := detail(string(body)); d != "" {
-			msg += ": " + d
-		}
-		return nil, nil, nil, errors.New(msg)
-	}
-	var doc struct {
-		Status string                   `json:"status"`
-		Data   map[string][]storeStatus `json:"data"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the Thanos stores: decoding %s: %w", u.Path, err)
-	}
-	if doc.Status != "success" {
-		return nil, nil, nil, fmt.Errorf("reading the Thanos stores: status %q", doc.Status)
+	var data map[string][]storeStatus
+	if err := getData(ctx, client, "/api/v1/stores", nil, &data); err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the Thanos stores: %w", err)
 	}
 	var healthy []string
-	for kind, stores := range doc.Data {
+	for kind, stores := range data {
 		for _, s := range stores {
 			labels = append(labels, s.LabelSets)
 			what := fmt.Sprintf("%s store %s%s", kind, s.Name, labelSets(s.LabelSets))

@@ -2,9 +2,7 @@ package prometheus
 
 import (
 	"context"
-	"encoding/json"
 	"math"
-	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -44,33 +42,20 @@ func dataStartOf(ctx context.Context, client api.Client, storage *analyze.Storag
 // the server does not answer it.
 func lowestTimestamp(ctx context.Context, client api.Client) (int64, bool) {
 	const name = "prometheus_tsdb_lowest_timestamp"
-	u := client.URL("/api/v1/status/self_metrics", nil)
-	u.RawQuery = url.Values{"metric_name_pattern": {name}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return 0, false
+	var families []struct {
+		Name   string `json:"name"`
+		Metric []struct {
+			Gauge *struct {
+				Value float64 `json:"value"`
+			} `json:"gauge"`
+		} `json:"metric"`
 	}
-	resp, body, err := client.Do(ctx, req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return 0, false
-	}
-	var answer struct {
-		Status string `json:"status"`
-		Data   []struct {
-			Name   string `json:"name"`
-			Metric []struct {
-				Gauge *struct {
-					Value float64 `json:"value"`
-				} `json:"gauge"`
-			} `json:"metric"`
-		} `json:"data"`
-	}
-	if json.Unmarshal(body, &answer) != nil || answer.Status != "success" || len(answer.Data) != 1 ||
-		answer.Data[0].Name != name || len(answer.Data[0].Metric) != 1 || answer.Data[0].Metric[0].Gauge == nil {
+	if getData(ctx, client, "/api/v1/status/self_metrics", url.Values{"metric_name_pattern": {name}}, &families) != nil ||
+		len(families) != 1 || families[0].Name != name || len(families[0].Metric) != 1 || families[0].Metric[0].Gauge == nil {
 		return 0, false
 	}
 	// An empty TSDB says math.MaxInt64.
-	v := answer.Data[0].Metric[0].Gauge.Value
+	v := families[0].Metric[0].Gauge.Value
 	if v <= 0 || v >= math.MaxInt64 {
 		return 0, false
 	}
