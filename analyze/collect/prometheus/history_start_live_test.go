@@ -20,13 +20,12 @@ import (
 	"github.com/blindspot-dev/blindspot/internal/servers"
 )
 
-// startsClient records the start, step and query of every range query made through it.
+// startsClient records the start and step of every range query made through it.
 type startsClient struct {
 	api.Client
-	mu      sync.Mutex
-	starts  []time.Time
-	steps   []time.Duration
-	queries []string
+	mu     sync.Mutex
+	starts []time.Time
+	steps  []time.Duration
 }
 
 func (c *startsClient) Do(ctx context.Context, r *http.Request) (*http.Response, []byte, error) {
@@ -45,7 +44,6 @@ func (c *startsClient) Do(ctx context.Context, r *http.Request) (*http.Response,
 		c.mu.Lock()
 		c.starts = append(c.starts, time.Unix(int64(start), 0).UTC())
 		c.steps = append(c.steps, time.Duration(step)*time.Second)
-		c.queries = append(c.queries, v.Get("query"))
 		c.mu.Unlock()
 	}
 	return c.Client.Do(ctx, r)
