@@ -96,11 +96,7 @@ func Backtest(ctx context.Context, client api.Client, rules []BacktestRule, r Ba
 func backtestQuery(rules []BacktestRule, first int) parser.Expr {
 	var q parser.Expr
 	for i, r := range rules {
-		marked := &parser.Call{Func: parser.Functions["label_replace"], Args: parser.Expressions{
-			r.Expr,
-			&parser.StringLiteral{Val: backtestLabel}, &parser.StringLiteral{Val: strconv.Itoa(first + i)},
-			&parser.StringLiteral{Val: ""}, &parser.StringLiteral{Val: ""},
-		}}
+		marked := labelReplace(r.Expr, backtestLabel, strconv.Itoa(first+i), "", "")
 		if q == nil {
 			q = marked
 			continue

@@ -124,9 +124,11 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		res.Notes = append(res.Notes, fmt.Sprintf("history: the lookback of %s is clipped to the server's retention of %s", days(requested), days(retention)))
 	}
 	step := historyStep(lookback)
-	end := o.End.Truncate(step)
+	// The range queries' steps fall on multiples of step since the epoch, as the subqueries'
+	// of counterRiseQueries do.
+	end := onSteps(o.End, step)
 	h := analyze.History{Requested: requested, Lookback: lookback, Start: end.Add(-lookback), End: end, Step: step}
-	r := promv1.Range{Start: h.Start, End: h.End, Step: step}
+	r := promv1.Range{Start: end.Add(-lookback.Truncate(step)), End: h.End, Step: step}
 
 	fail := func(what string, err error) HistoryResult {
 		res.Errors = append(res.Errors, analyze.SourceError{Part: analyze.PartHistory, Err: fmt.Sprintf("%s: %s", what, describe(err))})
@@ -160,6 +162,12 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	}
 	res.History, res.OK = h, true
 	return res
+}
+
+// onSteps is the last multiple of step since the epoch at or before t.
+func onSteps(t time.Time, step time.Duration) time.Time {
+	ms, s := t.UnixMilli(), step.Milliseconds()
+	return time.UnixMilli(ms - ((ms%s)+s)%s).In(t.Location())
 }
 
 // historyStep is the step of the range queries over lookback: whole minutes, and coarse
@@ -331,28 +339,74 @@ var setMatchValues = 250
 // steady counter gives a point a step, a flat one none. A reset lowers the sum and gives none.
 // A batch of more than setMatchValues names is one such comparison per setMatchValues of
 // them, joined with `or on (job, __name__)` (a plain or would match the series of one job
-// and drop the later names' as duplicates: it ignores the metric name).
+// and drop the later names' as duplicates: it ignores the metric name). It reads every series
+// twice; it is the form of the coarse pass, whose steps need not fall on multiples of its step
+// (counterRiseQueries).
 func counterHistoryQueries(batches [][]string, step time.Duration) ([]string, error) {
+	grouping := []string{"job", model.MetricNameLabel}
+	return batchQueries(batches, func(m *labels.Matcher) parser.Expr { return risenQuery(parser.SUM, grouping, m, step) },
+		func(e parser.Expr) parser.Expr { return e })
+}
+
+// riseMetricLabel is the label counterRiseQueries answer a counter's name in: idelta drops
+// the metric name.
+const riseMetricLabel = "metric"
+
+// counterRiseQueries build, per batch of names (counterBatches),
+//
+//	idelta(label_replace(sum by (job, __name__) ({__name__=~"a|b"}), "metric", "$1", "__name__", "(.+)")[2*step:step]) > 0
+//
+// which has a point only at the steps where a job's counter (summed over its series) rose,
+// valued with how much it rose since the step before, and names the counter in the label
+// metric. It reads every series once, where the comparison with an offset twin
+// (counterHistoryQueries) reads it twice, which was most of what the server spent on the
+// history. The subquery's steps fall on multiples of step since the epoch, so the range
+// queries it is asked in must too (CollectHistory's end, and every start a whole number of
+// steps before it): then its two points at each step are that step and the one before,
+// exactly what the offset compared. A batch of more than setMatchValues names is one sum per
+// setMatchValues of them, joined with `or on (job, __name__)`.
+func counterRiseQueries(batches [][]string, step time.Duration) ([]string, error) {
+	grouping := []string{"job", model.MetricNameLabel}
+	return batchQueries(batches, func(m *labels.Matcher) parser.Expr { return aggregateOf(parser.SUM, grouping, m, 0) },
+		func(sums parser.Expr) parser.Expr {
+			named := labelReplace(sums, riseMetricLabel, "$1", model.MetricNameLabel, "(.+)")
+			return &parser.BinaryExpr{Op: parser.GTR,
+				LHS: &parser.Call{Func: parser.Functions["idelta"], Args: parser.Expressions{&parser.SubqueryExpr{Expr: named, Range: 2 * step, Step: step}}},
+				RHS: &parser.NumberLiteral{Val: 0}}
+		})
+}
+
+// batchQueries build, per batch of names, one expression per setMatchValues of its names
+// (part, of the matcher of those names), joined with `or on (job, __name__)` and handed to
+// whole.
+func batchQueries(batches [][]string, part func(*labels.Matcher) parser.Expr, whole func(parser.Expr) parser.Expr) ([]string, error) {
 	grouping := []string{"job", model.MetricNameLabel}
 	var out []string
 	for _, batch := range batches {
 		var expr parser.Expr
-		for part := range slices.Chunk(batch, setMatchValues) {
-			m, err := namesMatcher(part)
+		for names := range slices.Chunk(batch, setMatchValues) {
+			m, err := namesMatcher(names)
 			if err != nil {
 				return nil, err
 			}
-			if rose := risenQuery(parser.SUM, grouping, m, step); expr == nil {
-				expr = rose
+			if e := part(m); expr == nil {
+				expr = e
 			} else {
-				expr = or(expr, rose, grouping...)
+				expr = or(expr, e, grouping...)
 			}
 		}
 		if expr != nil {
-			out = append(out, expr.String())
+			out = append(out, whole(expr).String())
 		}
 	}
 	return out, nil
+}
+
+// labelReplace is `label_replace(e, "dst", "replacement", "src", "regex")`.
+func labelReplace(e parser.Expr, dst, replacement, src, regex string) parser.Expr {
+	return &parser.Call{Func: parser.Functions["label_replace"], Args: parser.Expressions{e,
+		&parser.StringLiteral{Val: dst}, &parser.StringLiteral{Val: replacement},
+		&parser.StringLiteral{Val: src}, &parser.StringLiteral{Val: regex}}}
 }
 
 // risenQuery is
@@ -375,30 +429,23 @@ func aggregateOf(op parser.ItemType, grouping []string, m *labels.Matcher, offse
 		Expr: &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}, OriginalOffset: offset}}
 }
 
-// counterHistories summarise the steps at which each counter rose. Between two such steps the
-// sum did not rise, so the rise at a step is its value less the value at the step before it
-// that rose (the first rise's own size is unknown and not counted); Series spreads the rises
-// over buckets, for the counters that may be flat (keepsSeries).
-func counterHistories(m model.Matrix, buckets seriesBuckets) []analyze.CounterHistory {
-	var out []analyze.CounterHistory
-	for _, s := range m {
-		job, name := string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])
-		if job == "" || name == "" || len(s.Values) == 0 {
-			continue
-		}
-		c := analyze.CounterHistory{Job: job, Metric: name, Increases: len(s.Values),
-			FirstIncrease: s.Values[0].Timestamp.Time().UTC(), LastIncrease: s.Values[len(s.Values)-1].Timestamp.Time().UTC()}
-		for i := 1; i < len(s.Values); i++ {
-			prev, cur := s.Values[i-1], s.Values[i]
-			c.LongestGap = max(c.LongestGap, cur.Timestamp.Time().Sub(prev.Timestamp.Time()))
-			if d := float64(cur.Value - prev.Value); d > 0 {
-				c.Rise += d
-			}
-		}
-		if buckets.keepsSeries(c) {
-			c.Series = buckets.increases(s.Values)
-		}
-		out = append(out, c)
+// counterHistoryOf summarises the steps at which counter k rose, from the points of
+// counterRiseQueries (sorted by time, each valued with how much it rose since the step
+// before). Its rise counts those after the first, which is the rise from FirstIncrease to
+// LastIncrease; Series spreads the same rises over buckets, for the counters that may be
+// flat (keepsSeries). False for a counter without points.
+func counterHistoryOf(k counterKey, rises []model.SamplePair, buckets seriesBuckets) (analyze.CounterHistory, bool) {
+	if len(rises) == 0 {
+		return analyze.CounterHistory{}, false
 	}
-	return out
+	c := analyze.CounterHistory{Job: k.job, Metric: k.metric, Increases: len(rises),
+		FirstIncrease: rises[0].Timestamp.Time().UTC(), LastIncrease: rises[len(rises)-1].Timestamp.Time().UTC()}
+	for i := 1; i < len(rises); i++ {
+		c.LongestGap = max(c.LongestGap, rises[i].Timestamp.Sub(rises[i-1].Timestamp))
+		c.Rise += float64(rises[i].Value)
+	}
+	if buckets.keepsSeries(c) {
+		c.Series = buckets.increases(rises)
+	}
+	return c, true
 }

@@ -54,12 +54,9 @@ func countBy(label string, expr parser.Expr) parser.Expr {
 // present (or absent) all along gives none, whatever the number of steps.
 func presenceEventsQuery(s func(offset time.Duration) parser.Expr, l string, step time.Duration) parser.Expr {
 	event := func(name string, was, is parser.Expr) parser.Expr {
-		return &parser.Call{Func: parser.Functions["label_replace"], Args: parser.Expressions{
-			&parser.BinaryExpr{Op: parser.LUNLESS, LHS: was, RHS: is,
-				VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, MatchingLabels: []string{l}, On: true}},
-			&parser.StringLiteral{Val: eventLabel}, &parser.StringLiteral{Val: name},
-			&parser.StringLiteral{Val: ""}, &parser.StringLiteral{Val: ""},
-		}}
+		return labelReplace(&parser.BinaryExpr{Op: parser.LUNLESS, LHS: was, RHS: is,
+			VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, MatchingLabels: []string{l}, On: true}},
+			eventLabel, name, "", "")
 	}
 	before, now := countBy(l, s(step)), countBy(l, s(0))
 	return or(event(eventStopped, before, now), event(eventStarted, now, before))

@@ -112,10 +112,20 @@ func rangeQueries(ctx context.Context, api promv1.API, queries []string, r promv
 // counterKey is a counter of a job.
 type counterKey struct{ job, metric string }
 
-// keyOf is the counter of a series of a counter history query; false for one without a job
-// or a name, or without points.
+// keyOf is the counter of a series of a counter history query (counterHistoryQueries); false
+// for one without a job or a name, or without points.
 func keyOf(s *model.SampleStream) (counterKey, bool) {
-	k := counterKey{string(s.Metric["job"]), string(s.Metric[model.MetricNameLabel])}
+	return counterOf(s, model.MetricNameLabel)
+}
+
+// riseKeyOf is keyOf of a series of a counter rise query (counterRiseQueries), which names the
+// counter in riseMetricLabel.
+func riseKeyOf(s *model.SampleStream) (counterKey, bool) {
+	return counterOf(s, riseMetricLabel)
+}
+
+func counterOf(s *model.SampleStream, name model.LabelName) (counterKey, bool) {
+	k := counterKey{string(s.Metric["job"]), string(s.Metric[name])}
 	return k, k.job != "" && k.metric != "" && len(s.Values) > 0
 }
 
@@ -127,9 +137,8 @@ type coarseCounter struct {
 	points      int
 	// every says that it has a point at every coarse step from first to last.
 	every bool
-	// rise is what its sum gained from point to point; lastValue is the sum at last.
-	rise      float64
-	lastValue model.SampleValue
+	// rise is what its sum gained from point to point.
+	rise float64
 }
 
 // sumUpCoarse sums up the points (sorted by time) up to recentStart of a counter; false when
@@ -142,7 +151,7 @@ func sumUpCoarse(points []model.SamplePair, recentStart time.Time, coarse time.D
 	if n == 0 {
 		return coarseCounter{}, false
 	}
-	c := coarseCounter{first: points[0].Timestamp, last: points[n-1].Timestamp, points: n, every: true, lastValue: points[n-1].Value}
+	c := coarseCounter{first: points[0].Timestamp, last: points[n-1].Timestamp, points: n, every: true}
 	for i := 1; i < n; i++ {
 		if points[i].Timestamp.Sub(points[i-1].Timestamp) != coarse {
 			c.every = false
@@ -162,9 +171,9 @@ func sumUpCoarse(points []model.SamplePair, recentStart time.Time, coarse time.D
 //     hours each counter's sum rose (not the hour it appeared in, nor a rise undone by a reset
 //     within the hour); not run on a server whose data (dataStart, when known) starts within
 //     the last coarse step, where it would answer nothing;
-//   - the recent pass: counterHistoryQueries over the last coarse step at r's step, which says
+//   - the recent pass: counterRiseQueries over the last coarse step at r's step, which says
 //     exactly when each rose lately;
-//   - the fine pass: counterHistoryQueries over r at r's step, for the names of the counters
+//   - the fine pass: counterRiseQueries over r at r's step, for the names of the counters
 //     the first two cannot settle (busyCounter), which is none on an estate whose counters all
 //     rise all the time.
 //
@@ -211,7 +220,7 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, jobs m
 		return nil, fmt.Sprintf("reading in which hours the business counters moved (query %d of %d)", i+1, len(queries)), err
 	}
 	recentRange := promv1.Range{Start: recentStart, End: r.End, Step: r.Step}
-	if queries, err = counterHistoryQueries(counterBatches(names, jobs, recentRange), r.Step); err != nil {
+	if queries, err = counterRiseQueries(counterBatches(names, jobs, recentRange), r.Step); err != nil {
 		return nil, "building the counter history query", err
 	}
 	// The recent points are summed up as each answer comes too: a busy counter from them
@@ -220,7 +229,7 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, jobs m
 	settled := map[counterKey]analyze.CounterHistory{}
 	if i, err = rangeQueries(ctx, api, queries, recentRange, func(m model.Matrix) {
 		for _, s := range m {
-			k, ok := keyOf(s)
+			k, ok := riseKeyOf(s)
 			if !ok {
 				continue
 			}
@@ -246,11 +255,11 @@ func collectCounters(ctx context.Context, api promv1.API, names []string, jobs m
 	return fineCounters(ctx, api, slices.Sorted(maps.Keys(fine)), jobs, r, buckets, settled)
 }
 
-// fineCounters reads the counters names at r's step over r (counterHistoryQueries): what it
+// fineCounters reads the counters names at r's step over r (counterRiseQueries): what it
 // answers replaces what settled held for the same counters. It returns all of them, sorted by
 // job and metric.
 func fineCounters(ctx context.Context, api promv1.API, names []string, jobs map[string]int, r promv1.Range, buckets seriesBuckets, settled map[counterKey]analyze.CounterHistory) ([]analyze.CounterHistory, string, error) {
-	queries, err := counterHistoryQueries(counterBatches(names, jobs, r), r.Step)
+	queries, err := counterRiseQueries(counterBatches(names, jobs, r), r.Step)
 	if err != nil {
 		return nil, "building the counter history query", err
 	}
@@ -259,7 +268,7 @@ func fineCounters(ctx context.Context, api promv1.API, names []string, jobs map[
 	read := map[counterKey]analyze.CounterHistory{}
 	i, err := rangeQueries(ctx, api, queries, r, func(m model.Matrix) {
 		for _, s := range m {
-			if k, ok := keyOf(s); ok {
+			if k, ok := riseKeyOf(s); ok {
 				if c, ok := counterHistoryOf(k, s.Values, buckets); ok {
 					read[k] = c
 				}
@@ -286,15 +295,6 @@ func fineCounters(ctx context.Context, api promv1.API, names []string, jobs map[
 	return out, "", nil
 }
 
-// counterHistoryOf is counterHistories of one counter's points.
-func counterHistoryOf(k counterKey, points []model.SamplePair, buckets seriesBuckets) (analyze.CounterHistory, bool) {
-	out := counterHistories(model.Matrix{{Metric: model.Metric{"job": model.LabelValue(k.job), model.MetricNameLabel: model.LabelValue(k.metric)}, Values: points}}, buckets)
-	if len(out) != 1 {
-		return analyze.CounterHistory{}, false
-	}
-	return out[0], true
-}
-
 // busyCounter reports whether the coarse pass's points before recentStart (older) and the
 // recent pass's points (recent, from recentStart to end) are enough for a counter: it moved in
 // every coarse step from its first to recentStart, rose at least twice lately, in the last
@@ -316,19 +316,20 @@ func busyCounter(older coarseCounter, recent []model.SamplePair, recentStart, en
 }
 
 // busyHistory sums up a busy counter (busyCounter) from the coarse points before the recent
-// pass and the recent pass's points: its first increase is its first coarse step (the end of
-// the hour it first moved in), its increases are the coarse steps and the recent rises (fewer
-// than the steps it rose at), its longest gap is the longest of the last coarse step (it moved
-// in every hour before), and its rise is what its sum gained from point to point.
+// pass and the recent pass's rises: its first increase is its first coarse step (the end of
+// the hour it first moved in), its increases are the coarse steps and the recent rises after
+// the last of them (fewer than the steps it rose at), its longest gap is the longest of the
+// last coarse step (it moved in every hour before), and its rise is what its sum gained from
+// coarse point to coarse point and then at each later recent rise. (A recent rise at the last
+// coarse step is within the hour that step already counts.)
 func busyHistory(k counterKey, older coarseCounter, recent []model.SamplePair) analyze.CounterHistory {
-	c := analyze.CounterHistory{Job: k.job, Metric: k.metric, Increases: older.points + len(recent),
+	c := analyze.CounterHistory{Job: k.job, Metric: k.metric, Increases: older.points,
 		FirstIncrease: older.first.Time().UTC(), LastIncrease: recent[len(recent)-1].Timestamp.Time().UTC(), Rise: older.rise}
-	prev := older.lastValue
 	for _, p := range recent {
-		if d := float64(p.Value - prev); d > 0 {
-			c.Rise += d
+		if p.Timestamp > older.last {
+			c.Increases++
+			c.Rise += float64(p.Value)
 		}
-		prev = p.Value
 	}
 	for i := 1; i < len(recent); i++ {
 		c.LongestGap = max(c.LongestGap, recent[i].Timestamp.Sub(recent[i-1].Timestamp))

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,8 @@ import (
 )
 
 // weekOfCounters serves a week of history in which every counter of the names a counter
-// history query asks about rose at every step of the query (one job, "shop"), writing its
+// history query asks about rose at every step of the query (one job, "shop"; the coarse pass
+// answers sums under the metric name, the others rises of 1 under the label metric), writing its
 // answer as it goes so that the server holds none of it; every other range query, and every
 // instant one, answers nothing.
 func weekOfCounters(tb testing.TB) api.Client {
@@ -38,27 +40,42 @@ func weekOfCounters(tb testing.TB) api.Client {
 			http.NotFound(w, r)
 			return
 		}
-		m := names.FindStringSubmatch(r.FormValue("query"))
-		if m == nil || !strings.Contains(r.FormValue("query"), "sum by (job, __name__)") {
+		// Every selector of the query: one per setMatchValues names.
+		var asked []string
+		for _, m := range names.FindAllStringSubmatch(r.FormValue("query"), -1) {
+			asked = append(asked, strings.Split(m[1], "|")...)
+		}
+		// The coarse pass names each twice (a selector and its offset twin).
+		asked = slices.Compact(slices.Sorted(slices.Values(asked)))
+		if len(asked) == 0 || !strings.Contains(r.FormValue("query"), "sum by (job, __name__)") {
 			fmt.Fprint(w, `{"status":"success","data":{"resultType":"matrix","result":[]}}`)
 			return
 		}
 		start, _ := strconv.ParseFloat(r.FormValue("start"), 64)
 		end, _ := strconv.ParseFloat(r.FormValue("end"), 64)
 		step, _ := strconv.ParseFloat(r.FormValue("step"), 64)
+		rises := strings.HasPrefix(r.FormValue("query"), "idelta(")
 		bw := bufio.NewWriter(w)
 		defer bw.Flush()
 		fmt.Fprint(bw, `{"status":"success","data":{"resultType":"matrix","result":[`)
-		for i, name := range strings.Split(m[1], "|") {
+		for i, name := range asked {
 			if i > 0 {
 				bw.WriteByte(',')
 			}
-			fmt.Fprintf(bw, `{"metric":{"__name__":%q,"job":"shop"},"values":[`, strings.ReplaceAll(name, `\\`, ``))
+			label := "__name__"
+			if rises {
+				label = "metric"
+			}
+			fmt.Fprintf(bw, `{"metric":{%q:%q,"job":"shop"},"values":[`, label, strings.ReplaceAll(name, `\\`, ``))
 			for t := start; t <= end; t += step {
 				if t > start {
 					bw.WriteByte(',')
 				}
-				fmt.Fprintf(bw, `[%d,"%d"]`, int64(t), int64(t/60))
+				if rises {
+					fmt.Fprintf(bw, `[%d,"1"]`, int64(t))
+				} else {
+					fmt.Fprintf(bw, `[%d,"%d"]`, int64(t), int64(t/60))
+				}
 			}
 			bw.WriteString("]}")
 		}

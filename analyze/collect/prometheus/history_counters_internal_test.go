@@ -83,48 +83,60 @@ func TestCounterQueriesLookNamesUpAsSets(t *testing.T) {
 	for i := range counterBatchNames {
 		names = append(names, fmt.Sprintf("app_%04d_total", i))
 	}
-	queries, err := counterHistoryQueries([][]string{names}, time.Minute)
-	if err != nil || len(queries) != 1 {
-		t.Fatalf("queries %d, %v", len(queries), err)
-	}
-	expr, err := analyze.ParseExpr(queries[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Every name is read by one selector and its offset twin; each selector's matcher is one
-	// Prometheus looks up as a set of names.
-	seen := map[string]int{}
-	selectors := 0
-	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
-		vs, ok := node.(*parser.VectorSelector)
-		if !ok {
-			return nil
-		}
-		selectors++
-		for _, m := range vs.LabelMatchers {
-			if m.Name != model.MetricNameLabel {
-				continue
+	for _, c := range []struct {
+		name  string
+		build func([][]string, time.Duration) ([]string, error)
+		// reads is how many selectors read each name.
+		reads int
+	}{
+		{"coarse: a selector and its offset twin", counterHistoryQueries, 2},
+		{"rises: one selector", counterRiseQueries, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			queries, err := c.build([][]string{names}, time.Minute)
+			if err != nil || len(queries) != 1 {
+				t.Fatalf("queries %d, %v", len(queries), err)
 			}
-			set := m.SetMatches()
-			if len(set) == 0 || len(set) > setMatchValues {
-				t.Errorf("a selector's matcher holds %d names as a set, want 1 to %d", len(set), setMatchValues)
+			expr, err := analyze.ParseExpr(queries[0])
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, name := range set {
-				seen[name]++
+			// Every name is read by as many selectors as the form needs; each selector's
+			// matcher is one Prometheus looks up as a set of names.
+			seen := map[string]int{}
+			selectors := 0
+			parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+				vs, ok := node.(*parser.VectorSelector)
+				if !ok {
+					return nil
+				}
+				selectors++
+				for _, m := range vs.LabelMatchers {
+					if m.Name != model.MetricNameLabel {
+						continue
+					}
+					set := m.SetMatches()
+					if len(set) == 0 || len(set) > setMatchValues {
+						t.Errorf("a selector's matcher holds %d names as a set, want 1 to %d", len(set), setMatchValues)
+					}
+					for _, name := range set {
+						seen[name]++
+					}
+				}
+				return nil
+			})
+			if want := c.reads * ((counterBatchNames + setMatchValues - 1) / setMatchValues); selectors != want {
+				t.Errorf("%d selectors, want %d", selectors, want)
 			}
-		}
-		return nil
-	})
-	if want := 2 * ((counterBatchNames + setMatchValues - 1) / setMatchValues); selectors != want {
-		t.Errorf("%d selectors, want %d", selectors, want)
-	}
-	for _, name := range names {
-		if seen[name] != 2 {
-			t.Fatalf("%s is read by %d selectors, want 2", name, seen[name])
-		}
-	}
-	if len(seen) != len(names) {
-		t.Errorf("%d names read, want %d", len(seen), len(names))
+			for _, name := range names {
+				if seen[name] != c.reads {
+					t.Fatalf("%s is read by %d selectors, want %d", name, seen[name], c.reads)
+				}
+			}
+			if len(seen) != len(names) {
+				t.Errorf("%d names read, want %d", len(seen), len(names))
+			}
+		})
 	}
 }
 

@@ -149,11 +149,8 @@ func targetCountQuery(step time.Duration, job *labels.Matcher) parser.Expr {
 	}
 	changed := func(name string, this, other time.Duration) parser.Expr {
 		same := &parser.BinaryExpr{Op: parser.EQLC, LHS: count(other), RHS: count(this), VectorMatching: onJob(parser.CardOneToOne)}
-		return &parser.Call{Func: parser.Functions["label_replace"], Args: parser.Expressions{
-			&parser.BinaryExpr{Op: parser.LUNLESS, LHS: count(this), RHS: &parser.ParenExpr{Expr: same}, VectorMatching: onJob(parser.CardManyToMany)},
-			&parser.StringLiteral{Val: targetsLabel}, &parser.StringLiteral{Val: name},
-			&parser.StringLiteral{Val: ""}, &parser.StringLiteral{Val: ""},
-		}}
+		return labelReplace(&parser.BinaryExpr{Op: parser.LUNLESS, LHS: count(this), RHS: &parser.ParenExpr{Expr: same}, VectorMatching: onJob(parser.CardManyToMany)},
+			targetsLabel, name, "", "")
 	}
 	return &parser.BinaryExpr{Op: parser.LOR, LHS: changed(targetsBefore, step, 0), RHS: changed(targetsAfter, 0, step), VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany}}
 }

@@ -38,20 +38,16 @@ func (b seriesBuckets) keepsSeries(c analyze.CounterHistory) bool {
 }
 
 // increases is how much a counter rose in each bucket, from the points of
-// counterHistoryQueries (a point only at the steps where it rose, holding its value): the rise
-// at a point is its value less the one before (the first's is unknown and counts 0).
-func (b seriesBuckets) increases(values []model.SamplePair) []float64 {
+// counterRiseQueries (a point only at the steps where it rose, valued with how much): the
+// first point's counts 0, as a counter's Rise does not count it.
+func (b seriesBuckets) increases(rises []model.SamplePair) []float64 {
 	if b.n == 0 {
 		return nil
 	}
 	out := make([]float64, b.n)
-	for i := 1; i < len(values); i++ {
-		d := float64(values[i].Value - values[i-1].Value)
-		if d <= 0 {
-			continue
-		}
-		if j, ok := analyze.SeriesBucket(b.end, b.step, b.n, values[i].Timestamp.Time()); ok {
-			out[j] += d
+	for _, p := range rises[min(1, len(rises)):] {
+		if j, ok := analyze.SeriesBucket(b.end, b.step, b.n, p.Timestamp.Time()); ok {
+			out[j] += float64(p.Value)
 		}
 	}
 	return out

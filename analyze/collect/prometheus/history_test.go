@@ -146,7 +146,7 @@ func TestCollectHistory(t *testing.T) {
 				t.Errorf("coarse counter query %s", expr)
 			case coarse && (q.Get("step") != "3600" || !end.Equal(historyEnd) || end.Sub(start) != 7*24*time.Hour):
 				t.Errorf("coarse range %s to %s step %s", start, end, q.Get("step"))
-			case !coarse && (!strings.Contains(expr, `> on (job, __name__) sum by (job, __name__) ({__name__=~"app_`) || !strings.Contains(expr, " offset 1m)")):
+			case !coarse && (!strings.HasPrefix(expr, `idelta(label_replace(sum by (job, __name__) ({__name__=~"app_`) || !strings.HasSuffix(expr, `, "metric", "$1", "__name__", "(.+)")[2m:1m]) > 0`)):
 				t.Errorf("recent counter query %s", expr)
 			case !coarse && (q.Get("step") != "60" || !end.Equal(historyEnd) || end.Sub(start) != time.Hour):
 				t.Errorf("recent range %s to %s step %s", start, end, q.Get("step"))
@@ -155,6 +155,39 @@ func TestCollectHistory(t *testing.T) {
 		h := res.History
 		if h.Lookback != 7*24*time.Hour || h.Step != time.Minute || !h.End.Equal(historyEnd) || !h.Start.Equal(historyEnd.Add(-7*24*time.Hour)) {
 			t.Errorf("history %+v", h)
+		}
+	})
+
+	t.Run("Every range query's steps fall on multiples of its step since the epoch, as the counter rise queries' subqueries do, even a step that does not divide a day.", func(t *testing.T) {
+		f := &historyFake{flags: `{"storage.tsdb.retention.time":"90d"}`}
+		// 52 days at no more than 10,800 points: a step of 7 minutes. The end is not on one.
+		end := historyEnd.Add(3*time.Minute + 17*time.Second)
+		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{Lookback: 52 * 24 * time.Hour, End: end, Counters: []string{"orders_total"}})
+		if !res.OK || res.History.Step != 7*time.Minute {
+			t.Fatalf("result %+v", res)
+		}
+		if e := res.History.End; e.Unix()%(7*60) != 0 || e.After(end) || !e.After(end.Add(-7*time.Minute)) {
+			t.Errorf("the history ends at %s, want the last multiple of 7m at or before %s", e, end)
+		}
+		rises := 0
+		for _, q := range f.queries {
+			step, err := strconv.Atoi(q.Get("step"))
+			if err != nil || step%(7*60) != 0 {
+				t.Errorf("step %q, want a multiple of 7m", q.Get("step"))
+				continue
+			}
+			if start, end := unixParam(t, q.Get("start")), unixParam(t, q.Get("end")); start.Unix()%(7*60) != 0 || end.Unix()%(7*60) != 0 {
+				t.Errorf("%s from %s to %s: not on the steps", q.Get("query"), start, end)
+			}
+			if strings.HasPrefix(q.Get("query"), "idelta(") {
+				rises++
+				if !strings.HasSuffix(q.Get("query"), "[14m:7m]) > 0") {
+					t.Errorf("rise query %s, want a subquery of two steps", q.Get("query"))
+				}
+			}
+		}
+		if rises == 0 {
+			t.Errorf("no rise query among %v", f.queries)
 		}
 	})
 
@@ -237,6 +270,15 @@ func TestCollectHistory(t *testing.T) {
 				// legacy had two up series in the first bucket, one in the 27th.
 				return `[{"metric":{"job":"legacy"},"values":[[` + ts(-47*210*time.Minute) + `,"2"],[` + ts(-21*210*time.Minute) + `,"1"]]}]`
 			}
+			if strings.HasPrefix(q, "idelta(") {
+				// The rise queries answer how much each counter rose at each step it did, and
+				// name it in the label metric.
+				return `[{"metric":{"metric":"orders_total","job":"shop"},"values":[[` + ts(-3*time.Hour) + `,"7"],[` + ts(-2*time.Hour) + `,"2"],[` + ts(-time.Hour+time.Minute) + `,"1"],[` + ts(-time.Hour+2*time.Minute) + `,"3"]]},` +
+					`{"metric":{"metric":"steady_total","job":"shop"},"values":[[` + ts(-2*time.Minute) + `,"1"],[` + ts(-time.Minute) + `,"1"],[` + ts(0) + `,"1"]]},` +
+					// A series without a metric label says nothing.
+					`{"metric":{"job":"shop"},"values":[[` + ts(0) + `,"1"]]}]`
+			}
+			// The coarse pass answers the counters' sums at the hours they rose.
 			return `[{"metric":{"__name__":"orders_total","job":"shop"},"values":[[` + ts(-3*time.Hour) + `,"10"],[` + ts(-2*time.Hour) + `,"12"],[` + ts(-time.Hour+time.Minute) + `,"1"],[` + ts(-time.Hour+2*time.Minute) + `,"4"]]},` +
 				`{"metric":{"__name__":"steady_total","job":"shop"},"values":[[` + ts(-2*time.Minute) + `,"1"],[` + ts(-time.Minute) + `,"2"],[` + ts(0) + `,"3"]]}]`
 		}}
@@ -248,12 +290,12 @@ func TestCollectHistory(t *testing.T) {
 		if len(h.Jobs) != 1 || !reflect.DeepEqual(h.Jobs[0], analyze.JobHistory{Name: "legacy", LastSeen: historyEnd.Add(-71*time.Hour - time.Minute), Series: legacy}) {
 			t.Errorf("jobs %+v", h.Jobs)
 		}
-		// The rises at two hours and at 58 minutes before the end fall in the last bucket; the
-		// reset and the first point add nothing.
+		// The rises at two hours and at 59 and 58 minutes before the end fall in the last
+		// bucket; the first point's adds nothing (it is before FirstIncrease).
 		orders := make([]float64, 48)
-		orders[47] = 2 + 3
+		orders[47] = 2 + 1 + 3
 		want := analyze.CounterHistory{Job: "shop", Metric: "orders_total", FirstIncrease: historyEnd.Add(-3 * time.Hour), LastIncrease: historyEnd.Add(-time.Hour + 2*time.Minute),
-			Increases: 4, LongestGap: 61 * time.Minute, Rise: 2 + 3, Series: orders}
+			Increases: 4, LongestGap: 61 * time.Minute, Rise: 2 + 1 + 3, Series: orders}
 		// A counter that rose in the last steps cannot be flat: its series is not kept.
 		steady := analyze.CounterHistory{Job: "shop", Metric: "steady_total", FirstIncrease: historyEnd.Add(-2 * time.Minute), LastIncrease: historyEnd,
 			Increases: 3, LongestGap: time.Minute, Rise: 2}
@@ -285,8 +327,13 @@ func TestCollectHistory(t *testing.T) {
 func TestCollectHistoryCounterPasses(t *testing.T) {
 	t.Run("A counter that moved in every hour and lately every minute is summed up from the coarse and recent passes; one that paused is read again at one minute, alone.", func(t *testing.T) {
 		ts := func(d time.Duration) string { return fmt.Sprint(historyEnd.Add(d).Unix()) }
+		// The coarse pass answers sums under the metric name, the others rises under the label
+		// metric.
 		series := func(name string, points ...string) string {
 			return `{"metric":{"__name__":"` + name + `","job":"shop"},"values":[` + strings.Join(points, ",") + `]}`
+		}
+		rises := func(name string, points ...string) string {
+			return `{"metric":{"metric":"` + name + `","job":"shop"},"values":[` + strings.Join(points, ",") + `]}`
 		}
 		point := func(d time.Duration, v int) string { return fmt.Sprintf(`[%s,"%d"]`, ts(d), v) }
 		var fine []string
@@ -307,14 +354,14 @@ func TestCollectHistoryCounterPasses(t *testing.T) {
 			case start.Equal(historyEnd.Add(-time.Hour)):
 				var busy []string
 				for m := 60; m >= 0; m-- {
-					busy = append(busy, point(-time.Duration(m)*time.Minute, 500+60-m))
+					busy = append(busy, point(-time.Duration(m)*time.Minute, 1))
 				}
-				return "[" + series("busy_total", busy...) + "," +
-					series("paused_total", point(-30*time.Minute, 31), point(-20*time.Minute, 32)) + "]"
+				return "[" + rises("busy_total", busy...) + "," +
+					rises("paused_total", point(-30*time.Minute, 1), point(-20*time.Minute, 1)) + "]"
 			default:
 				fine = append(fine, expr)
-				return "[" + series("paused_total", point(-6*time.Hour, 10), point(-3*time.Hour, 20), point(-time.Hour, 30),
-					point(-30*time.Minute, 31), point(-20*time.Minute, 32)) + "]"
+				return "[" + rises("paused_total", point(-6*time.Hour, 10), point(-3*time.Hour, 10), point(-time.Hour, 10),
+					point(-30*time.Minute, 1), point(-20*time.Minute, 1)) + "]"
 			}
 		}}
 		res := prometheus.CollectHistory(t.Context(), f.start(t), prometheus.HistoryOptions{End: historyEnd, Counters: []string{"busy_total", "paused_total"}})
@@ -324,8 +371,9 @@ func TestCollectHistoryCounterPasses(t *testing.T) {
 		if len(fine) != 1 || !strings.Contains(fine[0], `{__name__=~"paused_total"}`) {
 			t.Fatalf("one-minute queries over the week %q, want one of paused_total alone", fine)
 		}
+		// The recent rise at the last coarse step is within the hour that step counts.
 		busy := analyze.CounterHistory{Job: "shop", Metric: "busy_total", FirstIncrease: historyEnd.Add(-5 * time.Hour), LastIncrease: historyEnd,
-			Increases: 5 + 61, LongestGap: time.Minute, Rise: 400 + 60}
+			Increases: 5 + 60, LongestGap: time.Minute, Rise: 400 + 60}
 		series47 := make([]float64, 48)
 		series47[47] = 10 + 1 + 1 + 10
 		paused := analyze.CounterHistory{Job: "shop", Metric: "paused_total", FirstIncrease: historyEnd.Add(-6 * time.Hour), LastIncrease: historyEnd.Add(-20 * time.Minute),
