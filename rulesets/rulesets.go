@@ -71,9 +71,9 @@ func CheckGlobs(globs []string) error {
 // and "*suffix" (nearly every glob in practice) are matched without path.Match, because a
 // large Prometheus has a hundred thousand names to test against every glob.
 type Globs struct {
-	exact              map[string]bool
-	prefixes, suffixes []string
-	patterns           []string
+	exact                       map[string]bool
+	prefixes, suffixes, infixes []string
+	patterns                    []string
 }
 
 // NewGlobs compiles one or more lists of globs into one matcher.
@@ -91,6 +91,8 @@ func NewGlobs(lists ...[]string) Globs {
 				g.prefixes = append(g.prefixes, glob[:len(glob)-1])
 			case strings.HasPrefix(glob, "*") && !hasMeta(glob[1:]):
 				g.suffixes = append(g.suffixes, glob[1:])
+			case len(glob) > 2 && strings.HasPrefix(glob, "*") && strings.HasSuffix(glob, "*") && !strings.ContainsAny(glob[1:len(glob)-1], `*?[\/`):
+				g.infixes = append(g.infixes, glob[1:len(glob)-1])
 			default:
 				g.patterns = append(g.patterns, glob)
 			}
@@ -119,6 +121,12 @@ func (g Globs) Match(name string) bool {
 	}
 	for _, s := range g.suffixes {
 		if strings.HasSuffix(name, s) && !strings.Contains(name[:len(name)-len(s)], "/") {
+			return true
+		}
+	}
+	// *x*, with no slash in x: neither star crosses one, so the name holds none.
+	for _, s := range g.infixes {
+		if strings.Contains(name, s) && !strings.Contains(name, "/") {
 			return true
 		}
 	}

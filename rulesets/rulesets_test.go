@@ -77,9 +77,9 @@ func TestGlobs(t *testing.T) {
 	t.Parallel()
 
 	t.Run("Globs match exactly what path.Match matches, fast paths included.", func(t *testing.T) {
-		globs := []string{"go_*", "*_total", "up", "a?c", "x[0-9]*", "*mid*", `lit\*`}
+		globs := []string{"go_*", "*_total", "up", "a?c", "x[0-9]*", "*mid*", `lit\*`, "*_ex/p_*", "**"}
 		names := []string{"go_goroutines", "go_", "go/x", "orders_total", "a/b_total", "_total", "up", "upx", "abc", "ac",
-			"x1y", "xy", "amidb", "lit*", "lit", ""}
+			"x1y", "xy", "amidb", "lit*", "lit", "", "mid", "a/mid", "mid/b", "mi/d", "a_ex/p_b", "_ex/p_", "a/_ex/p_b", "*", "a/b"}
 		g := rulesets.NewGlobs(globs)
 		for _, name := range names {
 			want := false

@@ -106,6 +106,9 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	// Where the data starts is asked beside the flags.
 	dataStart := make(chan time.Time, 1)
 	go func() { dataStart <- dataStartOf(ctx, client, o.Storage) }()
+	// The business counters and last-success gauges among the names, picked while the server
+	// answers (a large server's names take a tenth of a second).
+	counterNames, gaugeNames := defaultBusinessNames(o.Counters)
 	settings := settingsOf(ctx, api)
 	// A server whose data would start after the audit's time says something wrong: it is
 	// asked about the whole lookback.
@@ -146,7 +149,7 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 		return fail("reading how many up series the stopped jobs had", err)
 	}
 
-	counters, what, err := collectCounters(ctx, api, o.Counters, o.CounterJobs, r, buckets, start)
+	counters, what, err := collectCounters(ctx, api, counterNames, o.CounterJobs, r, buckets, start)
 	if err != nil {
 		return fail(what, err)
 	}
@@ -154,7 +157,7 @@ func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) Hi
 	if h.Probes, err = collectProbes(ctx, api, r); err != nil {
 		return fail("reading which probes fail", err)
 	}
-	if what, err := collectHistoryData(ctx, api, o, r, &h); err != nil {
+	if what, err := collectHistoryData(ctx, api, gaugeNames, r, &h); err != nil {
 		return fail(what, err)
 	}
 	if h.Alerts, err = collectAlertHistory(ctx, api, r); err != nil {
@@ -290,13 +293,6 @@ func jobHistories(m model.Matrix, step time.Duration) []analyze.JobHistory {
 		}
 	}
 	return out
-}
-
-// historyCounters are the names among names that are counters (by name: _total) the default
-// business exclusions keep, sorted.
-func historyCounters(names []string) []string {
-	counters, _ := defaultBusinessNames(names)
-	return counters
 }
 
 // defaultBusinessNames splits the names among names that the default business exclusions

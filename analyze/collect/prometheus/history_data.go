@@ -16,14 +16,6 @@ import (
 	"github.com/blindspot-dev/blindspot/analyze"
 )
 
-// historySuccessGauges are the names among names that the default business staleness globs
-// name (last-success timestamp gauges) and the default exclusions keep, sorted
-// (defaultBusinessNames).
-func historySuccessGauges(names []string) []string {
-	_, gauges := defaultBusinessNames(names)
-	return gauges
-}
-
 // successGrouping is what the success queries fold a gauge's series by: the finding's subject.
 var successGrouping = []string{"job", "instance", model.MetricNameLabel}
 
@@ -55,12 +47,11 @@ func successKeyOf(m model.Metric) successKey {
 	return successKey{string(m["job"]), string(m["instance"]), string(m[model.MetricNameLabel])}
 }
 
-// collectSuccesses reads the last-success gauges among names: their values at the end of r
+// collectSuccesses reads the last-success gauges names (defaultBusinessNames): their values at the end of r
 // (one instant query per batch) and when they rose during r (one range query per batch). A
 // gauge without a job or a name, or whose value is no time (not a finite positive number of
 // seconds), is left out.
 func collectSuccesses(ctx context.Context, api promv1.API, names []string, r promv1.Range) (out []analyze.SuccessHistory, what string, err error) {
-	names = historySuccessGauges(names)
 	if len(names) == 0 {
 		return nil, "", nil
 	}
@@ -216,10 +207,10 @@ func targetCounts(m model.Matrix, step time.Duration) []analyze.TargetCountHisto
 	return out
 }
 
-// collectHistoryData reads what history_data.go adds to h: the last-success gauges among
-// o.Counters (collectSuccesses); the jobs that lost targets (targetCountQuery) are read with
-// the jobs' up history (collectUpChanges). On error, what says what was being read.
-func collectHistoryData(ctx context.Context, api promv1.API, o HistoryOptions, r promv1.Range, h *analyze.History) (what string, err error) {
-	h.Successes, what, err = collectSuccesses(ctx, api, o.Counters, r)
+// collectHistoryData reads what history_data.go adds to h: the last-success gauges gauges
+// (collectSuccesses); the jobs that lost targets (targetCountQuery) are read with the jobs' up
+// history (collectUpChanges). On error, what says what was being read.
+func collectHistoryData(ctx context.Context, api promv1.API, gauges []string, r promv1.Range, h *analyze.History) (what string, err error) {
+	h.Successes, what, err = collectSuccesses(ctx, api, gauges, r)
 	return what, err
 }

@@ -133,15 +133,17 @@ type countingClient struct {
 	api.Client
 	requests atomic.Int32
 	mu       sync.Mutex
+	first    time.Time
 	took     []timedRequest
 }
 
-// timedRequest is one request a countingClient made: its query (or path), step, duration
-// and the size of its answer.
+// timedRequest is one request a countingClient made: its query (or path), step, when it was
+// sent, its duration and the size of its answer.
 type timedRequest struct {
 	query, step string
-	took        time.Duration
-	bytes       int
+	// at is when it was sent, after the first request.
+	at, took time.Duration
+	bytes    int
 }
 
 func (c *countingClient) Do(ctx context.Context, r *http.Request) (*http.Response, []byte, error) {
@@ -156,9 +158,15 @@ func (c *countingClient) Do(ctx context.Context, r *http.Request) (*http.Respons
 		}
 	}
 	start := time.Now()
+	c.mu.Lock()
+	if c.first.IsZero() {
+		c.first = start
+	}
+	at := start.Sub(c.first)
+	c.mu.Unlock()
 	resp, body, err := c.Client.Do(ctx, r)
 	c.mu.Lock()
-	c.took = append(c.took, timedRequest{query: query, step: step, took: time.Since(start), bytes: len(body)})
+	c.took = append(c.took, timedRequest{query: query, step: step, at: at, took: time.Since(start), bytes: len(body)})
 	c.mu.Unlock()
 	return resp, body, err
 }
@@ -173,7 +181,7 @@ func (c *countingClient) logSlowest(b *testing.B, n int) {
 		if len(q) > 160 {
 			q = q[:160] + "…"
 		}
-		b.Logf("%8s %6.1f MB step %-5s %s", r.took.Round(time.Millisecond), float64(r.bytes)/1e6, r.step, q)
+		b.Logf("at %7s %8s %6.1f MB step %-5s %s", r.at.Round(time.Millisecond), r.took.Round(time.Millisecond), float64(r.bytes)/1e6, r.step, q)
 	}
 }
 
@@ -290,7 +298,7 @@ func BenchmarkScaleEstate(b *testing.B) {
 			}
 		}
 		if testing.Verbose() {
-			counted.logSlowest(b, 25)
+			counted.logSlowest(b, 100)
 		}
 		return d, int(counted.requests.Load()), big
 	}
