@@ -185,6 +185,32 @@ func (c *countingClient) logSlowest(b *testing.B, n int) {
 	}
 }
 
+// serverCPU is the CPU time the Prometheus at base has spent, in seconds: its own
+// process_cpu_seconds_total, read from its /metrics.
+func serverCPU(tb testing.TB, client *http.Client, base string) float64 {
+	tb.Helper()
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "process_cpu_seconds_total "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return f
+		}
+	}
+	tb.Fatalf("%s/metrics has no process_cpu_seconds_total", base)
+	return 0
+}
+
 // tailBuffer keeps the last 4 KiB written to it.
 type tailBuffer struct{ b []byte }
 
@@ -337,6 +363,12 @@ func BenchmarkScaleEstate(b *testing.B) {
 		return 0
 	}
 
+	// What the server spends without being asked anything (scraping the estate), against which
+	// its CPU time during an audit is to be read.
+	idle := serverCPU(t, client, base)
+	time.Sleep(5 * time.Second)
+	t.Logf("the estate's Prometheus spends %.0f ms of CPU a second idle", (serverCPU(t, client, base)-idle)*1000/5)
+
 	// Several binaries (comma-separated) are measured in turn against the same estate, each
 	// audit followed by a download, so that the ratio compares the same moment of the machine.
 	for _, binary := range strings.Split(os.Getenv(EnvScaleBinary), ",") {
@@ -349,16 +381,19 @@ func BenchmarkScaleEstate(b *testing.B) {
 				var wall, down time.Duration
 				var peakRSS int64
 				var requests, bytes int
+				var cpu float64
 				for b.Loop() {
-					start := time.Now()
+					start, before := time.Now(), serverCPU(b, client, base)
 					peakRSS = max(peakRSS, audit(b, binary, history))
 					wall += time.Since(start)
+					cpu += serverCPU(b, client, base) - before
 					b.StopTimer()
 					d, r, n := download(b)
 					down, requests, bytes = down+d, r, n
 					b.StartTimer()
 				}
 				b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "wall-ms/op")
+				b.ReportMetric(cpu*1000/float64(b.N), "server-cpu-ms/op")
 				b.ReportMetric(float64(down.Milliseconds())/float64(b.N), "download-ms/op")
 				b.ReportMetric(wall.Seconds()/down.Seconds(), "wall/download")
 				b.ReportMetric(float64(requests), "requests")
@@ -373,11 +408,15 @@ func BenchmarkScaleEstate(b *testing.B) {
 	b.Run("history-only", func(b *testing.B) {
 		var took time.Duration
 		var requests, big int
+		var cpu float64
 		for b.Loop() {
+			before := serverCPU(b, client, base)
 			d, n, c := readHistory(b, inv, storage)
 			took, requests, big = took+d, n, c
+			cpu += serverCPU(b, client, base) - before
 		}
 		b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "history-ms/op")
+		b.ReportMetric(cpu*1000/float64(b.N), "server-cpu-ms/op")
 		b.ReportMetric(float64(requests), "history-requests")
 		// The big job's counters all rise at every scrape: the history reads each of them.
 		b.ReportMetric(float64(big), "big-job-counters")
