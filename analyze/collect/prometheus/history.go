@@ -80,21 +80,22 @@ func (r HistoryResult) setHistory(b *analyze.Builder) {
 }
 
 // CollectHistory reads what the server stored over the lookback with one range query per
-// kind of question, whatever the number of jobs and metrics (the counters in batches of
-// JobMetricsBatch names): when jobs' up series stopped or started, and how many each had
+// kind of question, whatever the number of jobs and metrics (the counters in batches:
+// counterBatches): when jobs' up series stopped or started, and how many each had
 // (collectUpChanges: a coarse pass, and a one-minute pass only for the jobs that lost up
-// series), and at which steps each
-// business counter candidate rose (collectCounters: a coarse pass, a pass over the last hour,
-// and a one-minute pass only for the counters those two do not settle); how many up series the stopped jobs had per bucket of the
-// lookback (a range query a bucket apart, only when some stopped: collectUpSeries); which
-// probes fail at its end (probe_success == 0, an instant query), and since when (a range
-// query, only when some fail); and when alerts fired and rule groups were loaded
-// (collectAlertHistory: one range and one instant query). The range queries answer only at
-// the steps where something changed. Its step keeps every series under MaxPointsPerSeries
-// points. The lookback is clipped to the server's retention, read from /api/v1/status/flags or, failing that,
-// /api/v1/status/runtimeinfo; a note says so. The range queries start where the server's data
-// does (dataStartOf, asked beside the flags; fromDataStart), with the same answers. A failed
-// query is an error of the history part, which is then not held.
+// series); at which steps each business counter candidate rose (collectCounters: a coarse
+// pass, a pass over the last hour, and a one-minute pass only for the counters those two do
+// not settle); how many up series the stopped jobs had per bucket of the lookback (a range
+// query a bucket apart, only when some stopped: collectUpSeries); which probes fail at its end
+// (probe_success == 0, an instant query), and since when (a range query, only when some
+// fail); and when alerts fired and rule groups were loaded (collectAlertHistory: one range and
+// one instant query). The range queries answer only at the steps where something changed.
+// Its step keeps every series under MaxPointsPerSeries points, and its end is a multiple of
+// the step since the epoch (onSteps). The lookback is clipped to the server's retention, read
+// from /api/v1/status/flags or, failing that, /api/v1/status/runtimeinfo; a note says so. The
+// range queries start where the server's data does (dataStartOf, asked beside the flags;
+// fromDataStart), with the same answers. A failed query is an error of the history part,
+// which is then not held.
 func CollectHistory(ctx context.Context, client api.Client, o HistoryOptions) HistoryResult {
 	api := promv1.NewAPI(client)
 	var res HistoryResult

@@ -124,6 +124,8 @@ func riseKeyOf(s *model.SampleStream) (counterKey, bool) {
 	return counterOf(s, riseMetricLabel)
 }
 
+// counterOf is the counter of a series whose job is in the label job and whose name is in the
+// label name.
 func counterOf(s *model.SampleStream, name model.LabelName) (counterKey, bool) {
 	k := counterKey{string(s.Metric["job"]), string(s.Metric[name])}
 	return k, k.job != "" && k.metric != "" && len(s.Values) > 0
@@ -283,7 +285,7 @@ func fineCounters(ctx context.Context, api promv1.API, names []string, jobs map[
 	for _, n := range names {
 		asked[n] = true
 	}
-	// The keys are sorted rather than the histories, a fifth of their size: a large server's
+	// The keys are sorted rather than the histories, a quarter of their size: a large server's
 	// counters are a hundred thousand.
 	keys := make([]counterKey, 0, len(read)+len(settled))
 	for k := range read {

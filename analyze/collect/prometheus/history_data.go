@@ -47,10 +47,10 @@ func successKeyOf(m model.Metric) successKey {
 	return successKey{string(m["job"]), string(m["instance"]), string(m[model.MetricNameLabel])}
 }
 
-// collectSuccesses reads the last-success gauges names (defaultBusinessNames): their values at the end of r
-// (one instant query per batch) and when they rose during r (one range query per batch). A
-// gauge without a job or a name, or whose value is no time (not a finite positive number of
-// seconds), is left out.
+// collectSuccesses reads the last-success gauges names (defaultBusinessNames): their values
+// at the end of r (one instant query per batch) and when they rose during r (one range query
+// per batch). A gauge without a job or a name, or whose value is no time (not a finite
+// positive number of seconds), is left out.
 func collectSuccesses(ctx context.Context, api promv1.API, names []string, r promv1.Range) (out []analyze.SuccessHistory, what string, err error) {
 	if len(names) == 0 {
 		return nil, "", nil
