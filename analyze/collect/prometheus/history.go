@@ -340,10 +340,13 @@ var setMatchValues = 250
 // twice; it is the form of the coarse pass, whose steps need not fall on multiples of its step
 // (counterRiseQueries).
 func counterHistoryQueries(batches [][]string, step time.Duration) ([]string, error) {
-	grouping := []string{"job", model.MetricNameLabel}
-	return batchQueries(batches, func(m *labels.Matcher) parser.Expr { return risenQuery(parser.SUM, grouping, m, step) },
+	return batchQueries(batches, func(m *labels.Matcher) parser.Expr { return risenQuery(parser.SUM, counterGrouping, m, step) },
 		func(e parser.Expr) parser.Expr { return e })
 }
+
+// counterGrouping is what the counter queries fold a counter's series by: one per job and
+// metric name.
+var counterGrouping = []string{"job", model.MetricNameLabel}
 
 // riseMetricLabel is the label counterRiseQueries answer a counter's name in: idelta drops
 // the metric name.
@@ -363,8 +366,7 @@ const riseMetricLabel = "metric"
 // exactly what the offset compared. A batch of more than setMatchValues names is one sum per
 // setMatchValues of them, joined with `or on (job, __name__)`.
 func counterRiseQueries(batches [][]string, step time.Duration) ([]string, error) {
-	grouping := []string{"job", model.MetricNameLabel}
-	return batchQueries(batches, func(m *labels.Matcher) parser.Expr { return aggregateOf(parser.SUM, grouping, m, 0) },
+	return batchQueries(batches, func(m *labels.Matcher) parser.Expr { return aggregateOf(parser.SUM, counterGrouping, m, 0) },
 		func(sums parser.Expr) parser.Expr {
 			named := labelReplace(sums, riseMetricLabel, "$1", model.MetricNameLabel, "(.+)")
 			return &parser.BinaryExpr{Op: parser.GTR,
@@ -377,7 +379,6 @@ func counterRiseQueries(batches [][]string, step time.Duration) ([]string, error
 // (part, of the matcher of those names), joined with `or on (job, __name__)` and handed to
 // whole.
 func batchQueries(batches [][]string, part func(*labels.Matcher) parser.Expr, whole func(parser.Expr) parser.Expr) ([]string, error) {
-	grouping := []string{"job", model.MetricNameLabel}
 	var out []string
 	for _, batch := range batches {
 		var expr parser.Expr
@@ -389,7 +390,7 @@ func batchQueries(batches [][]string, part func(*labels.Matcher) parser.Expr, wh
 			if e := part(m); expr == nil {
 				expr = e
 			} else {
-				expr = or(expr, e, grouping...)
+				expr = or(expr, e, counterGrouping...)
 			}
 		}
 		if expr != nil {

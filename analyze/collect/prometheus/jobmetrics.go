@@ -239,12 +239,7 @@ func jobMetricQueries(candidates []string) ([]string, error) {
 	}
 	var out []string
 	for _, m := range matchers {
-		expr := &parser.AggregateExpr{
-			Op:       parser.GROUP,
-			Grouping: []string{"job", model.MetricNameLabel},
-			Expr:     &parser.VectorSelector{LabelMatchers: []*labels.Matcher{m}},
-		}
-		out = append(out, expr.String())
+		out = append(out, aggregateOf(parser.GROUP, counterGrouping, m, 0).String())
 	}
 	return out, nil
 }

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/api"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/blindspot-dev/blindspot/analyze"
 	"github.com/blindspot-dev/blindspot/analyze/collect/httpconfig"
@@ -194,21 +196,16 @@ func serverCPU(tb testing.TB, client *http.Client, base string) float64 {
 		tb.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("%s/metrics: %v", base, err)
 	}
-	for line := range strings.SplitSeq(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, "process_cpu_seconds_total "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return f
-		}
+	cpu, ok := families["process_cpu_seconds_total"]
+	if !ok || len(cpu.GetMetric()) != 1 {
+		tb.Fatalf("%s/metrics has no process_cpu_seconds_total", base)
 	}
-	tb.Fatalf("%s/metrics has no process_cpu_seconds_total", base)
-	return 0
+	return cpu.GetMetric()[0].GetCounter().GetValue()
 }
 
 // tailBuffer keeps the last 4 KiB written to it.
